@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { platformSchema } from './post.ts';
+
+/**
+ * The one configuration schema: what the web console saves, imports and exports, what the JSON API
+ * accepts and what `kikimimi dry-run --config` reads. Published as JSON Schema in docs/.
+ */
+
+const id = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/u,
+    'use 1–64 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+  );
+
+export const intentSchema = z.enum(['praise', 'complaint', 'trouble', 'question', 'neutral']);
+export type Intent = z.infer<typeof intentSchema>;
+
+/** The three gestures of active support, plus templates a team defines for itself. */
+export const categorySchema = z.enum(['thanks', 'apology', 'guidance', 'custom']);
+export type Category = z.infer<typeof categorySchema>;
+
+export const prioritySchema = z.enum(['low', 'normal', 'high', 'urgent']);
+export type Priority = z.infer<typeof prioritySchema>;
+
+export const watchSchema = z.object({
+  id,
+  name: z.string().min(1).max(200).optional(),
+  /** In the kikimimi query language (see packages/rules/README.md). */
+  query: z.string().min(1).max(2000),
+  /** Platforms this watch listens on; default: all. */
+  platforms: z.array(platformSchema).min(1).optional(),
+  enabled: z.boolean().default(true),
+  /** Languages the watch accepts (ISO 639-1); empty or absent: any. */
+  languages: z.array(z.string().regex(/^[a-z]{2,3}$/u)).optional(),
+});
+export type Watch = z.infer<typeof watchSchema>;
+export type WatchInput = z.input<typeof watchSchema>;
+
+export const templateSchema = z.object({
+  id,
+  name: z.string().min(1).max(200).optional(),
+  /** A platform, or "*" for every platform without a template of its own for this category. */
+  platform: z.union([platformSchema, z.literal('*')]).default('*'),
+  category: categorySchema,
+  /** Text with {author.name}, {author.handle}, {post.url}, {watch} and {vars.NAME} placeholders. */
+  text: z.string().min(1).max(5000),
+  /** Restrict to some watches; absent: every watch. */
+  watches: z.array(z.string()).optional(),
+});
+export type Template = z.infer<typeof templateSchema>;
+
+export const escalationRuleSchema = z.object({
+  id,
+  name: z.string().min(1).max(200).optional(),
+  enabled: z.boolean().default(true),
+  /** Every condition given must hold; an absent condition always holds. */
+  when: z
+    .object({
+      /** A query in the kikimimi query language, evaluated against the post. */
+      query: z.string().min(1).max(2000).optional(),
+      watches: z.array(z.string()).min(1).optional(),
+      intents: z.array(intentSchema).min(1).optional(),
+      platforms: z.array(platformSchema).min(1).optional(),
+      minFollowers: z.number().int().nonnegative().optional(),
+      maxFollowers: z.number().int().nonnegative().optional(),
+    })
+    .default({}),
+  then: z.object({
+    /** A named escalation target (a Discord channel configured in the console), e.g. "billing". */
+    route: z.string().min(1).max(100).optional(),
+    /** Role names or ids to mention when the escalation is posted. */
+    mentionRoles: z.array(z.string().min(1)).default([]),
+    priority: prioritySchema.optional(),
+  }),
+});
+export type EscalationRule = z.infer<typeof escalationRuleSchema>;
+
+const accountRef = z.object({
+  platform: platformSchema,
+  /** Handle without @; for Mastodon either "name" (same instance) or "name@instance". */
+  handle: z.string().min(1),
+});
+export type AccountRef = z.infer<typeof accountRef>;
+
+export const suppressionSchema = z
+  .object({
+    /** Our own accounts: never answered. */
+    ownAccounts: z.array(accountRef).default([]),
+    /** People who asked not to be contacted. */
+    doNotContact: z.array(accountRef.extend({ note: z.string().optional() })).default([]),
+    ignoreReposts: z.boolean().default(true),
+    /** Posts older than this are recorded but not put in front of a reviewer. 0 disables. */
+    maxAgeHours: z.number().nonnegative().default(48),
+    /** No second approach to the same person (on any platform) within this many hours. 0 disables. */
+    authorCooldownHours: z.number().nonnegative().default(72),
+    /** Treat the same handle on different platforms as the same person for the cooldown. */
+    linkHandlesAcrossPlatforms: z.boolean().default(true),
+    /** Accounts known to be the same person: groups of "platform:handle". */
+    linkedAuthors: z.array(z.array(z.string().regex(/^[a-z]+:.+$/u)).min(2)).default([]),
+    /** Replies our account may send per UTC day, per platform. Absent: no cap. */
+    dailyReplyCap: z.partialRecord(platformSchema, z.number().int().nonnegative()).default({}),
+  })
+  .default({
+    ownAccounts: [],
+    doNotContact: [],
+    ignoreReposts: true,
+    maxAgeHours: 48,
+    authorCooldownHours: 72,
+    linkHandlesAcrossPlatforms: true,
+    linkedAuthors: [],
+    dailyReplyCap: {},
+  });
+export type Suppression = z.infer<typeof suppressionSchema>;
+
+export const routingSchema = z
+  .object({
+    /** Review channel for everything not routed more specifically. */
+    defaultReviewChannel: z.string().min(1).default('review'),
+    /** Review channel per platform. */
+    platforms: z.partialRecord(platformSchema, z.string().min(1)).default({}),
+    /** Review channel per watch id (wins over the platform's). */
+    watches: z.record(z.string(), z.string().min(1)).default({}),
+  })
+  .default({ defaultReviewChannel: 'review', platforms: {}, watches: {} });
+export type Routing = z.infer<typeof routingSchema>;
+
+const wordList = z.array(z.string().min(1).max(100));
+
+/** Additions to (or replacements of) the built-in intent dictionaries. */
+export const classifierSchema = z
+  .object({
+    /** false: use only the words given here. */
+    useBuiltIn: z.boolean().default(true),
+    praise: wordList.default([]),
+    complaint: wordList.default([]),
+    trouble: wordList.default([]),
+    question: wordList.default([]),
+    /** Words that turn a praise/complaint signal around when they follow it (ない, not, …). */
+    negators: wordList.default([]),
+  })
+  .default({ useBuiltIn: true, praise: [], complaint: [], trouble: [], question: [], negators: [] });
+export type ClassifierConfig = z.infer<typeof classifierSchema>;
+
+export const platformOptionsSchema = z
+  .object({
+    x: z
+      .object({
+        /** Ask X not to return reposts (they are never answered, and each post read is billed). */
+        excludeReposts: z.boolean().default(true),
+        maxQueryLength: z.number().int().min(32).max(4096).default(512),
+      })
+      .default({ excludeReposts: true, maxQueryLength: 512 }),
+    mastodon: z
+      .object({
+        /** Per-instance limit; the connector reads the real one from /api/v2/instance. */
+        maxCharacters: z.number().int().positive().default(500),
+      })
+      .default({ maxCharacters: 500 }),
+  })
+  .default({ x: { excludeReposts: true, maxQueryLength: 512 }, mastodon: { maxCharacters: 500 } });
+export type PlatformOptions = z.infer<typeof platformOptionsSchema>;
+
+export const configSchema = z.object({
+  $schema: z.string().optional(),
+  version: z.literal(1).default(1),
+  /** Free variables for templates: {vars.NAME}. */
+  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/u), z.string()).default({}),
+  watches: z.array(watchSchema).default([]),
+  templates: z.array(templateSchema).default([]),
+  escalation: z.array(escalationRuleSchema).default([]),
+  suppression: suppressionSchema,
+  routing: routingSchema,
+  classifier: classifierSchema,
+  platforms: platformOptionsSchema,
+});
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
