@@ -66,7 +66,7 @@ export const escalationRuleSchema = z.object({
       maxFollowers: z.number().int().nonnegative().optional(),
     })
     .default({}),
-  then: z.object({
+  actions: z.object({
     /** A named escalation target (a Discord channel configured in the console), e.g. "billing". */
     route: z.string().min(1).max(100).optional(),
     /** Role names or ids to mention when the escalation is posted. */
