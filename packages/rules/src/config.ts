@@ -155,6 +155,11 @@ export const platformOptionsSchema = z
       .object({
         /** Per-instance limit; the connector reads the real one from /api/v2/instance. */
         maxCharacters: z.number().int().positive().default(500),
+        /** Domain of our own instance (e.g. "mstdn.jp"): there `name@mstdn.jp` and `name` are one account. */
+        instance: z
+          .string()
+          .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/iu, 'a domain such as "mstdn.jp"')
+          .optional(),
       })
       .default({ maxCharacters: 500 }),
   })

@@ -13,6 +13,14 @@ const SPACE = 0x20;
 
 let buffer = new Uint16Array(1024);
 
+// Per-code-unit behaviour, computed once: the hot loop is then two table reads per character.
+const COPY = 0;
+const WHITESPACE = 1;
+const DASH = 2; // dash-like: a long-vowel mark after kana, otherwise "-"
+const DROP = 3; // invisible
+const KIND = new Uint8Array(65536);
+const FOLD = new Uint16Array(65536);
+
 function isInvisible(c: number): boolean {
   return (
     (c >= 0x200b && c <= 0x200f) || // zero-width space/joiners, LRM/RLM
@@ -51,6 +59,7 @@ function isWhitespace(c: number): boolean {
 function isDashLike(c: number): boolean {
   return (
     c === HYPHEN ||
+    c === LONG_VOWEL ||
     (c >= 0x2010 && c <= 0x2015) || // hyphen … horizontal bar
     c === 0x2212 || // minus sign
     c === 0x2e3a ||
@@ -60,6 +69,14 @@ function isDashLike(c: number): boolean {
     c === 0x007e || // tilde (NFKC of full-width tilde)
     c === 0xff5e
   );
+}
+
+for (let c = 0; c < 65536; c++) {
+  FOLD[c] = c;
+  if (isWhitespace(c)) KIND[c] = WHITESPACE;
+  else if (isDashLike(c)) KIND[c] = DASH;
+  else if (isInvisible(c)) KIND[c] = DROP;
+  if ((c >= 0x30a1 && c <= 0x30f6) || c === 0x30fd || c === 0x30fe) FOLD[c] = c - 0x60; // katakana → hiragana
 }
 
 /** Kana after folding (hiragana block plus the long-vowel mark and iteration marks). */
@@ -100,23 +117,22 @@ export function normalizeText(text: string): string {
   let out = 0;
   let previous = SPACE; // start as if after a space: leading whitespace is dropped
   for (let i = 0; i < length; i++) {
-    let c = folded.charCodeAt(i);
-    if (c >= 0x30a1 && c <= 0x30f6) {
-      c -= 0x60; // katakana → hiragana
-    } else if (c === 0x30fd || c === 0x30fe) {
-      c -= 0x60; // ヽヾ → ゝゞ
-    } else if (isWhitespace(c)) {
-      if (previous === SPACE) continue;
-      c = SPACE;
-    } else if (c === LONG_VOWEL || isDashLike(c)) {
-      if (isKana(previous)) {
-        if (previous === LONG_VOWEL) continue; // collapse ーーー
-        c = LONG_VOWEL;
-      } else if (c !== LONG_VOWEL) {
-        c = HYPHEN;
+    let c = FOLD[folded.charCodeAt(i)] as number;
+    const kind = KIND[c];
+    if (kind !== COPY) {
+      if (kind === WHITESPACE) {
+        if (previous === SPACE) continue;
+        c = SPACE;
+      } else if (kind === DASH) {
+        if (isKana(previous)) {
+          if (previous === LONG_VOWEL) continue; // collapse ーーー
+          c = LONG_VOWEL;
+        } else if (c !== LONG_VOWEL) {
+          c = HYPHEN;
+        }
+      } else {
+        continue; // invisible
       }
-    } else if (c >= 0x80 && isInvisible(c)) {
-      continue;
     }
     buffer[out++] = c;
     previous = c;
