@@ -78,6 +78,10 @@ for (let c = 0; c < 65536; c++) {
   else if (isInvisible(c)) KIND[c] = DROP;
   if ((c >= 0x30a1 && c <= 0x30f6) || c === 0x30fd || c === 0x30fe) FOLD[c] = c - 0x60; // katakana → hiragana
 }
+// Typographic apostrophes (phones type don’t): one apostrophe, so "don't" finds both.
+FOLD[0x2018] = 0x27;
+FOLD[0x2019] = 0x27;
+FOLD[0x02bc] = 0x27;
 
 /** Kana after folding (hiragana block plus the long-vowel mark and iteration marks). */
 function isKana(c: number): boolean {

@@ -1,0 +1,207 @@
+/**
+ * Evaluates the intent classifier (default configuration) on the labelled corpus.
+ *
+ *   node corpus/evaluate.ts                 accuracy, per-class P/R/F1, macro-F1, confusion matrix
+ *   node corpus/evaluate.ts --errors        … and every misclassified post with its signals
+ *   node corpus/evaluate.ts --corpus FILE   another JSONL file in the same format
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createClassifier } from '../src/classify/classify.ts';
+import { classifierSchema, type Intent, intentSchema } from '../src/config.ts';
+import { normalizeText, splitUrls } from '../src/normalize.ts';
+
+export const DEFAULT_CORPUS = fileURLToPath(new URL('./intent-corpus.jsonl', import.meta.url));
+
+const INTENTS: readonly Intent[] = intentSchema.options;
+
+const corpusPostSchema = z
+  .object({
+    id: z.string().min(1),
+    lang: z.enum(['ja', 'en']),
+    text: z.string().min(1),
+    intent: intentSchema,
+  })
+  .strict();
+
+/** One labelled post of the corpus. */
+export type CorpusPost = z.infer<typeof corpusPostSchema>;
+
+/** Precision, recall and F1 of one class, with the number of posts labelled with it. */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** A post the classifier got wrong, with the words that led it there. */
+export interface Misclassified {
+  id: string;
+  lang: 'ja' | 'en';
+  text: string;
+  expected: Intent;
+  actual: Intent;
+  signals: string[];
+}
+
+/** Everything evaluateCorpus measures. */
+export interface Evaluation {
+  total: number;
+  correct: number;
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<Intent, ClassMetrics>;
+  /** confusion[expected][actual] */
+  confusion: Record<Intent, Record<Intent, number>>;
+  byLanguage: Record<'ja' | 'en', { total: number; accuracy: number }>;
+  errors: Misclassified[];
+}
+
+/** Reads and validates a JSONL corpus; a bad line is an error naming the line. */
+export function loadCorpus(path: string = DEFAULT_CORPUS): CorpusPost[] {
+  const posts: CorpusPost[] = [];
+  const ids = new Set<string>();
+  const lines = readFileSync(path, 'utf8').split('\n');
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    const parsed = corpusPostSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) throw new Error(`${path}:${index + 1}: ${parsed.error.message}`);
+    if (ids.has(parsed.data.id)) throw new Error(`${path}:${index + 1}: duplicate id ${parsed.data.id}`);
+    ids.add(parsed.data.id);
+    posts.push(parsed.data);
+  }
+  return posts;
+}
+
+function zeroRow(): Record<Intent, number> {
+  return { praise: 0, complaint: 0, trouble: 0, question: 0, neutral: 0 };
+}
+
+/** Runs the default classifier over the corpus the way the pipeline does (URLs out, then normalised). */
+export function evaluateCorpus(posts: readonly CorpusPost[] = loadCorpus()): Evaluation {
+  const classifier = createClassifier(classifierSchema.parse(undefined));
+  const confusion = {} as Record<Intent, Record<Intent, number>>;
+  for (const intent of INTENTS) confusion[intent] = zeroRow();
+  const languages = { ja: { total: 0, correct: 0 }, en: { total: 0, correct: 0 } };
+  const errors: Misclassified[] = [];
+  let correct = 0;
+
+  for (const post of posts) {
+    const result = classifier.classify(normalizeText(splitUrls(post.text).prose));
+    confusion[post.intent][result.intent]++;
+    languages[post.lang].total++;
+    if (result.intent === post.intent) {
+      correct++;
+      languages[post.lang].correct++;
+    } else {
+      errors.push({
+        id: post.id,
+        lang: post.lang,
+        text: post.text,
+        expected: post.intent,
+        actual: result.intent,
+        signals: result.signals.map(
+          (s) => `${s.intent}:${s.word}${s.negated ? '(neg)' : ''}@${s.at}×${round(s.weight)}`,
+        ),
+      });
+    }
+  }
+
+  const perClass = {} as Record<Intent, ClassMetrics>;
+  for (const intent of INTENTS) {
+    const truePositives = confusion[intent][intent];
+    const support = INTENTS.reduce((sum, actual) => sum + confusion[intent][actual], 0);
+    const predicted = INTENTS.reduce((sum, expected) => sum + confusion[expected][intent], 0);
+    const precision = predicted === 0 ? 0 : truePositives / predicted;
+    const recall = support === 0 ? 0 : truePositives / support;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    perClass[intent] = { precision, recall, f1, support };
+  }
+  const present = INTENTS.filter((intent) => perClass[intent].support > 0);
+  const macroF1 = present.reduce((sum, intent) => sum + perClass[intent].f1, 0) / Math.max(1, present.length);
+  const total = posts.length;
+  return {
+    total,
+    correct,
+    accuracy: total === 0 ? 0 : correct / total,
+    macroF1,
+    perClass,
+    confusion,
+    byLanguage: {
+      ja: { total: languages.ja.total, accuracy: ratio(languages.ja.correct, languages.ja.total) },
+      en: { total: languages.en.total, accuracy: ratio(languages.en.correct, languages.en.total) },
+    },
+    errors,
+  };
+}
+
+function ratio(part: number, whole: number): number {
+  return whole === 0 ? 0 : part / whole;
+}
+
+function round(value: number): string {
+  return value.toFixed(2).replace(/\.?0+$/u, '');
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+function padStart(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+/** The report printed by the command line. */
+export function formatEvaluation(evaluation: Evaluation, withErrors: boolean): string {
+  const out: string[] = [];
+  const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
+  out.push(`posts: ${evaluation.total}`);
+  out.push(`accuracy: ${pct(evaluation.accuracy)} (${evaluation.correct}/${evaluation.total})`);
+  out.push(`macro-F1: ${evaluation.macroF1.toFixed(3)}`);
+  out.push(
+    `by language: ja ${pct(evaluation.byLanguage.ja.accuracy)} (n=${evaluation.byLanguage.ja.total}), ` +
+      `en ${pct(evaluation.byLanguage.en.accuracy)} (n=${evaluation.byLanguage.en.total})`,
+  );
+  out.push('');
+  out.push(
+    `${pad('class', 11)}${padStart('precision', 10)}${padStart('recall', 8)}${padStart('F1', 7)}${padStart('n', 5)}`,
+  );
+  for (const intent of INTENTS) {
+    const m = evaluation.perClass[intent];
+    out.push(
+      `${pad(intent, 11)}${padStart(m.precision.toFixed(3), 10)}${padStart(m.recall.toFixed(3), 8)}` +
+        `${padStart(m.f1.toFixed(3), 7)}${padStart(String(m.support), 5)}`,
+    );
+  }
+  out.push('');
+  out.push('confusion (rows: label, columns: predicted)');
+  out.push(pad('', 11) + INTENTS.map((intent) => padStart(intent.slice(0, 9), 10)).join(''));
+  for (const expected of INTENTS) {
+    out.push(
+      pad(expected, 11) +
+        INTENTS.map((actual) => padStart(String(evaluation.confusion[expected][actual]), 10)).join(''),
+    );
+  }
+  if (withErrors) {
+    out.push('');
+    out.push(`misclassified (${evaluation.errors.length}):`);
+    for (const error of evaluation.errors) {
+      out.push(`${error.id} [${error.lang}] ${error.expected} → ${error.actual}: ${error.text}`);
+      out.push(`    ${error.signals.length === 0 ? '(no signals)' : error.signals.join('  ')}`);
+    }
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = process.argv.slice(2);
+  const corpusFlag = args.indexOf('--corpus');
+  const path = corpusFlag >= 0 ? args[corpusFlag + 1] : undefined;
+  if (corpusFlag >= 0 && path === undefined) {
+    console.error('usage: node corpus/evaluate.ts [--errors] [--corpus FILE]');
+    process.exit(2);
+  }
+  console.log(formatEvaluation(evaluateCorpus(loadCorpus(path)), args.includes('--errors')));
+}

@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { type ClassifierConfig, classifierSchema, type Intent } from '../config.ts';
+import { normalizeText, splitUrls } from '../normalize.ts';
+import { categoryForIntent, createClassifier, type IntentResult } from './classify.ts';
+
+const builtIn = createClassifier(classifierSchema.parse(undefined));
+
+function run(text: string, classifier = builtIn): IntentResult {
+  return classifier.classify(normalizeText(splitUrls(text).prose));
+}
+
+function configured(overrides: Partial<ClassifierConfig>): ReturnType<typeof createClassifier> {
+  return createClassifier(classifierSchema.parse(overrides));
+}
+
+describe('classify: plain intents', () => {
+  it.each<[string, Intent]>([
+    ['ブクログ便利すぎる、毎日使ってます', 'praise'],
+    ['この神アプリのおかげで読書が続いてる', 'praise'],
+    ['サポートの方、丁寧に対応していただきありがとうございました', 'praise'],
+    ['The new update is awesome, thank you!', 'praise'],
+    ['今回のアプデ改悪すぎる', 'complaint'],
+    ['UIが使いにくくなった、前の方がよかった', 'complaint'],
+    ['Worst update ever, really disappointed', 'complaint'],
+    ['朝からエラーでアプリが開かない', 'trouble'],
+    ['サーバー落ちてる？データ消えたんだけど', 'trouble'],
+    ['The app keeps crashing on startup', 'trouble'],
+    ['Payment failed but I was charged twice', 'trouble'],
+    ['本棚を非公開にする方法を教えてください', 'question'],
+    ['How do I change my email address?', 'question'],
+    ['Is there a way to export my data', 'question'],
+    ['does the app work offline', 'question'],
+    ['ブクログに3冊登録した', 'neutral'],
+    ['Booklog announces new features https://example.com/news', 'neutral'],
+    ['', 'neutral'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});
+
+describe('classify: negation', () => {
+  it.each<[string, Intent]>([
+    // Japanese: the negation follows the word.
+    ['使いにくくない', 'praise'],
+    ['前評判ほど悪くない', 'praise'],
+    ['思ってたより不便じゃない', 'praise'],
+    ['最悪ではないけど', 'praise'],
+    ['問題ない', 'neutral'],
+    ['問題なく使えてます', 'neutral'],
+    ['エラーなく動いた', 'neutral'],
+    ['好きじゃない', 'complaint'],
+    ['便利じゃないです', 'complaint'],
+    // "…くない？" asks for agreement: the word stands.
+    ['この仕様ひどくない？', 'complaint'],
+    ['使いにくくないですか', 'complaint'],
+    ['最高じゃない？', 'praise'],
+    ['悪くなくない？', 'complaint'],
+    ['アプデで不便じゃなくなった', 'praise'],
+    // English: the negation precedes the word.
+    ['not bad at all', 'praise'],
+    ['honestly not terrible', 'praise'],
+    ['no problem, all good', 'praise'],
+    ['no problems', 'neutral'],
+    ['never disappoints', 'praise'],
+    ['not great', 'complaint'],
+    ['not happy with the new layout', 'complaint'],
+    ["can't recommend it enough", 'praise'],
+    ["can't wait for the next event", 'praise'],
+    // The negation IS the trouble.
+    ['not working', 'trouble'],
+    ["doesn't work since the update", 'trouble'],
+    ['stopped working after the update', 'trouble'],
+    ['nothing loads', 'trouble'],
+    ['動かない', 'trouble'],
+    ['できない', 'trouble'],
+    ['反映されてない', 'trouble'],
+    ['届いていません', 'trouble'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});
+
+describe('classify: spelling variants', () => {
+  it.each([
+    'ログインできない',
+    'ログインできません',
+    'ﾛｸﾞｲﾝできない',
+    'ろぐいんできない',
+    'ログイン出来ない',
+    'ログインができない',
+    'ログインできなくて困ってます',
+    'ＬＯＧＩＮできない、ログインできず',
+  ])('%s is trouble', (text) => {
+    expect(run(text).intent).toBe('trouble');
+  });
+
+  it.each([
+    "can't log in",
+    'Can’t log in!',
+    'cant login',
+    'cannot log in',
+    'can not sign in',
+    'unable to sign in',
+    'Unable to connect to the server',
+    "I can't even log in",
+    "it won't let me log in",
+    "couldn't log into my account",
+  ])('%s is trouble', (text) => {
+    expect(run(text).intent).toBe('trouble');
+  });
+
+  it('matches Latin words only on word boundaries', () => {
+    expect(run('scroll down to the bottom').intent).toBe('neutral');
+    expect(run('download the app today').intent).toBe('neutral');
+    expect(run('a terrorist movie').intent).toBe('neutral');
+    expect(run('the app is down').intent).toBe('trouble');
+  });
+
+  it('does not read a folded katakana word as a negation (便利なインターフェース)', () => {
+    const result = run('便利なインターフェース');
+    expect(result.intent).toBe('praise');
+    expect(result.signals).toMatchObject([{ intent: 'praise', word: '便利', negated: false }]);
+  });
+
+  it('does not take place names for 神 (神戸, 神奈川)', () => {
+    expect(run('神戸と神奈川に出張').intent).toBe('neutral');
+  });
+});
+
+describe('classify: precedence', () => {
+  it.each<[string, Intent]>([
+    // Guidance first: someone who is stuck needs help before an apology.
+    ["can't log in, this app is the worst", 'trouble'],
+    ['ログインできないし最悪', 'trouble'],
+    ['ログインできないんですが、どうすればいいですか', 'trouble'],
+    ['love the app but it keeps crashing', 'trouble'],
+    // The clause after but/けど carries the point.
+    ['好きだったけど最近の改悪でもう使いたくない', 'complaint'],
+    ['昔は使いにくかったけど、今は使いやすい', 'praise'],
+    ['I used to love it but the ads are unbearable now', 'complaint'],
+    // Rhetorical why loses to a real complaint; a how-to question beats a mild one.
+    ['why is the new layout so terrible?', 'complaint'],
+    ['How do I turn off the new layout? It is a bit confusing', 'question'],
+    // A fixed problem with thanks is praise.
+    ['不具合直ってた！対応ありがとうございます', 'praise'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it('breaks exact ties trouble > complaint > question > praise', () => {
+    const classifier = configured({
+      useBuiltIn: false,
+      praise: ['aaa'],
+      complaint: ['bbb'],
+      trouble: ['ccc'],
+      question: ['ddd'],
+    });
+    expect(run('aaa ddd', classifier).intent).toBe('question');
+    expect(run('aaa bbb ddd', classifier).intent).toBe('complaint');
+    expect(run('aaa bbb ccc ddd', classifier).intent).toBe('trouble');
+  });
+
+  it('counts a repeated word once', () => {
+    const once = run('最悪');
+    const thrice = run('最悪最悪最悪');
+    expect(thrice.signals).toHaveLength(3);
+    expect(thrice.scores.complaint).toBe(once.scores.complaint);
+  });
+
+  it('calls evidence below the threshold neutral', () => {
+    const result = run('バグもなく');
+    expect(result.signals).toMatchObject([{ intent: 'trouble', negated: true }]);
+    expect(result.intent).toBe('neutral');
+  });
+
+  it('reads 〜んですが as a preface, not a contrast', () => {
+    const result = run('ログインできないんですが、どうすればいいですか');
+    expect(result.signals[0]).toMatchObject({ intent: 'trouble', weight: 2 });
+  });
+});
+
+describe('classify: signals and scores', () => {
+  it('returns every signal with its entry, offset, negation and weight', () => {
+    const text = normalizeText('アプリは悪くないけどログインできない');
+    const result = builtIn.classify(text);
+    expect(result.intent).toBe('trouble');
+    expect(result.category).toBe('guidance');
+    expect(result.signals).toEqual([
+      { intent: 'complaint', word: '悪い', at: text.indexOf('悪'), negated: true, weight: 0.6 },
+      { intent: 'trouble', word: 'ろぐいんでき', at: text.indexOf('ろぐいん'), negated: true, weight: 2 },
+    ]);
+    expect(result.scores).toEqual({ praise: 0.3, complaint: 0, trouble: 2, question: 0 });
+  });
+
+  it('reports English signals at their offset in the normalised text', () => {
+    const result = run('Great app, but how do I export?');
+    expect(result.signals.map((s) => [s.intent, s.word, s.at])).toEqual([
+      ['praise', 'great', 0],
+      ['question', 'how do i', 15],
+      ['question', '?', 30],
+    ]);
+    expect(result.intent).toBe('question');
+  });
+});
+
+describe('createClassifier: configuration', () => {
+  it('adds configured words to the built-in ones', () => {
+    const classifier = configured({ trouble: ['文鎮化'], praise: ['ちょうどいい'] });
+    expect(run('アプデしたら文鎮化した', classifier).intent).toBe('trouble');
+    expect(run('アプデしたら文鎮化した').intent).toBe('neutral');
+    expect(run('このサイズ感がチョウドイイ', classifier).intent).toBe('praise');
+    expect(run('最高', classifier).intent).toBe('praise');
+  });
+
+  it('lets a configured word override a built-in one with the same spelling', () => {
+    expect(run('アプリが重い').intent).toBe('complaint');
+    expect(run('アプリが重い', configured({ trouble: ['重い'] })).intent).toBe('trouble');
+  });
+
+  it('uses only configured words when useBuiltIn is false', () => {
+    const classifier = configured({ useBuiltIn: false, complaint: ['イマイチ'] });
+    expect(run('最高！ありがとう', classifier).intent).toBe('neutral');
+    expect(run('ログインできない', classifier).intent).toBe('neutral');
+    expect(run('正直いまいち', classifier).intent).toBe('complaint');
+    expect(run('いまいちじゃない', classifier).intent).toBe('praise');
+  });
+
+  it('applies configured negators (Japanese after the word, English before it)', () => {
+    expect(run('不便ちゃう').intent).toBe('complaint');
+    expect(run('不便ちゃう', configured({ negators: ['ちゃう'] })).intent).toBe('praise');
+    expect(run('nah terrible').intent).toBe('complaint');
+    expect(run('nah terrible', configured({ negators: ['nah'] })).intent).toBe('praise');
+  });
+
+  it('inflects configured Japanese adjectives', () => {
+    const classifier = configured({ complaint: ['もっさりしてる'], praise: ['軽快い'] });
+    expect(run('動作がもっさりしてる', classifier).intent).toBe('complaint');
+    expect(run('軽快くて好き', classifier).signals[0]).toMatchObject({ word: '軽快い', intent: 'praise' });
+  });
+});
+
+describe('categoryForIntent', () => {
+  it.each<[Intent, ReturnType<typeof categoryForIntent>]>([
+    ['praise', 'thanks'],
+    ['complaint', 'apology'],
+    ['trouble', 'guidance'],
+    ['question', 'guidance'],
+    ['neutral', null],
+  ])('%s → %s', (intent, category) => {
+    expect(categoryForIntent(intent)).toBe(category);
+  });
+
+  it('is what classify reports', () => {
+    expect(run('最悪').category).toBe('apology');
+    expect(run('ありがとう').category).toBe('thanks');
+    expect(run('ブクログ').category).toBeNull();
+  });
+});

@@ -1,0 +1,481 @@
+/**
+ * Intent classifier: praise / complaint / trouble / question / neutral for one post, with the words
+ * that decided it.
+ *
+ * Dictionaries are compiled once into a character trie; a post is classified in one left-to-right
+ * scan (leftmost-longest match, non-overlapping), looking only a few characters around each match
+ * for negation. Input is prose already passed through splitUrls and normalizeText.
+ *
+ * Decision (also in corpus/LABELLING.md):
+ *   1. No intent reaches MIN_EVIDENCE → neutral.
+ *   2. Guidance first: trouble wins whenever it has real evidence (≥ TROUBLE_FLOOR) and at least
+ *      half the top score — someone who is stuck needs help before an apology or a thank-you.
+ *   3. Otherwise the highest score wins; ties go trouble > complaint > question > praise, because
+ *      thanking an unhappy person does more harm than apologising to a content one.
+ */
+import type { Category, ClassifierConfig, Intent } from '../config.ts';
+import { isWordCode, normalizeText } from '../normalize.ts';
+import {
+  ABILITY_NEGATORS,
+  BUILT_IN_DICTIONARIES,
+  type DictionaryWord,
+  ENGLISH_NEGATORS,
+  JAPANESE_NEGATORS,
+  JAPANESE_TROUBLE_ENDINGS,
+  NEGATION_GAP_WORDS,
+  type SignalIntent,
+  TROUBLE_NEGATORS,
+} from './dictionaries.ts';
+
+export type { DictionaryWord, SignalIntent } from './dictionaries.ts';
+
+/** The reply category an intent leads to ("custom" templates are chosen by people, not by intent). */
+export type ReplyCategory = Exclude<Category, 'custom'>;
+
+/** One dictionary word found in a post: the evidence a reviewer sees behind an IntentResult. */
+export interface IntentSignal {
+  /** The dictionary the word belongs to (a negated word may count for another intent, see scores). */
+  intent: SignalIntent;
+  /** The dictionary entry, normalised (e.g. "ろぐいんでき", "log in"). */
+  word: string;
+  /** Offset of the match in the normalised text. */
+  at: number;
+  /** A negator stood next to the word; for words that only count negated ("can't log in") always true. */
+  negated: boolean;
+  /** The entry's weight after context (words before a "but"/けど count less). */
+  weight: number;
+}
+
+/** The classifier's verdict on one post, with the evidence for it. */
+export interface IntentResult {
+  intent: Intent;
+  category: ReplyCategory | null;
+  signals: IntentSignal[];
+  scores: Record<SignalIntent, number>;
+}
+
+/** A compiled classifier. */
+export interface Classifier {
+  /** Classifies text already passed through splitUrls (prose) and normalizeText. */
+  classify(normalizedProse: string): IntentResult;
+}
+
+/** Weight of a word a team adds in its configuration. */
+const CONFIG_WORD_WEIGHT = 1.5;
+/** Below this nothing is decided: the post is neutral. */
+const MIN_EVIDENCE = 0.5;
+/** Trouble evidence at least this strong takes precedence (guidance first). */
+const TROUBLE_FLOOR = 1;
+/** Words before the last contrast marker (but, けど, のに …) carry this share of their weight. */
+const BEFORE_CONTRAST = 0.6;
+/** How much a negated word counts for the opposite intent ("not bad" is faint praise). */
+const NEGATED_PRAISE_AS_COMPLAINT = 0.6;
+const NEGATED_COMPLAINT_AS_PRAISE = 0.5;
+const NEGATED_TROUBLE_AS_PRAISE = 0.3;
+/** English words allowed between a negator and its word. */
+const MAX_GAP_WORDS = 3;
+
+const PRECEDENCE: readonly SignalIntent[] = ['trouble', 'complaint', 'question', 'praise'];
+const INFLECTIONS: readonly string[] = ['い', 'く', 'かっ', 'すぎ'];
+
+const APOSTROPHE = 0x27;
+const RIGHT_QUOTE = 0x2019; // ’ — NFKC keeps it; treated as '
+const I_ENDING = 0x3044; // い
+
+type NegationSide = 'before' | 'after' | 'none';
+
+interface Entry {
+  readonly intent: SignalIntent;
+  readonly word: string;
+  readonly weight: number;
+  readonly needsNegation: boolean;
+  readonly sentenceStart: boolean;
+  readonly boundaryEnd: boolean;
+  readonly negation: NegationSide;
+  /** The key ends in an adjective's く (悪く, 使いにくく): ない right after is always a negation. */
+  readonly adjectival: boolean;
+  readonly fromConfig: boolean;
+}
+
+interface TrieNode {
+  next: Map<number, TrieNode> | undefined;
+  entry: Entry | undefined;
+}
+
+function isJapaneseLetter(c: number): boolean {
+  return (
+    (c >= 0x3041 && c <= 0x30ff) || // kana, ー
+    (c >= 0x3400 && c <= 0x9fff) || // CJK ideographs
+    (c >= 0xf900 && c <= 0xfaff) ||
+    c === 0x3005 // 々
+  );
+}
+
+function isHiragana(c: number): boolean {
+  return c >= 0x3041 && c <= 0x3096;
+}
+
+function foldCode(c: number): number {
+  return c === RIGHT_QUOTE ? APOSTROPHE : c;
+}
+
+function isApostrophe(c: number): boolean {
+  return c === APOSTROPHE || c === RIGHT_QUOTE;
+}
+
+/** True when text[i] continues a Latin word (a letter, or an apostrophe inside a word). */
+function isWordAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (isWordCode(c)) return true;
+  return isApostrophe(c) && isWordCode(text.charCodeAt(i - 1)) && isWordCode(text.charCodeAt(i + 1));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+}
+
+function alternation(words: readonly string[]): string {
+  const unique = [...new Set(words)].sort((a, b) => b.length - a.length);
+  return unique.map(escapeRegExp).join('|');
+}
+
+function normalizeWord(word: string): string {
+  return normalizeText(word).replaceAll('’', "'");
+}
+
+/** Hiragana that may follow a bare ない/なく/なし when it really is a negation (ないです, なくて …). */
+const NEGATION_CONTINUATIONS = new Set(
+  [...'でよねしけかのっとてはもにわさぞぜやじなだ'].map((c) => c.charCodeAt(0)),
+);
+
+/**
+ * After a noun with no particle, "ない" may be the start of the next word, especially once katakana
+ * is folded to hiragana (便利なインターフェース → 便利ないんたーふぇーす). Accept it only when what
+ * follows could end or continue a negated clause.
+ */
+function isNegationBreak(text: string, k: number): boolean {
+  if (k >= text.length) return true;
+  const c = text.charCodeAt(k);
+  if (c === 0x30fc) return false; // ー: a folded katakana word goes on
+  if (!isHiragana(c)) return true;
+  if (NEGATION_CONTINUATIONS.has(c)) return true;
+  if (c === 0x3093) return '/だでじす'.includes(text.charAt(k + 1)); // ん: ないんだ, ないんです
+  return false;
+}
+
+function compileEntries(config: ClassifierConfig): TrieNode {
+  const root: TrieNode = { next: undefined, entry: undefined };
+
+  const insert = (key: string, entry: Entry): void => {
+    let node = root;
+    for (let i = 0; i < key.length; i++) {
+      const c = foldCode(key.charCodeAt(i));
+      node.next ??= new Map();
+      let child = node.next.get(c);
+      if (child === undefined) {
+        child = { next: undefined, entry: undefined };
+        node.next.set(c, child);
+      }
+      node = child;
+    }
+    // A team's own word wins over a built-in one with the same spelling; otherwise the stronger one.
+    const current = node.entry;
+    if (
+      current === undefined ||
+      (entry.fromConfig && !current.fromConfig) ||
+      (entry.fromConfig === current.fromConfig && entry.weight > current.weight)
+    ) {
+      node.entry = entry;
+    }
+  };
+
+  const add = (intent: SignalIntent, source: DictionaryWord, fromConfig: boolean): void => {
+    const word = normalizeWord(source.word);
+    if (word === '') return;
+    const first = word.charCodeAt(0);
+    const last = word.charCodeAt(word.length - 1);
+    const latinStart = isWordCode(first);
+    const boundaryEnd = isWordCode(last);
+    const negation: NegationSide = latinStart ? 'before' : isJapaneseLetter(last) ? 'after' : 'none';
+    const base = {
+      intent,
+      word,
+      weight: source.weight,
+      needsNegation: source.needsNegation === true,
+      sentenceStart: source.sentenceStart === true,
+      boundaryEnd,
+      negation,
+      fromConfig,
+    };
+    const keys: string[] = [word];
+    if (word.includes("'")) keys.push(word.replaceAll("'", '')); // cant, dont, isnt
+    if (word.includes('でき')) keys.push(word.replaceAll('でき', '出来')); // ログイン出来ない
+    // Questions are not inflected: 知りたかった ("I wish I had known") asks nothing.
+    const inflects =
+      negation === 'after' &&
+      intent !== 'question' &&
+      !base.needsNegation &&
+      source.noInflection !== true &&
+      word.length >= 2 &&
+      last === I_ENDING;
+    if (inflects) {
+      for (const spelling of [...keys]) {
+        const stem = spelling.slice(0, -1);
+        for (const ending of INFLECTIONS) keys.push(stem + ending);
+      }
+    }
+    for (const key of new Set(keys)) {
+      insert(key, { ...base, adjectival: inflects && key.endsWith('く') });
+    }
+  };
+
+  if (config.useBuiltIn) {
+    for (const intent of PRECEDENCE) {
+      for (const word of BUILT_IN_DICTIONARIES[intent]) add(intent, word, false);
+    }
+  }
+  for (const intent of PRECEDENCE) {
+    for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, true);
+  }
+  return root;
+}
+
+/** Compiles the dictionaries (built-in plus configured words) once; classify() is then one scan. */
+export function createClassifier(config: ClassifierConfig): Classifier {
+  const root = compileEntries(config);
+
+  const japaneseNegators = [...JAPANESE_NEGATORS];
+  const englishNegators = new Set(ENGLISH_NEGATORS);
+  for (const negator of config.negators) {
+    const word = normalizeWord(negator);
+    if (word === '') continue;
+    if (isWordCode(word.charCodeAt(0))) englishNegators.add(word);
+    else japaneseNegators.push(word);
+  }
+  const abilityNegators = new Set(ABILITY_NEGATORS);
+  const troubleNegators = new Set(TROUBLE_NEGATORS);
+  const gapWords = new Set(NEGATION_GAP_WORDS);
+
+  // Sticky: tried exactly where a Japanese word ends. Group 1 is the particle, if any.
+  const japaneseNegation = new RegExp(
+    `(は|も|が|じゃあ|じゃ|では|でわ|でも|とは)?(?:${alternation(japaneseNegators)})`,
+    'uy',
+  );
+  const japaneseTroubleEnding = new RegExp(`(?:${alternation(JAPANESE_TROUBLE_ENDINGS)})`, 'uy');
+  // "ひどくない？" "最悪じゃないですか" ask for agreement: the word stands.
+  const rhetorical = /(?:です|でしょう|でしょ|だろう|だろ|んじゃ|の)?(?:か|\?)/uy;
+  const contrast = /けど|けれど|しかし|ただ、|のに|が、|(?:^|[。、!? ])でも|\bbut\b|\bhowever\b/gu;
+
+  /** End of the Japanese negation right after `end`, or -1. */
+  function japaneseNegationEnd(text: string, end: number, adjectival: boolean): number {
+    japaneseNegation.lastIndex = end;
+    const match = japaneseNegation.exec(text);
+    if (match === null) return -1;
+    const after = end + match[0].length;
+    if (match[1] === undefined && !adjectival && !isNegationBreak(text, after)) return -1;
+    // 悪くなくない: a double negation affirms; 不便じゃなくなった ("no longer inconvenient") does not.
+    if (match[0].endsWith('なく') && (text.startsWith('ない', after) || text.startsWith('なかった', after))) {
+      return -1;
+    }
+    rhetorical.lastIndex = after;
+    if (rhetorical.test(text)) return -1;
+    return after;
+  }
+
+  /** Whether an English negator precedes `start`, with at most MAX_GAP_WORDS gap words between. */
+  function englishNegated(text: string, start: number, ability: boolean): boolean {
+    let j = start - 1;
+    for (let words = 0; words <= MAX_GAP_WORDS; words++) {
+      while (j >= 0 && text.charCodeAt(j) === 0x20) j--;
+      const end = j + 1;
+      while (j >= 0 && isWordAt(text, j)) j--;
+      if (end === j + 1) return false; // punctuation or start: the clause ends here
+      const word = text.slice(j + 1, end).replaceAll('’', "'");
+      if (ability) {
+        if (troubleNegators.has(word) || word.endsWith("n't")) return true;
+      } else if (englishNegators.has(word) || (word.endsWith("n't") && !abilityNegators.has(word))) {
+        return true;
+      }
+      if (!gapWords.has(word)) return false;
+    }
+    return false;
+  }
+
+  function isSentenceStart(text: string, start: number, bodyStart: number): boolean {
+    let j = start - 1;
+    while (j >= 0 && text.charCodeAt(j) === 0x20) j--;
+    if (j < bodyStart) return true;
+    return '.!?。:;…-\n'.includes(text.charAt(j));
+  }
+
+  /** Where the post proper begins, after leading @mentions ("@bank does the app …"). */
+  function bodyStartOf(text: string): number {
+    const match = /^(?:@[\w.@-]+ ?)+/u.exec(text);
+    return match === null ? 0 : match[0].length;
+  }
+
+  const candidateEnds: number[] = [];
+  const candidateEntries: Entry[] = [];
+
+  function classify(text: string): IntentResult {
+    const signals: IntentSignal[] = [];
+    const negationIsTrouble: boolean[] = [];
+    const length = text.length;
+    let bodyStart = -1;
+    let i = 0;
+    while (i < length) {
+      const c = foldCode(text.charCodeAt(i));
+      const firstNode = root.next?.get(c);
+      // Inside a Latin word nothing can start: this skip is the start-of-word boundary test for
+      // every entry that begins with a Latin letter (and keeps English scans cheap).
+      if (firstNode === undefined || (isWordCode(c) && isWordAt(text, i - 1))) {
+        i++;
+        continue;
+      }
+      let count = 0;
+      let node: TrieNode | undefined = firstNode;
+      let j = i + 1;
+      while (node !== undefined) {
+        if (node.entry !== undefined) {
+          candidateEnds[count] = j;
+          candidateEntries[count] = node.entry;
+          count++;
+        }
+        if (j >= length || node.next === undefined) break;
+        node = node.next.get(foldCode(text.charCodeAt(j)));
+        j++;
+      }
+      let next = i + 1;
+      // Longest first; a shorter word is tried when the longer one fails its conditions.
+      for (let k = count - 1; k >= 0; k--) {
+        const end = candidateEnds[k] as number;
+        const entry = candidateEntries[k] as Entry;
+        if (entry.boundaryEnd && isWordAt(text, end)) continue;
+        if (entry.sentenceStart) {
+          if (bodyStart < 0) bodyStart = bodyStartOf(text);
+          if (!isSentenceStart(text, i, bodyStart)) continue;
+          if (text.startsWith(' not ', end)) continue; // "can not sign in" states, it does not ask
+        }
+        let negated = false;
+        let resume = end;
+        if (entry.needsNegation) {
+          if (entry.negation === 'after') {
+            japaneseTroubleEnding.lastIndex = end;
+            const match = japaneseTroubleEnding.exec(text);
+            if (match === null) continue;
+            resume = end + match[0].length;
+          } else if (!englishNegated(text, i, true)) {
+            continue;
+          }
+          negated = true;
+        } else if (entry.intent !== 'question') {
+          if (entry.negation === 'after') {
+            const negationEnd = japaneseNegationEnd(text, end, entry.adjectival);
+            if (negationEnd >= 0) {
+              negated = true;
+              resume = negationEnd; // the negator is not read again as a word (不便じゃなくなった)
+            }
+          } else if (entry.negation === 'before') {
+            negated = englishNegated(text, i, false);
+          }
+        }
+        signals.push({ intent: entry.intent, word: entry.word, at: i, negated, weight: entry.weight });
+        negationIsTrouble.push(entry.needsNegation);
+        next = resume;
+        break;
+      }
+      i = next;
+    }
+
+    if (signals.length > 0) {
+      let lastContrast = -1;
+      contrast.lastIndex = 0;
+      for (let match = contrast.exec(text); match !== null; match = contrast.exec(text)) {
+        if (!isPreface(text, match.index)) lastContrast = match.index;
+      }
+      if (lastContrast >= 0) {
+        for (const signal of signals) {
+          if (signal.at < lastContrast) signal.weight *= BEFORE_CONTRAST;
+        }
+      }
+    }
+    return decide(signals, negationIsTrouble);
+  }
+
+  return { classify };
+}
+
+/**
+ * 〜んですが / 〜のだけど introduce what follows ("ログインできないんですが、どうすれば…") rather than
+ * contrast with it: the explanatory ん/の before が or けど marks a preface.
+ */
+function isPreface(text: string, at: number): boolean {
+  const before = text.slice(Math.max(0, at - 3), at);
+  return /[んの](?:です|だ)?$/u.test(before);
+}
+
+/** Which intent a signal counts for, and how much. */
+function contribution(signal: IntentSignal, negationIsTrouble: boolean): [SignalIntent, number] {
+  if (!signal.negated || signal.intent === 'question') return [signal.intent, signal.weight];
+  switch (signal.intent) {
+    case 'praise':
+      return ['complaint', signal.weight * NEGATED_PRAISE_AS_COMPLAINT];
+    case 'complaint':
+      return ['praise', signal.weight * NEGATED_COMPLAINT_AS_PRAISE];
+    case 'trouble':
+      // "can't log in" is the trouble; "no problems" is faintly positive.
+      return negationIsTrouble
+        ? ['trouble', signal.weight]
+        : ['praise', signal.weight * NEGATED_TROUBLE_AS_PRAISE];
+  }
+}
+
+function sameWord(a: IntentSignal, b: IntentSignal): boolean {
+  return a.intent === b.intent && a.word === b.word && a.negated === b.negated;
+}
+
+function decide(signals: IntentSignal[], negationIsTrouble: readonly boolean[]): IntentResult {
+  const scores: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
+  // Repeating a word is not more evidence: each (word, negated) pair counts once, at its strongest.
+  // Posts hold a handful of signals, so the quadratic look-around is cheaper than a Map.
+  outer: for (let k = 0; k < signals.length; k++) {
+    const signal = signals[k] as IntentSignal;
+    for (let m = 0; m < k; m++) {
+      if (sameWord(signal, signals[m] as IntentSignal)) continue outer;
+    }
+    const [intent, first] = contribution(signal, negationIsTrouble[k] === true);
+    let amount = first;
+    for (let m = k + 1; m < signals.length; m++) {
+      const other = signals[m] as IntentSignal;
+      if (!sameWord(signal, other)) continue;
+      amount = Math.max(amount, contribution(other, negationIsTrouble[m] === true)[1]);
+    }
+    scores[intent] += amount;
+  }
+
+  let top: SignalIntent = 'trouble';
+  for (const intent of PRECEDENCE) {
+    if (scores[intent] > scores[top] + 1e-9) top = intent;
+  }
+  let intent: Intent;
+  if (scores[top] < MIN_EVIDENCE) intent = 'neutral';
+  else if (scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top]) intent = 'trouble';
+  else intent = top;
+  return { intent, category: categoryForIntent(intent), signals, scores };
+}
+
+/** The reply category for an intent: praise → thanks, complaint → apology, trouble and question → guidance. */
+export function categoryForIntent(intent: Intent): ReplyCategory | null {
+  switch (intent) {
+    case 'praise':
+      return 'thanks';
+    case 'complaint':
+      return 'apology';
+    case 'trouble':
+    case 'question':
+      return 'guidance';
+    case 'neutral':
+      return null;
+  }
+}
