@@ -23,13 +23,23 @@ for (const [path, meta] of Object.entries(packages)) {
 }
 if (check) {
   if (missing.length > 0) {
-    console.error(`package-lock.json lacks ${missing.length} optional platform package(s) (${missing.join(', ')}).`);
-    console.error('Run `node scripts/complete-lockfile.mjs` after `npm install`, or `npm ci` fails on a clean clone.');
+    console.error(
+      `package-lock.json lacks ${missing.length} optional platform package(s) (${missing.join(', ')}).`,
+    );
+    console.error(
+      'Run `node scripts/complete-lockfile.mjs` after `npm install`, or `npm ci` fails on a clean clone.',
+    );
     process.exit(1);
   }
 } else {
-  const sorted = Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const sorted = Object.entries(packages).sort(([a], [b]) =>
+    a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   lock.packages = Object.fromEntries(sorted);
   writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
-  console.log(missing.length > 0 ? `added ${missing.length} entries: ${missing.join(', ')}` : 'package-lock.json is complete');
+  console.log(
+    missing.length > 0
+      ? `added ${missing.length} entries: ${missing.join(', ')}`
+      : 'package-lock.json is complete',
+  );
 }
