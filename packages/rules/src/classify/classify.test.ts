@@ -127,6 +127,124 @@ describe('classify: spelling variants', () => {
   });
 });
 
+describe('classify: Japanese conjugations', () => {
+  it.each<[string, Intent]>([
+    // A verbal noun negated through する / できる turns around like an adjective.
+    ['満足できない', 'complaint'],
+    ['安心できません', 'complaint'],
+    ['感動しなかった', 'complaint'],
+    ['フリーズしなくなった', 'praise'],
+    ['満足してます', 'praise'],
+    // Colloquial 〜ん completes a trouble stem; できんの？ ("can you?") does not.
+    ['動かん', 'trouble'],
+    ['ログインできん', 'trouble'],
+    ['できんの？', 'question'],
+    // 〜しにくい / 〜しづらい after a verb; bare 〜にくい is left alone (壊れにくい is praise).
+    ['ボタンが押しにくい', 'complaint'],
+    ['設定が探しづらい', 'complaint'],
+    ['このケース、壊れにくい', 'praise'],
+    // 〜てほしい is a wish; its negation is no praise.
+    ['勝手に変えてほしくない', 'complaint'],
+    ['もう少し安くしてほしい', 'complaint'],
+    // 〜てよかった, また〜ます: a glad customer.
+    ['買ってよかった', 'praise'],
+    ['また来ます！', 'praise'],
+    // もう / 二度と + a negated verb: not any more.
+    ['もう二度と行かない', 'complaint'],
+    ['もう乗らない', 'complaint'],
+    // A price going up, or what you get going down.
+    ['値段が上がった', 'complaint'],
+    ['還元率が下がった', 'complaint'],
+    // What people try when they are stuck, and states that do not move on.
+    ['再起動しても直らない', 'trouble'],
+    ['荷物が配送中のまま', 'trouble'],
+    ['払ったのに反映されてない', 'trouble'],
+    // さすが praises; さすがに ("come on") leans the other way.
+    ['さすが老舗、対応が早い', 'praise'],
+    ['さすがに高すぎ', 'complaint'],
+    // 解約したら asks about a cancellation; it is not one.
+    ['途中で解約したら日割りになりますか', 'question'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});
+
+describe('classify: English forms', () => {
+  it.each<[string, Intent]>([
+    ['nothing has synced since monday', 'trouble'],
+    ["my order hasn't been delivered", 'trouble'],
+    ["the app won't let me", 'trouble'],
+    ['not complaining', 'praise'],
+    ["can't complain", 'praise'],
+    ['no complaints', 'praise'],
+    ["it's back and working again, thanks", 'praise'],
+    ['support sorted my issue, thanks', 'praise'],
+    ["won't be back", 'complaint'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});
+
+describe('classify: sarcasm', () => {
+  it.each<[string, Intent]>([
+    ['Oh great, another price hike', 'complaint'],
+    ['love that for me 🙃', 'complaint'],
+    ['so "helpful", thanks for nothing', 'complaint'],
+    // A single praise word in scare quotes is turned around…
+    ['the "improved" layout', 'complaint'],
+    ['the “best” update ever', 'complaint'],
+    // …a quoted phrase is plain quotation.
+    ['they said "thank you"', 'praise'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});
+
+describe('classify: ads, news and official notices', () => {
+  it.each<[string, Intent]>([
+    ['【PR】今なら最大50%オフ！最高の体験を', 'neutral'],
+    ['Sponsored: the best deals in town!', 'neutral'],
+    ['#ad Try it free, you will love it', 'neutral'],
+    ['【お知らせ】本日メンテナンスを実施します。ご不便をおかけしますがご了承ください', 'neutral'],
+    ['Booklog announces a new app, and it is great', 'neutral'],
+    // Weak markers only damp weak evidence: a clear report still counts.
+    ['キャンペーンのポイントが反映されない', 'trouble'],
+    ['the new app launches today and it keeps crashing', 'trouble'],
+    ['新機能リリースされてて最高', 'praise'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it('reports the markers, each distinct one raising the evidence needed once', () => {
+    const result = run('#PR 最高！ #PR');
+    expect(result.notices.map((n) => n.word)).toEqual(['#pr', '#pr']);
+    expect(result.scores.praise).toBe(2);
+    expect(result.intent).toBe('neutral');
+    expect(run('最高！').notices).toEqual([]);
+  });
+
+  it('applies only with the built-in dictionaries', () => {
+    const classifier = configured({ useBuiltIn: false, praise: ['最高'] });
+    expect(run('【PR】最高', classifier).intent).toBe('praise');
+  });
+});
+
+describe('classify: words that only look like signals', () => {
+  it.each([
+    'ご確認ください', // ください holds ださい (ダサい)
+    '最低限の機能はある', // 最低限 holds 最低
+    '障害者割引あります', // 障害者 holds 障害
+    'good morning everyone',
+    'Release notes: bug fixes and performance improvements',
+    'このまま様子を見る',
+    // Hints that count only together with other evidence.
+    'もう少しで届く',
+    'なぜ',
+  ])('%s is neutral', (text) => {
+    expect(run(text).intent).toBe('neutral');
+  });
+});
+
 describe('classify: precedence', () => {
   it.each<[string, Intent]>([
     // Guidance first: someone who is stuck needs help before an apology.

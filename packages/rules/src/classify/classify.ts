@@ -4,10 +4,14 @@
  *
  * Dictionaries are compiled once into a character trie; a post is classified in one left-to-right
  * scan (leftmost-longest match, non-overlapping), looking only a few characters around each match
- * for negation. Input is prose already passed through splitUrls and normalizeText.
+ * for negation. Input is prose already passed through splitUrls and normalizeText. The same trie
+ * holds ad/news notice markers (NOTICE_MARKERS) and words that only look like signals
+ * (NON_SIGNALS: ください holds ださい); matching them first keeps their letters from being read again.
  *
  * Decision (also in corpus/LABELLING.md):
- *   1. No intent reaches MIN_EVIDENCE → neutral.
+ *   1. No intent reaches MIN_EVIDENCE → neutral. Ad, news and official-notice markers (【お知らせ】,
+ *      #PR, "announces" …) raise that bar by their weight: such posts are neutral unless the
+ *      evidence for an intent is strong.
  *   2. Guidance first: trouble wins whenever it has real evidence (≥ TROUBLE_FLOOR) and at least
  *      half the top score — someone who is stuck needs help before an apology or a thank-you.
  *   3. Otherwise the highest score wins; ties go trouble > complaint > question > praise, because
@@ -23,6 +27,8 @@ import {
   JAPANESE_NEGATORS,
   JAPANESE_TROUBLE_ENDINGS,
   NEGATION_GAP_WORDS,
+  NON_SIGNALS,
+  NOTICE_MARKERS,
   type SignalIntent,
   TROUBLE_NEGATORS,
 } from './dictionaries.ts';
@@ -46,12 +52,24 @@ export interface IntentSignal {
   weight: number;
 }
 
+/** An ad, news or official-notice marker found in a post (see NOTICE_MARKERS). */
+export interface NoticeMarker {
+  /** The marker, normalised (e.g. "【お知らせ】", "#pr", "announces"). */
+  word: string;
+  /** Offset of the match in the normalised text. */
+  at: number;
+  /** The extra evidence an intent needs because of this marker. */
+  weight: number;
+}
+
 /** The classifier's verdict on one post, with the evidence for it. */
 export interface IntentResult {
   intent: Intent;
   category: ReplyCategory | null;
   signals: IntentSignal[];
   scores: Record<SignalIntent, number>;
+  /** Ad/news/notice markers; each distinct one raises the evidence an intent needs by its weight. */
+  notices: NoticeMarker[];
 }
 
 /** A compiled classifier. */
@@ -72,6 +90,11 @@ const BEFORE_CONTRAST = 0.6;
 const NEGATED_PRAISE_AS_COMPLAINT = 0.6;
 const NEGATED_COMPLAINT_AS_PRAISE = 0.5;
 const NEGATED_TROUBLE_AS_PRAISE = 0.3;
+/**
+ * A single praise word in scare quotes ('the "improved" layout') is sarcasm: it counts like negated
+ * praise. Quoted phrases ("thank you for waiting") are more often plain quotation and stand.
+ */
+const QUOTES = new Set([0x22, 0x201c, 0x201d]);
 /** English words allowed between a negator and its word. */
 const MAX_GAP_WORDS = 3;
 
@@ -81,10 +104,15 @@ const INFLECTIONS: readonly string[] = ['い', 'く', 'かっ', 'すぎ'];
 const APOSTROPHE = 0x27;
 const RIGHT_QUOTE = 0x2019; // ’ — NFKC keeps it; treated as '
 const I_ENDING = 0x3044; // い
+const NO = 0x306e; // の
 
 type NegationSide = 'before' | 'after' | 'none';
 
+/** What a match does: count as evidence, mark a notice, or nothing (a word that only looks like one). */
+type EntryRole = 'signal' | 'notice' | 'skip';
+
 interface Entry {
+  readonly role: EntryRole;
   readonly intent: SignalIntent;
   readonly word: string;
   readonly weight: number;
@@ -199,6 +227,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
     const boundaryEnd = isWordCode(last);
     const negation: NegationSide = latinStart ? 'before' : isJapaneseLetter(last) ? 'after' : 'none';
     const base = {
+      role: 'signal' as const,
       intent,
       word,
       weight: source.weight,
@@ -230,10 +259,31 @@ function compileEntries(config: ClassifierConfig): TrieNode {
     }
   };
 
+  /** Notice markers and non-signals: matched as written (no inflection), never negated. */
+  const addPlain = (role: EntryRole, source: DictionaryWord): void => {
+    const word = normalizeWord(source.word);
+    if (word === '') return;
+    insert(word, {
+      role,
+      intent: 'praise', // unused for these roles
+      word,
+      weight: source.weight,
+      needsNegation: false,
+      sentenceStart: false,
+      boundaryEnd: isWordCode(word.charCodeAt(word.length - 1)),
+      negation: 'none',
+      adjectival: false,
+      fromConfig: false,
+    });
+  };
+
   if (config.useBuiltIn) {
     for (const intent of PRECEDENCE) {
       for (const word of BUILT_IN_DICTIONARIES[intent]) add(intent, word, false);
     }
+    for (const marker of NOTICE_MARKERS) addPlain('notice', marker);
+    // Weight 0: any built-in word with the same spelling is stronger and wins.
+    for (const word of NON_SIGNALS) addPlain('skip', { word, weight: 0 });
   }
   for (const intent of PRECEDENCE) {
     for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, true);
@@ -320,6 +370,7 @@ export function createClassifier(config: ClassifierConfig): Classifier {
 
   function classify(text: string): IntentResult {
     const signals: IntentSignal[] = [];
+    const notices: NoticeMarker[] = [];
     const negationIsTrouble: boolean[] = [];
     const length = text.length;
     let bodyStart = -1;
@@ -352,6 +403,11 @@ export function createClassifier(config: ClassifierConfig): Classifier {
         const end = candidateEnds[k] as number;
         const entry = candidateEntries[k] as Entry;
         if (entry.boundaryEnd && isWordAt(text, end)) continue;
+        if (entry.role !== 'signal') {
+          if (entry.role === 'notice') notices.push({ word: entry.word, at: i, weight: entry.weight });
+          next = end;
+          break;
+        }
         if (entry.sentenceStart) {
           if (bodyStart < 0) bodyStart = bodyStartOf(text);
           if (!isSentenceStart(text, i, bodyStart)) continue;
@@ -365,6 +421,7 @@ export function createClassifier(config: ClassifierConfig): Classifier {
             const match = japaneseTroubleEnding.exec(text);
             if (match === null) continue;
             resume = end + match[0].length;
+            if (match[0] === 'ん' && text.charCodeAt(resume) === NO) continue; // できんの？ asks
           } else if (!englishNegated(text, i, true)) {
             continue;
           }
@@ -379,6 +436,7 @@ export function createClassifier(config: ClassifierConfig): Classifier {
           } else if (entry.negation === 'before') {
             negated = englishNegated(text, i, false);
           }
+          if (!negated && entry.intent === 'praise' && inScareQuotes(text, i, end)) negated = true;
         }
         signals.push({ intent: entry.intent, word: entry.word, at: i, negated, weight: entry.weight });
         negationIsTrouble.push(entry.needsNegation);
@@ -400,10 +458,29 @@ export function createClassifier(config: ClassifierConfig): Classifier {
         }
       }
     }
-    return decide(signals, negationIsTrouble);
+    return decide(signals, negationIsTrouble, notices);
   }
 
   return { classify };
+}
+
+/** The single word at [start, end) stands alone between double quotes: 'the "improved" layout'. */
+function inScareQuotes(text: string, start: number, end: number): boolean {
+  if (!QUOTES.has(text.charCodeAt(start - 1)) || !QUOTES.has(text.charCodeAt(end))) return false;
+  return text.lastIndexOf(' ', end - 1) < start;
+}
+
+/** The extra evidence the notice markers demand: each distinct marker counts once. */
+function noticeWeight(notices: readonly NoticeMarker[]): number {
+  let total = 0;
+  outer: for (let k = 0; k < notices.length; k++) {
+    const marker = notices[k] as NoticeMarker;
+    for (let m = 0; m < k; m++) {
+      if ((notices[m] as NoticeMarker).word === marker.word) continue outer;
+    }
+    total += marker.weight;
+  }
+  return total;
 }
 
 /**
@@ -435,7 +512,11 @@ function sameWord(a: IntentSignal, b: IntentSignal): boolean {
   return a.intent === b.intent && a.word === b.word && a.negated === b.negated;
 }
 
-function decide(signals: IntentSignal[], negationIsTrouble: readonly boolean[]): IntentResult {
+function decide(
+  signals: IntentSignal[],
+  negationIsTrouble: readonly boolean[],
+  notices: NoticeMarker[],
+): IntentResult {
   const scores: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
   // Repeating a word is not more evidence: each (word, negated) pair counts once, at its strongest.
   // Posts hold a handful of signals, so the quadratic look-around is cheaper than a Map.
@@ -459,10 +540,11 @@ function decide(signals: IntentSignal[], negationIsTrouble: readonly boolean[]):
     if (scores[intent] > scores[top] + 1e-9) top = intent;
   }
   let intent: Intent;
-  if (scores[top] < MIN_EVIDENCE) intent = 'neutral';
+  const needed = MIN_EVIDENCE + (notices.length === 0 ? 0 : noticeWeight(notices));
+  if (scores[top] < needed - 1e-9) intent = 'neutral';
   else if (scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top]) intent = 'trouble';
   else intent = top;
-  return { intent, category: categoryForIntent(intent), signals, scores };
+  return { intent, category: categoryForIntent(intent), signals, scores, notices };
 }
 
 /** The reply category for an intent: praise → thanks, complaint → apology, trouble and question → guidance. */

@@ -1,7 +1,7 @@
 /**
  * The kikimimi query language: a parser from text to `QueryNode`, and a printer back.
  *
- * The syntax follows X's search syntax so that users feel at home (see packages/rules/QUERY.md).
+ * The syntax follows X's search syntax so that users feel at home (see packages/rules/README.md, "Query language").
  * Safety first: the length is checked before anything else, parentheses are counted against a depth
  * limit before recursing, and every failure is a `QuerySyntaxError` with an offset into the input.
  */
