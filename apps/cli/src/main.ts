@@ -40,7 +40,16 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
   }
 }
 
-if (import.meta.main) {
-  const code = await runCli(process.argv.slice(2), process);
-  process.exitCode = code;
+/**
+ * Runs the CLI as a process. A closed stdout (`kikimimi dry-run … | head`) ends the run quietly
+ * instead of crashing with EPIPE.
+ */
+export async function main(): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await runCli(process.argv.slice(2), process);
 }
+
+if (import.meta.main) await main();

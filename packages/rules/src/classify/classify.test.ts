@@ -305,7 +305,7 @@ describe('classify: signals and scores', () => {
     expect(result.category).toBe('guidance');
     expect(result.signals).toEqual([
       { intent: 'complaint', word: '悪い', at: text.indexOf('悪'), negated: true, weight: 0.6 },
-      { intent: 'trouble', word: 'ろぐいんでき', at: text.indexOf('ろぐいん'), negated: true, weight: 2 },
+      { intent: 'trouble', word: 'ログインでき', at: text.indexOf('ろぐいん'), negated: true, weight: 2 },
     ]);
     expect(result.scores).toEqual({ praise: 0.3, complaint: 0, trouble: 2, question: 0 });
   });

@@ -42,7 +42,7 @@ export type ReplyCategory = Exclude<Category, 'custom'>;
 export interface IntentSignal {
   /** The dictionary the word belongs to (a negated word may count for another intent, see scores). */
   intent: SignalIntent;
-  /** The dictionary entry, normalised (e.g. "ろぐいんでき", "log in"). */
+  /** The dictionary entry as written in the dictionary or the configuration (e.g. "ログインでき", "log in"). */
   word: string;
   /** Offset of the match in the normalised text. */
   at: number;
@@ -54,7 +54,7 @@ export interface IntentSignal {
 
 /** An ad, news or official-notice marker found in a post (see NOTICE_MARKERS). */
 export interface NoticeMarker {
-  /** The marker, normalised (e.g. "【お知らせ】", "#pr", "announces"). */
+  /** The marker as written in the dictionary (e.g. "【お知らせ】", "#PR", "announces"). */
   word: string;
   /** Offset of the match in the normalised text. */
   at: number;
@@ -115,6 +115,8 @@ interface Entry {
   readonly role: EntryRole;
   readonly intent: SignalIntent;
   readonly word: string;
+  /** The entry as written, for people reading the signals. */
+  readonly label: string;
   readonly weight: number;
   readonly needsNegation: boolean;
   readonly sentenceStart: boolean;
@@ -230,6 +232,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       role: 'signal' as const,
       intent,
       word,
+      label: source.word,
       weight: source.weight,
       needsNegation: source.needsNegation === true,
       sentenceStart: source.sentenceStart === true,
@@ -267,6 +270,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       role,
       intent: 'praise', // unused for these roles
       word,
+      label: source.word,
       weight: source.weight,
       needsNegation: false,
       sentenceStart: false,
@@ -404,7 +408,7 @@ export function createClassifier(config: ClassifierConfig): Classifier {
         const entry = candidateEntries[k] as Entry;
         if (entry.boundaryEnd && isWordAt(text, end)) continue;
         if (entry.role !== 'signal') {
-          if (entry.role === 'notice') notices.push({ word: entry.word, at: i, weight: entry.weight });
+          if (entry.role === 'notice') notices.push({ word: entry.label, at: i, weight: entry.weight });
           next = end;
           break;
         }
@@ -438,7 +442,7 @@ export function createClassifier(config: ClassifierConfig): Classifier {
           }
           if (!negated && entry.intent === 'praise' && inScareQuotes(text, i, end)) negated = true;
         }
-        signals.push({ intent: entry.intent, word: entry.word, at: i, negated, weight: entry.weight });
+        signals.push({ intent: entry.intent, word: entry.label, at: i, negated, weight: entry.weight });
         negationIsTrouble.push(entry.needsNegation);
         next = resume;
         break;
