@@ -1,0 +1,54 @@
+import type { Platform } from '@kikimimi/rules';
+
+/** Base of every error a connector throws: the platform, and whether trying again later can help. */
+export abstract class ConnectorError extends Error {
+  abstract readonly retryable: boolean;
+  readonly platform: Platform;
+  constructor(platform: Platform, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.platform = platform;
+  }
+}
+
+/** The platform's rate limit is spent; try again at `resetAt` (from the platform's headers). */
+export class RateLimitedError extends ConnectorError {
+  override readonly name = 'RateLimitedError';
+  readonly retryable = true;
+  readonly resetAt: Date;
+  constructor(platform: Platform, resetAt: Date, options?: ErrorOptions) {
+    super(platform, `${platform} rate limit reached; it resets at ${resetAt.toISOString()}`, options);
+    this.resetAt = resetAt;
+  }
+}
+
+/** The credentials were refused (401, or 403 on verify). Retrying will not help until they change. */
+export class AuthFailedError extends ConnectorError {
+  override readonly name = 'AuthFailedError';
+  readonly retryable = false;
+}
+
+/**
+ * The platform refuses an API reply to this post (X: 403 to posts that did not mention the account).
+ * `manualUrl` opens the platform's composer with the same text, for a human to post by hand.
+ */
+export class ReplyNotAllowedError extends ConnectorError {
+  override readonly name = 'ReplyNotAllowedError';
+  readonly retryable = false;
+  readonly manualUrl: string;
+  constructor(platform: Platform, message: string, manualUrl: string, options?: ErrorOptions) {
+    super(platform, message, options);
+    this.manualUrl = manualUrl;
+  }
+}
+
+/** 5xx, timeouts, dropped connections, unreadable bodies: try again with backoff. */
+export class TransientError extends ConnectorError {
+  override readonly name = 'TransientError';
+  readonly retryable = true;
+}
+
+/** The request itself is wrong (400, 404, 422…): retrying the same request will fail the same way. */
+export class PermanentError extends ConnectorError {
+  override readonly name = 'PermanentError';
+  readonly retryable = false;
+}

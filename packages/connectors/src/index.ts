@@ -1,0 +1,5 @@
+export type { ContractHarness, ContractWorld } from './contract/harness.ts';
+export * from './errors.ts';
+export * from './mastodon/index.ts';
+export * from './types.ts';
+export * from './x/index.ts';

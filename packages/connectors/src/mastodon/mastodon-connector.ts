@@ -1,0 +1,438 @@
+import { MASTODON_DEFAULT_MAX_CHARACTERS, type Post } from '@kikimimi/rules';
+import { createRestAPIClient, type mastodon } from 'masto';
+import { z } from 'zod';
+import { AuthFailedError, PermanentError, TransientError } from '../errors.ts';
+import type {
+  AccountIdentity,
+  Connector,
+  PollOptions,
+  PollResult,
+  PollSource,
+  RateLimitState,
+  RejectedItem,
+  ReplyOptions,
+  ReplyResult,
+  ReplyTarget,
+  StreamOptions,
+  StreamSource,
+} from '../types.ts';
+import { compareIds, decodeCursor, encodeCursor, type MastodonCursor } from './mastodon-cursor.ts';
+import { type MastodonOperation, readRateLimit, toConnectorError } from './mastodon-errors.ts';
+import { normalizeStatus } from './mastodon-normalize.ts';
+import {
+  describeIssues,
+  type MastodonInstance,
+  mastodonAccountSchema,
+  mastodonInstanceSchema,
+  mastodonNotificationSchema,
+  mastodonSearchSchema,
+} from './mastodon-schemas.ts';
+import { type ReconnectPolicy, streamPosts } from './mastodon-stream.ts';
+
+/** How to reach one Mastodon account. */
+export interface MastodonConnectorOptions {
+  /** The instance's origin, e.g. `https://mastodon.social` (or a stand-in's `http://127.0.0.1:PORT`). */
+  readonly url: string;
+  /** A user token with `read` and `write:statuses` (`read:statuses` is what public streams need since 4.2). */
+  readonly accessToken: string;
+  /** Streaming server; default: the instance's `configuration.urls.streaming`, else `url`. */
+  readonly streamingUrl?: string;
+  /** Visibility of replies unless a reply says otherwise (default `unlisted`: no public timelines). */
+  readonly visibility?: 'public' | 'unlisted' | 'private' | 'direct';
+  /** Per-request timeout for REST calls (default 30 s; masto has none of its own). */
+  readonly timeoutMs?: number;
+  /** Stream reconnection timing (default: 1 s doubling to 30 s, with jitter). */
+  readonly reconnect?: ReconnectPolicy;
+}
+
+/** Largest page Mastodon serves for statuses (`limit` is capped at twice the default of 20). */
+export const MASTODON_MAX_PAGE_SIZE = 40;
+// Instance limits change rarely (an admin edits them); re-read them once an hour.
+const INSTANCE_TTL_MS = 60 * 60 * 1000;
+
+/** One item of a page: the id the endpoint pages by, and the status it carries. */
+interface PageItem {
+  readonly pageId: string;
+  readonly status: unknown;
+}
+
+interface Page {
+  readonly items: readonly PageItem[];
+  /** Items the server returned, usable or not: a short page means the end. */
+  readonly count: number;
+  readonly rejected: readonly RejectedItem[];
+  readonly rateLimit: RateLimitState | null;
+}
+
+interface Collector {
+  readonly posts: Map<string, { post: Post; order: string }>;
+  readonly rejected: RejectedItem[];
+  read: number;
+  pages: number;
+  rateLimit: RateLimitState | null;
+}
+
+const arrayOf = z.array(z.unknown());
+const createdStatusSchema = z.object({
+  id: z.string().min(1),
+  uri: z.string().min(1),
+  url: z.string().nullish(),
+});
+
+const maxId = (ids: readonly string[]): string | undefined =>
+  ids.reduce<string | undefined>(
+    (best, id) => (best === undefined || compareIds(id, best) > 0 ? id : best),
+    undefined,
+  );
+const minId = (ids: readonly string[]): string | undefined =>
+  ids.reduce<string | undefined>(
+    (best, id) => (best === undefined || compareIds(id, best) < 0 ? id : best),
+    undefined,
+  );
+
+const idOf = (value: unknown): string | null => {
+  const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id !== '' ? id : null;
+};
+
+/** Statuses keyed by their own id (timelines, search). */
+function statusItems(data: readonly unknown[]): { items: PageItem[]; rejected: RejectedItem[] } {
+  const items: PageItem[] = [];
+  const rejected: RejectedItem[] = [];
+  for (const status of data) {
+    const id = idOf(status);
+    if (id === null) rejected.push({ id: null, reason: 'status: id: missing' });
+    else items.push({ pageId: id, status });
+  }
+  return { items, rejected };
+}
+
+/** The reply text: Mastodon delivers a reply to its author only if it mentions them. */
+export function withMention(text: string, authorHandle: string): string {
+  const mention = `@${authorHandle.replace(/^[@＠]/u, '')}`;
+  const start = text.trimStart();
+  const next = start.charAt(mention.length);
+  if (start.toLowerCase().startsWith(mention.toLowerCase()) && (next === '' || /\s/u.test(next))) return text;
+  return `${mention} ${text}`;
+}
+
+/** A Connector for one Mastodon account, through masto against the instance (or the stand-in) at `url`. */
+export function createMastodonConnector(options: MastodonConnectorOptions): Connector {
+  const client: mastodon.rest.Client = createRestAPIClient({
+    url: options.url,
+    accessToken: options.accessToken,
+    timeout: options.timeoutMs ?? 30_000,
+  });
+  const secrets = [options.accessToken];
+  const fail = (operation: MastodonOperation, manualUrl?: string) => (error: unknown) => {
+    throw toConnectorError(error, { operation, secrets, ...(manualUrl === undefined ? {} : { manualUrl }) });
+  };
+  /** A body that is not what Mastodon documents is treated like a garbled response: try again later. */
+  const unreadable = (what: string, error: z.ZodError) =>
+    new TransientError('mastodon', `Mastodon sent an unexpected ${what}: ${describeIssues(error)}`);
+
+  let instance: { value: Promise<MastodonInstance>; at: number } | undefined;
+  const getInstance = (): Promise<MastodonInstance> => {
+    if (instance === undefined || Date.now() - instance.at > INSTANCE_TTL_MS) {
+      const value = client.v2.instance
+        .fetch()
+        .catch(fail('instance'))
+        .then((data: unknown) => {
+          const parsed = mastodonInstanceSchema.safeParse(data);
+          if (!parsed.success) throw unreadable('instance', parsed.error);
+          return parsed.data;
+        });
+      const entry = { value, at: Date.now() };
+      instance = entry;
+      // A failure is not remembered: the next call asks again.
+      value.catch(() => {
+        if (instance === entry) instance = undefined;
+      });
+    }
+    return instance.value;
+  };
+
+  const verifyCredentials = async (): Promise<AccountIdentity> => {
+    const data: unknown = await client.v1.accounts.verifyCredentials().catch(fail('verify'));
+    const parsed = mastodonAccountSchema.safeParse(data);
+    if (!parsed.success) throw unreadable('account', parsed.error);
+    return {
+      platform: 'mastodon',
+      id: parsed.data.id,
+      handle: parsed.data.acct,
+      displayName: parsed.data.displayName ?? '',
+    };
+  };
+
+  // --- pages -----------------------------------------------------------------------------------
+
+  type PageQuery = { readonly limit: number; readonly minId?: string; readonly offset?: number };
+
+  const tagPage = async (tag: string, query: PageQuery): Promise<Page> => {
+    // $select puts its argument into the path as is; a tag is letters and digits but may be non-ASCII.
+    const name = encodeURIComponent(tag.replace(/^[#＃]/u, ''));
+    const response = await client.v1.timelines.tag
+      .$select(name)
+      .list.$raw({ limit: query.limit, ...(query.minId === undefined ? {} : { minId: query.minId }) })
+      .then((r) => r, fail('poll'));
+    const data = arrayOf.safeParse(response.data);
+    if (!data.success) throw unreadable('timeline', data.error);
+    return { ...statusItems(data.data), count: data.data.length, rateLimit: readRateLimit(response.headers) };
+  };
+
+  const mentionsPage = async (query: PageQuery): Promise<Page> => {
+    const response = await client.v1.notifications.list
+      .$raw({
+        types: ['mention'],
+        limit: query.limit,
+        ...(query.minId === undefined ? {} : { minId: query.minId }),
+      })
+      .then((r) => r, fail('poll'));
+    const data = arrayOf.safeParse(response.data);
+    if (!data.success) throw unreadable('notification list', data.error);
+    const items: PageItem[] = [];
+    const rejected: RejectedItem[] = [];
+    for (const raw of data.data) {
+      const notification = mastodonNotificationSchema.safeParse(raw);
+      if (!notification.success) {
+        rejected.push({ id: idOf(raw), reason: `notification: ${describeIssues(notification.error)}` });
+      } else if (notification.data.type !== 'mention' || notification.data.status == null) {
+        // Counted as read (the cursor passes it) but there is no post in it.
+        rejected.push({
+          id: notification.data.id,
+          reason: `notification: ${notification.data.type} without a status`,
+        });
+        items.push({ pageId: notification.data.id, status: undefined });
+      } else {
+        items.push({ pageId: notification.data.id, status: notification.data.status });
+      }
+    }
+    return { items, rejected, count: data.data.length, rateLimit: readRateLimit(response.headers) };
+  };
+
+  const searchPage = async (q: string, query: PageQuery): Promise<Page> => {
+    const response = await client.v2.search.list
+      .$raw({
+        q,
+        type: 'statuses',
+        resolve: false,
+        limit: query.limit,
+        ...(query.minId === undefined ? {} : { minId: query.minId }),
+        ...(query.offset === undefined || query.offset === 0 ? {} : { offset: query.offset }),
+      })
+      .then((r) => r, fail('poll'));
+    const data = mastodonSearchSchema.safeParse(response.data);
+    if (!data.success) throw unreadable('search result', data.error);
+    return {
+      ...statusItems(data.data.statuses),
+      count: data.data.statuses.length,
+      rateLimit: readRateLimit(response.headers),
+    };
+  };
+
+  // --- polling ---------------------------------------------------------------------------------
+
+  const take = (collector: Collector, page: Page, items: readonly PageItem[]) => {
+    collector.pages++;
+    collector.read += page.count;
+    collector.rateLimit = page.rateLimit ?? collector.rateLimit;
+    collector.rejected.push(...page.rejected);
+    for (const item of items) {
+      if (item.status === undefined) continue;
+      const result = normalizeStatus(item.status);
+      if (!result.ok) collector.rejected.push(result.rejected);
+      else if (!collector.posts.has(result.post.id))
+        collector.posts.set(result.post.id, { post: result.post, order: item.pageId });
+    }
+  };
+
+  const result = (collector: Collector, cursor: MastodonCursor | null, caughtUp: boolean): PollResult => ({
+    posts: [...collector.posts.values()]
+      .sort((a, b) => compareIds(a.order, b.order))
+      .map((entry) => entry.post),
+    cursor: cursor === null ? null : encodeCursor(cursor),
+    caughtUp,
+    pages: collector.pages,
+    postsRead: collector.read,
+    rateLimit: collector.rateLimit,
+    rejected: collector.rejected,
+  });
+
+  /**
+   * Timelines and notifications page forward: `min_id` returns the items just after the cursor, so
+   * a burst is read oldest to newest and the cursor moves to the newest item read after each page.
+   */
+  const pollForward = async (
+    fetchPage: (query: PageQuery) => Promise<Page>,
+    cursor: string | null,
+    budget: number,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PollResult> => {
+    const collector: Collector = { posts: new Map(), rejected: [], read: 0, pages: 0, rateLimit: null };
+    if (cursor === null) {
+      // First poll: start from now. Only the newest page, never the history behind it.
+      const page = await fetchPage({ limit });
+      take(collector, page, page.items);
+      const newest = maxId(page.items.map((i) => i.pageId));
+      return result(collector, newest === undefined ? null : { after: newest }, true);
+    }
+    let after = decodeCursor(cursor).after;
+    let caughtUp = false;
+    while (collector.pages < budget) {
+      signal?.throwIfAborted();
+      const page = await fetchPage({ limit, minId: after });
+      const fresh = page.items.filter((i) => compareIds(i.pageId, after) > 0);
+      take(collector, page, fresh);
+      const newest = maxId(fresh.map((i) => i.pageId));
+      // A short page is the end; so is a full one that does not move (a server ignoring min_id).
+      if (page.count < limit || newest === undefined) {
+        if (newest !== undefined) after = newest;
+        caughtUp = true;
+        break;
+      }
+      after = newest;
+    }
+    return result(collector, { after }, caughtUp);
+  };
+
+  /**
+   * Search cannot page forward: Mastodon returns the newest matches first and turns `min_id` into a
+   * lower bound. So a poll asks for matches above the cursor and, when a page comes back full, walks
+   * down with `offset` (across polls if the budget runs out, see MastodonCursor.walk) until it meets
+   * the cursor; only then does the cursor move up to the newest match handed on.
+   */
+  const pollSearch = async (
+    q: string,
+    cursor: string | null,
+    budget: number,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PollResult> => {
+    const collector: Collector = { posts: new Map(), rejected: [], read: 0, pages: 0, rateLimit: null };
+    if (cursor === null) {
+      const page = await searchPage(q, { limit });
+      take(collector, page, page.items);
+      const newest = maxId(page.items.map((i) => i.pageId));
+      return result(collector, newest === undefined ? null : { after: newest }, true);
+    }
+    let state = decodeCursor(cursor);
+    while (collector.pages < budget) {
+      signal?.throwIfAborted();
+      const { after, walk } = state;
+      const page = await searchPage(q, { limit, minId: after, offset: walk?.offset ?? 0 });
+      // Real servers bound min_id by whole seconds, so matches at or below the cursor come back too.
+      const fresh = page.items.filter(
+        (i) =>
+          compareIds(i.pageId, after) > 0 && (walk === undefined || compareIds(i.pageId, walk.bottom) < 0),
+      );
+      take(collector, page, fresh);
+      const freshIds = fresh.map((i) => i.pageId);
+      const reachedCursor = page.count < limit || page.items.some((i) => compareIds(i.pageId, after) <= 0);
+      if (walk === undefined) {
+        const top = maxId(freshIds);
+        const bottom = minId(freshIds);
+        if (top === undefined || bottom === undefined || reachedCursor) {
+          state = { after: top ?? after };
+          return result(collector, state, true);
+        }
+        state = { after, walk: { top, bottom, offset: page.count } };
+      } else {
+        if (reachedCursor) {
+          state = { after: walk.top };
+          return result(collector, state, true);
+        }
+        const bottom = minId([walk.bottom, ...freshIds]) ?? walk.bottom;
+        state = { after, walk: { top: walk.top, bottom, offset: walk.offset + page.count } };
+      }
+    }
+    return result(collector, state, false);
+  };
+
+  const poll = async (
+    source: PollSource,
+    cursor: string | null,
+    pollOptions: PollOptions = {},
+  ): Promise<PollResult> => {
+    const budget = Math.max(1, Math.floor(pollOptions.pageBudget ?? 5));
+    const limit = Math.min(
+      MASTODON_MAX_PAGE_SIZE,
+      Math.max(1, Math.floor(pollOptions.pageSize ?? MASTODON_MAX_PAGE_SIZE)),
+    );
+    const signal = pollOptions.signal;
+    signal?.throwIfAborted();
+    if (source.platform !== 'mastodon') {
+      throw new PermanentError('mastodon', `a ${source.platform} source cannot be polled on Mastodon`);
+    }
+    switch (source.kind) {
+      case 'hashtag':
+        return pollForward((query) => tagPage(source.tag, query), cursor, budget, limit, signal);
+      case 'mentions':
+        return pollForward(mentionsPage, cursor, budget, limit, signal);
+      case 'search':
+        return pollSearch(source.query, cursor, budget, limit, signal);
+    }
+  };
+
+  // --- replying --------------------------------------------------------------------------------
+
+  const reply = async (
+    target: ReplyTarget,
+    text: string,
+    replyOptions: ReplyOptions,
+  ): Promise<ReplyResult> => {
+    const status = withMention(text, target.authorHandle);
+    const response = await client.v1.statuses.create
+      .$raw(
+        {
+          status,
+          inReplyToId: target.postId,
+          visibility: replyOptions.visibility ?? options.visibility ?? 'unlisted',
+        },
+        // Mastodon keeps the key an hour: a retry within it returns the first status instead of a second.
+        { requestInit: { headers: { 'Idempotency-Key': replyOptions.idempotencyKey } } },
+      )
+      // Mastodon has no API-only refusals: a refused reply is refused on the web too. The post's own
+      // page is the most useful place to send a person (to see why, or answer another way).
+      .catch(fail('reply', target.url));
+    const created = createdStatusSchema.safeParse(response.data);
+    if (!created.success) throw unreadable('status', created.error);
+    return { id: created.data.id, url: created.data.url ?? created.data.uri };
+  };
+
+  // --- streaming -------------------------------------------------------------------------------
+
+  const streamingUrl = async (): Promise<string> => {
+    if (options.streamingUrl !== undefined) return options.streamingUrl;
+    try {
+      return (await getInstance()).configuration.urls?.streaming ?? options.url;
+    } catch (error) {
+      // Without the instance document the API host usually proxies /api/v1/streaming itself.
+      if (error instanceof AuthFailedError) throw error;
+      return options.url;
+    }
+  };
+
+  const stream = (source: StreamSource, streamOptions: StreamOptions): AsyncIterable<Post> =>
+    streamPosts(source, streamOptions, {
+      streamingUrl,
+      accessToken: options.accessToken,
+      checkCredentials: async () => {
+        await verifyCredentials();
+      },
+      ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
+    });
+
+  return {
+    platform: 'mastodon',
+    poll,
+    stream,
+    reply,
+    verifyCredentials,
+    async maxReplyLength() {
+      const current = await getInstance();
+      // Servers that implement the API without this field get Mastodon's stock limit.
+      return current.configuration.statuses?.maxCharacters ?? MASTODON_DEFAULT_MAX_CHARACTERS;
+    },
+  };
+}

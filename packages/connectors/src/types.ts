@@ -1,0 +1,104 @@
+import type { Platform, Post } from '@kikimimi/rules';
+
+/**
+ * A way to listen on a platform, as plain data so it can travel in a job payload. `key` is stable
+ * and unique per platform account: it names the source's cursor and its job scheduler.
+ */
+export type PollSource =
+  | { readonly platform: 'x'; readonly kind: 'search'; readonly key: string; readonly query: string }
+  | { readonly platform: 'mastodon'; readonly kind: 'hashtag'; readonly key: string; readonly tag: string }
+  | { readonly platform: 'mastodon'; readonly kind: 'search'; readonly key: string; readonly query: string }
+  | { readonly platform: 'mastodon'; readonly kind: 'mentions'; readonly key: string };
+
+export type StreamSource = {
+  readonly platform: 'mastodon';
+  readonly kind: 'stream';
+  readonly key: string;
+  readonly stream: 'public' | 'public:local' | 'hashtag';
+  readonly tag?: string;
+};
+
+export type Source = PollSource | StreamSource;
+
+/** What the platform said about its rate limit in the last response. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetAt: Date;
+}
+
+/** A post the connector could not normalise: skipped, with the reason, never a crash. */
+export interface RejectedItem {
+  readonly id: string | null;
+  readonly reason: string;
+}
+
+export interface PollOptions {
+  /** Most pages to fetch in this poll (default 5); a larger burst continues at the next poll. */
+  readonly pageBudget?: number;
+  /** Posts per page (X: 10–100, Mastodon: ≤ 40). */
+  readonly pageSize?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface PollResult {
+  /** New posts, oldest first, each once. */
+  readonly posts: readonly Post[];
+  /**
+   * Opaque cursor to store once the posts are safely handed on; pass it to the next poll. Never
+   * moves past a post that was not returned.
+   */
+  readonly cursor: string | null;
+  /** True when the poll reached the previous cursor (or the end); false when the page budget ran out first. */
+  readonly caughtUp: boolean;
+  readonly pages: number;
+  /** Posts read from the platform (X bills per post read). */
+  readonly postsRead: number;
+  readonly rateLimit: RateLimitState | null;
+  readonly rejected: readonly RejectedItem[];
+}
+
+/** The post being answered. */
+export interface ReplyTarget {
+  readonly postId: string;
+  readonly url: string;
+  readonly authorHandle: string;
+}
+
+export interface ReplyOptions {
+  /** Same key → same reply, never a second one (the platform's idempotency where it has one). */
+  readonly idempotencyKey: string;
+  /** Mastodon: public, unlisted, private or direct (default: unlisted). */
+  readonly visibility?: 'public' | 'unlisted' | 'private' | 'direct';
+}
+
+export interface ReplyResult {
+  readonly id: string;
+  readonly url: string;
+}
+
+/** The account a connector acts as. */
+export interface AccountIdentity {
+  readonly platform: Platform;
+  readonly id: string;
+  readonly handle: string;
+  readonly displayName: string;
+}
+
+export interface StreamOptions {
+  readonly signal: AbortSignal;
+  /** Called on connection state changes (for logs and metrics). */
+  readonly onState?: (state: 'connecting' | 'open' | 'reconnecting' | 'closed', detail?: string) => void;
+}
+
+/** Everything kikimimi needs from a platform. One implementation per platform folder. */
+export interface Connector {
+  readonly platform: Platform;
+  poll(source: PollSource, cursor: string | null, options?: PollOptions): Promise<PollResult>;
+  /** Yields posts as they arrive; reconnects with backoff on its own until the signal aborts. */
+  stream?(source: StreamSource, options: StreamOptions): AsyncIterable<Post>;
+  reply(target: ReplyTarget, text: string, options: ReplyOptions): Promise<ReplyResult>;
+  verifyCredentials(): Promise<AccountIdentity>;
+  /** The longest reply the platform accepts, in its own counting (Mastodon: per instance). */
+  maxReplyLength(): Promise<number>;
+}
