@@ -1,7 +1,9 @@
 import { dryRunCommand } from './dry-run.ts';
 import { type Command, type CommandIo, UsageError } from './io.ts';
+import { migrateCommand } from './migrate.ts';
+import { workerCommand } from './worker.ts';
 
-const COMMANDS: readonly Command[] = [dryRunCommand];
+const COMMANDS: readonly Command[] = [dryRunCommand, migrateCommand, workerCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

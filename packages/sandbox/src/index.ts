@@ -1,3 +1,4 @@
+export * from './discord/index.ts';
 export * from './faults.ts';
 export * from './generator/index.ts';
 export * from './http.ts';

@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { createDb, migrate } from '@kikimimi/db';
+import { type Command, UsageError } from './io.ts';
+
+const USAGE = `Usage: kikimimi migrate
+
+Applies the pending database migrations to DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/kikimimi) and exits. Safe to run while workers are running and from
+several processes at once (an advisory lock serialises them).`;
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'apply the database migrations and exit',
+  usage: USAGE,
+  async run(args, io) {
+    let help = false;
+    try {
+      help =
+        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
+        true;
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    if (help) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kikimimi';
+    const database = createDb({ connectionString: url });
+    try {
+      await migrate(database.pool);
+      io.stdout.write('kikimimi migrate: the database is up to date\n');
+      return 0;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      io.stderr.write(`kikimimi migrate: ${message.replace(/\/\/[^@/]*@/gu, '//***@')}\n`);
+      return 1;
+    } finally {
+      await database.close().catch(() => {});
+    }
+  },
+};

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { createLogger, loadWorkerEnv, startWorker } from '@kikimimi/worker';
+import { type Command, UsageError } from './io.ts';
+
+const USAGE = `Usage: kikimimi worker
+
+Runs the BullMQ workers (poll, stream, ingest, notify, reply) and, when DISCORD_TOKEN is set, the
+Discord review client. Configuration comes from the environment (see .env.example): DATABASE_URL,
+REDIS_URL, KIKIMIMI_ENCRYPTION_KEY, KIKIMIMI_REDIS_PREFIX, DISCORD_TOKEN, DISCORD_API_URL,
+METRICS_PORT (Prometheus metrics at /metrics; 0 disables), LOG_LEVEL, WORKER_CONCURRENCY.
+Applies pending database migrations at start. Stops gracefully on SIGTERM or SIGINT.`;
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'run the workers (poll, stream, ingest, notify, reply) and the Discord review client',
+  usage: USAGE,
+  async run(args, io) {
+    let help = false;
+    try {
+      help =
+        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
+        true;
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    if (help) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const env = loadWorkerEnv(process.env);
+    if (!env.ok) {
+      io.stderr.write(`kikimimi worker: the environment has ${env.problems.length} problem(s):\n`);
+      for (const problem of env.problems) io.stderr.write(`  ${problem}\n`);
+      return 2;
+    }
+    const log = createLogger({ level: env.env.LOG_LEVEL });
+    let worker: Awaited<ReturnType<typeof startWorker>>;
+    try {
+      worker = await startWorker({
+        databaseUrl: env.env.DATABASE_URL,
+        redisUrl: env.env.REDIS_URL,
+        redisPrefix: env.env.KIKIMIMI_REDIS_PREFIX,
+        encryptionKey: env.env.KIKIMIMI_ENCRYPTION_KEY,
+        discord: env.env.DISCORD_TOKEN
+          ? { token: env.env.DISCORD_TOKEN, api: env.env.DISCORD_API_URL }
+          : undefined,
+        metricsPort: env.env.METRICS_PORT === 0 ? null : env.env.METRICS_PORT,
+        concurrency: env.env.WORKER_CONCURRENCY,
+        log,
+      });
+    } catch (error) {
+      io.stderr.write(
+        `kikimimi worker: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      return 1;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info({ signal }, 'stopping');
+        resolve();
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    await worker.close();
+    return 0;
+  },
+};

@@ -1,0 +1,85 @@
+import { Client, Events, GatewayIntentBits, type Interaction, MessageFlags } from 'discord.js';
+import type { Logger } from 'pino';
+import type { PipelineDeps } from '../pipeline/deps.ts';
+import { handleInteraction, type InteractionIo } from './interactions.ts';
+import { messageBody } from './rest-port.ts';
+
+/** Adapts a discord.js interaction to what the handler needs. */
+function ioFor(interaction: Interaction): InteractionIo | null {
+  if (!interaction.isButton() && !interaction.isModalSubmit()) return null;
+  const member = interaction.member;
+  const roleIds =
+    member === null ? [] : Array.isArray(member.roles) ? member.roles : [...member.roles.cache.keys()];
+  const fields: Record<string, string> = {};
+  if (interaction.isModalSubmit()) {
+    for (const [id, field] of interaction.fields.fields) {
+      if ('value' in field && typeof field.value === 'string') fields[id] = field.value;
+    }
+  }
+  return {
+    customId: interaction.customId,
+    user: { id: interaction.user.id, name: interaction.user.globalName ?? interaction.user.username },
+    roleIds,
+    locale: interaction.locale ?? interaction.guildLocale ?? null,
+    fields,
+    async replyEphemeral(message) {
+      await interaction.reply({
+        content: message.content,
+        components: message.components ?? [],
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
+    },
+    async showModal(modal) {
+      if (!interaction.isButton()) throw new Error('a modal can only answer a button');
+      await interaction.showModal(modal);
+    },
+    async update(message) {
+      const body = messageBody(message);
+      if (interaction.isButton() || (interaction.isModalSubmit() && interaction.isFromMessage())) {
+        await interaction.update({
+          content: message.content,
+          embeds: message.embeds,
+          components: message.components,
+          allowedMentions: body.allowed_mentions as { parse: []; roles: string[] },
+        });
+      } else {
+        await interaction.reply({ content: message.content, flags: MessageFlags.Ephemeral });
+      }
+    },
+  };
+}
+
+/**
+ * The Discord gateway connection that receives reviewers' clicks; run by one worker at a time
+ * (see lease.ts). Resolves when the signal aborts.
+ */
+export async function runDiscordGateway(
+  options: { token: string; api?: string | undefined; signal: AbortSignal },
+  deps: PipelineDeps,
+  log: Logger,
+): Promise<void> {
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    allowedMentions: { parse: [] },
+    ...(options.api ? { rest: { api: options.api } } : {}),
+  });
+  client.on(Events.InteractionCreate, (interaction) => {
+    const io = ioFor(interaction);
+    if (io === null) return;
+    handleInteraction(io, deps).catch((error: unknown) => {
+      log.error(
+        { customId: io.customId, error: error instanceof Error ? error.message : String(error) },
+        'interaction failed',
+      );
+    });
+  });
+  client.on(Events.Error, (error) => log.warn({ error: error.message }, 'discord client error'));
+  await client.login(options.token);
+  log.info({ user: client.user?.tag }, 'discord gateway connected');
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await client.destroy();
+}

@@ -1,0 +1,63 @@
+/** UI text in Japanese and English; the reviewer's locale for personal answers, the guild's for messages. */
+export type Lang = 'ja' | 'en';
+
+export const langOf = (locale: string | null | undefined, fallback: Lang): Lang =>
+  locale == null ? fallback : locale.toLowerCase().startsWith('ja') ? 'ja' : 'en';
+
+const TEXT = {
+  thanks: { ja: 'お礼', en: 'Thanks' },
+  apology: { ja: 'お詫び', en: 'Apology' },
+  guidance: { ja: 'ご案内', en: 'Guidance' },
+  custom: { ja: 'カスタム', en: 'Custom' },
+  escalate: { ja: 'エスカレーション', en: 'Escalate' },
+  dismiss: { ja: '対応不要', en: 'Dismiss' },
+  openPost: { ja: '投稿を開く', en: 'Open post' },
+  openReply: { ja: '返信を開く', en: 'Open reply' },
+  postByHand: { ja: '手動で投稿する', en: 'Post it by hand' },
+  markReplied: { ja: '手動で返信済みにする', en: 'Mark as replied' },
+  watch: { ja: 'ウォッチ', en: 'Watch' },
+  intent: { ja: '意図', en: 'Intent' },
+  signals: { ja: '根拠', en: 'Signals' },
+  suggested: { ja: '推奨の対応', en: 'Suggested' },
+  escalations: { ja: 'エスカレーション', en: 'Escalations' },
+  contacts: { ja: '過去の対応', en: 'Earlier contacts' },
+  noContacts: { ja: 'なし', en: 'none' },
+  followers: { ja: 'フォロワー', en: 'followers' },
+  status: { ja: '状態', en: 'Status' },
+  replyModalLabel: { ja: '返信（編集できます）', en: 'Reply (you can edit it)' },
+  dismissModalTitle: { ja: '対応不要にする', en: 'Dismiss' },
+  dismissReason: { ja: '理由（任意）', en: 'Reason (optional)' },
+  chooseTarget: { ja: 'エスカレーション先を選んでください', en: 'Choose where to escalate' },
+  noTargets: {
+    ja: 'エスカレーション先が設定されていません（コンソールの Discord 設定）',
+    en: 'No escalation targets are configured (console → Discord)',
+  },
+  notReviewer: {
+    ja: 'この操作はレビュー担当ロールのメンバーだけが行えます。',
+    en: 'Only members with a reviewer role can do this.',
+  },
+  alreadyHandled: { ja: 'この投稿はすでに対応済みです', en: 'This post has already been handled' },
+  emptyReply: { ja: '返信が空です。', en: 'The reply is empty.' },
+  tooLong: { ja: '返信が長すぎます', en: 'The reply is too long' },
+  sending: { ja: '返信を送信中…', en: 'Sending the reply…' },
+  replied: { ja: '返信済み', en: 'Replied' },
+  replyFailed: { ja: '返信に失敗しました', en: 'The reply failed' },
+  manualNeeded: {
+    ja: 'プラットフォームが API からの返信を拒否しました。リンクから手動で投稿し、返信済みにしてください。',
+    en: 'The platform refused an API reply. Post it by hand with the link, then mark it replied.',
+  },
+  escalated: { ja: 'エスカレーション済み', en: 'Escalated' },
+  dismissed: { ja: '対応不要', en: 'Dismissed' },
+  by: { ja: '担当', en: 'by' },
+  escalatedFrom: { ja: 'レビューからのエスカレーション', en: 'Escalated from review' },
+  done: { ja: '完了しました。', en: 'Done.' },
+  praise: { ja: '好意的', en: 'praise' },
+  complaint: { ja: '不満', en: 'complaint' },
+  trouble: { ja: 'お困りごと', en: 'trouble' },
+  question: { ja: '質問', en: 'question' },
+  neutral: { ja: '中立', en: 'neutral' },
+} as const;
+
+export type TextKey = keyof typeof TEXT;
+
+export const t = (key: TextKey, lang: Lang): string => TEXT[key][lang];

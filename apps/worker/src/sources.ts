@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { PollSource, StreamSource } from '@kikimimi/connectors';
+import type { PlatformAccount } from '@kikimimi/db';
+import type { RulesEngine } from '@kikimimi/rules';
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** Mastodon full-text search is best effort and costs a request per term per poll: only the first few. */
+const MAX_MASTODON_SEARCH_TERMS = 5;
+
+/**
+ * The sources an account listens on for the current watches. Keys are stable for the same query, so
+ * a cursor survives restarts and unrelated configuration changes.
+ */
+export function sourcesFor(
+  account: PlatformAccount,
+  engine: RulesEngine,
+): { poll: PollSource[]; stream: StreamSource[] } {
+  if (account.platform === 'x') {
+    return {
+      poll: engine.xQueries.queries.map((q) => ({
+        platform: 'x' as const,
+        kind: 'search' as const,
+        key: `x-search-${digest(q.query)}`,
+        query: q.query,
+      })),
+      stream: [],
+    };
+  }
+  const { hashtags, searchTerms } = engine.mastodonSources;
+  const poll: PollSource[] = [
+    { platform: 'mastodon', kind: 'mentions', key: 'mastodon-mentions' },
+    ...hashtags.map((tag) => ({
+      platform: 'mastodon' as const,
+      kind: 'hashtag' as const,
+      key: `mastodon-tag-${digest(tag)}`,
+      tag,
+    })),
+    ...searchTerms.slice(0, MAX_MASTODON_SEARCH_TERMS).map((query) => ({
+      platform: 'mastodon' as const,
+      kind: 'search' as const,
+      key: `mastodon-search-${digest(query)}`,
+      query,
+    })),
+  ];
+  const stream: StreamSource[] = account.streamEnabled
+    ? [{ platform: 'mastodon', kind: 'stream', key: 'mastodon-stream-public', stream: 'public' }]
+    : [];
+  return { poll, stream };
+}

@@ -1,0 +1,209 @@
+import type { DiscordSandbox } from '@kikimimi/sandbox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestWorld, type TestWorld, waitFor } from './world.ts';
+
+/**
+ * The product end to end on this machine: real PostgreSQL and Redis, the real client libraries
+ * (twitter-api-v2, masto, discord.js) against the stand-in platforms, the worker as it runs in
+ * production.
+ */
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await createTestWorld();
+  await world.startWorker();
+}, 30_000);
+afterAll(async () => {
+  await world?.close();
+});
+
+type SandboxMessage = ReturnType<DiscordSandbox['messages']>[number];
+const buttons = (message: SandboxMessage) =>
+  (
+    message.components as Array<{ components: Array<{ custom_id?: string; label?: string; url?: string }> }>
+  ).flatMap((row) => row.components);
+const button = (message: SandboxMessage, prefix: string) => {
+  const found = buttons(message).find((b) => b.custom_id?.startsWith(prefix));
+  if (found?.custom_id === undefined) throw new Error(`no ${prefix} button on the message`);
+  return found.custom_id;
+};
+const embedText = (message: SandboxMessage) => JSON.stringify(message.embeds);
+
+async function reviewMessageFor(text: string, channel: string) {
+  return world.discord.waitForMessage(
+    (m) => m.channelId === world.discord.channelId(channel) && embedText(m).includes(text),
+    20_000,
+  );
+}
+
+describe('a post on a platform → a review message in Discord → a reply on the platform', () => {
+  it('on Mastodon: the reviewer picks お詫び, edits and submits; the reply lands under the right post', async () => {
+    const postId = world.mastodon.addPost({
+      text: 'しおりノート、アップデートしてから使いにくくなった… #しおりノート',
+      author: { handle: 'hana', name: 'はな', followers: 120 },
+      hashtags: ['しおりノート'],
+    });
+    const review = await reviewMessageFor('使いにくくなった', 'review-mastodon');
+    expect(review.allowedMentions).toMatchObject({ parse: [] });
+    expect(embedText(review)).toContain('@hana');
+
+    const alice = world.discord.userId('alice');
+    const opened = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:r:').replace(/:[a-z]+$/u, ':apology'),
+      userId: alice,
+    });
+    expect(opened.type).toBe('modal');
+    const prefilled = JSON.stringify(opened.modal);
+    expect(prefilled).toContain('ご不便をおかけして申し訳ございません');
+
+    const edited = 'はなさん、ご不便をおかけして申し訳ございません。次の更新で設定を元に戻せるようにします。';
+    const submitted = await world.discord.submitModal({
+      customId: opened.modal?.customId ?? '',
+      userId: alice,
+      values: { text: edited },
+      messageId: review.id,
+    });
+    expect(submitted.type).toBe('update');
+
+    const reply = await waitFor(
+      () => world.mastodon.replies().find((r) => r.inReplyTo === postId),
+      20_000,
+      'the Mastodon reply',
+    );
+    expect(reply.text).toContain(edited);
+    expect(reply.text.startsWith('@hana')).toBe(true);
+    expect(world.mastodon.replies()).toHaveLength(1);
+
+    const updated = await world.discord.waitForEdit(
+      review.id,
+      (m) => embedText(m).includes('返信済み'),
+      20_000,
+    );
+    expect(embedText(updated)).toContain('alice');
+    expect(
+      buttons(updated).some(
+        (b) =>
+          b.url !== undefined &&
+          b.url !== (updated as SandboxMessage).embeds[0]?.url &&
+          b.url.startsWith('http'),
+      ),
+    ).toBe(true);
+    expect(buttons(updated).some((b) => b.custom_id?.startsWith('kk:r:'))).toBe(false);
+  }, 60_000);
+
+  it('on X: the same flow posts a reply to the right tweet', async () => {
+    const postId = world.x.addPost({
+      text: 'shiorinote keeps crashing when I open my shelf 😭',
+      author: { handle: 'ken', name: 'Ken' },
+      lang: 'en',
+    });
+    const review = await reviewMessageFor('keeps crashing', 'review-x');
+    const alice = world.discord.userId('alice');
+    const opened = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:r:').replace(/:[a-z]+$/u, ':guidance'),
+      userId: alice,
+    });
+    expect(opened.type).toBe('modal');
+    await world.discord.submitModal({
+      customId: opened.modal?.customId ?? '',
+      userId: alice,
+      messageId: review.id,
+    });
+    const reply = await waitFor(
+      () => world.x.replies().find((r) => r.inReplyTo === postId),
+      20_000,
+      'the X reply',
+    );
+    expect(reply.text).toContain('https://help.shiori-note.example.com/');
+    const match = await waitFor(async () => {
+      const found = await world.repos.matches.list({ platform: 'x' }, { limit: 50 });
+      return found.find((m) => m.postId === postId && m.status === 'replied');
+    });
+    const stored = await world.repos.replies.forMatch(match.id);
+    expect(stored).toMatchObject({ state: 'sent', platformReplyId: reply.id });
+  }, 60_000);
+
+  it('escalates to the chosen target, mentioning only the role configured for it', async () => {
+    world.x.addPost({
+      text: 'shiorinote 返金してほしい、二重に請求されてる',
+      author: { handle: 'taro', name: '太郎' },
+      lang: 'ja',
+    });
+    const review = await reviewMessageFor('返金してほしい', 'review-x');
+    const alice = world.discord.userId('alice');
+    const menu = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:e:'),
+      userId: alice,
+    });
+    expect(menu.type).toBe('reply');
+    expect(menu.ephemeral).toBe(true);
+    const target = (
+      menu.data as { components: Array<{ components: Array<{ custom_id: string; label: string }> }> }
+    ).components[0]?.components.find((b) => b.label === 'billing');
+    expect(target).toBeDefined();
+    await world.discord.clickButton({
+      messageId: menu.message?.id ?? '',
+      customId: target?.custom_id ?? '',
+      userId: alice,
+    });
+    const escalation = await world.discord.waitForMessage(
+      (m) => m.channelId === world.discord.channelId('billing'),
+      20_000,
+    );
+    expect(escalation.content).toContain(`<@&${world.discord.roleId('billing-team')}>`);
+    expect(escalation.allowedMentions).toMatchObject({
+      parse: [],
+      roles: [world.discord.roleId('billing-team')],
+    });
+    await world.discord.waitForEdit(review.id, (m) => embedText(m).includes('エスカレーション済み'), 20_000);
+  }, 60_000);
+
+  it('dismisses with a reason', async () => {
+    world.x.addPost({ text: 'shiorinote の広告をまた見た', author: { handle: 'ad_watcher' }, lang: 'ja' });
+    const review = await reviewMessageFor('広告をまた見た', 'review-x');
+    const alice = world.discord.userId('alice');
+    const opened = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:d:'),
+      userId: alice,
+    });
+    expect(opened.type).toBe('modal');
+    await world.discord.submitModal({
+      customId: opened.modal?.customId ?? '',
+      userId: alice,
+      values: { reason: '広告への言及のみ' },
+      messageId: review.id,
+    });
+    const updated = await world.discord.waitForEdit(
+      review.id,
+      (m) => embedText(m).includes('対応不要'),
+      20_000,
+    );
+    expect(embedText(updated)).toContain('広告への言及のみ');
+  }, 60_000);
+
+  it('refuses a member without a reviewer role, posts nothing and audits the attempt', async () => {
+    const postId = world.x.addPost({
+      text: 'shiorinote ログインできない',
+      author: { handle: 'mio' },
+      lang: 'ja',
+    });
+    const review = await reviewMessageFor('ログインできない', 'review-x');
+    const bob = world.discord.userId('bob');
+    const outcome = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:r:'),
+      userId: bob,
+    });
+    expect(outcome.type).toBe('reply');
+    expect(outcome.ephemeral).toBe(true);
+    expect(JSON.stringify(outcome.data)).toContain('レビュー担当ロール');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(world.x.replies().some((r) => r.inReplyTo === postId)).toBe(false);
+    const audit = await world.repos.audit.list({ limit: 50, action: 'match.refused' });
+    expect(audit.some((entry) => entry.actor.id === bob)).toBe(true);
+  }, 60_000);
+});

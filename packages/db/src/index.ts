@@ -1,0 +1,37 @@
+export { type CreateDbOptions, createDb, type Database, type DbHandle } from './client.ts';
+export {
+  decryptSecret,
+  EncryptionError,
+  type EncryptionKey,
+  encryptSecret,
+  parseEncryptionKey,
+} from './crypto.ts';
+export { ConflictError, InvalidInputError, NotFoundError } from './errors.ts';
+export { MIGRATIONS_FOLDER, type MigrateOptions, migrate } from './migrate.ts';
+export type { AccountRepository, PlatformAccountPatch } from './repositories/accounts.ts';
+export type { AuditListOptions, AuditRepository } from './repositories/audit.ts';
+export type {
+  ConfigChangeResult,
+  ConfigRepository,
+  ConfigVersion,
+  ReplaceOptions,
+} from './repositories/config.ts';
+export {
+  type DiscordRepository,
+  type DiscordSettingsResult,
+  discordSettingsSchema,
+} from './repositories/discord.ts';
+export { createRepositories, type Repositories, type RepositoryOptions } from './repositories/index.ts';
+export type {
+  AuthorKey,
+  IngestRepository,
+  StoreBatchOptions,
+  StoreBatchResult,
+  StoreItem,
+} from './repositories/ingest.ts';
+export type { MatchFilters, MatchPage, MatchRepository } from './repositories/matches.ts';
+export type { BeginReply, ReplyRepository } from './repositories/replies.ts';
+export type { ReviewRepository } from './repositories/reviews.ts';
+export type { SourceRepository, UsageDay } from './repositories/sources.ts';
+export * as tables from './schema.ts';
+export type * from './types.ts';

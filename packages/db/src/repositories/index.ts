@@ -1,0 +1,47 @@
+import type { Database } from '../client.ts';
+import { type EncryptionKey, parseEncryptionKey } from '../crypto.ts';
+import { type AccountRepository, createAccountRepository } from './accounts.ts';
+import { type AuditRepository, createAuditRepository } from './audit.ts';
+import { type ConfigRepository, createConfigRepository } from './config.ts';
+import { createDiscordRepository, type DiscordRepository } from './discord.ts';
+import { createIngestRepository, type IngestRepository } from './ingest.ts';
+import { createMatchRepository, type MatchRepository } from './matches.ts';
+import { createReplyRepository, type ReplyRepository } from './replies.ts';
+import { createReviewRepository, type ReviewRepository } from './reviews.ts';
+import { createSourceRepository, type SourceRepository } from './sources.ts';
+
+/** Every repository over one database. */
+export interface Repositories {
+  readonly config: ConfigRepository;
+  readonly discord: DiscordRepository;
+  readonly accounts: AccountRepository;
+  readonly sources: SourceRepository;
+  readonly ingest: IngestRepository;
+  readonly matches: MatchRepository;
+  readonly reviews: ReviewRepository;
+  readonly replies: ReplyRepository;
+  readonly audit: AuditRepository;
+}
+
+export interface RepositoryOptions {
+  /** The credentials key: parsed, or its text (64 hex characters or base64 of 32 bytes). */
+  readonly encryptionKey: EncryptionKey | string;
+}
+
+export function createRepositories(db: Database, options: RepositoryOptions): Repositories {
+  const key =
+    typeof options.encryptionKey === 'string'
+      ? parseEncryptionKey(options.encryptionKey)
+      : parseEncryptionKey(Buffer.from(options.encryptionKey).toString('hex'));
+  return {
+    config: createConfigRepository(db),
+    discord: createDiscordRepository(db),
+    accounts: createAccountRepository(db, key),
+    sources: createSourceRepository(db),
+    ingest: createIngestRepository(db),
+    matches: createMatchRepository(db),
+    reviews: createReviewRepository(db),
+    replies: createReplyRepository(db),
+    audit: createAuditRepository(db),
+  };
+}

@@ -1,0 +1,191 @@
+import { intentSchema, type Platform, type Post, type Priority, platformSchema } from '@kikimimi/rules';
+import { and, arrayContains, asc, desc, eq, gte, inArray, lt, notExists, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../client.ts';
+import { MATCH_STATUSES, matches, posts, reviewMessages } from '../schema.ts';
+import type { MatchRecord, MatchStatus } from '../types.ts';
+import { type Executor, isUuid, parseDate, parseInput } from './shared.ts';
+
+export interface MatchFilters {
+  readonly status?: MatchStatus | readonly MatchStatus[] | undefined;
+  readonly platform?: Platform | undefined;
+  readonly intent?: string | undefined;
+  /** A watch id among the watches the post matched. */
+  readonly watch?: string | undefined;
+  readonly escalated?: boolean | undefined;
+  readonly suppressed?: boolean | undefined;
+  /** created_at ≥ from. */
+  readonly from?: Date | undefined;
+  /** created_at < to. */
+  readonly to?: Date | undefined;
+}
+
+export interface MatchPage {
+  /** 1–500. */
+  readonly limit: number;
+  /** Keyset: matches strictly older than this one (pass the last match of the previous page). */
+  readonly before?: { readonly createdAt: Date; readonly id: string } | undefined;
+}
+
+/** Matched posts: the inbox. Newest first, paged by (created_at, id). */
+export interface MatchRepository {
+  get(id: string): Promise<MatchRecord | null>;
+  list(filters: MatchFilters, page: MatchPage): Promise<MatchRecord[]>;
+  /**
+   * Sets the status; the first reply, manual reply, escalation or dismissal also sets
+   * `firstResponseAt`, which later changes keep. Null when there is no such match.
+   */
+  setStatus(id: string, status: MatchStatus, now: Date): Promise<MatchRecord | null>;
+  /** Oldest first: unsuppressed 'new' matches created before `olderThan` without a posted review message. */
+  withoutReviewMessage(olderThan: Date, limit: number): Promise<string[]>;
+}
+
+/** Statuses that answer a match: the first of them is its first response. */
+export const RESPONSE_STATUSES: readonly MatchStatus[] = [
+  'replied',
+  'manual_pending',
+  'escalated',
+  'dismissed',
+];
+
+const statusSchema = z.enum(MATCH_STATUSES);
+
+const filtersSchema = z.strictObject({
+  status: z.union([statusSchema, z.array(statusSchema).min(1)]).optional(),
+  platform: platformSchema.optional(),
+  intent: intentSchema.optional(),
+  watch: z.string().min(1).max(64).optional(),
+  escalated: z.boolean().optional(),
+  suppressed: z.boolean().optional(),
+  from: z.date().optional(),
+  to: z.date().optional(),
+});
+
+const pageSchema = z.object({
+  limit: z.number().int().min(1).max(500),
+  before: z.object({ createdAt: z.date(), id: z.uuid() }).optional(),
+});
+
+type MatchRow = typeof matches.$inferSelect;
+
+export function toMatchRecord(row: MatchRow, post: Post): MatchRecord {
+  return {
+    id: row.id,
+    platform: row.platform as Platform,
+    postId: row.postId,
+    accountId: row.accountId,
+    post,
+    decision: row.decision,
+    status: row.status as MatchStatus,
+    priority: row.priority as Priority,
+    suppressed: row.suppressed,
+    escalated: row.escalated,
+    createdAt: row.createdAt,
+    firstResponseAt: row.firstResponseAt,
+  };
+}
+
+const withPost = { match: matches, post: posts.post };
+const joinPost = and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId));
+
+/** Sets a match's status (inside the caller's transaction when given one); false when there is none. */
+export async function applyStatus(
+  ex: Executor,
+  id: string,
+  status: MatchStatus,
+  now: Date,
+): Promise<boolean> {
+  const responds = RESPONSE_STATUSES.includes(status);
+  const rows = await ex
+    .update(matches)
+    .set({
+      status,
+      ...(responds ? { firstResponseAt: sql`coalesce(${matches.firstResponseAt}, ${now})` } : {}),
+      ...(status === 'escalated' ? { escalated: true } : {}),
+    })
+    .where(eq(matches.id, id))
+    .returning({ id: matches.id });
+  return rows.length > 0;
+}
+
+export function createMatchRepository(db: Database): MatchRepository {
+  const get = async (id: string) => {
+    if (!isUuid(id)) return null;
+    const [row] = await db
+      .select(withPost)
+      .from(matches)
+      .innerJoin(posts, joinPost)
+      .where(eq(matches.id, id));
+    return row === undefined ? null : toMatchRecord(row.match, row.post);
+  };
+
+  return {
+    get,
+
+    async list(filtersInput, pageInput) {
+      const f = parseInput(filtersSchema, filtersInput, 'match filters');
+      const page = parseInput(pageSchema, pageInput, 'match page');
+      const conditions = [];
+      if (f.status !== undefined) {
+        conditions.push(
+          Array.isArray(f.status)
+            ? inArray(matches.status, f.status)
+            : eq(matches.status, f.status as string),
+        );
+      }
+      if (f.platform !== undefined) conditions.push(eq(matches.platform, f.platform));
+      if (f.intent !== undefined) conditions.push(eq(matches.intent, f.intent));
+      if (f.watch !== undefined) conditions.push(arrayContains(matches.watches, [f.watch]));
+      if (f.escalated !== undefined) conditions.push(eq(matches.escalated, f.escalated));
+      if (f.suppressed !== undefined) conditions.push(eq(matches.suppressed, f.suppressed));
+      if (f.from !== undefined) conditions.push(gte(matches.createdAt, f.from));
+      if (f.to !== undefined) conditions.push(lt(matches.createdAt, f.to));
+      if (page.before !== undefined) {
+        conditions.push(
+          sql`(${matches.createdAt}, ${matches.id}) < (${page.before.createdAt}, ${page.before.id}::uuid)`,
+        );
+      }
+      const rows = await db
+        .select(withPost)
+        .from(matches)
+        .innerJoin(posts, joinPost)
+        .where(and(...conditions))
+        .orderBy(desc(matches.createdAt), desc(matches.id))
+        .limit(page.limit);
+      return rows.map((row) => toMatchRecord(row.match, row.post));
+    },
+
+    async setStatus(id, statusInput, nowInput) {
+      const status = parseInput(statusSchema, statusInput, 'match status');
+      const now = parseDate(nowInput, 'status time');
+      if (!isUuid(id)) return null;
+      return (await applyStatus(db, id, status, now)) ? get(id) : null;
+    },
+
+    async withoutReviewMessage(olderThanInput, limitInput) {
+      const olderThan = parseDate(olderThanInput, 'olderThan');
+      const limit = parseInput(z.number().int().min(1).max(10_000), limitInput, 'limit');
+      const rows = await db
+        .select({ id: matches.id })
+        .from(matches)
+        .where(
+          and(
+            eq(matches.status, 'new'),
+            eq(matches.suppressed, false),
+            lt(matches.createdAt, olderThan),
+            notExists(
+              db
+                .select({ one: sql`1` })
+                .from(reviewMessages)
+                .where(
+                  and(eq(reviewMessages.matchId, matches.id), sql`${reviewMessages.messageId} IS NOT NULL`),
+                ),
+            ),
+          ),
+        )
+        .orderBy(asc(matches.createdAt), asc(matches.id))
+        .limit(limit);
+      return rows.map((r) => r.id);
+    },
+  };
+}

@@ -1,0 +1,249 @@
+import type { Platform, Post } from '@kikimimi/rules';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../client.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { contacts, matches, posts, replies } from '../schema.ts';
+import type { Actor, ReplyRecord, ReplyState } from '../types.ts';
+import { handleKeyOf } from './ingest.ts';
+import { applyStatus } from './matches.ts';
+import {
+  clip,
+  FOREIGN_KEY_VIOLATION,
+  isUuid,
+  parseActor,
+  parseDate,
+  parseInput,
+  pgCode,
+  type Tx,
+  writeAudit,
+} from './shared.ts';
+import { addUsage } from './sources.ts';
+
+export interface BeginReply {
+  readonly accountId: string;
+  readonly text: string;
+  /** Unique per reply; the reply worker may hand it to the platform (Mastodon's Idempotency-Key). */
+  readonly idempotencyKey: string;
+  readonly actor: Actor;
+}
+
+/**
+ * The one public reply of a match, and the states that make it exactly-once:
+ * pending → sent | failed (→ retried → sent) | manual_pending → manual_done.
+ * `sent` and `manual_done` are final; marking them again changes nothing.
+ */
+export interface ReplyRepository {
+  /** Creates the match's reply, or returns the one it already has (`created: false`); never a second row. */
+  begin(matchId: string, input: BeginReply, now: Date): Promise<{ created: boolean; reply: ReplyRecord }>;
+  /**
+   * The platform accepted the reply: state sent, the contact recorded (author of the matched post),
+   * usage counted, match 'replied' — one transaction. Idempotent.
+   */
+  markSent(
+    id: string,
+    result: { platformReplyId: string; url: string | null },
+    now: Date,
+  ): Promise<ReplyRecord>;
+  /** A send attempt failed (attempts + 1); a final reply is left as it is. */
+  markFailed(id: string, error: string, now: Date): Promise<ReplyRecord>;
+  /** The platform refused an API reply: the reviewer gets `manualUrl` to post it by hand. */
+  markManualPending(id: string, manualUrl: string, now?: Date): Promise<ReplyRecord>;
+  /** The reviewer posted it by hand: state manual_done, contact and usage recorded, audited. Idempotent. */
+  markManualDone(id: string, result: { url?: string | null }, actor: Actor, now: Date): Promise<ReplyRecord>;
+  get(id: string): Promise<ReplyRecord | null>;
+  forMatch(matchId: string): Promise<ReplyRecord | null>;
+}
+
+const FINAL: readonly ReplyState[] = ['sent', 'manual_done'];
+
+const beginSchema = z.object({
+  matchId: z.uuid({ error: 'a match id (uuid)' }),
+  accountId: z.uuid({ error: 'an account id (uuid)' }),
+  text: z.string().trim().min(1).max(10_000),
+  idempotencyKey: z.string().min(1).max(200),
+});
+const url = z.url({ protocol: /^https?$/u, error: 'an http(s) URL' }).max(2000);
+const sentSchema = z.strictObject({ platformReplyId: z.string().min(1).max(200), url: url.nullable() });
+const manualDoneSchema = z.strictObject({ url: url.nullable().optional() });
+
+type Row = typeof replies.$inferSelect;
+
+function toReply(row: Row): ReplyRecord {
+  return {
+    id: row.id,
+    matchId: row.matchId,
+    accountId: row.accountId,
+    text: row.text,
+    idempotencyKey: row.idempotencyKey,
+    state: row.state as ReplyState,
+    platformReplyId: row.platformReplyId,
+    url: row.url,
+    manualUrl: row.manualUrl,
+    error: row.error,
+    attempts: row.attempts,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    sentAt: row.sentAt,
+  };
+}
+
+/** The reply row, locked for the rest of the transaction. */
+async function lockReply(tx: Tx, id: string): Promise<Row> {
+  const [row] = isUuid(id) ? await tx.select().from(replies).where(eq(replies.id, id)).for('update') : [];
+  if (row === undefined) throw new NotFoundError('reply', String(id));
+  return row;
+}
+
+/** Records that we approached the author of the match's post (at most once per match). */
+async function recordContact(tx: Tx, matchId: string, at: Date): Promise<void> {
+  const [target] = await tx
+    .select({ platform: matches.platform, authorId: posts.authorId, post: posts.post })
+    .from(matches)
+    .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+    .where(eq(matches.id, matchId));
+  if (target === undefined) throw new NotFoundError('match', matchId);
+  const handle = (target.post as Post).author.handle;
+  const platform = target.platform as Platform;
+  await tx
+    .insert(contacts)
+    .values({
+      platform,
+      authorId: target.authorId,
+      handle,
+      handleKey: handleKeyOf(platform, target.authorId, handle),
+      matchId,
+      at,
+    })
+    .onConflictDoNothing({ target: contacts.matchId });
+}
+
+export function createReplyRepository(db: Database): ReplyRepository {
+  const get = async (id: string) => {
+    if (!isUuid(id)) return null;
+    const [row] = await db.select().from(replies).where(eq(replies.id, id));
+    return row === undefined ? null : toReply(row);
+  };
+
+  /** Final transition shared by markSent and markManualDone. */
+  const finish = (
+    id: string,
+    set: Partial<typeof replies.$inferInsert>,
+    now: Date,
+    audit?: { actor: Actor; action: string },
+  ) =>
+    db.transaction(async (tx) => {
+      const current = await lockReply(tx, id);
+      if (FINAL.includes(current.state as ReplyState)) return toReply(current);
+      const [row] = await tx
+        .update(replies)
+        .set({ ...set, error: null, sentAt: now, updatedAt: now })
+        .where(eq(replies.id, current.id))
+        .returning();
+      await recordContact(tx, current.matchId, now);
+      await addUsage(tx, current.accountId, now, { replies: 1 });
+      await applyStatus(tx, current.matchId, 'replied', now);
+      if (audit !== undefined) {
+        await writeAudit(
+          tx,
+          audit.actor,
+          audit.action,
+          current.matchId,
+          { replyId: current.id, url: set.url },
+          now,
+        );
+      }
+      return toReply(row as Row);
+    });
+
+  return {
+    async begin(matchIdInput, input, nowInput) {
+      const now = parseDate(nowInput, 'reply time');
+      const actor = parseActor(input?.actor);
+      const data = parseInput(
+        beginSchema,
+        {
+          matchId: matchIdInput,
+          accountId: input?.accountId,
+          text: input?.text,
+          idempotencyKey: input?.idempotencyKey,
+        },
+        'reply',
+      );
+      let row: Row | undefined;
+      try {
+        [row] = await db
+          .insert(replies)
+          .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
+          .onConflictDoNothing()
+          .returning();
+      } catch (error) {
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', data.matchId);
+        throw error;
+      }
+      if (row !== undefined) return { created: true, reply: toReply(row) };
+      const [existing] = await db.select().from(replies).where(eq(replies.matchId, data.matchId));
+      if (existing === undefined) {
+        throw new ConflictError(
+          `idempotency key ${JSON.stringify(data.idempotencyKey)} is already used by the reply of another match`,
+        );
+      }
+      return { created: false, reply: toReply(existing) };
+    },
+
+    async markSent(id, resultInput, nowInput) {
+      const now = parseDate(nowInput, 'sent time');
+      const result = parseInput(sentSchema, resultInput, 'sent reply');
+      return finish(id, { state: 'sent', platformReplyId: result.platformReplyId, url: result.url }, now);
+    },
+
+    async markFailed(id, errorInput, nowInput) {
+      const now = parseDate(nowInput, 'failure time');
+      const error = clip(String(errorInput));
+      if (!isUuid(id)) throw new NotFoundError('reply', String(id));
+      const [row] = await db
+        .update(replies)
+        .set({ state: 'failed', error, attempts: sql`${replies.attempts} + 1`, updatedAt: now })
+        .where(and(eq(replies.id, id), inArray(replies.state, ['pending', 'failed'])))
+        .returning();
+      if (row !== undefined) return toReply(row);
+      const current = await get(id);
+      if (current === null) throw new NotFoundError('reply', id);
+      return current;
+    },
+
+    async markManualPending(id, manualUrlInput, nowInput = new Date()) {
+      const now = parseDate(nowInput, 'time');
+      const manualUrl = parseInput(url, manualUrlInput, 'manual reply URL');
+      return db.transaction(async (tx) => {
+        const current = await lockReply(tx, id);
+        if (FINAL.includes(current.state as ReplyState)) return toReply(current);
+        const [row] = await tx
+          .update(replies)
+          .set({ state: 'manual_pending', manualUrl, updatedAt: now })
+          .where(eq(replies.id, current.id))
+          .returning();
+        await applyStatus(tx, current.matchId, 'manual_pending', now);
+        return toReply(row as Row);
+      });
+    },
+
+    async markManualDone(id, resultInput, actorInput, nowInput) {
+      const actor = parseActor(actorInput);
+      const now = parseDate(nowInput, 'time');
+      const result = parseInput(manualDoneSchema, resultInput ?? {}, 'manual reply');
+      return finish(id, { state: 'manual_done', url: result.url ?? null }, now, {
+        actor,
+        action: 'reply.manual_done',
+      });
+    },
+
+    get,
+
+    async forMatch(matchId) {
+      if (!isUuid(matchId)) return null;
+      const [row] = await db.select().from(replies).where(eq(replies.matchId, matchId));
+      return row === undefined ? null : toReply(row);
+    },
+  };
+}

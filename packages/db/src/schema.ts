@@ -1,0 +1,303 @@
+import type { Config, Decision, Post } from '@kikimimi/rules';
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type { Actor } from './types.ts';
+
+/*
+ * The system of record. Platform names are plain text (validated by the rules' platform schema at the
+ * edge), so adding a platform needs no migration. Workflow states are checked here because a row in an
+ * unknown state is a bug wherever it comes from.
+ *
+ * Foreign keys point only from operational rows to the rows they cannot live without; history (usage,
+ * replies, contacts, audit) keeps a removed account's id rather than losing the record.
+ */
+
+const createdAt = (name = 'created_at') => timestamp(name, { withTimezone: true }).notNull().defaultNow();
+
+/** A connected X or Mastodon account; `credentials_encrypted` is `v1:<iv>:<tag>:<ciphertext>` (see crypto.ts). */
+export const platformAccounts = pgTable(
+  'platform_accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    platform: text('platform').notNull(),
+    label: text('label').notNull(),
+    baseUrl: text('base_url'),
+    streamingUrl: text('streaming_url'),
+    handle: text('handle'),
+    accountId: text('account_id'),
+    credentialsEncrypted: text('credentials_encrypted').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    demo: boolean('demo').notNull().default(false),
+    pollIntervalSeconds: integer('poll_interval_seconds').notNull().default(60),
+    streamEnabled: boolean('stream_enabled').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: createdAt('updated_at'),
+  },
+  (t) => [
+    unique('platform_accounts_platform_label_key').on(t.platform, t.label),
+    check('platform_accounts_credentials_format', sql`${t.credentialsEncrypted} LIKE 'v1:%'`),
+    check('platform_accounts_poll_interval_positive', sql`${t.pollIntervalSeconds} > 0`),
+  ],
+);
+
+/** Cursor and platform feedback for one source (a search query, a hashtag, …) of one account. */
+export const sourceStates = pgTable(
+  'source_states',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => platformAccounts.id, { onDelete: 'cascade' }),
+    sourceKey: text('source_key').notNull(),
+    cursor: text('cursor'),
+    lastPolledAt: timestamp('last_polled_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    rateLimitRemaining: integer('rate_limit_remaining'),
+    rateLimitLimit: integer('rate_limit_limit'),
+    rateLimitResetAt: timestamp('rate_limit_reset_at', { withTimezone: true }),
+    notBefore: timestamp('not_before', { withTimezone: true }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'source_states_pkey', columns: [t.accountId, t.sourceKey] })],
+);
+
+/** What each account cost per UTC day: X bills posts read, every platform limits requests. */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    accountId: uuid('account_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    postsRead: integer('posts_read').notNull().default(0),
+    requests: integer('requests').notNull().default(0),
+    replies: integer('replies').notNull().default(0),
+  },
+  (t) => [primaryKey({ name: 'usage_daily_pkey', columns: [t.accountId, t.day] })],
+);
+
+/** Append-only: the current configuration is the row with the highest version. */
+export const configVersions = pgTable('config_versions', {
+  version: serial('version').primaryKey(),
+  config: jsonb('config').$type<Config>().notNull(),
+  actor: jsonb('actor').$type<Actor>().notNull(),
+  createdAt: createdAt(),
+});
+
+/** A single row (id = 1) holding the Discord bindings. */
+export const discordSettings = pgTable(
+  'discord_settings',
+  {
+    id: integer('id').primaryKey(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull(),
+    updatedAt: createdAt('updated_at'),
+  },
+  (t) => [check('discord_settings_single_row', sql`${t.id} = 1`)],
+);
+
+/** The latest profile seen of each author. */
+export const authors = pgTable(
+  'authors',
+  {
+    platform: text('platform').notNull(),
+    authorId: text('author_id').notNull(),
+    handle: text('handle').notNull(),
+    displayName: text('display_name').notNull().default(''),
+    followers: integer('followers'),
+    updatedAt: createdAt('updated_at'),
+  },
+  (t) => [primaryKey({ name: 'authors_pkey', columns: [t.platform, t.authorId] })],
+);
+
+/** Every post fetched, matched or not: the deduplication record of ingest. */
+export const posts = pgTable(
+  'posts',
+  {
+    platform: text('platform').notNull(),
+    postId: text('post_id').notNull(),
+    /** The account whose source fetched it first (null: imported). */
+    accountId: uuid('account_id'),
+    url: text('url').notNull(),
+    authorId: text('author_id').notNull(),
+    text: text('text').notNull(),
+    lang: text('lang'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    post: jsonb('post').$type<Post>().notNull(),
+    fetchedAt: createdAt('fetched_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'posts_pkey', columns: [t.platform, t.postId] }),
+    index('posts_author_idx').on(t.platform, t.authorId),
+  ],
+);
+
+export const MATCH_STATUSES = [
+  'new',
+  'suppressed',
+  'replied',
+  'manual_pending',
+  'escalated',
+  'dismissed',
+] as const;
+
+/** A post that matched a watch, with the rules' decision and where it stands in the review. */
+export const matches = pgTable(
+  'matches',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    platform: text('platform').notNull(),
+    postId: text('post_id').notNull(),
+    accountId: uuid('account_id'),
+    watches: text('watches').array().notNull(),
+    intent: text('intent').notNull(),
+    category: text('category'),
+    priority: text('priority').notNull(),
+    reviewChannel: text('review_channel').notNull(),
+    decision: jsonb('decision').$type<Extract<Decision, { matched: true }>>().notNull(),
+    suppressed: boolean('suppressed').notNull(),
+    suppressionReasons: text('suppression_reasons').array().notNull().default(sql`'{}'::text[]`),
+    /** An escalation rule fired, or a reviewer escalated it: the inbox's "escalated" filter. */
+    escalated: boolean('escalated').notNull().default(false),
+    status: text('status').notNull(),
+    createdAt: createdAt(),
+    firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('matches_platform_post_id_key').on(t.platform, t.postId),
+    foreignKey({
+      name: 'matches_post_fkey',
+      columns: [t.platform, t.postId],
+      foreignColumns: [posts.platform, posts.postId],
+    }),
+    check('matches_status_known', sql.raw(`status IN (${MATCH_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    // Keyset paging orders by (created_at, id); the id makes each index serve it without a sort.
+    index('matches_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
+    index('matches_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('matches_platform_created_idx').on(t.platform, t.createdAt.desc(), t.id.desc()),
+    index('matches_intent_idx').on(t.intent),
+    index('matches_watches_idx').using('gin', t.watches),
+  ],
+);
+
+/** The one Discord review message of a match; `nonce` makes a re-post after a crash a no-op. */
+export const reviewMessages = pgTable('review_messages', {
+  matchId: uuid('match_id')
+    .primaryKey()
+    .references(() => matches.id, { onDelete: 'cascade' }),
+  channelId: text('channel_id').notNull(),
+  messageId: text('message_id'),
+  nonce: text('nonce').notNull(),
+  createdAt: createdAt(),
+  updatedAt: createdAt('updated_at'),
+});
+
+export const DECISION_KINDS = ['reply', 'manual_reply', 'escalate', 'dismiss', 'refused'] as const;
+
+/** What reviewers decided (and tried to decide) about a match. */
+export const reviewDecisions = pgTable(
+  'review_decisions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    matchId: uuid('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    actor: jsonb('actor').$type<Actor>().notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('review_decisions_match_idx').on(t.matchId, t.at),
+    check(
+      'review_decisions_kind_known',
+      sql.raw(`kind IN (${DECISION_KINDS.map((s) => `'${s}'`).join(', ')})`),
+    ),
+  ],
+);
+
+export const REPLY_STATES = ['pending', 'sent', 'failed', 'manual_pending', 'manual_done'] as const;
+
+/** The one public reply of a match (UNIQUE match_id): the exactly-once record. */
+export const replies = pgTable(
+  'replies',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    matchId: uuid('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id').notNull(),
+    text: text('text').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    state: text('state').notNull().default('pending'),
+    platformReplyId: text('platform_reply_id'),
+    url: text('url'),
+    manualUrl: text('manual_url'),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    createdBy: jsonb('created_by').$type<Actor>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: createdAt('updated_at'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('replies_match_id_key').on(t.matchId),
+    unique('replies_idempotency_key_key').on(t.idempotencyKey),
+    index('replies_sent_at_idx').on(t.sentAt),
+    check('replies_state_known', sql.raw(`state IN (${REPLY_STATES.map((s) => `'${s}'`).join(', ')})`)),
+  ],
+);
+
+/** People our accounts replied to: feeds the author cooldown. */
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    platform: text('platform').notNull(),
+    authorId: text('author_id').notNull(),
+    handle: text('handle').notNull(),
+    /**
+     * Lower-case handle without "@" and instance (`Foo@mstdn.jp` → `foo`): the key the suppression
+     * policy compares across platforms (rules' `contactKeys`).
+     */
+    handleKey: text('handle_key').notNull(),
+    matchId: uuid('match_id').references(() => matches.id, { onDelete: 'set null' }),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('contacts_author_idx').on(t.platform, t.authorId),
+    index('contacts_handle_key_idx').on(t.handleKey),
+    // One contact per match, whatever retries happen (NULLs stay distinct).
+    unique('contacts_match_id_key').on(t.matchId),
+  ],
+);
+
+/** Who changed what, append-only. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: createdAt('at'),
+    actor: jsonb('actor').$type<Actor>().notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('audit_log_at_idx').on(t.at.desc(), t.id.desc()),
+    index('audit_log_action_at_idx').on(t.action, t.at.desc(), t.id.desc()),
+  ],
+);

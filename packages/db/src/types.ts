@@ -1,0 +1,154 @@
+import type { Decision, Platform, Post, Priority } from '@kikimimi/rules';
+
+/** Who did something: a Discord member, a console user, or kikimimi itself. */
+export interface Actor {
+  readonly kind: 'discord' | 'web' | 'system';
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A connected platform account. Credentials never appear here (see AccountRepository.credentials). */
+export interface PlatformAccount {
+  readonly id: string;
+  readonly platform: Platform;
+  readonly label: string;
+  /** API base URL (null: the real platform). Mastodon: the instance URL. */
+  readonly baseUrl: string | null;
+  readonly streamingUrl: string | null;
+  /** The account's own handle and id, from the last successful credentials check. */
+  readonly handle: string | null;
+  readonly accountId: string | null;
+  readonly enabled: boolean;
+  /** Part of the demo world (stand-in platform inside the worker). */
+  readonly demo: boolean;
+  readonly pollIntervalSeconds: number;
+  readonly streamEnabled: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface PlatformAccountInput {
+  readonly platform: Platform;
+  readonly label: string;
+  readonly baseUrl?: string | null;
+  readonly streamingUrl?: string | null;
+  /** Platform-specific secret object (X: oauth1/oauth2 credentials; Mastodon: { accessToken }). */
+  readonly credentials: unknown;
+  readonly enabled?: boolean;
+  readonly demo?: boolean;
+  readonly pollIntervalSeconds?: number;
+  readonly streamEnabled?: boolean;
+}
+
+/** Durable state of one source of one account: its cursor and what the platform last said. */
+export interface SourceState {
+  readonly accountId: string;
+  readonly sourceKey: string;
+  readonly cursor: string | null;
+  readonly lastPolledAt: Date | null;
+  readonly lastError: string | null;
+  /** When the last failure was recorded (cleared by the next successful poll). */
+  readonly lastErrorAt: Date | null;
+  readonly rateLimitRemaining: number | null;
+  readonly rateLimitLimit: number | null;
+  readonly rateLimitResetAt: Date | null;
+  /** Do not poll before this (backoff after 429 or failures). */
+  readonly notBefore: Date | null;
+  readonly consecutiveFailures: number;
+}
+
+export interface PollOutcome {
+  readonly cursor: string | null;
+  readonly rateLimit: { readonly limit: number; readonly remaining: number; readonly resetAt: Date } | null;
+  readonly postsRead: number;
+  readonly requests: number;
+}
+
+/** Discord bindings: logical names used in the configuration → Discord ids. */
+export interface DiscordSettings {
+  readonly guildId: string | null;
+  /** Logical channel name (routing.defaultReviewChannel, routing.platforms/watches values, escalation routes) → channel id. */
+  readonly channels: Readonly<Record<string, string>>;
+  /** Role ids whose members may act on review messages. */
+  readonly reviewerRoleIds: readonly string[];
+  /** Role name used in escalation `mentionRoles` → role id. */
+  readonly roles: Readonly<Record<string, string>>;
+  /** Default UI language when the interaction carries none. */
+  readonly locale: 'ja' | 'en';
+}
+
+export type MatchStatus = 'new' | 'suppressed' | 'replied' | 'manual_pending' | 'escalated' | 'dismissed';
+
+/** A matched post with the rules' decision and where it stands. */
+export interface MatchRecord {
+  readonly id: string;
+  readonly platform: Platform;
+  readonly postId: string;
+  readonly accountId: string | null;
+  readonly post: Post;
+  readonly decision: Extract<Decision, { matched: true }>;
+  readonly status: MatchStatus;
+  readonly priority: Priority;
+  readonly suppressed: boolean;
+  /** An escalation rule fired for it, or a reviewer escalated it. */
+  readonly escalated: boolean;
+  readonly createdAt: Date;
+  readonly firstResponseAt: Date | null;
+}
+
+export interface ReviewMessageRef {
+  readonly matchId: string;
+  readonly channelId: string;
+  readonly messageId: string | null;
+  /** The nonce the message is (re)posted with, so Discord drops a duplicate post after a crash. */
+  readonly nonce: string;
+}
+
+export type DecisionKind = 'reply' | 'manual_reply' | 'escalate' | 'dismiss' | 'refused';
+
+export interface ReviewDecision {
+  readonly id: string;
+  readonly matchId: string;
+  readonly kind: DecisionKind;
+  readonly actor: Actor;
+  /** reply: { templateId?, text }; escalate: { target }; dismiss: { reason }; refused: { attempted } */
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly at: Date;
+}
+
+export type ReplyState = 'pending' | 'sent' | 'failed' | 'manual_pending' | 'manual_done';
+
+/** The one public reply a match may get. */
+export interface ReplyRecord {
+  readonly id: string;
+  readonly matchId: string;
+  readonly accountId: string;
+  readonly text: string;
+  readonly idempotencyKey: string;
+  readonly state: ReplyState;
+  readonly platformReplyId: string | null;
+  readonly url: string | null;
+  /** For replies the platform refused: the link to post it by hand. */
+  readonly manualUrl: string | null;
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly createdBy: Actor;
+  readonly createdAt: Date;
+  readonly sentAt: Date | null;
+}
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly at: Date;
+  readonly actor: Actor;
+  /** e.g. 'config.replace', 'account.create', 'match.reply', 'match.refused' */
+  readonly action: string;
+  readonly target: string | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export type ConfigProblemList = ReadonlyArray<{
+  readonly path: string;
+  readonly message: string;
+  readonly offset?: number;
+}>;
