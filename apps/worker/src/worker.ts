@@ -44,6 +44,18 @@ export interface WorkerOptions {
   readonly migrate?: boolean;
   /** How often the sweeper re-queues matches whose review message is missing (default 30 s). */
   readonly sweepEveryMs?: number;
+  /**
+   * Time-to-live of the leases on long-lived connections (Discord gateway, streams), default 15 s: a
+   * crashed holder's connection is taken over by another worker after at most this long.
+   */
+  readonly leaseTtlMs?: number;
+  /** First wait after a failed poll, doubling per failure in a row up to 15 min (default 5 s). */
+  readonly pollBackoffBaseMs?: number;
+  /**
+   * How long a job stays with a worker that stopped answering (killed, frozen) before another takes it
+   * over (BullMQ lock duration and stalled check; default 30 s).
+   */
+  readonly jobLockMs?: number;
 }
 
 export interface RunningWorker {
@@ -73,6 +85,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  // Redis going away is expected now and then (restarts, failovers): ioredis reconnects by itself;
+  // say so once per outage instead of an unhandled error per command.
+  let redisDown = false;
+  const onRedisError = (error: Error) => {
+    if (!redisDown) log.warn({ error: error.message }, 'redis unavailable; reconnecting');
+    redisDown = true;
+  };
+  connection.on('error', onRedisError);
+  subscriber.on('error', onRedisError);
+  connection.on('ready', () => {
+    if (redisDown) log.info('redis available again');
+    redisDown = false;
+  });
   const prefix = options.redisPrefix;
   const queueOptions = { connection, prefix };
   const queues = {
@@ -82,6 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     reply: new Queue(QUEUES.reply, queueOptions),
     sweep: new Queue(QUEUES.sweep, queueOptions),
   };
+  for (const queue of Object.values(queues)) queue.on('error', onRedisError);
   const metrics = createMetrics();
   const engines = createEngineProvider(store.config);
   const connectors = createConnectorCache(async (account) =>
@@ -96,6 +122,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log,
     metrics,
     now: () => new Date(),
+    ...(options.pollBackoffBaseMs ? { pollBackoffBaseMs: options.pollBackoffBaseMs } : {}),
     enqueue: {
       async notify(matchId) {
         await queues.notify.add(
@@ -121,11 +148,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   const intervals = new Map<string, number>();
+  const lockMs = options.jobLockMs ?? 30_000;
   const settings = {
     connection,
     prefix,
     concurrency: options.concurrency,
     settings: { backoffStrategy: backoffMs },
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // Jobs of a killed worker are taken over, not failed, however often that happens.
+    maxStalledCount: 100,
   };
   const onFailed = (queue: string) => (job: Job | undefined, error: Error) => {
     metrics.failures.inc({ queue });
@@ -164,18 +196,30 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     new Worker(
       QUEUES.sweep,
       async () => {
-        // A crash between storing a match and queueing its notification must not lose it.
+        // A crash between storing a match and queueing its notification, or a notification that gave
+        // up, must not lose a review message: re-queue (or retry) those still missing one.
         if (deps.discord === null) return { requeued: 0 };
-        const ids = await store.matches.withoutReviewMessage(new Date(Date.now() - 60_000), 500);
-        for (const id of ids) await deps.enqueue.notify(id);
-        return { requeued: ids.length };
+        const sweepEveryMs = options.sweepEveryMs ?? 30_000;
+        const ids = await store.matches.withoutReviewMessage(new Date(Date.now() - 2 * sweepEveryMs), 500);
+        let requeued = 0;
+        for (const id of ids) {
+          const job = await queues.notify.getJob(jobId('notify', id));
+          if (job === undefined) {
+            await deps.enqueue.notify(id);
+            requeued++;
+          } else if (await job.isFailed()) {
+            await job.retry();
+            requeued++;
+          }
+        }
+        return { requeued };
       },
       { ...settings, concurrency: 1 },
     ),
   ];
   for (const worker of workers) {
     worker.on('failed', onFailed(worker.name));
-    worker.on('error', (error) => log.warn({ queue: worker.name, error: error.message }, 'worker error'));
+    worker.on('error', onRedisError);
   }
   await queues.sweep.upsertJobScheduler(
     'sweep',
@@ -190,8 +234,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     streamsStop = new AbortController();
     const signal = AbortSignal.any([stop.signal, streamsStop.signal]);
     background.push(
-      runStreams(connection, queues.ingest, prefix, deps, signal).catch((error: unknown) =>
-        log.error({ error: String(error) }, 'streams stopped'),
+      runStreams(connection, queues.ingest, prefix, deps, signal, options.leaseTtlMs).catch(
+        (error: unknown) => log.error({ error: String(error) }, 'streams stopped'),
       ),
     );
   };
@@ -220,6 +264,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         (signal) => runDiscordGateway({ ...discord, signal }, deps, log),
         {
           signal: stop.signal,
+          ...(options.leaseTtlMs
+            ? { ttlMs: options.leaseTtlMs, retryMs: Math.max(200, options.leaseTtlMs / 3) }
+            : {}),
           onChange: (held) => log.info({ held }, 'discord gateway lease'),
         },
       ),

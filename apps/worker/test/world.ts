@@ -57,8 +57,9 @@ export interface TestWorld {
  * stand-in X, Mastodon and Discord, accounts pointing at them and the test configuration.
  */
 export async function createTestWorld(
-  options: { config?: ConfigInput; pollIntervalSeconds?: number } = {},
+  options: { config?: ConfigInput; pollIntervalSeconds?: number; redisUrl?: string } = {},
 ): Promise<TestWorld> {
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const id = randomBytes(4).toString('hex');
   const schema = `kk_test_${id}`;
   const prefix = `kk-test-${id}`;
@@ -113,13 +114,15 @@ export async function createTestWorld(
   const workerOptions: Omit<WorkerOptions, 'log'> = {
     databaseUrl: DATABASE_URL,
     databaseSchema: schema,
-    redisUrl: REDIS_URL,
+    redisUrl,
     redisPrefix: prefix,
     encryptionKey: ENCRYPTION_KEY,
     discord: { token: discord.token, api: discord.apiUrl },
     metricsPort: 0,
     concurrency: 4,
     sweepEveryMs: 2_000,
+    pollBackoffBaseMs: 250,
+    jobLockMs: 3_000,
   };
   const workers: RunningWorker[] = [];
   return {
@@ -145,7 +148,7 @@ export async function createTestWorld(
       await Promise.allSettled([x.close(), mastodon.close(), discord.close()]);
       await database.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
       await database.close();
-      await deleteKeys(REDIS_URL, prefix);
+      await deleteKeys(redisUrl, prefix).catch(() => {});
     },
   };
 }

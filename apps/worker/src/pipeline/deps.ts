@@ -22,4 +22,6 @@ export interface PipelineDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;
+  /** First wait after a failed poll; doubles with each failure in a row, at most 15 min (default 5 s). */
+  readonly pollBackoffBaseMs?: number;
 }

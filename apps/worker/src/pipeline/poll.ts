@@ -14,9 +14,9 @@ import { ingestPosts } from './ingest.ts';
 
 const MINUTE = 60_000;
 
-/** After the n-th failure in a row: 30 s, 1 min, 2 min … at most 15 min, with jitter. */
-export function failureBackoffMs(consecutiveFailures: number): number {
-  const base = Math.min(15 * MINUTE, 30_000 * 2 ** Math.max(0, consecutiveFailures));
+/** Wait before polling again after failure n+1 in a row: base, 2×base, 4×base … at most 15 min, with jitter. */
+export function failureBackoffMs(consecutiveFailures: number, baseMs = 5_000): number {
+  const base = Math.min(15 * MINUTE, baseMs * 2 ** Math.max(0, consecutiveFailures));
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
@@ -120,13 +120,19 @@ async function recordPollFailure(
     notBefore = error.resetAt;
     kind = 'rate_limited';
   } else if (error instanceof TransientError) {
-    notBefore = new Date(now.getTime() + failureBackoffMs(failures));
+    notBefore = new Date(now.getTime() + failureBackoffMs(failures, deps.pollBackoffBaseMs));
     kind = 'transient';
   } else if (error instanceof AuthFailedError || error instanceof PermanentError) {
-    notBefore = new Date(now.getTime() + 15 * MINUTE);
+    notBefore = new Date(
+      now.getTime() +
+        Math.max(
+          failureBackoffMs(failures, deps.pollBackoffBaseMs),
+          Math.min(15 * MINUTE, 60 * (deps.pollBackoffBaseMs ?? 5_000)),
+        ),
+    );
     kind = error instanceof AuthFailedError ? 'auth' : 'permanent';
   } else {
-    notBefore = new Date(now.getTime() + failureBackoffMs(failures));
+    notBefore = new Date(now.getTime() + failureBackoffMs(failures, deps.pollBackoffBaseMs));
     kind = 'error';
   }
   const message = error instanceof Error ? error.message : String(error);

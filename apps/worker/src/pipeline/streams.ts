@@ -20,6 +20,7 @@ export async function runStreams(
   prefix: string,
   deps: PipelineDeps,
   signal: AbortSignal,
+  leaseTtlMs?: number,
 ): Promise<void> {
   const accounts = (await deps.store.accounts.list()).filter((a) => a.enabled && a.streamEnabled);
   const { engine } = await deps.engines.current();
@@ -73,7 +74,7 @@ export async function runStreams(
               deps.metrics.streams.dec();
             }
           },
-          { signal },
+          { signal, ...(leaseTtlMs ? { ttlMs: leaseTtlMs, retryMs: Math.max(200, leaseTtlMs / 3) } : {}) },
         ),
       );
     }

@@ -169,7 +169,9 @@ describe('storeBatch', () => {
     });
     const result = await t.repos.ingest.storeBatch(accountId, decideAll(engine, [changed]), undefined, NOW);
     expect(result.newMatches[0]?.post.text).toBe('ブクログ\uFFFDです\uFFFD');
-    expect((await t.repos.matches.get(result.newMatches[0]?.id as string))?.post.text).toBe('ブクログ\uFFFDです\uFFFD');
+    expect((await t.repos.matches.get(result.newMatches[0]?.id as string))?.post.text).toBe(
+      'ブクログ\uFFFDです\uFFFD',
+    );
     const { rows } = await t.pool.query(
       `SELECT display_name, followers FROM authors WHERE platform = 'x' AND author_id = 'a-101'`,
     );

@@ -87,9 +87,11 @@ function chunks<T>(rows: readonly T[]): T[][] {
  */
 function cleanText<T>(value: T): T {
   if (typeof value === 'string') {
-    return (value.includes('\u0000') || !value.isWellFormed()
-      ? value.replaceAll('\u0000', '\uFFFD').toWellFormed()
-      : value) as T;
+    return (
+      value.includes('\u0000') || !value.isWellFormed()
+        ? value.replaceAll('\u0000', '\uFFFD').toWellFormed()
+        : value
+    ) as T;
   }
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;

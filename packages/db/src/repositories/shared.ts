@@ -18,7 +18,6 @@ export const actorSchema = z.strictObject({
 /** kikimimi acting on its own (identity checks, sweeps). */
 export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'kikimimi', name: 'kikimimi' };
 
-export const uuidSchema = z.uuid();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 /** True for a syntactically valid uuid: anything else cannot be a row id, and PostgreSQL would throw. */
