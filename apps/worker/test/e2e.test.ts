@@ -1,6 +1,8 @@
 import type { DiscordSandbox } from '@kikimimi/sandbox';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestWorld, type TestWorld, waitFor } from './world.ts';
+import { CONFIG_CHANNEL } from '../src/jobs.ts';
+import { createTestWorld, REDIS_URL, type TestWorld, waitFor } from './world.ts';
 
 /**
  * The product end to end on this machine: real PostgreSQL and Redis, the real client libraries
@@ -9,9 +11,10 @@ import { createTestWorld, type TestWorld, waitFor } from './world.ts';
  */
 let world: TestWorld;
 
+let metricsUrl: string | null = null;
 beforeAll(async () => {
   world = await createTestWorld();
-  await world.startWorker();
+  metricsUrl = (await world.startWorker()).metricsUrl;
 }, 30_000);
 afterAll(async () => {
   await world?.close();
@@ -206,4 +209,81 @@ describe('a post on a platform → a review message in Discord → a reply on th
     const audit = await world.repos.audit.list({ limit: 50, action: 'match.refused' });
     expect(audit.some((entry) => entry.actor.id === bob)).toBe(true);
   }, 60_000);
+
+  it('answers a non-reviewer in their own language', async () => {
+    world.x.addPost({ text: 'shiorinote is great', author: { handle: 'eng' }, lang: 'en' });
+    const review = await reviewMessageFor('is great', 'review-x');
+    const outcome = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:d:'),
+      userId: world.discord.userId('bob'),
+      locale: 'en-US',
+    });
+    expect(JSON.stringify(outcome.data)).toContain('Only members with a reviewer role');
+  }, 60_000);
+
+  it('when X refuses the API reply, hands the reviewer the text and a link, then records the manual reply', async () => {
+    world.x.setReplyRestricted(true);
+    try {
+      const postId = world.x.addPost({
+        text: 'shiorinote データが消えた',
+        author: { handle: 'lost' },
+        lang: 'ja',
+      });
+      const review = await reviewMessageFor('データが消えた', 'review-x');
+      const alice = world.discord.userId('alice');
+      const opened = await world.discord.clickButton({
+        messageId: review.id,
+        customId: button(review, 'kk:r:'),
+        userId: alice,
+      });
+      await world.discord.submitModal({
+        customId: opened.modal?.customId ?? '',
+        userId: alice,
+        messageId: review.id,
+      });
+      const manual = await world.discord.waitForEdit(
+        review.id,
+        (m) => buttons(m).some((b) => b.custom_id?.startsWith('kk:md:')),
+        20_000,
+      );
+      const link = buttons(manual).find((b) => b.url?.startsWith('https://x.com/intent/post'));
+      expect(link?.url).toContain(`in_reply_to=${postId}`);
+      expect(world.x.replies().some((r) => r.inReplyTo === postId)).toBe(false);
+      await world.discord.clickButton({
+        messageId: review.id,
+        customId: button(manual, 'kk:md:'),
+        userId: alice,
+      });
+      await world.discord.waitForEdit(review.id, (m) => embedText(m).includes('返信済み'), 20_000);
+      const matches = await world.repos.matches.list({ platform: 'x' }, { limit: 100 });
+      const match = matches.find((m) => m.postId === postId);
+      expect((await world.repos.replies.forMatch(match?.id ?? ''))?.state).toBe('manual_done');
+    } finally {
+      world.x.setReplyRestricted(false);
+    }
+  }, 60_000);
+
+  it('picks up a configuration change without a restart (Redis pub/sub)', async () => {
+    const saved = await world.repos.config.upsertWatch(
+      { id: 'yomilog', query: 'yomilog' },
+      { kind: 'web', id: 'u1', name: 'admin' },
+    );
+    expect(saved.ok).toBe(true);
+    const redis = new Redis(REDIS_URL);
+    await redis.publish(`${world.prefix}:${CONFIG_CHANNEL}`, 'changed');
+    redis.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    world.x.addPost({ text: 'yomilog の新機能いいね', author: { handle: 'newwatch' }, lang: 'ja' });
+    const review = await reviewMessageFor('yomilog の新機能', 'review-x');
+    expect(embedText(review)).toContain('yomilog');
+  }, 60_000);
+
+  it('exposes Prometheus metrics', async () => {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    expect(text).toMatch(/kikimimi_polls_total\{platform="x",outcome="ok"\} [1-9]/u);
+    expect(text).toMatch(/kikimimi_matches_total\{.*\} [1-9]/u);
+    expect(text).toMatch(/kikimimi_replies_total\{platform="mastodon",outcome="sent"\} 1/u);
+    expect(text).toContain('kikimimi_review_latency_seconds_bucket');
+  });
 });
