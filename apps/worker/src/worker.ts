@@ -10,20 +10,23 @@ import { createRestDiscordPort } from './discord/rest-port.ts';
 import { createEngineProvider } from './engine-provider.ts';
 import {
   CONFIG_CHANNEL,
+  escalateJobSchema,
   ingestJobSchema,
   jobId,
   notifyJobSchema,
   pollJobSchema,
   QUEUES,
+  refreshJobSchema,
   replyJobSchema,
 } from './jobs.ts';
 import { runWithLease } from './lease.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
+import { postEscalation } from './pipeline/escalate.ts';
 import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
 import { handleReply } from './pipeline/reply.ts';
-import { handleNotify } from './pipeline/review.ts';
+import { handleNotify, refreshReviewMessage } from './pipeline/review.ts';
 import { retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
@@ -105,6 +108,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ingest: new Queue(QUEUES.ingest, queueOptions),
     notify: new Queue(QUEUES.notify, queueOptions),
     reply: new Queue(QUEUES.reply, queueOptions),
+    refresh: new Queue(QUEUES.refresh, queueOptions),
+    escalate: new Queue(QUEUES.escalate, queueOptions),
     sweep: new Queue(QUEUES.sweep, queueOptions),
   };
   for (const queue of Object.values(queues)) queue.on('error', onRedisError);
@@ -191,6 +196,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     new Worker(
       QUEUES.reply,
       async (job) => handleReply(replyJobSchema.parse(job.data).matchId, deps),
+      settings,
+    ),
+    // Decisions made in the web console: shown on the Discord message; escalations posted.
+    new Worker(
+      QUEUES.refresh,
+      async (job) => refreshReviewMessage(refreshJobSchema.parse(job.data).matchId, deps),
+      settings,
+    ),
+    new Worker(
+      QUEUES.escalate,
+      async (job) => {
+        const data = escalateJobSchema.parse(job.data);
+        const match = await store.matches.get(data.matchId);
+        if (match === null) return false;
+        const posted = await postEscalation(match, data.target, data.actorName, deps);
+        await refreshReviewMessage(match.id, deps);
+        return posted;
+      },
       settings,
     ),
     new Worker(

@@ -35,3 +35,4 @@ export type { ReviewRepository } from './repositories/reviews.ts';
 export type { SourceRepository, UsageDay } from './repositories/sources.ts';
 export * as tables from './schema.ts';
 export type * from './types.ts';
+export * from './queues.ts';

@@ -7,6 +7,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { PipelineDeps } from '../pipeline/deps.ts';
+import { postEscalation } from '../pipeline/escalate.ts';
 import { refreshReviewMessage, reviewView } from '../pipeline/review.ts';
 import { type Lang, langOf, t } from './i18n.ts';
 import type { BotMessage } from './port.ts';
@@ -170,32 +171,10 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
     }
     case 'et': {
       const target = parsed.arg ?? '';
-      const channelId = settings.channels[target];
-      if (channelId === undefined || deps.discord === null) {
+      if (!(await postEscalation(match, target, io.user.name, deps))) {
         await io.replyEphemeral({ content: t('noTargets', lang) });
         return;
       }
-      const { config } = await deps.engines.current();
-      const roleNames = new Set(
-        config.escalation
-          .filter((rule) => rule.actions.route === target)
-          .flatMap((rule) => rule.actions.mentionRoles),
-      );
-      const roleIds = [...roleNames]
-        .map((name) => settings.roles[name] ?? (/^\d+$/u.test(name) ? name : null))
-        .filter((id): id is string => id !== null);
-      const review = buildReviewMessage(await reviewView(match, deps));
-      const mention = roleIds.map((id) => `<@&${id}>`).join(' ');
-      await deps.discord.send(
-        channelId,
-        {
-          content: `${mention} ${t('escalatedFrom', lang)} — ${io.user.name}`.trim(),
-          embeds: review.embeds,
-          components: [],
-          allowedRoleIds: roleIds,
-        },
-        { nonce: `esc${match.id.replace(/-/gu, '')}`.slice(0, 25) },
-      );
       const now = deps.now();
       await store.reviews.recordDecision(match.id, 'escalate', actor, { target }, now);
       if (match.status === 'new') await store.matches.setStatus(match.id, 'escalated', now);
