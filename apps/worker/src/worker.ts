@@ -30,6 +30,7 @@ import { handleNotify, refreshReviewMessage } from './pipeline/review.ts';
 import { retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
+import { preflight } from './preflight.ts';
 
 export interface WorkerOptions {
   readonly databaseUrl: string;
@@ -83,10 +84,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     connectionString: options.databaseUrl,
     ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
   });
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    await preflight({
+      pool: database.pool,
+      databaseUrl: options.databaseUrl,
+      redis: connection,
+      redisUrl: options.redisUrl,
+    });
+  } catch (error) {
+    connection.disconnect();
+    await database.close().catch(() => {});
+    throw error;
+  }
   if (options.migrate !== false) await migrate(database.pool);
   const store = createRepositories(database.db, { encryptionKey: options.encryptionKey }) as unknown as Store;
 
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   // Redis going away is expected now and then (restarts, failovers): ioredis reconnects by itself;
   // say so once per outage instead of an unhandled error per command.
@@ -118,7 +131,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const connectors = createConnectorCache(async (account) =>
     connectorFor(account, await store.accounts.credentials(account.id)),
   );
-  const retrying = { attempts: 1_000, backoff: { type: 'custom' } } as const;
+  const notifyOptions = (matchId: string) => ({
+    jobId: jobId('notify', matchId),
+    attempts: 1_000,
+    backoff: { type: 'custom' },
+    removeOnComplete: 1000,
+    removeOnFail: 1000,
+  });
   const deps: PipelineDeps = {
     store,
     engines,
@@ -130,10 +149,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ...(options.pollBackoffBaseMs ? { pollBackoffBaseMs: options.pollBackoffBaseMs } : {}),
     enqueue: {
       async notify(matchId) {
-        await queues.notify.add(
-          QUEUES.notify,
-          { matchId },
-          { jobId: jobId('notify', matchId), ...retrying, removeOnComplete: 1000, removeOnFail: 1000 },
+        await queues.notify.add(QUEUES.notify, { matchId }, notifyOptions(matchId));
+      },
+      async notifyMany(matchIds) {
+        if (matchIds.length === 0) return;
+        await queues.notify.addBulk(
+          matchIds.map((matchId) => ({
+            name: QUEUES.notify,
+            data: { matchId },
+            opts: notifyOptions(matchId),
+          })),
         );
       },
       async reply(matchId) {

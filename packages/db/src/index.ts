@@ -36,3 +36,4 @@ export type { SourceRepository, UsageDay } from './repositories/sources.ts';
 export * as tables from './schema.ts';
 export type * from './types.ts';
 export * from './queues.ts';
+export { resolveEncryptionKey } from './key-file.ts';

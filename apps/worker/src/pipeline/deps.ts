@@ -8,6 +8,8 @@ import type { Store } from '../ports.ts';
 /** Follow-up work, put on the queues (idempotent: one job per match and kind while it exists). */
 export interface Enqueue {
   notify(matchId: string): Promise<void>;
+  /** The same for a page of matches, in one round trip. */
+  notifyMany(matchIds: readonly string[]): Promise<void>;
   reply(matchId: string): Promise<void>;
 }
 

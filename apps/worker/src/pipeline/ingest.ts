@@ -71,8 +71,8 @@ export async function ingestPosts(
       intent: match.decision.intent,
       suppressed: String(match.suppressed),
     });
-    if (!match.suppressed) await enqueue.notify(match.id);
   }
+  await enqueue.notifyMany(newMatches.filter((m) => !m.suppressed).map((m) => m.id));
   return { newMatches: newMatches.length, duplicates };
 }
 

@@ -1,0 +1,25 @@
+# kikimimi: one image for every service (migrate, worker, web, or both with `start`).
+# Node 24 runs the TypeScript sources directly (docs/adr/001), so there is no build stage for the code;
+# the first stage only installs the production dependencies.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY apps/cli/package.json apps/cli/
+COPY apps/web/package.json apps/web/
+COPY apps/worker/package.json apps/worker/
+COPY packages/connectors/package.json packages/connectors/
+COPY packages/db/package.json packages/db/
+COPY packages/rules/package.json packages/rules/
+COPY packages/sandbox/package.json packages/sandbox/
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node . .
+# The image runs as the unprivileged `node` user of the base image.
+USER node
+EXPOSE 3000 9464
+ENTRYPOINT ["node", "--max-semi-space-size=8", "apps/cli/bin/kikimimi.js"]
+CMD ["start"]
