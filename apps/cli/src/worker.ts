@@ -1,14 +1,29 @@
 import { parseArgs } from 'node:util';
+import { resolveEncryptionKey } from '@kikimimi/db';
 import { createLogger, loadWorkerEnv, startWorker } from '@kikimimi/worker';
 import { type Command, UsageError } from './io.ts';
 
 const USAGE = `Usage: kikimimi worker
 
 Runs the BullMQ workers (poll, stream, ingest, notify, reply) and, when DISCORD_TOKEN is set, the
-Discord review client. Configuration comes from the environment (see .env.example): DATABASE_URL,
-REDIS_URL, KIKIMIMI_ENCRYPTION_KEY, KIKIMIMI_REDIS_PREFIX, DISCORD_TOKEN, DISCORD_API_URL,
-METRICS_PORT (Prometheus metrics at /metrics; 0 disables), LOG_LEVEL, WORKER_CONCURRENCY.
-Applies pending database migrations at start. Stops gracefully on SIGTERM or SIGINT.`;
+Discord review client. With no platform account connected it runs the demo world (KIKIMIMI_DEMO=auto).
+Configuration comes from the environment (see .env.example): DATABASE_URL, REDIS_URL,
+KIKIMIMI_ENCRYPTION_KEY, KIKIMIMI_DATA_DIR, KIKIMIMI_REDIS_PREFIX, KIKIMIMI_DEMO, KIKIMIMI_DEMO_RATE,
+DISCORD_TOKEN, DISCORD_API_URL, METRICS_PORT (Prometheus metrics at /metrics; 0 disables),
+LOG_LEVEL, WORKER_CONCURRENCY. Applies pending database migrations at start. Stops gracefully on
+SIGTERM or SIGINT.`;
+
+/** Waits for SIGTERM or SIGINT. */
+export function untilSignal(onSignal: (signal: string) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      onSignal(signal);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -36,16 +51,23 @@ export const workerCommand: Command = {
     const log = createLogger({ level: env.env.LOG_LEVEL });
     let worker: Awaited<ReturnType<typeof startWorker>>;
     try {
+      const encryptionKey = await resolveEncryptionKey({
+        fromEnv: env.env.KIKIMIMI_ENCRYPTION_KEY,
+        dataDir: env.env.KIKIMIMI_DATA_DIR,
+        onGenerated: (path) =>
+          log.warn({ path }, 'no KIKIMIMI_ENCRYPTION_KEY: generated one (back it up, or set the variable)'),
+      });
       worker = await startWorker({
         databaseUrl: env.env.DATABASE_URL,
         redisUrl: env.env.REDIS_URL,
         redisPrefix: env.env.KIKIMIMI_REDIS_PREFIX,
-        encryptionKey: env.env.KIKIMIMI_ENCRYPTION_KEY,
+        encryptionKey,
         discord: env.env.DISCORD_TOKEN
           ? { token: env.env.DISCORD_TOKEN, api: env.env.DISCORD_API_URL }
           : undefined,
         metricsPort: env.env.METRICS_PORT === 0 ? null : env.env.METRICS_PORT,
         concurrency: env.env.WORKER_CONCURRENCY,
+        demo: { mode: env.env.KIKIMIMI_DEMO, perMinute: env.env.KIKIMIMI_DEMO_RATE },
         log,
       });
     } catch (error) {
@@ -54,14 +76,7 @@ export const workerCommand: Command = {
       );
       return 1;
     }
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal }, 'stopping');
-        resolve();
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
+    await untilSignal((signal) => log.info({ signal }, 'stopping'));
     await worker.close();
     return 0;
   },

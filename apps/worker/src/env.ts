@@ -16,8 +16,14 @@ const url = (protocols: readonly string[]) =>
 export const workerEnvSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/kikimimi'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  /** 32 bytes, base64 or hex: encrypts platform credentials at rest. */
-  KIKIMIMI_ENCRYPTION_KEY: z.string().min(1, 'is required (32 bytes as base64 or 64 hex characters)'),
+  /** 32 bytes, base64 or hex: encrypts platform credentials at rest. Unset: generated into the data directory. */
+  KIKIMIMI_ENCRYPTION_KEY: z.string().optional(),
+  /** Where kikimimi keeps the generated encryption key (when none is configured). */
+  KIKIMIMI_DATA_DIR: z.string().min(1).default('.kikimimi'),
+  /** The demo world: `auto` runs it for each platform without a real account. */
+  KIKIMIMI_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** Generated posts per minute in the demo world. */
+  KIKIMIMI_DEMO_RATE: z.coerce.number().min(1).max(6000).default(30),
   /** Prefix for every Redis key (queues, locks): several installations can share one Redis. */
   KIKIMIMI_REDIS_PREFIX: z
     .string()

@@ -5,6 +5,7 @@ import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectorFor, createConnectorCache } from './connectors.ts';
+import { type DemoMode, runDemoWorld } from './demo.ts';
 import { runDiscordGateway } from './discord/gateway.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
 import { createEngineProvider } from './engine-provider.ts';
@@ -60,6 +61,8 @@ export interface WorkerOptions {
    * over (BullMQ lock duration and stalled check; default 30 s).
    */
   readonly jobLockMs?: number;
+  /** The demo world (stand-in platforms fed by generated posts) — see demo.ts. Default: off. */
+  readonly demo?: { readonly mode: DemoMode; readonly perMinute: number } | undefined;
 }
 
 export interface RunningWorker {
@@ -98,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     throw error;
   }
   if (options.migrate !== false) await migrate(database.pool);
-  const store = createRepositories(database.db, { encryptionKey: options.encryptionKey }) as unknown as Store;
+  const store: Store = createRepositories(database.db, { encryptionKey: options.encryptionKey });
 
   const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   // Redis going away is expected now and then (restarts, failovers): ioredis reconnects by itself;
@@ -302,6 +305,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   subscriber.on('message', () => {
     refresh().catch((error: unknown) => log.error({ error: String(error) }, 'configuration reload failed'));
   });
+
+  if (options.demo && options.demo.mode !== 'off') {
+    const demo = options.demo;
+    background.push(
+      runWithLease(
+        connection,
+        `${prefix}:lease:demo`,
+        (signal) => runDemoWorld(deps, { ...demo, signal, onReady: refresh }),
+        { signal: stop.signal, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) },
+      ).catch((error: unknown) => log.error({ error: String(error) }, 'demo world stopped')),
+    );
+  }
 
   if (options.discord) {
     const discord = options.discord;

@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import type { PlatformAccount } from '@kikimimi/db';
+import type { Platform } from '@kikimimi/rules';
+import {
+  createPostGenerator,
+  demoBrand,
+  type GeneratedPost,
+  type MastodonSandbox,
+  runGenerator,
+  startMastodonSandbox,
+  startXSandbox,
+  type XSandbox,
+} from '@kikimimi/sandbox';
+import type { PipelineDeps } from './pipeline/deps.ts';
+
+/** When the demo world runs: `auto` for each platform without a real account, `on` always, `off` never. */
+export type DemoMode = 'auto' | 'on' | 'off';
+
+const EXAMPLE_CONFIG = new URL('../../../docs/examples/shiori-note.json', import.meta.url);
+const SYSTEM = { kind: 'system', id: 'demo', name: 'demo world' } as const;
+const PLATFORMS: readonly Platform[] = ['x', 'mastodon'];
+
+/** Platforms that get the demo world: none with a real (non-demo, enabled) account, or all when `on`. */
+export function demoPlatforms(accounts: readonly PlatformAccount[], mode: DemoMode): Platform[] {
+  if (mode === 'off') return [];
+  if (mode === 'on') return [...PLATFORMS];
+  return PLATFORMS.filter((p) => !accounts.some((a) => a.platform === p && !a.demo && a.enabled));
+}
+
+/**
+ * The demo world a newcomer starts with: stand-in X and Mastodon inside this worker, fed by the post
+ * generator (Japanese and English praise, complaints, trouble, questions, noise about the fictional
+ * しおりノート), demo accounts pointing at them, and — if no configuration was ever saved — the example
+ * configuration. Connecting a real account turns the demo off for that platform (its demo account is
+ * disabled at the next start or configuration change). Runs until the signal aborts.
+ */
+export async function runDemoWorld(
+  deps: PipelineDeps,
+  options: { mode: DemoMode; perMinute: number; signal: AbortSignal; onReady: () => Promise<void> },
+): Promise<void> {
+  const { store, log } = deps;
+  const accounts = await store.accounts.list();
+  const platforms = demoPlatforms(accounts, options.mode);
+  for (const account of accounts) {
+    if (account.demo && account.enabled && !platforms.includes(account.platform)) {
+      await store.accounts.update(account.id, { enabled: false }, SYSTEM);
+      log.info(
+        { platform: account.platform },
+        'a real account is connected: the demo world is off for this platform',
+      );
+    }
+  }
+  if (platforms.length === 0) return;
+
+  const { version } = await store.config.current();
+  if (version === 0) {
+    const example = JSON.parse(await readFile(EXAMPLE_CONFIG, 'utf8')) as unknown;
+    const saved = await store.config.replace(example, SYSTEM);
+    if (saved.ok) log.info('no configuration yet: loaded the example configuration (しおりノート)');
+    else log.warn({ problems: saved.problems }, 'the example configuration did not load');
+  }
+
+  const x = platforms.includes('x')
+    ? await startXSandbox({ rateLimit: { limit: 100_000, windowSeconds: 900 } })
+    : null;
+  const mastodon = platforms.includes('mastodon') ? await startMastodonSandbox() : null;
+  try {
+    if (x)
+      await upsertDemoAccount(deps, accounts, 'x', x.url, { kind: 'oauth2', accessToken: x.bearerToken });
+    if (mastodon)
+      await upsertDemoAccount(deps, accounts, 'mastodon', mastodon.url, {
+        accessToken: mastodon.accessToken,
+      });
+    await options.onReady();
+    log.info(
+      { platforms, perMinute: options.perMinute },
+      'demo world running: stand-in platforms fed by the post generator',
+    );
+
+    const generator = createPostGenerator({ seed: Date.now() % 2 ** 31, brands: [demoBrand] });
+    const placed = new Map<string, { platform: Platform; id: string }>();
+    await runGenerator({
+      generator,
+      perMinute: options.perMinute,
+      burst: 15,
+      signal: options.signal,
+      emit: (post) => {
+        const where = pickPlatform(post, x, mastodon);
+        if (where === null) return;
+        const original = post.repostOfRef ? placed.get(post.repostOfRef) : undefined;
+        const input = {
+          ...post,
+          ...(original && original.platform === where.platform ? { repostOf: original.id } : {}),
+        };
+        delete (input as { repostOfRef?: string }).repostOfRef;
+        const id =
+          where.platform === 'x'
+            ? (x as XSandbox).addPost(input)
+            : (mastodon as MastodonSandbox).addPost(withBrandTag(input));
+        placed.set(post.ref, { platform: where.platform, id });
+      },
+    });
+  } finally {
+    await Promise.allSettled([x?.close(), mastodon?.close()]);
+  }
+}
+
+function pickPlatform(
+  post: GeneratedPost,
+  x: XSandbox | null,
+  mastodon: MastodonSandbox | null,
+): { platform: Platform } | null {
+  if (x && mastodon) return { platform: post.ref.length % 2 === 0 ? 'x' : 'mastodon' };
+  if (x) return { platform: 'x' };
+  if (mastodon) return { platform: 'mastodon' };
+  return null;
+}
+
+/** Mastodon is listened to through hashtags: brand posts carry the brand's tag, as people do there. */
+function withBrandTag<T extends GeneratedPost>(post: T): T {
+  if (post.brand === undefined || post.text.includes('#')) return post;
+  const tag = post.brand.replace(/\s+/gu, '');
+  return { ...post, text: `${post.text} #${tag}`, hashtags: [...(post.hashtags ?? []), tag] };
+}
+
+async function upsertDemoAccount(
+  deps: PipelineDeps,
+  accounts: readonly PlatformAccount[],
+  platform: Platform,
+  baseUrl: string,
+  credentials: unknown,
+): Promise<void> {
+  const existing = accounts.find((a) => a.demo && a.platform === platform);
+  const settings = { baseUrl, credentials, enabled: true, pollIntervalSeconds: 5, demo: true };
+  if (existing) await deps.store.accounts.update(existing.id, settings, SYSTEM);
+  else await deps.store.accounts.create({ platform, label: `demo-${platform}`, ...settings }, SYSTEM);
+}
