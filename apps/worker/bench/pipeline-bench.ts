@@ -268,10 +268,11 @@ async function createIngestRig() {
         phases[phase] += performance.now() - start;
       }
     };
-  const base = repos as unknown as Store;
+  const base: Store = repos;
   const store: Store = {
     ...base,
     ingest: {
+      ...base.ingest,
       storeBatch: timed('storeBatch', base.ingest.storeBatch.bind(base.ingest)),
       contactHistory: timed('lookups', base.ingest.contactHistory.bind(base.ingest)),
       repliesToday: timed('lookups', base.ingest.repliesToday.bind(base.ingest)),
