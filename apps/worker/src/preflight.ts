@@ -23,6 +23,8 @@ export async function preflight(options: {
   databaseUrl: string;
   redis: Redis;
   redisUrl: string;
+  /** The last connection error Redis reported, if any (a better reason than a timeout). */
+  lastRedisError?: () => Error | undefined;
   timeoutMs?: number;
 }): Promise<void> {
   const ms = options.timeoutMs ?? 5_000;
@@ -35,7 +37,8 @@ export async function preflight(options: {
   try {
     await timeout(options.redis.ping(), ms, `no answer within ${ms / 1000} s`);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason =
+      options.lastRedisError?.()?.message ?? (error instanceof Error ? error.message : String(error));
     throw new StartupError(`Redis at ${maskUrl(options.redisUrl)} is unreachable: ${reason}`);
   }
 }

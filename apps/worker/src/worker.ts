@@ -88,12 +88,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
   });
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  let lastRedisError: Error | undefined;
+  connection.on('error', (error: Error) => {
+    lastRedisError = error;
+  });
   try {
     await preflight({
       pool: database.pool,
       databaseUrl: options.databaseUrl,
       redis: connection,
       redisUrl: options.redisUrl,
+      lastRedisError: () => lastRedisError,
     });
   } catch (error) {
     connection.disconnect();
