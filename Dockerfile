@@ -18,6 +18,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node . .
+# /data keeps the generated encryption key when none is configured (a named volume in compose,
+# created from this directory, so it belongs to `node`).
+RUN mkdir -p /data && chown node:node /data
 # The image runs as the unprivileged `node` user of the base image.
 USER node
 EXPOSE 3000 9464

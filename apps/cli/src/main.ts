@@ -1,9 +1,11 @@
 import { dryRunCommand } from './dry-run.ts';
 import { type Command, type CommandIo, UsageError } from './io.ts';
 import { migrateCommand } from './migrate.ts';
+import { startCommand } from './start.ts';
+import { webCommand } from './web.ts';
 import { workerCommand } from './worker.ts';
 
-const COMMANDS: readonly Command[] = [dryRunCommand, migrateCommand, workerCommand];
+const COMMANDS: readonly Command[] = [startCommand, webCommand, workerCommand, migrateCommand, dryRunCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

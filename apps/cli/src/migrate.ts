@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createDb, migrate } from '@kikimimi/db';
+import { createDb, ensureDatabase, migrate } from '@kikimimi/db';
 import { type Command, UsageError } from './io.ts';
 
 const USAGE = `Usage: kikimimi migrate
@@ -26,8 +26,11 @@ export const migrateCommand: Command = {
       return 0;
     }
     const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kikimimi';
-    const database = createDb({ connectionString: url });
+    let database: ReturnType<typeof createDb> | undefined;
     try {
+      if ((await ensureDatabase(url)) === 'created')
+        io.stdout.write('kikimimi migrate: created the database\n');
+      database = createDb({ connectionString: url });
       await migrate(database.pool);
       io.stdout.write('kikimimi migrate: the database is up to date\n');
       return 0;
@@ -36,7 +39,7 @@ export const migrateCommand: Command = {
       io.stderr.write(`kikimimi migrate: ${message.replace(/\/\/[^@/]*@/gu, '//***@')}\n`);
       return 1;
     } finally {
-      await database.close().catch(() => {});
+      await database?.close().catch(() => {});
     }
   },
 };

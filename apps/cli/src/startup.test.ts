@@ -51,14 +51,10 @@ describe('start-up with a broken environment: a clear message and a non-zero exi
       },
       /Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/,
     ],
-  ])(
+  ] as Array<[string, Record<string, string>, RegExp]>)(
     'kikimimi worker with %s',
     async (_name, env, message) => {
-      const result = await run(['worker'], {
-        ...env,
-        LOG_LEVEL: 'silent',
-        METRICS_PORT: env.METRICS_PORT ?? '0',
-      });
+      const result = await run(['worker'], { METRICS_PORT: '0', ...env, LOG_LEVEL: 'silent' });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /u); // no stack trace

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDb, createRepositories, migrate } from '@kikimimi/db';
+import { createDb, createRepositories, ensureDatabase, migrate } from '@kikimimi/db';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,6 +21,7 @@ import {
   replyJobSchema,
 } from './jobs.ts';
 import { runWithLease } from './lease.ts';
+import { maskUrl } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { postEscalation } from './pipeline/escalate.ts';
@@ -83,6 +84,10 @@ export function backoffMs(attemptsMade: number): number {
 /** The composition root: wires the database, Redis, queues, handlers, Discord and metrics. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { log } = options;
+  // A first run on a fresh PostgreSQL: create the database (preflight reports anything else).
+  if ((await ensureDatabase(options.databaseUrl).catch(() => 'unknown')) === 'created') {
+    log.info({ database: maskUrl(options.databaseUrl) }, 'created the database');
+  }
   const database = createDb({
     connectionString: options.databaseUrl,
     ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),

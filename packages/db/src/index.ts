@@ -6,11 +6,18 @@ export {
   encryptSecret,
   parseEncryptionKey,
 } from './crypto.ts';
+export { ensureDatabase } from './ensure-database.ts';
 export { ConflictError, InvalidInputError, NotFoundError } from './errors.ts';
 export { resolveEncryptionKey } from './key-file.ts';
 export { MIGRATIONS_FOLDER, type MigrateOptions, migrate } from './migrate.ts';
 export * from './queues.ts';
 export type { AccountRepository, PlatformAccountPatch } from './repositories/accounts.ts';
+export {
+  type ApiToken,
+  type ApiTokenRepository,
+  TOKEN_PREFIX,
+  tokenNameSchema,
+} from './repositories/api-tokens.ts';
 export type { AuditListOptions, AuditRepository } from './repositories/audit.ts';
 export type {
   ConfigChangeResult,
@@ -32,8 +39,23 @@ export type {
   StoreItem,
 } from './repositories/ingest.ts';
 export type { MatchFilters, MatchPage, MatchRepository } from './repositories/matches.ts';
+export type { PostRepository, RecentPostsOptions } from './repositories/posts.ts';
 export type { BeginReply, ReplyRepository } from './repositories/replies.ts';
 export type { ReviewRepository } from './repositories/reviews.ts';
+export type { NewSession, SessionInfo, SessionRepository } from './repositories/sessions.ts';
 export type { SourceRepository, UsageDay } from './repositories/sources.ts';
+export type { DashboardQuery, DashboardStats, StatsRepository } from './repositories/stats.ts';
+export {
+  LastAdminError,
+  type LoginContext,
+  MIN_PASSWORD_LENGTH,
+  type NewUser,
+  passwordSchema,
+  roleSchema,
+  type User,
+  type UserRepository,
+  type UserRole,
+  usernameSchema,
+} from './repositories/users.ts';
 export * as tables from './schema.ts';
 export type * from './types.ts';

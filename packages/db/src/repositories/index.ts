@@ -1,14 +1,19 @@
 import type { Database } from '../client.ts';
 import { type EncryptionKey, parseEncryptionKey } from '../crypto.ts';
 import { type AccountRepository, createAccountRepository } from './accounts.ts';
+import { type ApiTokenRepository, createApiTokenRepository } from './api-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit.ts';
 import { type ConfigRepository, createConfigRepository } from './config.ts';
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
 import { createIngestRepository, type IngestRepository } from './ingest.ts';
 import { createMatchRepository, type MatchRepository } from './matches.ts';
+import { createPostRepository, type PostRepository } from './posts.ts';
 import { createReplyRepository, type ReplyRepository } from './replies.ts';
 import { createReviewRepository, type ReviewRepository } from './reviews.ts';
+import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSourceRepository, type SourceRepository } from './sources.ts';
+import { createStatsRepository, type StatsRepository } from './stats.ts';
+import { createUserRepository, type UserRepository } from './users.ts';
 
 /** Every repository over one database. */
 export interface Repositories {
@@ -21,6 +26,11 @@ export interface Repositories {
   readonly reviews: ReviewRepository;
   readonly replies: ReplyRepository;
   readonly audit: AuditRepository;
+  readonly posts: PostRepository;
+  readonly stats: StatsRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly apiTokens: ApiTokenRepository;
 }
 
 export interface RepositoryOptions {
@@ -43,5 +53,10 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     reviews: createReviewRepository(db),
     replies: createReplyRepository(db),
     audit: createAuditRepository(db),
+    posts: createPostRepository(db),
+    stats: createStatsRepository(db),
+    users: createUserRepository(db),
+    sessions: createSessionRepository(db),
+    apiTokens: createApiTokenRepository(db),
   };
 }

@@ -1,0 +1,53 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `docker compose` (v2 plugin) or `docker-compose` (v1), whichever this machine has. */
+function composeCommand(): string[] | null {
+  for (const candidate of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(candidate[0] as string, [...candidate.slice(1), 'version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+const compose = composeCommand();
+
+describe('docker-compose.yml', () => {
+  it.skipIf(compose === null)('is valid for docker compose (config)', async () => {
+    const [command, ...args] = compose as string[];
+    const { stdout } = await promisify(execFile)(command as string, [...args, 'config'], { cwd: ROOT });
+    for (const service of ['postgres:', 'redis:', 'migrate:', 'worker:', 'web:'])
+      expect(stdout).toContain(service);
+  });
+
+  it('runs, in its containers, the same CLI commands the tests run without Docker', async () => {
+    const file = await readFile(`${ROOT}docker-compose.yml`, 'utf8');
+    const dockerfile = await readFile(`${ROOT}Dockerfile`, 'utf8');
+    expect(dockerfile).toContain(
+      'ENTRYPOINT ["node", "--max-semi-space-size=8", "apps/cli/bin/kikimimi.js"]',
+    );
+    expect(dockerfile).toMatch(/^FROM node:24-slim/mu);
+    expect(dockerfile).toMatch(/^USER node$/mu);
+    const commands = [...file.matchAll(/command: \["(\w+)"\]/gu)].map((m) => m[1]);
+    expect(commands).toEqual(['migrate', 'worker', 'web']);
+    const { runCli } = await import('./main.ts');
+    for (const command of commands) {
+      const chunks: string[] = [];
+      const io = {
+        stdin: process.stdin,
+        stdout: { write: (text: string) => chunks.push(text) } as unknown as NodeJS.WritableStream,
+        stderr: { write: (text: string) => chunks.push(text) } as unknown as NodeJS.WritableStream,
+      };
+      expect(await runCli([command as string, '--help'], io)).toBe(0);
+      expect(chunks.join('')).toContain(`kikimimi ${command}`);
+    }
+  });
+});

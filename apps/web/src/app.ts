@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { authenticate, csrfProtection, QUEUES_PATH } from './auth/authenticate.ts';
+import { requireRole } from './auth/middleware.ts';
+import { LANG_COOKIE, setLangCookie } from './auth/session.ts';
+import type { AppEnv, WebDeps } from './context.ts';
+import { detectLang } from './i18n.ts';
+import { authRoutes } from './routes/auth.ts';
+import { configApi, configRoutes } from './routes/config/index.ts';
+import { inboxApi, inboxRoutes } from './routes/inbox/index.ts';
+import { clientError, notFound, serverError, systemRoutes } from './routes/system.ts';
+
+/** Forms and JSON bodies above this are refused (413) before anyone reads them. */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+/** The HTTP metrics on the console's registry (created once per registry). */
+function httpMetrics(registry: Registry) {
+  const requests =
+    (registry.getSingleMetric('kikimimi_http_requests_total') as
+      | Counter<'method' | 'route' | 'status'>
+      | undefined) ??
+    new Counter({
+      name: 'kikimimi_http_requests_total',
+      help: 'HTTP requests to the web console, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric('kikimimi_http_request_duration_seconds') as
+      | Histogram<'method' | 'route' | 'status'>
+      | undefined) ??
+    new Histogram({
+      name: 'kikimimi_http_request_duration_seconds',
+      help: 'Time to answer HTTP requests to the web console, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+  return { requests, duration };
+}
+
+/** Every request: counted and timed by route pattern (never by raw path: no unbounded labels, no ids). */
+function observe(deps: WebDeps): MiddlewareHandler<AppEnv> {
+  const metrics = httpMetrics(deps.metrics);
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    const status = c.res.status;
+    const route = status === 404 ? '(unmatched)' : routePath(c);
+    const labels = { method: c.req.method, route, status: String(status) };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, (performance.now() - start) / 1000);
+    deps.log.debug(
+      { method: c.req.method, route, status, ms: Math.round(performance.now() - start) },
+      'request',
+    );
+  };
+}
+
+/**
+ * Content-Security-Policy: nothing from elsewhere; inline `<script>`/`<style>` only with this
+ * response's nonce (layout.ts puts it on its own); style attributes allowed (harmless, used by pages).
+ * bull-board's bundled UI gets inline styles too (it brings its own).
+ */
+function securityHeaders(): MiddlewareHandler<AppEnv> {
+  const nonce = (c: Context) => `'nonce-${(c as Context<AppEnv>).get('nonce')}'`;
+  const common = {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", nonce],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+  const options = {
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'same-origin',
+    strictTransportSecurity: false as boolean | string,
+    crossOriginEmbedderPolicy: false,
+  } as const;
+  const pages = secureHeaders({
+    ...options,
+    contentSecurityPolicy: { ...common, styleSrc: ["'self'", nonce], styleSrcAttr: ["'unsafe-inline'"] },
+  });
+  const queues = secureHeaders({
+    ...options,
+    contentSecurityPolicy: { ...common, styleSrc: ["'self'", "'unsafe-inline'"] },
+  });
+  return async (c, next) => {
+    c.set('nonce', randomBytes(16).toString('base64'));
+    const path = c.req.path;
+    const handler = path === QUEUES_PATH || path.startsWith(`${QUEUES_PATH}/`) ? queues : pages;
+    await handler(c, async () => {
+      await next();
+    });
+    // Pages and API answers carry CSRF tokens, personal data and, once, new API tokens: never cached.
+    const type = c.res.headers.get('Content-Type') ?? '';
+    if (!c.res.headers.has('Cache-Control') && !/javascript|text\/css|image\/|font\//u.test(type)) {
+      c.res.headers.set('Cache-Control', 'no-store');
+    }
+    if (c.get('deps').secureCookies) {
+      c.res.headers.set('Strict-Transport-Security', 'max-age=15552000; includeSubDomains');
+    }
+  };
+}
+
+/** The language: ?lang= (remembered in the `lang` cookie), the cookie, then Accept-Language. */
+function language(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const query = c.req.query('lang');
+    c.set('lang', detectLang(query, getCookie(c, LANG_COOKIE), c.req.header('accept-language')));
+    if (query === 'ja' || query === 'en') setLangCookie(c, query);
+    await next();
+  };
+}
+
+/**
+ * The web console. Middleware, in order: deps → metrics → security headers (nonce, CSP) → language →
+ * body limit → authentication (API token under /api, else session) → CSRF → routes.
+ */
+export function createApp(deps: WebDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    c.set('user', null);
+    c.set('auth', null);
+    c.set('csrfToken', '');
+    await next();
+  });
+  app.use(observe(deps));
+  app.use(securityHeaders());
+  app.use(language());
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => clientError(c as Context<AppEnv>, 413),
+    }),
+  );
+  app.use(authenticate());
+  app.use(csrfProtection());
+
+  app.route('/', systemRoutes());
+  app.route('/', authRoutes());
+
+  app.use(QUEUES_PATH, requireRole('admin'));
+  app.use(`${QUEUES_PATH}/*`, requireRole('admin'));
+  if (deps.bullBoard) app.route(QUEUES_PATH, deps.bullBoard as unknown as Hono<AppEnv>);
+
+  app.route('/', configRoutes());
+  app.route('/api', configApi());
+  app.route('/', inboxRoutes());
+  app.route('/api', inboxApi());
+
+  app.notFound((c) => notFound(c));
+  app.onError((error, c) => {
+    if (!c.get('lang')) c.set('lang', 'ja');
+    if (error instanceof HTTPException && error.status < 500) {
+      const status = error.status;
+      if (status === 404) return notFound(c);
+      if (status === 400 || status === 413 || status === 415 || status === 422) return clientError(c, status);
+      return error.getResponse();
+    }
+    const ref = randomBytes(6).toString('hex');
+    deps.log.error({ err: error, ref, method: c.req.method, path: c.req.path }, 'request failed');
+    return serverError(c, ref);
+  });
+
+  return app;
+}

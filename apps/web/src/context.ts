@@ -1,0 +1,53 @@
+import type { QueueName, Repositories } from '@kikimimi/db';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+/** What a console user may do: admin everything, editor rules and templates (and the inbox), viewer reads. */
+export type Role = 'admin' | 'editor' | 'viewer';
+
+export interface SessionUser {
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+}
+
+export type Lang = 'ja' | 'en';
+
+/** The console's collaborators, wired once in main.ts (tests pass their own). */
+export interface WebDeps {
+  readonly repos: Repositories;
+  /** Puts a job on one of the worker's queues (see @kikimimi/db's QUEUES). */
+  enqueue(queue: QueueName, data: Record<string, unknown>, options?: { jobId?: string }): Promise<void>;
+  /** Tells running workers the configuration (or the accounts) changed. */
+  publishConfigChanged(): Promise<void>;
+  /** Key-value counters with expiry (login rate limiting); Redis in production. */
+  readonly limiter: {
+    hit(key: string, windowSeconds: number): Promise<number>;
+    reset(key: string): Promise<void>;
+  };
+  readonly now: () => Date;
+  readonly log: Logger;
+  /** Prometheus registry served at /metrics. */
+  readonly metrics: Registry;
+  /** Cookies with the Secure flag (behind HTTPS). */
+  readonly secureCookies: boolean;
+  /** Mounted at /admin/queues for admins when given. */
+  readonly bullBoard?: import('hono').Hono;
+  /** Whether PostgreSQL and Redis answer (GET /healthz). */
+  health(): Promise<{ db: boolean; redis: boolean }>;
+}
+
+/** Hono environment of every route: the signed-in user (or null), the language and the CSRF token. */
+export type AppEnv = {
+  Variables: {
+    deps: WebDeps;
+    user: SessionUser | null;
+    lang: Lang;
+    /** Put in every form as the hidden field `_csrf`; checked on every unsafe request. */
+    csrfToken: string;
+    /** How `user` was established: the session cookie, an API token (no CSRF needed), or not at all. */
+    auth: 'session' | 'token' | null;
+    /** This response's CSP nonce: every inline `<script>`/`<style>` carries `nonce="…"` (layout.ts does). */
+    nonce: string;
+  };
+};

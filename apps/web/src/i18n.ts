@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import type { AppEnv, Lang } from './context.ts';
+
+/** Messages in both languages. Each feature registers its own, keys prefixed by feature (`inbox.title`). */
+export type Messages = Record<string, { readonly ja: string; readonly en: string }>;
+
+const registry = new Map<string, { ja: string; en: string }>();
+
+/** Adds a feature's messages (at module load). A key registered twice is a programming error. */
+export function addMessages(messages: Messages): void {
+  for (const [key, value] of Object.entries(messages)) {
+    if (registry.has(key) && registry.get(key)?.ja !== value.ja)
+      throw new Error(`i18n key registered twice: ${key}`);
+    registry.set(key, value);
+  }
+}
+
+/** The message for `key` in the request's language, `{name}` placeholders filled from `vars`. */
+export function t(
+  c: Context<AppEnv> | Lang,
+  key: string,
+  vars: Record<string, string | number> = {},
+): string {
+  const lang = typeof c === 'string' ? c : c.get('lang');
+  const entry = registry.get(key);
+  const text = entry === undefined ? key : entry[lang];
+  return text.replace(/\{(\w+)\}/gu, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** The language: ?lang=, then the `lang` cookie, then Accept-Language; Japanese by default. */
+export function detectLang(
+  query: string | undefined,
+  cookie: string | undefined,
+  acceptLanguage: string | undefined,
+): Lang {
+  for (const candidate of [query, cookie]) {
+    if (candidate === 'ja' || candidate === 'en') return candidate;
+  }
+  if (acceptLanguage) {
+    const first = acceptLanguage
+      .split(',')
+      .map((part) => {
+        const [tag, q] = part.trim().split(';q=');
+        return { tag: (tag ?? '').toLowerCase(), q: q === undefined ? 1 : Number(q) };
+      })
+      .sort((a, b) => b.q - a.q)
+      .find((entry) => entry.tag.startsWith('ja') || entry.tag.startsWith('en'));
+    if (first) return first.tag.startsWith('en') ? 'en' : 'ja';
+  }
+  return 'ja';
+}

@@ -1,0 +1,183 @@
+import type { Config } from '@kikimimi/rules';
+import type { Hono } from 'hono';
+import { html } from 'hono/html';
+import { requireRole, requireUser } from '../../auth/middleware.ts';
+import type { AppEnv } from '../../context.ts';
+import { t } from '../../i18n.ts';
+import { atLeast, csrfField, page } from '../../layout.ts';
+import {
+  actorOf,
+  type C,
+  configStyle,
+  depsOf,
+  doneFlash,
+  doneUrl,
+  localizeProblems,
+  type Problem,
+  problemSummary,
+  publishChange,
+  readForm,
+  userOf,
+  when,
+} from './shared.ts';
+
+/** Largest configuration accepted by an import (a generous bound: 1,000 watches take about 200 KB). */
+export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
+/** Versions listed in the history. */
+const HISTORY = 50;
+
+/** The configuration as `kikimimi dry-run --config` reads it (and as an import takes it back). */
+export function exportDocument(config: Config): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function download(c: C, config: Config, version: number): Response {
+  c.header('Content-Type', 'application/json; charset=utf-8');
+  c.header('Content-Disposition', `attachment; filename="kikimimi-config-v${version}.json"`);
+  c.header('Cache-Control', 'no-store');
+  return c.body(exportDocument(config));
+}
+
+/** Parses an uploaded or pasted document: the value, or the JSON syntax problem (with its position when known). */
+export function parseDocument(
+  c: C,
+  textValue: string,
+): { ok: true; value: unknown } | { ok: false; problem: Problem } {
+  try {
+    return { ok: true, value: JSON.parse(textValue) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = /position (\d+)/u.exec(message);
+    return {
+      ok: false,
+      problem: {
+        path: '(root)',
+        message: t(c, 'config.import.notJson', { detail: message }),
+        ...(at ? { offset: Number(at[1]) } : {}),
+      },
+    };
+  }
+}
+
+async function renderPage(c: C, state: { problems?: readonly Problem[]; pasted?: string } = {}) {
+  const deps = depsOf(c);
+  const isAdmin = atLeast(userOf(c).role, 'admin');
+  const [current, history] = await Promise.all([
+    deps.repos.config.current(),
+    deps.repos.config.history(HISTORY),
+  ]);
+  const flash = doneFlash(c);
+  const failed = state.problems !== undefined;
+  const body = html`${configStyle(c)}
+    <section class="card" id="export">
+      <h2>${t(c, 'config.export.title')}</h2>
+      <p>${t(c, 'config.export.intro', { version: current.version })}</p>
+      <p><a class="button" href="/import-export/export" download>${t(c, 'config.export.download')}</a></p>
+      <p class="hint">${t(c, 'config.export.dryRun')}</p>
+      <pre class="preview">npx kikimimi dry-run --config kikimimi-config-v${current.version}.json posts.jsonl</pre>
+    </section>
+    <section class="card" id="import">
+      <h2>${t(c, 'config.import.title')}</h2>
+      ${failed ? problemSummary(c, state.problems ?? []) : ''}
+      ${
+        isAdmin
+          ? html`<p class="hint">${t(c, 'config.import.intro')}</p>
+            <form method="post" action="/import-export/import" enctype="multipart/form-data" novalidate>
+              ${csrfField(c)}
+              <label for="f-file">${t(c, 'config.import.file')}</label>
+              <input type="file" id="f-file" name="file" accept="application/json,.json">
+              <label for="f-json">${t(c, 'config.import.paste')}</label>
+              <textarea id="f-json" name="json" rows="10" spellcheck="false">${state.pasted ?? ''}</textarea>
+              <p><button type="submit">${t(c, 'config.import.button')}</button></p>
+            </form>`
+          : html`<p class="muted">${t(c, 'config.adminOnly')}</p>`
+      }
+    </section>
+    <section class="card" id="history">
+      <h2>${t(c, 'config.history.title')}</h2>
+      ${
+        history.length === 0
+          ? html`<p class="muted">${t(c, 'config.history.none')}</p>`
+          : html`<table><thead><tr><th>${t(c, 'config.history.version')}</th><th>${t(c, 'config.history.when')}</th><th>${t(c, 'config.history.who')}</th><th>${t(c, 'config.history.contents')}</th><th></th></tr></thead>
+            <tbody>${history.map(
+              (v) => html`<tr>
+                <td>${v.version}${v.version === current.version ? html` <span class="badge on">${t(c, 'config.history.current')}</span>` : ''}</td>
+                <td>${when(c, v.createdAt)}</td>
+                <td>${v.actor.name} <span class="muted">(${v.actor.kind})</span></td>
+                <td>${t(c, 'config.history.counts', { watches: v.config.watches.length, templates: v.config.templates.length, escalation: v.config.escalation.length })}</td>
+                <td><a href="/import-export/versions/${v.version}">${t(c, 'config.history.download')}</a></td>
+              </tr>`,
+            )}</tbody></table>`
+      }
+    </section>`;
+  return page(c, {
+    title: t(c, 'nav.importExport'),
+    body,
+    active: 'importExport',
+    status: failed ? 422 : 200,
+    ...(flash && !failed ? { flash } : {}),
+  });
+}
+
+export function registerImportExportRoutes(app: Hono<AppEnv>): void {
+  app.get('/import-export', requireUser, (c) => renderPage(c));
+
+  app.get('/import-export/export', requireUser, async (c) => {
+    const { version, config } = await depsOf(c).repos.config.current();
+    return download(c, config, version);
+  });
+
+  app.get('/import-export/versions/:version', requireUser, async (c) => {
+    const saved = await depsOf(c).repos.config.version(Number(c.req.param('version')));
+    if (saved === null)
+      return page(c, {
+        title: t(c, 'config.notFound'),
+        body: html`<p>${t(c, 'config.history.notFound')}</p>`,
+        active: 'importExport',
+        status: 404,
+      });
+    return download(c, saved.config, saved.version);
+  });
+
+  // The app's body limit (MAX_BODY_BYTES) bounds the upload before it is read; the document is checked below.
+  app.post('/import-export/import', requireRole('admin'), async (c) => {
+    const lang = c.get('lang');
+    const body = await readForm(c);
+    const file = body.file;
+    const upload = file instanceof File && file.size > 0 ? file : undefined;
+    const pasted = typeof body.json === 'string' ? body.json : '';
+    if (upload !== undefined && upload.size > MAX_IMPORT_BYTES) {
+      return renderPage(c, {
+        problems: [
+          {
+            path: '(root)',
+            message: t(c, 'config.import.tooLarge', { mb: MAX_IMPORT_BYTES / 1024 / 1024 }),
+          },
+        ],
+      });
+    }
+    const source = upload !== undefined ? await upload.text() : pasted;
+    const keep = upload === undefined && pasted.length <= MAX_IMPORT_BYTES ? pasted : '';
+    if (source.trim() === '')
+      return renderPage(c, {
+        problems: [{ path: '(root)', message: t(c, 'config.import.empty') }],
+        pasted: keep,
+      });
+    if (source.length > MAX_IMPORT_BYTES) {
+      return renderPage(c, {
+        problems: [
+          {
+            path: '(root)',
+            message: t(c, 'config.import.tooLarge', { mb: MAX_IMPORT_BYTES / 1024 / 1024 }),
+          },
+        ],
+      });
+    }
+    const parsed = parseDocument(c, source);
+    if (!parsed.ok) return renderPage(c, { problems: [parsed.problem], pasted: keep });
+    const result = await depsOf(c).repos.config.replace(parsed.value, actorOf(c));
+    if (!result.ok) return renderPage(c, { problems: localizeProblems(lang, result.problems), pasted: keep });
+    await publishChange(c, 'import');
+    return c.redirect(doneUrl('/import-export', 'imported', result.version), 303);
+  });
+}

@@ -1,0 +1,366 @@
+import type { Actor, ConfigProblemList } from '@kikimimi/db';
+import {
+  formatPath,
+  type QueryErrorCode,
+  type QueryNode,
+  type TemplateProblem,
+  tryParseQuery,
+} from '@kikimimi/rules';
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+import { z } from 'zod';
+import type { AppEnv, Lang, SessionUser, WebDeps } from '../../context.ts';
+import { t } from '../../i18n.ts';
+import type { FieldErrors } from '../../layout.ts';
+import './messages.ts';
+
+export type C = Context<AppEnv>;
+
+/** One thing wrong with an input: where (a configuration path or a form field), what, and for text where inside it. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+  /** UTF-16 offset inside the text at `path`. */
+  readonly offset?: number;
+  /** UTF-16 length of the offending text (0: something is missing at `offset`). */
+  readonly length?: number;
+}
+
+export const depsOf = (c: C): WebDeps => c.get('deps');
+
+/** The signed-in user; the role middleware has already refused anonymous requests. */
+export function userOf(c: C): SessionUser {
+  const user = c.get('user');
+  if (user === null) throw new Error('a route of the configuration pages ran without a user');
+  return user;
+}
+
+/** Who is changing something, as the repositories audit it. */
+export function actorOf(c: C): Actor {
+  const user = userOf(c);
+  return { kind: 'web', id: user.id, name: user.username };
+}
+
+/**
+ * Tells running workers to reload. The change is already saved and audited; if Redis is down the
+ * workers still pick it up when their cached configuration expires, so a failure is only logged.
+ */
+export async function publishChange(c: C, what: string): Promise<void> {
+  const deps = depsOf(c);
+  try {
+    await deps.publishConfigChanged();
+  } catch (error) {
+    deps.log.warn({ err: error, what }, 'config change saved but not published; workers reload it later');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forms
+
+export type FormBody = Record<string, string | File | (string | File)[]>;
+
+export async function readForm(c: C): Promise<FormBody> {
+  return (await c.req.parseBody({ all: true })) as FormBody;
+}
+
+/** Every string value of a field (repeated fields, checkboxes). */
+export function strings(form: FormBody, name: string): string[] {
+  const value = form[name];
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((v): v is string => typeof v === 'string');
+}
+
+/** The first string value of a field, trimmed; '' when absent. */
+export function str(form: FormBody, name: string): string {
+  return (strings(form, name)[0] ?? '').trim();
+}
+
+/** A textarea's value as written (only line endings normalised). */
+export function text(form: FormBody, name: string): string {
+  return (strings(form, name)[0] ?? '').replace(/\r\n?/gu, '\n');
+}
+
+/** A checkbox: present (and not "false"/"0"/"off") means checked. */
+export function checked(form: FormBody, name: string): boolean {
+  const value = strings(form, name).at(-1);
+  return value !== undefined && !['false', '0', 'off', ''].includes(value);
+}
+
+/** A number field: blank → undefined; anything that is not a number is passed on for the schema to refuse. */
+export function num(form: FormBody, name: string): number | string | undefined {
+  const raw = str(form, name);
+  if (raw === '') return undefined;
+  const value = Number(raw.normalize('NFKC'));
+  return Number.isFinite(value) ? value : raw;
+}
+
+/** A list typed as "a, b c" (commas, spaces or lines). */
+export function list(raw: string): string[] {
+  return raw
+    .normalize('NFKC')
+    .split(/[\s,、]+/u)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Drops undefined properties (exactOptionalPropertyTypes, and schemas that refuse explicit undefined). */
+export function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems in the user's language
+
+const zodLocales: Record<Lang, () => { localeError: z.core.$ZodErrorMap }> = {
+  ja: () => z.locales.ja(),
+  en: () => z.locales.en(),
+};
+const errorMaps = new Map<Lang, z.core.$ZodErrorMap>();
+
+/** Parse options that phrase zod's own messages in the user's language. */
+export function zodLang(lang: Lang): { error: z.core.$ZodErrorMap } {
+  let map = errorMaps.get(lang);
+  if (map === undefined) {
+    map = zodLocales[lang]().localeError;
+    errorMaps.set(lang, map);
+  }
+  return { error: map };
+}
+
+/** Validates with the shared schema, messages in the user's language; paths as the configuration writes them. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  lang: Lang,
+): { ok: true; data: z.output<S> } | { ok: false; problems: Problem[] } {
+  const parsed = schema.safeParse(input, zodLang(lang));
+  if (parsed.success) return { ok: true, data: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      message: localizeMessage(lang, issue.message),
+    })),
+  };
+}
+
+type Rewrite = readonly [RegExp, string];
+
+/** Japanese for the messages the rules and the repositories write in English (they are stable texts). */
+const JA_MESSAGES: readonly Rewrite[] = [
+  [
+    /^use 1–64 lower-case letters, digits, "-" or "_", starting with a letter or digit$/u,
+    'ID は英小文字・数字・「-」「_」の 1〜64 文字で、英小文字か数字で始めてください',
+  ],
+  [/^no watch has the id "(.+)"$/u, 'ID「$1」のウォッチはありません'],
+  [/^duplicate id "(.+)" \(also (.+)\)$/u, 'ID「$1」が重複しています（$2 と同じ）'],
+  [
+    /^this watch needs (\d+) characters as an X query; X allows (\d+)\..*$/u,
+    'このウォッチは X の検索クエリにすると $1 文字になります（X の上限は $2 文字）。いくつかのウォッチに分けるか、短くしてください',
+  ],
+  [
+    /^minFollowers \((\d+)\) is larger than maxFollowers \((\d+)\)$/u,
+    'フォロワー数の下限（$1）が上限（$2）より大きくなっています',
+  ],
+  [
+    /^unknown platform "(.*)" \(use .*\)$/u,
+    '不明なプラットフォーム「$1」です（x か mastodon を「x:handle」のように書いてください）',
+  ],
+  [
+    /^the configuration changed meanwhile: expected version (\d+), the current one is (\d+)$/u,
+    'その間に設定が変更されました（想定したバージョン $1、現在のバージョン $2）。読み込み直してからもう一度保存してください',
+  ],
+  [/^no (?:watch|template|escalation rule) has the id "(.+)"$/u, 'ID「$1」の項目はありません'],
+  [/^a Discord id \(digits only\)$/u, 'Discord の ID（数字のみ）を入力してください'],
+  [/^a domain such as "mstdn\.jp"$/u, '「mstdn.jp」のようなドメインを入力してください'],
+  [/^an http\(s\) URL$/u, 'http(s) の URL を入力してください'],
+];
+
+/** A message from the rules or the repositories, in Japanese when we know its Japanese; as is otherwise. */
+export function localizeMessage(lang: Lang, message: string): string {
+  if (lang === 'en') return message;
+  for (const [pattern, replacement] of JA_MESSAGES) {
+    if (pattern.test(message)) return message.replace(pattern, replacement);
+  }
+  return message;
+}
+
+export function localizeProblems(lang: Lang, problems: ConfigProblemList | readonly Problem[]): Problem[] {
+  return problems.map((p) => ({ ...p, message: localizeMessage(lang, p.message) }));
+}
+
+/** "line 2, column 5" of a UTF-16 offset, 1-based. */
+export function position(lang: Lang, source: string, offset: number): string {
+  const before = source.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return t(lang, 'config.position', { line, column, offset });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query syntax
+
+export interface QueryCheckError {
+  readonly code: QueryErrorCode;
+  /** In the user's language. */
+  readonly message: string;
+  /** The parser's own explanation (English) when `message` is a translation of it. */
+  readonly detail?: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export type QueryCheck = { ok: true; ast: QueryNode } | { ok: false; error: QueryCheckError };
+
+/** Parses a query; a syntax error comes with its code, position and a message in the user's language. */
+export function checkQuery(lang: Lang, query: string): QueryCheck {
+  const parsed = tryParseQuery(query);
+  if (parsed.ok) return { ok: true, ast: parsed.ast };
+  const { code, offset, length, message } = parsed.error;
+  if (lang === 'en') return { ok: false, error: { code, message, offset, length } };
+  return {
+    ok: false,
+    error: { code, message: t(lang, `config.query.${code}`), detail: message, offset, length },
+  };
+}
+
+/** A query problem as a form shows it: the message, then where. */
+export function queryProblem(lang: Lang, path: string, query: string, error: QueryCheckError): Problem {
+  const where = position(lang, query, error.offset);
+  const message = `${error.message} (${where})${error.detail ? ` — ${error.detail}` : ''}`;
+  return { path, message, offset: error.offset, length: error.length };
+}
+
+/** The text with the problem span marked, for showing under a field. */
+export function markedExcerpt(source: string, offset: number, length: number) {
+  const start = Math.max(0, Math.min(offset, source.length));
+  const end = Math.min(source.length, start + Math.max(length, 0));
+  const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = source.indexOf('\n', end) === -1 ? source.length : source.indexOf('\n', end);
+  const marked = source.slice(start, end);
+  return html`<pre class="excerpt">${source.slice(lineStart, start)}<mark>${marked === '' ? '\u2038' : marked}</mark>${source.slice(end, lineEnd)}</pre>`;
+}
+
+/** Template problems in the user's language, with where they are. */
+export function templateProblems(
+  lang: Lang,
+  path: string,
+  source: string,
+  problems: readonly TemplateProblem[],
+) {
+  return problems.map((p): Problem => {
+    const where = position(lang, source, p.offset);
+    const message = lang === 'en' ? p.message : `${t(lang, `config.template.${p.code}`)} — ${p.message}`;
+    return { path, message: `${message} (${where})`, offset: p.offset, length: p.length };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Showing problems
+
+/**
+ * Problems by form field. `fields` maps a problem path (after `prefix` is removed) to the field it belongs
+ * to; a path not belonging to any field stays in `general`, shown above the form with its full path.
+ */
+export function toFieldErrors(
+  problems: readonly Problem[],
+  fieldOf: (path: string) => string | undefined,
+): { errors: FieldErrors; general: Problem[] } {
+  const errors: Record<string, string> = {};
+  const general: Problem[] = [];
+  for (const problem of problems) {
+    const field = fieldOf(problem.path);
+    if (field === undefined) {
+      general.push(problem);
+      continue;
+    }
+    errors[field] = errors[field] === undefined ? problem.message : `${errors[field]} / ${problem.message}`;
+  }
+  return { errors, general };
+}
+
+/** Path relative to an item of a list (`watches[3].query` → `query` when the item is at 3). */
+export function relativeTo(prefix: string): (path: string) => string | undefined {
+  return (path) =>
+    path === prefix ? '(root)' : path.startsWith(`${prefix}.`) ? path.slice(prefix.length + 1) : undefined;
+}
+
+/** The summary above a form: every problem, with its path. */
+export function problemSummary(c: C, problems: readonly Problem[], total = problems.length) {
+  if (total === 0) return '';
+  return html`<div class="flash error" role="alert" id="problems">
+    <strong>${t(c, 'config.problems', { count: total })}</strong>
+    ${
+      problems.length > 0
+        ? html`<ul class="problems">
+            ${problems.map(
+              (p) =>
+                html`<li><code>${p.path}</code>: ${p.message}${p.offset === undefined ? '' : html` <span class="muted">(${t(c, 'config.offset', { offset: p.offset })})</span>`}</li>`,
+            )}
+          </ul>`
+        : ''
+    }
+  </div>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small things every page uses
+
+/** A date in the user's language: Japan time for Japanese, UTC for English. */
+export function when(c: C | Lang, date: Date | null | undefined): string {
+  if (date === null || date === undefined) return '—';
+  const lang = typeof c === 'string' ? c : c.get('lang');
+  const timeZone = lang === 'ja' ? 'Asia/Tokyo' : 'UTC';
+  const text = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(date);
+  return `${text} ${lang === 'ja' ? 'JST' : 'UTC'}`;
+}
+
+const DONE = new Set([
+  'saved',
+  'created',
+  'deleted',
+  'imported',
+  'connected',
+  'disconnected',
+  'enabled',
+  'disabled',
+]);
+
+/** The confirmation after a redirect (`?done=saved&v=12`): only known keys, so a link cannot write text. */
+export function doneFlash(c: C): { kind: 'ok'; text: string } | undefined {
+  const done = c.req.query('done');
+  if (done === undefined || !DONE.has(done)) return undefined;
+  const version = Number(c.req.query('v'));
+  const base = t(c, `config.done.${done}`);
+  return {
+    kind: 'ok',
+    text:
+      Number.isInteger(version) && version > 0 ? `${base} ${t(c, 'config.done.version', { version })}` : base,
+  };
+}
+
+/** Where to go after a change: the page, with the confirmation key and the new configuration version. */
+export function doneUrl(path: string, done: string, version?: number): string {
+  const url = new URL(path, 'http://x');
+  url.searchParams.set('done', done);
+  if (version !== undefined) url.searchParams.set('v', String(version));
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** Extra styles of the configuration pages (the layout's are the base), with this response's CSP nonce. */
+export const configStyle = (c: C) => html`<style nonce="${c.get('nonce')}">
+.problems{margin:.3rem 0 0 1.2rem;padding:0}.excerpt{background:#fff7f7;border:1px solid #f3c7c2;padding:.3rem .5rem;white-space:pre-wrap;margin:.2rem 0}
+.excerpt mark{background:#fda29b;color:inherit}fieldset{border:0;padding:0;margin:0}.row{display:flex;gap:.6rem;flex-wrap:wrap;align-items:flex-start}
+.row>div{flex:1 1 12rem}.checks label{display:inline-block;font-weight:400;margin-right:1rem}.hint{color:var(--muted);font-size:.88rem;margin:.15rem 0}
+.counter{font-variant-numeric:tabular-nums}.counter.over{color:var(--bad);font-weight:600}pre.preview{white-space:pre-wrap;background:#f7f8fa;padding:.5rem;border:1px solid var(--line)}
+td code,li code{word-break:break-all}.actions form{display:inline}.actions{white-space:nowrap}.badge.on{background:#dcfae6}.badge.off{background:#fee4e2}
+details>summary{cursor:pointer;margin:.5rem 0}.filters a{margin-right:.6rem}.filters a.active{font-weight:700}
+</style>`;

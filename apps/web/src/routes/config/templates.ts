@@ -1,0 +1,428 @@
+import {
+  type Category,
+  type Config,
+  categorySchema,
+  checkTemplateText,
+  configSchema,
+  PLATFORMS,
+  type Template,
+  templateSchema,
+} from '@kikimimi/rules';
+import type { Hono } from 'hono';
+import { html } from 'hono/html';
+import { requireRole, requireUser } from '../../auth/middleware.ts';
+import type { AppEnv } from '../../context.ts';
+import { t } from '../../i18n.ts';
+import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
+import { TEMPLATE_PREVIEW_SCRIPT } from './scripts.ts';
+import {
+  actorOf,
+  type C,
+  configStyle,
+  defined,
+  depsOf,
+  doneFlash,
+  doneUrl,
+  type FormBody,
+  localizeProblems,
+  markedExcerpt,
+  type Problem,
+  problemSummary,
+  publishChange,
+  readForm,
+  relativeTo,
+  str,
+  strings,
+  templateProblems,
+  text,
+  toFieldErrors,
+  userOf,
+  validate,
+} from './shared.ts';
+import { previewTemplate, type TemplatePreview } from './template-preview.ts';
+import { field, select, textArea, textInput } from './ui.ts';
+import { registerDelete } from './watches.ts';
+
+export interface TemplateForm {
+  readonly originalId: string;
+  readonly id: string;
+  readonly name: string;
+  readonly platform: string;
+  readonly category: string;
+  readonly text: string;
+  readonly watches: readonly string[];
+}
+
+const CATEGORIES = categorySchema.options;
+const PLATFORM_CHOICES = ['*', ...PLATFORMS] as const;
+
+function formOf(template: Template): TemplateForm {
+  return {
+    originalId: template.id,
+    id: template.id,
+    name: template.name ?? '',
+    platform: template.platform,
+    category: template.category,
+    text: template.text,
+    watches: template.watches ?? [],
+  };
+}
+
+function readTemplateForm(body: FormBody): TemplateForm {
+  return {
+    originalId: str(body, 'originalId'),
+    id: str(body, 'id'),
+    name: str(body, 'name'),
+    platform: str(body, 'platform') || '*',
+    category: str(body, 'category'),
+    text: text(body, 'text'),
+    watches: strings(body, 'watches'),
+  };
+}
+
+export function templateInput(form: TemplateForm): Record<string, unknown> {
+  return defined({
+    id: form.id,
+    name: form.name === '' ? undefined : form.name,
+    platform: form.platform,
+    category: form.category,
+    text: form.text,
+    watches: form.watches.length === 0 ? undefined : [...form.watches],
+  });
+}
+
+const fieldOfPath = (path: string) => path.split(/[.[]/u)[0];
+const FIELDS = new Set(['id', 'name', 'platform', 'category', 'text', 'watches']);
+
+function checkForm(c: C, config: Config, form: TemplateForm): Problem[] {
+  const lang = c.get('lang');
+  const checked = validate(templateSchema, templateInput(form), lang);
+  const problems = checked.ok ? [] : checked.problems;
+  if (form.text !== '' && !problems.some((p) => p.path === 'text')) {
+    problems.push(
+      ...templateProblems(
+        lang,
+        'text',
+        form.text,
+        checkTemplateText(form.text, Object.keys(config.variables)),
+      ),
+    );
+  }
+  const known = new Set(config.watches.map((w) => w.id));
+  form.watches.forEach((id, i) => {
+    if (!known.has(id))
+      problems.push({ path: `watches[${i}]`, message: t(c, 'config.unknownWatch', { id }) });
+  });
+  return problems;
+}
+
+const platformLabel = (c: C, platform: string) =>
+  platform === '*' ? t(c, 'config.template.allPlatforms') : t(c, `config.platform.${platform}`);
+
+/** The length per platform, as the server measures it; the inline script replaces it while typing. */
+function counter(c: C, preview: TemplatePreview) {
+  return html`${preview.previews.map(
+    (
+      p,
+    ) => html`<div class="counter${p.ok ? '' : ' over'}" data-platform="${p.platform}">${t(c, `config.platform.${p.platform}`)}: ${p.length} / ${p.limit}</div>
+      <pre class="preview">${p.text}</pre>`,
+  )}`;
+}
+
+interface TemplatePageState {
+  readonly form: TemplateForm;
+  readonly errors?: FieldErrors;
+  readonly general?: readonly Problem[];
+  readonly problemCount?: number;
+  readonly status?: 200 | 422;
+}
+
+async function renderTemplatePage(c: C, state: TemplatePageState) {
+  const deps = depsOf(c);
+  const canEdit = atLeast(userOf(c).role, 'editor');
+  const { config } = await deps.repos.config.current();
+  const { form, errors } = state;
+  const isNew = form.originalId === '';
+  const platform = PLATFORM_CHOICES.find((p) => p === form.platform) ?? '*';
+  const preview = previewTemplate(config, { text: form.text, platform, watches: form.watches });
+  const firstProblem = preview.problems[0];
+  const flash = doneFlash(c);
+  const body = html`${configStyle(c)}
+    <p><a href="/templates">← ${t(c, 'config.template.back')}</a></p>
+    ${problemSummary(c, state.general ?? [], state.problemCount ?? 0)}
+    <form method="post" action="/templates" class="card" novalidate>
+      ${csrfField(c)}
+      <input type="hidden" name="originalId" value="${form.originalId}">
+      <fieldset${canEdit ? '' : html` disabled`}>
+        <div class="row">
+          <div>${field({ path: 'id', label: t(c, 'config.template.id'), errors, hint: isNew ? t(c, 'config.idHint') : t(c, 'config.idFixed'), control: textInput({ path: 'id', value: form.id, errors, required: true, readonly: !isNew }) })}</div>
+          <div>${field({ path: 'name', label: t(c, 'config.template.name'), errors, control: textInput({ path: 'name', value: form.name, errors }) })}</div>
+        </div>
+        <div class="row">
+          <div>${field({ path: 'platform', label: t(c, 'config.template.platform'), errors, control: select({ path: 'platform', value: form.platform, errors, options: PLATFORM_CHOICES.map((p) => ({ value: p, label: platformLabel(c, p) })) }) })}</div>
+          <div>${field({ path: 'category', label: t(c, 'config.template.category'), errors, control: select({ path: 'category', value: form.category, errors, options: CATEGORIES.map((k) => ({ value: k, label: t(c, `config.category.${k}`) })) }) })}</div>
+        </div>
+        ${field({
+          path: 'text',
+          label: t(c, 'config.template.text'),
+          errors,
+          hint: t(c, 'config.template.textHint', {
+            vars:
+              Object.keys(config.variables)
+                .map((v) => `{vars.${v}}`)
+                .join(' ') || '—',
+          }),
+          control: textArea({
+            path: 'text',
+            value: form.text,
+            errors,
+            rows: 6,
+            required: true,
+            data: { 'template-preview': 'template-counter' },
+          }),
+        })}
+        ${firstProblem ? markedExcerpt(form.text, firstProblem.offset, firstProblem.length) : ''}
+        <div class="card" aria-live="polite">
+          <strong>${t(c, 'config.template.previewTitle')}</strong>
+          <p class="hint">${t(c, 'config.template.previewHint')}</p>
+          <div id="template-counter" data-position="${t(c, 'config.positionTemplate')}" ${PLATFORMS.map((p) => html` data-label-${p}="${t(c, `config.platform.${p}`)}"`)}>${counter(c, preview)}</div>
+        </div>
+        <div class="field checks" id="field-watches"><label>${t(c, 'config.template.watches')}</label>
+          ${config.watches.length === 0 ? html`<span class="muted">—</span>` : ''}
+          ${config.watches.map((w) => html`<label><input type="checkbox" name="watches" value="${w.id}"${form.watches.includes(w.id) ? html` checked` : ''}> ${w.name ?? w.id}</label>`)}
+          <p class="hint">${t(c, 'config.template.watchesHint')}</p>
+          ${errors?.watches ? html`<div class="error" role="alert" data-field="watches">${errors.watches}</div>` : ''}
+        </div>
+        ${canEdit ? html`<p><button type="submit">${t(c, 'config.save')}</button></p>` : ''}
+      </fieldset>
+    </form>
+    ${!isNew && canEdit ? html`<p><a href="/templates/${encodeURIComponent(form.originalId)}/delete">${t(c, 'config.delete')}</a></p>` : ''}`;
+  return page(c, {
+    title: isNew ? t(c, 'config.template.new') : t(c, 'config.template.edit', { id: form.originalId }),
+    body,
+    active: 'templates',
+    status: state.status ?? 200,
+    ...(flash && (state.status ?? 200) === 200 ? { flash } : {}),
+    script: TEMPLATE_PREVIEW_SCRIPT,
+  });
+}
+
+interface VariablesState {
+  readonly rows: ReadonlyArray<{ name: string; value: string }>;
+  readonly errors?: FieldErrors;
+  readonly general?: readonly Problem[];
+  readonly problemCount?: number;
+}
+
+function variablesSection(c: C, config: Config, canEdit: boolean, state?: VariablesState) {
+  const rows = state?.rows ?? Object.entries(config.variables).map(([name, value]) => ({ name, value }));
+  const blanks = canEdit
+    ? [
+        { name: '', value: '' },
+        { name: '', value: '' },
+      ]
+    : [];
+  const errors = state?.errors;
+  return html`<section class="card" id="variables">
+    <h2>${t(c, 'config.variables.title')}</h2>
+    <p class="hint">${t(c, 'config.variables.hint')}</p>
+    ${state ? problemSummary(c, state.general ?? [], state.problemCount ?? 0) : ''}
+    <form method="post" action="/templates/variables">
+      ${csrfField(c)}
+      <fieldset${canEdit ? '' : html` disabled`}>
+        <table><thead><tr><th>${t(c, 'config.variables.name')}</th><th>${t(c, 'config.variables.value')}</th></tr></thead>
+        <tbody>${[...rows, ...blanks].map(
+          (row, i) => html`<tr>
+            <td>${textInput({ path: `variables[${i}].name`, name: 'varName', value: row.name, errors })}${errors?.[`variables[${i}].name`] ? html`<div class="error" role="alert" data-field="variables[${i}].name">${errors[`variables[${i}].name`]}</div>` : ''}</td>
+            <td>${textInput({ path: `variables[${i}].value`, name: 'varValue', value: row.value, errors })}</td>
+          </tr>`,
+        )}</tbody></table>
+        ${canEdit ? html`<p><button type="submit">${t(c, 'config.save')}</button></p>` : ''}
+      </fieldset>
+    </form>
+  </section>`;
+}
+
+async function listPage(c: C, variables?: VariablesState) {
+  const { config } = await depsOf(c).repos.config.current();
+  const canEdit = atLeast(userOf(c).role, 'editor');
+  const platformFilter = PLATFORM_CHOICES.find((p) => p === c.req.query('platform'));
+  const categoryFilter = CATEGORIES.find((k) => k === c.req.query('category'));
+  const shown = config.templates.filter(
+    (tpl) =>
+      (platformFilter === undefined ||
+        tpl.platform === platformFilter ||
+        (platformFilter !== '*' && tpl.platform === '*')) &&
+      (categoryFilter === undefined || tpl.category === categoryFilter),
+  );
+  const link = (
+    platform: string | undefined,
+    category: string | undefined,
+    label: string,
+    active: boolean,
+  ) => {
+    const params = new URLSearchParams(defined({ platform, category }) as Record<string, string>);
+    return html`<a href="/templates${params.size > 0 ? `?${params}` : ''}" class="${active ? 'active' : ''}">${label}</a>`;
+  };
+  const byCategory = (category: Category) => shown.filter((tpl) => tpl.category === category);
+  const body = html`${configStyle(c)}
+    <p class="filters">${t(c, 'config.template.platform')}: ${link(undefined, categoryFilter, t(c, 'config.all'), platformFilter === undefined)}
+      ${PLATFORM_CHOICES.map((p) => link(p, categoryFilter, platformLabel(c, p), platformFilter === p))}</p>
+    <p class="filters">${t(c, 'config.template.category')}: ${link(platformFilter, undefined, t(c, 'config.all'), categoryFilter === undefined)}
+      ${CATEGORIES.map((k) => link(platformFilter, k, t(c, `config.category.${k}`), categoryFilter === k))}</p>
+    ${
+      canEdit
+        ? html`<p><a class="button" href="/templates/new${platformFilter || categoryFilter ? `?${new URLSearchParams(defined({ platform: platformFilter, category: categoryFilter }) as Record<string, string>)}` : ''}">${t(c, 'config.template.new')}</a></p>`
+        : ''
+    }
+    ${(categoryFilter === undefined ? CATEGORIES : [categoryFilter]).map((category) => {
+      const items = byCategory(category);
+      return html`<section class="card" id="category-${category}">
+        <h2>${t(c, `config.category.${category}`)}</h2>
+        ${
+          items.length === 0
+            ? html`<p class="muted">${t(c, 'config.template.none')}</p>`
+            : html`<table><thead><tr><th>${t(c, 'config.template.id')}</th><th>${t(c, 'config.template.platform')}</th><th>${t(c, 'config.template.text')}</th><th>${t(c, 'config.template.length')}</th><th>${t(c, 'config.template.watches')}</th></tr></thead>
+              <tbody>${items.map((tpl) => {
+                const preview = previewTemplate(config, {
+                  text: tpl.text,
+                  platform: tpl.platform,
+                  watches: tpl.watches ?? [],
+                });
+                return html`<tr>
+                  <td><a href="/templates/${encodeURIComponent(tpl.id)}"><code>${tpl.id}</code></a>${tpl.name ? html`<div>${tpl.name}</div>` : ''}</td>
+                  <td>${platformLabel(c, tpl.platform)}</td>
+                  <td><pre class="preview">${tpl.text}</pre></td>
+                  <td>${preview.previews.map((p) => html`<div class="counter${p.ok ? '' : ' over'}">${t(c, `config.platform.${p.platform}`)}: ${p.length} / ${p.limit}</div>`)}</td>
+                  <td>${tpl.watches === undefined || tpl.watches.length === 0 ? t(c, 'config.all') : tpl.watches.join(', ')}</td>
+                </tr>`;
+              })}</tbody></table>`
+        }
+      </section>`;
+    })}
+    ${variablesSection(c, config, canEdit, variables)}`;
+  const flash = doneFlash(c);
+  return page(c, {
+    title: t(c, 'nav.templates'),
+    body,
+    active: 'templates',
+    status: variables ? 422 : 200,
+    ...(flash && !variables ? { flash } : {}),
+  });
+}
+
+async function findTemplate(c: C, id: string) {
+  const { config } = await depsOf(c).repos.config.current();
+  const index = config.templates.findIndex((tpl) => tpl.id === id);
+  return { config, template: config.templates[index], index };
+}
+
+function notFound(c: C) {
+  return page(c, {
+    title: t(c, 'config.notFound'),
+    body: html`<p>${t(c, 'config.template.notFound')}</p><p><a href="/templates">${t(c, 'config.template.back')}</a></p>`,
+    active: 'templates',
+    status: 404,
+  });
+}
+
+export function registerTemplateRoutes(app: Hono<AppEnv>): void {
+  app.get('/templates', requireUser, (c) => listPage(c));
+
+  app.get('/templates/new', requireRole('editor'), (c) => {
+    const platform = PLATFORM_CHOICES.find((p) => p === c.req.query('platform')) ?? '*';
+    const category = CATEGORIES.find((k) => k === c.req.query('category')) ?? 'thanks';
+    return renderTemplatePage(c, {
+      form: { originalId: '', id: '', name: '', platform, category, text: '', watches: [] },
+    });
+  });
+
+  app.get('/templates/:id', requireUser, async (c) => {
+    const { template } = await findTemplate(c, c.req.param('id'));
+    if (template === undefined) return notFound(c);
+    return renderTemplatePage(c, { form: formOf(template) });
+  });
+
+  app.post('/templates', requireRole('editor'), async (c) => {
+    const lang = c.get('lang');
+    const form = readTemplateForm(await readForm(c));
+    const { config, index } = await findTemplate(c, form.id);
+    const problems = checkForm(c, config, form);
+    if (form.originalId === '' && index >= 0)
+      problems.push({ path: 'id', message: t(c, 'config.idTaken', { id: form.id }) });
+    if (form.originalId !== '' && form.id !== form.originalId)
+      problems.push({ path: 'id', message: t(c, 'config.idFixed') });
+    if (problems.length === 0) {
+      const result = await depsOf(c).repos.config.upsertTemplate(templateInput(form), actorOf(c));
+      if (result.ok) {
+        await publishChange(c, 'template');
+        return c.redirect(
+          doneUrl(
+            `/templates/${encodeURIComponent(form.id)}`,
+            form.originalId === '' ? 'created' : 'saved',
+            result.version,
+          ),
+          303,
+        );
+      }
+      const relative = relativeTo(`templates[${index >= 0 ? index : config.templates.length}]`);
+      for (const p of localizeProblems(lang, result.problems)) {
+        const path = relative(p.path);
+        problems.push(path === undefined ? p : { ...p, path });
+      }
+    }
+    const { errors, general } = toFieldErrors(problems, (path) => {
+      const name = fieldOfPath(path);
+      return name !== undefined && FIELDS.has(name) ? name : undefined;
+    });
+    return renderTemplatePage(c, { form, errors, general, problemCount: problems.length, status: 422 });
+  });
+
+  app.post('/templates/variables', requireRole('editor'), async (c) => {
+    const lang = c.get('lang');
+    const body = await readForm(c);
+    const names = strings(body, 'varName').map((n) => n.trim());
+    const values = strings(body, 'varValue');
+    const rows = names
+      .map((name, i) => ({ name, value: values[i] ?? '' }))
+      .filter((r) => r.name !== '' || r.value.trim() !== '');
+    const problems: Problem[] = [];
+    const variables: Record<string, string> = {};
+    rows.forEach((row, i) => {
+      if (row.name === '')
+        problems.push({ path: `variables[${i}].name`, message: t(c, 'config.variables.nameMissing') });
+      else if (row.name in variables)
+        problems.push({
+          path: `variables[${i}].name`,
+          message: t(c, 'config.variables.duplicate', { name: row.name }),
+        });
+      else variables[row.name] = row.value;
+    });
+    const rowOf = (name: string) => rows.findIndex((r) => r.name === name);
+    const checked = validate(configSchema.shape.variables, variables, lang);
+    if (!checked.ok) {
+      for (const p of checked.problems) problems.push({ ...p, path: `variables[${rowOf(p.path)}].name` });
+    }
+    if (problems.length === 0) {
+      const result = await depsOf(c).repos.config.setVariables(variables, actorOf(c));
+      if (result.ok) {
+        await publishChange(c, 'variables');
+        return c.redirect(doneUrl('/templates#variables', 'saved', result.version), 303);
+      }
+      problems.push(...localizeProblems(lang, result.problems));
+    }
+    const { errors, general } = toFieldErrors(problems, (path) =>
+      /^variables\[\d+\]\.name$/u.test(path) ? path : undefined,
+    );
+    return listPage(c, { rows, errors, general, problemCount: problems.length });
+  });
+
+  registerDelete(app, {
+    path: '/templates',
+    active: 'templates',
+    noun: 'config.template.noun',
+    exists: async (c, id) => (await findTemplate(c, id)).template !== undefined,
+    remove: (c, id) => depsOf(c).repos.config.removeTemplate(id, actorOf(c)),
+    notFound,
+  });
+}

@@ -1,0 +1,369 @@
+import type { MatchRecord } from '@kikimimi/db';
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import { requireRole, requireUser } from '../../auth/middleware.ts';
+import type { AppEnv } from '../../context.ts';
+import { t } from '../../i18n.ts';
+import { page } from '../../layout.ts';
+import { type ActionOutcome, dismiss, escalate, escalationTargets, manualDone, replyTo } from './actions.ts';
+import { auditBody, auditCursor, parseAuditQuery } from './audit.ts';
+import { matchesCsv } from './csv.ts';
+import { dashboardBody, TIME_ZONE_SET } from './dashboard.ts';
+import { filterQuery, type ParsedFilters, parseFilters } from './filters.ts';
+import {
+  actorOf,
+  auditJson,
+  type C,
+  decisionJson,
+  depsOf,
+  encodeCursor,
+  LOCAL_TIME_SCRIPT,
+  matchJson,
+  replyJson,
+  reviewMessageJson,
+  statsOf,
+} from './shared.ts';
+import {
+  type ActionForms,
+  detailBody,
+  filterForm,
+  INBOX_STYLE,
+  loadDetail,
+  type MatchDetail,
+  matchRow,
+  prefill,
+} from './views.ts';
+
+/*
+ * The inbox (matches, one match with its history and the reviewer's actions), the dashboard and the
+ * audit log, as server-rendered pages (`inboxRoutes`, mounted at '/') and as JSON (`inboxApi`, mounted
+ * at '/api'). Everyone signed in reads; editors and admins act. CSRF is checked by the app's
+ * middleware before any of these routes run.
+ */
+
+const PAGE_SIZE = 50;
+const ACTIONS = ['reply', 'escalate', 'dismiss', 'manual-done'] as const;
+type ActionName = (typeof ACTIONS)[number];
+
+const cursorOf = (m: MatchRecord) => encodeCursor(m.createdAt, m.id);
+
+/** A page of matches plus whether another follows. */
+async function listMatches(c: C, parsed: ParsedFilters, limit: number) {
+  const items = await depsOf(c).repos.matches.list(parsed.filters, {
+    limit: limit + 1,
+    ...(parsed.before ? { before: parsed.before } : {}),
+  });
+  const more = items.length > limit;
+  const shown = more ? items.slice(0, limit) : items;
+  const last = shown[shown.length - 1];
+  return { items: shown, next: more && last ? cursorOf(last) : null };
+}
+
+function runAction(
+  c: C,
+  action: ActionName,
+  id: string,
+  input: Record<string, unknown>,
+): Promise<ActionOutcome> {
+  const deps = depsOf(c);
+  const lang = c.get('lang');
+  const actor = actorOf(c);
+  switch (action) {
+    case 'reply':
+      return replyTo(deps, lang, actor, id, {
+        text: input.text,
+        category: input.category,
+        templateId: input.templateId,
+      });
+    case 'escalate':
+      return escalate(deps, lang, actor, id, { target: input.target });
+    case 'dismiss':
+      return dismiss(deps, lang, actor, id, { reason: input.reason });
+    case 'manual-done':
+      return manualDone(deps, lang, actor, id, { url: input.url });
+  }
+}
+
+function matchNotFound(c: C) {
+  return page(c, {
+    title: t(c, 'inbox.error.notFound'),
+    body: html`<p>${t(c, 'inbox.error.notFoundText')}</p><p><a href="/inbox">${t(c, 'inbox.detail.back')}</a></p>`,
+    active: 'inbox',
+    status: 404,
+  });
+}
+
+function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 | 404 | 409 | 422) {
+  const done = c.req.query('done');
+  const flash =
+    done !== undefined && ['replied', 'escalated', 'dismissed', 'manual_done'].includes(done)
+      ? c.req.query('warn') === 'queue'
+        ? { kind: 'error' as const, text: `${t(c, `inbox.done.${done}`)} ${t(c, 'inbox.queueWarning')}` }
+        : { kind: 'ok' as const, text: t(c, `inbox.done.${done}`) }
+      : forms.flash
+        ? { kind: 'error' as const, text: forms.flash }
+        : undefined;
+  const a = detail.match.post.author;
+  return page(c, {
+    title: `${t(c, 'inbox.detail.title')}: @${a.handle}`,
+    body: detailBody(c, detail, forms),
+    active: 'inbox',
+    script: LOCAL_TIME_SCRIPT,
+    ...(flash ? { flash } : {}),
+    ...(status ? { status } : {}),
+  });
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+export function inboxRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/inbox', requireUser, async (c) => {
+    const parsed = parseFilters(c, 'before');
+    const [{ items, next }, { config }] = await Promise.all([
+      listMatches(c, parsed, PAGE_SIZE),
+      depsOf(c).repos.config.current(),
+    ]);
+    const hasErrors = Object.keys(parsed.errors).length > 0;
+    const body = html`<style nonce="${c.get('nonce')}">${INBOX_STYLE}</style>
+${filterForm(
+  c,
+  parsed.query,
+  parsed.errors,
+  config.watches.map((w) => w.id),
+)}
+${parsed.errors.before ? html`<p class="error" role="alert" data-field="before">${parsed.errors.before}</p>` : ''}
+<p><a href="/inbox.csv${filterQuery(parsed.query)}" download>${t(c, 'inbox.csv')}</a></p>
+${
+  items.length === 0
+    ? html`<p class="muted" id="inbox-empty">${t(c, 'inbox.empty')}</p>`
+    : html`<table class="inbox"><thead><tr><th>${t(c, 'inbox.col.time')}</th><th>${t(c, 'inbox.col.platform')}</th><th>${t(c, 'inbox.col.author')}</th><th>${t(c, 'inbox.col.post')}</th><th>${t(c, 'inbox.col.watches')}</th><th>${t(c, 'inbox.col.intent')}</th><th>${t(c, 'inbox.col.status')}</th></tr></thead>
+<tbody>${items.map((m) => matchRow(c, m))}</tbody></table>`
+}
+<p>${parsed.before ? html`<a href="/inbox${filterQuery(parsed.query)}">${t(c, 'inbox.first')}</a> ` : ''}${
+      next
+        ? html`<a href="/inbox${filterQuery(parsed.query, { before: next })}" rel="next">${t(c, 'inbox.next')}</a>`
+        : ''
+    }</p>`;
+    return page(c, {
+      title: t(c, 'inbox.title'),
+      body,
+      active: 'inbox',
+      script: LOCAL_TIME_SCRIPT,
+      ...(hasErrors ? { status: 400 as const } : {}),
+    });
+  });
+
+  app.get('/inbox.csv', requireUser, async (c) => {
+    const parsed = parseFilters(c, 'before');
+    const filterErrors = Object.entries(parsed.errors).filter(([field]) => field !== 'before');
+    if (filterErrors.length > 0) {
+      return c.text(filterErrors.map(([field, message]) => `${field}: ${message}`).join('\n'), 400);
+    }
+    const day = depsOf(c).now().toISOString().slice(0, 10).replaceAll('-', '');
+    return new Response(matchesCsv(depsOf(c).repos, parsed.filters), {
+      headers: {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="kikimimi-matches-${day}.csv"`,
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  });
+
+  app.get('/inbox/:id', requireUser, async (c) => {
+    const detail = await loadDetail(depsOf(c), c.req.param('id'));
+    if (detail === null) return matchNotFound(c);
+    return detailPage(c, detail, { reply: prefill(c, detail, c.req.query('template')), errors: {} });
+  });
+
+  for (const action of ACTIONS) {
+    app.post(`/inbox/:id/${action}`, requireRole('editor'), async (c) => {
+      const id = c.req.param('id');
+      const form = await c.req.parseBody();
+      const outcome = await runAction(c, action, id, form);
+      if (outcome.ok) {
+        const warn = outcome.queueFailed ? '&warn=queue' : '';
+        return c.redirect(`/inbox/${outcome.match.id}?done=${outcome.kind}${warn}`, 303);
+      }
+      if (outcome.status === 404) return matchNotFound(c);
+      const detail = await loadDetail(depsOf(c), id);
+      if (detail === null) return matchNotFound(c);
+      const errors =
+        outcome.status === 422 ? Object.fromEntries(outcome.problems.map((p) => [p.path, p.message])) : {};
+      const forms: ActionForms = {
+        reply:
+          action === 'reply'
+            ? { templateId: text(form.templateId), category: text(form.category), text: text(form.text) }
+            : prefill(c, detail, undefined),
+        target: text(form.target),
+        reason: text(form.reason),
+        url: text(form.url),
+        errors,
+        flash: outcome.message,
+        ...(outcome.status === 409 ? { error: outcome.message } : {}),
+      };
+      return detailPage(c, detail, forms, outcome.status);
+    });
+  }
+
+  app.get('/dashboard', requireUser, async (c) => {
+    const days = Number(c.req.query('days') ?? '7');
+    const tz = c.req.query('tz') ?? 'UTC';
+    const form = {
+      days: Number.isInteger(days) && days >= 1 && days <= 366 ? days : 7,
+      timeZone: TIME_ZONE_SET.has(tz) ? tz : 'UTC',
+    };
+    const stats = statsOf(depsOf(c).repos);
+    const view = await stats.dashboard({ now: depsOf(c).now(), days: form.days, timeZone: form.timeZone });
+    return page(c, {
+      title: t(c, 'dashboard.title'),
+      body: dashboardBody(c, view, form),
+      active: 'dashboard',
+    });
+  });
+
+  app.get('/audit', requireUser, async (c) => {
+    const query = parseAuditQuery(c);
+    const entries = await depsOf(c).repos.audit.list({
+      limit: PAGE_SIZE + 1,
+      ...(query.action ? { action: query.action } : {}),
+      ...(query.before ? { before: query.before } : {}),
+    });
+    const more = entries.length > PAGE_SIZE;
+    const shown = more ? entries.slice(0, PAGE_SIZE) : entries;
+    const last = shown[shown.length - 1];
+    return page(c, {
+      title: t(c, 'audit.title'),
+      body: auditBody(c, query, shown, more && last ? auditCursor(last) : null),
+      active: 'audit',
+      script: LOCAL_TIME_SCRIPT,
+      ...(Object.keys(query.errors).length > 0 ? { status: 400 as const } : {}),
+    });
+  });
+
+  return app;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON API
+
+const problemsOf = (errors: Readonly<Record<string, string>>) =>
+  Object.entries(errors).map(([path, message]) => ({ path, message }));
+
+function limitOf(c: C, fallback: number, max: number): number | null {
+  const raw = c.req.query('limit');
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= max ? n : null;
+}
+
+function detailJson(detail: MatchDetail) {
+  const { match, reply } = detail;
+  const handled = reply !== null || match.status === 'dismissed';
+  const { targets, discord } = escalationTargets(match, detail.config, detail.settings);
+  return {
+    match: matchJson(match),
+    decisions: detail.decisions.map(decisionJson),
+    reply: reply === null ? null : replyJson(reply),
+    reviewMessage: detail.message === null ? null : reviewMessageJson(detail.message),
+    actions: {
+      reply: !handled && !match.suppressed && detail.account !== null,
+      dismiss: !handled,
+      manualDone: reply !== null && (reply.state === 'manual_pending' || reply.state === 'failed'),
+      escalationTargets: targets,
+      escalationPostedToDiscord: discord,
+    },
+  };
+}
+
+export function inboxApi(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+
+  api.get('/matches', requireUser, async (c) => {
+    const parsed = parseFilters(c, 'cursor');
+    const limit = limitOf(c, PAGE_SIZE, 200);
+    const problems = problemsOf(parsed.errors);
+    if (limit === null) problems.push({ path: 'limit', message: 'an integer from 1 to 200' });
+    if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad query', problems }, 400);
+    const { items, next } = await listMatches(c, parsed, limit ?? PAGE_SIZE);
+    return c.json({ items: items.map(matchJson), nextCursor: next });
+  });
+
+  api.get('/matches/:id', requireUser, async (c) => {
+    const detail = await loadDetail(depsOf(c), c.req.param('id'));
+    if (detail === null) return c.json({ error: 'not_found', message: t(c, 'inbox.error.notFound') }, 404);
+    return c.json(detailJson(detail));
+  });
+
+  for (const action of ACTIONS) {
+    api.post(`/matches/:id/${action}`, requireRole('editor'), async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: 'invalid_json', message: t(c, 'inbox.error.invalidJson') }, 400);
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        return c.json({ error: 'invalid_json', message: t(c, 'inbox.error.invalidJson') }, 400);
+      }
+      const outcome = await runAction(c, action, c.req.param('id'), body as Record<string, unknown>);
+      if (!outcome.ok) {
+        return c.json(
+          {
+            error: outcome.error,
+            message: outcome.message,
+            ...(outcome.status === 422 ? { problems: outcome.problems } : {}),
+          },
+          outcome.status,
+        );
+      }
+      return c.json({
+        ok: true,
+        result: outcome.kind,
+        match: matchJson(outcome.match),
+        decision: decisionJson(outcome.decision),
+        ...(outcome.reply ? { reply: replyJson(outcome.reply) } : {}),
+        queued: !outcome.queueFailed,
+      });
+    });
+  }
+
+  api.get('/dashboard', requireUser, async (c) => {
+    const days = Number(c.req.query('days') ?? '7');
+    const tz = c.req.query('tz') ?? 'UTC';
+    const problems = [];
+    if (!Number.isInteger(days) || days < 1 || days > 366)
+      problems.push({ path: 'days', message: 'an integer from 1 to 366' });
+    if (!TIME_ZONE_SET.has(tz))
+      problems.push({ path: 'tz', message: 'an IANA time zone such as "Asia/Tokyo"' });
+    if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad query', problems }, 400);
+    const stats = statsOf(depsOf(c).repos);
+    const view = await stats.dashboard({ now: depsOf(c).now(), days, timeZone: tz });
+    return c.json({
+      ...view,
+      period: { ...view.period, from: view.period.from.toISOString(), to: view.period.to.toISOString() },
+    });
+  });
+
+  api.get('/audit', requireUser, async (c) => {
+    const query = parseAuditQuery(c, 'cursor');
+    const limit = limitOf(c, PAGE_SIZE, 500);
+    const problems = problemsOf(query.errors);
+    if (limit === null) problems.push({ path: 'limit', message: 'an integer from 1 to 500' });
+    if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad query', problems }, 400);
+    const n = limit ?? PAGE_SIZE;
+    const entries = await depsOf(c).repos.audit.list({
+      limit: n + 1,
+      ...(query.action ? { action: query.action } : {}),
+      ...(query.before ? { before: query.before } : {}),
+    });
+    const more = entries.length > n;
+    const shown = more ? entries.slice(0, n) : entries;
+    const last = shown[shown.length - 1];
+    return c.json({ items: shown.map(auditJson), nextCursor: more && last ? auditCursor(last) : null });
+  });
+
+  return api;
+}

@@ -1,0 +1,186 @@
+import type { MatchRecord } from '@kikimimi/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardView } from '../src/routes/inbox/shared.ts';
+import { createTestApp, type TestApp } from './harness.ts';
+import { DISCORD_REVIEWER, makePost, setUpWorld, type World } from './inbox-fixtures.ts';
+
+/*
+ * A small known week, stored through the repositories, and the figures the dashboard must show:
+ *   18 Nov: praise (x) replied after 30 min with template thanks-x and sent; trouble (mastodon)
+ *           dismissed after 2 h
+ *   20 Nov: billing (x, escalation rule) escalated by a reviewer after 1 h; own account (suppressed);
+ *           question (x) replied after 4 h from Discord, no template
+ *   24 Nov: complaint (x), not answered
+ *   17 Nov 23:59 UTC (outside the UTC week, inside the Tokyo one): praise, dismissed after 10 h
+ * → 6 matches, 1 suppressed, 4 of 5 answered (80 %), median (0.5, 1, 2, 4 h) = 1.5 h, 1 escalated.
+ */
+
+type DashboardJson = Omit<DashboardView, 'period'> & { period: Record<string, unknown> };
+
+const NOW = new Date('2026-11-24T09:00:00.000Z');
+const HOUR = 3_600_000;
+let t: TestApp;
+let w: World;
+const m: Record<string, MatchRecord> = {};
+
+async function respond(
+  match: MatchRecord,
+  kind: 'reply' | 'dismiss' | 'escalate',
+  hours: number,
+  detail: Record<string, unknown>,
+) {
+  const at = new Date(match.createdAt.getTime() + hours * HOUR);
+  const actor = kind === 'escalate' ? DISCORD_REVIEWER : { kind: 'web' as const, id: 'u1', name: 'aiko' };
+  if (kind === 'reply') {
+    await t.repos.replies.begin(
+      match.id,
+      { accountId: w.account.id, text: String(detail.text), idempotencyKey: `kikimimi-${match.id}`, actor },
+      at,
+    );
+  }
+  await t.repos.reviews.recordDecision(match.id, kind, actor, detail, at);
+  await t.repos.matches.setStatus(
+    match.id,
+    kind === 'reply' ? 'replied' : kind === 'dismiss' ? 'dismissed' : 'escalated',
+    at,
+  );
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ now: () => NOW });
+  w = await setUpWorld(t);
+  const store = async (iso: string, text: string, extra = {}) => {
+    const at = new Date(iso);
+    const [match] = await w.store([makePost(text, { createdAt: at.toISOString(), ...extra })], { at });
+    if (!match) throw new Error(text);
+    return match;
+  };
+  m.edge = await store('2026-11-17T23:59:00Z', 'ブクログ最高、ありがとう');
+  m.praise = await store('2026-11-18T10:00:00Z', 'ブクログ最高、ありがとう');
+  m.trouble = await store('2026-11-18T10:00:00Z', 'ブクログのアプリが落ちる、ログインできない', {
+    platform: 'mastodon',
+  });
+  m.billing = await store('2026-11-20T00:00:00Z', 'ブクログで課金できない');
+  m.own = await store('2026-11-20T00:00:00Z', 'ブクログ更新しました', {
+    author: { id: 'own', handle: 'booklog_official', displayName: '', followers: 0 },
+  });
+  m.question = await store('2026-11-20T03:00:00Z', 'ブクログの使い方を教えてください？');
+  m.recent = await store('2026-11-24T08:00:00Z', 'ブクログ遅すぎ、最悪');
+
+  await respond(m.praise, 'reply', 0.5, { category: 'thanks', templateId: 'thanks-x', text: 'ありがとう' });
+  const sent = await t.repos.replies.forMatch(m.praise.id);
+  await t.repos.replies.markSent(
+    sent?.id as string,
+    { platformReplyId: '1', url: null },
+    new Date('2026-11-18T10:31:00Z'),
+  );
+  await respond(m.trouble, 'dismiss', 2, { reason: '' });
+  await respond(m.billing, 'escalate', 1, { target: 'billing' });
+  await respond(m.question, 'reply', 4, { category: 'guidance', text: 'こちらへ' });
+  await respond(m.edge, 'dismiss', 10, { reason: 'old' });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+const intentCount = (list: MatchRecord[]) => {
+  const out: Record<string, number> = {};
+  for (const match of list) out[match.decision.intent] = (out[match.decision.intent] ?? 0) + 1;
+  return out;
+};
+
+describe('GET /api/dashboard', () => {
+  it('gives the figures of the last 7 days', async () => {
+    const res = await t.request('/api/dashboard?days=7', { as: 'viewer' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as DashboardJson;
+    expect(body.period).toEqual({
+      from: '2026-11-18T00:00:00.000Z',
+      to: NOW.toISOString(),
+      days: 7,
+      timeZone: 'UTC',
+    });
+    expect(body.totals).toEqual({
+      matches: 6,
+      suppressed: 1,
+      unsuppressed: 5,
+      responded: 4,
+      responseRate: 0.8,
+      medianFirstResponseSeconds: 5400,
+      escalated: 1,
+      escalationDecisions: 1,
+      replies: 2,
+    });
+    expect(body.daily.map((d) => d.total)).toEqual([2, 0, 3, 0, 0, 0, 1]);
+    expect(body.daily[0]).toEqual({
+      day: '2026-11-18',
+      total: 2,
+      byPlatform: { x: 1, mastodon: 1 },
+      byIntent: intentCount([m.praise, m.trouble] as MatchRecord[]),
+    });
+    expect(body.replies).toEqual([
+      { category: 'guidance', templateId: null, count: 1, posted: 0 },
+      { category: 'thanks', templateId: 'thanks-x', count: 1, posted: 1 },
+    ]);
+    expect(body.suppressedByReason).toEqual([{ reason: 'own_account', count: 1 }]);
+  });
+
+  it('counts days in another time zone', async () => {
+    const body = (await (
+      await t.request('/api/dashboard?days=7&tz=Asia/Tokyo', { as: 'viewer' })
+    ).json()) as DashboardJson;
+    expect(body.period.from).toBe('2026-11-17T15:00:00.000Z');
+    expect(body.totals).toMatchObject({ matches: 7, responded: 5, medianFirstResponseSeconds: 7200 });
+    expect(body.daily[0]).toMatchObject({ day: '2026-11-18', total: 3 });
+  });
+
+  it('refuses a bad period or time zone, and answers 401 signed out', async () => {
+    const res = await t.request('/api/dashboard?days=0&tz=Mars/Base', { as: 'viewer' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { problems: Array<{ path: string }> }).problems.map((p) => p.path)).toEqual(
+      ['days', 'tz'],
+    );
+    expect((await t.request('/api/dashboard')).status).toBe(401);
+  });
+});
+
+describe('GET /dashboard', () => {
+  it('shows the figures, the stacked bar charts (inline SVG with titles) and tables', async () => {
+    const res = await t.request('/dashboard?days=7', { as: 'viewer' });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toMatch(/data-figure="matches">.*?>6</su);
+    expect(page).toContain('80.0%');
+    expect(page).toContain('1 時間 30 分');
+    expect(page).toContain('抑制されていない 5 件のうち 4 件');
+    // Two charts, each an accessible image with a title and a description, and a table fallback.
+    expect(page.match(/<svg role="img" aria-labelledby="by-(platform|intent)-t by-\1-d"/gu)).toHaveLength(2);
+    expect(page).toContain('<title id="by-platform-t">日別のマッチ数（プラットフォーム別）</title>');
+    expect(page).toContain('<desc id="by-platform-d">7 日間で合計 6 件。最も多い日は 3 件。</desc>');
+    expect(page).toContain('<title>2026-11-18 Mastodon: 1</title>');
+    expect(page).toContain('<title>2026-11-20 X: 3</title>');
+    expect(page).toMatch(
+      /<table id="by-platform-table">.*<th scope="row">2026-11-20<\/th><td>3<\/td><td>0<\/td><td>3<\/td>/su,
+    );
+    expect(page).toMatch(/<table id="replies-table">.*ご案内.*お礼.*thanks-x/su);
+    expect(page).toMatch(/<table id="reasons-table">.*自社アカウント<\/td><td>1</su);
+    expect(page).toContain('<option value="7" selected>');
+  });
+
+  it('speaks English, and keeps a period it does not offer in the form', async () => {
+    const page = await (await t.request('/dashboard?days=14&tz=Asia/Tokyo&lang=en', { as: 'viewer' })).text();
+    expect(page).toContain('<option value="14" selected>Last 14 days</option>');
+    expect(page).toContain('<option value="Asia/Tokyo" selected>');
+    expect(page).toContain('Median time to first response');
+    expect(page).toContain('2 h 0 min');
+  });
+
+  it('falls back to 7 days for a period it cannot show, and sends signed-out visitors to the login', async () => {
+    const page = await (await t.request('/dashboard?days=abc&tz=nowhere', { as: 'viewer' })).text();
+    expect(page).toContain('<option value="7" selected>');
+    expect(page).toContain('<option value="UTC" selected>');
+    const res = await t.request('/dashboard');
+    expect(res.status).toBe(303);
+  });
+});
