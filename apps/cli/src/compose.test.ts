@@ -49,5 +49,5 @@ describe('docker-compose.yml', () => {
       expect(await runCli([command as string, '--help'], io)).toBe(0);
       expect(chunks.join('')).toContain(`kikimimi ${command}`);
     }
-  });
+  }, 60_000);
 });
