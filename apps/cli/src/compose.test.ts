@@ -26,7 +26,7 @@ describe('docker-compose.yml', () => {
     const { stdout } = await promisify(execFile)(command as string, [...args, 'config'], { cwd: ROOT });
     for (const service of ['postgres:', 'redis:', 'migrate:', 'worker:', 'web:'])
       expect(stdout).toContain(service);
-  });
+  }, 60_000);
 
   it('runs, in its containers, the same CLI commands the tests run without Docker', async () => {
     const file = await readFile(`${ROOT}docker-compose.yml`, 'utf8');
