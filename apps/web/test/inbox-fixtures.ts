@@ -1,6 +1,5 @@
 import type { Actor, MatchRecord, PlatformAccount } from '@kikimimi/db';
 import { loadConfig, type Post, type PostInput, postSchema, type RulesEngine } from '@kikimimi/rules';
-import { statsOf } from '../src/routes/inbox/shared.ts';
 import type { TestApp } from './harness.ts';
 
 /*

@@ -307,10 +307,10 @@ function accountCard(c: C, status: AccountStatus, isAdmin: boolean, edit: EditSt
     ${sourcesTable(c, status)}
     ${
       isAdmin
-        ? html`<p class="actions">
-            <form method="post" action="/platforms/accounts/${account.id}/test">${csrfField(c)}<button type="submit" class="secondary">${t(c, 'config.connect.test')}</button></form>
+        ? html`<div class="actions">
+            <form class="inline" method="post" action="/platforms/accounts/${account.id}/test">${csrfField(c)}<button type="submit" class="secondary">${t(c, 'config.connect.test')}</button></form>
             <a href="/platforms/accounts/${account.id}/delete">${t(c, 'config.account.remove')}</a>
-          </p>
+          </div>
           <details${editing ? html` open` : ''}><summary>${t(c, 'config.account.edit')}</summary>
             ${editing ? problemSummary(c, editing.general, editing.problemCount) : ''}
             <form method="post" action="/platforms/accounts/${account.id}" novalidate autocomplete="off">

@@ -33,6 +33,7 @@ const PLATFORM_NAMES: Record<string, string> = { x: 'X', mastodon: 'Mastodon' };
 export const platformName = (platform: string) => PLATFORM_NAMES[platform] ?? platform;
 
 export const INBOX_STYLE = `
+.history td:nth-child(-n+3),.history th{white-space:nowrap}
 .inbox td.post{max-width:28rem;white-space:pre-wrap;overflow-wrap:anywhere}.inbox td{font-size:.92rem}
 .badge.urgent,.badge.high{background:#fde2e1;color:#b42318}.badge.esc{background:#fff1d6;color:#93370d}
 .badge.sup{background:#eef1f4;color:#5b6770}.badge.st-new{background:#e0ecff;color:#1d4ed8}.badge.st-replied{background:#dcfae6;color:#067647}
@@ -233,7 +234,7 @@ function decisionDetail(c: C, d: ReviewDecision) {
 
 function historySection(c: C, detail: MatchDetail) {
   if (detail.decisions.length === 0) return html`<p class="muted">${t(c, 'inbox.detail.noHistory')}</p>`;
-  return html`<table><thead><tr><th>${t(c, 'inbox.detail.when')}</th><th>${t(c, 'inbox.detail.who')}</th><th>${t(c, 'inbox.detail.what')}</th><th>${t(c, 'inbox.detail.detail')}</th></tr></thead>
+  return html`<table class="history"><thead><tr><th>${t(c, 'inbox.detail.when')}</th><th>${t(c, 'inbox.detail.who')}</th><th>${t(c, 'inbox.detail.what')}</th><th>${t(c, 'inbox.detail.detail')}</th></tr></thead>
 <tbody>${detail.decisions.map(
     (d) =>
       html`<tr data-decision="${d.kind}"><td>${timeTag(d.at)}</td><td>${d.actor.name || d.actor.id} <span class="badge">${label(c, 'inbox.actor', d.actor.kind)}</span></td><td>${label(c, 'inbox.decision', d.kind)}</td><td>${decisionDetail(c, d)}</td></tr>`,
