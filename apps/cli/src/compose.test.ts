@@ -21,12 +21,16 @@ function composeCommand(): string[] | null {
 const compose = composeCommand();
 
 describe('docker-compose.yml', () => {
-  it.skipIf(compose === null)('is valid for docker compose (config)', async () => {
-    const [command, ...args] = compose as string[];
-    const { stdout } = await promisify(execFile)(command as string, [...args, 'config'], { cwd: ROOT });
-    for (const service of ['postgres:', 'redis:', 'migrate:', 'worker:', 'web:'])
-      expect(stdout).toContain(service);
-  }, 60_000);
+  it.skipIf(compose === null)(
+    'is valid for docker compose (config)',
+    async () => {
+      const [command, ...args] = compose as string[];
+      const { stdout } = await promisify(execFile)(command as string, [...args, 'config'], { cwd: ROOT });
+      for (const service of ['postgres:', 'redis:', 'migrate:', 'worker:', 'web:'])
+        expect(stdout).toContain(service);
+    },
+    60_000,
+  );
 
   it('runs, in its containers, the same CLI commands the tests run without Docker', async () => {
     const file = await readFile(`${ROOT}docker-compose.yml`, 'utf8');
