@@ -124,7 +124,15 @@ describe('a post on a platform → a review message in Discord → a reply on th
       const found = await world.repos.matches.list({ platform: 'x' }, { limit: 50 });
       return found.find((m) => m.postId === postId && m.status === 'replied');
     });
-    const stored = await world.repos.replies.forMatch(match.id);
+    // The reply exists on X a moment before the worker records it as sent.
+    const stored = await waitFor(
+      async () => {
+        const found = await world.repos.replies.forMatch(match.id);
+        return found?.state === 'sent' ? found : null;
+      },
+      20_000,
+      'the reply to be recorded as sent',
+    );
     expect(stored).toMatchObject({ state: 'sent', platformReplyId: reply.id });
   }, 60_000);
 
