@@ -215,23 +215,27 @@ describe('stats.dashboard', () => {
   });
 });
 
-describe('stats.dashboard with 100,000 matches (timings printed, not asserted)', () => {
-  let big: TestDb;
-  beforeAll(async () => {
-    big = await createTestDb('stats_perf');
-    const started = performance.now();
-    // 100,000 matches over 90 days; 1 in 7 suppressed, about half answered (by reply), 5 % escalated.
-    // Rows as wide as real ones: the decision jsonb of a real match (signals, suggested reply).
-    const decision = JSON.stringify(
-      engine.decide(makePost('1', 'ブクログ最高、ありがとう、ほんとに便利で助かってます'), { now: NOW }),
-    );
-    await big.pool.query(`
+// A measurement, not a test: seeding 100,000 matches and timing queries on a shared 2-core machine
+// belongs to a benchmark run (KIKIMIMI_PERF=1 npx vitest run src/repositories/stats.test.ts), not to npm test.
+describe.skipIf(process.env.KIKIMIMI_PERF !== '1')(
+  'stats.dashboard with 100,000 matches (timings printed, not asserted)',
+  () => {
+    let big: TestDb;
+    beforeAll(async () => {
+      big = await createTestDb('stats_perf');
+      const started = performance.now();
+      // 100,000 matches over 90 days; 1 in 7 suppressed, about half answered (by reply), 5 % escalated.
+      // Rows as wide as real ones: the decision jsonb of a real match (signals, suggested reply).
+      const decision = JSON.stringify(
+        engine.decide(makePost('1', 'ブクログ最高、ありがとう、ほんとに便利で助かってます'), { now: NOW }),
+      );
+      await big.pool.query(`
       INSERT INTO posts (platform, post_id, url, author_id, text, created_at, post)
       SELECT CASE WHEN i % 3 = 0 THEN 'mastodon' ELSE 'x' END, i::text, 'https://x.com/a/status/' || i,
              'a' || (i % 5000), 'post ' || i, '2026-11-24T00:00:00Z'::timestamptz - (i * interval '77 seconds'), '{}'
       FROM generate_series(1, 100000) AS i`);
-    await big.pool.query(
-      `
+      await big.pool.query(
+        `
       INSERT INTO matches (platform, post_id, watches, intent, category, priority, review_channel, decision,
                            suppressed, suppression_reasons, escalated, status, created_at, first_response_at)
       SELECT CASE WHEN i % 3 = 0 THEN 'mastodon' ELSE 'x' END, i::text, ARRAY['brand'],
@@ -243,61 +247,62 @@ describe('stats.dashboard with 100,000 matches (timings printed, not asserted)',
                   THEN '2026-11-24T00:00:00Z'::timestamptz - (i * interval '77 seconds') + ((i % 240) * interval '1 minute')
              END
       FROM generate_series(1, 100000) AS i`,
-      [decision],
-    );
-    await big.pool.query(`
+        [decision],
+      );
+      await big.pool.query(`
       INSERT INTO review_decisions (match_id, kind, actor, detail, at)
       SELECT id, 'reply', '{"kind":"web","id":"u","name":"u"}',
              jsonb_build_object('category', (ARRAY['thanks','apology','guidance'])[1 + (hashtext(id::text) & 3) % 3],
                                 'templateId', 't' || ((hashtext(id::text) & 7) % 4),
                                 'text', 'ご利用いただきありがとうございます！これからもよろしくお願いします。'), first_response_at
       FROM matches WHERE status = 'replied'`);
-    await big.pool.query(`
+      await big.pool.query(`
       INSERT INTO replies (match_id, account_id, text, idempotency_key, state, created_by)
       SELECT id, gen_random_uuid(), 'thanks', 'k-' || id, CASE WHEN hashtext(id::text) % 2 = 0 THEN 'sent' ELSE 'pending' END,
              '{"kind":"web","id":"u","name":"u"}'
       FROM matches WHERE status = 'replied'`);
-    await big.pool.query('VACUUM ANALYZE');
-    console.log(`stats perf: 100,000 matches generated in ${Math.round(performance.now() - started)} ms`);
-  }, 120_000);
-  afterAll(async () => {
-    await big?.drop();
-  });
+      await big.pool.query('VACUUM ANALYZE');
+      console.log(`stats perf: 100,000 matches generated in ${Math.round(performance.now() - started)} ms`);
+    }, 120_000);
+    afterAll(async () => {
+      await big?.drop();
+    });
 
-  const measure = async (days: number, label: string) => {
-    const repo = createStatsRepository(big.db);
-    const now = new Date('2026-11-24T00:00:00Z');
-    await repo.dashboard({ now, days }); // warm-up
-    const times: number[] = [];
-    let last: Awaited<ReturnType<StatsRepository['dashboard']>> | undefined;
-    for (let i = 0; i < 30; i++) {
-      const start = performance.now();
-      last = await repo.dashboard({ now, days, timeZone: 'Asia/Tokyo' });
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      (times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0).toFixed(1);
-    console.log(
-      `stats perf (${label}): ${days} days, ${last?.totals.matches} matches in the period: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms`,
-    );
-    return last;
-  };
+    const measure = async (days: number, label: string) => {
+      const repo = createStatsRepository(big.db);
+      const now = new Date('2026-11-24T00:00:00Z');
+      await repo.dashboard({ now, days }); // warm-up
+      const times: number[] = [];
+      let last: Awaited<ReturnType<StatsRepository['dashboard']>> | undefined;
+      for (let i = 0; i < 30; i++) {
+        const start = performance.now();
+        last = await repo.dashboard({ now, days, timeZone: 'Asia/Tokyo' });
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      const pct = (p: number) =>
+        (times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0).toFixed(1);
+      console.log(
+        `stats perf (${label}): ${days} days, ${last?.totals.matches} matches in the period: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms`,
+      );
+      return last;
+    };
 
-  it.each([7, 30, 90])('last %i days, existing indexes', async (days) => {
-    const last = await measure(days, 'existing indexes');
-    expect(last?.totals.matches).toBeGreaterThan(0);
-  });
+    it.each([7, 30, 90])('last %i days, existing indexes', async (days) => {
+      const last = await measure(days, 'existing indexes');
+      expect(last?.totals.matches).toBeGreaterThan(0);
+    });
 
-  it.each([7, 30, 90])('last %i days, with the suggested covering indexes', async (days) => {
-    await big.pool.query(`
+    it.each([7, 30, 90])('last %i days, with the suggested covering indexes', async (days) => {
+      await big.pool.query(`
       CREATE INDEX IF NOT EXISTS matches_created_stats_idx ON matches (created_at)
         INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons)`);
-    await big.pool.query(
-      'CREATE INDEX IF NOT EXISTS review_decisions_kind_at_idx ON review_decisions (kind, at)',
-    );
-    await big.pool.query('VACUUM ANALYZE matches, review_decisions');
-    const last = await measure(days, 'suggested indexes');
-    expect(last?.totals.matches).toBeGreaterThan(0);
-  });
-});
+      await big.pool.query(
+        'CREATE INDEX IF NOT EXISTS review_decisions_kind_at_idx ON review_decisions (kind, at)',
+      );
+      await big.pool.query('VACUUM ANALYZE matches, review_decisions');
+      const last = await measure(days, 'suggested indexes');
+      expect(last?.totals.matches).toBeGreaterThan(0);
+    });
+  },
+);
