@@ -145,9 +145,13 @@ export const posts = pgTable(
     // Author first: an index led by platform alone could serve (badly) the matches → posts foreign-key
     // check on tables PostgreSQL has not analysed yet (a fresh install), slowing ingest ~4× (measured).
     index('posts_author_idx').on(t.authorId, t.platform),
-    // Newest stored posts, for watch previews.
-    index('posts_created_idx').on(t.createdAt.desc(), t.postId.desc()),
-    index('posts_platform_created_idx').on(t.platform, t.createdAt.desc(), t.postId.desc()),
+    // Newest stored posts, for watch previews. DESC NULLS FIRST is what ORDER BY … DESC means (see matches).
+    index('posts_created_idx').on(t.createdAt.desc().nullsFirst(), t.postId.desc().nullsFirst()),
+    index('posts_platform_created_idx').on(
+      t.platform,
+      t.createdAt.desc().nullsFirst(),
+      t.postId.desc().nullsFirst(),
+    ),
   ],
 );
 
@@ -190,10 +194,22 @@ export const matches = pgTable(
       foreignColumns: [posts.platform, posts.postId],
     }),
     check('matches_status_known', sql.raw(`status IN (${MATCH_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
-    // Keyset paging orders by (created_at, id); the id makes each index serve it without a sort.
-    index('matches_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
-    index('matches_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('matches_platform_created_idx').on(t.platform, t.createdAt.desc(), t.id.desc()),
+    // Keyset paging orders by (created_at, id); the id makes each index serve it without a sort. The
+    // order must be exactly the queries' `ORDER BY created_at DESC, id DESC`, which PostgreSQL reads as
+    // DESC NULLS FIRST: drizzle's bare .desc() writes DESC NULLS LAST, an order such a query cannot
+    // use (NOT NULL does not matter to the planner), and every inbox page sorted the whole table
+    // (100,000 matches: 90–230 ms a page, apps/web/bench/console-bench.ts).
+    index('matches_status_created_idx').on(
+      t.status,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index('matches_created_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('matches_platform_created_idx').on(
+      t.platform,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     index('matches_intent_idx').on(t.intent),
     index('matches_watches_idx').using('gin', t.watches),
   ],
@@ -305,8 +321,9 @@ export const auditLog = pgTable(
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [
-    index('audit_log_at_idx').on(t.at.desc(), t.id.desc()),
-    index('audit_log_action_at_idx').on(t.action, t.at.desc(), t.id.desc()),
+    // DESC NULLS FIRST: the order of the audit list's ORDER BY at DESC, id DESC (see matches).
+    index('audit_log_at_idx').on(t.at.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('audit_log_action_at_idx').on(t.action, t.at.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );
 
