@@ -71,6 +71,7 @@ export const startCommand: Command = {
         host: env.HOST,
         port: env.PORT,
         secureCookies: env.COOKIE_SECURE,
+        dashboardCacheSeconds: env.DASHBOARD_CACHE_SECONDS,
         migrate: false,
         log,
       });

@@ -10,7 +10,7 @@ Serves the web console (setup, sign-in, inbox, configuration, users, queues) and
 /api. Open it in a browser: the first visit creates the first admin. Configuration comes from the
 environment (see .env.example): DATABASE_URL, REDIS_URL, KIKIMIMI_ENCRYPTION_KEY (the worker's),
 KIKIMIMI_DATA_DIR, KIKIMIMI_REDIS_PREFIX (the worker's), HOST (default 0.0.0.0), PORT (default 3000),
-COOKIE_SECURE (true behind HTTPS), LOG_LEVEL. Health at /healthz, Prometheus metrics at /metrics.
+COOKIE_SECURE (true behind HTTPS), DASHBOARD_CACHE_SECONDS (default 60), LOG_LEVEL. Health at /healthz, Prometheus metrics at /metrics.
 Applies pending database migrations at start. Stops gracefully on SIGTERM or SIGINT.`;
 
 export const webCommand: Command = {
@@ -55,6 +55,7 @@ export const webCommand: Command = {
         host: env.env.HOST,
         port: env.env.PORT,
         secureCookies: env.env.COOKIE_SECURE,
+        dashboardCacheSeconds: env.env.DASHBOARD_CACHE_SECONDS,
         log,
       });
     } catch (error) {

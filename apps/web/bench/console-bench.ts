@@ -5,8 +5,8 @@
  * timing assertions). About 3½ minutes.
  *
  *   node apps/web/bench/console-bench.ts [--matches 100000] [--rate 100] [--seconds 20]
- *     [--connections 16] [--days 90] [--profile what-if|all|none] [--seed 42] [--plans]
- *     [--old-indexes] [--seed-only] [--keep-schema]
+ *     [--connections 16] [--days 90] [--cache-seconds 5] [--profile what-if|all|none] [--seed 42]
+ *     [--plans] [--old-indexes] [--seed-only] [--keep-schema]
  *
  * 1. Seed: a fresh PostgreSQL schema (migrations), 100,000 matches spread over 90 days (more by day
  *    than by night, Japan time; growing volume), both platforms, every intent: posts written by the
@@ -20,7 +20,9 @@
  *    both ways give identical rows), secondary indexes rebuilt from their own definitions afterwards,
  *    then VACUUM ANALYZE (what autovacuum does to an insert-only table). An admin, a session (cookie)
  *    and an API token are created through the repositories.
- * 2. Load: the production `startWeb` in a child process (console-server.ts); autocannon in this
+ * 2. Load: the production `startWeb` in a child process (console-server.ts), its dashboard cache set to
+ *    --cache-seconds (production default 60 s; 5 s here so that every run includes several background
+ *    refreshes of the figures under load); autocannon in this
  *    process sends requests at a fixed rate — request i at start + i/rate, on one of the connections,
  *    or as soon as one is free (autocannon's own --overallRate sends each connection's quota in a burst
  *    at the start of every second, which measures bursts, not a rate) — to /healthz (the baseline),
@@ -36,9 +38,11 @@
  *    their ORDER BY (before migration 0003 the keyset indexes were DESC NULLS LAST, which a plain
  *    ORDER BY … DESC cannot use: every page sorted the whole table; --old-indexes measures that).
  * 4. What-if, for the endpoints that missed: the proposed fixes applied to this schema and this child
- *    only (the keyset indexes of 0003, if missing; the index suggested in stats.ts, EXPLAIN only; a
- *    60 s dashboard cache in the child), EXPLAIN again and a shorter run of each, under a CPU profile
- *    of the console (--profile all: every endpoint profiled after part 2 as well).
+ *    only (the keyset indexes of 0003, if missing; the index suggested in stats.ts, EXPLAIN only),
+ *    EXPLAIN again and a shorter run of each, under a CPU profile of the console (--profile all:
+ *    every endpoint profiled after part 2 as well).
+ * 5. Baseline: the two dashboard requests against a second console without the cache
+ *    (DASHBOARD_CACHE_SECONDS=0, every request computes the figures), for the ratio.
  *
  * Everything it creates (schema, Redis keys, child process) is removed at the end, also on failure or
  * Ctrl-C. Needs PostgreSQL and Redis (KIKIMIMI_BENCH_DATABASE_URL, KIKIMIMI_BENCH_REDIS_URL).
@@ -65,6 +69,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     connections: { type: 'string', default: '16' },
     days: { type: 'string', default: '90' },
+    'cache-seconds': { type: 'string', default: '5' },
     profile: { type: 'string', default: 'what-if' },
     seed: { type: 'string', default: '42' },
     plans: { type: 'boolean', default: false },
@@ -91,7 +96,8 @@ const PROFILE_SECONDS = 3;
 const WHAT_IF_SECONDS = Math.min(SECONDS, 8);
 /** After a run's last planned request, how long answers are waited for. */
 const DRAIN_MS = 5_000;
-const DASHBOARD_CACHE_MS = 60_000;
+/** The console's DASHBOARD_CACHE_SECONDS during the measured runs. */
+const CACHE_SECONDS = Number(values['cache-seconds']);
 
 const DATABASE_URL = process.env.KIKIMIMI_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.KIKIMIMI_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -904,8 +910,10 @@ async function seed(
 // ---------------------------------------------------------------------------------------------------
 // 2. The console in a child process, and paced load with autocannon.
 
-function startChild(options: Record<string, string>): Promise<{ url: string; statsAttached: boolean }> {
+function startChild(options: Record<string, string | number>): Promise<{ url: string }> {
   const started = fork(SERVER_SCRIPT, [], {
+    // The flag kikimimi's bin, `npm start` and the Dockerfile run Node with.
+    execArgv: ['--max-semi-space-size=8'],
     env: { ...process.env, KIKIMIMI_BENCH_WEB: JSON.stringify(options) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
@@ -921,7 +929,7 @@ function startChild(options: Record<string, string>): Promise<{ url: string; sta
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the console did not start within 30 s')), 30_000);
     started.once('exit', (code) => reject(new Error(`the console exited (${code}) before it was ready`)));
-    started.once('message', (message: { kind: string; url: string; statsAttached: boolean }) => {
+    started.once('message', (message: { kind: string; url: string }) => {
       clearTimeout(timer);
       if (message.kind === 'ready') resolve(message);
       else reject(new Error(`unexpected message from the console: ${JSON.stringify(message)}`));
@@ -1388,20 +1396,18 @@ async function main() {
   if (values['seed-only']) return;
 
   // 2. The console in a child process.
-  const started = await startChild({
+  const childOptions = {
     databaseUrl: DATABASE_URL,
     databaseSchema: schema,
     redisUrl: REDIS_URL,
     redisPrefix: prefix,
     encryptionKey: randomBytes(32).toString('hex'),
-  });
+  };
+  const started = await startChild({ ...childOptions, dashboardCacheSeconds: CACHE_SECONDS });
   const base = started.url;
-  console.log(`\n2. Load — console (startWeb) in child process pid ${child?.pid} at ${base}`);
-  if (started.statsAttached) {
-    console.log(
-      '   note: createRepositories has no `stats` yet; the child attached createStatsRepository on its own pool',
-    );
-  }
+  console.log(
+    `\n2. Load — console (startWeb, DASHBOARD_CACHE_SECONDS=${CACHE_SECONDS}) in child process pid ${child?.pid} at ${base}`,
+  );
   const cookie = { cookie: `kk_session=${seeded.sessionToken}`, 'accept-language': 'ja' };
   const bearer = { authorization: `Bearer ${seeded.apiToken}` };
 
@@ -1482,9 +1488,12 @@ async function main() {
 
   // Every endpoint answers as it should before it is measured; then a warm-up (JIT, pools, caches).
   const sizes: string[] = [];
+  const firstMs: string[] = [];
   for (const e of endpoints) {
+    const sent = performance.now();
     const response = await fetch(base + e.path, { headers: e.headers });
     const body = await response.text();
+    firstMs.push(`${e.key} ${fmt(performance.now() - sent, 1)} ms`);
     const ok =
       response.status === 200 &&
       (e.key === '(a)' || e.key === '(b)'
@@ -1506,6 +1515,9 @@ async function main() {
     }
   }
   console.log(`   response sizes: ${sizes.join(', ')}`);
+  console.log(
+    `   first request of each (client time; the dashboard's computes its figures): ${firstMs.join(', ')}`,
+  );
   console.log(
     `   all endpoints answer 200 with content; warm-up ${fmt((performance.now() - warm) / 1000, 1)} s\n`,
   );
@@ -1599,12 +1611,9 @@ async function main() {
       }
     }
     await database.pool.query('DROP INDEX matches_created_stats_idx');
-    console.log(
-      `   (index dropped again) and, in the console process, repos.stats.dashboard cached per (days, time zone) for ${DASHBOARD_CACHE_MS / 1000} s, refreshed in the background:`,
-    );
-    await ask({ cmd: 'dashboard-cache', ttlMs: DASHBOARD_CACHE_MS });
+    console.log('   (index dropped again)');
   }
-  const retried = [...(indexesInQueryOrder ? [] : inboxMissed), ...dashboardMissed];
+  const retried = indexesInQueryOrder ? [] : inboxMissed;
   if (retried.length > 0) {
     console.log('');
     printHeader();
@@ -1619,17 +1628,43 @@ async function main() {
     if (profiled) printProfile(`${m.endpoint.key}`, await ask<ProfileReply>({ cmd: 'profile-stop', top: 6 }));
   }
 
+  // 5. Baseline: the same dashboard requests with every request computing its figures.
+  const isDashboard = (e: Endpoint) => ['(d)', '(e)'].includes(e.key);
+  const baseline: Measured[] = [];
+  if (CACHE_SECONDS > 0) {
+    const uncached = await startChild({ ...childOptions, dashboardCacheSeconds: 0 });
+    console.log(
+      `\n5. Baseline: the dashboard without its cache — a second console (DASHBOARD_CACHE_SECONDS=0, pid ${child?.pid}), ${WHAT_IF_SECONDS} s each`,
+    );
+    printHeader();
+    for (const e of endpoints.filter(isDashboard)) {
+      await (await fetch(uncached.url + e.path, { headers: e.headers })).arrayBuffer();
+      const m = await measure(
+        uncached.url,
+        { ...e, key: `${e.key}0`, label: `${e.label} no cache` },
+        WHAT_IF_SECONDS,
+      );
+      baseline.push(m);
+      printRow(m);
+      await sleep(500);
+    }
+  }
+
   console.log(`\nSummary (load average ${loadAverage()})`);
   const line = (r: Measured, label: string) =>
     console.log(
       `   ${r.pass ? 'PASS' : 'MISS'}  ${padEnd(`${r.endpoint.key} ${label}`, 52)} server p95 ${pad(fmt(r.server.p95, 1), 7)} ms at ${pad(fmt(r.load.achievedRate, 1), 5)} req/s (client p95 ${fmt(r.load.client.p95, 1)} ms)`,
     );
   for (const r of results) line(r, r.endpoint.label);
-  for (const r of after) {
-    line(
-      r,
-      `${r.endpoint.label.replace(/^GET /u, '')} ${isInbox(r.endpoint) ? '+ indexes of 0003' : '+ 60 s cache'}`,
-    );
+  for (const r of after) line(r, `${r.endpoint.label.replace(/^GET /u, '')} + indexes of 0003`);
+  for (const r of baseline) {
+    const cached = results.find((c) => c.endpoint.key === r.endpoint.key.slice(0, 3));
+    line(r, r.endpoint.label);
+    if (cached) {
+      console.log(
+        `         ${r.endpoint.key.slice(0, 3)} with the ${CACHE_SECONDS} s cache: server p95 ${fmt(cached.server.p95, 1)} ms vs ${fmt(r.server.p95, 1)} ms without — ${fmt(r.server.p95 / cached.server.p95, 0)}× lower`,
+      );
+    }
   }
   console.log(`   total ${fmt((performance.now() - benchStart) / 1000, 1)} s (clean-up follows)`);
 }

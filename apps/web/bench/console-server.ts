@@ -2,7 +2,8 @@
  * The web console in its own process, for console-bench.ts (the load comes from the parent: a second
  * process on loopback). Not a production entry point.
  *
- *   KIKIMIMI_BENCH_WEB='{"databaseUrl":…,"databaseSchema":…,"redisUrl":…,"redisPrefix":…,"encryptionKey":…}' \
+ *   KIKIMIMI_BENCH_WEB='{"databaseUrl":…,"databaseSchema":…,"redisUrl":…,"redisPrefix":…,"encryptionKey":…,
+ *     "dashboardCacheSeconds":…}' \
  *     node apps/web/bench/console-server.ts     (started by console-bench.ts with an IPC channel)
  *
  * Runs the production `startWeb` (port 0, 127.0.0.1, migrations off: the parent migrated). Besides
@@ -19,12 +20,9 @@
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createDb } from '@kikimimi/db';
 import pino from 'pino';
 import type { Histogram } from 'prom-client';
-import { createStatsRepository } from '../../../packages/db/src/repositories/stats.ts';
 import { startWeb } from '../src/main.ts';
-import { statsOf } from '../src/routes/inbox/shared.ts';
 
 interface ServerOptions {
   readonly databaseUrl: string;
@@ -32,6 +30,8 @@ interface ServerOptions {
   readonly redisUrl: string;
   readonly redisPrefix: string;
   readonly encryptionKey: string;
+  /** DASHBOARD_CACHE_SECONDS of this console (0: the figures computed on every request). */
+  readonly dashboardCacheSeconds: number;
 }
 
 export type BenchRequest =
@@ -39,8 +39,6 @@ export type BenchRequest =
   | { readonly cmd: 'collect' }
   | { readonly cmd: 'profile-start' }
   | { readonly cmd: 'profile-stop'; readonly top: number }
-  /** What-if: the dashboard's statistics cached per (days, time zone) for `ttlMs`, refreshed in the background. */
-  | { readonly cmd: 'dashboard-cache'; readonly ttlMs: number }
   | { readonly cmd: 'close' };
 
 /** Cumulative count per histogram bucket (upper bound in seconds, '+Inf' last) for one route. */
@@ -115,23 +113,12 @@ const web = await startWeb({
   redisUrl: options.redisUrl,
   redisPrefix: options.redisPrefix,
   encryptionKey: options.encryptionKey,
+  dashboardCacheSeconds: options.dashboardCacheSeconds,
   host: '127.0.0.1',
   port: 0,
   migrate: false,
   log: pino({ level: process.env.KIKIMIMI_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
 });
-
-// The dashboard reads `repos.stats`; until createRepositories provides it, give it one on its own pool.
-let statsPool: { close(): Promise<void> } | null = null;
-if (statsOf(web.deps.repos) === undefined) {
-  const database = createDb({
-    connectionString: options.databaseUrl,
-    schema: options.databaseSchema,
-    applicationName: 'kikimimi-web-stats',
-  });
-  statsPool = database;
-  (web.deps.repos as unknown as { stats: unknown }).stats = createStatsRepository(database.db);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The app's own histogram, per route pattern (cumulative; the parent gets differences).
@@ -283,46 +270,6 @@ async function profileStop(top: number): Promise<ProfileReply> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// What-if: a dashboard cache in front of repos.stats (the route asks repos.stats on every request).
-
-function cacheDashboard(ttlMs: number) {
-  const stats = statsOf(web.deps.repos);
-  if (stats === undefined) throw new Error('no stats repository');
-  const compute = stats.dashboard.bind(stats);
-  type Stats = Awaited<ReturnType<typeof compute>>;
-  const cache = new Map<string, { at: number; value: Promise<Stats>; refreshing: boolean }>();
-  const load = (query: Parameters<typeof compute>[0], key: string) => {
-    const value = compute(query);
-    const entry = { at: Date.now(), value, refreshing: false };
-    value.catch(() => {
-      if (cache.get(key) === entry) cache.delete(key);
-    });
-    return entry;
-  };
-  (stats as { dashboard: typeof compute }).dashboard = (query) => {
-    const key = `${query.days}|${query.timeZone ?? 'UTC'}`;
-    const hit = cache.get(key);
-    if (hit === undefined) {
-      const entry = load(query, key);
-      cache.set(key, entry);
-      return entry.value;
-    }
-    if (Date.now() - hit.at >= ttlMs && !hit.refreshing) {
-      // Stale: answered from the cache while one request refreshes it (single flight).
-      hit.refreshing = true;
-      const next = load(query, key);
-      next.value.then(
-        () => cache.set(key, next),
-        () => {
-          hit.refreshing = false;
-        },
-      );
-    }
-    return hit.value;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
 
 let closing = false;
 async function close(code: number) {
@@ -331,7 +278,6 @@ async function close(code: number) {
   setTimeout(() => process.exit(code), 10_000).unref();
   try {
     await web.close(1_000);
-    await statsPool?.close();
   } finally {
     process.exit(code);
   }
@@ -350,9 +296,6 @@ process.on('message', (message: BenchRequest) => {
         return { kind: 'ok' };
       case 'profile-stop':
         return profileStop(message.top);
-      case 'dashboard-cache':
-        cacheDashboard(message.ttlMs);
-        return { kind: 'ok' };
       case 'close':
         await close(0);
         return { kind: 'ok' };
@@ -364,4 +307,4 @@ process.on('disconnect', () => void close(0));
 process.once('SIGTERM', () => void close(0));
 process.once('SIGINT', () => void close(0));
 
-send({ kind: 'ready', url: web.url, pid: process.pid, statsAttached: statsPool !== null });
+send({ kind: 'ready', url: web.url, pid: process.pid });

@@ -13,8 +13,13 @@ import type { AppEnv, WebDeps } from './context.ts';
 import { detectLang } from './i18n.ts';
 import { authRoutes } from './routes/auth.ts';
 import { configApi, configRoutes } from './routes/config/index.ts';
+import { createDashboardCache } from './routes/inbox/dashboard-cache.ts';
 import { inboxApi, inboxRoutes } from './routes/inbox/index.ts';
+import { statsOf } from './routes/inbox/shared.ts';
 import { clientError, notFound, serverError, systemRoutes } from './routes/system.ts';
+
+/** How long the dashboard's figures are reused by default (DASHBOARD_CACHE_SECONDS; see dashboard-cache.ts). */
+export const DASHBOARD_CACHE_MS = 60_000;
 
 /** Forms and JSON bodies above this are refused (413) before anyone reads them. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -158,8 +163,15 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
 
   app.route('/', configRoutes());
   app.route('/api', configApi());
-  app.route('/', inboxRoutes());
-  app.route('/api', inboxApi());
+  const dashboards = createDashboardCache({
+    source: statsOf(deps.repos),
+    now: deps.now,
+    ttlMs: deps.dashboardCacheMs ?? DASHBOARD_CACHE_MS,
+    onError: (error, query) =>
+      deps.log.warn({ err: error, ...query }, 'dashboard: refreshing the figures failed; showing older ones'),
+  });
+  app.route('/', inboxRoutes(dashboards));
+  app.route('/api', inboxApi(dashboards));
 
   app.notFound((c) => notFound(c));
   app.onError((error, c) => {

@@ -31,6 +31,8 @@ export interface WebDeps {
   readonly metrics: Registry;
   /** Cookies with the Secure flag (behind HTTPS). */
   readonly secureCookies: boolean;
+  /** How long the dashboard's figures are reused (ms; 0: computed on every request). Default 60 s. */
+  readonly dashboardCacheMs?: number;
   /** Mounted at /admin/queues for admins when given. */
   readonly bullBoard?: import('hono').Hono;
   /** Whether PostgreSQL and Redis answer (GET /healthz). */

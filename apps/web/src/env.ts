@@ -55,6 +55,13 @@ export const webEnvSchema = z.object({
     .default(3000),
   /** Set the Secure flag on cookies (and HSTS): true behind HTTPS. */
   COOKIE_SECURE: flag.default(false),
+  /** How long the dashboard's figures are reused before they are recomputed (0: every request). */
+  DASHBOARD_CACHE_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0–3600')
+    .max(3600, 'must be 0–3600')
+    .default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type WebEnv = z.infer<typeof webEnvSchema>;

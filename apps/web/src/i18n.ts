@@ -24,6 +24,7 @@ export function t(
   const lang = typeof c === 'string' ? c : c.get('lang');
   const entry = registry.get(key);
   const text = entry === undefined ? key : entry[lang];
+  if (!text.includes('{')) return text;
   return text.replace(/\{(\w+)\}/gu, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 

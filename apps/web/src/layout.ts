@@ -47,7 +47,8 @@ const STYLE = `
 :root{--fg:#1d232a;--muted:#5b6770;--line:#d9dee3;--accent:#2563eb;--bad:#b42318;--ok:#067647;--bg:#f7f8fa}
 *{box-sizing:border-box}body{margin:0;font:15px/1.55 system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;color:var(--fg);background:var(--bg)}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#fff;border-bottom:1px solid var(--line);flex-wrap:wrap}
-header .spacer{margin-left:auto}header .brand{font-weight:700;text-decoration:none;color:var(--fg)}nav a{margin-right:.75rem;color:var(--muted);text-decoration:none}nav a.active{color:var(--accent);font-weight:600}
+header .brand{font-weight:700;text-decoration:none;color:var(--fg)}nav{display:flex;flex-wrap:wrap;gap:.1rem .8rem;flex:1 1 24rem;min-width:0}nav a{color:var(--muted);text-decoration:none;white-space:nowrap}nav a.active{color:var(--accent);font-weight:600}
+header .user{display:flex;gap:1rem;align-items:center;margin-left:auto;white-space:nowrap}
 main{max-width:1100px;margin:1rem auto;padding:0 1rem}h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.4rem .5rem;text-align:left;vertical-align:top}
 form.inline{display:inline}label{display:block;margin:.6rem 0 .2rem;font-weight:600}input[type=text],input[type=password],input[type=url],input[type=number],select,textarea{width:100%;padding:.4rem;border:1px solid var(--line);border-radius:4px;font:inherit}
 textarea{min-height:6rem}button,.button{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:.45rem .9rem;font:inherit;cursor:pointer;text-decoration:none;display:inline-block}button.secondary{background:#eef1f4;color:var(--fg)}button.danger{background:var(--bad)}
@@ -85,9 +86,8 @@ export function page(c: Context<AppEnv>, options: PageOptions): Response | Promi
 <title>${options.title} · kikimimi</title><style nonce="${c.get('nonce')}">${raw(STYLE)}</style></head>
 <body>
 <header><a class="brand" href="/inbox">kikimimi 聞き耳</a><nav>${nav}</nav>
-<span class="spacer"></span>
-<a href="${path}?lang=${other}">${t(c, 'nav.language')}</a>
-${user ? html`<a href="/account">${user.username}</a><form class="inline" method="post" action="/logout">${csrfField(c)}<button class="secondary" type="submit">${t(c, 'nav.logout')}</button></form>` : ''}
+<div class="user"><a href="${path}?lang=${other}">${t(c, 'nav.language')}</a>
+${user ? html`<a href="/account">${user.username}</a><form class="inline" method="post" action="/logout">${csrfField(c)}<button class="secondary" type="submit">${t(c, 'nav.logout')}</button></form>` : ''}</div>
 </header>
 <main>
 ${options.flash ? html`<div class="flash ${options.flash.kind}" role="status">${options.flash.text}</div>` : ''}

@@ -38,6 +38,8 @@ export interface WebOptions {
   readonly port?: number;
   /** Secure cookies and HSTS (behind HTTPS). */
   readonly secureCookies?: boolean;
+  /** How long the dashboard's figures are reused, in seconds (default 60; 0: every request). */
+  readonly dashboardCacheSeconds?: number;
   /** Apply pending migrations at start (default true). */
   readonly migrate?: boolean;
   readonly log: Logger;
@@ -145,6 +147,9 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
     log,
     metrics,
     secureCookies: options.secureCookies ?? false,
+    ...(options.dashboardCacheSeconds === undefined
+      ? {}
+      : { dashboardCacheMs: options.dashboardCacheSeconds * 1000 }),
     bullBoard: serverAdapter.registerPlugin(),
     async health() {
       const [db, redis] = await Promise.all([

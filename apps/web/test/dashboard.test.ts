@@ -1,5 +1,5 @@
 import type { MatchRecord } from '@kikimimi/db';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DashboardView } from '../src/routes/inbox/shared.ts';
 import { createTestApp, type TestApp } from './harness.ts';
 import { DISCORD_REVIEWER, makePost, setUpWorld, type World } from './inbox-fixtures.ts';
@@ -182,5 +182,91 @@ describe('GET /dashboard', () => {
     expect(page).toContain('<option value="UTC" selected>');
     const res = await t.request('/dashboard');
     expect(res.status).toBe(303);
+  });
+});
+
+describe('the figures are kept for a minute (DASHBOARD_CACHE_SECONDS)', () => {
+  let ct: TestApp;
+  let cw: World;
+  let at = Date.parse('2026-11-24T09:00:00.000Z');
+  const advance = (ms: number) => {
+    at += ms;
+  };
+  const totals = async (query = '') => {
+    const res = await ct.request(`/api/dashboard?days=7${query}`, { as: 'viewer' });
+    expect(res.status).toBe(200);
+    return (await res.json()) as DashboardJson & { asOf: string };
+  };
+  let seq = 0;
+  const arrive = () => {
+    seq += 1;
+    return cw.match(
+      'ブクログ最高、ありがとう',
+      { id: `cache-${seq}`, createdAt: new Date(at - HOUR).toISOString() },
+      new Date(at - 1_000),
+    );
+  };
+
+  beforeAll(async () => {
+    ct = await createTestApp({ now: () => new Date(at) });
+    cw = await setUpWorld(ct);
+    await arrive();
+  });
+
+  afterAll(async () => {
+    await ct?.close();
+  });
+
+  it('says as of when, reuses the figures for a minute and recomputes on request', async () => {
+    const first = await totals();
+    expect(first.totals.matches).toBe(1);
+    expect(first.asOf).toBe('2026-11-24T09:00:00.000Z');
+
+    await arrive(); // stored by the worker: the console does not know
+    advance(30_000);
+    const cached = await totals();
+    expect(cached.totals.matches).toBe(1);
+    expect(cached.asOf).toBe(first.asOf);
+
+    const page = await (await ct.request('/dashboard?days=7&tz=Asia/Tokyo', { as: 'viewer' })).text();
+    expect(page).toContain('2026-11-24 18:00 時点の集計'); // computed now for this time zone
+    expect(page).toContain('href="/dashboard?days=7&amp;tz=Asia%2FTokyo&amp;refresh=1"');
+    const english = await (await ct.request('/dashboard?days=7&lang=en', { as: 'viewer' })).text();
+    expect(english).toContain('as of 2026-11-24 09:00');
+    expect(english).toMatch(/id="dashboard-refresh">Refresh</u);
+
+    const refreshed = await totals('&refresh=1');
+    expect(refreshed.totals.matches).toBe(2);
+    expect(refreshed.asOf).toBe('2026-11-24T09:00:30.000Z');
+  });
+
+  it('shows older figures while it recomputes them in the background', async () => {
+    const before = await totals();
+    await arrive();
+    advance(61_000);
+    const stale = await totals();
+    expect(stale.totals.matches).toBe(before.totals.matches);
+    await vi.waitFor(async () => expect((await totals()).totals.matches).toBe(before.totals.matches + 1));
+  });
+
+  it('counts a decision made in this console at once', async () => {
+    const before = await totals();
+    const target = await arrive();
+    advance(1_000);
+    expect((await totals()).totals.matches).toBe(before.totals.matches); // cached
+    const res = await ct.request(`/api/matches/${target.id}/dismiss`, { as: 'editor', json: { reason: '' } });
+    expect(res.status).toBe(200);
+    const after = await totals();
+    expect(after.totals.matches).toBe(before.totals.matches + 1);
+    expect(after.totals.responded).toBe(before.totals.responded + 1);
+  });
+
+  it('refuses a refresh that is neither true nor false', async () => {
+    const res = await ct.request('/api/dashboard?days=7&refresh=soon', { as: 'viewer' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { problems: Array<{ path: string }> }).problems.map((p) => p.path)).toEqual(
+      ['refresh'],
+    );
+    expect((await ct.request('/api/dashboard?days=7&refresh=0', { as: 'viewer' })).status).toBe(200);
   });
 });

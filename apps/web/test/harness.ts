@@ -33,6 +33,8 @@ export interface TestAppOptions {
   readonly bullBoard?: Hono | null;
   /** Log level of the captured log (default: debug, so tests see everything that is logged). */
   readonly logLevel?: string;
+  /** How long the dashboard's figures are reused (default: the console's default, 60 s). */
+  readonly dashboardCacheMs?: number;
   /** Called with the app before the routes run, e.g. to add test-only routes. */
   readonly extend?: (app: Hono<AppEnv>) => void;
 }
@@ -182,6 +184,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     log: pino({ level: options.logLevel ?? 'debug' }, sink),
     metrics: new Registry(),
     secureCookies: options.secureCookies ?? false,
+    ...(options.dashboardCacheMs === undefined ? {} : { dashboardCacheMs: options.dashboardCacheMs }),
     ...(bullBoard === null ? {} : { bullBoard }),
     health:
       options.health ??

@@ -90,6 +90,18 @@ describe('GET /inbox', () => {
     expect(page).toContain('自社アカウント'); // suppression reason of the own-account match
     expect(page).toContain('緊急'); // the billing match's priority
     expect(page).toContain('<time datetime="');
+    // Watches by name (the id on hover), and a watch without a name by its id.
+    expect(page).toContain('<td><span title="brand">ブクログ</span></td>');
+    expect(page).toMatch(/<td><span title="brand">ブクログ<\/span>, app<\/td>|<td>app<\/td>/u);
+    expect(page).toMatch(
+      /<select id="f-watch" name="watch"><option value="">すべて<\/option><option value="brand">ブクログ \(brand\)<\/option><option value="app">app<\/option><\/select>/u,
+    );
+  });
+
+  it('keeps a filter on a watch that has since been removed, and says so', async () => {
+    const page = await (await t.request('/inbox?watch=retired', { as: 'viewer' })).text();
+    expect(page).toContain('<option value="retired" selected>retired（削除済み）</option>');
+    expect(matchIdsOf(page)).toEqual([]);
   });
 
   it('escapes everything that comes from a post', async () => {

@@ -26,6 +26,7 @@ describe('loadWebEnv', () => {
         HOST: '0.0.0.0',
         PORT: 3000,
         COOKIE_SECURE: false,
+        DASHBOARD_CACHE_SECONDS: 60,
         LOG_LEVEL: 'info',
       },
     });
@@ -40,11 +41,13 @@ describe('loadWebEnv', () => {
       HOST: '127.0.0.1',
       PORT: '8080',
       COOKIE_SECURE: 'true',
+      DASHBOARD_CACHE_SECONDS: '0',
       LOG_LEVEL: 'warn',
     });
     expect(result.ok && result.env).toMatchObject({
       PORT: 8080,
       COOKIE_SECURE: true,
+      DASHBOARD_CACHE_SECONDS: 0,
       KIKIMIMI_ENCRYPTION_KEY: KEY,
     });
   });
@@ -57,6 +60,7 @@ describe('loadWebEnv', () => {
       KIKIMIMI_REDIS_PREFIX: 'a:b',
       PORT: '70000',
       COOKIE_SECURE: 'maybe',
+      DASHBOARD_CACHE_SECONDS: '1.5',
       LOG_LEVEL: 'loud',
     });
     expect(result.ok).toBe(false);
@@ -68,6 +72,7 @@ describe('loadWebEnv', () => {
       'KIKIMIMI_REDIS_PREFIX',
       'PORT',
       'COOKIE_SECURE',
+      'DASHBOARD_CACHE_SECONDS',
       'LOG_LEVEL',
     ]);
     expect(problems.join('\n')).not.toContain('too-short-secret-value');

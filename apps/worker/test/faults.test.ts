@@ -132,8 +132,9 @@ describe('faults', () => {
     const posting = flow(w, 1_000, 8, 'sigkill');
     let kills = 0;
     const chaos = (async () => {
+      // At least 12 s and at least 4 kills, however slowly workers start on this machine.
       const until = Date.now() + 12_000;
-      while (Date.now() < until) {
+      while (Date.now() < until || kills < 4) {
         await sleep(random(800, 2_000));
         await kill(current, 'SIGKILL');
         kills++;
@@ -170,7 +171,6 @@ describe('faults', () => {
       'every decided reply to be sent',
     );
 
-    expect(kills).toBeGreaterThanOrEqual(4);
     const byMatch = reviewMessagesByMatch(w);
     expect(byMatch.size).toBe(posted.length);
     for (const [, messages] of byMatch) expect(messages).toHaveLength(1);

@@ -372,7 +372,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
         expect(await row.count()).toBe(1);
         const rowText = await row.textContent();
         expect(rowText).toContain('@hana');
-        expect(rowText).toContain('shiorinote');
+        // The watch by its name, its id on hover.
+        expect(await row.locator('span[title="shiorinote"]').textContent()).toBe('しおりノート');
         await look('05-inbox');
         await Promise.all([page.waitForURL(/\/inbox\/[^/?#]+$/u), row.locator('a[href^="/inbox/"]').click()]);
         matchUrl = page.url();

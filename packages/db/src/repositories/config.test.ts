@@ -1,6 +1,7 @@
 import { configSchema } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb, WEB_ACTOR } from '../../test/support.ts';
+import { createTestDb, TEST_KEY, type TestDb, WEB_ACTOR } from '../../test/support.ts';
+import { createRepositories } from './index.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -209,6 +210,27 @@ describe('config repository', () => {
     expect(first?.config.watches.map((w) => w.id)).toEqual(['brand']);
     expect(await t.repos.config.version(10_000)).toBeNull();
     await expect(t.repos.config.history(0)).rejects.toThrow(/history limit/u);
+  });
+
+  it('reads each version once per process, sees versions saved by another process, and hands out frozen copies', async () => {
+    const other = createRepositories(t.db, { encryptionKey: TEST_KEY }); // another process's repositories
+    const before = await t.repos.config.current();
+    expect(await t.repos.config.current()).toBe(before); // the same parsed document, not parsed again
+    expect(Object.isFrozen(before.config)).toBe(true);
+    expect(Object.isFrozen(before.config.watches[0])).toBe(true);
+    expect(() => {
+      (before.config.watches as unknown[]).push({ id: 'sneaky', query: 'x' });
+    }).toThrow(TypeError);
+
+    const saved = await other.config.replace(
+      { ...good, watches: [{ id: 'elsewhere', query: 'ほかのプロセス' }] },
+      WEB_ACTOR,
+    );
+    expect(saved.ok).toBe(true);
+    const after = await t.repos.config.current();
+    expect(after.version).toBe(saved.ok ? saved.version : -1);
+    expect(after.config.watches.map((w) => w.id)).toEqual(['elsewhere']);
+    expect((await other.config.current()).config).toEqual(after.config);
   });
 
   it('refuses an invalid actor before touching anything', async () => {

@@ -1,10 +1,10 @@
 import { type Config, configSchema, loadConfig } from '@kikimimi/rules';
-import { desc, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { configVersions } from '../schema.ts';
 import type { Actor, ConfigProblemList } from '../types.ts';
-import { parseActor, parseInput, type Tx, writeAudit } from './shared.ts';
+import { deepFreeze, parseActor, parseInput, type Tx, writeAudit } from './shared.ts';
 
 /** The outcome of every configuration change: saved as a new version, or every problem and nothing saved. */
 export type ConfigChangeResult =
@@ -88,11 +88,25 @@ export function createConfigRepository(db: Database): ConfigRepository {
   const lock = (tx: Tx) =>
     tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.kikimimi.config'))`);
 
-  const latest = async (ex: Database | Tx) => {
-    const [row] = await ex.select().from(configVersions).orderBy(desc(configVersions.version)).limit(1);
-    return row === undefined
-      ? { version: 0, config: configSchema.parse({}) }
-      : { version: row.version, config: configSchema.parse(row.config) };
+  /*
+   * Versions are append-only, so a parsed version never changes: the last one read is kept (frozen,
+   * shared by every caller) and only the head's version and time are asked for on each call. Parsing
+   * the document is most of the cost of reading it (every console page and every job reads it).
+   */
+  let kept: { version: number; createdAt: number; value: { version: number; config: Config } } | undefined;
+  const latest = async (ex: Database | Tx): Promise<{ version: number; config: Config }> => {
+    const [head] = await ex
+      .select({ version: configVersions.version, createdAt: configVersions.createdAt })
+      .from(configVersions)
+      .orderBy(desc(configVersions.version))
+      .limit(1);
+    if (head === undefined) return { version: 0, config: configSchema.parse({}) };
+    if (kept?.version === head.version && kept.createdAt === head.createdAt.getTime()) return kept.value;
+    const [row] = await ex.select().from(configVersions).where(eq(configVersions.version, head.version));
+    if (row === undefined) throw new Error(`configuration version ${head.version} vanished while read`);
+    const value = { version: row.version, config: deepFreeze(configSchema.parse(row.config)) };
+    kept = { version: row.version, createdAt: row.createdAt.getTime(), value };
+    return value;
   };
 
   const change = async (

@@ -120,3 +120,12 @@ export async function writeAudit(
   const [row] = await ex.insert(auditLog).values({ at, actor, action, target, detail }).returning();
   return toAuditEntry(row as AuditRow);
 }
+
+/** Freezes `value` and everything it holds (plain data: objects and arrays), so a shared copy cannot be changed. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

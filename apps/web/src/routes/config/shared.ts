@@ -10,6 +10,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { AppEnv, Lang, SessionUser, WebDeps } from '../../context.ts';
+import { clockText } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import type { FieldErrors } from '../../layout.ts';
 import './messages.ts';
@@ -311,15 +312,7 @@ export function when(c: C | Lang, date: Date | null | undefined): string {
   if (date === null || date === undefined) return '—';
   const lang = typeof c === 'string' ? c : c.get('lang');
   const timeZone = lang === 'ja' ? 'Asia/Tokyo' : 'UTC';
-  const text = new Intl.DateTimeFormat('sv-SE', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).format(date);
+  const text = clockText(date, timeZone, true);
   return `${text} ${lang === 'ja' ? 'JST' : 'UTC'}`;
 }
 

@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { clockText, formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import type { Html } from '../../layout.ts';
 import { INTENTS, PLATFORMS } from './filters.ts';
@@ -35,7 +36,7 @@ function niceMax(value: number): number {
   return 10 * power;
 }
 
-const fmt = (n: number) => n.toLocaleString('en');
+const fmt = formatNumber;
 
 /**
  * A stacked bar chart as inline SVG, drawn on the server: one bar per day, one colour per series.
@@ -60,8 +61,9 @@ export function stackedBars(
   const bottom = 28;
   const height = 220;
   const plot = height - bottom - 10;
-  const step = Math.max(6, Math.min(40, Math.floor(880 / Math.max(1, days.length))));
-  const barWidth = Math.max(3, Math.round(step * 0.7));
+  // The plot is as wide as the card (880 units) whatever the period; bars stay slim for short ones.
+  const step = Math.max(6, Math.floor(880 / Math.max(1, days.length)));
+  const barWidth = Math.max(3, Math.min(48, Math.round(step * 0.7)));
   const width = left + step * days.length + 10;
   const y = (v: number) => 10 + plot - (v / top) * plot;
   const labelEvery = Math.ceil(days.length / 10);
@@ -157,7 +159,7 @@ export function dashboardBody(c: C, stats: DashboardView, form: { days: number; 
   )}</select></div>
 <div><button type="submit">${t(c, 'dashboard.show')}</button></div>
 </form>
-<p class="muted">${t(c, 'dashboard.range', { from: first, to: last, tz: stats.period.timeZone })}</p>
+<p class="muted" id="dashboard-period">${t(c, 'dashboard.range', { from: first, to: last, tz: stats.period.timeZone })} · <time datetime="${stats.period.to.toISOString()}" data-as-of>${t(c, 'dashboard.asOf', { time: clockText(stats.period.to, stats.period.timeZone) })}</time> · <a href="/dashboard?${new URLSearchParams({ days: String(form.days), tz: form.timeZone, refresh: '1' }).toString()}" id="dashboard-refresh">${t(c, 'dashboard.refresh')}</a></p>
 <div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:1rem">
 ${card(t(c, 'dashboard.matches'), fmt(totals.matches), t(c, 'dashboard.matchesNote', { n: fmt(totals.suppressed) }), 'matches')}
 ${card(t(c, 'dashboard.responseRate'), rate, t(c, 'dashboard.responseRateNote', { n: fmt(totals.responded), total: fmt(totals.unsuppressed) }), 'response-rate')}

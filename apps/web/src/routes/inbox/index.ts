@@ -9,6 +9,7 @@ import { type ActionOutcome, dismiss, escalate, escalationTargets, manualDone, r
 import { auditBody, auditCursor, parseAuditQuery } from './audit.ts';
 import { matchesCsv } from './csv.ts';
 import { dashboardBody, TIME_ZONE_SET } from './dashboard.ts';
+import type { DashboardCache } from './dashboard-cache.ts';
 import { filterQuery, type ParsedFilters, parseFilters } from './filters.ts';
 import {
   actorOf,
@@ -21,7 +22,6 @@ import {
   matchJson,
   replyJson,
   reviewMessageJson,
-  statsOf,
 } from './shared.ts';
 import {
   type ActionForms,
@@ -32,6 +32,7 @@ import {
   type MatchDetail,
   matchRow,
   prefill,
+  watchNamesOf,
 } from './views.ts';
 
 /*
@@ -42,6 +43,8 @@ import {
  */
 
 const PAGE_SIZE = 50;
+/** `?refresh=1`: recompute the dashboard's figures now (see dashboard-cache.ts). */
+const REFRESH = new Set(['1', 'true']);
 const ACTIONS = ['reply', 'escalate', 'dismiss', 'manual-done'] as const;
 type ActionName = (typeof ACTIONS)[number];
 
@@ -116,7 +119,7 @@ function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
-export function inboxRoutes(): Hono<AppEnv> {
+export function inboxRoutes(dashboards: DashboardCache): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/inbox', requireUser, async (c) => {
@@ -126,20 +129,16 @@ export function inboxRoutes(): Hono<AppEnv> {
       depsOf(c).repos.config.current(),
     ]);
     const hasErrors = Object.keys(parsed.errors).length > 0;
+    const names = watchNamesOf(config);
     const body = html`<style nonce="${c.get('nonce')}">${INBOX_STYLE}</style>
-${filterForm(
-  c,
-  parsed.query,
-  parsed.errors,
-  config.watches.map((w) => w.id),
-)}
+${filterForm(c, parsed.query, parsed.errors, names)}
 ${parsed.errors.before ? html`<p class="error" role="alert" data-field="before">${parsed.errors.before}</p>` : ''}
 <p><a href="/inbox.csv${filterQuery(parsed.query)}" download>${t(c, 'inbox.csv')}</a></p>
 ${
   items.length === 0
     ? html`<p class="muted" id="inbox-empty">${t(c, 'inbox.empty')}</p>`
     : html`<table class="inbox"><thead><tr><th>${t(c, 'inbox.col.time')}</th><th>${t(c, 'inbox.col.platform')}</th><th>${t(c, 'inbox.col.author')}</th><th>${t(c, 'inbox.col.post')}</th><th>${t(c, 'inbox.col.watches')}</th><th>${t(c, 'inbox.col.intent')}</th><th>${t(c, 'inbox.col.status')}</th></tr></thead>
-<tbody>${items.map((m) => matchRow(c, m))}</tbody></table>`
+<tbody>${items.map((m) => matchRow(c, m, names))}</tbody></table>`
 }
 <p>${parsed.before ? html`<a href="/inbox${filterQuery(parsed.query)}">${t(c, 'inbox.first')}</a> ` : ''}${
       next
@@ -184,6 +183,7 @@ ${
       const form = await c.req.parseBody();
       const outcome = await runAction(c, action, id, form);
       if (outcome.ok) {
+        dashboards.clear();
         const warn = outcome.queueFailed ? '&warn=queue' : '';
         return c.redirect(`/inbox/${outcome.match.id}?done=${outcome.kind}${warn}`, 303);
       }
@@ -215,8 +215,7 @@ ${
       days: Number.isInteger(days) && days >= 1 && days <= 366 ? days : 7,
       timeZone: TIME_ZONE_SET.has(tz) ? tz : 'UTC',
     };
-    const stats = statsOf(depsOf(c).repos);
-    const view = await stats.dashboard({ now: depsOf(c).now(), days: form.days, timeZone: form.timeZone });
+    const view = await dashboards.get(form, { refresh: REFRESH.has(c.req.query('refresh') ?? '') });
     return page(c, {
       title: t(c, 'dashboard.title'),
       body: dashboardBody(c, view, form),
@@ -278,7 +277,7 @@ function detailJson(detail: MatchDetail) {
   };
 }
 
-export function inboxApi(): Hono<AppEnv> {
+export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
 
   api.get('/matches', requireUser, async (c) => {
@@ -309,6 +308,7 @@ export function inboxApi(): Hono<AppEnv> {
         return c.json({ error: 'invalid_json', message: t(c, 'inbox.error.invalidJson') }, 400);
       }
       const outcome = await runAction(c, action, c.req.param('id'), body as Record<string, unknown>);
+      if (outcome.ok) dashboards.clear();
       if (!outcome.ok) {
         return c.json(
           {
@@ -338,10 +338,16 @@ export function inboxApi(): Hono<AppEnv> {
       problems.push({ path: 'days', message: 'an integer from 1 to 366' });
     if (!TIME_ZONE_SET.has(tz))
       problems.push({ path: 'tz', message: 'an IANA time zone such as "Asia/Tokyo"' });
+    const refresh = c.req.query('refresh');
+    if (refresh !== undefined && !REFRESH.has(refresh) && !['0', 'false'].includes(refresh))
+      problems.push({ path: 'refresh', message: 'true or false (1 or 0)' });
     if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad query', problems }, 400);
-    const stats = statsOf(depsOf(c).repos);
-    const view = await stats.dashboard({ now: depsOf(c).now(), days, timeZone: tz });
+    const view = await dashboards.get(
+      { days, timeZone: tz },
+      { refresh: refresh !== undefined && REFRESH.has(refresh) },
+    );
     return c.json({
+      asOf: view.period.to.toISOString(),
       ...view,
       period: { ...view.period, from: view.period.from.toISOString(), to: view.period.to.toISOString() },
     });

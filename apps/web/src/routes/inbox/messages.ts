@@ -9,7 +9,7 @@ addMessages({
   'inbox.filter.any': { ja: 'すべて', en: 'Any' },
   'inbox.filter.yes': { ja: 'はい', en: 'Yes' },
   'inbox.filter.no': { ja: 'いいえ', en: 'No' },
-  'inbox.filter.watchPlaceholder': { ja: 'ウォッチ ID', en: 'watch id' },
+  'inbox.filter.removedWatch': { ja: '{id}（削除済み）', en: '{id} (removed)' },
   'inbox.filter.invalid': { ja: 'この値では絞り込めません', en: 'This value cannot be used as a filter' },
   'inbox.filter.badCursor': {
     ja: 'ページの位置が正しくありません。最初のページを表示しています',
@@ -240,6 +240,8 @@ addMessages({
   'dashboard.timeZone': { ja: 'タイムゾーン', en: 'Time zone' },
   'dashboard.show': { ja: '表示', en: 'Show' },
   'dashboard.range': { ja: '{from} 〜 {to}（{tz}）', en: '{from} – {to} ({tz})' },
+  'dashboard.asOf': { ja: '{time} 時点の集計', en: 'as of {time}' },
+  'dashboard.refresh': { ja: '最新にする', en: 'Refresh' },
   'dashboard.matches': { ja: 'マッチ', en: 'Matches' },
   'dashboard.matchesNote': { ja: 'うち抑制 {n}', en: '{n} suppressed' },
   'dashboard.responseRate': { ja: '対応率', en: 'Response rate' },

@@ -17,6 +17,7 @@ import {
 } from '@kikimimi/rules';
 import { html } from 'hono/html';
 import type { WebDeps } from '../../context.ts';
+import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
 import { escalationTargets, measured } from './actions.ts';
@@ -34,7 +35,7 @@ export const platformName = (platform: string) => PLATFORM_NAMES[platform] ?? pl
 
 export const INBOX_STYLE = `
 .history td:nth-child(-n+3),.history th{white-space:nowrap}
-.inbox td.post{max-width:28rem;white-space:pre-wrap;overflow-wrap:anywhere}.inbox td{font-size:.92rem}
+.inbox td.post{max-width:28rem;white-space:pre-wrap;overflow-wrap:anywhere}.inbox td{font-size:.92rem}.inbox th,.inbox .badge{white-space:nowrap}
 .badge.urgent,.badge.high{background:#fde2e1;color:#b42318}.badge.esc{background:#fff1d6;color:#93370d}
 .badge.sup{background:#eef1f4;color:#5b6770}.badge.st-new{background:#e0ecff;color:#1d4ed8}.badge.st-replied{background:#dcfae6;color:#067647}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end}.filters>div{min-width:9rem}.filters label{margin:.2rem 0}
@@ -66,7 +67,7 @@ function author(c: C, match: MatchRecord) {
   return html`<strong>${a.displayName || a.handle}</strong><br><span class="muted">@${a.handle}</span>${
     a.followers === null
       ? ''
-      : html`<br><small class="muted">${t(c, 'inbox.followers', { n: a.followers.toLocaleString('en') })}</small>`
+      : html`<br><small class="muted">${t(c, 'inbox.followers', { n: formatNumber(a.followers) })}</small>`
   }`;
 }
 
@@ -78,16 +79,30 @@ function signals(c: C, match: MatchRecord) {
   )}</small>`;
 }
 
+/** Watch id → what the reviewer reads: its name when it has one. */
+export type WatchNames = ReadonlyMap<string, string>;
+
+export const watchNamesOf = (config: Pick<Config, 'watches'>): WatchNames =>
+  new Map(config.watches.map((w) => [w.id, w.name ?? w.id]));
+
+/** The watches a match fired for, by name (the id on hover when they differ). */
+function watchList(ids: readonly string[], names: WatchNames) {
+  return ids.map((id, i) => {
+    const name = names.get(id) ?? id;
+    return html`${i > 0 ? ', ' : ''}${name === id ? id : html`<span title="${id}">${name}</span>`}`;
+  });
+}
+
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-export function matchRow(c: C, match: MatchRecord) {
+export function matchRow(c: C, match: MatchRecord, names: WatchNames) {
   const href = safeHref(match.post.url);
   return html`<tr>
 <td>${timeTag(match.createdAt)}<br><a href="/inbox/${match.id}">${t(c, 'inbox.open')}</a></td>
 <td>${platformName(match.platform)}</td>
 <td>${author(c, match)}</td>
 <td class="post">${clip(match.post.text, 280)}${href ? html`<br><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a>` : ''}</td>
-<td>${match.decision.watches.join(', ')}</td>
+<td>${watchList(match.decision.watches, names)}</td>
 <td>${label(c, 'inbox.intent', match.decision.intent)}<br>${signals(c, match)}</td>
 <td>${statusBadge(c, match.status)}${badges(c, match)}</td>
 </tr>`;
@@ -109,7 +124,7 @@ export function filterForm(
   c: C,
   query: Readonly<Partial<Record<FilterField, string>>>,
   errors: FieldErrors,
-  watches: readonly string[],
+  names: WatchNames,
 ) {
   const any = t(c, 'inbox.filter.any');
   const yesNo = (field: 'escalated' | 'suppressed') =>
@@ -127,7 +142,19 @@ ${field('platform', html`<select id="f-platform" name="platform">${options(PLATF
 ${field('intent', html`<select id="f-intent" name="intent">${options(INTENTS, query.intent, (v) => label(c, 'inbox.intent', v), any)}</select>`)}
 ${field(
   'watch',
-  html`<input id="f-watch" type="text" name="watch" list="f-watches" value="${query.watch ?? ''}" placeholder="${t(c, 'inbox.filter.watchPlaceholder')}"><datalist id="f-watches">${watches.map((w) => html`<option value="${w}">`)}</datalist>`,
+  html`<select id="f-watch" name="watch">${options(
+    [...names.keys(), ...(query.watch && !names.has(query.watch) ? [query.watch] : [])],
+    query.watch,
+    (id) => {
+      const name = names.get(id);
+      return name === undefined
+        ? t(c, 'inbox.filter.removedWatch', { id })
+        : name === id
+          ? id
+          : `${name} (${id})`;
+    },
+    any,
+  )}</select>`,
 )}
 ${field('escalated', html`<select id="f-escalated" name="escalated">${yesNo('escalated')}</select>`)}
 ${field('suppressed', html`<select id="f-suppressed" name="suppressed">${yesNo('suppressed')}</select>`)}
@@ -394,7 +421,7 @@ export function detailBody(c: C, detail: MatchDetail, forms: ActionForms) {
 <p><a href="/inbox">${t(c, 'inbox.detail.back')}</a></p>
 <div class="card inbox" data-match="${match.id}" data-status="${match.status}">
 <h2>${match.post.author.displayName || match.post.author.handle}</h2>
-<p class="muted">@${match.post.author.handle}${match.post.author.followers === null ? '' : html` · ${t(c, 'inbox.followers', { n: match.post.author.followers.toLocaleString('en') })}`}</p>
+<p class="muted">@${match.post.author.handle}${match.post.author.followers === null ? '' : html` · ${t(c, 'inbox.followers', { n: formatNumber(match.post.author.followers) })}`}</p>
 <p class="post-text">${match.post.text}</p>
 ${href ? html`<p><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a></p>` : ''}
 <p>${statusBadge(c, match.status)} ${badges(c, match)}</p>
@@ -404,7 +431,7 @@ ${href ? html`<p><a href="${href}" rel="noopener noreferrer" target="_blank">${t
 <dt>${t(c, 'inbox.detail.matchedAt')}</dt><dd>${timeTag(match.createdAt)}</dd>
 <dt>${t(c, 'inbox.detail.firstResponse')}</dt><dd>${match.firstResponseAt ? timeTag(match.firstResponseAt) : '—'}</dd>
 <dt>${t(c, 'inbox.detail.account')}</dt><dd>${detail.account ? `${detail.account.label} (${platformName(detail.account.platform)})` : t(c, 'inbox.detail.imported')}</dd>
-<dt>${t(c, 'inbox.col.watches')}</dt><dd>${d.watches.join(', ')}</dd>
+<dt>${t(c, 'inbox.col.watches')}</dt><dd>${watchList(d.watches, watchNamesOf(detail.config))}</dd>
 <dt>${t(c, 'inbox.col.intent')}</dt><dd>${label(c, 'inbox.intent', d.intent)} ${signals(c, match)}</dd>
 <dt>${t(c, 'inbox.detail.category')}</dt><dd>${d.category ? label(c, 'inbox.category', d.category) : '—'}</dd>
 <dt>${t(c, 'inbox.col.priority')}</dt><dd>${label(c, 'inbox.priority', match.priority)}</dd>
