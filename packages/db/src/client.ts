@@ -2,8 +2,8 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as tables from './schema.ts';
 
-/** The Drizzle handle every repository works on. */
-export type Database = NodePgDatabase<typeof tables>;
+/** The Drizzle handle every repository works on (`$client`: its pg pool, for the few hot reads). */
+export type Database = NodePgDatabase<typeof tables> & { $client: pg.Pool };
 
 export interface CreateDbOptions {
   readonly connectionString: string;

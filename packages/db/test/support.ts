@@ -10,7 +10,7 @@ import {
 import { createDb, type DbHandle } from '../src/client.ts';
 import { migrate } from '../src/migrate.ts';
 import { createRepositories, type Repositories } from '../src/repositories/index.ts';
-import type { Actor } from '../src/types.ts';
+import type { Actor, MatchRecord } from '../src/types.ts';
 
 /** The test server (trust auth); override with KIKIMIMI_TEST_DATABASE_URL. */
 export const TEST_DATABASE_URL =
@@ -92,4 +92,26 @@ export async function rejection(
     return error as Error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/** An X account in `t`, and fresh matches stored through it (one praising post each, ids `<prefix><n>`). */
+export async function matchMaker(t: TestDb, prefix: string) {
+  const engine = engineFor();
+  const accountId = (
+    await t.repos.accounts.create({ platform: 'x', label: 'main', credentials: { t: 1 } }, WEB_ACTOR)
+  ).id;
+  let seq = 0;
+  return {
+    accountId,
+    async newMatch(): Promise<MatchRecord> {
+      seq += 1;
+      const post = makePost(`${prefix}${seq}`, 'ブクログ最高です', {
+        author: { id: `author-${seq}`, handle: `Reader${seq}`, displayName: '', followers: 1 },
+      });
+      const [match] = (await t.repos.ingest.storeBatch(accountId, decideAll(engine, [post]), undefined, NOW))
+        .newMatches;
+      if (match === undefined) throw new Error('the post did not match');
+      return match;
+    },
+  };
 }

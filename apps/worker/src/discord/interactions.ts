@@ -1,4 +1,4 @@
-import type { Actor } from '@kikimimi/db';
+import { type Actor, ConflictError } from '@kikimimi/db';
 import { type Category, measureReply, pickTemplate, renderTemplate } from '@kikimimi/rules';
 import {
   type APIModalInteractionResponseCallbackData,
@@ -125,11 +125,17 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
         return;
       }
       const now = deps.now();
-      const { created } = await store.replies.begin(
-        match.id,
-        { accountId: account?.id ?? match.accountId, text, idempotencyKey: `kikimimi-${match.id}`, actor },
-        now,
-      );
+      let created: boolean;
+      try {
+        ({ created } = await store.replies.begin(
+          match.id,
+          { accountId: account?.id ?? match.accountId, text, idempotencyKey: `kikimimi-${match.id}`, actor },
+          now,
+        ));
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        created = false; // dismissed meanwhile
+      }
       if (!created) {
         await io.replyEphemeral({ content: t('alreadyHandled', lang) });
         return;
@@ -175,9 +181,9 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
         await io.replyEphemeral({ content: t('noTargets', lang) });
         return;
       }
-      const now = deps.now();
-      await store.reviews.recordDecision(match.id, 'escalate', actor, { target }, now);
-      if (match.status === 'new') await store.matches.setStatus(match.id, 'escalated', now);
+      // Recorded once even when two reviewers pick the same target at once (the post above is
+      // idempotent per match and target).
+      await store.reviews.decide(match.id, 'escalate', actor, { target }, deps.now());
       await refreshReviewMessage(match.id, deps);
       await io.update({ content: `${t('done', lang)} → ${target}`, embeds: [], components: [] });
       return;
@@ -213,15 +219,17 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
         await io.replyEphemeral({ content: t('alreadyHandled', lang) });
         return;
       }
-      const now = deps.now();
-      await store.reviews.recordDecision(
+      const decided = await store.reviews.decide(
         match.id,
         'dismiss',
         actor,
         { reason: (io.fields?.reason ?? '').trim() },
-        now,
+        deps.now(),
       );
-      await store.matches.setStatus(match.id, 'dismissed', now);
+      if (!decided.ok) {
+        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
+        return;
+      }
       await io.update(
         buildReviewMessage(await reviewView((await store.matches.get(match.id)) ?? match, deps)),
       );

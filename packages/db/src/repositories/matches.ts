@@ -105,6 +105,35 @@ export function toMatchRecord(row: MatchRow, post: Post): MatchRecord {
 }
 
 const withPost = { match: recordColumns, post: posts.post };
+
+/** The list query's columns, in order: recordColumns, then the post. */
+const LIST_COLUMNS = [...Object.values(recordColumns).map((column) => column.name), 'post'];
+
+function checkListColumns(fields: ReadonlyArray<{ readonly name: string }>): void {
+  if (fields.length !== LIST_COLUMNS.length || fields.some((f, i) => f.name !== LIST_COLUMNS[i])) {
+    throw new Error(
+      `matches.list: expected the columns ${LIST_COLUMNS.join(', ')}, got ${fields.map((f) => f.name).join(', ')}`,
+    );
+  }
+}
+
+/** One row of the list query (rowMode 'array', in LIST_COLUMNS order) as a MatchRecord. */
+function fromListRow(row: unknown[]): MatchRecord {
+  return {
+    id: row[0] as string,
+    platform: row[1] as Platform,
+    postId: row[2] as string,
+    accountId: row[3] as string | null,
+    decision: row[4] as MatchRecord['decision'],
+    status: row[5] as MatchStatus,
+    priority: row[6] as Priority,
+    suppressed: row[7] as boolean,
+    escalated: row[8] as boolean,
+    createdAt: row[9] as Date,
+    firstResponseAt: row[10] as Date | null,
+    post: row[11] as Post,
+  };
+}
 const joinPost = and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId));
 
 /** Sets a match's status (inside the caller's transaction when given one); false when there is none. */
@@ -164,14 +193,24 @@ export function createMatchRepository(db: Database): MatchRepository {
           sql`(${matches.createdAt}, ${matches.id}) < (${page.before.createdAt}, ${page.before.id}::uuid)`,
         );
       }
-      const rows = await db
+      // Built by drizzle, read by pg directly: drizzle's row mapping was a third of an inbox page's
+      // database time (every column of 50 rows through its decoders); pg's own parsers give the same
+      // values (Date, parsed JSON, booleans).
+      const query = db
         .select(withPost)
         .from(matches)
         .innerJoin(posts, joinPost)
         .where(and(...conditions))
         .orderBy(desc(matches.createdAt), desc(matches.id))
-        .limit(page.limit);
-      return rows.map((row) => toMatchRecord(row.match, row.post));
+        .limit(page.limit)
+        .toSQL();
+      const result = await db.$client.query<unknown[]>({
+        text: query.sql,
+        values: query.params as unknown[],
+        rowMode: 'array',
+      });
+      checkListColumns(result.fields);
+      return result.rows.map(fromListRow);
     },
 
     async setStatus(id, statusInput, nowInput) {

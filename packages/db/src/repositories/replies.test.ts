@@ -1,41 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestDb,
-  DISCORD_ACTOR,
-  decideAll,
-  engineFor,
-  makePost,
-  NOW,
-  type TestDb,
-  WEB_ACTOR,
-} from '../../test/support.ts';
+import { createTestDb, DISCORD_ACTOR, matchMaker, NOW, type TestDb, WEB_ACTOR } from '../../test/support.ts';
 import type { MatchRecord } from '../types.ts';
 
 let t: TestDb;
 let accountId: string;
-const engine = engineFor();
+let newMatch: () => Promise<MatchRecord>;
 const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
 
 beforeAll(async () => {
   t = await createTestDb('replies');
-  accountId = (
-    await t.repos.accounts.create({ platform: 'x', label: 'main', credentials: { t: 1 } }, WEB_ACTOR)
-  ).id;
+  ({ accountId, newMatch } = await matchMaker(t, '9'));
 });
 afterAll(async () => {
   await t?.drop();
 });
-
-let seq = 0;
-async function newMatch(): Promise<MatchRecord> {
-  seq += 1;
-  const post = makePost(`9${seq}`, 'ブクログ最高です', {
-    author: { id: `author-${seq}`, handle: `Reader${seq}`, displayName: '', followers: 1 },
-  });
-  const [match] = (await t.repos.ingest.storeBatch(accountId, decideAll(engine, [post]), undefined, NOW))
-    .newMatches;
-  return match as MatchRecord;
-}
 
 const count = async (sql: string, params: unknown[] = []) =>
   (await t.pool.query<{ n: number }>(sql, params)).rows[0]?.n;

@@ -7,6 +7,7 @@ import { contacts, matches, posts, replies } from '../schema.ts';
 import type { Actor, ReplyRecord, ReplyState } from '../types.ts';
 import { handleKeyOf } from './ingest.ts';
 import { applyStatus } from './matches.ts';
+import { lockMatch } from './reviews.ts';
 import {
   clip,
   FOREIGN_KEY_VIOLATION,
@@ -34,7 +35,11 @@ export interface BeginReply {
  * `sent` and `manual_done` are final; marking them again changes nothing.
  */
 export interface ReplyRepository {
-  /** Creates the match's reply, or returns the one it already has (`created: false`); never a second row. */
+  /**
+   * Creates the match's reply, or returns the one it already has (`created: false`); never a second
+   * row. ConflictError when the match was dismissed (decided under the match's lock, see
+   * ReviewRepository.decide) or the idempotency key belongs to another match's reply.
+   */
   begin(matchId: string, input: BeginReply, now: Date): Promise<{ created: boolean; reply: ReplyRecord }>;
   /**
    * The platform accepted the reply: state sent, the contact recorded (author of the matched post),
@@ -172,11 +177,18 @@ export function createReplyRepository(db: Database): ReplyRepository {
       );
       let row: Row | undefined;
       try {
-        [row] = await db
-          .insert(replies)
-          .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
-          .onConflictDoNothing()
-          .returning();
+        row = await db.transaction(async (tx) => {
+          // The match's lock, as every decision takes it: a dismissal and a reply cannot both win.
+          if ((await lockMatch(tx, data.matchId)) === 'dismissed') {
+            throw new ConflictError('the match was dismissed: it takes no reply');
+          }
+          const [inserted] = await tx
+            .insert(replies)
+            .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
+            .onConflictDoNothing()
+            .returning();
+          return inserted;
+        });
       } catch (error) {
         if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', data.matchId);
         throw error;

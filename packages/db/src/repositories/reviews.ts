@@ -1,9 +1,10 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { DECISION_KINDS, reviewDecisions, reviewMessages } from '../schema.ts';
+import { DECISION_KINDS, matches, replies, reviewDecisions, reviewMessages } from '../schema.ts';
 import type { Actor, DecisionKind, ReviewDecision, ReviewMessageRef } from '../types.ts';
+import { applyStatus } from './matches.ts';
 import {
   FOREIGN_KEY_VIOLATION,
   isUuid,
@@ -11,6 +12,7 @@ import {
   parseDate,
   parseInput,
   pgCode,
+  type Tx,
   writeAudit,
 } from './shared.ts';
 
@@ -32,8 +34,39 @@ export interface ReviewRepository {
     detail: Readonly<Record<string, unknown>>,
     now: Date,
   ): Promise<ReviewDecision>;
+  /**
+   * A dismissal or an escalation, recorded only while the match is still open for it and together
+   * with its status, with the match row locked, so two reviewers acting at once (Discord and the
+   * browser, two browsers) record it once: a dismissal is refused when the match was dismissed or
+   * has a reply; an escalation when it was already escalated to the same target (`detail.target`).
+   * A dismissal sets the status `dismissed`; an escalation sets `escalated` when the match was new.
+   */
+  decide(
+    matchId: string,
+    kind: 'dismiss' | 'escalate',
+    actor: Actor,
+    detail: Readonly<Record<string, unknown>>,
+    now: Date,
+  ): Promise<
+    | { readonly ok: true; readonly decision: ReviewDecision }
+    | { readonly ok: false; readonly reason: 'already_handled' | 'already_escalated' }
+  >;
   /** Oldest first. */
   decisions(matchId: string): Promise<ReviewDecision[]>;
+}
+
+/**
+ * Locks a match row for the rest of the transaction (every decision about it takes this lock first)
+ * and returns its status; NotFoundError when there is none.
+ */
+export async function lockMatch(tx: Tx, matchId: string): Promise<string> {
+  const [row] = await tx
+    .select({ status: matches.status })
+    .from(matches)
+    .where(eq(matches.id, matchId))
+    .for('update');
+  if (row === undefined) throw new NotFoundError('match', matchId);
+  return row.status;
 }
 
 const idText = z.string().min(1).max(200);
@@ -114,6 +147,51 @@ export function createReviewRepository(db: Database): ReviewRepository {
         if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', matchId);
         throw error;
       }
+    },
+
+    async decide(matchIdInput, kind, actorInput, detailInput, nowInput) {
+      const actor = parseActor(actorInput);
+      const at = parseDate(nowInput, 'decision time');
+      const { matchId, detail } = parseInput(
+        decisionSchema,
+        { matchId: matchIdInput, kind, detail: detailInput },
+        'review decision',
+      );
+      if (kind !== 'dismiss' && kind !== 'escalate')
+        throw new TypeError(`decide: not a dismissal or escalation: ${kind}`);
+      return db.transaction(async (tx) => {
+        const status = await lockMatch(tx, matchId);
+        if (kind === 'dismiss') {
+          const [reply] = await tx
+            .select({ id: replies.id })
+            .from(replies)
+            .where(eq(replies.matchId, matchId));
+          if (status === 'dismissed' || reply !== undefined)
+            return { ok: false, reason: 'already_handled' } as const;
+        } else {
+          const target = String(detail.target ?? '');
+          const [earlier] = await tx
+            .select({ id: reviewDecisions.id })
+            .from(reviewDecisions)
+            .where(
+              and(
+                eq(reviewDecisions.matchId, matchId),
+                eq(reviewDecisions.kind, 'escalate'),
+                sql`${reviewDecisions.detail}->>'target' = ${target}`,
+              ),
+            )
+            .limit(1);
+          if (earlier !== undefined) return { ok: false, reason: 'already_escalated' } as const;
+        }
+        const [row] = await tx
+          .insert(reviewDecisions)
+          .values({ matchId, kind, actor, detail, at })
+          .returning();
+        await writeAudit(tx, actor, `match.${kind}`, matchId, detail, at);
+        if (kind === 'dismiss') await applyStatus(tx, matchId, 'dismissed', at);
+        else if (status === 'new') await applyStatus(tx, matchId, 'escalated', at);
+        return { ok: true, decision: toDecision(row as typeof reviewDecisions.$inferSelect) } as const;
+      });
     },
 
     async decisions(matchId) {

@@ -1,5 +1,6 @@
 import {
   type Actor,
+  ConflictError,
   type DiscordSettings,
   escalateJobSchema,
   jobId,
@@ -194,11 +195,20 @@ export async function replyTo(
   if (account === null) return conflict(lang, 'no_account', 'inbox.actions.noAccount');
 
   const now = deps.now();
-  const { created, reply } = await repos.replies.begin(
-    match.id,
-    { accountId: account.id, text, idempotencyKey: replyKey(match.id), actor },
-    now,
-  );
+  let begun: Awaited<ReturnType<typeof repos.replies.begin>>;
+  try {
+    begun = await repos.replies.begin(
+      match.id,
+      { accountId: account.id, text, idempotencyKey: replyKey(match.id), actor },
+      now,
+    );
+  } catch (error) {
+    // Dismissed by someone else since the check above.
+    if (error instanceof ConflictError)
+      return conflict(lang, 'already_handled', 'inbox.error.alreadyHandled');
+    throw error;
+  }
+  const { created, reply } = begun;
   if (!created) return conflict(lang, 'already_handled', 'inbox.error.alreadyHandled');
   const decision = await repos.reviews.recordDecision(
     match.id,
@@ -257,14 +267,10 @@ export async function escalate(
       },
     ]);
   }
-  const earlier = await repos.reviews.decisions(match.id);
-  if (earlier.some((d) => d.kind === 'escalate' && d.detail.target === target)) {
-    return conflict(lang, 'already_handled', 'inbox.error.alreadyEscalated', { target });
-  }
-  const now = deps.now();
-  const decision = await repos.reviews.recordDecision(match.id, 'escalate', actor, { target }, now);
-  const updated =
-    match.status === 'new' ? ((await repos.matches.setStatus(match.id, 'escalated', now)) ?? match) : match;
+  const decided = await repos.reviews.decide(match.id, 'escalate', actor, { target }, deps.now());
+  if (!decided.ok) return conflict(lang, 'already_handled', 'inbox.error.alreadyEscalated', { target });
+  const { decision } = decided;
+  const updated = (await repos.matches.get(match.id)) ?? match;
   // The worker posts into the escalation channel and then refreshes the review message itself.
   const queued = discord
     ? await enqueue(
@@ -290,11 +296,10 @@ export async function dismiss(
   const reason = typeof input.reason === 'string' ? input.reason.replace(/\s+/gu, ' ').trim() : '';
   if (reason.length > 200)
     return invalid(lang, [{ path: 'reason', message: t(lang, 'inbox.error.reasonTooLong') }]);
-  if ((await finished(deps, match)) !== null)
-    return conflict(lang, 'already_handled', 'inbox.error.alreadyHandled');
-  const now = deps.now();
-  const decision = await repos.reviews.recordDecision(match.id, 'dismiss', actor, { reason }, now);
-  const updated = (await repos.matches.setStatus(match.id, 'dismissed', now)) ?? match;
+  const decided = await repos.reviews.decide(match.id, 'dismiss', actor, { reason }, deps.now());
+  if (!decided.ok) return conflict(lang, 'already_handled', 'inbox.error.alreadyHandled');
+  const { decision } = decided;
+  const updated = (await repos.matches.get(match.id)) ?? match;
   const queued = await refresh(deps, match.id, decision.id);
   return { ok: true, kind: 'dismissed', match: updated, decision, queueFailed: !queued };
 }
