@@ -26,7 +26,7 @@
  *    process sends requests at a fixed rate — request i at start + i/rate, on one of the connections,
  *    or as soon as one is free (autocannon's own --overallRate sends each connection's quota in a burst
  *    at the start of every second, which measures bursts, not a rate) — to /healthz (the baseline),
- *    then to the five console requests, each for --seconds after a short warm-up. Reported per
+ *    then to the five console requests, each for --seconds, after 3 s of the same load on each. Reported per
  *    endpoint: the server time (in the child, from the HTTP 'request' event to the response's
  *    'finish'; and the app's own histogram, share ≤ 50 ms), the client latency (autocannon: send →
  *    response) and the latency from the planned send time (counts the wait when every connection is
@@ -94,6 +94,8 @@ const TARGET_P95_MS = 50;
 const PROFILE_SECONDS = 3;
 /** What-if runs (after the measured ones, only for endpoints that missed). */
 const WHAT_IF_SECONDS = Math.min(SECONDS, 8);
+/** Unmeasured load on each endpoint before the measured runs. */
+const WARM_UP_SECONDS = 3;
 /** After a run's last planned request, how long answers are waited for. */
 const DRAIN_MS = 5_000;
 /** The console's DASHBOARD_CACHE_SECONDS during the measured runs. */
@@ -912,8 +914,12 @@ async function seed(
 
 function startChild(options: Record<string, string | number>): Promise<{ url: string }> {
   const started = fork(SERVER_SCRIPT, [], {
-    // The flag kikimimi's bin, `npm start` and the Dockerfile run Node with.
-    execArgv: ['--max-semi-space-size=8'],
+    // The flag kikimimi's bin, `npm start` and the Dockerfile run Node with (and any diagnostics
+    // asked for, e.g. KIKIMIMI_BENCH_CHILD_FLAGS=--trace-gc).
+    execArgv: [
+      '--max-semi-space-size=8',
+      ...(process.env.KIKIMIMI_BENCH_CHILD_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
+    ],
     env: { ...process.env, KIKIMIMI_BENCH_WEB: JSON.stringify(options) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
@@ -1507,13 +1513,9 @@ async function main() {
     sizes.push(`${e.key} ${fmt(Buffer.byteLength(body) / 1024, 1)} KiB`);
   }
   const warm = performance.now();
-  for (const e of endpoints) {
-    // Up to 30 requests or 1 s per endpoint, one at a time.
-    const until = performance.now() + 1_000;
-    for (let i = 0; i < 30 && performance.now() < until; i++) {
-      await (await fetch(base + e.path, { headers: e.headers })).arrayBuffer();
-    }
-  }
+  // A console that has been up for a while: every endpoint for WARM_UP_SECONDS at the target rate
+  // (JIT tiers, pools, the heap grown to its working size), not measured.
+  for (const e of endpoints) await pacedLoad(base + e.path, e.headers, RATE, WARM_UP_SECONDS);
   console.log(`   response sizes: ${sizes.join(', ')}`);
   console.log(
     `   first request of each (client time; the dashboard's computes its figures): ${firstMs.join(', ')}`,
