@@ -163,7 +163,9 @@ describe('GET /dashboard', () => {
     expect(page).toMatch(
       /<table id="by-platform-table">.*<th scope="row">2026-11-20<\/th><td>3<\/td><td>0<\/td><td>3<\/td>/su,
     );
-    expect(page).toMatch(/<table id="replies-table">.*ご案内.*お礼.*thanks-x/su);
+    expect(page).toMatch(
+      /<table id="replies-table">.*ご案内.*お礼.*<span title="thanks-x">お礼 \(X\)<\/span>/su,
+    );
     expect(page).toMatch(/<table id="reasons-table">.*自社アカウント<\/td><td>1</su);
     expect(page).toContain('<option value="7" selected>');
   });

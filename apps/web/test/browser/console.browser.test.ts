@@ -422,7 +422,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
         expect(await figure('matches')).toBe('1');
         expect(await figure('replies')).toBe('1');
         expect(await figure('response-rate')).toBe('100.0%');
-        const row = page.locator('#replies-table tbody tr', { hasText: 'apology-update' });
+        const row = page.locator('#replies-table tbody tr', { hasText: 'お詫び（アップデート）' });
+        expect(await row.locator('span[title="apology-update"]').count()).toBe(1);
         expect(await row.count()).toBe(1);
         expect((await row.locator('td').allInnerTexts()).slice(2)).toEqual(['1', '1']);
         await look('07-dashboard');

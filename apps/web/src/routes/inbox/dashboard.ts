@@ -127,7 +127,18 @@ function card(title: string, value: string, note: string, id: string) {
   return html`<div class="card" style="margin:0" data-figure="${id}"><div class="muted">${title}</div><div style="font-size:1.8rem;font-weight:700">${value}</div><small class="muted">${note}</small></div>`;
 }
 
-export function dashboardBody(c: C, stats: DashboardView, form: { days: number; timeZone: string }) {
+/** A template by its name (its id on hover); a template since removed by its id. */
+function templateCell(id: string, names: ReadonlyMap<string, string>) {
+  const name = names.get(id);
+  return name === undefined || name === id ? id : html`<span title="${id}">${name}</span>`;
+}
+
+export function dashboardBody(
+  c: C,
+  stats: DashboardView,
+  form: { days: number; timeZone: string },
+  templateNames: ReadonlyMap<string, string> = new Map(),
+) {
   const lang = c.get('lang');
   const { totals } = stats;
   const none = t(c, 'dashboard.none');
@@ -187,7 +198,7 @@ ${card(t(c, 'dashboard.replies'), fmt(totals.replies), t(c, 'dashboard.repliesNo
       ? html`<p class="muted">${t(c, 'dashboard.empty')}</p>`
       : html`<table id="replies-table"><thead><tr><th>${t(c, 'dashboard.category')}</th><th>${t(c, 'dashboard.template')}</th><th>${t(c, 'dashboard.count')}</th><th>${t(c, 'dashboard.posted')}</th></tr></thead><tbody>${stats.replies.map(
           (r) =>
-            html`<tr><td>${label(c, 'inbox.category', r.category)}</td><td>${r.templateId ?? html`<span class="muted">${t(c, 'dashboard.noTemplate')}</span>`}</td><td>${fmt(r.count)}</td><td>${fmt(r.posted)}</td></tr>`,
+            html`<tr><td>${label(c, 'inbox.category', r.category)}</td><td>${r.templateId === null ? html`<span class="muted">${t(c, 'dashboard.noTemplate')}</span>` : templateCell(r.templateId, templateNames)}</td><td>${fmt(r.count)}</td><td>${fmt(r.posted)}</td></tr>`,
         )}</tbody></table>`
   }</div>
 <div class="card"><h2>${t(c, 'dashboard.suppressedByReason')}</h2>${

@@ -215,10 +215,14 @@ ${
       days: Number.isInteger(days) && days >= 1 && days <= 366 ? days : 7,
       timeZone: TIME_ZONE_SET.has(tz) ? tz : 'UTC',
     };
-    const view = await dashboards.get(form, { refresh: REFRESH.has(c.req.query('refresh') ?? '') });
+    const [view, { config }] = await Promise.all([
+      dashboards.get(form, { refresh: REFRESH.has(c.req.query('refresh') ?? '') }),
+      depsOf(c).repos.config.current(),
+    ]);
+    const templateNames = new Map(config.templates.map((tpl) => [tpl.id, tpl.name ?? tpl.id]));
     return page(c, {
       title: t(c, 'dashboard.title'),
-      body: dashboardBody(c, view, form),
+      body: dashboardBody(c, view, form, templateNames),
       active: 'dashboard',
     });
   });
