@@ -1,43 +1,22 @@
 import {
   type AccountIdentity,
+  type AccountTarget,
   AuthFailedError,
   type Connector,
   ConnectorError,
-  createMastodonConnector,
-  createXConnector,
+  connectorForAccount,
+  IncompleteAccountError,
   RateLimitedError,
   TransientError,
 } from '@kikimimi/connectors';
 import type { Platform } from '@kikimimi/rules';
-import { z } from 'zod';
 import type { Lang } from '../../context.ts';
 import { t } from '../../i18n.ts';
 
-/*
- * Credentials as the worker reads them (apps/worker/src/connectors.ts; the web never imports the worker,
- * so the two schemas are kept identical by hand — the worker's is the reference).
- */
-export const xCredentialsSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('oauth2'), accessToken: z.string().min(1) }),
-  z.object({
-    kind: z.literal('oauth1'),
-    appKey: z.string().min(1),
-    appSecret: z.string().min(1),
-    accessToken: z.string().min(1),
-    accessSecret: z.string().min(1),
-  }),
-]);
-export const mastodonCredentialsSchema = z.object({ accessToken: z.string().min(1) });
-
-export type XCredentialsInput = z.infer<typeof xCredentialsSchema>;
+export { mastodonCredentialsSchema, type XCredentialsInput, xCredentialsSchema } from '@kikimimi/connectors';
 
 /** Where and how to reach an account: what a connection test needs. */
-export interface ConnectionTarget {
-  readonly platform: Platform;
-  readonly baseUrl: string | null;
-  readonly streamingUrl: string | null;
-  readonly credentials: unknown;
-}
+export type ConnectionTarget = AccountTarget;
 
 /** How long a connection test waits for the platform. */
 export const TEST_TIMEOUT_MS = 10_000;
@@ -57,22 +36,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** Builds the connector the worker would build for these credentials (refusing incomplete ones). */
 export function buildConnector(target: ConnectionTarget, timeoutMs = TEST_TIMEOUT_MS): Connector {
-  if (target.platform === 'x') {
-    const credentials = xCredentialsSchema.parse(target.credentials);
-    return createXConnector({
-      ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
-      credentials,
-      timeoutMs,
-    });
-  }
-  const { accessToken } = mastodonCredentialsSchema.parse(target.credentials);
-  if (!target.baseUrl) throw new Error('the Mastodon instance URL is missing');
-  return createMastodonConnector({
-    url: target.baseUrl,
-    accessToken,
-    ...(target.streamingUrl ? { streamingUrl: target.streamingUrl } : {}),
-    timeoutMs,
-  });
+  return connectorForAccount(target, { timeoutMs });
 }
 
 export type ConnectionResult =
@@ -92,6 +56,13 @@ export function explainFailure(
   secrets: readonly string[],
 ): Extract<ConnectionResult, { ok: false }> {
   const raw = redact(error instanceof Error ? error.message : String(error), secrets);
+  if (error instanceof IncompleteAccountError) {
+    return {
+      ok: false,
+      kind: 'invalid',
+      message: t(lang, 'config.connect.incomplete', { fields: error.fields.join(', ') }),
+    };
+  }
   if (error instanceof AuthFailedError) {
     return { ok: false, kind: 'auth_failed', message: t(lang, 'config.connect.authFailed', { detail: raw }) };
   }
@@ -111,10 +82,6 @@ export function explainFailure(
   }
   if (error instanceof ConnectorError) {
     return { ok: false, kind: 'refused', message: t(lang, 'config.connect.refused', { detail: raw }) };
-  }
-  if (error instanceof z.ZodError) {
-    const fields = error.issues.map((i) => i.path.join('.')).join(', ');
-    return { ok: false, kind: 'invalid', message: t(lang, 'config.connect.incomplete', { fields }) };
   }
   return { ok: false, kind: 'unreachable', message: t(lang, 'config.connect.unreachable', { detail: raw }) };
 }
