@@ -12,6 +12,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
+import { registerDelete, registerToggle } from './item-routes.ts';
 import { QUERY_CHECK_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -43,7 +44,6 @@ import {
   validate,
 } from './shared.ts';
 import { checkbox, checkboxes, datalist, field, select, textArea, textInput } from './ui.ts';
-import { registerDelete } from './watches.ts';
 
 export interface EscalationForm {
   readonly originalId: string;
@@ -353,26 +353,14 @@ export function registerEscalationRoutes(app: Hono<AppEnv>): void {
     });
   });
 
-  app.post('/escalation/:id/toggle', requireRole('editor'), async (c) => {
-    const { rule } = await findRule(c, c.req.param('id'));
-    if (rule === undefined) return notFound(c);
-    const result = await depsOf(c).repos.config.upsertEscalationRule(
-      { ...rule, enabled: !rule.enabled },
-      actorOf(c),
-    );
-    if (!result.ok) {
-      return page(c, {
-        title: t(c, 'nav.escalation'),
-        body: html`${configStyle(c)}${problemSummary(c, localizeProblems(c.get('lang'), result.problems))}`,
-        active: 'escalation',
-        status: 422,
-      });
-    }
-    await publishChange(c, 'escalation');
-    return c.redirect(
-      doneUrl(`/escalation#rule-${rule.id}`, rule.enabled ? 'disabled' : 'enabled', result.version),
-      303,
-    );
+  registerToggle(app, {
+    back: 'config.escalation.back',
+    path: '/escalation',
+    active: 'escalation',
+    anchor: 'rule',
+    find: async (c, id) => (await findRule(c, id)).rule,
+    save: (c, rule) => depsOf(c).repos.config.upsertEscalationRule(rule, actorOf(c)),
+    notFound,
   });
 
   registerDelete(app, {

@@ -14,6 +14,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
+import { registerDelete } from './item-routes.ts';
 import { TEMPLATE_PREVIEW_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -41,7 +42,6 @@ import {
 } from './shared.ts';
 import { previewTemplate, type TemplatePreview } from './template-preview.ts';
 import { field, select, textArea, textInput } from './ui.ts';
-import { registerDelete } from './watches.ts';
 
 export interface TemplateForm {
   readonly originalId: string;

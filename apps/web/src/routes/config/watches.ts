@@ -8,6 +8,7 @@ import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
 import { X_COST_PER_POST_READ } from './accounts.ts';
 import { decisionsTable, unmatchedList } from './decision-view.ts';
+import { registerDelete, registerToggle } from './item-routes.ts';
 import { QUERY_CHECK_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -444,26 +445,14 @@ export function registerWatchRoutes(app: Hono<AppEnv>): void {
     return save(c, form);
   });
 
-  app.post('/watches/:id/toggle', requireRole('editor'), async (c) => {
-    const { watch } = await findWatch(c, c.req.param('id'));
-    if (watch === undefined) return notFound(c);
-    const result = await depsOf(c).repos.config.upsertWatch(
-      { ...watch, enabled: !watch.enabled },
-      actorOf(c),
-    );
-    if (!result.ok) {
-      return page(c, {
-        title: t(c, 'nav.watches'),
-        body: html`${configStyle(c)}${problemSummary(c, localizeProblems(c.get('lang'), result.problems))}<p><a href="/watches">${t(c, 'config.watch.back')}</a></p>`,
-        active: 'watches',
-        status: 422,
-      });
-    }
-    await publishChange(c, 'watch');
-    return c.redirect(
-      doneUrl(`/watches#watch-${watch.id}`, watch.enabled ? 'disabled' : 'enabled', result.version),
-      303,
-    );
+  registerToggle(app, {
+    back: 'config.watch.back',
+    path: '/watches',
+    active: 'watches',
+    anchor: 'watch',
+    find: async (c, id) => (await findWatch(c, id)).watch,
+    save: (c, watch) => depsOf(c).repos.config.upsertWatch(watch, actorOf(c)),
+    notFound,
   });
 
   registerDelete(app, {
@@ -473,50 +462,5 @@ export function registerWatchRoutes(app: Hono<AppEnv>): void {
     exists: async (c, id) => (await findWatch(c, id)).watch !== undefined,
     remove: (c, id) => depsOf(c).repos.config.removeWatch(id, actorOf(c)),
     notFound,
-  });
-}
-
-/** A delete confirmation page (GET) and the deletion (POST), for one kind of configuration item. */
-export function registerDelete(
-  app: Hono<AppEnv>,
-  options: {
-    readonly path: string;
-    readonly active: string;
-    readonly noun: string;
-    readonly exists: (c: C, id: string) => Promise<boolean>;
-    readonly remove: (
-      c: C,
-      id: string,
-    ) => Promise<{ ok: true; version: number } | { ok: false; problems: readonly Problem[] }>;
-    readonly notFound: (c: C) => Response | Promise<Response>;
-  },
-): void {
-  const confirmPage = (c: C, id: string, problems: readonly Problem[] = []) =>
-    page(c, {
-      title: t(c, 'config.deleteTitle', { noun: t(c, options.noun), id }),
-      body: html`${configStyle(c)}${problemSummary(c, problems)}
-        <form method="post" action="${options.path}/${encodeURIComponent(id)}/delete" class="card">
-          ${csrfField(c)}
-          <p>${t(c, 'config.deleteConfirm', { noun: t(c, options.noun), id })}</p>
-          <button type="submit" class="danger">${t(c, 'config.delete')}</button>
-          <a href="${options.path}/${encodeURIComponent(id)}">${t(c, 'config.cancel')}</a>
-        </form>`,
-      active: options.active,
-      status: problems.length > 0 ? 422 : 200,
-    });
-
-  app.get(`${options.path}/:id/delete`, requireRole('editor'), async (c) => {
-    const id = c.req.param('id');
-    if (!(await options.exists(c, id))) return options.notFound(c);
-    return confirmPage(c, id);
-  });
-
-  app.post(`${options.path}/:id/delete`, requireRole('editor'), async (c) => {
-    const id = c.req.param('id');
-    if (!(await options.exists(c, id))) return options.notFound(c);
-    const result = await options.remove(c, id);
-    if (!result.ok) return confirmPage(c, id, localizeProblems(c.get('lang'), result.problems));
-    await publishChange(c, options.path.slice(1));
-    return c.redirect(doneUrl(options.path, 'deleted', result.version), 303);
   });
 }
