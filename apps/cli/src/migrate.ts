@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createDb, ensureDatabase, migrate } from '@kikimimi/db';
-import { type Command, UsageError } from './io.ts';
+import { type Command, printedHelp } from './io.ts';
 
 const USAGE = `Usage: kikimimi migrate
 
@@ -13,18 +12,7 @@ export const migrateCommand: Command = {
   summary: 'apply the database migrations and exit',
   usage: USAGE,
   async run(args, io) {
-    let help = false;
-    try {
-      help =
-        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
-        true;
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    if (help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (printedHelp(args, USAGE, io)) return 0;
     const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kikimimi';
     let database: ReturnType<typeof createDb> | undefined;
     try {

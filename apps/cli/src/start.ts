@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { resolveEncryptionKey } from '@kikimimi/db';
 import type { RunningWeb } from '@kikimimi/web';
 import { createLogger, loadWorkerEnv, type RunningWorker, startWorker } from '@kikimimi/worker';
-import { type Command, UsageError } from './io.ts';
+import { type Command, printedHelp } from './io.ts';
 import { untilSignal } from './worker.ts';
 
 const USAGE = `Usage: kikimimi start
@@ -18,18 +17,7 @@ export const startCommand: Command = {
   summary: 'run the web console and the worker in one process (demo world when nothing is connected)',
   usage: USAGE,
   async run(args, io) {
-    let help = false;
-    try {
-      help =
-        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
-        true;
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    if (help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (printedHelp(args, USAGE, io)) return 0;
     const { loadWebEnv, startWeb } = await import('@kikimimi/web');
     const workerEnv = loadWorkerEnv(process.env);
     const webEnv = loadWebEnv(process.env);

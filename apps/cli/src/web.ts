@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { resolveEncryptionKey } from '@kikimimi/db';
 import type { RunningWeb } from '@kikimimi/web';
-import { type Command, UsageError } from './io.ts';
+import { type Command, printedHelp } from './io.ts';
 import { untilSignal } from './worker.ts';
 
 const USAGE = `Usage: kikimimi web
@@ -18,18 +17,7 @@ export const webCommand: Command = {
   summary: 'serve the web console and its JSON API',
   usage: USAGE,
   async run(args, io) {
-    let help = false;
-    try {
-      help =
-        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
-        true;
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    if (help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (printedHelp(args, USAGE, io)) return 0;
     // Loaded on use: the console (Hono, bull-board) costs the other commands nothing.
     const { createLogger, loadWebEnv, startWeb } = await import('@kikimimi/web');
     const env = loadWebEnv(process.env);

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { resolveEncryptionKey } from '@kikimimi/db';
 import { createLogger, loadWorkerEnv, startWorker } from '@kikimimi/worker';
-import { type Command, UsageError } from './io.ts';
+import { type Command, printedHelp } from './io.ts';
 
 const USAGE = `Usage: kikimimi worker
 
@@ -30,18 +29,7 @@ export const workerCommand: Command = {
   summary: 'run the workers (poll, stream, ingest, notify, reply) and the Discord review client',
   usage: USAGE,
   async run(args, io) {
-    let help = false;
-    try {
-      help =
-        parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } } }).values.help ===
-        true;
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    if (help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (printedHelp(args, USAGE, io)) return 0;
     const env = loadWorkerEnv(process.env);
     if (!env.ok) {
       io.stderr.write(`kikimimi worker: the environment has ${env.problems.length} problem(s):\n`);
