@@ -29,6 +29,17 @@ describe('kikimimi web', () => {
     expect((await run(['--help'], {})).stdout).toMatch(/\n {2}web +serve the web console/u);
   });
 
+  it.each(['web', 'worker', 'start', 'migrate'])(
+    'kikimimi %s refuses an option it does not know, exit 2',
+    async (command) => {
+      const result = await run([command, '--colour'], {});
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/Unknown option '--colour'/u);
+      expect(result.stderr).toContain(`Usage: kikimimi ${command}`);
+      expect((await run([command, '-h'], {})).stdout).toMatch(new RegExp(`^Usage: kikimimi ${command}`, 'u'));
+    },
+  );
+
   it('lists every bad variable at once, exit 2, no secret repeated', async () => {
     const result = await run(['web'], {
       DATABASE_URL: 'mysql://x',
