@@ -54,4 +54,28 @@ describe('docker-compose.yml', () => {
       expect(chunks.join('')).toContain(`kikimimi ${command}`);
     }
   }, 60_000);
+
+  it('documents every variable kikimimi reads in .env.example and passes each to its containers', async () => {
+    const { webEnvSchema } = await import('@kikimimi/web');
+    const { workerEnvSchema } = await import('@kikimimi/worker');
+    const read = [...new Set([...Object.keys(webEnvSchema.shape), ...Object.keys(workerEnvSchema.shape)])];
+    const example = await readFile(`${ROOT}.env.example`, 'utf8');
+    const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gmu)].map((m) => m[1]));
+    expect(read.filter((name) => !documented.has(name))).toEqual([]);
+    // Every documented variable is one kikimimi reads (or compose itself uses).
+    const composeOnly = ['POSTGRES_PASSWORD'];
+    expect(
+      [...documented].filter(
+        (name) => !read.includes(name as string) && !composeOnly.includes(name as string),
+      ),
+    ).toEqual([]);
+    // The containers get every variable; in them HOST/PORT are fixed, the database and Redis are the services'.
+    const compose = await readFile(`${ROOT}docker-compose.yml`, 'utf8');
+    const fixedInContainers = ['HOST', 'PORT'];
+    expect(
+      read.filter(
+        (name) => !fixedInContainers.includes(name) && !new RegExp(`^ {6}${name}:`, 'mu').test(compose),
+      ),
+    ).toEqual([]);
+  });
 });
