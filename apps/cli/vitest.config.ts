@@ -1,7 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import { shared } from '../../vitest.shared.ts';
 
-// Every test here starts kikimimi in a process of its own (Node start-up and module loading take
-// 1–3 s each on a slow, shared CI machine, several per test): vitest's 5 s default is too tight.
-export default defineConfig({
-  test: { testTimeout: 60_000 },
-});
+// Every test here starts kikimimi in a process of its own, several times: a minute each.
+export default mergeConfig(shared, defineConfig({ test: { testTimeout: 60_000 } }));
