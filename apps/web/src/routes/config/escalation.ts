@@ -12,7 +12,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
-import { registerDelete, registerToggle } from './item-routes.ts';
+import { registerDelete, registerToggle, saveItem } from './item-routes.ts';
 import { QUERY_CHECK_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -23,19 +23,15 @@ import {
   defined,
   depsOf,
   doneFlash,
-  doneUrl,
   type FormBody,
   list,
-  localizeProblems,
   markedExcerpt,
   num,
   type Problem,
   problemSummary,
-  publishChange,
   type QueryCheckError,
   queryProblem,
   readForm,
-  relativeTo,
   str,
   strings,
   text,
@@ -314,34 +310,20 @@ export function registerEscalationRoutes(app: Hono<AppEnv>): void {
   });
 
   app.post('/escalation', requireRole('editor'), async (c) => {
-    const lang = c.get('lang');
     const form = readEscalationForm(await readForm(c));
     const { config, index } = await findRule(c, form.id);
     const local = checkForm(c, config, form);
-    const problems = [...local.problems];
-    if (form.originalId === '' && index >= 0)
-      problems.push({ path: 'id', message: t(c, 'config.idTaken', { id: form.id }) });
-    if (form.originalId !== '' && form.id !== form.originalId)
-      problems.push({ path: 'id', message: t(c, 'config.idFixed') });
-    if (problems.length === 0) {
-      const result = await depsOf(c).repos.config.upsertEscalationRule(escalationInput(form), actorOf(c));
-      if (result.ok) {
-        await publishChange(c, 'escalation');
-        return c.redirect(
-          doneUrl(
-            `/escalation/${encodeURIComponent(form.id)}`,
-            form.originalId === '' ? 'created' : 'saved',
-            result.version,
-          ),
-          303,
-        );
-      }
-      const relative = relativeTo(`escalation[${index >= 0 ? index : config.escalation.length}]`);
-      for (const p of localizeProblems(lang, result.problems)) {
-        const path = relative(p.path);
-        problems.push(path === undefined ? p : { ...p, path });
-      }
-    }
+    const outcome = await saveItem(c, {
+      path: '/escalation',
+      form,
+      index,
+      count: config.escalation.length,
+      problems: local.problems,
+      input: escalationInput(form),
+      upsert: (input, actor) => depsOf(c).repos.config.upsertEscalationRule(input, actor),
+    });
+    if ('saved' in outcome) return outcome.saved;
+    const { problems } = outcome;
     const { errors, general } = toFieldErrors(problems, fieldOf);
     return renderEscalationPage(c, {
       form,

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { csrfField, page } from '../../layout.ts';
 import {
+  actorOf,
   type C,
   configStyle,
   doneUrl,
@@ -12,6 +13,7 @@ import {
   type Problem,
   problemSummary,
   publishChange,
+  relativeTo,
 } from './shared.ts';
 
 /*
@@ -21,6 +23,49 @@ import {
  */
 
 type Saved = { ok: true; version: number } | { ok: false; problems: readonly Problem[] };
+
+/**
+ * Saves an item from its edit form: the id must be new (creating) or unchanged (editing), then the
+ * repository validates the whole configuration. Saved: the redirect to the item. Otherwise every
+ * problem — the form's own (`problems`), the id's, the repository's located in the form — and nothing
+ * saved.
+ */
+export async function saveItem<Input>(
+  c: C,
+  options: {
+    /** The list's path, e.g. '/watches'; the configuration's section is the same word. */
+    readonly path: string;
+    readonly form: { readonly id: string; readonly originalId: string };
+    /** The item's index in the current configuration (-1: not there) and how many there are. */
+    readonly index: number;
+    readonly count: number;
+    readonly problems: readonly Problem[];
+    readonly input: Input;
+    readonly upsert: (input: Input, actor: ReturnType<typeof actorOf>) => Promise<Saved>;
+  },
+): Promise<{ readonly saved: Response } | { readonly problems: Problem[] }> {
+  const { form, index } = options;
+  const problems = [...options.problems];
+  if (form.originalId === '' && index >= 0)
+    problems.push({ path: 'id', message: t(c, 'config.idTaken', { id: form.id }) });
+  if (form.originalId !== '' && form.id !== form.originalId)
+    problems.push({ path: 'id', message: t(c, 'config.idFixed') });
+  if (problems.length > 0) return { problems };
+  const result = await options.upsert(options.input, actorOf(c));
+  if (result.ok) {
+    await publishChange(c, options.path.slice(1));
+    const done = form.originalId === '' ? 'created' : 'saved';
+    return {
+      saved: c.redirect(doneUrl(`${options.path}/${encodeURIComponent(form.id)}`, done, result.version), 303),
+    };
+  }
+  const relative = relativeTo(`${options.path.slice(1)}[${index >= 0 ? index : options.count}]`);
+  for (const p of localizeProblems(c.get('lang'), result.problems)) {
+    const path = relative(p.path);
+    problems.push(path === undefined ? p : { ...p, path });
+  }
+  return { problems };
+}
 
 /** POST `<path>/:id/toggle`: flips the item's `enabled`, back to the list at the item. */
 export function registerToggle<Item extends { readonly id: string; readonly enabled: boolean }>(

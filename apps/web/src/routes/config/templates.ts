@@ -14,7 +14,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
-import { registerDelete } from './item-routes.ts';
+import { registerDelete, saveItem } from './item-routes.ts';
 import { TEMPLATE_PREVIEW_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -31,7 +31,6 @@ import {
   problemSummary,
   publishChange,
   readForm,
-  relativeTo,
   str,
   strings,
   templateProblems,
@@ -344,33 +343,19 @@ export function registerTemplateRoutes(app: Hono<AppEnv>): void {
   });
 
   app.post('/templates', requireRole('editor'), async (c) => {
-    const lang = c.get('lang');
     const form = readTemplateForm(await readForm(c));
     const { config, index } = await findTemplate(c, form.id);
-    const problems = checkForm(c, config, form);
-    if (form.originalId === '' && index >= 0)
-      problems.push({ path: 'id', message: t(c, 'config.idTaken', { id: form.id }) });
-    if (form.originalId !== '' && form.id !== form.originalId)
-      problems.push({ path: 'id', message: t(c, 'config.idFixed') });
-    if (problems.length === 0) {
-      const result = await depsOf(c).repos.config.upsertTemplate(templateInput(form), actorOf(c));
-      if (result.ok) {
-        await publishChange(c, 'template');
-        return c.redirect(
-          doneUrl(
-            `/templates/${encodeURIComponent(form.id)}`,
-            form.originalId === '' ? 'created' : 'saved',
-            result.version,
-          ),
-          303,
-        );
-      }
-      const relative = relativeTo(`templates[${index >= 0 ? index : config.templates.length}]`);
-      for (const p of localizeProblems(lang, result.problems)) {
-        const path = relative(p.path);
-        problems.push(path === undefined ? p : { ...p, path });
-      }
-    }
+    const outcome = await saveItem(c, {
+      path: '/templates',
+      form,
+      index,
+      count: config.templates.length,
+      problems: checkForm(c, config, form),
+      input: templateInput(form),
+      upsert: (input, actor) => depsOf(c).repos.config.upsertTemplate(input, actor),
+    });
+    if ('saved' in outcome) return outcome.saved;
+    const { problems } = outcome;
     const { errors, general } = toFieldErrors(problems, (path) => {
       const name = fieldOfPath(path);
       return name !== undefined && FIELDS.has(name) ? name : undefined;

@@ -8,7 +8,7 @@ import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
 import { X_COST_PER_POST_READ } from './accounts.ts';
 import { decisionsTable, unmatchedList } from './decision-view.ts';
-import { registerDelete, registerToggle } from './item-routes.ts';
+import { registerDelete, registerToggle, saveItem } from './item-routes.ts';
 import { QUERY_CHECK_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -19,18 +19,15 @@ import {
   defined,
   depsOf,
   doneFlash,
-  doneUrl,
   type FormBody,
   list,
   localizeProblems,
   markedExcerpt,
   type Problem,
   problemSummary,
-  publishChange,
   type QueryCheckError,
   queryProblem,
   readForm,
-  relativeTo,
   str,
   strings,
   text,
@@ -351,35 +348,19 @@ function listPage(c: C, config: Config) {
 
 /** Saves the form: local checks first (field errors in the user's language), then the whole configuration. */
 async function save(c: C, form: WatchForm) {
-  const deps = depsOf(c);
-  const lang = c.get('lang');
   const local = checkForm(c, form);
-  const problems = [...local.problems];
   const { config, index } = await findWatch(c, form.id);
-  if (form.originalId === '' && index >= 0)
-    problems.push({ path: 'id', message: t(c, 'config.idTaken', { id: form.id }) });
-  if (form.originalId !== '' && form.id !== form.originalId)
-    problems.push({ path: 'id', message: t(c, 'config.idFixed') });
-  if (problems.length === 0) {
-    const result = await deps.repos.config.upsertWatch(watchInput(form), actorOf(c));
-    if (result.ok) {
-      await publishChange(c, 'watch');
-      return c.redirect(
-        doneUrl(
-          `/watches/${encodeURIComponent(form.id)}`,
-          form.originalId === '' ? 'created' : 'saved',
-          result.version,
-        ),
-        303,
-      );
-    }
-    const at = index >= 0 ? index : config.watches.length;
-    const relative = relativeTo(`watches[${at}]`);
-    for (const p of localizeProblems(lang, result.problems)) {
-      const path = relative(p.path);
-      problems.push(path === undefined ? p : { ...p, path });
-    }
-  }
+  const outcome = await saveItem(c, {
+    path: '/watches',
+    form,
+    index,
+    count: config.watches.length,
+    problems: local.problems,
+    input: watchInput(form),
+    upsert: (input, actor) => depsOf(c).repos.config.upsertWatch(input, actor),
+  });
+  if ('saved' in outcome) return outcome.saved;
+  const { problems } = outcome;
   const isField = (path: string) =>
     ['id', 'name', 'query', 'platforms', 'languages', 'enabled'].includes(fieldOfPath(path) ?? '');
   const { errors, general } = toFieldErrors(problems, (path) =>
