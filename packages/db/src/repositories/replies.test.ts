@@ -149,3 +149,25 @@ describe('replies: exactly once', () => {
     expect(await t.repos.replies.get('garbage')).toBeNull();
   });
 });
+
+describe('replies: one lock order', () => {
+  // Re-submitting a reply (begin: match lock, then the reply row) while the reply job records the
+  // platform's answer (markSent: reply row, then the match's status) deadlocked when the two took the
+  // same locks in opposite orders; PostgreSQL then aborted one of them (SQLSTATE 40P01).
+  it('begin again while the reply is being marked sent never deadlocks', async () => {
+    const rounds = 12;
+    const failures: unknown[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const match = await newMatch();
+      const { reply } = await t.repos.replies.begin(match.id, input(`lock-${match.id}`), NOW);
+      const results = await Promise.allSettled([
+        t.repos.replies.begin(match.id, input(`lock-${match.id}`), NOW),
+        t.repos.replies.markSent(reply.id, { platformReplyId: `p-${round}`, url: null }, later(1)),
+        t.repos.replies.begin(match.id, input(`lock-${match.id}`), NOW),
+        t.repos.replies.markManualDone(reply.id, {}, WEB_ACTOR, later(1)),
+      ]);
+      failures.push(...results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])));
+    }
+    expect(failures.map((e) => String((e as { cause?: unknown }).cause ?? e))).toEqual([]);
+  });
+});

@@ -93,9 +93,18 @@ function toReply(row: Row): ReplyRecord {
   };
 }
 
-/** The reply row, locked for the rest of the transaction. */
+/**
+ * The reply row, locked for the rest of the transaction, after its match's row: every transaction that
+ * takes both locks takes them in this order (match, then reply), as `begin` does, so a reply that is
+ * re-submitted while the reply job records its outcome waits instead of deadlocking.
+ */
 async function lockReply(tx: Tx, id: string): Promise<Row> {
-  const [row] = isUuid(id) ? await tx.select().from(replies).where(eq(replies.id, id)).for('update') : [];
+  const [owner] = isUuid(id)
+    ? await tx.select({ matchId: replies.matchId }).from(replies).where(eq(replies.id, id))
+    : [];
+  if (owner === undefined) throw new NotFoundError('reply', String(id));
+  await lockMatch(tx, owner.matchId);
+  const [row] = await tx.select().from(replies).where(eq(replies.id, id)).for('update');
   if (row === undefined) throw new NotFoundError('reply', String(id));
   return row;
 }
