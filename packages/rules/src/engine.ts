@@ -13,8 +13,8 @@ import { preparePost } from './prepare.ts';
 import { parseQuery } from './query/parse.ts';
 import type { QueryNode } from './query-ast.ts';
 import { type ContactRecord, createSuppressionPolicy, type SuppressionReason } from './suppress.ts';
-import { measureReply } from './templates/length.ts';
 import { pickTemplate, renderTemplate } from './templates/render.ts';
+import { measureReplyTo } from './templates/reply-text.ts';
 
 /** What the rules need to know besides the post: the clock and the team's recent contacts. */
 export interface DecisionContext {
@@ -161,10 +161,11 @@ export function createRulesEngine(config: Config): RulesEngine {
           });
           const maxCharacters =
             context.maxCharacters?.[post.platform] ?? config.platforms.mastodon.maxCharacters;
-          // A Mastodon reply starts with the author's mention (the connector prepends it), and it counts.
-          const sent =
-            post.platform === 'mastodon' ? `@${post.author.handle.replace(/^@/u, '')} ${text}` : text;
-          const measured = measureReply(sent, post.platform, { maxCharacters });
+          const measured = measureReplyTo(
+            text,
+            { platform: post.platform, authorHandle: post.author.handle },
+            { maxCharacters },
+          );
           reply = {
             templateId: template.id,
             text,

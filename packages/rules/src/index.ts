@@ -20,3 +20,4 @@ export type * from './query-ast.ts';
 export * from './suppress.ts';
 export * from './templates/length.ts';
 export * from './templates/render.ts';
+export * from './templates/reply-text.ts';

@@ -9,7 +9,7 @@ import {
   TransientError,
 } from '../errors.ts';
 import type { Connector, PollResult, PollSource, StreamSource } from '../types.ts';
-import { createMastodonConnector, type MastodonConnectorOptions, withMention } from './mastodon-connector.ts';
+import { createMastodonConnector, type MastodonConnectorOptions } from './mastodon-connector.ts';
 import { reconnectDelay } from './mastodon-stream.ts';
 
 const TAG = 'brand';
@@ -341,17 +341,6 @@ describe('replying', () => {
       ['@bob@remote.example plain', 'direct'],
       ['@bob@remote.example plain again', 'public'],
     ]);
-  });
-
-  it.each([
-    ['hello', 'alice', '@alice hello'],
-    ['@alice hello', 'alice', '@alice hello'],
-    ['@ALICE hello', 'alice', '@ALICE hello'],
-    ['@alicette hello', 'alice', '@alice @alicette hello'],
-    ['@alice', 'alice', '@alice'],
-    ['hi', '@bob@remote.example', '@bob@remote.example hi'],
-  ])('withMention(%j, %j) → %j', (text, handle, expected) => {
-    expect(withMention(text, handle)).toBe(expected);
   });
 
   it('sends the Idempotency-Key: a retry gets the same status back and nothing is posted twice', async () => {

@@ -1,4 +1,9 @@
-import { MASTODON_DEFAULT_MAX_CHARACTERS, type Post } from '@kikimimi/rules';
+import {
+  MASTODON_DEFAULT_MAX_CHARACTERS,
+  type Post,
+  replyAsPosted,
+  UnmentionableHandleError,
+} from '@kikimimi/rules';
 import { createRestAPIClient, type mastodon } from 'masto';
 import { z } from 'zod';
 import { AuthFailedError, PermanentError, TransientError } from '../errors.ts';
@@ -105,15 +110,6 @@ function statusItems(data: readonly unknown[]): { items: PageItem[]; rejected: R
     else items.push({ pageId: id, status });
   }
   return { items, rejected };
-}
-
-/** The reply text: Mastodon delivers a reply to its author only if it mentions them. */
-export function withMention(text: string, authorHandle: string): string {
-  const mention = `@${authorHandle.replace(/^[@＠]/u, '')}`;
-  const start = text.trimStart();
-  const next = start.charAt(mention.length);
-  if (start.toLowerCase().startsWith(mention.toLowerCase()) && (next === '' || /\s/u.test(next))) return text;
-  return `${mention} ${text}`;
 }
 
 /** A Connector for one Mastodon account, through masto against the instance (or the stand-in) at `url`. */
@@ -381,7 +377,13 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     text: string,
     replyOptions: ReplyOptions,
   ): Promise<ReplyResult> => {
-    const status = withMention(text, target.authorHandle);
+    let status: string;
+    try {
+      status = replyAsPosted(text, 'mastodon', target.authorHandle);
+    } catch (error) {
+      if (error instanceof UnmentionableHandleError) throw new PermanentError('mastodon', error.message);
+      throw error;
+    }
     const response = await client.v1.statuses.create
       .$raw(
         {

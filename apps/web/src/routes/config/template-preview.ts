@@ -7,6 +7,7 @@ import {
   type Post,
   postSchema,
   renderTemplate,
+  replyAsPosted,
   type TemplateProblem,
 } from '@kikimimi/rules';
 
@@ -79,7 +80,7 @@ export function previewTemplate(config: Config, input: TemplatePreviewInput): Te
             { post, watch: { id: watch.id, name: watch.name }, variables: config.variables },
           )
         : input.text;
-    const counted = platform === 'mastodon' ? `@${post.author.handle.replace(/^@/u, '')} ${text}` : text;
+    const counted = replyAsPosted(text, platform, post.author.handle);
     const measured = measureReply(counted, platform, {
       maxCharacters: config.platforms.mastodon.maxCharacters,
     });
