@@ -1,4 +1,5 @@
-import type { QueueName, Repositories } from '@kikimimi/db';
+import type { Repositories } from '@kikimimi/db';
+import type { Desk } from '@kikimimi/desk';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -16,8 +17,13 @@ export type Lang = 'ja' | 'en';
 /** The console's collaborators, wired once in main.ts (tests pass their own). */
 export interface WebDeps {
   readonly repos: Repositories;
-  /** Puts a job on one of the worker's queues (see @kikimimi/db's QUEUES). */
-  enqueue(queue: QueueName, data: Record<string, unknown>, options?: { jobId?: string }): Promise<void>;
+  /** Every decision on a match (the same desk the Discord buttons use). */
+  readonly desk: Desk;
+  /**
+   * Hands the jobs waiting in the outbox to the queue now; false when the queue did not take them in
+   * time (they stay in the outbox, and the worker relays them once Redis answers).
+   */
+  relayOutbox(): Promise<boolean>;
   /** Tells running workers the configuration (or the accounts) changed. */
   publishConfigChanged(): Promise<void>;
   /** Key-value counters with expiry (login rate limiting); Redis in production. */

@@ -3,4 +3,4 @@ export type { AppEnv, Lang, Role, SessionUser, WebDeps } from './context.ts';
 export { loadWebEnv, type WebEnv, type WebEnvResult, webEnvSchema } from './env.ts';
 export { createLogger } from './log.ts';
 export { type RunningWeb, startWeb, type WebOptions } from './main.ts';
-export { createConfigPublisher, createEnqueue, createRedisLimiter, JOB_OPTIONS } from './redis.ts';
+export { createConfigPublisher, createRedisLimiter } from './redis.ts';

@@ -4,16 +4,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import {
-  createDb,
-  createRepositories,
-  ensureDatabase,
-  migrate,
-  parseEncryptionKey,
-  QUEUES,
-  type QueueName,
-} from '@kikimimi/db';
-import { Queue } from 'bullmq';
+import { createDb, createRepositories, ensureDatabase, migrate, parseEncryptionKey } from '@kikimimi/db';
+import { createDesk, createJobQueues, createOutboxRelay } from '@kikimimi/desk';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -22,7 +14,7 @@ import { createApp } from './app.ts';
 import { QUEUES_PATH } from './auth/authenticate.ts';
 import type { AppEnv, WebDeps } from './context.ts';
 import { maskUrl, preflight } from './preflight.ts';
-import { createConfigPublisher, createEnqueue, createRedisLimiter } from './redis.ts';
+import { createConfigPublisher, createRedisLimiter } from './redis.ts';
 
 export interface WebOptions {
   readonly databaseUrl: string;
@@ -122,10 +114,9 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
   const repos = createRepositories(database.db, { encryptionKey: options.encryptionKey });
 
   const prefix = options.redisPrefix;
-  const queues = Object.fromEntries(
-    Object.values(QUEUES).map((name) => [name, new Queue(name, { connection, prefix })]),
-  ) as Record<QueueName, Queue>;
-  for (const queue of Object.values(queues)) queue.on('error', onRedisError);
+  const jobs = createJobQueues(connection, prefix, onRedisError);
+  const queues = jobs.queues;
+  const relay = createOutboxRelay({ outbox: repos.outbox, jobs, log });
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'kikimimi_web_' });
@@ -140,7 +131,10 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
 
   const deps: WebDeps = {
     repos,
-    enqueue: createEnqueue(queues),
+    desk: createDesk({ repos, now: () => new Date() }),
+    // A decision's response waits a moment for its jobs to reach the queue; when Redis is down they
+    // stay in the outbox (with the decision) and the worker's relay sends them once it is back.
+    relayOutbox: () => within(relay.flush(), 1_500),
     publishConfigChanged: createConfigPublisher(commands, prefix),
     limiter: createRedisLimiter(commands, prefix),
     now: () => new Date(),
@@ -163,7 +157,7 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
 
   const host = options.host ?? '0.0.0.0';
   const shutdownResources = async () => {
-    await Promise.all(Object.values(queues).map((queue) => queue.close().catch(() => {})));
+    await jobs.close();
     await commands.quit().catch(() => {});
     await connection.quit().catch(() => {});
     await database.close();

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import {
-  createDb,
-  createRepositories,
-  type DbHandle,
-  migrate,
-  type QueueName,
-  type Repositories,
-} from '@kikimimi/db';
+import { createDb, createRepositories, type DbHandle, migrate, type Repositories } from '@kikimimi/db';
+import { createDesk, type JobName } from '@kikimimi/desk';
 import { Hono } from 'hono';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -65,7 +59,7 @@ export interface RequestOptions {
 }
 
 export interface EnqueuedJob {
-  readonly queue: QueueName;
+  readonly queue: JobName;
   readonly data: Record<string, unknown>;
   readonly jobId: string | undefined;
 }
@@ -104,7 +98,7 @@ export interface TestApp {
   readonly db: DbHandle;
   /** The PostgreSQL schema of this app (dropped by close). */
   readonly schema: string;
-  /** Jobs put on queues, in order. */
+  /** Jobs relayed from the outbox to the queues, in order. */
   readonly enqueued: EnqueuedJob[];
   /** How many times publishConfigChanged was called so far. */
   readonly published: number;
@@ -173,8 +167,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       : options.bullBoard;
   const deps: WebDeps = {
     repos,
-    async enqueue(queue, data, jobOptions = {}) {
-      enqueued.push({ queue, data, jobId: jobOptions.jobId });
+    desk: createDesk({ repos, now }),
+    // The outbox relayed into `enqueued` (the real relay puts the same jobs on BullMQ queues).
+    async relayOutbox() {
+      await repos.outbox.relay(1_000, async (jobs) => {
+        for (const job of jobs)
+          enqueued.push({ queue: job.queue as JobName, data: { ...job.payload }, jobId: job.jobId });
+      });
+      return true;
     },
     async publishConfigChanged() {
       published += 1;

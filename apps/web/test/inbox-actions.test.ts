@@ -332,27 +332,28 @@ describe('reply', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('keeps the decision when the queue is down, says so, and sends it on the next attempt', async () => {
+  it('keeps the decision and its jobs when the queue is down, says so, and relays them once it is back', async () => {
     const match = await fresh();
-    const deps = t.deps as { enqueue: WebDeps['enqueue'] };
-    const original = deps.enqueue;
-    deps.enqueue = async () => {
-      throw new Error('redis down');
-    };
+    const deps = t.deps as { relayOutbox: WebDeps['relayOutbox'] };
+    const original = deps.relayOutbox;
+    deps.relayOutbox = async () => false;
     try {
       const res = await t.request(`/inbox/${match.id}/reply`, { as: editor, form: { text: 'hello' } });
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe(`/inbox/${match.id}?done=replied&warn=queue`);
       const page = await (await t.request(res.headers.get('location') as string, { as: editor })).text();
-      expect(page).toContain('ワーカーへの通知に失敗しました');
+      expect(page).toContain('Redis が戻りしだい');
     } finally {
-      deps.enqueue = original;
+      deps.relayOutbox = original;
     }
     expect((await stateOf(match)).reply?.state).toBe('pending');
     expect(t.enqueued).toEqual([]);
-    const again = await t.request(`/inbox/${match.id}/reply`, { as: editor, form: { text: 'hello' } });
-    expect(again.status).toBe(409);
-    expect(t.enqueued).toEqual([{ queue: 'reply', data: { matchId: match.id }, jobId: `reply-${match.id}` }]);
+    expect((await t.repos.outbox.pending()).count).toBe(2);
+    await t.deps.relayOutbox();
+    expect(t.enqueued.map((j) => j.jobId)).toEqual([
+      `reply-${match.id}`,
+      expect.stringMatching(new RegExp(`^refresh-${match.id}-`, 'u')),
+    ]);
   });
 });
 
@@ -427,7 +428,7 @@ describe('escalate without Discord', () => {
     await t2?.close();
   });
 
-  it('offers every route and records the escalation, refreshing instead of posting', async () => {
+  it('offers every route and records the escalation (the worker has no channel to post it in)', async () => {
     const match = await w2.match('ブクログについて弁護士に相談します');
     const page = await (await t2.request(`/inbox/${match.id}`, { as: 'editor' })).text();
     expect(page).toContain('Discord が設定されていないため');
@@ -440,7 +441,11 @@ describe('escalate without Discord', () => {
     const [decision] = await t2.repos.reviews.decisions(match.id);
     expect(decision).toMatchObject({ kind: 'escalate', detail: { target: 'legal' } });
     expect(t2.enqueued).toEqual([
-      { queue: 'refresh', data: { matchId: match.id }, jobId: `refresh-${match.id}-${decision?.id}` },
+      {
+        queue: 'escalate',
+        data: { matchId: match.id, target: 'legal', actorName: expect.any(String) },
+        jobId: `escalate-${match.id}-legal`,
+      },
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { CONFIG_CHANNEL, createDb } from '@kikimimi/db';
+import { createDb } from '@kikimimi/db';
+import { CONFIG_CHANNEL } from '@kikimimi/desk';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,9 +198,15 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     expect(anonymous.headers.get('location')).toMatch(/^\/login/u);
   });
 
-  it('enqueues on the worker’s queues with the prefix, once per jobId, checked against the catalogue', async () => {
-    await web.deps.enqueue('reply', { matchId: 'm-1' }, { jobId: 'reply-m-1' });
-    await web.deps.enqueue('reply', { matchId: 'm-1' }, { jobId: 'reply-m-1' });
+  it('relays the outbox to the worker’s queues with the prefix, once per job id, with the catalogue’s options', async () => {
+    const write = (payload: Record<string, unknown>) =>
+      web.deps.repos.desk.transaction((tx) =>
+        tx.enqueue({ queue: 'reply', jobId: 'reply-m-1', payload }, new Date()),
+      );
+    await write({ matchId: 'm-1' });
+    expect(await web.deps.relayOutbox()).toBe(true);
+    await write({ matchId: 'm-1' });
+    expect(await web.deps.relayOutbox()).toBe(true);
     const queue = new Queue('reply', { connection: redis, prefix });
     try {
       const jobs = await queue.getJobs(['waiting', 'delayed', 'prioritized']);
@@ -209,9 +216,13 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     } finally {
       await queue.close();
     }
-    await expect(web.deps.enqueue('escalate', { matchId: 'm-1' })).rejects.toThrow(
-      /does not fit the catalogue/u,
+    // A payload that does not fit the catalogue is not queued: it stays in the outbox, visible.
+    await web.deps.repos.desk.transaction((tx) =>
+      tx.enqueue({ queue: 'escalate', jobId: 'escalate-m-1', payload: { matchId: 'm-1' } }, new Date()),
     );
+    expect(await web.deps.relayOutbox()).toBe(false);
+    expect((await web.deps.repos.outbox.pending()).count).toBe(1);
+    await web.deps.repos.outbox.relay(10, async () => {});
   });
 
   it('announces configuration changes on the workers’ channel', async () => {

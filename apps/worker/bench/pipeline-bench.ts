@@ -19,6 +19,10 @@
  *    that account slowed to 5 min so that only the stream can deliver them).
  * 4. Worker RSS: the worker in a child process (run-worker.ts) under part 2's load, /proc/<pid>/status
  *    sampled every 250 ms; then again with --compare-node-options, the proposed setting.
+ * 5. Discord click → reply on the platform: a reviewer answers review messages one after another
+ *    (the category button, then "submit" on the prefilled modal, through the stand-in Discord's gateway);
+ *    each is timed from the submit until the reply is on the stand-in X: the interaction, the desk's
+ *    transaction with its outbox, the relay, the reply job and the platform call.
  *
  * Everything it creates (schemas, Redis keys, stand-in servers, child processes) is removed at the
  * end, also on failure or Ctrl-C.
@@ -31,6 +35,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDb, createRepositories, migrate } from '@kikimimi/db';
+import { jobId, QUEUES } from '@kikimimi/desk';
 import { type ConfigInput, type Decision, loadConfig, type Post, type RulesEngine } from '@kikimimi/rules';
 import {
   createPostGenerator,
@@ -45,7 +50,6 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createConnectorCache } from '../src/connectors.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
-import { jobId, QUEUES } from '../src/jobs.ts';
 import { createMetrics } from '../src/metrics.ts';
 import type { PipelineDeps } from '../src/pipeline/deps.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
@@ -68,7 +72,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     'stream-rate': { type: 'string', default: '10' },
     'stream-seconds': { type: 'string', default: '10' },
-    parts: { type: 'string', default: '1,2,3,4' },
+    parts: { type: 'string', default: '1,2,3,4,5' },
+    clicks: { type: 'string', default: '30' },
     /** Part 4 runs the child worker a second time with these node options ('' to skip). */
     'compare-node-options': { type: 'string', default: '--max-semi-space-size=8' },
   },
@@ -79,6 +84,7 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const STREAM_RATE = Number(values['stream-rate']);
 const STREAM_SECONDS = Number(values['stream-seconds']);
+const CLICKS = Number(values.clicks);
 const PARTS = new Set(values.parts.split(',').map((p) => p.trim()));
 const COMPARE_NODE_OPTIONS = values['compare-node-options'].split(/\s+/u).filter((o) => o !== '');
 const POLL_INTERVAL_S = 1;
@@ -90,6 +96,7 @@ const TARGET = {
   polledP95Ms: 1_000 + POLL_INTERVAL_S * 1_000,
   streamedP95Ms: 1_000,
   rssMb: 300,
+  clickToReplyP95Ms: 1_000,
 };
 
 const SYSTEM = { kind: 'system', id: 'bench', name: 'pipeline-bench' } as const;
@@ -285,7 +292,7 @@ async function createIngestRig() {
     connectors: createConnectorCache(async () => {
       throw new Error('the ingest bench polls nothing');
     }),
-    discord: null,
+    notifier: null,
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     now: () => new Date(),
@@ -316,7 +323,6 @@ async function createIngestRig() {
           })),
         );
       }),
-      async reply() {},
     },
   };
   const cursorFor = (page: readonly Post[]) => ({
@@ -708,6 +714,57 @@ async function benchWorld(): Promise<void> {
     );
   }
   await worker?.close();
+  worker = null;
+
+  if (PARTS.has('5')) {
+    console.log(
+      `\n5. Discord click → reply on X: ${CLICKS} review messages answered one after another (submit → reply on the stand-in X)`,
+    );
+    worker = await world.startWorker();
+    await polling();
+    const alice = world.discord.userId('alice');
+    const times: number[] = [];
+    for (let i = 0; i < CLICKS; i++) {
+      const token = `click${i}x${randomBytes(3).toString('hex')}`;
+      const postId = x.addPost({
+        text: `しおりノート 使い方がわからない ${token}`,
+        author: { handle: `clicker_${i}_${token.slice(-4)}` },
+        lang: 'ja',
+      });
+      const review = await world.discord.waitForMessage(
+        (m) => JSON.stringify(m.embeds).includes(token),
+        20_000,
+      );
+      const rows = review.components as Array<{ components: Array<{ custom_id?: string }> }>;
+      const replyButton = rows.flatMap((row) => row.components).find((b) => b.custom_id?.startsWith('kk:r:'));
+      const opened = await world.discord.clickButton({
+        messageId: review.id,
+        customId: replyButton?.custom_id ?? '',
+        userId: alice,
+      });
+      const started = performance.now();
+      await world.discord.submitModal({
+        customId: opened.modal?.customId ?? '',
+        userId: alice,
+        messageId: review.id,
+      });
+      const deadline = Date.now() + 20_000;
+      while (!x.replies().some((r) => r.inReplyTo === postId)) {
+        if (Date.now() > deadline) throw new Error(`no reply on X for click ${i}`);
+        await sleep(2);
+      }
+      times.push(performance.now() - started);
+    }
+    const clicks = summary(times);
+    console.log(
+      `   submit → reply on X: p50 ${ms(clicks.p50)} · p95 ${ms(clicks.p95)} · max ${ms(clicks.max)} (n=${clicks.n})`,
+    );
+    verdict(
+      clicks.p95 < TARGET.clickToReplyP95Ms,
+      `Discord submit → reply on the platform p95 ${ms(clicks.p95)} (target < ${ms(TARGET.clickToReplyP95Ms)})`,
+    );
+    await worker.close();
+  }
 
   if (PARTS.has('4')) {
     console.log(

@@ -1,38 +1,35 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, createRepositories, ensureDatabase, migrate } from '@kikimimi/db';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import {
+  CONFIG_CHANNEL,
+  createDesk,
+  createJobQueues,
+  createOutboxRelay,
+  type Desk,
+  JOB_IDS,
+  JOB_NAMES,
+  type JobName,
+  parsePayload,
+} from '@kikimimi/desk';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectorFor, createConnectorCache } from './connectors.ts';
 import { type DemoMode, runDemoWorld } from './demo.ts';
 import { runDiscordGateway } from './discord/gateway.ts';
+import { createDiscordNotifier } from './discord/notifier.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
 import { createEngineProvider } from './engine-provider.ts';
-import {
-  CONFIG_CHANNEL,
-  escalateJobSchema,
-  ingestJobSchema,
-  jobId,
-  notifyJobSchema,
-  pollJobSchema,
-  QUEUES,
-  refreshJobSchema,
-  replyJobSchema,
-} from './jobs.ts';
 import { runWithLease } from './lease.ts';
 import { maskUrl } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
-import { postEscalation } from './pipeline/escalate.ts';
-import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
-import { handlePoll } from './pipeline/poll.ts';
-import { handleReply } from './pipeline/reply.ts';
-import { handleNotify, refreshReviewMessage } from './pipeline/review.ts';
-import { retime, syncSchedulers } from './pipeline/schedule.ts';
+import { createSchedulerKeeper, retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
 import { preflight } from './preflight.ts';
+import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 export interface WorkerOptions {
   readonly databaseUrl: string;
@@ -48,8 +45,15 @@ export interface WorkerOptions {
   readonly log: Logger;
   /** Apply migrations at start (default true). */
   readonly migrate?: boolean;
-  /** How often the sweeper re-queues matches whose review message is missing (default 30 s). */
+  /** How often the sweeper re-drives missing review messages and replies whose job was lost (default 30 s). */
   readonly sweepEveryMs?: number;
+  /**
+   * How often the job schedulers (polls, sweeper) are asserted again, in case Redis lost them (default
+   * 60 s; also at once when Redis comes back after an outage).
+   */
+  readonly scheduleCheckMs?: number;
+  /** How often the outbox is relayed to the queues when nothing nudges it (default 1 s). */
+  readonly outboxRelayMs?: number;
   /**
    * Time-to-live of the leases on long-lived connections (Discord gateway, streams), default 15 s: a
    * crashed holder's connection is taken over by another worker after at most this long.
@@ -70,6 +74,8 @@ export interface RunningWorker {
   readonly metrics: Metrics;
   readonly metricsUrl: string | null;
   readonly store: Store;
+  /** The review desk of this worker (the Discord buttons' decisions). */
+  readonly desk: Desk;
   /** Re-reads configuration and accounts (what a config-changed message does). */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -123,74 +129,50 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   connection.on('error', onRedisError);
   subscriber.on('error', onRedisError);
-  connection.on('ready', () => {
-    if (redisDown) log.info('redis available again');
-    redisDown = false;
-  });
   const prefix = options.redisPrefix;
-  const queueOptions = { connection, prefix };
-  const queues = {
-    poll: new Queue(QUEUES.poll, queueOptions),
-    ingest: new Queue(QUEUES.ingest, queueOptions),
-    notify: new Queue(QUEUES.notify, queueOptions),
-    reply: new Queue(QUEUES.reply, queueOptions),
-    refresh: new Queue(QUEUES.refresh, queueOptions),
-    escalate: new Queue(QUEUES.escalate, queueOptions),
-    sweep: new Queue(QUEUES.sweep, queueOptions),
-  };
-  for (const queue of Object.values(queues)) queue.on('error', onRedisError);
+  const jobs = createJobQueues(connection, prefix, onRedisError);
   const metrics = createMetrics();
   const engines = createEngineProvider(store.config);
   const connectors = createConnectorCache(async (account) =>
     connectorFor(account, await store.accounts.credentials(account.id)),
   );
-  const notifyOptions = (matchId: string) => ({
-    jobId: jobId('notify', matchId),
-    attempts: 1_000,
-    backoff: { type: 'custom' },
-    removeOnComplete: 1000,
-    removeOnFail: 1000,
-  });
+  const now = () => new Date();
+  const discordPort = options.discord ? createRestDiscordPort(options.discord) : null;
+  const notifier =
+    discordPort === null
+      ? null
+      : createDiscordNotifier({ store, engines, discord: discordPort, metrics, now });
   const deps: PipelineDeps = {
     store,
     engines,
     connectors,
-    discord: options.discord ? createRestDiscordPort(options.discord) : null,
+    notifier,
     log,
     metrics,
-    now: () => new Date(),
+    now,
     ...(options.pollBackoffBaseMs ? { pollBackoffBaseMs: options.pollBackoffBaseMs } : {}),
     enqueue: {
       async notify(matchId) {
-        await queues.notify.add(QUEUES.notify, { matchId }, notifyOptions(matchId));
+        await jobs.enqueue('notify', { matchId }, { jobId: JOB_IDS.notify(matchId) });
       },
-      async notifyMany(matchIds) {
-        if (matchIds.length === 0) return;
-        await queues.notify.addBulk(
-          matchIds.map((matchId) => ({
-            name: QUEUES.notify,
-            data: { matchId },
-            opts: notifyOptions(matchId),
-          })),
-        );
-      },
-      async reply(matchId) {
-        await queues.reply.add(
-          QUEUES.reply,
-          { matchId },
-          {
-            jobId: jobId('reply', matchId),
-            attempts: 20,
-            backoff: { type: 'custom' },
-            removeOnComplete: 1000,
-            removeOnFail: 5000,
-          },
-        );
-      },
+      notifyMany: (matchIds) =>
+        jobs.enqueueMany(
+          'notify',
+          matchIds.map((matchId) => ({ payload: { matchId }, options: { jobId: JOB_IDS.notify(matchId) } })),
+        ),
     },
   };
+  const relay = createOutboxRelay({ outbox: store.outbox, jobs, log });
+  const desk = createDesk({ repos: store, now, afterCommit: () => relay.nudge() });
 
   const intervals = new Map<string, number>();
+  const sweepEveryMs = options.sweepEveryMs ?? 30_000;
+  const context: ProcessorContext = {
+    deps,
+    jobs,
+    sweepEveryMs,
+    retime: (job, everyMs) => retime(jobs.queues.poll, intervals, job, everyMs),
+  };
   const lockMs = options.jobLockMs ?? 30_000;
   const settings = {
     connection,
@@ -206,87 +188,60 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics.failures.inc({ queue });
     log.warn({ queue, job: job?.id, attempts: job?.attemptsMade, error: error.message }, 'job failed');
   };
-  const workers = [
-    new Worker(
-      QUEUES.poll,
-      async (job) => {
-        const data = pollJobSchema.parse(job.data);
-        const result = await handlePoll(data, deps);
-        if (result.nextIntervalMs !== undefined)
-          await retime(queues.poll, intervals, data, result.nextIntervalMs);
-        return result;
-      },
-      settings,
-    ),
-    new Worker(
-      QUEUES.ingest,
-      async (job) => {
-        const data = ingestJobSchema.parse(job.data);
-        return ingestPosts({ accountId: data.accountId, posts: parsePosts(data.posts, deps) }, deps);
-      },
-      settings,
-    ),
-    new Worker(
-      QUEUES.notify,
-      async (job) => handleNotify(notifyJobSchema.parse(job.data).matchId, deps),
-      settings,
-    ),
-    new Worker(
-      QUEUES.reply,
-      async (job) => handleReply(replyJobSchema.parse(job.data).matchId, deps),
-      settings,
-    ),
-    // Decisions made in the web console: shown on the Discord message; escalations posted.
-    new Worker(
-      QUEUES.refresh,
-      async (job) => refreshReviewMessage(refreshJobSchema.parse(job.data).matchId, deps),
-      settings,
-    ),
-    new Worker(
-      QUEUES.escalate,
-      async (job) => {
-        const data = escalateJobSchema.parse(job.data);
-        const match = await store.matches.get(data.matchId);
-        if (match === null) return false;
-        const posted = await postEscalation(match, data.target, data.actorName, deps);
-        await refreshReviewMessage(match.id, deps);
-        return posted;
-      },
-      settings,
-    ),
-    new Worker(
-      QUEUES.sweep,
-      async () => {
-        // A crash between storing a match and queueing its notification, or a notification that gave
-        // up, must not lose a review message: re-queue (or retry) those still missing one.
-        if (deps.discord === null) return { requeued: 0 };
-        const sweepEveryMs = options.sweepEveryMs ?? 30_000;
-        const ids = await store.matches.withoutReviewMessage(new Date(Date.now() - 2 * sweepEveryMs), 500);
-        let requeued = 0;
-        for (const id of ids) {
-          const job = await queues.notify.getJob(jobId('notify', id));
-          if (job === undefined) {
-            await deps.enqueue.notify(id);
-            requeued++;
-          } else if (await job.isFailed()) {
-            await job.retry();
-            requeued++;
-          }
-        }
-        return { requeued };
-      },
-      { ...settings, concurrency: 1 },
-    ),
-  ];
+  // The table of processors: one BullMQ worker per job of the catalogue.
+  const run = <N extends JobName>(name: N) => {
+    const processor = PROCESSORS[name] as (
+      payload: unknown,
+      job: Job,
+      context: ProcessorContext,
+    ) => Promise<unknown>;
+    return async (job: Job) => {
+      let payload: unknown;
+      try {
+        payload = parsePayload(name, job.data);
+      } catch (error) {
+        throw new UnrecoverableError(String(error instanceof Error ? error.message : error));
+      }
+      return processor(payload, job, context);
+    };
+  };
+  const workers = JOB_NAMES.map(
+    (name) => new Worker(name, run(name), name === 'sweep' ? { ...settings, concurrency: 1 } : settings),
+  );
   for (const worker of workers) {
     worker.on('failed', onFailed(worker.name));
     worker.on('error', onRedisError);
   }
-  await queues.sweep.upsertJobScheduler(
-    'sweep',
-    { every: options.sweepEveryMs ?? 30_000 },
-    { name: QUEUES.sweep, data: {} },
+
+  // Job schedulers live only in Redis: asserted at start, on every configuration change, when Redis
+  // comes back after an outage and every scheduleCheckMs — one sync at a time, the latest wins.
+  const schedules = createSchedulerKeeper(async () => {
+    await jobs.queues.sweep.upsertJobScheduler(
+      'sweep',
+      { every: sweepEveryMs },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+    const synced = await syncSchedulers(jobs.queues.poll, deps, intervals);
+    log.debug(synced, 'poll schedulers in step with the configuration');
+  });
+  const assertSchedules = (why: string) =>
+    schedules
+      .request()
+      .catch((error: unknown) => log.warn({ error: String(error), why }, 'scheduler sync failed'));
+  connection.on('ready', () => {
+    if (redisDown) {
+      log.info('redis available again');
+      void assertSchedules('redis back');
+      relay.nudge();
+    }
+    redisDown = false;
+  });
+  await schedules.request();
+  const scheduleTimer = setInterval(
+    () => void assertSchedules('periodic'),
+    options.scheduleCheckMs ?? 60_000,
   );
+  scheduleTimer.unref();
 
   const stop = new AbortController();
   let streamsStop = new AbortController();
@@ -295,21 +250,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     streamsStop = new AbortController();
     const signal = AbortSignal.any([stop.signal, streamsStop.signal]);
     background.push(
-      runStreams(connection, queues.ingest, prefix, deps, signal, options.leaseTtlMs).catch(
-        (error: unknown) => log.error({ error: String(error) }, 'streams stopped'),
+      runStreams(connection, jobs.enqueue, prefix, deps, signal, options.leaseTtlMs).catch((error: unknown) =>
+        log.error({ error: String(error) }, 'streams stopped'),
       ),
     );
   };
 
   const refresh = async () => {
     engines.invalidate();
-    const synced = await syncSchedulers(queues.poll, deps, intervals);
-    log.info(synced, 'poll schedulers in step with the configuration');
+    await schedules.request();
+    log.info('configuration reloaded');
     streamsStop.abort();
     startStreams();
   };
-  await syncSchedulers(queues.poll, deps, intervals);
   startStreams();
+  background.push(relay.run(stop.signal, options.outboxRelayMs ?? 1_000));
 
   await subscriber.subscribe(`${prefix}:${CONFIG_CHANNEL}`);
   subscriber.on('message', () => {
@@ -334,7 +289,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       runWithLease(
         connection,
         `${prefix}:lease:discord-gateway`,
-        (signal) => runDiscordGateway({ ...discord, signal }, deps, log),
+        (signal) =>
+          runDiscordGateway(
+            { ...discord, signal },
+            // biome-ignore lint/style/noNonNullAssertion: with a Discord token the notifier exists (above).
+            { desk, store, engines, notifier: notifier! },
+            log,
+          ),
         {
           signal: stop.signal,
           ...(options.leaseTtlMs
@@ -361,23 +322,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await new Promise<void>((resolve) => metricsServer?.listen(options.metricsPort ?? 0, resolve));
     metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
   }
-  log.info(
-    { queues: Object.keys(QUEUES), discord: options.discord !== undefined, metricsUrl },
-    'worker started',
-  );
+  log.info({ queues: JOB_NAMES, discord: options.discord !== undefined, metricsUrl }, 'worker started');
 
   let closing: Promise<void> | null = null;
   return {
     metrics,
     metricsUrl,
     store,
+    desk,
     refresh,
     close() {
       closing ??= (async () => {
         stop.abort();
+        clearInterval(scheduleTimer);
         await Promise.all(workers.map((w) => w.close()));
         await Promise.allSettled(background);
-        await Promise.all(Object.values(queues).map((q) => q.close()));
+        await jobs.close();
         await subscriber.quit().catch(() => {});
         await connection.quit().catch(() => {});
         await new Promise<void>((resolve) =>

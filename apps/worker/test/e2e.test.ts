@@ -1,7 +1,7 @@
+import { CONFIG_CHANNEL } from '@kikimimi/desk';
 import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIG_CHANNEL } from '../src/jobs.ts';
 import { createTestWorld, REDIS_URL, type TestWorld, waitFor } from './world.ts';
 
 /**
@@ -170,6 +170,29 @@ describe('a post on a platform → a review message in Discord → a reply on th
       roles: [world.discord.roleId('billing-team')],
     });
     await world.discord.waitForEdit(review.id, (m) => embedText(m).includes('エスカレーション済み'), 20_000);
+    // The same target again, from a new menu, minutes later: refused, nobody pinged twice (one rule with
+    // the console, which answers 409).
+    const again = await world.discord.clickButton({
+      messageId: review.id,
+      customId: button(review, 'kk:e:'),
+      userId: alice,
+    });
+    const sameTarget = (
+      again.data as { components: Array<{ components: Array<{ custom_id: string; label: string }> }> }
+    ).components[0]?.components.find((b) => b.label === 'billing');
+    const refused = await world.discord.clickButton({
+      messageId: again.message?.id ?? '',
+      customId: sameTarget?.custom_id ?? '',
+      userId: alice,
+    });
+    expect(refused.type).toBe('reply');
+    expect(refused.ephemeral).toBe(true);
+    expect(JSON.stringify(refused.data)).toContain('billing へはすでにエスカレーション済みです');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const inBilling = world.discord
+      .messages()
+      .filter((m) => m.channelId === world.discord.channelId('billing'));
+    expect(inBilling.filter((m) => JSON.stringify(m.embeds).includes('返金してほしい'))).toHaveLength(1);
   }, 60_000);
 
   it('dismisses with a reason', async () => {
@@ -227,7 +250,7 @@ describe('a post on a platform → a review message in Discord → a reply on th
       userId: world.discord.userId('bob'),
       locale: 'en-US',
     });
-    expect(JSON.stringify(outcome.data)).toContain('Only members with a reviewer role');
+    expect(JSON.stringify(outcome.data)).toContain('Only reviewers can do this');
   }, 60_000);
 
   it('when X refuses the API reply, hands the reviewer the text and a link, then records the manual reply', async () => {

@@ -10,7 +10,6 @@ export { ensureDatabase } from './ensure-database.ts';
 export { ConflictError, InvalidInputError, NotFoundError } from './errors.ts';
 export { resolveEncryptionKey } from './key-file.ts';
 export { MIGRATIONS_FOLDER, type MigrateOptions, migrate } from './migrate.ts';
-export * from './queues.ts';
 export type { AccountRepository, PlatformAccountPatch } from './repositories/accounts.ts';
 export {
   type ApiToken,
@@ -25,6 +24,13 @@ export type {
   ConfigVersion,
   ReplaceOptions,
 } from './repositories/config.ts';
+export type {
+  DeskStore,
+  DeskTransaction,
+  OutboxEntry,
+  OutboxJob,
+  OutboxRepository,
+} from './repositories/desk.ts';
 export {
   type DiscordRepository,
   type DiscordSettingsResult,

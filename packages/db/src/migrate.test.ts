@@ -16,6 +16,7 @@ const TABLES = [
   'contacts',
   'discord_settings',
   'matches',
+  'outbox',
   'platform_accounts',
   'posts',
   'replies',

@@ -384,3 +384,22 @@ export const apiTokens = pgTable(
   },
   (t) => [unique('api_tokens_token_hash_key').on(t.tokenHash), index('api_tokens_user_idx').on(t.userId)],
 );
+
+/**
+ * The transactional outbox: jobs written in the same transaction as the decision that wants them, and
+ * relayed to the queues (BullMQ) after the commit, so that a decision never exists without its job nor a
+ * job without its decision. A row is deleted once its job is on the queue; `job_id` makes a relay that
+ * is repeated after a crash a no-op on the queue side.
+ */
+export const outbox = pgTable('outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  queue: text('queue').notNull(),
+  jobId: text('job_id').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  /** Run the job again when the queue keeps a finished job under this id (a reviewer's retry). */
+  rerun: boolean('rerun').notNull().default(false),
+  createdAt: createdAt(),
+  /** Failed relays (the queue unreachable) and the last reason, for operators. */
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+});

@@ -1,7 +1,6 @@
 import { Client, Events, GatewayIntentBits, type Interaction, MessageFlags } from 'discord.js';
 import type { Logger } from 'pino';
-import type { PipelineDeps } from '../pipeline/deps.ts';
-import { handleInteraction, type InteractionIo } from './interactions.ts';
+import { handleInteraction, type InteractionDeps, type InteractionIo } from './interactions.ts';
 import { messageBody } from './rest-port.ts';
 
 /** Adapts a discord.js interaction to what the handler needs. */
@@ -56,7 +55,7 @@ function ioFor(interaction: Interaction): InteractionIo | null {
  */
 export async function runDiscordGateway(
   options: { token: string; api?: string | undefined; signal: AbortSignal },
-  deps: PipelineDeps,
+  deps: InteractionDeps,
   log: Logger,
 ): Promise<void> {
   const client = new Client({

@@ -1,17 +1,25 @@
-import { type Actor, ConflictError } from '@kikimimi/db';
-import { type Category, measureReply, pickTemplate, renderTemplate } from '@kikimimi/rules';
+import {
+  type Desk,
+  type DeskActor,
+  type DeskOutcome,
+  escalationTargets,
+  failureMessage,
+  problemMessage,
+  replyDraft,
+} from '@kikimimi/desk';
+import type { Category } from '@kikimimi/rules';
 import {
   type APIModalInteractionResponseCallbackData,
   ButtonStyle,
   ComponentType,
   TextInputStyle,
 } from 'discord.js';
-import type { PipelineDeps } from '../pipeline/deps.ts';
-import { postEscalation } from '../pipeline/escalate.ts';
-import { refreshReviewMessage, reviewView } from '../pipeline/review.ts';
+import type { EngineProvider } from '../engine-provider.ts';
+import type { Store } from '../ports.ts';
 import { type Lang, langOf, t } from './i18n.ts';
+import type { DiscordNotifier } from './notifier.ts';
 import type { BotMessage } from './port.ts';
-import { buildReviewMessage, ids, parseCustomId } from './review-message.ts';
+import { ids, parseCustomId } from './review-message.ts';
 
 /** One interaction as the handler sees it: what was clicked, by whom, and how to answer. */
 export interface InteractionIo {
@@ -27,63 +35,77 @@ export interface InteractionIo {
   update(message: BotMessage): Promise<void>;
 }
 
-const CATEGORIES = new Set<Category>(['thanks', 'apology', 'guidance', 'custom']);
+/** What the interaction handler uses: the desk takes every decision; the rest only reads and renders. */
+export interface InteractionDeps {
+  readonly desk: Desk;
+  readonly store: Store;
+  readonly engines: EngineProvider;
+  readonly notifier: DiscordNotifier;
+}
+
+const CATEGORIES = new Set<string>(['thanks', 'apology', 'guidance', 'custom']);
 const MODAL_TEXT_MAX = 4000;
+/** Discord: at most 5 buttons in a row and 5 rows in a message. */
+const BUTTONS_PER_ROW = 5;
+const MAX_ROWS = 5;
+
+/** What a refused decision says to the reviewer (every problem of the input, one a line). */
+function refusal(outcome: Exclude<DeskOutcome, { ok: true }>, lang: Lang): string {
+  if (outcome.code !== 'invalid') return failureMessage(outcome, lang);
+  return [failureMessage(outcome, lang), ...outcome.problems.map((p) => `・${problemMessage(p, lang)}`)].join(
+    '\n',
+  );
+}
 
 /**
- * Handles a reviewer's click or modal submission. Only members holding a reviewer role can act;
- * anyone else gets an ephemeral refusal and the attempt is audited.
+ * Handles a reviewer's click or modal submission, a thin adapter over the desk (@kikimimi/desk) — the
+ * same decisions the console takes. Only members holding a reviewer role can act; anyone else gets an
+ * ephemeral refusal and the attempt is audited (by the desk).
  */
-export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): Promise<void> {
+export async function handleInteraction(io: InteractionIo, deps: InteractionDeps): Promise<void> {
   const parsed = parseCustomId(io.customId);
   if (parsed === null) return;
-  const { store } = deps;
+  const { store, desk } = deps;
   const settings = await store.discord.get();
   const lang: Lang = langOf(io.locale, settings.locale);
-  const actor: Actor = { kind: 'discord', id: io.user.id, name: io.user.name };
+  const actor: DeskActor = { kind: 'discord', id: io.user.id, name: io.user.name, roleIds: io.roleIds };
+  const matchId = parsed.matchId;
 
-  if (!io.roleIds.some((role) => settings.reviewerRoleIds.includes(role))) {
-    await store.audit.record(actor, 'match.refused', parsed.matchId, {
-      customId: io.customId,
-      roles: [...io.roleIds],
-    });
-    await io.replyEphemeral({ content: t('notReviewer', lang) });
-    return;
-  }
-  const match = await store.matches.get(parsed.matchId);
-  if (match === null) {
-    await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-    return;
-  }
-  const finished = async () => {
-    const reply = await store.replies.forMatch(match.id);
-    return reply !== null || match.status === 'dismissed';
+  /** The review message as it now is, or the refusal, in the reviewer's language. */
+  const answer = async (outcome: DeskOutcome) => {
+    if (outcome.ok) await io.update(await deps.notifier.message(outcome.match));
+    else await io.replyEphemeral({ content: refusal(outcome, lang) });
+  };
+  /** Before a form opens: a reviewer, and a match still open for it. */
+  const openFor = async (attempted: string, needsOpen: boolean) => {
+    const refused = await desk.authorize(actor, matchId, attempted);
+    if (refused !== null) {
+      await io.replyEphemeral({ content: refusal(refused, lang) });
+      return null;
+    }
+    const match = await store.matches.get(matchId);
+    const handled =
+      match !== null &&
+      needsOpen &&
+      (match.status === 'dismissed' || (await store.replies.forMatch(match.id)) !== null);
+    if (match === null || handled) {
+      await io.replyEphemeral({ content: failureMessage({ ok: false, code: 'already_handled' }, lang) });
+      return null;
+    }
+    return match;
   };
 
   switch (parsed.action) {
     case 'r': {
-      const category = parsed.arg as Category;
-      if (!CATEGORIES.has(category) || (await finished())) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
+      const category = parsed.arg ?? '';
+      if (!CATEGORIES.has(category)) return;
+      const match = await openFor('reply', true);
+      if (match === null) return;
       const { config } = await deps.engines.current();
-      const template = pickTemplate(config.templates, {
-        platform: match.platform,
-        category,
-        watchId: match.decision.watches[0] ?? '',
-      });
-      const watch = config.watches.find((w) => w.id === match.decision.watches[0]);
-      const text = template
-        ? renderTemplate(template, {
-            post: match.post,
-            watch: { id: watch?.id ?? '', name: watch?.name },
-            variables: config.variables,
-          })
-        : '';
+      const { text } = replyDraft(match, category as Category, config);
       await io.showModal({
-        custom_id: ids.replyModal(match.id, category),
-        title: `${t(category, lang)} — @${match.post.author.handle}`.slice(0, 45),
+        custom_id: ids.replyModal(match.id, category as Category),
+        title: `${t(category as Category, lang)} — @${match.post.author.handle}`.slice(0, 45),
         components: [
           {
             type: ComponentType.ActionRow,
@@ -103,96 +125,46 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
       });
       return;
     }
-    case 'rm': {
-      const category = parsed.arg as Category;
-      const text = (io.fields?.text ?? '').trim();
-      if (text === '') {
-        await io.replyEphemeral({ content: t('emptyReply', lang) });
-        return;
-      }
-      if (match.accountId === null) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
-      const account = await store.accounts.get(match.accountId);
-      const { config } = await deps.engines.current();
-      const sent = match.platform === 'mastodon' ? `@${match.post.author.handle} ${text}` : text;
-      const length = measureReply(sent, match.platform, {
-        maxCharacters: config.platforms.mastodon.maxCharacters,
-      });
-      if (!length.ok) {
-        await io.replyEphemeral({ content: `${t('tooLong', lang)}: ${length.length} / ${length.limit}` });
-        return;
-      }
-      const now = deps.now();
-      let created: boolean;
-      try {
-        ({ created } = await store.replies.begin(
-          match.id,
-          { accountId: account?.id ?? match.accountId, text, idempotencyKey: `kikimimi-${match.id}`, actor },
-          now,
-        ));
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        created = false; // dismissed meanwhile
-      }
-      if (!created) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
-      await store.reviews.recordDecision(match.id, 'reply', actor, { category, text }, now);
-      await store.matches.setStatus(match.id, 'replied', now);
-      await deps.enqueue.reply(match.id);
-      await io.update(
-        buildReviewMessage(await reviewView((await store.matches.get(match.id)) ?? match, deps)),
-      );
+    case 'rm':
+      await answer(await desk.reply(actor, matchId, { text: io.fields?.text ?? '', category: parsed.arg }));
       return;
-    }
     case 'e': {
+      const match = await openFor('escalate', false);
+      if (match === null) return;
       const { config } = await deps.engines.current();
-      const routes = new Set<string>([
-        ...match.decision.escalations.flatMap((e) => (e.route ? [e.route] : [])),
-        ...config.escalation.flatMap((rule) => (rule.actions.route ? [rule.actions.route] : [])),
-      ]);
-      const targets = [...routes].filter((route) => settings.channels[route] !== undefined).slice(0, 5);
+      const { targets } = escalationTargets(match, config, settings);
       if (targets.length === 0) {
         await io.replyEphemeral({ content: t('noTargets', lang) });
         return;
       }
-      await io.replyEphemeral({
-        content: t('chooseTarget', lang),
-        components: [
-          {
-            type: ComponentType.ActionRow,
-            components: targets.map((target) => ({
-              type: ComponentType.Button as const,
-              style: ButtonStyle.Danger as const,
-              label: target,
-              custom_id: ids.escalateTo(match.id, target),
-            })),
-          },
-        ],
-      });
+      const shown = targets.slice(0, BUTTONS_PER_ROW * MAX_ROWS);
+      const rows: BotMessage['components'] = [];
+      for (let i = 0; i < shown.length; i += BUTTONS_PER_ROW) {
+        rows.push({
+          type: ComponentType.ActionRow,
+          components: shown.slice(i, i + BUTTONS_PER_ROW).map((target) => ({
+            type: ComponentType.Button as const,
+            style: ButtonStyle.Danger as const,
+            label: target.slice(0, 80),
+            custom_id: ids.escalateTo(match.id, target),
+          })),
+        });
+      }
+      await io.replyEphemeral({ content: t('chooseTarget', lang), components: rows });
       return;
     }
     case 'et': {
       const target = parsed.arg ?? '';
-      if (!(await postEscalation(match, target, io.user.name, deps))) {
-        await io.replyEphemeral({ content: t('noTargets', lang) });
-        return;
-      }
-      // Recorded once even when two reviewers pick the same target at once (the post above is
-      // idempotent per match and target).
-      await store.reviews.decide(match.id, 'escalate', actor, { target }, deps.now());
-      await refreshReviewMessage(match.id, deps);
-      await io.update({ content: `${t('done', lang)} → ${target}`, embeds: [], components: [] });
+      const outcome = await desk.escalate(actor, matchId, { target });
+      // The worker posts into the target's channel and refreshes the review message (escalate job).
+      if (outcome.ok)
+        await io.update({ content: `${t('done', lang)} → ${target}`, embeds: [], components: [] });
+      else await io.replyEphemeral({ content: refusal(outcome, lang) });
       return;
     }
     case 'd': {
-      if (await finished()) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
+      const match = await openFor('dismiss', true);
+      if (match === null) return;
       await io.showModal({
         custom_id: ids.dismissModal(match.id),
         title: t('dismissModalTitle', lang),
@@ -214,39 +186,15 @@ export async function handleInteraction(io: InteractionIo, deps: PipelineDeps): 
       });
       return;
     }
-    case 'dm': {
-      if (await finished()) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
-      const decided = await store.reviews.decide(
-        match.id,
-        'dismiss',
-        actor,
-        { reason: (io.fields?.reason ?? '').trim() },
-        deps.now(),
-      );
-      if (!decided.ok) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
-      await io.update(
-        buildReviewMessage(await reviewView((await store.matches.get(match.id)) ?? match, deps)),
-      );
+    case 'dm':
+      await answer(await desk.dismiss(actor, matchId, { reason: io.fields?.reason ?? '' }));
       return;
-    }
-    case 'md': {
-      const reply = await store.replies.forMatch(match.id);
-      if (reply === null || (reply.state !== 'manual_pending' && reply.state !== 'failed')) {
-        await io.replyEphemeral({ content: t('alreadyHandled', lang) });
-        return;
-      }
-      const now = deps.now();
-      await store.replies.markManualDone(reply.id, {}, actor, now);
-      await store.reviews.recordDecision(match.id, 'manual_reply', actor, {}, now);
-      await io.update(buildReviewMessage(await reviewView(match, deps)));
+    case 'md':
+      await answer(await desk.markRepliedByHand(actor, matchId, {}));
       return;
-    }
+    case 'rr':
+      await answer(await desk.retryReply(actor, matchId));
+      return;
     default:
       return;
   }

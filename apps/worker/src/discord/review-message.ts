@@ -13,6 +13,7 @@ export const ids = {
   dismiss: (matchId: string) => `kk:d:${matchId}`,
   dismissModal: (matchId: string) => `kk:dm:${matchId}`,
   manualDone: (matchId: string) => `kk:md:${matchId}`,
+  retry: (matchId: string) => `kk:rr:${matchId}`,
 };
 
 export function parseCustomId(
@@ -121,6 +122,16 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
         label: l.label,
         url: l.url,
       })),
+      ...(state.retry
+        ? [
+            {
+              type: ComponentType.Button as const,
+              style: ButtonStyle.Primary as const,
+              label: t('retryReply', lang),
+              custom_id: ids.retry(match.id),
+            },
+          ]
+        : []),
       ...(state.manualDone
         ? [
             {
@@ -170,6 +181,8 @@ function stateOf(view: ReviewView): {
   actionable: boolean;
   links: Array<{ label: string; url: string }>;
   manualDone: boolean;
+  /** A failed reply can be sent again (the same text and idempotency key). */
+  retry?: boolean;
 } {
   const { reply, lang } = view;
   const latest = (kind: string) => [...view.decisions].reverse().find((d) => d.kind === kind);
@@ -200,6 +213,7 @@ function stateOf(view: ReviewView): {
           actionable: false,
           links: reply.manualUrl ? [{ label: t('postByHand', lang), url: reply.manualUrl }] : [],
           manualDone: true,
+          retry: reply.state === 'failed',
         };
     }
   }

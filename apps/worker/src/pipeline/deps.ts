@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { ConnectorCache } from '../connectors.ts';
-import type { DiscordPort } from '../discord/port.ts';
 import type { EngineProvider } from '../engine-provider.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../ports.ts';
@@ -10,17 +9,29 @@ export interface Enqueue {
   notify(matchId: string): Promise<void>;
   /** The same for a page of matches, in one round trip. */
   notifyMany(matchIds: readonly string[]): Promise<void>;
-  reply(matchId: string): Promise<void>;
 }
 
-/** Everything the pipeline's handlers use, wired once in main.ts. */
+/**
+ * Where review messages go (Discord, see discord/notifier.ts): the pipeline's one way to tell
+ * reviewers about a match, so that pipeline/ knows no chat platform.
+ */
+export interface ReviewNotifier {
+  /** Posts a match's review message, once per match whatever the retries. */
+  post(matchId: string): Promise<'posted' | 'exists' | 'skipped'>;
+  /** Brings a match's review message in step with the store (after a decision or a reply's outcome). */
+  refresh(matchId: string): Promise<void>;
+  /** Posts a match into the escalation channel of `target`, once; false when the target has none. */
+  escalate(matchId: string, target: string, actorName: string): Promise<boolean>;
+}
+
+/** Everything the pipeline's handlers use, wired once in worker.ts. */
 export interface PipelineDeps {
   readonly store: Store;
   readonly engines: EngineProvider;
   readonly connectors: ConnectorCache;
   readonly enqueue: Enqueue;
   /** null: no Discord configured — matches are reviewed in the web console only. */
-  readonly discord: DiscordPort | null;
+  readonly notifier: ReviewNotifier | null;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;

@@ -7,7 +7,7 @@ import {
   TransientError,
 } from '@kikimimi/connectors';
 import type { PlatformAccount } from '@kikimimi/db';
-import type { PollJob } from '../jobs.ts';
+import type { JobPayload } from '@kikimimi/desk';
 import { sourcesFor } from '../sources.ts';
 import type { PipelineDeps } from './deps.ts';
 import { ingestPosts } from './ingest.ts';
@@ -46,7 +46,7 @@ export type PollOutcomeKind = 'polled' | 'skipped' | 'backoff' | 'failed';
  * hammered.
  */
 export async function handlePoll(
-  job: PollJob,
+  job: JobPayload<'poll'>,
   deps: PipelineDeps,
 ): Promise<{ outcome: PollOutcomeKind; posts?: number; nextIntervalMs?: number }> {
   const { store, engines, connectors, log, metrics } = deps;

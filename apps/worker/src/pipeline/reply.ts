@@ -1,7 +1,6 @@
 import { ReplyNotAllowedError } from '@kikimimi/connectors';
 import { UnrecoverableError } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
-import { refreshReviewMessage } from './review.ts';
 
 /**
  * Sends the one public reply of a match. The reply row (unique per match) is created when the
@@ -22,16 +21,10 @@ export async function handleReply(
     throw new UnrecoverableError(`match or account of reply ${reply.id} is gone`);
 
   const target = { postId: match.postId, url: match.post.url, authorHandle: match.post.author.handle };
+  let result: { id: string; url: string | null };
   try {
     const connector = await connectors.get(account);
-    const result = await connector.reply(target, reply.text, { idempotencyKey: reply.idempotencyKey });
-    await store.replies.markSent(reply.id, { platformReplyId: result.id, url: result.url }, deps.now());
-    metrics.replies.inc({ platform: account.platform, outcome: 'sent' });
-    log.info({ match: matchId, platform: account.platform, reply: result.url }, 'reply sent');
-    await refreshReviewMessage(matchId, deps).catch((error: unknown) =>
-      log.warn({ match: matchId, error: String(error) }, 'could not update the review message'),
-    );
-    return 'sent';
+    result = await connector.reply(target, reply.text, { idempotencyKey: reply.idempotencyKey });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ReplyNotAllowedError) {
@@ -41,7 +34,7 @@ export async function handleReply(
         { match: matchId, platform: account.platform },
         'the platform refused an API reply: handed to the reviewer to post by hand',
       );
-      await refreshReviewMessage(matchId, deps).catch(() => {});
+      await refresh(matchId, deps);
       return 'manual';
     }
     await store.replies.markFailed(reply.id, message, deps.now());
@@ -51,9 +44,26 @@ export async function handleReply(
     if (!retryable) {
       // Nothing will change on a retry: the reviewer gets the text and a link to post it by hand.
       await store.replies.markManualPending(reply.id, match.post.url);
-      await refreshReviewMessage(matchId, deps).catch(() => {});
+      await refresh(matchId, deps);
       throw new UnrecoverableError(`reply to ${match.post.url} failed: ${message}`);
     }
     throw error;
   }
+  // The platform has the reply. Recording it may still fail (the database busy or gone): then the
+  // job is retried, and the retry's send is answered with this same reply (Mastodon's idempotency key;
+  // the X connector finds its earlier reply) — it is never treated as a failed send.
+  await store.replies.markSent(reply.id, { platformReplyId: result.id, url: result.url }, deps.now());
+  metrics.replies.inc({ platform: account.platform, outcome: 'sent' });
+  log.info({ match: matchId, platform: account.platform, reply: result.url }, 'reply sent');
+  await refresh(matchId, deps);
+  return 'sent';
+}
+
+/** The review message follows the reply's outcome; a Discord hiccup does not fail the reply job. */
+async function refresh(matchId: string, deps: PipelineDeps): Promise<void> {
+  await deps.notifier
+    ?.refresh(matchId)
+    .catch((error: unknown) =>
+      deps.log.warn({ match: matchId, error: String(error) }, 'could not update the review message'),
+    );
 }

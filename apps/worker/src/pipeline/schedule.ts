@@ -1,5 +1,5 @@
+import { JOBS } from '@kikimimi/desk';
 import type { Queue } from 'bullmq';
-import { QUEUES } from '../jobs.ts';
 import { sourcesFor } from '../sources.ts';
 import type { PipelineDeps } from './deps.ts';
 
@@ -39,11 +39,7 @@ export async function syncSchedulers(
     await pollQueue.upsertJobScheduler(
       id,
       { every },
-      {
-        name: QUEUES.poll,
-        data: { accountId, sourceKey },
-        opts: { removeOnComplete: 100, removeOnFail: 100 },
-      },
+      { name: 'poll', data: { accountId, sourceKey }, opts: JOBS.poll.options },
     );
   }
   return { sources: wanted.size, removed };
@@ -63,6 +59,36 @@ export async function retime(
   await pollQueue.upsertJobScheduler(
     id,
     { every: everyMs },
-    { name: QUEUES.poll, data: job, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    { name: 'poll', data: job, opts: JOBS.poll.options },
   );
+}
+
+/**
+ * Keeps the job schedulers asserted: one sync at a time, and a request during a sync makes exactly one
+ * more run after it (which reads the configuration then), so the latest configuration always wins
+ * and stale syncs never pile up. Schedulers live in Redis only: a Redis that lost its data (restarted
+ * without persistence, flushed, failed over) is repaired by the next sync — the worker requests one
+ * when Redis comes back and every few minutes.
+ */
+export function createSchedulerKeeper(sync: () => Promise<void>): { request(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  const run = (): Promise<void> => {
+    running = sync().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  return {
+    request() {
+      if (running === null) return run();
+      queued ??= running
+        .catch(() => {})
+        .then(() => {
+          queued = null;
+          return run();
+        });
+      return queued;
+    },
+  };
 }

@@ -1,7 +1,6 @@
+import { type Enqueue as EnqueueJob, jobId } from '@kikimimi/desk';
 import type { Post } from '@kikimimi/rules';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobId, QUEUES } from '../jobs.ts';
 import { runWithLease } from '../lease.ts';
 import { sourcesFor } from '../sources.ts';
 import type { PipelineDeps } from './deps.ts';
@@ -16,7 +15,7 @@ const FLUSH_SIZE = 100;
  */
 export async function runStreams(
   redis: Redis,
-  ingestQueue: Queue,
+  enqueue: EnqueueJob,
   prefix: string,
   deps: PipelineDeps,
   signal: AbortSignal,
@@ -41,14 +40,10 @@ export async function runStreams(
               if (batch.length === 0) return;
               const posts = batch;
               batch = [];
-              await ingestQueue.add(
-                QUEUES.ingest,
+              await enqueue(
+                'ingest',
                 { accountId: account.id, sourceKey: source.key, posts },
-                {
-                  jobId: jobId('ingest', `${account.id}-${Date.now()}-${seq++}`),
-                  removeOnComplete: 1000,
-                  removeOnFail: 1000,
-                },
+                { jobId: jobId('ingest', `${account.id}-${Date.now()}-${seq++}`) },
               );
             };
             const timer = setInterval(() => {

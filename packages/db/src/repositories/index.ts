@@ -4,6 +4,7 @@ import { type AccountRepository, createAccountRepository } from './accounts.ts';
 import { type ApiTokenRepository, createApiTokenRepository } from './api-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit.ts';
 import { type ConfigRepository, createConfigRepository } from './config.ts';
+import { createDeskStore, createOutboxRepository, type DeskStore, type OutboxRepository } from './desk.ts';
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
 import { createIngestRepository, type IngestRepository } from './ingest.ts';
 import { createMatchRepository, type MatchRepository } from './matches.ts';
@@ -31,6 +32,9 @@ export interface Repositories {
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly apiTokens: ApiTokenRepository;
+  /** The storage steps of review decisions, in one transaction (used by packages/desk). */
+  readonly desk: DeskStore;
+  readonly outbox: OutboxRepository;
 }
 
 export interface RepositoryOptions {
@@ -58,5 +62,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     users: createUserRepository(db),
     sessions: createSessionRepository(db),
     apiTokens: createApiTokenRepository(db),
+    desk: createDeskStore(db),
+    outbox: createOutboxRepository(db),
   };
 }

@@ -1,5 +1,5 @@
 import type { Platform, Post } from '@kikimimi/rules';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -58,6 +58,11 @@ export interface ReplyRepository {
   markManualDone(id: string, result: { url?: string | null }, actor: Actor, now: Date): Promise<ReplyRecord>;
   get(id: string): Promise<ReplyRecord | null>;
   forMatch(matchId: string): Promise<ReplyRecord | null>;
+  /**
+   * Replies still to be sent (pending, or failed and not handed to a reviewer) last changed before
+   * `olderThan`, oldest first: what the sweeper re-drives when their job was lost.
+   */
+  unfinished(olderThan: Date, limit: number): Promise<ReplyRecord[]>;
 }
 
 const FINAL: readonly ReplyState[] = ['sent', 'manual_done'];
@@ -74,7 +79,7 @@ const manualDoneSchema = z.strictObject({ url: url.nullable().optional() });
 
 type Row = typeof replies.$inferSelect;
 
-function toReply(row: Row): ReplyRecord {
+export function toReply(row: Row): ReplyRecord {
   return {
     id: row.id,
     matchId: row.matchId,
@@ -132,10 +137,92 @@ async function recordContact(tx: Tx, matchId: string, at: Date): Promise<void> {
     .onConflictDoNothing({ target: contacts.matchId });
 }
 
+/**
+ * A reply's final transition (sent, or posted by hand) inside the caller's transaction: state, the
+ * contact (author of the matched post), usage and the match's status; audited when `audit` is given.
+ * A reply already final is returned as it is.
+ */
+export async function finishReply(
+  tx: Tx,
+  id: string,
+  set: Partial<typeof replies.$inferInsert>,
+  now: Date,
+  audit?: { actor: Actor; action: string },
+): Promise<ReplyRecord> {
+  const current = await lockReply(tx, id);
+  if (FINAL.includes(current.state as ReplyState)) return toReply(current);
+  const [row] = await tx
+    .update(replies)
+    .set({ ...set, error: null, sentAt: now, updatedAt: now })
+    .where(eq(replies.id, current.id))
+    .returning();
+  await recordContact(tx, current.matchId, now);
+  await addUsage(tx, current.accountId, now, { replies: 1 });
+  await applyStatus(tx, current.matchId, 'replied', now);
+  if (audit !== undefined) {
+    await writeAudit(
+      tx,
+      audit.actor,
+      audit.action,
+      current.matchId,
+      { replyId: current.id, url: set.url },
+      now,
+    );
+  }
+  return toReply(row as Row);
+}
+
+/**
+ * Validates and inserts a match's reply inside the caller's transaction (which holds the match's lock):
+ * the new row, or undefined when the match already has one. ConflictError when the idempotency key
+ * belongs to another match's reply; NotFoundError when the match does not exist.
+ */
+export async function insertReply(
+  tx: Tx,
+  matchIdInput: string,
+  input: BeginReply,
+  nowInput: Date,
+): Promise<ReplyRecord | undefined> {
+  const now = parseDate(nowInput, 'reply time');
+  const actor = parseActor(input?.actor);
+  const data = parseInput(
+    beginSchema,
+    {
+      matchId: matchIdInput,
+      accountId: input?.accountId,
+      text: input?.text,
+      idempotencyKey: input?.idempotencyKey,
+    },
+    'reply',
+  );
+  const [inserted] = await tx
+    .insert(replies)
+    .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted !== undefined) return toReply(inserted);
+  const [existing] = await tx
+    .select({ id: replies.id })
+    .from(replies)
+    .where(eq(replies.matchId, data.matchId));
+  if (existing === undefined) {
+    throw new ConflictError(
+      `idempotency key ${JSON.stringify(data.idempotencyKey)} is already used by the reply of another match`,
+    );
+  }
+  return undefined;
+}
+
 export function createReplyRepository(db: Database): ReplyRepository {
   const get = async (id: string) => {
     if (!isUuid(id)) return null;
     const [row] = await db.select().from(replies).where(eq(replies.id, id));
+    return row === undefined ? null : toReply(row);
+  };
+
+  const forMatch = async (matchId: string) => {
+    if (!isUuid(matchId)) return null;
+    const [row] = await db.select().from(replies).where(eq(replies.matchId, matchId));
     return row === undefined ? null : toReply(row);
   };
 
@@ -145,71 +232,27 @@ export function createReplyRepository(db: Database): ReplyRepository {
     set: Partial<typeof replies.$inferInsert>,
     now: Date,
     audit?: { actor: Actor; action: string },
-  ) =>
-    db.transaction(async (tx) => {
-      const current = await lockReply(tx, id);
-      if (FINAL.includes(current.state as ReplyState)) return toReply(current);
-      const [row] = await tx
-        .update(replies)
-        .set({ ...set, error: null, sentAt: now, updatedAt: now })
-        .where(eq(replies.id, current.id))
-        .returning();
-      await recordContact(tx, current.matchId, now);
-      await addUsage(tx, current.accountId, now, { replies: 1 });
-      await applyStatus(tx, current.matchId, 'replied', now);
-      if (audit !== undefined) {
-        await writeAudit(
-          tx,
-          audit.actor,
-          audit.action,
-          current.matchId,
-          { replyId: current.id, url: set.url },
-          now,
-        );
-      }
-      return toReply(row as Row);
-    });
+  ) => db.transaction((tx) => finishReply(tx, id, set, now, audit));
 
   return {
     async begin(matchIdInput, input, nowInput) {
-      const now = parseDate(nowInput, 'reply time');
-      const actor = parseActor(input?.actor);
-      const data = parseInput(
-        beginSchema,
-        {
-          matchId: matchIdInput,
-          accountId: input?.accountId,
-          text: input?.text,
-          idempotencyKey: input?.idempotencyKey,
-        },
-        'reply',
-      );
-      let row: Row | undefined;
+      const matchId = parseInput(beginSchema.shape.matchId, matchIdInput, 'reply');
       try {
-        row = await db.transaction(async (tx) => {
+        const created = await db.transaction(async (tx) => {
           // The match's lock, as every decision takes it: a dismissal and a reply cannot both win.
-          if ((await lockMatch(tx, data.matchId)) === 'dismissed') {
+          if ((await lockMatch(tx, matchId)) === 'dismissed') {
             throw new ConflictError('the match was dismissed: it takes no reply');
           }
-          const [inserted] = await tx
-            .insert(replies)
-            .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
-            .onConflictDoNothing()
-            .returning();
-          return inserted;
+          return insertReply(tx, matchId, input, nowInput);
         });
+        if (created !== undefined) return { created: true, reply: created };
       } catch (error) {
-        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', data.matchId);
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', matchId);
         throw error;
       }
-      if (row !== undefined) return { created: true, reply: toReply(row) };
-      const [existing] = await db.select().from(replies).where(eq(replies.matchId, data.matchId));
-      if (existing === undefined) {
-        throw new ConflictError(
-          `idempotency key ${JSON.stringify(data.idempotencyKey)} is already used by the reply of another match`,
-        );
-      }
-      return { created: false, reply: toReply(existing) };
+      const existing = await forMatch(matchId);
+      if (existing === null) throw new NotFoundError('match', matchId);
+      return { created: false, reply: existing };
     },
 
     async markSent(id, resultInput, nowInput) {
@@ -261,10 +304,18 @@ export function createReplyRepository(db: Database): ReplyRepository {
 
     get,
 
-    async forMatch(matchId) {
-      if (!isUuid(matchId)) return null;
-      const [row] = await db.select().from(replies).where(eq(replies.matchId, matchId));
-      return row === undefined ? null : toReply(row);
+    forMatch,
+
+    async unfinished(olderThanInput, limitInput) {
+      const olderThan = parseDate(olderThanInput, 'olderThan');
+      const limit = parseInput(z.number().int().min(1).max(10_000), limitInput, 'limit');
+      const rows = await db
+        .select()
+        .from(replies)
+        .where(and(inArray(replies.state, ['pending', 'failed']), lt(replies.updatedAt, olderThan)))
+        .orderBy(asc(replies.updatedAt))
+        .limit(limit);
+      return rows.map(toReply);
     },
   };
 }

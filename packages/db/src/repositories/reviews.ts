@@ -2,9 +2,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { DECISION_KINDS, matches, replies, reviewDecisions, reviewMessages } from '../schema.ts';
+import { DECISION_KINDS, matches, reviewDecisions, reviewMessages } from '../schema.ts';
 import type { Actor, DecisionKind, ReviewDecision, ReviewMessageRef } from '../types.ts';
-import { applyStatus } from './matches.ts';
 import {
   FOREIGN_KEY_VIOLATION,
   isUuid,
@@ -34,23 +33,6 @@ export interface ReviewRepository {
     detail: Readonly<Record<string, unknown>>,
     now: Date,
   ): Promise<ReviewDecision>;
-  /**
-   * A dismissal or an escalation, recorded only while the match is still open for it and together
-   * with its status, with the match row locked, so two reviewers acting at once (Discord and the
-   * browser, two browsers) record it once: a dismissal is refused when the match was dismissed or
-   * has a reply; an escalation when it was already escalated to the same target (`detail.target`).
-   * A dismissal sets the status `dismissed`; an escalation sets `escalated` when the match was new.
-   */
-  decide(
-    matchId: string,
-    kind: 'dismiss' | 'escalate',
-    actor: Actor,
-    detail: Readonly<Record<string, unknown>>,
-    now: Date,
-  ): Promise<
-    | { readonly ok: true; readonly decision: ReviewDecision }
-    | { readonly ok: false; readonly reason: 'already_handled' | 'already_escalated' }
-  >;
   /** Oldest first. */
   decisions(matchId: string): Promise<ReviewDecision[]>;
 }
@@ -92,6 +74,43 @@ function toDecision(row: typeof reviewDecisions.$inferSelect): ReviewDecision {
   };
 }
 
+/** Inserts a decision and its audit entry (`match.<kind>`) inside the caller's transaction. */
+export async function insertDecision(
+  tx: Tx,
+  matchIdInput: string,
+  kindInput: DecisionKind,
+  actorInput: Actor,
+  detailInput: Readonly<Record<string, unknown>>,
+  nowInput: Date,
+): Promise<ReviewDecision> {
+  const actor = parseActor(actorInput);
+  const at = parseDate(nowInput, 'decision time');
+  const { matchId, kind, detail } = parseInput(
+    decisionSchema,
+    { matchId: matchIdInput, kind: kindInput, detail: detailInput },
+    'review decision',
+  );
+  const [row] = await tx.insert(reviewDecisions).values({ matchId, kind, actor, detail, at }).returning();
+  await writeAudit(tx, actor, `match.${kind}`, matchId, detail, at);
+  return toDecision(row as typeof reviewDecisions.$inferSelect);
+}
+
+/** Whether the match was escalated to `target` before (inside the caller's transaction). */
+export async function escalatedTo(tx: Tx, matchId: string, target: string): Promise<boolean> {
+  const [earlier] = await tx
+    .select({ id: reviewDecisions.id })
+    .from(reviewDecisions)
+    .where(
+      and(
+        eq(reviewDecisions.matchId, matchId),
+        eq(reviewDecisions.kind, 'escalate'),
+        sql`${reviewDecisions.detail}->>'target' = ${target}`,
+      ),
+    )
+    .limit(1);
+  return earlier !== undefined;
+}
+
 export function createReviewRepository(db: Database): ReviewRepository {
   const getMessage = async (matchId: string) => {
     if (!isUuid(matchId)) return null;
@@ -126,72 +145,13 @@ export function createReviewRepository(db: Database): ReviewRepository {
 
     getMessage,
 
-    async recordDecision(matchIdInput, kindInput, actorInput, detailInput, nowInput) {
-      const actor = parseActor(actorInput);
-      const at = parseDate(nowInput, 'decision time');
-      const { matchId, kind, detail } = parseInput(
-        decisionSchema,
-        { matchId: matchIdInput, kind: kindInput, detail: detailInput },
-        'review decision',
-      );
+    async recordDecision(matchId, kind, actor, detail, now) {
       try {
-        return await db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(reviewDecisions)
-            .values({ matchId, kind, actor, detail, at })
-            .returning();
-          await writeAudit(tx, actor, `match.${kind}`, matchId, detail, at);
-          return toDecision(row as typeof reviewDecisions.$inferSelect);
-        });
+        return await db.transaction((tx) => insertDecision(tx, matchId, kind, actor, detail, now));
       } catch (error) {
-        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', matchId);
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError('match', String(matchId));
         throw error;
       }
-    },
-
-    async decide(matchIdInput, kind, actorInput, detailInput, nowInput) {
-      const actor = parseActor(actorInput);
-      const at = parseDate(nowInput, 'decision time');
-      const { matchId, detail } = parseInput(
-        decisionSchema,
-        { matchId: matchIdInput, kind, detail: detailInput },
-        'review decision',
-      );
-      if (kind !== 'dismiss' && kind !== 'escalate')
-        throw new TypeError(`decide: not a dismissal or escalation: ${kind}`);
-      return db.transaction(async (tx) => {
-        const status = await lockMatch(tx, matchId);
-        if (kind === 'dismiss') {
-          const [reply] = await tx
-            .select({ id: replies.id })
-            .from(replies)
-            .where(eq(replies.matchId, matchId));
-          if (status === 'dismissed' || reply !== undefined)
-            return { ok: false, reason: 'already_handled' } as const;
-        } else {
-          const target = String(detail.target ?? '');
-          const [earlier] = await tx
-            .select({ id: reviewDecisions.id })
-            .from(reviewDecisions)
-            .where(
-              and(
-                eq(reviewDecisions.matchId, matchId),
-                eq(reviewDecisions.kind, 'escalate'),
-                sql`${reviewDecisions.detail}->>'target' = ${target}`,
-              ),
-            )
-            .limit(1);
-          if (earlier !== undefined) return { ok: false, reason: 'already_escalated' } as const;
-        }
-        const [row] = await tx
-          .insert(reviewDecisions)
-          .values({ matchId, kind, actor, detail, at })
-          .returning();
-        await writeAudit(tx, actor, `match.${kind}`, matchId, detail, at);
-        if (kind === 'dismiss') await applyStatus(tx, matchId, 'dismissed', at);
-        else if (status === 'new') await applyStatus(tx, matchId, 'escalated', at);
-        return { ok: true, decision: toDecision(row as typeof reviewDecisions.$inferSelect) } as const;
-      });
     },
 
     async decisions(matchId) {

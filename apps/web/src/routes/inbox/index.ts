@@ -1,18 +1,18 @@
 import type { MatchRecord } from '@kikimimi/db';
+import { escalationTargets } from '@kikimimi/desk';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { page } from '../../layout.ts';
-import { type ActionOutcome, dismiss, escalate, escalationTargets, manualDone, replyTo } from './actions.ts';
+import { type ActionName, type ActionOutcome, runDeskAction } from './actions.ts';
 import { auditBody, auditCursor, parseAuditQuery } from './audit.ts';
 import { matchesCsv } from './csv.ts';
 import { dashboardBody, TIME_ZONE_SET } from './dashboard.ts';
 import type { DashboardCache } from './dashboard-cache.ts';
 import { filterQuery, type ParsedFilters, parseFilters } from './filters.ts';
 import {
-  actorOf,
   auditJson,
   type C,
   decisionJson,
@@ -22,6 +22,7 @@ import {
   matchJson,
   replyJson,
   reviewMessageJson,
+  userOf,
 } from './shared.ts';
 import {
   type ActionForms,
@@ -45,8 +46,7 @@ import {
 const PAGE_SIZE = 50;
 /** `?refresh=1`: recompute the dashboard's figures now (see dashboard-cache.ts). */
 const REFRESH = new Set(['1', 'true']);
-const ACTIONS = ['reply', 'escalate', 'dismiss', 'manual-done'] as const;
-type ActionName = (typeof ACTIONS)[number];
+const ACTIONS: readonly ActionName[] = ['reply', 'escalate', 'dismiss', 'manual-done', 'retry'];
 
 const cursorOf = (m: MatchRecord) => encodeCursor(m.createdAt, m.id);
 
@@ -68,23 +68,7 @@ function runAction(
   id: string,
   input: Record<string, unknown>,
 ): Promise<ActionOutcome> {
-  const deps = depsOf(c);
-  const lang = c.get('lang');
-  const actor = actorOf(c);
-  switch (action) {
-    case 'reply':
-      return replyTo(deps, lang, actor, id, {
-        text: input.text,
-        category: input.category,
-        templateId: input.templateId,
-      });
-    case 'escalate':
-      return escalate(deps, lang, actor, id, { target: input.target });
-    case 'dismiss':
-      return dismiss(deps, lang, actor, id, { reason: input.reason });
-    case 'manual-done':
-      return manualDone(deps, lang, actor, id, { url: input.url });
-  }
+  return runDeskAction(depsOf(c), c.get('lang'), userOf(c), action, id, input);
 }
 
 function matchNotFound(c: C) {
@@ -96,10 +80,10 @@ function matchNotFound(c: C) {
   });
 }
 
-function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 | 404 | 409 | 422) {
+function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 | 403 | 404 | 409 | 422) {
   const done = c.req.query('done');
   const flash =
-    done !== undefined && ['replied', 'escalated', 'dismissed', 'manual_done'].includes(done)
+    done !== undefined && ['replied', 'escalated', 'dismissed', 'manual_done', 'retried'].includes(done)
       ? c.req.query('warn') === 'queue'
         ? { kind: 'error' as const, text: `${t(c, `inbox.done.${done}`)} ${t(c, 'inbox.queueWarning')}` }
         : { kind: 'ok' as const, text: t(c, `inbox.done.${done}`) }
@@ -190,8 +174,7 @@ ${
       if (outcome.status === 404) return matchNotFound(c);
       const detail = await loadDetail(depsOf(c), id);
       if (detail === null) return matchNotFound(c);
-      const errors =
-        outcome.status === 422 ? Object.fromEntries(outcome.problems.map((p) => [p.path, p.message])) : {};
+      const errors = Object.fromEntries((outcome.problems ?? []).map((p) => [p.path, p.message]));
       const forms: ActionForms = {
         reply:
           action === 'reply'
@@ -202,7 +185,7 @@ ${
         url: text(form.url),
         errors,
         flash: outcome.message,
-        ...(outcome.status === 409 ? { error: outcome.message } : {}),
+        ...(outcome.status === 409 || outcome.status === 403 ? { error: outcome.message } : {}),
       };
       return detailPage(c, detail, forms, outcome.status);
     });
@@ -318,7 +301,7 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
           {
             error: outcome.error,
             message: outcome.message,
-            ...(outcome.status === 422 ? { problems: outcome.problems } : {}),
+            ...(outcome.problems ? { problems: outcome.problems } : {}),
           },
           outcome.status,
         );
@@ -327,7 +310,7 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
         ok: true,
         result: outcome.kind,
         match: matchJson(outcome.match),
-        decision: decisionJson(outcome.decision),
+        decision: outcome.decision === null ? null : decisionJson(outcome.decision),
         ...(outcome.reply ? { reply: replyJson(outcome.reply) } : {}),
         queued: !outcome.queueFailed,
       });

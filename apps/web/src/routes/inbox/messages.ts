@@ -186,9 +186,15 @@ addMessages({
   'inbox.done.dismissed': { ja: '見送りました。', en: 'Dismissed.' },
   'inbox.done.manual_done': { ja: '返信済みにしました。', en: 'Marked as replied.' },
   'inbox.queueWarning': {
-    ja: '記録しましたが、ワーカーへの通知に失敗しました（Redis）。Discord の表示が遅れる場合があります。',
-    en: 'Recorded, but the worker could not be told (Redis); Discord may lag behind.',
+    ja: '記録しました。キュー（Redis）が応答しないため、送信と Discord の更新は Redis が戻りしだい行われます。',
+    en: 'Recorded. The queue (Redis) is not answering: the sending and the Discord update happen as soon as it is back.',
   },
+  'inbox.reply.retry': { ja: 'もう一度送信する', en: 'Send it again' },
+  'inbox.reply.retryHelp': {
+    ja: '同じ本文・同じ冪等キーで送ります（二重に投稿されることはありません）。',
+    en: 'Sends the same text under the same idempotency key (it is never posted twice).',
+  },
+  'inbox.done.retried': { ja: '返信をもう一度送信します。', en: 'The reply will be sent again.' },
 
   // Problems
   'inbox.error.notFound': { ja: 'マッチが見つかりません', en: 'Match not found' },

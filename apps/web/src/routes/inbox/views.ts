@@ -6,10 +6,12 @@ import type {
   ReviewDecision,
   ReviewMessageRef,
 } from '@kikimimi/db';
+import { escalationTargets } from '@kikimimi/desk';
 import {
   type Category,
   type Config,
   categorySchema,
+  measureReplyTo,
   renderTemplate,
   selectTemplates,
   type Template,
@@ -20,7 +22,6 @@ import type { WebDeps } from '../../context.ts';
 import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
-import { escalationTargets, measured } from './actions.ts';
 import { type FilterField, INTENTS, PLATFORMS, STATUSES } from './filters.ts';
 import { type C, label, timeTag, utcText } from './shared.ts';
 
@@ -286,6 +287,12 @@ ${
     ? html`<p>${t(c, 'inbox.reply.manualHelp')}</p>
 ${manual ? html`<p><a class="button" href="${manual}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.reply.manualLink')}</a></p>` : ''}
 ${
+  editor && reply.state === 'failed'
+    ? html`<form method="post" action="/inbox/${detail.match.id}/retry">${csrfField(c)}
+<p><button type="submit">${t(c, 'inbox.reply.retry')}</button> <small class="muted">${t(c, 'inbox.reply.retryHelp')}</small></p></form>`
+    : ''
+}
+${
   editor
     ? html`<form method="post" action="/inbox/${detail.match.id}/manual-done">${csrfField(c)}
 <label for="manual-url">${t(c, 'inbox.reply.manualUrl')}</label><input id="manual-url" type="url" name="url" value="${url}">${fieldError(errors, 'url')}
@@ -322,7 +329,14 @@ function replyForm(c: C, detail: MatchDetail, state: ReplyFormState, errors: Fie
   const { match } = detail;
   const candidates = templatesFor(detail);
   const platform = platformName(match.platform);
-  const length = state.text.trim() === '' ? null : measured(match, state.text.trim(), detail.config);
+  const length =
+    state.text.trim() === ''
+      ? null
+      : measureReplyTo(
+          state.text.trim(),
+          { platform: match.platform, authorHandle: match.post.author.handle },
+          { maxCharacters: detail.config.platforms.mastodon.maxCharacters },
+        );
   const byCategory = CATEGORIES.map((category) => ({
     category,
     templates: candidates.filter((tpl) => tpl.category === category),

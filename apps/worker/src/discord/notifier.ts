@@ -1,0 +1,126 @@
+import type { MatchRecord } from '@kikimimi/db';
+import { UnrecoverableError } from 'bullmq';
+import type { EngineProvider } from '../engine-provider.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ReviewNotifier } from '../pipeline/deps.ts';
+import type { Store } from '../ports.ts';
+import { langOf, t } from './i18n.ts';
+import type { BotMessage, DiscordPort } from './port.ts';
+import { buildReviewMessage, type ReviewView } from './review-message.ts';
+
+const YEAR = 365 * 24 * 3_600_000;
+
+export interface DiscordNotifierDeps {
+  readonly store: Store;
+  readonly engines: EngineProvider;
+  readonly discord: DiscordPort;
+  readonly metrics: Metrics;
+  readonly now: () => Date;
+}
+
+/** The review side of Discord: the pipeline's notifier port, and the messages the interactions show. */
+export interface DiscordNotifier extends ReviewNotifier {
+  /** A match's review message as it should look now, read fresh from the store. */
+  message(match: MatchRecord): Promise<BotMessage>;
+}
+
+/** Discord nonces are at most 25 characters. */
+export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0, 25);
+
+/** The nonce of the one escalation message of a match and target. */
+export const escalationNonce = (matchId: string, target: string) =>
+  `e${target.slice(0, 4)}${matchId.replace(/-/gu, '')}`.slice(0, 25);
+
+export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifier {
+  const { store, discord } = deps;
+
+  /** Everything shown on a review message, read fresh from the store. */
+  const view = async (match: MatchRecord): Promise<ReviewView> => {
+    const [settings, contacts, decisions, reply] = await Promise.all([
+      store.discord.get(),
+      store.ingest.contactHistory(
+        [{ platform: match.platform, authorId: match.post.author.id, handle: match.post.author.handle }],
+        new Date(deps.now().getTime() - YEAR),
+      ),
+      store.reviews.decisions(match.id),
+      store.replies.forMatch(match.id),
+    ]);
+    return { match, contacts, decisions, reply, lang: langOf(settings.locale, 'ja') };
+  };
+  const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
+
+  return {
+    message,
+
+    /**
+     * Posts the review message for a match, once: the channel is claimed in the database first and
+     * the message is sent with a nonce Discord enforces, so a retry after a crash finds the same message.
+     */
+    async post(matchId) {
+      const match = await store.matches.get(matchId);
+      if (match === null || match.suppressed) return 'skipped';
+      const existing = await store.reviews.getMessage(matchId);
+      if (existing?.messageId) return 'exists';
+      const settings = await store.discord.get();
+      const wanted = match.decision.route.reviewChannel;
+      const { config } = await deps.engines.current();
+      const channelId = settings.channels[wanted] ?? settings.channels[config.routing.defaultReviewChannel];
+      if (channelId === undefined) {
+        throw new UnrecoverableError(
+          `no Discord channel is bound to the review channel "${wanted}" (nor to the default "${config.routing.defaultReviewChannel}"): set it in the console's Discord settings`,
+        );
+      }
+      const ref = await store.reviews.claimMessage(matchId, channelId, nonceFor(matchId));
+      if (ref.messageId) return 'exists';
+      const sent = await discord.send(ref.channelId, await message(match), { nonce: nonceFor(matchId) });
+      await store.reviews.setMessageId(matchId, sent.id);
+      deps.metrics.reviewLatency.observe(
+        Math.max(0, deps.now().getTime() - match.createdAt.getTime()) / 1000,
+      );
+      return 'posted';
+    },
+
+    /** Re-renders a match's review message after something changed (a decision, a reply's outcome). */
+    async refresh(matchId) {
+      const [match, ref] = await Promise.all([store.matches.get(matchId), store.reviews.getMessage(matchId)]);
+      if (match === null || ref?.messageId == null) return;
+      await discord.edit(ref.channelId, ref.messageId, await message(match));
+    },
+
+    /**
+     * Posts a match into the escalation channel bound to `target`, mentioning (only) the roles the
+     * escalation rules for that target name. False when the target has no channel.
+     */
+    async escalate(matchId, target, actorName) {
+      const match = await store.matches.get(matchId);
+      if (match === null) return false;
+      const settings = await store.discord.get();
+      const channelId = settings.channels[target];
+      if (channelId === undefined) return false;
+      const { config } = await deps.engines.current();
+      const roleNames = new Set(
+        config.escalation
+          .filter((rule) => rule.actions.route === target)
+          .flatMap((rule) => rule.actions.mentionRoles),
+      );
+      const roleIds = [...roleNames]
+        .map((name) => settings.roles[name] ?? (/^\d+$/u.test(name) ? name : null))
+        .filter((id): id is string => id !== null);
+      const review = await message(match);
+      const mention = roleIds.map((id) => `<@&${id}>`).join(' ');
+      const lang = langOf(settings.locale, 'ja');
+      await discord.send(
+        channelId,
+        {
+          content: `${mention} ${t('escalatedFrom', lang)} — ${actorName}`.trim(),
+          embeds: review.embeds,
+          components: [],
+          allowedRoleIds: roleIds,
+        },
+        // One escalation message per match and target, whatever the retries.
+        { nonce: escalationNonce(matchId, target) },
+      );
+      return true;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { JOB_IDS, type JobQueues } from '@kikimimi/desk';
+import type { PipelineDeps } from './deps.ts';
+
+/**
+ * Re-drives what a crash, a lost job or a Redis that lost its data left behind, from the system of
+ * record: matches still without their review message, and replies not yet final (pending, or failed
+ * before their attempts ran out) whose reply job is gone. A reply job that failed for good is left to
+ * the reviewers, who are offered "send again" (Discord and the console).
+ */
+export async function sweep(
+  deps: Pick<PipelineDeps, 'store' | 'notifier' | 'enqueue' | 'now'>,
+  jobs: Pick<JobQueues, 'queues' | 'ensure'>,
+  options: { readonly everyMs: number },
+): Promise<{ requeued: number; replies: number }> {
+  const olderThan = new Date(deps.now().getTime() - 2 * options.everyMs);
+  let requeued = 0;
+  if (deps.notifier !== null) {
+    for (const id of await deps.store.matches.withoutReviewMessage(olderThan, 500)) {
+      const job = await jobs.queues.notify.getJob(JOB_IDS.notify(id));
+      if (job === undefined) {
+        await deps.enqueue.notify(id);
+        requeued++;
+      } else if (await job.isFailed()) {
+        await job.retry();
+        requeued++;
+      }
+    }
+  }
+  let replies = 0;
+  for (const reply of await deps.store.replies.unfinished(olderThan, 500)) {
+    const job = await jobs.queues.reply.getJob(JOB_IDS.reply(reply.matchId));
+    if (job === undefined || (await job.isCompleted())) {
+      await jobs.ensure('reply', { matchId: reply.matchId }, JOB_IDS.reply(reply.matchId));
+      replies++;
+    }
+  }
+  return { requeued, replies };
+}

@@ -1,0 +1,44 @@
+import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
+import type { Job } from 'bullmq';
+import type { PipelineDeps } from './pipeline/deps.ts';
+import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
+import { handlePoll } from './pipeline/poll.ts';
+import { handleReply } from './pipeline/reply.ts';
+import { sweep } from './pipeline/sweep.ts';
+
+/** What a processor gets besides its payload: the pipeline, the queues, and worker-level hooks. */
+export interface ProcessorContext {
+  readonly deps: PipelineDeps;
+  readonly jobs: JobQueues;
+  /** A poll asks for another interval (the platform's rate-limit budget). */
+  retime(job: JobPayload<'poll'>, everyMs: number): Promise<void>;
+  readonly sweepEveryMs: number;
+}
+
+/** One processor per job of the catalogue; the payload is checked against its schema before it runs. */
+export type Processors = {
+  readonly [N in JobName]: (payload: JobPayload<N>, job: Job, context: ProcessorContext) => Promise<unknown>;
+};
+
+/** The worker's table of processors: what each job of the catalogue does. */
+export const PROCESSORS: Processors = {
+  async poll(payload, _job, { deps, retime }) {
+    const result = await handlePoll(payload, deps);
+    if (result.nextIntervalMs !== undefined) await retime(payload, result.nextIntervalMs);
+    return result;
+  },
+  ingest: (payload, _job, { deps }) =>
+    ingestPosts({ accountId: payload.accountId, posts: parsePosts(payload.posts, deps) }, deps),
+  notify: async (payload, _job, { deps }) =>
+    deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),
+  reply: (payload, _job, { deps }) => handleReply(payload.matchId, deps),
+  // A decision taken anywhere (Discord or the console) is shown on the review message.
+  refresh: async (payload, _job, { deps }) => deps.notifier?.refresh(payload.matchId),
+  async escalate(payload, _job, { deps }) {
+    if (deps.notifier === null) return false;
+    const posted = await deps.notifier.escalate(payload.matchId, payload.target, payload.actorName);
+    await deps.notifier.refresh(payload.matchId);
+    return posted;
+  },
+  sweep: (_payload, _job, { deps, jobs, sweepEveryMs }) => sweep(deps, jobs, { everyMs: sweepEveryMs }),
+};

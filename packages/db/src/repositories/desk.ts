@@ -1,0 +1,210 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../client.ts';
+import { NotFoundError } from '../errors.ts';
+import { outbox, replies } from '../schema.ts';
+import type { Actor, DecisionKind, MatchStatus, ReplyRecord, ReviewDecision } from '../types.ts';
+import { applyStatus } from './matches.ts';
+import { type BeginReply, finishReply, insertReply, toReply } from './replies.ts';
+import { escalatedTo, insertDecision, lockMatch } from './reviews.ts';
+import {
+  clip,
+  FOREIGN_KEY_VIOLATION,
+  parseActor,
+  parseInput,
+  pgCode,
+  type Tx,
+  writeAudit,
+} from './shared.ts';
+
+/** A job to put on a queue once the transaction that wants it has committed. */
+export interface OutboxJob {
+  readonly queue: string;
+  /** The queue's job id: a repeated relay of the same row is a no-op on the queue. */
+  readonly jobId: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** Run the job again when the queue keeps a finished job under this id (a reviewer's retry). */
+  readonly rerun?: boolean;
+}
+
+/**
+ * The storage steps of a review decision, all inside one transaction that holds the match's row lock
+ * (taken by `lockMatch`, first): what the desk (packages/desk) composes into a decision. Nothing here
+ * decides anything; it only reads and writes.
+ */
+export interface DeskTransaction {
+  /** Locks the match's row for the rest of the transaction; its status, or null when there is none. */
+  lockMatch(matchId: string): Promise<MatchStatus | null>;
+  /** The match's reply (read under the match's lock). */
+  replyOf(matchId: string): Promise<ReplyRecord | null>;
+  /** Whether the match was escalated to `target` before. */
+  escalatedTo(matchId: string, target: string): Promise<boolean>;
+  /** The match's reply row; null when it has one already (the lock makes that impossible for the desk). */
+  insertReply(matchId: string, input: BeginReply, now: Date): Promise<ReplyRecord | null>;
+  /** A decision and its audit entry `match.<kind>`. */
+  recordDecision(
+    matchId: string,
+    kind: DecisionKind,
+    actor: Actor,
+    detail: Readonly<Record<string, unknown>>,
+    now: Date,
+  ): Promise<ReviewDecision>;
+  setStatus(matchId: string, status: MatchStatus, now: Date): Promise<void>;
+  /** The reviewer posted the reply by hand: final state, contact, usage, status, audit (`reply.manual_done`). */
+  markManualDone(replyId: string, url: string | null, actor: Actor, now: Date): Promise<ReplyRecord>;
+  /** Back to `pending` for another send (a failed reply a reviewer retries), audited. */
+  requeueReply(replyId: string, actor: Actor, now: Date): Promise<ReplyRecord>;
+  audit(
+    actor: Actor,
+    action: string,
+    target: string | null,
+    detail: Record<string, unknown>,
+    now: Date,
+  ): Promise<void>;
+  /** Puts a job in the outbox: relayed to its queue after the commit (see OutboxRepository). */
+  enqueue(job: OutboxJob, now: Date): Promise<void>;
+}
+
+/** Runs a decision's storage steps in one PostgreSQL transaction. */
+export interface DeskStore {
+  transaction<T>(work: (tx: DeskTransaction) => Promise<T>): Promise<T>;
+}
+
+/** A job waiting in the outbox. */
+export interface OutboxEntry extends OutboxJob {
+  readonly id: number;
+  readonly createdAt: Date;
+  readonly attempts: number;
+}
+
+/** The outbox's relay side: the jobs decisions wrote, handed to the queues after their commit. */
+export interface OutboxRepository {
+  /**
+   * Hands up to `limit` waiting jobs, oldest first, to `send` and deletes them when it returns; rows
+   * another relay is handing on are skipped (FOR UPDATE SKIP LOCKED), so any number of relays can run.
+   * When `send` throws, the rows stay for the next relay with their attempt counted, and the error is
+   * rethrown. Returns how many jobs were relayed.
+   */
+  relay(limit: number, send: (jobs: readonly OutboxEntry[]) => Promise<void>): Promise<number>;
+  /** How many jobs wait, and since when (health, metrics). */
+  pending(): Promise<{ count: number; oldest: Date | null }>;
+}
+
+const jobSchema = z.strictObject({
+  queue: z.string().min(1).max(100),
+  jobId: z.string().min(1).max(500),
+  payload: z.record(z.string(), z.unknown()),
+  rerun: z.boolean().optional(),
+});
+
+function deskTransaction(tx: Tx): DeskTransaction {
+  return {
+    async lockMatch(matchId) {
+      try {
+        return (await lockMatch(tx, matchId)) as MatchStatus;
+      } catch (error) {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      }
+    },
+    async replyOf(matchId) {
+      const [row] = await tx.select().from(replies).where(eq(replies.matchId, matchId));
+      return row === undefined ? null : toReply(row);
+    },
+    escalatedTo: (matchId, target) => escalatedTo(tx, matchId, target),
+    async insertReply(matchId, input, now) {
+      return (await insertReply(tx, matchId, input, now)) ?? null;
+    },
+    recordDecision: (matchId, kind, actor, detail, now) =>
+      insertDecision(tx, matchId, kind, actor, detail, now),
+    async setStatus(matchId, status, now) {
+      await applyStatus(tx, matchId, status, now);
+    },
+    markManualDone: (replyId, url, actor, now) =>
+      finishReply(tx, replyId, { state: 'manual_done', url }, now, { actor, action: 'reply.manual_done' }),
+    async requeueReply(replyId, actorInput, now) {
+      const actor = parseActor(actorInput);
+      const [row] = await tx
+        .update(replies)
+        .set({ state: 'pending', manualUrl: null, updatedAt: now })
+        .where(eq(replies.id, replyId))
+        .returning();
+      if (row === undefined) throw new NotFoundError('reply', replyId);
+      await writeAudit(tx, actor, 'reply.retry', row.matchId, { replyId, attempts: row.attempts }, now);
+      return toReply(row);
+    },
+    async audit(actor, action, target, detail, now) {
+      await writeAudit(tx, parseActor(actor), action, target, detail, now);
+    },
+    async enqueue(jobInput, now) {
+      const job = parseInput(jobSchema, jobInput, 'outbox job');
+      await tx.insert(outbox).values({ ...job, createdAt: now });
+    },
+  };
+}
+
+export function createDeskStore(db: Database): DeskStore {
+  return {
+    async transaction(work) {
+      try {
+        return await db.transaction((tx) => work(deskTransaction(tx)));
+      } catch (error) {
+        if (pgCode(error) === FOREIGN_KEY_VIOLATION)
+          throw new NotFoundError('match', 'referenced by the decision');
+        throw error;
+      }
+    },
+  };
+}
+
+type OutboxRow = typeof outbox.$inferSelect;
+const toEntry = (row: OutboxRow): OutboxEntry => ({
+  id: row.id,
+  queue: row.queue,
+  jobId: row.jobId,
+  payload: row.payload,
+  rerun: row.rerun,
+  createdAt: row.createdAt,
+  attempts: row.attempts,
+});
+
+export function createOutboxRepository(db: Database): OutboxRepository {
+  return {
+    async relay(limitInput, send) {
+      const limit = parseInput(z.number().int().min(1).max(10_000), limitInput, 'outbox relay limit');
+      let failure: unknown;
+      const relayed = await db.transaction(async (tx) => {
+        const rows = await tx
+          .select()
+          .from(outbox)
+          .orderBy(asc(outbox.id))
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        if (rows.length === 0) return 0;
+        const ids = rows.map((row) => row.id);
+        try {
+          await send(rows.map(toEntry));
+        } catch (error) {
+          failure = error;
+          await tx
+            .update(outbox)
+            .set({ attempts: sql`${outbox.attempts} + 1`, lastError: clip(String(error), 500) })
+            .where(inArray(outbox.id, ids));
+          return 0;
+        }
+        await tx.delete(outbox).where(inArray(outbox.id, ids));
+        return rows.length;
+      });
+      if (failure !== undefined) throw failure;
+      return relayed;
+    },
+
+    async pending() {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::int`, oldest: sql<Date | null>`min(${outbox.createdAt})` })
+        .from(outbox);
+      const oldest = row?.oldest ?? null;
+      return { count: row?.count ?? 0, oldest: oldest === null ? null : new Date(oldest) };
+    },
+  };
+}

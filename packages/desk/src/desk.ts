@@ -1,0 +1,372 @@
+import type {
+  Actor,
+  DeskTransaction,
+  DiscordSettings,
+  MatchRecord,
+  ReplyRecord,
+  Repositories,
+  ReviewDecision,
+} from '@kikimimi/db';
+import {
+  type Category,
+  type Config,
+  categorySchema,
+  measureReplyTo,
+  pickTemplate,
+  renderTemplate,
+  type Template,
+} from '@kikimimi/rules';
+import { JOB_IDS, type JobName, type JobPayload } from './jobs.ts';
+import type { DeskFailure, DeskOutcome, DeskProblem, DeskSuccess } from './outcomes.ts';
+
+/**
+ * Who takes a decision, with what makes them a reviewer: a console user's role (editors and admins
+ * decide, viewers read) or a Discord member's roles (one of the reviewer roles bound in the console).
+ */
+export type DeskActor =
+  | (Actor & { readonly kind: 'web'; readonly role: 'admin' | 'editor' | 'viewer' })
+  | (Actor & { readonly kind: 'discord'; readonly roleIds: readonly string[] })
+  | (Actor & { readonly kind: 'system' });
+
+export interface ReplyInput {
+  readonly text?: unknown;
+  readonly category?: unknown;
+  readonly templateId?: unknown;
+}
+
+/** The review desk: the one implementation of every decision on a match, for Discord and the console. */
+export interface Desk {
+  /**
+   * Null when the actor may decide on matches; otherwise the refusal, audited (`match.refused`): what a
+   * front-end asks before it opens a form (a Discord modal), so that a non-reviewer sees no form at all.
+   */
+  authorize(actor: DeskActor, matchId: string, attempted: string): Promise<DeskFailure | null>;
+  reply(actor: DeskActor, matchId: string, input: ReplyInput): Promise<DeskOutcome>;
+  escalate(actor: DeskActor, matchId: string, input: { readonly target?: unknown }): Promise<DeskOutcome>;
+  dismiss(actor: DeskActor, matchId: string, input: { readonly reason?: unknown }): Promise<DeskOutcome>;
+  /** The reviewer posted a refused (or failed) reply by hand. */
+  markRepliedByHand(
+    actor: DeskActor,
+    matchId: string,
+    input: { readonly url?: unknown },
+  ): Promise<DeskOutcome>;
+  /** Sends a failed reply again (the same text, the same idempotency key: never a second public reply). */
+  retryReply(actor: DeskActor, matchId: string): Promise<DeskOutcome>;
+}
+
+export interface DeskDeps {
+  readonly repos: Pick<
+    Repositories,
+    'matches' | 'replies' | 'accounts' | 'config' | 'discord' | 'desk' | 'audit'
+  >;
+  readonly now: () => Date;
+  /** Called after a decision committed jobs to the outbox (the relay's nudge). */
+  readonly afterCommit?: () => void;
+}
+
+/** The longest reply text accepted before measuring it the platform's way. */
+export const MAX_REPLY_INPUT = 10_000;
+/** The longest dismissal reason. */
+export const MAX_REASON = 200;
+const MAX_URL = 2_000;
+
+/** The idempotency key of a match's reply: the platform (Mastodon) or the connector (X) sees a retry as the same reply. */
+export const replyKey = (matchId: string) => `kikimimi-${matchId}`;
+
+const fail = <C extends DeskFailure['code']>(code: C, extra: object = {}): DeskFailure =>
+  ({ ok: false, code, ...extra }) as DeskFailure;
+const invalid = (problems: DeskProblem[]): DeskFailure => ({ ok: false, code: 'invalid', problems });
+
+/** The actor as stored with a decision (who, not their permissions). */
+const stored = (actor: DeskActor): Actor => ({ kind: actor.kind, id: actor.id, name: actor.name });
+
+/** Whether the actor may decide: a console editor or admin, a Discord member with a reviewer role, kikimimi. */
+export function mayDecide(actor: DeskActor, settings: Pick<DiscordSettings, 'reviewerRoleIds'>): boolean {
+  switch (actor.kind) {
+    case 'web':
+      return actor.role === 'admin' || actor.role === 'editor';
+    case 'discord':
+      return actor.roleIds.some((role) => settings.reviewerRoleIds.includes(role));
+    case 'system':
+      return true;
+  }
+}
+
+/**
+ * Where a match may be escalated: the routes of its escalation decisions and of the configured rules,
+ * sorted; with Discord configured (any channel bound) only those with a channel, without it every route
+ * (the escalation is then only recorded).
+ */
+export function escalationTargets(
+  match: Pick<MatchRecord, 'decision'>,
+  config: Pick<Config, 'escalation'>,
+  settings: Pick<DiscordSettings, 'channels'>,
+): { targets: string[]; discord: boolean } {
+  const routes = new Set<string>([
+    ...match.decision.escalations.flatMap((e) => (e.route ? [e.route] : [])),
+    ...config.escalation.flatMap((rule) => (rule.actions.route ? [rule.actions.route] : [])),
+  ]);
+  const discord = Object.keys(settings.channels).length > 0;
+  const targets = [...routes].filter((route) => !discord || settings.channels[route] !== undefined).sort();
+  return { targets, discord };
+}
+
+/** The prepared reply for a category: the template that fits the match, rendered (empty without one). */
+export function replyDraft(
+  match: Pick<MatchRecord, 'platform' | 'post' | 'decision'>,
+  category: Category,
+  config: Config,
+): { template: Template | undefined; text: string } {
+  const watchId = match.decision.watches[0] ?? '';
+  const template = pickTemplate(config.templates, { platform: match.platform, category, watchId });
+  const watch = config.watches.find((w) => w.id === watchId);
+  const text = template
+    ? renderTemplate(template, {
+        post: match.post,
+        watch: { id: watch?.id ?? watchId, name: watch?.name },
+        variables: config.variables,
+      })
+    : '';
+  return { template, text };
+}
+
+/** Checks a reply's text the platform's way (with the mention a Mastodon reply starts with). */
+export function checkReplyText(
+  match: Pick<MatchRecord, 'platform' | 'post'>,
+  text: string,
+  config: Pick<Config, 'platforms'>,
+): DeskProblem | null {
+  if (text === '') return { field: 'text', code: 'empty' };
+  if (text.length > MAX_REPLY_INPUT)
+    return { field: 'text', code: 'input_too_long', params: { max: MAX_REPLY_INPUT } };
+  const length = measureReplyTo(
+    text,
+    { platform: match.platform, authorHandle: match.post.author.handle },
+    { maxCharacters: config.platforms.mastodon.maxCharacters },
+  );
+  if (length.ok) return null;
+  const platform = match.platform === 'x' ? 'X' : match.platform === 'mastodon' ? 'Mastodon' : match.platform;
+  return length.length > length.limit
+    ? { field: 'text', code: 'too_long', params: { length: length.length, limit: length.limit, platform } }
+    : { field: 'text', code: 'unpostable', params: { platform } };
+}
+
+const present = (value: unknown) => value !== undefined && value !== null && value !== '';
+const HTTP_URL = /^https?:\/\/\S+$/iu;
+
+export function createDesk(deps: DeskDeps): Desk {
+  const { repos } = deps;
+
+  /** Refuses (and audits) an actor who is not a reviewer. */
+  const authorize = async (
+    actor: DeskActor,
+    matchId: string,
+    attempted: string,
+  ): Promise<DeskFailure | null> => {
+    const settings = actor.kind === 'discord' ? await repos.discord.get() : { reviewerRoleIds: [] };
+    if (mayDecide(actor, settings)) return null;
+    await repos.audit.record(stored(actor), 'match.refused', matchId, {
+      attempted,
+      ...(actor.kind === 'discord' ? { roles: [...actor.roleIds] } : {}),
+      ...(actor.kind === 'web' ? { role: actor.role } : {}),
+    });
+    return fail('forbidden');
+  };
+
+  /** The jobs of a decision, into the outbox of the same transaction. */
+  const job = <N extends JobName>(
+    tx: DeskTransaction,
+    name: N,
+    payload: JobPayload<N>,
+    jobId: string,
+    options: { rerun?: boolean } = {},
+  ) => tx.enqueue({ queue: name, jobId, payload, ...options }, deps.now());
+
+  /**
+   * Runs a decision's transaction; `work` returns a failure (nothing written: the transaction rolls
+   * back) or what was decided. Afterwards the match is read again as it now is.
+   */
+  const decide = async (
+    matchId: string,
+    kind: DeskSuccess['kind'],
+    work: (
+      tx: DeskTransaction,
+    ) => Promise<DeskFailure | { decision: ReviewDecision | null; reply?: ReplyRecord | undefined }>,
+  ): Promise<DeskOutcome> => {
+    const rollback = Symbol('rollback');
+    let refused: DeskFailure | undefined;
+    let done: { decision: ReviewDecision | null; reply?: ReplyRecord | undefined } | undefined;
+    try {
+      await repos.desk.transaction(async (tx) => {
+        if ((await tx.lockMatch(matchId)) === null) {
+          refused = fail('not_found');
+          throw rollback;
+        }
+        const result = await work(tx);
+        if ('ok' in result) {
+          refused = result;
+          throw rollback;
+        }
+        done = result;
+      });
+    } catch (error) {
+      if (error !== rollback) throw error;
+    }
+    if (refused !== undefined) return refused;
+    deps.afterCommit?.();
+    const match = await repos.matches.get(matchId);
+    if (match === null || done === undefined) return fail('not_found');
+    return { ok: true, kind, match, decision: done.decision, reply: done.reply };
+  };
+
+  /** The match, or why there is nothing to decide about. */
+  const load = async (actor: DeskActor, matchId: string, attempted: string) => {
+    const refused = await authorize(actor, matchId, attempted);
+    if (refused !== null) return refused;
+    const match = await repos.matches.get(matchId);
+    return match ?? fail('not_found');
+  };
+
+  return {
+    authorize,
+
+    async reply(actor, matchId, input) {
+      const match = await load(actor, matchId, 'reply');
+      if ('ok' in match) return match;
+      if (match.status === 'dismissed' || (await repos.replies.forMatch(match.id)) !== null)
+        return fail('already_handled');
+      if (match.suppressed) return fail('suppressed');
+
+      const { config } = await repos.config.current();
+      const problems: DeskProblem[] = [];
+      let template: Template | undefined;
+      if (present(input.templateId)) {
+        template = config.templates.find((tpl) => tpl.id === input.templateId);
+        if (template === undefined) problems.push({ field: 'templateId', code: 'unknown_template' });
+      }
+      let category: Category = template?.category ?? match.decision.category ?? 'custom';
+      if (present(input.category)) {
+        const parsed = categorySchema.safeParse(input.category);
+        if (parsed.success) category = parsed.data;
+        else problems.push({ field: 'category', code: 'unknown_category' });
+      }
+      const text = typeof input.text === 'string' ? input.text.replace(/\r\n?/gu, '\n').trim() : '';
+      const textProblem = checkReplyText(match, text, config);
+      if (textProblem !== null) problems.push(textProblem);
+      if (problems.length > 0) return invalid(problems);
+
+      const account = match.accountId === null ? null : await repos.accounts.get(match.accountId);
+      if (account === null) return fail('no_account');
+
+      return decide(match.id, 'replied', async (tx) => {
+        const now = deps.now();
+        if ((await tx.lockMatch(match.id)) === 'dismissed' || (await tx.replyOf(match.id)) !== null)
+          return fail('already_handled');
+        const reply = await tx.insertReply(
+          match.id,
+          { accountId: account.id, text, idempotencyKey: replyKey(match.id), actor: stored(actor) },
+          now,
+        );
+        if (reply === null) return fail('already_handled');
+        const decision = await tx.recordDecision(
+          match.id,
+          'reply',
+          stored(actor),
+          { category, ...(template ? { templateId: template.id } : {}), text },
+          now,
+        );
+        await tx.setStatus(match.id, 'replied', now);
+        await job(tx, 'reply', { matchId: match.id }, JOB_IDS.reply(match.id));
+        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
+        return { decision, reply };
+      });
+    },
+
+    async escalate(actor, matchId, input) {
+      const match = await load(actor, matchId, 'escalate');
+      if ('ok' in match) return match;
+      const [{ config }, settings] = await Promise.all([repos.config.current(), repos.discord.get()]);
+      const { targets } = escalationTargets(match, config, settings);
+      const target = typeof input.target === 'string' ? input.target.trim() : '';
+      if (!targets.includes(target)) {
+        return invalid([
+          { field: 'target', code: 'unknown_target', params: { targets: targets.join(', ') } },
+        ]);
+      }
+      return decide(match.id, 'escalated', async (tx) => {
+        const now = deps.now();
+        // One escalation per match and target, whoever clicks it and from where: no second ping.
+        if (await tx.escalatedTo(match.id, target)) return fail('already_escalated', { target });
+        const status = await tx.lockMatch(match.id);
+        const decision = await tx.recordDecision(match.id, 'escalate', stored(actor), { target }, now);
+        if (status === 'new') await tx.setStatus(match.id, 'escalated', now);
+        // The worker posts into the target's channel (when Discord is set up), then refreshes the review message.
+        await job(
+          tx,
+          'escalate',
+          { matchId: match.id, target, actorName: actor.name || actor.id },
+          JOB_IDS.escalate(match.id, target),
+        );
+        return { decision };
+      });
+    },
+
+    async dismiss(actor, matchId, input) {
+      const match = await load(actor, matchId, 'dismiss');
+      if ('ok' in match) return match;
+      const reason = typeof input.reason === 'string' ? input.reason.replace(/\s+/gu, ' ').trim() : '';
+      if (reason.length > MAX_REASON)
+        return invalid([{ field: 'reason', code: 'input_too_long', params: { max: MAX_REASON } }]);
+      return decide(match.id, 'dismissed', async (tx) => {
+        const now = deps.now();
+        if ((await tx.lockMatch(match.id)) === 'dismissed' || (await tx.replyOf(match.id)) !== null)
+          return fail('already_handled');
+        const decision = await tx.recordDecision(match.id, 'dismiss', stored(actor), { reason }, now);
+        await tx.setStatus(match.id, 'dismissed', now);
+        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
+        return { decision };
+      });
+    },
+
+    async markRepliedByHand(actor, matchId, input) {
+      const match = await load(actor, matchId, 'manual_reply');
+      if ('ok' in match) return match;
+      const url = typeof input.url === 'string' ? input.url.trim() : '';
+      if (url !== '' && (!HTTP_URL.test(url) || url.length > MAX_URL || URL.parse(url) === null)) {
+        return invalid([{ field: 'url', code: 'bad_url' }]);
+      }
+      return decide(match.id, 'manual_done', async (tx) => {
+        const now = deps.now();
+        const current = await tx.replyOf(match.id);
+        if (current === null || (current.state !== 'manual_pending' && current.state !== 'failed'))
+          return fail('not_manual');
+        const reply = await tx.markManualDone(current.id, url === '' ? null : url, stored(actor), now);
+        const decision = await tx.recordDecision(
+          match.id,
+          'manual_reply',
+          stored(actor),
+          url === '' ? {} : { url },
+          now,
+        );
+        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
+        return { decision, reply };
+      });
+    },
+
+    async retryReply(actor, matchId) {
+      const match = await load(actor, matchId, 'retry');
+      if ('ok' in match) return match;
+      return decide(match.id, 'retried', async (tx) => {
+        const now = deps.now();
+        const current = await tx.replyOf(match.id);
+        if (current === null || (current.state !== 'failed' && current.state !== 'pending'))
+          return fail('not_retryable');
+        const reply = await tx.requeueReply(current.id, stored(actor), now);
+        // The same job id as the first send: a job still kept as failed is retried, never doubled.
+        await job(tx, 'reply', { matchId: match.id }, JOB_IDS.reply(match.id), { rerun: true });
+        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, `retry-${now.getTime()}`));
+        return { decision: null, reply };
+      });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+
+/*
+ * The job catalogue: every queue, the one schema of its payload, its job options and how its job id is
+ * made. Producers (the desk's outbox relay, the worker's own pipeline, the console) and the consumer
+ * (the worker's processor table) all use it, so a payload that does not fit fails loudly at the edge
+ * and a job is retried the same way whoever queued it.
+ */
+
+const id = z.string().min(1).max(200);
+const matchRef = z.strictObject({ matchId: id });
+
+/** Custom backoff = the worker's `backoffMs` (1 s doubling to 60 s, jitter): for jobs that wait out Discord. */
+const LONG_RETRY = { attempts: 1_000, backoff: { type: 'custom' } } as const;
+
+export const JOBS = {
+  /** Poll one source of one account (from a job scheduler per source; a failed poll backs off itself). */
+  poll: {
+    schema: z.strictObject({ accountId: id, sourceKey: id }),
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+  },
+  /** Posts that arrived on a stream, handed on in batches. */
+  ingest: {
+    schema: z.strictObject({ accountId: id, sourceKey: id, posts: z.array(z.unknown()).min(1) }),
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    },
+  },
+  /** Post a match's review message (once: job id per match). */
+  notify: { schema: matchRef, options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 } },
+  /** Send a match's reply (once: job id per match; the reply row makes it exactly-once). */
+  reply: {
+    schema: matchRef,
+    options: { attempts: 20, backoff: { type: 'custom' }, removeOnComplete: 1000, removeOnFail: 5000 },
+  },
+  /** Bring a match's review message in step after a decision (job id per decision). */
+  refresh: { schema: matchRef, options: { ...LONG_RETRY, removeOnComplete: true, removeOnFail: 1000 } },
+  /** Post a match into the escalation channel of `target` (job id per match and target). */
+  escalate: {
+    schema: z.strictObject({ matchId: id, target: id, actorName: z.string().min(1).max(200) }),
+    options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
+  },
+  /** Re-drive what a crash or a Redis loss left behind (from a job scheduler). */
+  sweep: { schema: z.strictObject({}), options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 } },
+} as const satisfies Record<string, { schema: z.ZodType; options: JobsOptions }>;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+/** Queue names are the job names. */
+export const QUEUES: { readonly [N in JobName]: N } = Object.fromEntries(JOB_NAMES.map((n) => [n, n])) as {
+  readonly [N in JobName]: N;
+};
+
+export function isJobName(name: string): name is JobName {
+  return Object.hasOwn(JOBS, name);
+}
+
+/** BullMQ job ids may not contain ':' nor be all digits. */
+export const jobId = (kind: string, key: string) => `${kind}-${key.replace(/[^A-Za-z0-9_-]/gu, '_')}`;
+
+/** The job ids that make each effect happen once. */
+export const JOB_IDS = {
+  notify: (matchId: string) => jobId('notify', matchId),
+  reply: (matchId: string) => jobId('reply', matchId),
+  refresh: (matchId: string, decisionId: string) => jobId('refresh', `${matchId}-${decisionId}`),
+  escalate: (matchId: string, target: string) => jobId('escalate', `${matchId}-${target}`),
+} as const;
+
+/** Checks a payload against its job's schema; the error names the job and every fault. */
+export function parsePayload<N extends JobName>(name: N, payload: unknown): JobPayload<N> {
+  const parsed = JOBS[name].schema.safeParse(payload);
+  if (!parsed.success) {
+    const faults = parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
+    throw new TypeError(`a ${name} job does not fit the catalogue: ${faults.join('; ')}`);
+  }
+  return parsed.data as JobPayload<N>;
+}
+
+/** Redis channel (after the key prefix) on which configuration changes are announced. */
+export const CONFIG_CHANNEL = 'config-changed';

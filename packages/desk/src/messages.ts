@@ -1,0 +1,86 @@
+import type { DeskFailure, DeskProblem } from './outcomes.ts';
+
+/** The languages the desk answers in (the console's and Discord's). */
+export type Lang = 'ja' | 'en';
+
+type Text = { readonly ja: string; readonly en: string };
+
+/*
+ * What a refused decision says, in both front-ends: the console shows it next to the form (or in the
+ * JSON API's `message`), Discord in the ephemeral answer. One text per code, so the two never drift.
+ */
+const FAILURES: { readonly [C in DeskFailure['code']]: Text } = {
+  not_found: { ja: 'この投稿（マッチ）は見つかりません。', en: 'This match does not exist.' },
+  forbidden: {
+    ja: 'この操作はレビュー担当（Discord ではレビュー担当ロール、コンソールでは編集者か管理者）だけが行えます。',
+    en: 'Only reviewers can do this (a reviewer role in Discord; an editor or admin in the console).',
+  },
+  already_handled: {
+    ja: 'このマッチはすでに対応済みです（Discord か別のユーザーが対応しました）。',
+    en: 'This match has already been handled (in Discord or by someone else).',
+  },
+  already_escalated: {
+    ja: '{target} へはすでにエスカレーション済みです。',
+    en: 'Already escalated to {target}.',
+  },
+  suppressed: {
+    ja: '抑制されたマッチには返信できません（エスカレーションと見送りはできます）。',
+    en: 'Suppressed matches cannot be replied to (they can be escalated or dismissed).',
+  },
+  no_account: {
+    ja: 'このマッチには返信に使うアカウントがありません（インポートされた投稿か、アカウントが削除されました）。',
+    en: 'There is no account to reply from (an imported post, or the account was removed).',
+  },
+  not_manual: {
+    ja: '手動での投稿を待っている返信はありません。',
+    en: 'There is no reply waiting to be posted by hand.',
+  },
+  not_retryable: {
+    ja: '再送できる返信はありません（送信済みか、送信を待っています）。',
+    en: 'There is no reply to send again (it was sent, or it is waiting to be sent).',
+  },
+  invalid: { ja: '入力内容を確認してください', en: 'Please check the form' },
+};
+
+const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
+  empty: { ja: '返信の本文を入力してください。', en: 'Write the reply text.' },
+  too_long: {
+    ja: '長すぎます: {length} / {limit} 文字（{platform} の数え方）。',
+    en: 'Too long: {length} / {limit} characters (as {platform} counts).',
+  },
+  unpostable: {
+    ja: 'この本文は {platform} に投稿できません（使えない文字が含まれているか、相手のハンドルが不正です）。',
+    en: 'This text cannot be posted on {platform} (it contains characters the platform refuses, or the author’s handle is not valid).',
+  },
+  input_too_long: { ja: '長すぎます（最大 {max} 文字）。', en: 'Too long (at most {max} characters).' },
+  unknown_template: { ja: 'このテンプレートはありません。', en: 'There is no such template.' },
+  unknown_category: { ja: 'カテゴリを選んでください。', en: 'Choose a category.' },
+  unknown_target: {
+    ja: 'このエスカレーション先はありません（{targets}）。',
+    en: 'There is no such escalation target ({targets}).',
+  },
+  bad_url: { ja: 'http(s) の URL を入力してください。', en: 'Enter an http(s) URL.' },
+};
+
+const NONE: Text = { ja: 'なし', en: 'none' };
+
+function fill(text: string, vars: Readonly<Record<string, string | number>>): string {
+  return text.replace(/\{(\w+)\}/gu, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? String(vars[name]) : whole,
+  );
+}
+
+/** The text of a refused decision. */
+export function failureMessage(failure: DeskFailure, lang: Lang): string {
+  return fill(
+    FAILURES[failure.code][lang],
+    failure.code === 'already_escalated' ? { target: failure.target } : {},
+  );
+}
+
+/** The text of one problem with a decision's input. */
+export function problemMessage(problem: DeskProblem, lang: Lang): string {
+  const params: Record<string, string | number> = { ...problem.params };
+  if (problem.code === 'unknown_target' && params.targets === '') params.targets = NONE[lang];
+  return fill(PROBLEMS[problem.code][lang], params);
+}

@@ -1,0 +1,110 @@
+import type { OutboxEntry, OutboxRepository } from '@kikimimi/db';
+import type { JobQueues } from './job-queues.ts';
+import { isJobName, type JobName, type JobPayload } from './jobs.ts';
+
+/** Where the relay says what went wrong (the app's logger). */
+export interface RelayLog {
+  warn(detail: Record<string, unknown>, message: string): void;
+}
+
+/** Hands the jobs decisions wrote to the outbox on to their queues. */
+export interface OutboxRelay {
+  /** Relays everything waiting now (in batches); how many jobs were relayed. Throws when the queue is down. */
+  flush(): Promise<number>;
+  /**
+   * Relays every `everyMs` until `signal` aborts, and at once whenever `nudge()` is called; failures are
+   * logged once per outage and retried on the next round. Resolves when stopped.
+   */
+  run(signal: AbortSignal, everyMs?: number): Promise<void>;
+  /** Something was just written to the outbox: relay it without waiting for the next round. */
+  nudge(): void;
+}
+
+const BATCH = 200;
+
+export function createOutboxRelay(deps: {
+  readonly outbox: OutboxRepository;
+  readonly jobs: Pick<JobQueues, 'enqueue' | 'ensure'>;
+  readonly log: RelayLog;
+}): OutboxRelay {
+  const send = async (entries: readonly OutboxEntry[]) => {
+    for (const entry of entries) {
+      if (!isJobName(entry.queue)) {
+        // Written by a newer version that knows a job this one does not: leave it to that version.
+        throw new Error(`outbox job ${entry.id} is for an unknown queue ${JSON.stringify(entry.queue)}`);
+      }
+      const name: JobName = entry.queue;
+      const payload = entry.payload as JobPayload<typeof name>;
+      if (entry.rerun) await deps.jobs.ensure(name, payload, entry.jobId);
+      else await deps.jobs.enqueue(name, payload, { jobId: entry.jobId });
+    }
+  };
+
+  // One flush at a time in this process; a nudge during a flush makes it go round once more.
+  let running: Promise<number> | null = null;
+  let again = false;
+  const flushOnce = async () => {
+    let total = 0;
+    for (;;) {
+      const relayed = await deps.outbox.relay(BATCH, send);
+      total += relayed;
+      if (relayed < BATCH) return total;
+    }
+  };
+  const flush = (): Promise<number> => {
+    if (running !== null) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        let total = 0;
+        do {
+          again = false;
+          total += await flushOnce();
+        } while (again);
+        return total;
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+
+  let wake: (() => void) | null = null;
+  let failing = false;
+  return {
+    flush,
+    nudge() {
+      wake?.();
+    },
+    async run(signal, everyMs = 1_000) {
+      while (!signal.aborted) {
+        try {
+          await flush();
+          if (failing) deps.log.warn({}, 'outbox relay working again');
+          failing = false;
+        } catch (error) {
+          if (!failing) {
+            deps.log.warn(
+              { error: error instanceof Error ? error.message : String(error) },
+              'outbox relay failed: decisions are kept and their jobs relayed once the queue is back',
+            );
+          }
+          failing = true;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, everyMs);
+          function done() {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = null;
+            resolve();
+          }
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+  };
+}

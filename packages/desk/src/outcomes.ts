@@ -1,0 +1,45 @@
+import type { MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+
+/** A field of a decision's input a problem belongs to. */
+export type DeskField = 'text' | 'category' | 'templateId' | 'target' | 'reason' | 'url';
+
+/** One thing wrong with a decision's input, next to its field (texts: messages.ts). */
+export interface DeskProblem {
+  readonly field: DeskField;
+  readonly code:
+    | 'empty'
+    | 'too_long'
+    | 'unpostable'
+    | 'input_too_long'
+    | 'unknown_template'
+    | 'unknown_category'
+    | 'unknown_target'
+    | 'bad_url';
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** Why the desk refused a decision; nothing was written (but a refusal for want of a role is audited). */
+export type DeskFailure =
+  | { readonly ok: false; readonly code: 'not_found' }
+  | { readonly ok: false; readonly code: 'forbidden' }
+  | { readonly ok: false; readonly code: 'already_handled' }
+  | { readonly ok: false; readonly code: 'already_escalated'; readonly target: string }
+  | { readonly ok: false; readonly code: 'suppressed' }
+  | { readonly ok: false; readonly code: 'no_account' }
+  | { readonly ok: false; readonly code: 'not_manual' }
+  | { readonly ok: false; readonly code: 'not_retryable' }
+  | { readonly ok: false; readonly code: 'invalid'; readonly problems: readonly DeskProblem[] };
+
+export type DecisionKindDone = 'replied' | 'escalated' | 'dismissed' | 'manual_done' | 'retried';
+
+/** A decision the desk took: stored with its audit entry and its jobs, in one transaction. */
+export interface DeskSuccess {
+  readonly ok: true;
+  readonly kind: DecisionKindDone;
+  /** The match as it is after the decision. */
+  readonly match: MatchRecord;
+  readonly decision: ReviewDecision | null;
+  readonly reply?: ReplyRecord | undefined;
+}
+
+export type DeskOutcome = DeskSuccess | DeskFailure;
