@@ -59,7 +59,6 @@ import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sa
 import autocannon, { type Client, type Instance } from 'autocannon';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { createStatsRepository } from '../../../packages/db/src/repositories/stats.ts';
 import type { BenchRequest, BucketCounts, CollectReply, ProfileReply } from './console-server.ts';
 
 const { values } = parseArgs({
@@ -1191,7 +1190,7 @@ function planLines(node: PlanNode, depth: number, out: string[], maxLines: numbe
 
 type Work = (
   repos: ReturnType<typeof createRepositories>,
-  stats: ReturnType<typeof createStatsRepository>,
+  stats: ReturnType<typeof createRepositories>['stats'],
 ) => Promise<unknown>;
 
 /** A statement rewritten to show what a change to the repository's SQL would do. */
@@ -1276,7 +1275,7 @@ async function explainAll(
   }) as typeof pool.query;
   try {
     const repos = createRepositories(database.db, { encryptionKey: randomBytes(32).toString('hex') });
-    await work(repos, createStatsRepository(database.db));
+    await work(repos, repos.stats);
   } finally {
     pool.query = original as typeof pool.query;
   }
