@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The import boundaries of biome.json (STYLE.md "Layout shows the architecture") fire: each case
+ * The import boundaries of biome.json (which workspace may import which; README "Development") fire: each case
  * plants a file with one import inside a workspace, lints it the way `npm test` does, and removes it.
  * The allowed imports next to them must stay quiet, so a rule that matched everything would fail too.
  */

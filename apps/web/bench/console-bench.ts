@@ -38,7 +38,8 @@
  *    their ORDER BY (before migration 0003 the keyset indexes were DESC NULLS LAST, which a plain
  *    ORDER BY … DESC cannot use: every page sorted the whole table; --old-indexes measures that).
  * 4. What-if, for the endpoints that missed: the proposed fixes applied to this schema and this child
- *    only (the keyset indexes of 0003, if missing; the index suggested in stats.ts, EXPLAIN only),
+ *    only (the keyset indexes of 0003, if missing; the index suggested in packages/db's
+ *    repositories/stats.ts, EXPLAIN only),
  *    EXPLAIN again and a shorter run of each, under a CPU profile of the console (--profile all:
  *    every endpoint profiled after part 2 as well).
  * 5. Baseline: the two dashboard requests against a second console without the cache
