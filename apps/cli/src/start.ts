@@ -1,6 +1,7 @@
 import { resolveEncryptionKey } from '@kikimimi/db';
 import type { RunningWeb } from '@kikimimi/web';
 import { createLogger, loadWorkerEnv, type RunningWorker, startWorker } from '@kikimimi/worker';
+import { loadDemoWorld } from './demo/load.ts';
 import { type Command, printedHelp } from './io.ts';
 import { untilSignal } from './worker.ts';
 
@@ -48,7 +49,7 @@ export const startCommand: Command = {
         discord: env.DISCORD_TOKEN ? { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL } : undefined,
         metricsPort: env.METRICS_PORT === 0 ? null : env.METRICS_PORT,
         concurrency: env.WORKER_CONCURRENCY,
-        demo: { mode: env.KIKIMIMI_DEMO, perMinute: env.KIKIMIMI_DEMO_RATE },
+        demo: await loadDemoWorld({ mode: env.KIKIMIMI_DEMO, perMinute: env.KIKIMIMI_DEMO_RATE }),
         log,
       });
       web = await startWeb({

@@ -1,5 +1,6 @@
 import { resolveEncryptionKey } from '@kikimimi/db';
 import { createLogger, loadWorkerEnv, startWorker } from '@kikimimi/worker';
+import { loadDemoWorld } from './demo/load.ts';
 import { type Command, printedHelp } from './io.ts';
 
 const USAGE = `Usage: kikimimi worker
@@ -55,7 +56,7 @@ export const workerCommand: Command = {
           : undefined,
         metricsPort: env.env.METRICS_PORT === 0 ? null : env.env.METRICS_PORT,
         concurrency: env.env.WORKER_CONCURRENCY,
-        demo: { mode: env.env.KIKIMIMI_DEMO, perMinute: env.env.KIKIMIMI_DEMO_RATE },
+        demo: await loadDemoWorld({ mode: env.env.KIKIMIMI_DEMO, perMinute: env.env.KIKIMIMI_DEMO_RATE }),
         log,
       });
     } catch (error) {

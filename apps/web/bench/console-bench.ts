@@ -38,7 +38,8 @@
  *    their ORDER BY (before migration 0003 the keyset indexes were DESC NULLS LAST, which a plain
  *    ORDER BY … DESC cannot use: every page sorted the whole table; --old-indexes measures that).
  * 4. What-if, for the endpoints that missed: the proposed fixes applied to this schema and this child
- *    only (the keyset indexes of 0003, if missing; the index suggested in stats.ts, EXPLAIN only),
+ *    only (the keyset indexes of 0003, if missing; the index suggested in packages/db's
+ *    repositories/stats.ts, EXPLAIN only),
  *    EXPLAIN again and a shorter run of each, under a CPU profile of the console (--profile all:
  *    every endpoint profiled after part 2 as well).
  * 5. Baseline: the two dashboard requests against a second console without the cache
@@ -59,7 +60,6 @@ import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sa
 import autocannon, { type Client, type Instance } from 'autocannon';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { createStatsRepository } from '../../../packages/db/src/repositories/stats.ts';
 import type { BenchRequest, BucketCounts, CollectReply, ProfileReply } from './console-server.ts';
 
 const { values } = parseArgs({
@@ -1191,7 +1191,7 @@ function planLines(node: PlanNode, depth: number, out: string[], maxLines: numbe
 
 type Work = (
   repos: ReturnType<typeof createRepositories>,
-  stats: ReturnType<typeof createStatsRepository>,
+  stats: ReturnType<typeof createRepositories>['stats'],
 ) => Promise<unknown>;
 
 /** A statement rewritten to show what a change to the repository's SQL would do. */
@@ -1276,7 +1276,7 @@ async function explainAll(
   }) as typeof pool.query;
   try {
     const repos = createRepositories(database.db, { encryptionKey: randomBytes(32).toString('hex') });
-    await work(repos, createStatsRepository(database.db));
+    await work(repos, repos.stats);
   } finally {
     pool.query = original as typeof pool.query;
   }

@@ -1,3 +1,10 @@
 export { loadWorkerEnv, type WorkerEnv, workerEnvSchema } from './env.ts';
 export { createLogger, maskUrl } from './log.ts';
-export { type RunningWorker, startWorker, type WorkerOptions } from './worker.ts';
+export type { Store } from './ports.ts';
+export {
+  type DemoContext,
+  type DemoWorld,
+  type RunningWorker,
+  startWorker,
+  type WorkerOptions,
+} from './worker.ts';

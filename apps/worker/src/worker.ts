@@ -16,7 +16,6 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { connectorFor, createConnectorCache } from './connectors.ts';
-import { type DemoMode, runDemoWorld } from './demo.ts';
 import { runDiscordGateway } from './discord/gateway.ts';
 import { createDiscordNotifier } from './discord/notifier.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
@@ -66,9 +65,25 @@ export interface WorkerOptions {
    * over (BullMQ lock duration and stalled check; default 30 s).
    */
   readonly jobLockMs?: number;
-  /** The demo world (stand-in platforms fed by generated posts) — see demo.ts. Default: off. */
-  readonly demo?: { readonly mode: DemoMode; readonly perMinute: number } | undefined;
+  /**
+   * A demo world to run (stand-in platforms fed by generated posts), injected by the caller: the CLI
+   * builds it (apps/cli/src/demo/), so the worker itself never loads the stand-ins. Default: none.
+   */
+  readonly demo?: DemoWorld | undefined;
 }
+
+/** What an injected demo world gets from the worker. */
+export interface DemoContext {
+  readonly store: Store;
+  readonly log: Logger;
+  /** Aborts when the worker stops or loses the demo lease. */
+  readonly signal: AbortSignal;
+  /** To call once its accounts are stored: the worker then re-reads configuration and accounts. */
+  onReady(): Promise<void>;
+}
+
+/** A demo world: runs until its signal aborts; one worker at a time runs it (under a Redis lease). */
+export type DemoWorld = (context: DemoContext) => Promise<void>;
 
 export interface RunningWorker {
   readonly metrics: Metrics;
@@ -271,13 +286,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     refresh().catch((error: unknown) => log.error({ error: String(error) }, 'configuration reload failed'));
   });
 
-  if (options.demo && options.demo.mode !== 'off') {
+  if (options.demo) {
     const demo = options.demo;
     background.push(
       runWithLease(
         connection,
         `${prefix}:lease:demo`,
-        (signal) => runDemoWorld(deps, { ...demo, signal, onReady: refresh }),
+        (signal) => demo({ store, log, signal, onReady: refresh }),
         { signal: stop.signal, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) },
       ).catch((error: unknown) => log.error({ error: String(error) }, 'demo world stopped')),
     );

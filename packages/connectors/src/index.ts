@@ -1,4 +1,3 @@
-export type { ContractHarness, ContractWorld } from './contract/harness.ts';
 export * from './credentials.ts';
 export * from './errors.ts';
 export * from './mastodon/index.ts';

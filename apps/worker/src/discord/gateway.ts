@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { handleInteraction, type InteractionDeps, type InteractionIo } from './interactions.ts';
 import { messageBody } from './rest-port.ts';
 
-/** Adapts a discord.js interaction to what the handler needs. */
-function ioFor(interaction: Interaction): InteractionIo | null {
+/** Adapts a discord.js interaction to what the handler needs; null for kinds kikimimi does not use. */
+export function ioFor(interaction: Interaction): InteractionIo | null {
   if (!interaction.isButton() && !interaction.isModalSubmit()) return null;
   const member = interaction.member;
   const roleIds =

@@ -137,7 +137,20 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
         await io.replyEphemeral({ content: t('noTargets', lang) });
         return;
       }
-      const shown = targets.slice(0, BUTTONS_PER_ROW * MAX_ROWS);
+      // A target whose button id would be too long for Discord cannot be offered as a button.
+      const fits = (target: string) => {
+        try {
+          ids.escalateTo(match.id, target);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const shown = targets.filter(fits).slice(0, BUTTONS_PER_ROW * MAX_ROWS);
+      if (shown.length === 0) {
+        await io.replyEphemeral({ content: t('noTargets', lang) });
+        return;
+      }
       const rows: BotMessage['components'] = [];
       for (let i = 0; i < shown.length; i += BUTTONS_PER_ROW) {
         rows.push({

@@ -4,28 +4,74 @@ import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
 import type { BotMessage } from './port.ts';
 
-/** custom_id prefixes: kk:r reply, kk:rm reply modal, kk:e escalate, kk:et escalate to, kk:d dismiss, kk:dm dismiss modal, kk:md manual done. */
+/** Discord refuses a component whose custom_id is longer than this. */
+export const CUSTOM_ID_MAX = 100;
+
+/**
+ * custom_id actions: kk:r reply, kk:rm reply modal, kk:e escalate, kk:et escalate to, kk:d dismiss,
+ * kk:dm dismiss modal, kk:md manual done, kk:rr send a failed reply again; and what follows the match
+ * id in each (`kk:r:ID:thanks`).
+ */
+const ARGUMENT = {
+  r: 'category',
+  rm: 'category',
+  e: null,
+  et: 'target',
+  d: null,
+  dm: null,
+  md: null,
+  rr: null,
+} as const;
+export type CustomIdAction = keyof typeof ARGUMENT;
+const CATEGORY_NAMES: ReadonlySet<string> = new Set<Category>(['thanks', 'apology', 'guidance', 'custom']);
+const MATCH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+function customId(action: CustomIdAction, matchId: string, arg?: string): string {
+  const id = arg === undefined ? `kk:${action}:${matchId}` : `kk:${action}:${matchId}:${arg}`;
+  if (id.length > CUSTOM_ID_MAX) {
+    throw new RangeError(
+      `a Discord custom_id of ${id.length} characters (at most ${CUSTOM_ID_MAX}): ${id.slice(0, 60)}…`,
+    );
+  }
+  return id;
+}
+
 export const ids = {
-  reply: (matchId: string, category: Category) => `kk:r:${matchId}:${category}`,
-  replyModal: (matchId: string, category: Category) => `kk:rm:${matchId}:${category}`,
-  escalate: (matchId: string) => `kk:e:${matchId}`,
-  escalateTo: (matchId: string, target: string) => `kk:et:${matchId}:${target}`,
-  dismiss: (matchId: string) => `kk:d:${matchId}`,
-  dismissModal: (matchId: string) => `kk:dm:${matchId}`,
-  manualDone: (matchId: string) => `kk:md:${matchId}`,
-  retry: (matchId: string) => `kk:rr:${matchId}`,
+  reply: (matchId: string, category: Category) => customId('r', matchId, category),
+  replyModal: (matchId: string, category: Category) => customId('rm', matchId, category),
+  escalate: (matchId: string) => customId('e', matchId),
+  /** Throws for a target too long to fit in a custom_id (callers offer only targets that fit). */
+  escalateTo: (matchId: string, target: string) => customId('et', matchId, target),
+  dismiss: (matchId: string) => customId('d', matchId),
+  dismissModal: (matchId: string) => customId('dm', matchId),
+  manualDone: (matchId: string) => customId('md', matchId),
+  retry: (matchId: string) => customId('rr', matchId),
 };
 
+/**
+ * A custom_id back from Discord, or null for anything `ids` does not build: another bot's, an
+ * unknown action, a match id that is not one, a missing, unknown or surplus argument, or too long.
+ */
 export function parseCustomId(
   customId: string,
-): { action: string; matchId: string; arg: string | undefined } | null {
-  const parts = customId.split(':');
-  if (parts[0] !== 'kk' || parts.length < 3) return null;
-  return { action: parts[1] as string, matchId: parts[2] as string, arg: parts[3] };
+): { action: CustomIdAction; matchId: string; arg: string | undefined } | null {
+  if (customId.length > CUSTOM_ID_MAX) return null;
+  const [prefix, action, matchId, ...rest] = customId.split(':');
+  if (prefix !== 'kk' || action === undefined || !Object.hasOwn(ARGUMENT, action)) return null;
+  if (matchId === undefined || !MATCH_ID.test(matchId)) return null;
+  const expected = ARGUMENT[action as CustomIdAction];
+  // A target may itself contain ':' (route names are free text).
+  const arg = rest.length === 0 ? undefined : rest.join(':');
+  if (expected === null) return arg === undefined ? { action: action as CustomIdAction, matchId, arg } : null;
+  if (arg === undefined || arg === '' || (expected === 'category' && !CATEGORY_NAMES.has(arg))) return null;
+  return { action: action as CustomIdAction, matchId, arg };
 }
 
 const PRIORITY_COLOR = { low: 0x95a5a6, normal: 0x3498db, high: 0xe67e22, urgent: 0xe74c3c } as const;
 const PLATFORM_NAME = { x: 'X', mastodon: 'Mastodon' } as const;
+/** Discord's limits: a field's value, and all the text of one embed together. */
+const FIELD_VALUE_MAX = 1024;
+const EMBED_TOTAL_MAX = 6000;
 const CATEGORIES: readonly Category[] = ['thanks', 'apology', 'guidance'];
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
@@ -86,22 +132,25 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   });
 
   const state = stateOf(view);
-  if (state.line !== null) fields.push({ name: t('status', lang), value: state.line });
+  if (state.line !== null) fields.push({ name: t('status', lang), value: clip(state.line, FIELD_VALUE_MAX) });
 
   const followers =
     post.author.followers === null
       ? ''
       : ` · ${post.author.followers.toLocaleString('en-US')} ${t('followers', lang)}`;
+  const author = clip(
+    `${PLATFORM_NAME[post.platform]} · ${post.author.displayName || post.author.handle} (@${post.author.handle})${followers}`,
+    256,
+  );
+  const title = clip(`${PLATFORM_NAME[post.platform]} — @${post.author.handle}`, 256);
+  // The post gets what the other parts leave of the embed's total (the fields are capped, so at
+  // least a few hundred characters remain).
+  const used = author.length + title.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
   const embed: APIEmbed = {
-    author: {
-      name: clip(
-        `${PLATFORM_NAME[post.platform]} · ${post.author.displayName || post.author.handle} (@${post.author.handle})${followers}`,
-        256,
-      ),
-    },
-    description: clip(quote(post.text), 4000),
+    author: { name: author },
+    description: clip(quote(post.text), Math.min(4000, EMBED_TOTAL_MAX - used)),
     url: post.url,
-    title: clip(`${PLATFORM_NAME[post.platform]} — @${post.author.handle}`, 256),
+    title,
     color: PRIORITY_COLOR[match.priority],
     fields,
     timestamp: new Date(post.createdAt).toISOString(),

@@ -24,7 +24,7 @@ export interface ReviewNotifier {
   escalate(matchId: string, target: string, actorName: string): Promise<boolean>;
 }
 
-/** Everything the pipeline's handlers use, wired once in worker.ts. */
+/** Everything the pipeline’s handlers use, wired once in worker.ts (startWorker). */
 export interface PipelineDeps {
   readonly store: Store;
   readonly engines: EngineProvider;

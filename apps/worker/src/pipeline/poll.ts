@@ -14,10 +14,34 @@ import { ingestPosts } from './ingest.ts';
 
 const MINUTE = 60_000;
 
-/** Wait before polling again after failure n+1 in a row: base, 2×base, 4×base … at most 15 min, with jitter. */
-export function failureBackoffMs(consecutiveFailures: number, baseMs = 5_000): number {
+/** Wait before polling again after failure n+1 in a row: base, 2×base, 4×base … at most 15 min, with ±20 % jitter. */
+export function failureBackoffMs(consecutiveFailures: number, baseMs = 5_000, random = Math.random): number {
   const base = Math.min(15 * MINUTE, baseMs * 2 ** Math.max(0, consecutiveFailures));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return Math.round(base * (0.8 + random() * 0.4));
+}
+
+/**
+ * When a source that failed is polled again, by kind of failure: a rate limit waits for the reset the
+ * platform gave; bad credentials and permanent refusals (a person has to fix them) at least 60 × the
+ * base, at most 15 min; anything else backs off exponentially.
+ */
+export function failureNotBefore(
+  error: unknown,
+  consecutiveFailures: number,
+  now: Date,
+  baseMs = 5_000,
+  random = Math.random,
+): { kind: 'rate_limited' | 'transient' | 'auth' | 'permanent' | 'error'; notBefore: Date } {
+  if (error instanceof RateLimitedError) return { kind: 'rate_limited', notBefore: error.resetAt };
+  const backoff = failureBackoffMs(consecutiveFailures, baseMs, random);
+  const after = (ms: number) => new Date(now.getTime() + ms);
+  if (error instanceof AuthFailedError || error instanceof PermanentError) {
+    return {
+      kind: error instanceof AuthFailedError ? 'auth' : 'permanent',
+      notBefore: after(Math.max(backoff, Math.min(15 * MINUTE, 60 * baseMs))),
+    };
+  }
+  return { kind: error instanceof TransientError ? 'transient' : 'error', notBefore: after(backoff) };
 }
 
 /**
@@ -114,27 +138,7 @@ async function recordPollFailure(
   deps: PipelineDeps,
 ): Promise<void> {
   const now = deps.now();
-  let notBefore: Date;
-  let kind: string;
-  if (error instanceof RateLimitedError) {
-    notBefore = error.resetAt;
-    kind = 'rate_limited';
-  } else if (error instanceof TransientError) {
-    notBefore = new Date(now.getTime() + failureBackoffMs(failures, deps.pollBackoffBaseMs));
-    kind = 'transient';
-  } else if (error instanceof AuthFailedError || error instanceof PermanentError) {
-    notBefore = new Date(
-      now.getTime() +
-        Math.max(
-          failureBackoffMs(failures, deps.pollBackoffBaseMs),
-          Math.min(15 * MINUTE, 60 * (deps.pollBackoffBaseMs ?? 5_000)),
-        ),
-    );
-    kind = error instanceof AuthFailedError ? 'auth' : 'permanent';
-  } else {
-    notBefore = new Date(now.getTime() + failureBackoffMs(failures, deps.pollBackoffBaseMs));
-    kind = 'error';
-  }
+  const { kind, notBefore } = failureNotBefore(error, failures, now, deps.pollBackoffBaseMs);
   const message = error instanceof Error ? error.message : String(error);
   await deps.store.sources.recordFailure(account.id, sourceKey, message, notBefore, now);
   deps.metrics.polls.inc({ platform: account.platform, outcome: kind });

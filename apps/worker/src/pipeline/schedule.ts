@@ -45,7 +45,16 @@ export async function syncSchedulers(
   return { sources: wanted.size, removed };
 }
 
-/** Re-times one scheduler when the platform's budget asks for a different interval (> 25 % off). */
+/**
+ * Whether a scheduler running every `currentMs` (undefined: at its configured interval, never re-timed)
+ * should move to `everyMs`: only when it is more than 25 % off, so a budget that wobbles a little does
+ * not rewrite the scheduler after every poll.
+ */
+export function retimeNeeded(currentMs: number | undefined, everyMs: number): boolean {
+  return currentMs === undefined || Math.abs(currentMs - everyMs) / currentMs > 0.25;
+}
+
+/** Re-times one scheduler when the platform's budget asks for a different interval (see retimeNeeded). */
 export async function retime(
   pollQueue: Queue,
   intervals: Map<string, number>,
@@ -53,8 +62,7 @@ export async function retime(
   everyMs: number,
 ): Promise<void> {
   const id = schedulerId(job.accountId, job.sourceKey);
-  const current = intervals.get(id);
-  if (current !== undefined && Math.abs(current - everyMs) / current <= 0.25) return;
+  if (!retimeNeeded(intervals.get(id), everyMs)) return;
   intervals.set(id, everyMs);
   await pollQueue.upsertJobScheduler(
     id,

@@ -26,7 +26,7 @@ export function configRoutes(): Hono<AppEnv> {
   return app;
 }
 
-/** The configuration's JSON API, mounted at '/api' (see apps/web/API-config.md). */
+/** The configuration's JSON API, mounted at '/api' (see docs/api/config.md). */
 export function configApi(): Hono<AppEnv> {
   return configApiRoutes();
 }

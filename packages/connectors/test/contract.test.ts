@@ -1,10 +1,15 @@
 import type { Post } from '@kikimimi/rules';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ConnectorError, RateLimitedError, ReplyNotAllowedError, TransientError } from '../errors.ts';
-import { mastodonHarness } from '../mastodon/harness.ts';
-import type { ReplyTarget } from '../types.ts';
-import { xHarness } from '../x/harness.ts';
-import type { ContractHarness, ContractWorld } from './harness.ts';
+import {
+  type ConnectorError,
+  RateLimitedError,
+  ReplyNotAllowedError,
+  TransientError,
+} from '../src/errors.ts';
+import type { ReplyTarget } from '../src/types.ts';
+import type { ContractHarness, ContractWorld } from './contract-harness.ts';
+import { mastodonHarness } from './mastodon-harness.ts';
+import { xHarness } from './x-harness.ts';
 
 /**
  * One contract, every connector: the behaviour the pipeline relies on, run over each platform's

@@ -1,6 +1,6 @@
 import { startXSandbox } from '@kikimimi/sandbox';
-import type { ContractHarness } from '../contract/harness.ts';
-import { createXConnector } from './x-connector.ts';
+import { createXConnector } from '../src/x/x-connector.ts';
+import type { ContractHarness } from './contract-harness.ts';
 
 // A word no generated text contains by accident, so the search sees exactly the suite's posts.
 const KEYWORD = 'kikimimisandbox';

@@ -1,6 +1,6 @@
 import { startMastodonSandbox } from '@kikimimi/sandbox';
-import type { ContractHarness } from '../contract/harness.ts';
-import { createMastodonConnector } from './mastodon-connector.ts';
+import { createMastodonConnector } from '../src/mastodon/mastodon-connector.ts';
+import type { ContractHarness } from './contract-harness.ts';
 
 const TAG = 'kikimimi';
 

@@ -11,12 +11,12 @@ import {
   startXSandbox,
   type XSandbox,
 } from '@kikimimi/sandbox';
-import type { PipelineDeps } from './pipeline/deps.ts';
+import type { DemoContext, DemoWorld } from '@kikimimi/worker';
 
 /** When the demo world runs: `auto` for each platform without a real account, `on` always, `off` never. */
 export type DemoMode = 'auto' | 'on' | 'off';
 
-const EXAMPLE_CONFIG = new URL('../../../docs/examples/shiori-note.json', import.meta.url);
+const EXAMPLE_CONFIG = new URL('../../../../docs/examples/shiori-note.json', import.meta.url);
 const SYSTEM = { kind: 'system', id: 'demo', name: 'demo world' } as const;
 const PLATFORMS: readonly Platform[] = ['x', 'mastodon'];
 
@@ -28,17 +28,21 @@ export function demoPlatforms(accounts: readonly PlatformAccount[], mode: DemoMo
 }
 
 /**
- * The demo world a newcomer starts with: stand-in X and Mastodon inside this worker, fed by the post
+ * The demo world a newcomer starts with: stand-in X and Mastodon inside the worker, fed by the post
  * generator (Japanese and English praise, complaints, trouble, questions, noise about the fictional
  * しおりノート), demo accounts pointing at them, and — if no configuration was ever saved — the example
  * configuration. Connecting a real account turns the demo off for that platform (its demo account is
  * disabled at the next start or configuration change). Runs until the signal aborts.
  */
-export async function runDemoWorld(
-  deps: PipelineDeps,
-  options: { mode: DemoMode; perMinute: number; signal: AbortSignal; onReady: () => Promise<void> },
+export function createDemoWorld(options: { mode: DemoMode; perMinute: number }): DemoWorld {
+  return (context) => runDemoWorld(context, options);
+}
+
+async function runDemoWorld(
+  context: DemoContext,
+  options: { mode: DemoMode; perMinute: number },
 ): Promise<void> {
-  const { store, log } = deps;
+  const { store, log } = context;
   const accounts = await store.accounts.list();
   const platforms = demoPlatforms(accounts, options.mode);
   for (const account of accounts) {
@@ -66,12 +70,12 @@ export async function runDemoWorld(
   const mastodon = platforms.includes('mastodon') ? await startMastodonSandbox() : null;
   try {
     if (x)
-      await upsertDemoAccount(deps, accounts, 'x', x.url, { kind: 'oauth2', accessToken: x.bearerToken });
+      await upsertDemoAccount(context, accounts, 'x', x.url, { kind: 'oauth2', accessToken: x.bearerToken });
     if (mastodon)
-      await upsertDemoAccount(deps, accounts, 'mastodon', mastodon.url, {
+      await upsertDemoAccount(context, accounts, 'mastodon', mastodon.url, {
         accessToken: mastodon.accessToken,
       });
-    await options.onReady();
+    await context.onReady();
     log.info(
       { platforms, perMinute: options.perMinute },
       'demo world running: stand-in platforms fed by the post generator',
@@ -83,7 +87,7 @@ export async function runDemoWorld(
       generator,
       perMinute: options.perMinute,
       burst: 15,
-      signal: options.signal,
+      signal: context.signal,
       emit: (post) => {
         const where = pickPlatform(post, x, mastodon);
         if (where === null) return;
@@ -124,7 +128,7 @@ function withBrandTag<T extends GeneratedPost>(post: T): T {
 }
 
 async function upsertDemoAccount(
-  deps: PipelineDeps,
+  context: DemoContext,
   accounts: readonly PlatformAccount[],
   platform: Platform,
   baseUrl: string,
@@ -132,6 +136,6 @@ async function upsertDemoAccount(
 ): Promise<void> {
   const existing = accounts.find((a) => a.demo && a.platform === platform);
   const settings = { baseUrl, credentials, enabled: true, pollIntervalSeconds: 5, demo: true };
-  if (existing) await deps.store.accounts.update(existing.id, settings, SYSTEM);
-  else await deps.store.accounts.create({ platform, label: `demo-${platform}`, ...settings }, SYSTEM);
+  if (existing) await context.store.accounts.update(existing.id, settings, SYSTEM);
+  else await context.store.accounts.create({ platform, label: `demo-${platform}`, ...settings }, SYSTEM);
 }

@@ -1,5 +1,5 @@
 import type { FaultInjector, SandboxPostInput, SandboxReply } from '@kikimimi/sandbox';
-import type { Connector, PollSource, StreamSource } from '../types.ts';
+import type { Connector, PollSource, StreamSource } from '../src/types.ts';
 
 /**
  * What the shared contract suite needs from each platform: a connector pointed at a fresh stand-in,

@@ -1,0 +1,284 @@
+import { readFileSync } from 'node:fs';
+import type { MatchRecord, ReplyRecord, ReplyState, ReviewDecision } from '@kikimimi/db';
+import { type Category, loadConfig, postSchema } from '@kikimimi/rules';
+import { type APIEmbed, ButtonStyle } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import type { BotMessage } from './port.ts';
+import { messageBody } from './rest-port.ts';
+import { buildReviewMessage, CUSTOM_ID_MAX, ids, parseCustomId, type ReviewView } from './review-message.ts';
+
+const MATCH_ID = '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f';
+const loaded = loadConfig(
+  JSON.parse(readFileSync(new URL('../../../../docs/examples/shiori-note.json', import.meta.url), 'utf8')),
+);
+if (!loaded.ok) throw new Error('the example configuration does not load');
+const { engine } = loaded;
+
+function matchOf(text: string, author: { handle?: string; displayName?: string } = {}): MatchRecord {
+  const post = postSchema.parse({
+    platform: 'x',
+    id: '1860000000000000004',
+    url: 'https://x.com/taro_yamada/status/1860000000000000004',
+    author: {
+      id: '42',
+      handle: author.handle ?? 'taro_yamada',
+      displayName: author.displayName ?? '山田太郎',
+      followers: 1280,
+    },
+    text,
+    lang: 'ja',
+    createdAt: '2026-11-24T09:10:00+09:00',
+  });
+  const decision = engine.decide(post, { now: new Date('2026-11-24T09:12:00+09:00') });
+  if (!decision.matched) throw new Error(`the sample post does not match: ${text}`);
+  return {
+    id: MATCH_ID,
+    platform: 'x',
+    postId: post.id,
+    accountId: null,
+    post,
+    decision,
+    status: 'new',
+    priority: decision.route.priority,
+    suppressed: false,
+    escalated: decision.escalations.length > 0,
+    createdAt: new Date('2026-11-24T00:12:00Z'),
+    firstResponseAt: null,
+  };
+}
+
+const TROUBLE = 'しおりノートって解約どこからできるんだろう？二重請求されてる気がする…';
+const actor = { kind: 'discord', id: '1', name: 'hana' } as const;
+const decision = (kind: ReviewDecision['kind'], detail: Record<string, unknown> = {}): ReviewDecision => ({
+  id: `d-${kind}`,
+  matchId: MATCH_ID,
+  kind,
+  actor,
+  detail,
+  at: new Date('2026-11-24T01:00:00Z'),
+});
+const reply = (state: ReplyState, extra: Partial<ReplyRecord> = {}): ReplyRecord => ({
+  id: 'r1',
+  matchId: MATCH_ID,
+  accountId: 'a1',
+  text: 'ご不便をおかけして申し訳ございません。',
+  idempotencyKey: `kikimimi-${MATCH_ID}`,
+  state,
+  platformReplyId: null,
+  url: null,
+  manualUrl: null,
+  error: null,
+  attempts: 1,
+  createdBy: actor,
+  createdAt: new Date('2026-11-24T01:00:00Z'),
+  sentAt: null,
+  ...extra,
+});
+const view = (extra: Partial<ReviewView> = {}): ReviewView => ({
+  match: matchOf(TROUBLE),
+  contacts: [],
+  decisions: [],
+  reply: null,
+  lang: 'ja',
+  ...extra,
+});
+
+/** The buttons of a message: custom id (or url for links), style and label. */
+function buttons(message: BotMessage) {
+  return message.components.flatMap((row) =>
+    row.components.map((c) => {
+      const b = c as { custom_id?: string; url?: string; style: ButtonStyle; label?: string };
+      return { id: b.custom_id ?? b.url ?? '', style: b.style, label: b.label ?? '' };
+    }),
+  );
+}
+const actionIds = (message: BotMessage) =>
+  buttons(message)
+    .filter((b) => b.style !== ButtonStyle.Link)
+    .map((b) => parseCustomId(b.id)?.action);
+const embedOf = (message: BotMessage): APIEmbed => message.embeds[0] as APIEmbed;
+const statusOf = (message: BotMessage) => embedOf(message).fields?.find((f) => f.name === '状態')?.value;
+
+describe('custom ids', () => {
+  const categories: Category[] = ['thanks', 'apology', 'guidance', 'custom'];
+  const built: Array<[string, string, string | undefined]> = [
+    ...categories.flatMap(
+      (c): Array<[string, string, string | undefined]> => [
+        [ids.reply(MATCH_ID, c), 'r', c],
+        [ids.replyModal(MATCH_ID, c), 'rm', c],
+      ],
+    ),
+    [ids.escalate(MATCH_ID), 'e', undefined],
+    [ids.escalateTo(MATCH_ID, 'billing'), 'et', 'billing'],
+    [ids.escalateTo(MATCH_ID, '請求:チーム'), 'et', '請求:チーム'],
+    [ids.dismiss(MATCH_ID), 'd', undefined],
+    [ids.dismissModal(MATCH_ID), 'dm', undefined],
+    [ids.manualDone(MATCH_ID), 'md', undefined],
+    [ids.retry(MATCH_ID), 'rr', undefined],
+  ];
+
+  it.each(built)('%s parses back to what built it', (id, action, arg) => {
+    expect(id.length).toBeLessThanOrEqual(CUSTOM_ID_MAX);
+    expect(parseCustomId(id)).toEqual({ action, matchId: MATCH_ID, arg });
+  });
+
+  it('keeps an escalation target up to what fits in 100 characters, and refuses to build a longer one', () => {
+    const room = CUSTOM_ID_MAX - `kk:et:${MATCH_ID}:`.length;
+    const longest = ids.escalateTo(MATCH_ID, 't'.repeat(room));
+    expect(longest).toHaveLength(CUSTOM_ID_MAX);
+    expect(parseCustomId(longest)?.arg).toBe('t'.repeat(room));
+    expect(() => ids.escalateTo(MATCH_ID, 't'.repeat(room + 1))).toThrow(/custom_id.*100/u);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['not ours', `other:r:${MATCH_ID}:thanks`],
+    ['no match id', 'kk:d'],
+    ['an unknown action', `kk:zz:${MATCH_ID}`],
+    ['a match id that is not a uuid', 'kk:d:1; DROP TABLE matches'],
+    ['a reply without a category', `kk:r:${MATCH_ID}`],
+    ['a reply with an unknown category', `kk:r:${MATCH_ID}:bribe`],
+    ['an escalation without a target', `kk:et:${MATCH_ID}:`],
+    ['an argument where none belongs', `kk:d:${MATCH_ID}:extra`],
+    ['over the 100-character limit', `kk:et:${MATCH_ID}:${'t'.repeat(CUSTOM_ID_MAX)}`],
+  ])('refuses %s', (_what, id) => {
+    expect(parseCustomId(id)).toBeNull();
+  });
+});
+
+describe('the review message', () => {
+  it('offers the three replies (the suggested one first in colour), escalate and dismiss on a new match', () => {
+    const message = buildReviewMessage(view());
+    expect(actionIds(message)).toEqual(['r', 'r', 'r', 'e', 'd']);
+    const suggested = view().match.decision.category;
+    const primary = buttons(message).filter((b) => b.style === ButtonStyle.Primary);
+    expect(primary.map((b) => parseCustomId(b.id)?.arg)).toEqual([suggested]);
+    expect(buttons(message).find((b) => b.style === ButtonStyle.Link)?.id).toBe(view().match.post.url);
+    expect(statusOf(message)).toBeUndefined();
+  });
+
+  it.each<[string, Partial<ReviewView>, (string | undefined)[], RegExp]>([
+    [
+      'sending',
+      { reply: reply('pending'), decisions: [decision('reply')] },
+      [],
+      /^⏳ 返信を送信中… 担当 hana/u,
+    ],
+    [
+      'sent',
+      { reply: reply('sent', { url: 'https://x.com/brand/status/9' }), decisions: [decision('reply')] },
+      [],
+      /^✅ 返信済み 担当 hana <t:\d+:f>\nhttps:\/\/x\.com\/brand\/status\/9$/u,
+    ],
+    ['failed', { reply: reply('failed') }, ['rr', 'md'], /^⚠️ 返信に失敗しました\n/u],
+    [
+      'refused by the platform',
+      { reply: reply('manual_pending', { manualUrl: 'https://x.com/intent/post?in_reply_to=1' }) },
+      ['md'],
+      /^⚠️ プラットフォームが/u,
+    ],
+    [
+      'replied by hand',
+      { reply: reply('manual_done'), decisions: [decision('manual_reply')] },
+      [],
+      /^✅ 返信済み/u,
+    ],
+    [
+      'dismissed',
+      { decisions: [decision('dismiss', { reason: 'bot' })] },
+      [],
+      /^🗑️ 対応不要 担当 hana <t:\d+:f>: bot$/u,
+    ],
+    [
+      'escalated',
+      { decisions: [decision('escalate', { target: 'billing' })] },
+      ['r', 'r', 'r', 'e', 'd'],
+      /^🚨 エスカレーション済み → billing/u,
+    ],
+  ])('when %s: the buttons that still make sense and the status', (_state, extra, actions, status) => {
+    const message = buildReviewMessage(view(extra));
+    expect(actionIds(message)).toEqual(actions);
+    expect(statusOf(message)).toMatch(status);
+  });
+
+  it('links the reply when sent, and the hand-posting page when the platform refused it', () => {
+    const sent = buildReviewMessage(view({ reply: reply('sent', { url: 'https://x.com/brand/status/9' }) }));
+    expect(buttons(sent).map((b) => b.id)).toContain('https://x.com/brand/status/9');
+    const manual = buildReviewMessage(
+      view({ reply: reply('manual_pending', { manualUrl: 'https://x.com/intent/post?in_reply_to=1' }) }),
+    );
+    expect(buttons(manual).map((b) => b.id)).toContain('https://x.com/intent/post?in_reply_to=1');
+  });
+
+  it('pings nobody: no content, and mentions allowed for no one', () => {
+    const message = buildReviewMessage(
+      view({ match: matchOf(`@everyone <@&123> しおりノート 解約したい`, { displayName: '@here' }) }),
+    );
+    expect(message.content).toBe('');
+    expect(messageBody(message).allowed_mentions).toEqual({ parse: [], roles: [] });
+  });
+
+  it('shows text from the platform as text: no mentions, links or formatting', () => {
+    const match = matchOf(
+      'しおりノート [公式サポート](https://evil.example) **解約** @everyone `code` > quote',
+    );
+    const description = embedOf(buildReviewMessage(view({ match }))).description ?? '';
+    expect(description).not.toMatch(/@everyone/u);
+    expect(description).toContain('@\u200beveryone');
+    expect(description).toContain('\\[公式サポート\\]\\(https://evil.example\\)');
+    expect(description).toContain('\\*\\*解約\\*\\*');
+    expect(description).toContain('\\`code\\`');
+    expect(description).toContain('\\> quote');
+  });
+
+  it("stays within Discord's embed limits however long the post, names and reasons are", () => {
+    const long = (n: number) => 'しおりノート解約'.repeat(Math.ceil(n / 8)).slice(0, n);
+    const match = matchOf(long(20_000), { handle: 'h'.repeat(300), displayName: 'd'.repeat(300) });
+    const contacts = Array.from({ length: 50 }, (_, i) => ({
+      platform: 'x' as const,
+      authorId: '42',
+      handle: `${'c'.repeat(200)}${i}`,
+      at: '2026-10-01T00:00:00Z',
+      matchId: `m${i}`,
+    }));
+    const longName = { kind: 'web', id: 'u', name: 'n'.repeat(2_000) } as const;
+    const states: Partial<ReviewView>[] = [
+      { decisions: [{ ...decision('dismiss', { reason: long(5_000) }), actor: longName }] },
+      {
+        reply: reply('failed', { text: long(10_000) }),
+        decisions: [{ ...decision('reply'), actor: longName }],
+      },
+      { decisions: [{ ...decision('escalate', { target: long(5_000) }), actor: longName }] },
+    ];
+    for (const extra of states) {
+      const embed = embedOf(buildReviewMessage(view({ match, contacts, ...extra })));
+      const fields = embed.fields ?? [];
+      expect(embed.title?.length).toBeLessThanOrEqual(256);
+      expect(embed.author?.name.length).toBeLessThanOrEqual(256);
+      expect(embed.description?.length).toBeLessThanOrEqual(4096);
+      expect(fields.length).toBeLessThanOrEqual(25);
+      for (const field of fields) {
+        expect(field.name.length).toBeLessThanOrEqual(256);
+        expect(field.value.length).toBeLessThanOrEqual(1024);
+      }
+      const total =
+        (embed.title?.length ?? 0) +
+        (embed.description?.length ?? 0) +
+        (embed.author?.name.length ?? 0) +
+        fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0);
+      expect(total).toBeLessThanOrEqual(6000);
+    }
+  });
+
+  it('speaks the guild language', () => {
+    const message = buildReviewMessage(view({ lang: 'en' }));
+    expect(buttons(message).map((b) => b.label)).toEqual([
+      'Thanks',
+      'Apology',
+      'Guidance',
+      'Escalate',
+      'Dismiss',
+      'Open post',
+    ]);
+  });
+});
