@@ -538,3 +538,32 @@ describe('manual reply done', () => {
     expect(await res.text()).toContain('手動での投稿を待っている返信はありません');
   });
 });
+
+describe('send a failed reply again', () => {
+  it('offers "send again" for a failed reply and queues its one reply job again', async () => {
+    const match = await fresh();
+    await t.request(`/inbox/${match.id}/reply`, { as: editor, form: { text: 'もう一度' } });
+    const reply = await t.repos.replies.forMatch(match.id);
+    const pending = await (await t.request(`/inbox/${match.id}`, { as: editor })).text();
+    expect(pending).not.toContain(`action="/inbox/${match.id}/retry"`);
+    // What the reply worker records when the platform failed (and its job gave up).
+    await t.repos.replies.markFailed(reply?.id as string, 'HTTP 503 from X', new Date());
+    t.enqueued.length = 0;
+
+    const page = await (await t.request(`/inbox/${match.id}`, { as: editor })).text();
+    expect(page).toContain('data-reply-state="failed"');
+    expect(page).toContain(`action="/inbox/${match.id}/retry"`);
+    const viewer = await (await t.request(`/inbox/${match.id}`, { as: 'viewer' })).text();
+    expect(viewer).not.toContain(`action="/inbox/${match.id}/retry"`);
+
+    const res = await t.request(`/inbox/${match.id}/retry`, { as: editor, form: {} });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/inbox/${match.id}?done=retried`);
+    expect((await t.repos.replies.forMatch(match.id))?.state).toBe('pending');
+    expect(t.enqueued.filter((j) => j.queue === 'reply').map((j) => j.jobId)).toEqual([`reply-${match.id}`]);
+
+    const again = await t.request(`/api/matches/${match.id}/retry`, { as: 'admin', json: {} });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: 'not_retryable' });
+  });
+});

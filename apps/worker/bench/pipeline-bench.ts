@@ -35,7 +35,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDb, createRepositories, migrate } from '@kikimimi/db';
-import { jobId, QUEUES } from '@kikimimi/desk';
+import { createJobQueues, JOB_IDS } from '@kikimimi/desk';
 import { type ConfigInput, type Decision, loadConfig, type Post, type RulesEngine } from '@kikimimi/rules';
 import {
   createPostGenerator,
@@ -45,7 +45,6 @@ import {
   type PostGenerator,
   startXSandbox,
 } from '@kikimimi/sandbox';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { createConnectorCache } from '../src/connectors.ts';
@@ -256,9 +255,11 @@ async function createIngestRig() {
   );
 
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const notifyQueue = new Queue(QUEUES.notify, { connection, prefix });
+  // The production queues and typed enqueue (the job catalogue's options and ids).
+  const jobs = createJobQueues(connection, prefix);
+  const notifyQueue = jobs.queues.notify;
   defer(`Redis prefix ${prefix}`, async () => {
-    await notifyQueue.close();
+    await jobs.close();
     await connection.quit();
     await deleteKeys(REDIS_URL, prefix);
   });
@@ -285,7 +286,7 @@ async function createIngestRig() {
       repliesToday: timed('lookups', base.ingest.repliesToday.bind(base.ingest)),
     },
   };
-  const retrying = { attempts: 1_000, backoff: { type: 'custom' } } as const;
+  const _retrying = { attempts: 1_000, backoff: { type: 'custom' } } as const;
   const deps: PipelineDeps = {
     store,
     engines: createEngineProvider(store.config),
@@ -300,27 +301,15 @@ async function createIngestRig() {
       // As worker.ts queues a review: one job per match, its id derived from the match.
       notify: timed('enqueue', async (matchId: string) => {
         phases.jobs++;
-        await notifyQueue.add(
-          QUEUES.notify,
-          { matchId },
-          { jobId: jobId('notify', matchId), ...retrying, removeOnComplete: 1000, removeOnFail: 1000 },
-        );
+        await jobs.enqueue('notify', { matchId }, { jobId: JOB_IDS.notify(matchId) });
       }),
       // As worker.ts queues a page's reviews: one bulk add, job ids derived from the matches.
       notifyMany: timed('enqueue', async (matchIds: readonly string[]) => {
         if (matchIds.length === 0) return;
         phases.jobs += matchIds.length;
-        await notifyQueue.addBulk(
-          matchIds.map((matchId) => ({
-            name: QUEUES.notify,
-            data: { matchId },
-            opts: {
-              jobId: jobId('notify', matchId),
-              ...retrying,
-              removeOnComplete: 1000,
-              removeOnFail: 1000,
-            },
-          })),
+        await jobs.enqueueMany(
+          'notify',
+          matchIds.map((matchId) => ({ payload: { matchId }, options: { jobId: JOB_IDS.notify(matchId) } })),
         );
       }),
     },

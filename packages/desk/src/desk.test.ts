@@ -316,10 +316,11 @@ describe('replies that need a person', () => {
     );
   });
 
-  it('sends a failed reply again under the same job id, and only a failed or pending one', async () => {
+  it('sends a failed reply again under the same job id, and only a failed one', async () => {
     const match = await newMatch();
     expect(await desk.retryReply(EDITOR, match.id)).toEqual({ ok: false, code: 'not_retryable' });
     await desk.reply(EDITOR, match.id, { text: 'thanks' });
+    expect(await desk.retryReply(EDITOR, match.id)).toEqual({ ok: false, code: 'not_retryable' });
     const reply = await t.repos.replies.forMatch(match.id);
     await t.repos.replies.markFailed(reply?.id ?? '', 'platform down', clock);
     expect(await desk.retryReply(REVIEWER, match.id)).toMatchObject({

@@ -359,8 +359,8 @@ export function createDesk(deps: DeskDeps): Desk {
       return decide(match.id, 'retried', async (tx) => {
         const now = deps.now();
         const current = await tx.replyOf(match.id);
-        if (current === null || (current.state !== 'failed' && current.state !== 'pending'))
-          return fail('not_retryable');
+        // A pending reply has its job (or the sweeper gives it one again): only a failed one is retried.
+        if (current === null || current.state !== 'failed') return fail('not_retryable');
         const reply = await tx.requeueReply(current.id, stored(actor), now);
         // The same job id as the first send: a job still kept as failed is retried, never doubled.
         await job(tx, 'reply', { matchId: match.id }, JOB_IDS.reply(match.id), { rerun: true });

@@ -1,4 +1,4 @@
-import { ReplyNotAllowedError } from '@kikimimi/connectors';
+import { ConnectorError, ReplyNotAllowedError } from '@kikimimi/connectors';
 import { UnrecoverableError } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
@@ -26,7 +26,10 @@ export async function handleReply(
     const connector = await connectors.get(account);
     result = await connector.reply(target, reply.text, { idempotencyKey: reply.idempotencyKey });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = shownError(error);
+    if (!(error instanceof ConnectorError)) {
+      log.error({ match: matchId, err: error }, 'reply failed before the platform answered');
+    }
     if (error instanceof ReplyNotAllowedError) {
       await store.replies.markManualPending(reply.id, error.manualUrl);
       metrics.replies.inc({ platform: account.platform, outcome: 'manual' });
@@ -57,6 +60,16 @@ export async function handleReply(
   log.info({ match: matchId, platform: account.platform, reply: result.url }, 'reply sent');
   await refresh(matchId, deps);
   return 'sent';
+}
+
+/**
+ * What a failed send records on the reply — shown to reviewers in Discord and the console. A platform's
+ * answer (a connector error: secret-free, said in the platform's terms) is kept; anything else (a
+ * database or driver error, whose message may hold SQL and its parameters) is not shown, only logged.
+ */
+export function shownError(error: unknown): string {
+  if (error instanceof ConnectorError) return error.message;
+  return 'kikimimi could not send it (an internal error: the worker’s log has the details)';
 }
 
 /** The review message follows the reply's outcome; a Discord hiccup does not fail the reply job. */
