@@ -295,6 +295,51 @@ describe('a post on a platform → a review message in Discord → a reply on th
     }
   }, 60_000);
 
+  it('a reply the platform keeps failing shows "send again" in Discord, which sends it once', async () => {
+    world.x.faults.inject({
+      fault: { kind: 'status', status: 503 },
+      path: '/2/tweets',
+      method: 'POST',
+      times: 1_000,
+    });
+    try {
+      const postId = world.x.addPost({
+        text: 'shiorinote 送れない',
+        author: { handle: 'retry_me' },
+        lang: 'ja',
+      });
+      const review = await reviewMessageFor('送れない', 'review-x');
+      const alice = world.discord.userId('alice');
+      const opened = await world.discord.clickButton({
+        messageId: review.id,
+        customId: button(review, 'kk:r:'),
+        userId: alice,
+      });
+      await world.discord.submitModal({
+        customId: opened.modal?.customId ?? '',
+        userId: alice,
+        messageId: review.id,
+      });
+      const failed = await world.discord.waitForEdit(
+        review.id,
+        (m) => buttons(m).some((b) => b.custom_id?.startsWith('kk:rr:')),
+        20_000,
+      );
+      expect(embedText(failed)).toContain('返信に失敗しました');
+      world.x.faults.clear();
+      const retried = await world.discord.clickButton({
+        messageId: review.id,
+        customId: button(failed, 'kk:rr:'),
+        userId: alice,
+      });
+      expect(retried.type).toBe('update');
+      await world.discord.waitForEdit(review.id, (m) => embedText(m).includes('返信済み'), 20_000);
+      expect(world.x.replies().filter((r) => r.inReplyTo === postId)).toHaveLength(1);
+    } finally {
+      world.x.faults.clear();
+    }
+  }, 60_000);
+
   it('picks up a configuration change without a restart (Redis pub/sub)', async () => {
     const saved = await world.repos.config.upsertWatch(
       { id: 'yomilog', query: 'yomilog' },

@@ -25,8 +25,9 @@ export interface JobQueues {
     jobs: readonly { readonly payload: JobPayload<N>; readonly options?: EnqueueOptions }[],
   ): Promise<void>;
   /**
-   * Puts a job on its queue, or — when a job with that id is kept there as failed — retries it: what a
-   * re-driven effect needs (a reviewer's retry, the sweeper). A job still waiting or running is left alone.
+   * Puts a job on its queue, or — when a job with that id is kept there as failed — retries it, and one
+   * waiting out a backoff runs now: what a re-driven effect needs (a reviewer's retry, the sweeper). A
+   * job waiting or running is left alone.
    */
   ensure<N extends JobName>(
     name: N,
@@ -79,6 +80,11 @@ export function createJobQueues(
       }
       if (await existing.isFailed()) {
         await existing.retry('failed');
+        return 'retried';
+      }
+      if (await existing.isDelayed()) {
+        // Waiting out its backoff: asked for again, it runs now.
+        await existing.promote();
         return 'retried';
       }
       if (await existing.isCompleted()) {

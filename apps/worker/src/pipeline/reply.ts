@@ -50,6 +50,8 @@ export async function handleReply(
       await refresh(matchId, deps);
       throw new UnrecoverableError(`reply to ${match.post.url} failed: ${message}`);
     }
+    // Tried again with backoff; meanwhile reviewers see that it failed (and may send it again now).
+    await refresh(matchId, deps);
     throw error;
   }
   // The platform has the reply. Recording it may still fail (the database busy or gone): then the
