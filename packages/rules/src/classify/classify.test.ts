@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ClassifierConfig, classifierSchema, type Intent } from '../config.ts';
 import { normalizeText, splitUrls } from '../normalize.ts';
-import { categoryForIntent, createClassifier, type IntentResult } from './classify.ts';
+import { categoryForIntent, createClassifier, type IntentResult, MAX_SIGNALS } from './classify.ts';
 
 const builtIn = createClassifier(classifierSchema.parse(undefined));
 
@@ -217,7 +217,7 @@ describe('classify: ads, news and official notices', () => {
 
   it('reports the markers, each distinct one raising the evidence needed once', () => {
     const result = run('#PR 最高！ #PR');
-    expect(result.notices.map((n) => n.word)).toEqual(['#pr', '#pr']);
+    expect(result.notices.map((n) => n.word)).toEqual(['#pr']);
     expect(result.scores.praise).toBe(2);
     expect(result.intent).toBe('neutral');
     expect(run('最高！').notices).toEqual([]);
@@ -281,7 +281,7 @@ describe('classify: precedence', () => {
   it('counts a repeated word once', () => {
     const once = run('最悪');
     const thrice = run('最悪最悪最悪');
-    expect(thrice.signals).toHaveLength(3);
+    expect(thrice.signals).toHaveLength(1);
     expect(thrice.scores.complaint).toBe(once.scores.complaint);
   });
 
@@ -372,5 +372,43 @@ describe('categoryForIntent', () => {
     expect(run('最悪').category).toBe('apology');
     expect(run('ありがとう').category).toBe('thanks');
     expect(run('ブクログ').category).toBeNull();
+  });
+});
+
+describe('classify: long posts', () => {
+  const sentences = [
+    'ブクログ便利すぎる、',
+    'でもログインできない。',
+    'エラーで開かない！',
+    '使いにくいし改悪だと思う。',
+    'How do I export my data? ',
+    'the app keeps crashing, worst update ever. ',
+  ];
+  const long = sentences.join('').repeat(60).slice(0, 5000);
+
+  it(`reports at most ${MAX_SIGNALS} signals, each word once, however long the post`, () => {
+    const result = run(long);
+    expect(long.length).toBe(5000);
+    expect(result.signals.length).toBeLessThanOrEqual(MAX_SIGNALS);
+    const keys = result.signals.map((s) => `${s.intent}:${s.word}:${s.negated}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(result.notices.length).toBeLessThanOrEqual(MAX_SIGNALS);
+  });
+
+  it('decides on every signal, not only the reported ones, and reports them in text order', () => {
+    const result = run(long);
+    expect(result.intent).toBe('trouble');
+    const offsets = result.signals.map((s) => s.at);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(result.signals.some((s) => s.intent === 'trouble')).toBe(true);
+  });
+
+  it('keeps the words behind the decided intent when it has to leave some out', () => {
+    const words = (prefix: string) => Array.from({ length: MAX_SIGNALS }, (_, k) => `${prefix}${k}`);
+    const classifier = configured({ praise: words('yay'), trouble: words('oops') });
+    const result = run(`${words('yay').join(' ')} ${words('oops').join(' ')}`, classifier);
+    expect(result.intent).toBe('trouble');
+    expect(result.signals).toHaveLength(MAX_SIGNALS);
+    expect(result.signals.every((s) => s.intent === 'trouble')).toBe(true);
   });
 });

@@ -62,13 +62,21 @@ export interface NoticeMarker {
   weight: number;
 }
 
+/**
+ * The most signals (and notice markers) an IntentResult reports. The decision uses every word found;
+ * the list people read keeps each word once, the ones behind the verdict first, so a 5,000-character
+ * post gives a decision of a few kilobytes, not hundreds of signals.
+ */
+export const MAX_SIGNALS = 20;
+
 /** The classifier's verdict on one post, with the evidence for it. */
 export interface IntentResult {
   intent: Intent;
   category: ReplyCategory | null;
+  /** The words that decided it: each (word, negated) once, at most MAX_SIGNALS, in text order. */
   signals: IntentSignal[];
   scores: Record<SignalIntent, number>;
-  /** Ad/news/notice markers; each distinct one raises the evidence an intent needs by its weight. */
+  /** Ad/news/notice markers, each once, at most MAX_SIGNALS; each raises the evidence an intent needs. */
   notices: NoticeMarker[];
 }
 
@@ -523,7 +531,8 @@ function decide(
 ): IntentResult {
   const scores: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
   // Repeating a word is not more evidence: each (word, negated) pair counts once, at its strongest.
-  // Posts hold a handful of signals, so the quadratic look-around is cheaper than a Map.
+  // Most posts hold a handful of signals, where the quadratic look-around is cheaper than a Map.
+  const distinct: Array<{ signal: IntentSignal; intent: SignalIntent; amount: number }> = [];
   outer: for (let k = 0; k < signals.length; k++) {
     const signal = signals[k] as IntentSignal;
     for (let m = 0; m < k; m++) {
@@ -537,6 +546,7 @@ function decide(
       amount = Math.max(amount, contribution(other, negationIsTrouble[m] === true)[1]);
     }
     scores[intent] += amount;
+    distinct.push({ signal, intent, amount });
   }
 
   let top: SignalIntent = 'trouble';
@@ -548,7 +558,38 @@ function decide(
   if (scores[top] < needed - 1e-9) intent = 'neutral';
   else if (scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top]) intent = 'trouble';
   else intent = top;
-  return { intent, category: categoryForIntent(intent), signals, scores, notices };
+  return {
+    intent,
+    category: categoryForIntent(intent),
+    signals: reported(distinct, intent),
+    scores,
+    notices: distinctNotices(notices),
+  };
+}
+
+/** The signals shown to people: each word once; past MAX_SIGNALS the ones behind the verdict, strongest first. */
+function reported(
+  distinct: ReadonlyArray<{ signal: IntentSignal; intent: SignalIntent; amount: number }>,
+  verdict: Intent,
+): IntentSignal[] {
+  if (distinct.length <= MAX_SIGNALS) return distinct.map((d) => d.signal);
+  return [...distinct]
+    .sort((a, b) => Number(b.intent === verdict) - Number(a.intent === verdict) || b.amount - a.amount)
+    .slice(0, MAX_SIGNALS)
+    .map((d) => d.signal)
+    .sort((a, b) => a.at - b.at);
+}
+
+function distinctNotices(notices: readonly NoticeMarker[]): NoticeMarker[] {
+  const seen = new Set<string>();
+  const out: NoticeMarker[] = [];
+  for (const notice of notices) {
+    if (seen.has(notice.word)) continue;
+    seen.add(notice.word);
+    out.push(notice);
+    if (out.length === MAX_SIGNALS) break;
+  }
+  return out;
 }
 
 /** The reply category for an intent: praise → thanks, complaint → apology, trouble and question → guidance. */
