@@ -56,6 +56,12 @@ export interface PollResult {
   readonly postsRead: number;
   readonly rateLimit: RateLimitState | null;
   readonly rejected: readonly RejectedItem[];
+  /**
+   * Set when the platform refused the stored cursor as too old (X: a `since_id` outside recent
+   * search's seven days) and the poll started again at `from`: posts between the old cursor and
+   * `from` can no longer be read. `reason` is the platform's own message.
+   */
+  readonly restarted?: { readonly from: Date; readonly reason: string };
 }
 
 /** The post being answered. */
