@@ -330,6 +330,22 @@ describe('replying', () => {
     expect(result.url).toBe(`https://mastodon.example/@kikimimi_support/${result.id}`);
   });
 
+  it('never sends a reply whose mention would be built from an invalid handle', async () => {
+    const { sandbox, connector } = await world();
+    const target = await targetIn(sandbox, connector);
+    const error = await connector
+      .reply({ ...target, authorHandle: 'victim1 @bystander@mastodon.social' }, 'お知らせです', {
+        idempotencyKey: 'bad',
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error?.message).toMatch(/not a valid handle/u);
+    expect(sandbox.replies()).toEqual([]);
+  });
+
   it('does not mention twice, mentions remote authors in full, and takes the visibility asked for', async () => {
     const { sandbox, connector } = await world({}, { visibility: 'public' });
     const target = await targetIn(sandbox, connector, 'bob@remote.example');
