@@ -298,6 +298,40 @@ describe('errors', () => {
     expect((error as TransientError).retryable).toBe(true);
   });
 
+  it.each([
+    ['poll', (c: Connector) => c.poll(tagSource, null)],
+    ['instance', (c: Connector) => c.maxReplyLength()],
+    ['verify', (c: Connector) => c.verifyCredentials()],
+  ])('names the HTTP status and the instance for an HTML error page (%s)', async (_what, call) => {
+    const { sandbox, connector } = await world();
+    const page =
+      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+    sandbox.faults.inject({
+      fault: { kind: 'status', status: 502, body: page, headers: { 'content-type': 'text/html' } },
+    });
+    const error = (await failureOf(call(connector))) as Error;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toMatch(/HTTP 502/u);
+    expect(error.message).toContain(sandbox.url);
+    expect(error.message).not.toMatch(/destructure|undefined/u);
+  });
+
+  it('an HTML 404 page is permanent and says so', async () => {
+    const { sandbox, connector } = await world();
+    sandbox.faults.inject({
+      fault: {
+        kind: 'status',
+        status: 404,
+        body: '<html>Not Found</html>',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      },
+    });
+    const error = (await failureOf(connector.poll(tagSource, null))) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/HTTP 404/u);
+    expect(error.message).toContain(sandbox.url);
+  });
+
   it('turns a body that is valid JSON but not a status list into a TransientError', async () => {
     const { sandbox, connector } = await world();
     sandbox.faults.inject({ fault: { kind: 'status', status: 200, body: { unexpected: true } } });

@@ -23,6 +23,7 @@ import type {
 } from '../types.ts';
 import { compareIds, decodeCursor, encodeCursor, type MastodonCursor } from './mastodon-cursor.ts';
 import { type MastodonOperation, readRateLimit, toConnectorError } from './mastodon-errors.ts';
+import { watchFailedAnswers } from './mastodon-http-status.ts';
 import { normalizeStatus } from './mastodon-normalize.ts';
 import {
   describeIssues,
@@ -120,8 +121,14 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     timeout: options.timeoutMs ?? 30_000,
   });
   const secrets = [options.accessToken];
+  watchFailedAnswers();
   const fail = (operation: MastodonOperation, manualUrl?: string) => (error: unknown) => {
-    throw toConnectorError(error, { operation, secrets, ...(manualUrl === undefined ? {} : { manualUrl }) });
+    throw toConnectorError(error, {
+      operation,
+      secrets,
+      instance: options.url,
+      ...(manualUrl === undefined ? {} : { manualUrl }),
+    });
   };
   /** A body that is not what Mastodon documents is treated like a garbled response: try again later. */
   const unreadable = (what: string, error: z.ZodError) =>
