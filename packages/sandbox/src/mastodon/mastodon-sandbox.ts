@@ -553,7 +553,9 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     const created = input.createdAt === undefined ? new Date() : new Date(input.createdAt);
     const visibility = input.visibility ?? 'public';
     const local = input.local ?? author.local;
-    const id = !local && created.getTime() < Date.now() ? backdatedId(created) : nextStatusId();
+    // (A post created within the last second counts as arriving on time: generated posts stamped
+    // "now" a moment before they are added keep increasing ids.)
+    const id = !local && created.getTime() < Date.now() - 1000 ? backdatedId(created) : nextStatusId();
     const idText = id.toString();
     const username = author.json.username;
     const reblogOf = input.repostOf === undefined ? null : (byId.get(input.repostOf) ?? null);
