@@ -54,6 +54,86 @@ const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
+describe('polling: late-federated posts', () => {
+  const MINUTE = 60_000;
+  const late = (sandbox: MastodonSandbox, minutesAgo: number, text = 'late') =>
+    sandbox.addPost({
+      text: `#${TAG} ${text} ${++counter}`,
+      author: { handle: 'yuki@big.example' },
+      createdAt: new Date(Date.now() - minutesAgo * MINUTE),
+    });
+  const ids = (result: PollResult) => result.posts.map((p) => p.id);
+
+  it('delivers a remote post that federated late and sorts below the cursor, exactly once', async () => {
+    const { sandbox, connector } = await world();
+    // The watch has been running: its first poll saw a post from ten minutes ago.
+    late(sandbox, 10, 'earlier');
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    const onTime = tagged(sandbox, 'on time');
+    const first2 = await connector.poll(tagSource, first.cursor);
+    expect(ids(first2)).toEqual([onTime]);
+    // Created two minutes ago on a busy server, arriving only now: its id is below the cursor.
+    const lateId = late(sandbox, 2);
+    const fresh = tagged(sandbox, 'fresh');
+    const second = await connector.poll(tagSource, first2.cursor);
+    expect(ids(second).sort()).toEqual([lateId, fresh].sort());
+    // Nothing twice: the re-read window holds only posts already handed on.
+    const third = await connector.poll(tagSource, second.cursor);
+    expect(third.posts).toEqual([]);
+    expect(third.caughtUp).toBe(true);
+  });
+
+  it('does not re-deliver the first poll’s page, nor older history, on the next poll', async () => {
+    const { sandbox, connector } = await world();
+    for (let i = 0; i < 5; i++) late(sandbox, 10 - i, 'history');
+    const first = await connector.poll(tagSource, null, { pageSize: 2 });
+    expect(first.posts).toHaveLength(2);
+    const second = await connector.poll(tagSource, first.cursor, { pageSize: 2 });
+    expect(second.posts).toEqual([]);
+  });
+
+  it('leaves out posts later than the window (default 15 minutes) and says so in the README', async () => {
+    const { sandbox, connector } = await world();
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    late(sandbox, 30);
+    const second = await connector.poll(tagSource, first.cursor);
+    expect(second.posts).toEqual([]);
+  });
+
+  it('can be turned off (lateWindowMs: 0): one request when nothing is new', async () => {
+    const { sandbox, connector } = await world({}, { lateWindowMs: 0 });
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    late(sandbox, 2);
+    const second = await connector.poll(tagSource, first.cursor);
+    expect(second.posts).toEqual([]);
+    expect(second.pages).toBe(1);
+  });
+
+  it('keeps every post once across a budget that runs out inside the re-read window', async () => {
+    const { sandbox, connector } = await world();
+    late(sandbox, 12, 'earlier');
+    tagged(sandbox, 'first');
+    let cursor = (await connector.poll(tagSource, null)).cursor;
+    const delivered: string[] = [];
+    const expected: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 7; i++) expected.push(tagged(sandbox, `r${round}`));
+      expected.push(late(sandbox, 3 + round, `late${round}`));
+      for (let poll = 0; poll < 20; poll++) {
+        const result = await connector.poll(tagSource, cursor, { pageSize: 3, pageBudget: 2 });
+        delivered.push(...ids(result));
+        cursor = result.cursor;
+        if (result.caughtUp) break;
+      }
+    }
+    expect([...delivered].sort()).toEqual([...expected].sort());
+    expect(new Set(delivered).size).toBe(delivered.length);
+  });
+});
+
 describe('polling', () => {
   it('pages a burst of 100 forward with min_id: pageSize 10, budget 3 — every post once, oldest first', async () => {
     const { sandbox, connector } = await world();
