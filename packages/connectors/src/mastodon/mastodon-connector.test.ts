@@ -93,7 +93,7 @@ describe('polling: late-federated posts', () => {
     expect(second.posts).toEqual([]);
   });
 
-  it('leaves out posts later than the window (default 15 minutes) and says so in the README', async () => {
+  it('leaves out posts later than the window (default 10 minutes)', async () => {
     const { sandbox, connector } = await world();
     tagged(sandbox, 'first');
     const first = await connector.poll(tagSource, null);

@@ -51,16 +51,16 @@ export interface MastodonConnectorOptions {
   readonly reconnect?: ReconnectPolicy;
   /**
    * How far below the cursor a hashtag poll re-reads for remote posts that federated late (default
-   * 15 minutes; 0 turns it off). See MastodonCursor.late.
+   * 10 minutes; 0 turns it off). See MastodonCursor.late.
    */
   readonly lateWindowMs?: number;
 }
 
 /** Largest page Mastodon serves for statuses (`limit` is capped at twice the default of 20). */
 export const MASTODON_MAX_PAGE_SIZE = 40;
-const DEFAULT_LATE_WINDOW_MS = 15 * 60 * 1000;
+const DEFAULT_LATE_WINDOW_MS = 10 * 60 * 1000;
 // Ids of the late window kept in the cursor; past this the window shrinks (a tag busier than this
-// in 15 minutes re-reads a shorter stretch).
+// in the window re-reads a shorter stretch).
 const MAX_LATE_SEEN = 400;
 // Instance limits change rarely (an admin edits them); re-read them once an hour.
 const INSTANCE_TTL_MS = 60 * 60 * 1000;
