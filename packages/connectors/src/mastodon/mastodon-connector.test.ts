@@ -54,6 +54,30 @@ const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
+describe('describeInstance', () => {
+  it('reports the domain, version, reply limit and what search can do there', async () => {
+    const { connector } = await world({ version: '4.3.1', maxCharacters: 1000 });
+    expect(await connector.describeInstance?.()).toEqual({
+      platform: 'mastodon',
+      domain: 'mastodon.example',
+      version: '4.3.1',
+      maxCharacters: 1000,
+      search: { fullText: 'unknown', idBoundsRefused: true },
+      hashtagTimelines: null,
+    });
+  });
+
+  it.each([
+    ['4.5.0', false],
+    ['4.3.2', false],
+    ['4.3.0+glitch', true],
+    ['4.2.13', false],
+  ])('knows version %s refuses search id bounds: %s', async (version, refused) => {
+    const { connector } = await world({ version });
+    expect((await connector.describeInstance?.())?.search.idBoundsRefused).toBe(refused);
+  });
+});
+
 describe('polling: late-federated posts', () => {
   const MINUTE = 60_000;
   const late = (sandbox: MastodonSandbox, minutesAgo: number, text = 'late') =>
@@ -308,6 +332,26 @@ describe('polling', () => {
     const idle = await connector.poll(searchSource, three.cursor, { pageSize: 10 });
     expect(idle.posts).toEqual([]);
   });
+
+  it.each(['4.3.0', '4.3.1'])(
+    'on Mastodon %s, whose search refuses min_id with 422, searches without it and filters itself',
+    async (version) => {
+      const { sandbox, connector } = await world({ version });
+      sandbox.addPost({ text: 'ブクログ 古い投稿', author: { handle: 'x' } });
+      const start = await connector.poll(searchSource, null, { pageSize: 10 });
+      expect(start.posts).toHaveLength(1);
+      const burst = Array.from({ length: 15 }, (_, i) =>
+        sandbox.addPost({ text: `ブクログ落ちてる ${i}`, author: { handle: 'y' } }),
+      );
+      const one = await connector.poll(searchSource, start.cursor, { pageSize: 10, pageBudget: 5 });
+      expect(one.posts.map((p) => p.id)).toEqual(burst);
+      expect(one.caughtUp).toBe(true);
+      const idle = await connector.poll(searchSource, one.cursor, { pageSize: 10 });
+      expect(idle.posts).toEqual([]);
+      // The refusal is remembered: no second 422 round trip on later polls.
+      expect(idle.pages).toBe(1);
+    },
+  );
 
   it('refuses a cursor it did not make, as a PermanentError', async () => {
     const { connector } = await world();

@@ -4,12 +4,13 @@ import {
   replyAsPosted,
   UnmentionableHandleError,
 } from '@kikimimi/rules';
-import { createRestAPIClient, type mastodon } from 'masto';
+import { createRestAPIClient, MastoHttpError, type mastodon } from 'masto';
 import { z } from 'zod';
 import { AuthFailedError, PermanentError, TransientError } from '../errors.ts';
 import type {
   AccountIdentity,
   Connector,
+  InstanceInfo,
   PollOptions,
   PollResult,
   PollSource,
@@ -58,6 +59,13 @@ export interface MastodonConnectorOptions {
 
 /** Largest page Mastodon serves for statuses (`limit` is capped at twice the default of 20). */
 export const MASTODON_MAX_PAGE_SIZE = 40;
+/** Versions whose search refuses `min_id`/`max_id` (mastodon#32731, fixed in 4.3.2); forks append `+name`. */
+const SEARCH_ID_BOUNDS_BUG = /^4\.3\.[01](?!\d)/u;
+
+/** Mastodon's 422 for a search id bound it turned into an unparsable date. */
+const isInvalidDate = (error: unknown): boolean =>
+  error instanceof MastoHttpError && error.statusCode === 422 && /invalid date/iu.test(error.message);
+
 const DEFAULT_LATE_WINDOW_MS = 10 * 60 * 1000;
 // Ids of the late window kept in the cursor; past this the window shrinks (a tag busier than this
 // in the window re-reads a shorter stretch).
@@ -223,15 +231,28 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     return { items, rejected, count: data.data.length, rateLimit: readRateLimit(response.headers) };
   };
 
+  // Mastodon 4.3.0–4.3.1 refuse min_id on search with 422 "Invalid date" (mastodon#32731); once seen,
+  // this connector searches without it (pollSearch filters by id itself).
+  let searchRefusesMinId = false;
   const searchPage = async (q: string, query: PageQuery): Promise<Page> => {
-    const response = await client.v2.search.list
-      .$raw({
+    // $raw answers a thenable paginator: awaited here to get a Promise.
+    const ask = async (minId: string | undefined) =>
+      await client.v2.search.list.$raw({
         q,
         type: 'statuses',
         resolve: false,
         limit: query.limit,
-        ...(query.minId === undefined ? {} : { minId: query.minId }),
+        ...(minId === undefined ? {} : { minId }),
         ...(query.offset === undefined || query.offset === 0 ? {} : { offset: query.offset }),
+      });
+    const minId = searchRefusesMinId ? undefined : query.minId;
+    const response = await ask(minId)
+      .catch((error: unknown) => {
+        if (minId !== undefined && isInvalidDate(error)) {
+          searchRefusesMinId = true;
+          return ask(undefined);
+        }
+        throw error;
       })
       .then((r) => r, fail('poll'));
     const data = mastodonSearchSchema.safeParse(response.data);
@@ -497,12 +518,29 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
     });
 
+  const describeInstance = async (): Promise<InstanceInfo> => {
+    const current = await getInstance();
+    const version = current.version ?? '';
+    return {
+      platform: 'mastodon',
+      domain: current.domain,
+      version,
+      maxCharacters: current.configuration.statuses?.maxCharacters ?? MASTODON_DEFAULT_MAX_CHARACTERS,
+      search: {
+        fullText: 'unknown',
+        idBoundsRefused: searchRefusesMinId || SEARCH_ID_BOUNDS_BUG.test(version),
+      },
+      hashtagTimelines: current.configuration.timelinesAccess?.hashtagFeeds?.remote ?? null,
+    };
+  };
+
   return {
     platform: 'mastodon',
     poll,
     stream,
     reply,
     verifyCredentials,
+    describeInstance,
     async maxReplyLength() {
       const current = await getInstance();
       // Servers that implement the API without this field get Mastodon's stock limit.

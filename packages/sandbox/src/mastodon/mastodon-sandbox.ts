@@ -237,7 +237,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
   const backdatedId = createBackdatedIds((id) => byId.has(id.toString()));
   const version = options.version ?? '4.5.0';
   // mastodon#32731: 4.3.0 and 4.3.1 turn a status id into a date the search query cannot parse.
-  const searchRefusesIds = version === '4.3.0' || version === '4.3.1';
+  const searchRefusesIds = /^4\.3\.[01](?!\d)/u.test(version);
   let nextAccountId = 200_000;
   let nextNotificationId = 34_975_000n;
 
