@@ -412,3 +412,48 @@ describe('classify: long posts', () => {
     expect(result.signals.every((s) => s.intent === 'trouble')).toBe(true);
   });
 });
+
+describe('classify: intent misses found on new posts (issue 13)', () => {
+  it.each<[string, Intent]>([
+    // Sarcasm: praise with an irony marker, or "love how …" about a failure, is a complaint.
+    ['ブクログの新UI、本当にありがとうございます(皮肉)', 'complaint'],
+    ['ブクログ、さすがです(棒)', 'complaint'],
+    ['新機能最高ですね（棒読み）', 'complaint'],
+    ['thanks for the update /s', 'complaint'],
+    ['love how it crashed. Great job.', 'complaint'],
+    ['love how the sync broke again', 'complaint'],
+    // Wishes hope for something; they praise nothing yet.
+    ['ブクログのアプリ、速いといいな', 'neutral'],
+    ['次のアップデートで便利になるといいなあ', 'neutral'],
+    ['hope the new version is fast', 'neutral'],
+    ['hopefully the new app is great', 'neutral'],
+    // Polite requests ask for a change: guidance, not praise.
+    ['検索結果をもう少し分かりやすくしていただけると嬉しいのですが', 'question'],
+    ['通知をオフにできるようにしてもらえると助かります', 'question'],
+    ['would be great if you added dark mode', 'question'],
+    ['it would be nice to have a search', 'question'],
+    // Paid but not applied is trouble.
+    ['課金したのに反映されてない', 'trouble'],
+    ['paid for premium but it still shows the free plan', 'trouble'],
+    ['I paid and my account is not upgraded', 'trouble'],
+    // Asking whether a service ends (or a price rises) is a question.
+    ['ブクログってサービス終了するの?', 'question'],
+    ['来月から値上げするんですか？', 'question'],
+    ['is Booklog shutting down?', 'question'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it.each([
+    'ブクログ初心者なんですが、本棚の並び替えはできますか？',
+    '便利なんで毎日使ってる',
+    '好きなんですけど',
+  ])('does not read なんで ("why") inside なんです / a reason clause: %s', (text) => {
+    expect(run(text).signals.map((s) => s.word)).not.toContain('なんで');
+  });
+
+  it('still reads なんで as "why" at the start of a clause', () => {
+    expect(run('なんで同期されないの').signals.map((s) => s.word)).toContain('なんで');
+    expect(run('ブクログ、なんで重いの').signals.map((s) => s.word)).toContain('なんで');
+  });
+});

@@ -27,6 +27,11 @@ export interface DictionaryWord {
   readonly sentenceStart?: boolean;
   /** Japanese i-adjective endings (い/く/かっ/すぎ) are not generated for this word. */
   readonly noInflection?: boolean;
+  /**
+   * Japanese: only at the start of a clause (after punctuation, a space or a topic particle). なんで
+   * asks "why" there, but 便利なんで is "because it is handy".
+   */
+  readonly clauseStart?: boolean;
 }
 
 type Flags = Omit<DictionaryWord, 'word' | 'weight'>;
@@ -121,6 +126,11 @@ const TROUBLE_VERBS: readonly string[] = [
   'moving',
   'playing',
   'synced',
+  'upgraded',
+  'activated',
+  'unlocked',
+  'credited',
+  'reflected',
   'loaded',
   'opened',
   'updated',
@@ -1061,11 +1071,13 @@ const COMPLAINT: readonly DictionaryWord[] = [
     'third time',
     'last minute',
   ]),
+  ...w(0.8, ['なんで'], { clauseStart: true }),
+  // A service or feature going away (asked about, it is a question: see the classifier).
+  ...w(1, ['shutting down', 'shut down', 'shuts down', 'discontinued', 'discontinuing']),
   ...w(0.8, [
     '高い',
     '渋い',
     '痛い',
-    'なんで',
     '😞',
     '😩',
     '😫',
@@ -1775,6 +1787,25 @@ const QUESTION: readonly DictionaryWord[] = [
     'tia',
   ]),
   ...w(1, ['where is', 'is there', 'are there', 'which', 'i wonder', 'question']),
+  // Polite requests for a change ask for guidance; their "great"/"nice"/"love" praise nothing.
+  ...w(2, [
+    'would be great if',
+    'would be great to',
+    'would be nice if',
+    'would be nice to',
+    "it'd be great if",
+    "it'd be nice if",
+    "it'd be nice to",
+    'would love it if',
+    'would love to see',
+    'would love an option',
+    'please add',
+    'could you add',
+    'can you add',
+    'could you please add',
+    'would it be possible',
+    'feature request',
+  ]),
 
   // Yes/no and wh- questions typed without a question mark.
   ...w(
@@ -2038,6 +2069,7 @@ export const NON_SIGNALS: readonly string[] = [
   'いくらでも',
   'なんでも',
   'なんでか',
+  'なんです', // なんですが / なんですか: an explanatory preface, not なんで ("why")
   'どちらも',
   'どっちも',
   '何日も',
@@ -2238,3 +2270,31 @@ export const NEGATION_GAP_WORDS: readonly string[] = [
   'had',
   'been',
 ];
+
+/**
+ * Irony markers: the post means the opposite of its praise (ありがとうございます(皮肉), 最高(棒),
+ * "thanks /s"). Every praise word then counts as negated, and the marker as a complaint.
+ */
+export const IRONY_MARKERS: readonly DictionaryWord[] = w(2, [
+  '(皮肉)',
+  '皮肉です',
+  '(棒)',
+  '(棒読み)',
+  '棒読み',
+  '(sarcasm)',
+  '#sarcasm',
+  '/s',
+]);
+
+/**
+ * Sarcastic openers: "love how it crashed" praises a failure. They are irony only when a trouble or
+ * complaint word follows in the same sentence ("love how easy it is" stays praise).
+ */
+export const IRONY_OPENERS: readonly DictionaryWord[] = w(2, [
+  'love how',
+  'love that',
+  'love it when',
+  'gotta love',
+  'got to love',
+  'nothing like',
+]);
