@@ -589,20 +589,38 @@ function addRequests(text: string, signals: IntentSignal[], negationIsTrouble: b
   }
 }
 
-/** Paid, and still not there: "paid for premium but it still shows the free plan". */
-const EN_PAID_STILL =
-  /\b(?:paid|bought|purchased|subscribed|upgraded|charged)\b[^.!?]*\b(?:but|and)\b[^.!?]*\bstill\b/u;
+/**
+ * Paid, and still not there: "paid for premium but it still shows the free plan", "balance still 0",
+ * 引き落とされてるのに残高が0円のまま, ちゃーじしたけど反映されない (text is normalised: kana folded).
+ */
+const PAID_BUT_STILL: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /\b(?:paid|bought|purchased|subscribed|upgraded|charged|topped up)\b[^.!?]*\b(?:but|and)\b[^.!?]*\bstill\b/u,
+    'paid … still',
+  ],
+  [
+    /\b(?:balance|credit|points?)\b[^.!?]{0,20}\b(?:still|shows?|showing|says|is)\s+(?:0|zero)\b/u,
+    'balance … 0',
+  ],
+  [
+    /(?:課金|購入|支払|払っ|払い|買っ|決済|ちゃーじ|引き落とされ|入金)[^。！？!?]*?(?:のに|けど|が、)[^。！？!?]*?(?:のまま|てない|ていない|されない|されません|ません)/u,
+    '払ったのに…まま',
+  ],
+];
 
 function addPaidButStill(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
-  const match = EN_PAID_STILL.exec(text);
-  if (match === null) return;
-  insertSignal(signals, negationIsTrouble, {
-    intent: 'trouble',
-    word: 'paid … still',
-    at: match.index,
-    negated: false,
-    weight: 2,
-  });
+  for (const [pattern, word] of PAID_BUT_STILL) {
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    insertSignal(signals, negationIsTrouble, {
+      intent: 'trouble',
+      word,
+      at: match.index,
+      negated: false,
+      weight: 2,
+    });
+    return;
+  }
 }
 
 /**

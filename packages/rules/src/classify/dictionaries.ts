@@ -126,6 +126,10 @@ const TROUBLE_VERBS: readonly string[] = [
   'moving',
   'playing',
   'synced',
+  'pair',
+  'pairing',
+  'paired',
+  'moved',
   'upgraded',
   'activated',
   'unlocked',
@@ -649,6 +653,20 @@ const PRAISE: readonly DictionaryWord[] = [
   ...w(0.4, ['えらい', '偉い']),
 ];
 
+// Round 3 (issue 13): everyday praise that carried no signal in a development batch (dev-2.jsonl).
+const PRAISE_ROUND_3: readonly DictionaryWord[] = [
+  ...w(1.5, [
+    '救われた',
+    '救われました',
+    '救われる',
+    'just works',
+    'never misses',
+    'never miss',
+    'so much easier',
+  ]),
+  ...w(1, ['much easier', 'easier than', "didn't expect", 'pleasantly surprised']),
+];
+
 const COMPLAINT: readonly DictionaryWord[] = [
   ...w(2, [
     '最悪',
@@ -968,7 +986,6 @@ const COMPLAINT: readonly DictionaryWord[] = [
     '何とかして',
     'ケチ',
     'せこい',
-    'エグい',
     '放置され',
     '高っ',
     '当たり外れ',
@@ -1282,6 +1299,32 @@ const COMPLAINT: readonly DictionaryWord[] = [
     'every time',
     'took me',
   ]),
+];
+
+// Round 3 (issue 13): complaints with no evaluative word in a development batch (dev-2.jsonl):
+// missing apologies, canned answers, fees worse than the product, "impossible to" and its kin.
+const COMPLAINT_ROUND_3: readonly DictionaryWord[] = [
+  ...w(1.5, [
+    '謝罪もな',
+    '謝罪な',
+    '説明もな',
+    '連絡もな',
+    '一言もな',
+    '定型文',
+    'さすがにない',
+    '複雑すぎ',
+    'impossible to',
+    'unreadable',
+    'drowning in',
+    'is a joke',
+    "it's a joke",
+    'not cool',
+    'no thanks',
+    'hours late',
+  ]),
+  ...w(1, ['しか返ってこない', '対象外', 'more than the', 'our fault', 'my fault']),
+  // Slang used both ways (えぐい: "awful" or "amazing"): a hint only.
+  ...w(0.4, ['エグい']),
 ];
 
 const TROUBLE: readonly DictionaryWord[] = [
@@ -1787,6 +1830,8 @@ const QUESTION: readonly DictionaryWord[] = [
     'tia',
   ]),
   ...w(1, ['where is', 'is there', 'are there', 'which', 'i wonder', 'question']),
+  // Wh- questions that do not open the sentence ("at what age do kids pay").
+  ...w(1, ['at what', 'in what', 'from what', 'for how long', 'up to what']),
   // Polite requests for a change ask for guidance; their "great"/"nice"/"love" praise nothing.
   ...w(2, [
     'would be great if',
@@ -1929,8 +1974,8 @@ const QUESTION: readonly DictionaryWord[] = [
 
 /** The built-in dictionaries, per intent. */
 export const BUILT_IN_DICTIONARIES: Readonly<Record<SignalIntent, readonly DictionaryWord[]>> = {
-  praise: PRAISE,
-  complaint: COMPLAINT,
+  praise: [...PRAISE, ...PRAISE_ROUND_3],
+  complaint: [...COMPLAINT, ...COMPLAINT_ROUND_3],
   trouble: TROUBLE,
   question: QUESTION,
 };
@@ -1944,6 +1989,8 @@ export const BUILT_IN_DICTIONARIES: Readonly<Record<SignalIntent, readonly Dicti
  * announce", ご不便をおかけしますが); weak ones for words users also write (キャンペーン, launches).
  */
 export const NOTICE_MARKERS: readonly DictionaryWord[] = [
+  // Hearsay passes news on (…になったとのこと, per their announcement): weak, users write it too.
+  ...w(1, ['とのこと', 'per their announcement']),
   ...w(2.5, [
     '【お知らせ】',
     '【重要】',
