@@ -22,7 +22,7 @@ export const HELDOUT_2 = fileURLToPath(new URL('./heldout-2.jsonl', import.meta.
 /** Every labelled set, in the order `--all` reports them. */
 export const ALL_CORPORA: readonly string[] = [
   DEFAULT_CORPUS,
-  ...['heldout-dev.jsonl', 'heldout-test.jsonl'].map((name) =>
+  ...['heldout-dev.jsonl', 'heldout-test.jsonl', 'dev-2.jsonl'].map((name) =>
     fileURLToPath(new URL(`./${name}`, import.meta.url)),
   ),
   HELDOUT_2,

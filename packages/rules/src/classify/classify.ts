@@ -538,15 +538,15 @@ function wishAfter(text: string, end: number, entry: Entry, start: number): 'wis
   return null;
 }
 
-const SENTENCE_END = /[.!?。！？\n]/u;
+const SENTENCE_END = '.!?。！？\n';
 
 function sentenceStartBefore(text: string, at: number): number {
-  for (let j = at - 1; j >= 0; j--) if (SENTENCE_END.test(text.charAt(j))) return j + 1;
+  for (let j = at - 1; j >= 0; j--) if (SENTENCE_END.includes(text.charAt(j))) return j + 1;
   return 0;
 }
 
 function sentenceEndAfter(text: string, at: number): number {
-  for (let j = at; j < text.length; j++) if (SENTENCE_END.test(text.charAt(j))) return j;
+  for (let j = at; j < text.length; j++) if (SENTENCE_END.includes(text.charAt(j))) return j;
   return text.length;
 }
 
@@ -568,6 +568,7 @@ function isClauseStart(text: string, at: number): boolean {
 const JA_REQUEST = /(?:て|で)(?:いただけ|もらえ|くれ)(?:ると|れば|たら)/gu;
 
 function addRequests(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  if (!text.includes('いただけ') && !text.includes('もらえ') && !text.includes('くれ')) return;
   JA_REQUEST.lastIndex = 0;
   for (let match = JA_REQUEST.exec(text); match !== null; match = JA_REQUEST.exec(text)) {
     const from = sentenceStartBefore(text, match.index);
@@ -593,23 +594,28 @@ function addRequests(text: string, signals: IntentSignal[], negationIsTrouble: b
  * Paid, and still not there: "paid for premium but it still shows the free plan", "balance still 0",
  * 引き落とされてるのに残高が0円のまま, ちゃーじしたけど反映されない (text is normalised: kana folded).
  */
-const PAID_BUT_STILL: ReadonlyArray<readonly [RegExp, string]> = [
+const PAID_BUT_STILL: ReadonlyArray<readonly [RegExp, string, (text: string) => boolean]> = [
   [
     /\b(?:paid|bought|purchased|subscribed|upgraded|charged|topped up)\b[^.!?]*\b(?:but|and)\b[^.!?]*\bstill\b/u,
     'paid … still',
+    (text) => text.includes('still'),
   ],
   [
     /\b(?:balance|credit|points?)\b[^.!?]{0,20}\b(?:still|shows?|showing|says|is)\s+(?:0|zero)\b/u,
     'balance … 0',
+    (text) => text.includes('0') || text.includes('zero'),
   ],
   [
     /(?:課金|購入|支払|払っ|払い|買っ|決済|ちゃーじ|引き落とされ|入金)[^。！？!?]*?(?:のに|けど|が、)[^。！？!?]*?(?:のまま|てない|ていない|されない|されません|ません)/u,
     '払ったのに…まま',
+    (text) => text.includes('のに') || text.includes('けど') || text.includes('が、'),
   ],
 ];
 
 function addPaidButStill(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
-  for (const [pattern, word] of PAID_BUT_STILL) {
+  // Each pattern runs only when its cheapest required piece is there (the classifier's hot path).
+  for (const [pattern, word, possible] of PAID_BUT_STILL) {
+    if (!possible(text)) continue;
     const match = pattern.exec(text);
     if (match === null) continue;
     insertSignal(signals, negationIsTrouble, {
