@@ -14,6 +14,8 @@
  *      evidence for an intent is strong.
  *   2. Guidance first: trouble wins whenever it has real evidence (≥ TROUBLE_FLOOR) and at least
  *      half the top score — someone who is stuck needs help before an apology or a thank-you.
+ *      Not in an ironic post ((皮肉), /s, "love how it crashed"): that author is venting, and the
+ *      highest score decides.
  *   3. Otherwise the highest score wins; ties go trouble > complaint > question > praise, because
  *      thanking an unhappy person does more harm than apologising to a content one.
  */
