@@ -3,6 +3,8 @@
 // (Node 24 on a large machine), and an idle worker sits at ~300 MB RSS instead of ~170 MB (measured,
 // apps/worker/bench/pipeline-bench.ts).
 // Thin launcher: kikimimi runs its TypeScript sources directly on Node 24 (type stripping, docs/adr/001).
-import { main } from '../src/main.ts';
+// The version check is imported (and so run) before the TypeScript is loaded, which happens only then.
+import './check-node.js';
 
+const { main } = await import('../src/main.ts');
 await main();

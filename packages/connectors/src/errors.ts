@@ -10,14 +10,30 @@ export abstract class ConnectorError extends Error {
   }
 }
 
+/**
+ * Which limit is spent: the usual short window (X: 15 minutes), or a 24-hour cap on the account
+ * (`user-24h`, X's `x-user-limit-24hour-*`) or on the app (`app-24h`, `x-app-limit-24hour-*`).
+ */
+export type RateLimitScope = 'window' | 'user-24h' | 'app-24h';
+
 /** The platform's rate limit is spent; try again at `resetAt` (from the platform's headers). */
 export class RateLimitedError extends ConnectorError {
   override readonly name = 'RateLimitedError';
   readonly retryable = true;
   readonly resetAt: Date;
-  constructor(platform: Platform, resetAt: Date, options?: ErrorOptions) {
-    super(platform, `${platform} rate limit reached; it resets at ${resetAt.toISOString()}`, options);
+  /** Which limit is spent; a 24-hour cap means waiting until `resetAt`, not retrying every window. */
+  readonly scope: RateLimitScope;
+  constructor(platform: Platform, resetAt: Date, options?: ErrorOptions & { scope?: RateLimitScope }) {
+    const scope = options?.scope ?? 'window';
+    const what =
+      scope === 'user-24h'
+        ? `${platform} 24-hour posting cap of the account is spent`
+        : scope === 'app-24h'
+          ? `${platform} 24-hour cap of the app is spent`
+          : `${platform} rate limit reached`;
+    super(platform, `${what}; it resets at ${resetAt.toISOString()}`, options);
     this.resetAt = resetAt;
+    this.scope = scope;
   }
 }
 

@@ -56,6 +56,12 @@ export interface PollResult {
   readonly postsRead: number;
   readonly rateLimit: RateLimitState | null;
   readonly rejected: readonly RejectedItem[];
+  /**
+   * Set when the platform refused the stored cursor as too old (X: a `since_id` outside recent
+   * search's seven days) and the poll started again at `from`: posts between the old cursor and
+   * `from` can no longer be read. `reason` is the platform's own message.
+   */
+  readonly restarted?: { readonly from: Date; readonly reason: string };
 }
 
 /** The post being answered. */
@@ -91,6 +97,28 @@ export interface StreamOptions {
   readonly onState?: (state: 'connecting' | 'open' | 'reconnecting' | 'closed', detail?: string) => void;
 }
 
+/** What a server says about itself, for "test connection" and the console (Mastodon). */
+export interface InstanceInfo {
+  readonly platform: Platform;
+  readonly domain: string;
+  /** The version string as the server reports it ("4.3.1", "4.3.0+glitch", "2.7.2 (compatible; Pleroma …)"). */
+  readonly version: string;
+  /** The longest reply it accepts, in its own counting. */
+  readonly maxCharacters: number;
+  readonly search: {
+    /**
+     * Whether text search finds posts. Mastodon does not say: it needs a full-text index
+     * (Elasticsearch/OpenSearch) that the API does not advertise, and even then finds only posts of
+     * accounts that opted in to search, plus the searcher's own. Watches should use hashtags there.
+     */
+    readonly fullText: 'unknown';
+    /** 4.3.0–4.3.1 refuse `min_id`/`max_id` on search (422 "Invalid date"); the connector then filters itself. */
+    readonly idBoundsRefused: boolean;
+  };
+  /** Who may read remote hashtag timelines (4.5+: `public`, `authenticated`, `disabled`); null when not reported. */
+  readonly hashtagTimelines: string | null;
+}
+
 /** Everything kikimimi needs from a platform. One implementation per platform folder. */
 export interface Connector {
   readonly platform: Platform;
@@ -101,4 +129,6 @@ export interface Connector {
   verifyCredentials(): Promise<AccountIdentity>;
   /** The longest reply the platform accepts, in its own counting (Mastodon: per instance). */
   maxReplyLength(): Promise<number>;
+  /** The server's version and search capability (Mastodon; X has one API for everyone). */
+  describeInstance?(): Promise<InstanceInfo>;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Intent, intentSchema } from '../src/config.ts';
-import { evaluateCorpus, loadCorpus } from './evaluate.ts';
+import { evaluateCorpus, HELDOUT_2, loadCorpus } from './evaluate.ts';
 
 const corpus = loadCorpus();
 
@@ -75,5 +75,33 @@ describe('evaluateCorpus (regression guard)', () => {
     }
     expect(cells).toBe(evaluation.total);
     expect(evaluation.total - evaluation.correct).toBe(evaluation.errors.length);
+  });
+});
+
+describe('evaluateCorpus by language', () => {
+  it('computes macro-F1 per language from that language’s posts only', () => {
+    const posts = [
+      { id: 'j1', lang: 'ja', text: '最高', intent: 'praise' },
+      { id: 'j2', lang: 'ja', text: 'ログインできない', intent: 'trouble' },
+      { id: 'e1', lang: 'en', text: 'hello there', intent: 'praise' },
+      { id: 'e2', lang: 'en', text: 'app keeps crashing', intent: 'trouble' },
+    ] as const;
+    const evaluation = evaluateCorpus(posts);
+    expect(evaluation.byLanguage.ja.macroF1).toBe(1);
+    // en: the praise post is missed (no signal → neutral), so praise F1 is 0 and trouble F1 is 1.
+    expect(evaluation.byLanguage.en.macroF1).toBeCloseTo(0.5, 5);
+  });
+});
+
+describe('heldout-2', () => {
+  const heldout = loadCorpus(HELDOUT_2);
+  it('has at least 60 posts per language and every intent in each', () => {
+    for (const lang of ['ja', 'en'] as const) {
+      const posts = heldout.filter((post) => post.lang === lang);
+      expect(posts.length).toBeGreaterThanOrEqual(60);
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.intent === intent).length).toBeGreaterThanOrEqual(12);
+      }
+    }
   });
 });

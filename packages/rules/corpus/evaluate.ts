@@ -4,8 +4,10 @@
  *   node corpus/evaluate.ts                 accuracy, per-class P/R/F1, macro-F1, confusion matrix
  *   node corpus/evaluate.ts --errors        … and every misclassified post with its signals
  *   node corpus/evaluate.ts --corpus FILE   another JSONL file in the same format
+ *   node corpus/evaluate.ts --all           every labelled set, one after the other (what `npm run eval` runs)
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createClassifier } from '../src/classify/classify.ts';
@@ -13,6 +15,18 @@ import { classifierSchema, type Intent, intentSchema } from '../src/config.ts';
 import { normalizeText, splitUrls } from '../src/normalize.ts';
 
 export const DEFAULT_CORPUS = fileURLToPath(new URL('./intent-corpus.jsonl', import.meta.url));
+
+/** The second held-out set (issue 13): written and labelled before the classifier was changed for it. */
+export const HELDOUT_2 = fileURLToPath(new URL('./heldout-2.jsonl', import.meta.url));
+
+/** Every labelled set, in the order `--all` reports them. */
+export const ALL_CORPORA: readonly string[] = [
+  DEFAULT_CORPUS,
+  ...['heldout-dev.jsonl', 'heldout-test.jsonl', 'dev-2.jsonl'].map((name) =>
+    fileURLToPath(new URL(`./${name}`, import.meta.url)),
+  ),
+  HELDOUT_2,
+];
 
 const INTENTS: readonly Intent[] = intentSchema.options;
 
@@ -55,7 +69,7 @@ export interface Evaluation {
   perClass: Record<Intent, ClassMetrics>;
   /** confusion[expected][actual] */
   confusion: Record<Intent, Record<Intent, number>>;
-  byLanguage: Record<'ja' | 'en', { total: number; accuracy: number }>;
+  byLanguage: Record<'ja' | 'en', { total: number; accuracy: number; macroF1: number }>;
   errors: Misclassified[];
 }
 
@@ -83,7 +97,15 @@ function zeroRow(): Record<Intent, number> {
 export function evaluateCorpus(posts: readonly CorpusPost[] = loadCorpus()): Evaluation {
   const classifier = createClassifier(classifierSchema.parse(undefined));
   const confusion = {} as Record<Intent, Record<Intent, number>>;
-  for (const intent of INTENTS) confusion[intent] = zeroRow();
+  const languageConfusion = {
+    ja: {} as Record<Intent, Record<Intent, number>>,
+    en: {} as Record<Intent, Record<Intent, number>>,
+  };
+  for (const intent of INTENTS) {
+    confusion[intent] = zeroRow();
+    languageConfusion.ja[intent] = zeroRow();
+    languageConfusion.en[intent] = zeroRow();
+  }
   const languages = { ja: { total: 0, correct: 0 }, en: { total: 0, correct: 0 } };
   const errors: Misclassified[] = [];
   let correct = 0;
@@ -91,6 +113,7 @@ export function evaluateCorpus(posts: readonly CorpusPost[] = loadCorpus()): Eva
   for (const post of posts) {
     const result = classifier.classify(normalizeText(splitUrls(post.text).prose));
     confusion[post.intent][result.intent]++;
+    languageConfusion[post.lang][post.intent][result.intent]++;
     languages[post.lang].total++;
     if (result.intent === post.intent) {
       correct++;
@@ -109,6 +132,35 @@ export function evaluateCorpus(posts: readonly CorpusPost[] = loadCorpus()): Eva
     }
   }
 
+  const { perClass, macroF1 } = metrics(confusion);
+  const total = posts.length;
+  return {
+    total,
+    correct,
+    accuracy: total === 0 ? 0 : correct / total,
+    macroF1,
+    perClass,
+    confusion,
+    byLanguage: {
+      ja: {
+        total: languages.ja.total,
+        accuracy: ratio(languages.ja.correct, languages.ja.total),
+        macroF1: metrics(languageConfusion.ja).macroF1,
+      },
+      en: {
+        total: languages.en.total,
+        accuracy: ratio(languages.en.correct, languages.en.total),
+        macroF1: metrics(languageConfusion.en).macroF1,
+      },
+    },
+    errors,
+  };
+}
+
+function metrics(confusion: Record<Intent, Record<Intent, number>>): {
+  perClass: Record<Intent, ClassMetrics>;
+  macroF1: number;
+} {
   const perClass = {} as Record<Intent, ClassMetrics>;
   for (const intent of INTENTS) {
     const truePositives = confusion[intent][intent];
@@ -121,20 +173,7 @@ export function evaluateCorpus(posts: readonly CorpusPost[] = loadCorpus()): Eva
   }
   const present = INTENTS.filter((intent) => perClass[intent].support > 0);
   const macroF1 = present.reduce((sum, intent) => sum + perClass[intent].f1, 0) / Math.max(1, present.length);
-  const total = posts.length;
-  return {
-    total,
-    correct,
-    accuracy: total === 0 ? 0 : correct / total,
-    macroF1,
-    perClass,
-    confusion,
-    byLanguage: {
-      ja: { total: languages.ja.total, accuracy: ratio(languages.ja.correct, languages.ja.total) },
-      en: { total: languages.en.total, accuracy: ratio(languages.en.correct, languages.en.total) },
-    },
-    errors,
-  };
+  return { perClass, macroF1 };
 }
 
 function ratio(part: number, whole: number): number {
@@ -160,9 +199,10 @@ export function formatEvaluation(evaluation: Evaluation, withErrors: boolean): s
   out.push(`posts: ${evaluation.total}`);
   out.push(`accuracy: ${pct(evaluation.accuracy)} (${evaluation.correct}/${evaluation.total})`);
   out.push(`macro-F1: ${evaluation.macroF1.toFixed(3)}`);
+  const { ja, en } = evaluation.byLanguage;
   out.push(
-    `by language: ja ${pct(evaluation.byLanguage.ja.accuracy)} (n=${evaluation.byLanguage.ja.total}), ` +
-      `en ${pct(evaluation.byLanguage.en.accuracy)} (n=${evaluation.byLanguage.en.total})`,
+    `by language: ja ${pct(ja.accuracy)} macro-F1 ${ja.macroF1.toFixed(3)} (n=${ja.total}), ` +
+      `en ${pct(en.accuracy)} macro-F1 ${en.macroF1.toFixed(3)} (n=${en.total})`,
   );
   out.push('');
   out.push(
@@ -200,8 +240,13 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const corpusFlag = args.indexOf('--corpus');
   const path = corpusFlag >= 0 ? args[corpusFlag + 1] : undefined;
   if (corpusFlag >= 0 && path === undefined) {
-    console.error('usage: node corpus/evaluate.ts [--errors] [--corpus FILE]');
+    console.error('usage: node corpus/evaluate.ts [--errors] [--corpus FILE | --all]');
     process.exit(2);
   }
-  console.log(formatEvaluation(evaluateCorpus(loadCorpus(path)), args.includes('--errors')));
+  const paths = args.includes('--all') ? ALL_CORPORA : [path ?? DEFAULT_CORPUS];
+  const reports = paths.map(
+    (file) =>
+      `== ${basename(file)}\n${formatEvaluation(evaluateCorpus(loadCorpus(file)), args.includes('--errors'))}`,
+  );
+  console.log(reports.join('\n\n'));
 }

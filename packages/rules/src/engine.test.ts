@@ -181,3 +181,15 @@ describe('loadConfig', () => {
     expect(loaded.ok).toBe(true);
   });
 });
+
+describe('RulesEngine.decide on a very long post', () => {
+  it('keeps the decision small: the signals list is capped', () => {
+    const engine = engineFor(base);
+    const text = 'ブクログ便利すぎる、でもログインできない。エラーで開かない！使いにくいし改悪。'
+      .repeat(200)
+      .slice(0, 5000);
+    const d = matched(engine.decide(post(text), { now: NOW }));
+    expect(d.intent).toBe('trouble');
+    expect(JSON.stringify(d).length).toBeLessThan(8 * 1024);
+  });
+});

@@ -8,6 +8,7 @@ export {
 export * from './config.ts';
 export * from './engine.ts';
 export * from './escalate.ts';
+export { handleProblem, isValidHandle } from './handles.ts';
 export * from './load-config.ts';
 export { createMatcher, type MatchEntry, type Matcher } from './match/matcher.ts';
 export { isWordCode, normalizeTag, normalizeText, type SplitText, splitUrls } from './normalize.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeTag, normalizeText, splitUrls } from './normalize.ts';
+import { joinsWord, normalizeTag, normalizeText, splitUrls } from './normalize.ts';
 
 describe('normalizeText', () => {
   it.each([
@@ -52,10 +52,19 @@ describe('splitUrls', () => {
       urls: ['https://booklog.jp/users/me'],
     });
   });
+  it('keeps Japanese written right after a URL in the prose', () => {
+    expect(splitUrls('https://t.co/abc123ブクログ重すぎ').prose).toBe(' ブクログ重すぎ');
+  });
   it.each([
     ['no links here', []],
     ['see www.example.com/help.', ['www.example.com/help']],
     ['two: http://a.test/x and https://b.test/y!', ['http://a.test/x', 'https://b.test/y']],
+    ['https://t.co/abc123ブクログ重すぎ', ['https://t.co/abc123']],
+    [
+      '（https://t.co/abc）と「https://x.test/a?b=1&c=%E3%81%82」',
+      ['https://t.co/abc', 'https://x.test/a?b=1&c=%e3%81%82'],
+    ],
+    ['<https://a.test/p>', ['https://a.test/p']],
   ])('%s', (text, urls) => {
     expect(splitUrls(text).urls).toEqual(urls);
   });
@@ -68,5 +77,21 @@ describe('normalizeTag', () => {
     ['@Support', 'support'],
   ])('%s → %s', (tag, expected) => {
     expect(normalizeTag(tag)).toBe(expected);
+  });
+});
+
+describe('joinsWord', () => {
+  const code = (s: string) => s.charCodeAt(0);
+  it.each([
+    ['a', 'b', true],
+    ['1', '2', true],
+    ['a', '_', true],
+    ['_', '1', true],
+    ['3', 'z', false],
+    ['g', '2', false],
+    ['a', ' ', false],
+    ['会', 'a', false],
+  ])('%s|%s → %s', (before, after, expected) => {
+    expect(joinsWord(code(before), code(after))).toBe(expected);
   });
 });

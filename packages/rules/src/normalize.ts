@@ -106,6 +106,21 @@ export function isWordCode(c: number): boolean {
   );
 }
 
+function isDigitCode(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * True when `before` and `after`, side by side, belong to one Latin-script word. A digit next to a
+ * letter is a boundary: grade prefixes (小3Z会, 中1Z会) and years (booklog2026) are everyday writing.
+ * Letters with letters, digits with digits and anything with an underscore stay joined.
+ */
+export function joinsWord(before: number, after: number): boolean {
+  if (!isWordCode(before) || !isWordCode(after)) return false;
+  if (before === 0x5f || after === 0x5f) return true;
+  return isDigitCode(before) === isDigitCode(after);
+}
+
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     if (text.charCodeAt(i) >= 0x80) return false;
@@ -158,8 +173,12 @@ function decode(codes: Uint16Array, length: number): string {
   return result;
 }
 
-const URL_PATTERN =
-  /\bhttps?:\/\/[^\s<>"'「」『』（）()【】、。]+|\bwww\.[^\s<>"'「」『』（）()【】、。]+/giu;
+// A URL is made of the ASCII characters RFC 3986 allows (minus quotes, parentheses and angle
+// brackets, which surround URLs in prose); it ends at the first other character. Japanese written
+// straight after a link (https://t.co/abc123ブクログ重すぎ) is prose; a non-ASCII path has to be
+// percent-encoded to stay part of the URL, as browsers and X's t.co copy it.
+const URL_CHARS = '[A-Za-z0-9\\-._~:/?#\\[\\]@!$&*+,;=%]+';
+const URL_PATTERN = new RegExp(`\\bhttps?:\\/\\/${URL_CHARS}|\\bwww\\.${URL_CHARS}`, 'giu');
 
 export interface SplitText {
   /** The text with every URL replaced by a space: what terms and phrases are matched against. */

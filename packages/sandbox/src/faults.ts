@@ -1,7 +1,13 @@
 /** A fault a stand-in serves instead of (or before) a normal answer. */
 export type Fault =
   | { readonly kind: 'rate-limit'; readonly resetInSeconds: number }
-  | { readonly kind: 'status'; readonly status: number; readonly body?: unknown }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      /** JSON unless a string with its own `content-type` (an HTML error page from a proxy, say). */
+      readonly body?: unknown;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'slow'; readonly delayMs: number }
   | { readonly kind: 'drop' };

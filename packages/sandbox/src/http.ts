@@ -107,6 +107,7 @@ async function applyFault(fault: Fault, response: ServerResponse, options: Serve
       send(response, {
         status: fault.status,
         body: fault.body ?? { error: `sandbox fault ${fault.status}` },
+        ...(fault.headers === undefined ? {} : { headers: { ...fault.headers } }),
       });
       return true;
     case 'rate-limit':

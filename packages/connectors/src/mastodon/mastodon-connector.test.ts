@@ -54,6 +54,110 @@ const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
     (error: unknown) => error,
   );
 
+describe('describeInstance', () => {
+  it('reports the domain, version, reply limit and what search can do there', async () => {
+    const { connector } = await world({ version: '4.3.1', maxCharacters: 1000 });
+    expect(await connector.describeInstance?.()).toEqual({
+      platform: 'mastodon',
+      domain: 'mastodon.example',
+      version: '4.3.1',
+      maxCharacters: 1000,
+      search: { fullText: 'unknown', idBoundsRefused: true },
+      hashtagTimelines: null,
+    });
+  });
+
+  it.each([
+    ['4.5.0', false],
+    ['4.3.2', false],
+    ['4.3.0+glitch', true],
+    ['4.2.13', false],
+  ])('knows version %s refuses search id bounds: %s', async (version, refused) => {
+    const { connector } = await world({ version });
+    expect((await connector.describeInstance?.())?.search.idBoundsRefused).toBe(refused);
+  });
+});
+
+describe('polling: late-federated posts', () => {
+  const MINUTE = 60_000;
+  const late = (sandbox: MastodonSandbox, minutesAgo: number, text = 'late') =>
+    sandbox.addPost({
+      text: `#${TAG} ${text} ${++counter}`,
+      author: { handle: 'yuki@big.example' },
+      createdAt: new Date(Date.now() - minutesAgo * MINUTE),
+    });
+  const ids = (result: PollResult) => result.posts.map((p) => p.id);
+
+  it('delivers a remote post that federated late and sorts below the cursor, exactly once', async () => {
+    const { sandbox, connector } = await world();
+    // The watch has been running: its first poll saw a post from ten minutes ago.
+    late(sandbox, 10, 'earlier');
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    const onTime = tagged(sandbox, 'on time');
+    const first2 = await connector.poll(tagSource, first.cursor);
+    expect(ids(first2)).toEqual([onTime]);
+    // Created two minutes ago on a busy server, arriving only now: its id is below the cursor.
+    const lateId = late(sandbox, 2);
+    const fresh = tagged(sandbox, 'fresh');
+    const second = await connector.poll(tagSource, first2.cursor);
+    expect(ids(second).sort()).toEqual([lateId, fresh].sort());
+    // Nothing twice: the re-read window holds only posts already handed on.
+    const third = await connector.poll(tagSource, second.cursor);
+    expect(third.posts).toEqual([]);
+    expect(third.caughtUp).toBe(true);
+  });
+
+  it('does not re-deliver the first poll’s page, nor older history, on the next poll', async () => {
+    const { sandbox, connector } = await world();
+    for (let i = 0; i < 5; i++) late(sandbox, 10 - i, 'history');
+    const first = await connector.poll(tagSource, null, { pageSize: 2 });
+    expect(first.posts).toHaveLength(2);
+    const second = await connector.poll(tagSource, first.cursor, { pageSize: 2 });
+    expect(second.posts).toEqual([]);
+  });
+
+  it('leaves out posts later than the window (default 10 minutes)', async () => {
+    const { sandbox, connector } = await world();
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    late(sandbox, 30);
+    const second = await connector.poll(tagSource, first.cursor);
+    expect(second.posts).toEqual([]);
+  });
+
+  it('can be turned off (lateWindowMs: 0): one request when nothing is new', async () => {
+    const { sandbox, connector } = await world({}, { lateWindowMs: 0 });
+    tagged(sandbox, 'first');
+    const first = await connector.poll(tagSource, null);
+    late(sandbox, 2);
+    const second = await connector.poll(tagSource, first.cursor);
+    expect(second.posts).toEqual([]);
+    expect(second.pages).toBe(1);
+  });
+
+  it('keeps every post once across a budget that runs out inside the re-read window', async () => {
+    const { sandbox, connector } = await world();
+    late(sandbox, 12, 'earlier');
+    tagged(sandbox, 'first');
+    let cursor = (await connector.poll(tagSource, null)).cursor;
+    const delivered: string[] = [];
+    const expected: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 7; i++) expected.push(tagged(sandbox, `r${round}`));
+      expected.push(late(sandbox, 3 + round, `late${round}`));
+      for (let poll = 0; poll < 20; poll++) {
+        const result = await connector.poll(tagSource, cursor, { pageSize: 3, pageBudget: 2 });
+        delivered.push(...ids(result));
+        cursor = result.cursor;
+        if (result.caughtUp) break;
+      }
+    }
+    expect([...delivered].sort()).toEqual([...expected].sort());
+    expect(new Set(delivered).size).toBe(delivered.length);
+  });
+});
+
 describe('polling', () => {
   it('pages a burst of 100 forward with min_id: pageSize 10, budget 3 — every post once, oldest first', async () => {
     const { sandbox, connector } = await world();
@@ -229,6 +333,26 @@ describe('polling', () => {
     expect(idle.posts).toEqual([]);
   });
 
+  it.each(['4.3.0', '4.3.1'])(
+    'on Mastodon %s, whose search refuses min_id with 422, searches without it and filters itself',
+    async (version) => {
+      const { sandbox, connector } = await world({ version });
+      sandbox.addPost({ text: 'ブクログ 古い投稿', author: { handle: 'x' } });
+      const start = await connector.poll(searchSource, null, { pageSize: 10 });
+      expect(start.posts).toHaveLength(1);
+      const burst = Array.from({ length: 15 }, (_, i) =>
+        sandbox.addPost({ text: `ブクログ落ちてる ${i}`, author: { handle: 'y' } }),
+      );
+      const one = await connector.poll(searchSource, start.cursor, { pageSize: 10, pageBudget: 5 });
+      expect(one.posts.map((p) => p.id)).toEqual(burst);
+      expect(one.caughtUp).toBe(true);
+      const idle = await connector.poll(searchSource, one.cursor, { pageSize: 10 });
+      expect(idle.posts).toEqual([]);
+      // The refusal is remembered: no second 422 round trip on later polls.
+      expect(idle.pages).toBe(1);
+    },
+  );
+
   it('refuses a cursor it did not make, as a PermanentError', async () => {
     const { connector } = await world();
     const error = await failureOf(connector.poll(tagSource, 'x:12345'));
@@ -298,6 +422,40 @@ describe('errors', () => {
     expect((error as TransientError).retryable).toBe(true);
   });
 
+  it.each([
+    ['poll', (c: Connector) => c.poll(tagSource, null)],
+    ['instance', (c: Connector) => c.maxReplyLength()],
+    ['verify', (c: Connector) => c.verifyCredentials()],
+  ])('names the HTTP status and the instance for an HTML error page (%s)', async (_what, call) => {
+    const { sandbox, connector } = await world();
+    const page =
+      '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+    sandbox.faults.inject({
+      fault: { kind: 'status', status: 502, body: page, headers: { 'content-type': 'text/html' } },
+    });
+    const error = (await failureOf(call(connector))) as Error;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toMatch(/HTTP 502/u);
+    expect(error.message).toContain(sandbox.url);
+    expect(error.message).not.toMatch(/destructure|undefined/u);
+  });
+
+  it('an HTML 404 page is permanent and says so', async () => {
+    const { sandbox, connector } = await world();
+    sandbox.faults.inject({
+      fault: {
+        kind: 'status',
+        status: 404,
+        body: '<html>Not Found</html>',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      },
+    });
+    const error = (await failureOf(connector.poll(tagSource, null))) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/HTTP 404/u);
+    expect(error.message).toContain(sandbox.url);
+  });
+
   it('turns a body that is valid JSON but not a status list into a TransientError', async () => {
     const { sandbox, connector } = await world();
     sandbox.faults.inject({ fault: { kind: 'status', status: 200, body: { unexpected: true } } });
@@ -328,6 +486,22 @@ describe('replying', () => {
       }),
     ]);
     expect(result.url).toBe(`https://mastodon.example/@kikimimi_support/${result.id}`);
+  });
+
+  it('never sends a reply whose mention would be built from an invalid handle', async () => {
+    const { sandbox, connector } = await world();
+    const target = await targetIn(sandbox, connector);
+    const error = await connector
+      .reply({ ...target, authorHandle: 'victim1 @bystander@mastodon.social' }, 'お知らせです', {
+        idempotencyKey: 'bad',
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error?.message).toMatch(/not a valid handle/u);
+    expect(sandbox.replies()).toEqual([]);
   });
 
   it('does not mention twice, mentions remote authors in full, and takes the visibility asked for', async () => {

@@ -4,12 +4,13 @@ import {
   replyAsPosted,
   UnmentionableHandleError,
 } from '@kikimimi/rules';
-import { createRestAPIClient, type mastodon } from 'masto';
+import { createRestAPIClient, MastoHttpError, type mastodon } from 'masto';
 import { z } from 'zod';
 import { AuthFailedError, PermanentError, TransientError } from '../errors.ts';
 import type {
   AccountIdentity,
   Connector,
+  InstanceInfo,
   PollOptions,
   PollResult,
   PollSource,
@@ -21,8 +22,9 @@ import type {
   StreamOptions,
   StreamSource,
 } from '../types.ts';
-import { compareIds, decodeCursor, encodeCursor, type MastodonCursor } from './mastodon-cursor.ts';
+import { compareIds, decodeCursor, encodeCursor, idBefore, type MastodonCursor } from './mastodon-cursor.ts';
 import { type MastodonOperation, readRateLimit, toConnectorError } from './mastodon-errors.ts';
+import { watchFailedAnswers } from './mastodon-http-status.ts';
 import { normalizeStatus } from './mastodon-normalize.ts';
 import {
   describeIssues,
@@ -48,10 +50,26 @@ export interface MastodonConnectorOptions {
   readonly timeoutMs?: number;
   /** Stream reconnection timing (default: 1 s doubling to 30 s, with jitter). */
   readonly reconnect?: ReconnectPolicy;
+  /**
+   * How far below the cursor a hashtag poll re-reads for remote posts that federated late (default
+   * 10 minutes; 0 turns it off). See MastodonCursor.late.
+   */
+  readonly lateWindowMs?: number;
 }
 
 /** Largest page Mastodon serves for statuses (`limit` is capped at twice the default of 20). */
 export const MASTODON_MAX_PAGE_SIZE = 40;
+/** Versions whose search refuses `min_id`/`max_id` (mastodon#32731, fixed in 4.3.2); forks append `+name`. */
+const SEARCH_ID_BOUNDS_BUG = /^4\.3\.[01](?!\d)/u;
+
+/** Mastodon's 422 for a search id bound it turned into an unparsable date. */
+const isInvalidDate = (error: unknown): boolean =>
+  error instanceof MastoHttpError && error.statusCode === 422 && /invalid date/iu.test(error.message);
+
+const DEFAULT_LATE_WINDOW_MS = 10 * 60 * 1000;
+// Ids of the late window kept in the cursor; past this the window shrinks (a tag busier than this
+// in the window re-reads a shorter stretch).
+const MAX_LATE_SEEN = 400;
 // Instance limits change rarely (an admin edits them); re-read them once an hour.
 const INSTANCE_TTL_MS = 60 * 60 * 1000;
 
@@ -120,8 +138,15 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     timeout: options.timeoutMs ?? 30_000,
   });
   const secrets = [options.accessToken];
+  const lateWindowMs = Math.max(0, options.lateWindowMs ?? DEFAULT_LATE_WINDOW_MS);
+  watchFailedAnswers();
   const fail = (operation: MastodonOperation, manualUrl?: string) => (error: unknown) => {
-    throw toConnectorError(error, { operation, secrets, ...(manualUrl === undefined ? {} : { manualUrl }) });
+    throw toConnectorError(error, {
+      operation,
+      secrets,
+      instance: options.url,
+      ...(manualUrl === undefined ? {} : { manualUrl }),
+    });
   };
   /** A body that is not what Mastodon documents is treated like a garbled response: try again later. */
   const unreadable = (what: string, error: z.ZodError) =>
@@ -206,15 +231,28 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     return { items, rejected, count: data.data.length, rateLimit: readRateLimit(response.headers) };
   };
 
+  // Mastodon 4.3.0–4.3.1 refuse min_id on search with 422 "Invalid date" (mastodon#32731); once seen,
+  // this connector searches without it (pollSearch filters by id itself).
+  let searchRefusesMinId = false;
   const searchPage = async (q: string, query: PageQuery): Promise<Page> => {
-    const response = await client.v2.search.list
-      .$raw({
+    // $raw answers a thenable paginator: awaited here to get a Promise.
+    const ask = async (minId: string | undefined) =>
+      await client.v2.search.list.$raw({
         q,
         type: 'statuses',
         resolve: false,
         limit: query.limit,
-        ...(query.minId === undefined ? {} : { minId: query.minId }),
+        ...(minId === undefined ? {} : { minId }),
         ...(query.offset === undefined || query.offset === 0 ? {} : { offset: query.offset }),
+      });
+    const minId = searchRefusesMinId ? undefined : query.minId;
+    const response = await ask(minId)
+      .catch((error: unknown) => {
+        if (minId !== undefined && isInvalidDate(error)) {
+          searchRefusesMinId = true;
+          return ask(undefined);
+        }
+        throw error;
       })
       .then((r) => r, fail('poll'));
     const data = mastodonSearchSchema.safeParse(response.data);
@@ -257,6 +295,10 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
   /**
    * Timelines and notifications page forward: `min_id` returns the items just after the cursor, so
    * a burst is read oldest to newest and the cursor moves to the newest item read after each page.
+   *
+   * With `lateWindowMs` (hashtag timelines), each poll starts that far below the cursor instead:
+   * a remote status's id is its creation time, so one that federates late lands below the cursor.
+   * Ids already handed on in that window are in the cursor (`late.seen`) and are skipped.
    */
   const pollForward = async (
     fetchPage: (query: PageQuery) => Promise<Page>,
@@ -264,32 +306,76 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     budget: number,
     limit: number,
     signal: AbortSignal | undefined,
+    lateWindowMs = 0,
   ): Promise<PollResult> => {
     const collector: Collector = { posts: new Map(), rejected: [], read: 0, pages: 0, rateLimit: null };
     if (cursor === null) {
       // First poll: start from now. Only the newest page, never the history behind it.
       const page = await fetchPage({ limit });
       take(collector, page, page.items);
-      const newest = maxId(page.items.map((i) => i.pageId));
-      return result(collector, newest === undefined ? null : { after: newest }, true);
+      const pageIds = page.items.map((i) => i.pageId);
+      const newest = maxId(pageIds);
+      if (newest === undefined) return result(collector, null, true);
+      // The window below starts at this page's oldest item: older history is not "late".
+      const oldest = minId(pageIds) ?? newest;
+      return result(collector, lateCursor(newest, oldest, pageIds, lateWindowMs, undefined), true);
     }
-    let after = decodeCursor(cursor).after;
+    const state = decodeCursor(cursor);
+    let after = state.after;
+    // A cursor from before the window existed starts its window at the cursor.
+    const floor = lateWindowMs > 0 ? (state.late?.floor ?? after) : after;
+    const seen = new Set(lateWindowMs > 0 ? (state.late?.seen ?? []) : []);
+    const handed: string[] = [];
+    let position = lateWindowMs > 0 ? (state.late?.resume ?? floor) : after;
     let caughtUp = false;
     while (collector.pages < budget) {
       signal?.throwIfAborted();
-      const page = await fetchPage({ limit, minId: after });
-      const fresh = page.items.filter((i) => compareIds(i.pageId, after) > 0);
+      const page = await fetchPage({ limit, minId: position });
+      const above = page.items.filter((i) => compareIds(i.pageId, position) > 0);
+      const fresh = above.filter((i) => compareIds(i.pageId, after) > 0 || !seen.has(i.pageId));
       take(collector, page, fresh);
-      const newest = maxId(fresh.map((i) => i.pageId));
+      handed.push(...fresh.map((i) => i.pageId));
+      const newest = maxId(above.map((i) => i.pageId));
       // A short page is the end; so is a full one that does not move (a server ignoring min_id).
       if (page.count < limit || newest === undefined) {
-        if (newest !== undefined) after = newest;
+        if (newest !== undefined) position = newest;
         caughtUp = true;
         break;
       }
-      after = newest;
+      position = newest;
     }
-    return result(collector, { after }, caughtUp);
+    if (compareIds(position, after) > 0) after = position;
+    if (lateWindowMs <= 0) return result(collector, { after }, caughtUp);
+    // Out of budget: the next poll goes on from `position`; once caught up, it re-reads from the floor.
+    const resume = caughtUp ? undefined : position;
+    return result(collector, lateCursor(after, floor, [...seen, ...handed], lateWindowMs, resume), caughtUp);
+  };
+
+  /**
+   * The cursor after a poll with a late window: `floor` is the window's start, never below the
+   * previous floor (`lowest`: the first poll's oldest post, so history is not "late"); `seen` the
+   * ids handed on above it, at most MAX_LATE_SEEN (the floor rises past the oldest beyond that).
+   */
+  const lateCursor = (
+    after: string,
+    lowest: string,
+    ids: readonly string[],
+    lateWindowMs: number,
+    resume: string | undefined,
+  ): MastodonCursor => {
+    if (lateWindowMs <= 0) return { after };
+    const windowStart = idBefore(after, lateWindowMs);
+    if (windowStart === null) return { after };
+    let floor = maxId([lowest, windowStart]) ?? windowStart;
+    let seen = [...new Set(ids)]
+      .filter((id) => compareIds(id, floor) > 0 && compareIds(id, after) <= 0)
+      .sort(compareIds);
+    if (seen.length > MAX_LATE_SEEN) {
+      floor = seen[seen.length - MAX_LATE_SEEN - 1] as string;
+      seen = seen.slice(-MAX_LATE_SEEN);
+    }
+    const keepResume = resume !== undefined && compareIds(resume, floor) > 0;
+    return { after, late: keepResume ? { floor, seen, resume } : { floor, seen } };
   };
 
   /**
@@ -362,7 +448,14 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     }
     switch (source.kind) {
       case 'hashtag':
-        return pollForward((query) => tagPage(source.tag, query), cursor, budget, limit, signal);
+        return pollForward(
+          (query) => tagPage(source.tag, query),
+          cursor,
+          budget,
+          limit,
+          signal,
+          lateWindowMs,
+        );
       case 'mentions':
         return pollForward(mentionsPage, cursor, budget, limit, signal);
       case 'search':
@@ -425,12 +518,29 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
     });
 
+  const describeInstance = async (): Promise<InstanceInfo> => {
+    const current = await getInstance();
+    const version = current.version ?? '';
+    return {
+      platform: 'mastodon',
+      domain: current.domain,
+      version,
+      maxCharacters: current.configuration.statuses?.maxCharacters ?? MASTODON_DEFAULT_MAX_CHARACTERS,
+      search: {
+        fullText: 'unknown',
+        idBoundsRefused: searchRefusesMinId || SEARCH_ID_BOUNDS_BUG.test(version),
+      },
+      hashtagTimelines: current.configuration.timelinesAccess?.hashtagFeeds?.remote ?? null,
+    };
+  };
+
   return {
     platform: 'mastodon',
     poll,
     stream,
     reply,
     verifyCredentials,
+    describeInstance,
     async maxReplyLength() {
       const current = await getInstance();
       // Servers that implement the API without this field get Mastodon's stock limit.

@@ -10,10 +10,16 @@ import { PermanentError } from '../errors.ts';
  * so a burst larger than the page budget is read newest to oldest over several polls. `top` is the
  * newest match already handed on, `bottom` the oldest, `offset` how far into the results (searched
  * above `after`) the walk has gone. `after` only moves, to `top`, once the walk reaches it.
+ *
+ * `late` (hashtag timelines): remote statuses get ids from their own creation time, so a status that
+ * federates late sorts below `after`. Each poll re-reads from `floor` up; `seen` lists every id in
+ * `(floor, after]` already handed on, so only the late ones are new. `resume`: where a poll whose
+ * page budget ran out goes on (the next full re-read from `floor` comes once it has caught up).
  */
 export interface MastodonCursor {
   readonly after: string;
   readonly walk?: { readonly top: string; readonly bottom: string; readonly offset: number };
+  readonly late?: { readonly floor: string; readonly seen: readonly string[]; readonly resume?: string };
 }
 
 const PREFIX = 'mastodon1:';
@@ -27,7 +33,25 @@ export function encodeCursor(cursor: MastodonCursor): string {
     params.set('bottom', cursor.walk.bottom);
     params.set('offset', String(cursor.walk.offset));
   }
+  if (cursor.late !== undefined) {
+    params.set('floor', cursor.late.floor);
+    params.set('seen', cursor.late.seen.join('.'));
+    if (cursor.late.resume !== undefined) params.set('resume', cursor.late.resume);
+  }
   return PREFIX + params.toString();
+}
+
+/**
+ * The id of a Mastodon status created `ms` milliseconds before status `id` (Mastodon's ids are
+ * snowflakes: milliseconds since 1970 above 16 bits of sequence); null for ids that are not (other
+ * servers' flake ids), where no window below the cursor can be computed.
+ */
+export function idBefore(id: string, ms: number): string | null {
+  if (!/^\d{15,20}$/u.test(id)) return null;
+  const time = BigInt(id) >> 16n;
+  // 2016 (Mastodon's first release) to a day from now: anything else is not a timestamp.
+  if (time < 1_451_606_400_000n || time > BigInt(Date.now() + 86_400_000)) return null;
+  return ((time - BigInt(Math.max(0, Math.floor(ms)))) << 16n).toString();
 }
 
 /** Decodes a stored cursor; anything else is a PermanentError (the stored state is wrong, not the platform). */
@@ -38,10 +62,20 @@ export function decodeCursor(value: string): MastodonCursor {
   const params = new URLSearchParams(value.slice(PREFIX.length));
   const after = params.get('after');
   if (after === null || !ID.test(after)) throw invalid();
+  const floor = params.get('floor');
+  const seenText = params.get('seen');
+  let late: MastodonCursor['late'];
+  if (floor !== null || seenText !== null) {
+    const seen = seenText === null || seenText === '' ? [] : seenText.split('.');
+    const resume = params.get('resume');
+    if (floor === null || !ID.test(floor) || !seen.every((id) => ID.test(id))) throw invalid();
+    if (resume !== null && !ID.test(resume)) throw invalid();
+    late = resume === null ? { floor, seen } : { floor, seen, resume };
+  }
   const top = params.get('top');
   const bottom = params.get('bottom');
   const offset = Number(params.get('offset'));
-  if (top === null && bottom === null) return { after };
+  if (top === null && bottom === null) return late === undefined ? { after } : { after, late };
   if (
     top === null ||
     bottom === null ||

@@ -8,6 +8,7 @@ import {
   TransientError,
 } from '../errors.ts';
 import type { RateLimitState } from '../types.ts';
+import { recentFailedAnswer } from './mastodon-http-status.ts';
 
 /** What the connector was doing when the error happened; the same status means different things. */
 export type MastodonOperation = 'poll' | 'reply' | 'verify' | 'instance' | 'stream';
@@ -20,6 +21,8 @@ export interface ErrorContext {
   /** For replies: where a person can look at the post (ReplyNotAllowedError's `manualUrl`). */
   readonly manualUrl?: string;
   readonly now?: () => number;
+  /** The instance's URL, named in messages about answers that are not the API's. */
+  readonly instance?: string;
 }
 
 /** Used when a 429 carries no X-RateLimit-Reset: Mastodon's windows are 5 minutes long. */
@@ -114,6 +117,17 @@ export function toConnectorError(error: unknown, context: ErrorContext): Error {
   if (error instanceof MastoTimeoutError) {
     return new TransientError('mastodon', `the ${what} request to Mastodon timed out`, options);
   }
+  const unreadable =
+    error instanceof MastoDeserializeError ||
+    error instanceof MastoUnexpectedError ||
+    error instanceof SyntaxError ||
+    // masto's own TypeError when an error answer's body is an HTML page ("Cannot destructure…").
+    (error instanceof TypeError && /destructure|of undefined/u.test(error.message));
+  const failed =
+    unreadable && context.instance !== undefined ? recentFailedAnswer(context.instance, now) : undefined;
+  if (failed !== undefined && context.instance !== undefined) {
+    return fromErrorPage(failed, context.instance, what, now, options);
+  }
   if (
     error instanceof MastoDeserializeError ||
     error instanceof MastoUnexpectedError ||
@@ -125,4 +139,29 @@ export function toConnectorError(error: unknown, context: ErrorContext): Error {
   const message = error instanceof Error ? redact(error.message, context.secrets) : 'unknown failure';
   // fetch's "fetch failed" (refused, reset, DNS) and masto's TypeError on an HTML error page land here.
   return new TransientError('mastodon', `the ${what} request to Mastodon failed: ${message}`, options);
+}
+
+/**
+ * An error answer whose body masto could not read (an HTML page from a proxy or CDN): classified by
+ * its status like any other, and described with the status and the instance instead of masto's
+ * parsing failure.
+ */
+function fromErrorPage(
+  answer: { status: number; contentType: string; method: string; path: string },
+  instance: string,
+  what: MastodonOperation,
+  now: number,
+  options: ErrorOptions,
+): ConnectorError {
+  const page = answer.contentType === '' ? 'a body that is not JSON' : `a ${answer.contentType} page`;
+  const said = `Mastodon at ${instance} answered HTTP ${answer.status} with ${page} to the ${what} request (${answer.method} ${answer.path})`;
+  const { status } = answer;
+  if (status === 429)
+    return new RateLimitedError('mastodon', new Date(now + DEFAULT_RATE_LIMIT_WAIT_MS), options);
+  if (status === 401 || (status === 403 && (what === 'verify' || what === 'stream'))) {
+    return new AuthFailedError('mastodon', said, options);
+  }
+  if (status >= 500 || status === 408)
+    return new TransientError('mastodon', `${said}; trying again later`, options);
+  return new PermanentError('mastodon', said, options);
 }

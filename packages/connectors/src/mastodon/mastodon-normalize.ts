@@ -1,4 +1,4 @@
-import { type Post, type PostInput, postSchema } from '@kikimimi/rules';
+import { handleProblem, isValidHandle, type Post, type PostInput, postSchema } from '@kikimimi/rules';
 import type { RejectedItem } from '../types.ts';
 import { mastodonHtmlToText } from './html-to-text.ts';
 import { describeIssues, type MastodonStatus, mastodonStatusSchema } from './mastodon-schemas.ts';
@@ -39,6 +39,11 @@ export function normalizeStatus(raw: unknown): NormalizeResult {
     return { ok: false, rejected: { id: idOf(raw), reason: `status: ${describeIssues(parsed.error)}` } };
   }
   const status = parsed.data;
+  // Handles are checked here, at the boundary: a status whose author acct is not `user` or
+  // `user@domain` is rejected (and logged by the worker as such), so no mention is built from it.
+  const badHandle = handleProblem('mastodon', status.account.acct);
+  if (badHandle !== null)
+    return { ok: false, rejected: { id: status.id, reason: `author.handle: ${badHandle}` } };
   const source = status.reblog ?? status;
   const followers = status.account.followersCount;
   const input: PostInput = {
@@ -62,7 +67,9 @@ export function normalizeStatus(raw: unknown): NormalizeResult {
     // The Status entity has no conversation id (only the Conversation API does).
     conversationId: null,
     hashtags: (source.tags ?? []).map((tag) => tag.name),
-    mentions: (source.mentions ?? []).map((mention) => mention.acct),
+    mentions: (source.mentions ?? [])
+      .map((mention) => mention.acct)
+      .filter((acct) => isValidHandle('mastodon', acct)),
   };
   const post = postSchema.safeParse(input);
   if (!post.success) {

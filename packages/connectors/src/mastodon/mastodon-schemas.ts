@@ -63,7 +63,11 @@ export const mastodonNotificationSchema = z.object({
 /** `GET /api/v2/instance`, the parts a connector uses. */
 export const mastodonInstanceSchema = z.object({
   domain: z.string(),
+  version: z.string().nullish(),
   configuration: z.object({
+    timelinesAccess: z
+      .object({ hashtagFeeds: z.object({ remote: z.string().nullish() }).nullish() })
+      .nullish(),
     urls: z.object({ streaming: z.string().nullish() }).nullish(),
     statuses: z
       .object({

@@ -286,6 +286,90 @@ describe('poll: normalisation', () => {
   });
 });
 
+describe('poll: a cursor older than X’s seven-day window', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  it('restarts inside the window instead of failing forever, and delivers what is new', async () => {
+    // A quiet watch: its last post is eight days old, so X refuses it as since_id.
+    const old = x.addPost({
+      text: 'kikimimi quiet',
+      author: { handle: 'a' },
+      createdAt: new Date(Date.now() - 8 * DAY),
+    });
+    const fresh = [add('one'), add('two'), add('three')];
+    const result = await connector.poll(source, old);
+    expect(result.posts.map((p) => p.id)).toEqual(fresh);
+    expect(result.caughtUp).toBe(true);
+    expect(result.restarted).toMatchObject({ reason: expect.stringMatching(/since_id/) });
+    const restartedFrom = (result.restarted as { from: Date }).from.getTime();
+    expect(Math.abs(restartedFrom - (Date.now() - 7 * DAY))).toBeLessThan(10 * 60 * 1000);
+    // The new cursor is inside the window: the next poll is one ordinary request.
+    const before = x.requestCount('/2/tweets/search');
+    const next = await connector.poll(source, result.cursor);
+    expect(next.posts).toEqual([]);
+    expect(next.restarted).toBeUndefined();
+    expect(x.requestCount('/2/tweets/search') - before).toBe(1);
+  });
+
+  it('restarts a cursor with pending segments too', async () => {
+    const old = x.addPost({
+      text: 'kikimimi quiet',
+      author: { handle: 'a' },
+      createdAt: new Date(Date.now() - 9 * DAY),
+    });
+    const older = x.addPost({
+      text: 'kikimimi quiet',
+      author: { handle: 'a' },
+      createdAt: new Date(Date.now() - 8 * DAY),
+    });
+    const fresh = add('new');
+    const cursor = JSON.stringify({ v: 1, sinceId: old, bounds: [older] });
+    const { posts } = await drain(cursor, {});
+    expect(posts.map((p) => p.id)).toEqual([fresh]);
+  });
+
+  it('still fails on other 400s about since_id, with X’s message', async () => {
+    const body = {
+      errors: [
+        { parameters: { since_id: ['1'] }, message: 'The `since_id` query parameter value [1] is not valid' },
+      ],
+      title: 'Invalid Request',
+      detail: 'One or more parameters to your request was invalid.',
+      type: 'https://api.x.com/2/problems/invalid-request',
+    };
+    x.faults.inject({ fault: { kind: 'status', status: 400, body }, times: 5 });
+    const error = await failure(connector.poll(source, '1'));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/is not valid/);
+  });
+});
+
+describe('reply: the 24-hour cap of the account', () => {
+  it('a 429 with x-user-limit-24hour-remaining 0 waits for the 24-hour reset, saying it is the daily cap', async () => {
+    await x.close();
+    x = await startXSandbox({ userDailyPostLimit: 1 });
+    connector = connect();
+    const first = add('one');
+    const second = add('two');
+    const target = await targetFor(first);
+    await connector.reply(target, 'お問い合わせありがとうございます', { idempotencyKey: 'k1' });
+    const error = await failure(
+      connector.reply({ ...target, postId: second }, '別の返信です', { idempotencyKey: 'k2' }),
+    );
+    expect(error).toBeInstanceOf(RateLimitedError);
+    const limited = error as RateLimitedError;
+    expect(limited.scope).toBe('user-24h');
+    expect(Math.abs(limited.resetAt.getTime() - (Date.now() + 24 * 3600 * 1000))).toBeLessThan(10_000);
+    expect(limited.message).toMatch(/24-hour/);
+  });
+
+  it('an ordinary 429 keeps the 15-minute window scope', async () => {
+    x.faults.inject({ fault: { kind: 'rate-limit', resetInSeconds: 600 } });
+    const error = await failure(connector.poll(source, null));
+    expect((error as RateLimitedError).scope).toBe('window');
+  });
+});
+
 describe('errors', () => {
   it('turns a 429 into RateLimitedError with resetAt from x-rate-limit-reset', async () => {
     x.faults.inject({ fault: { kind: 'rate-limit', resetInSeconds: 600 } });
@@ -368,10 +452,11 @@ describe('errors', () => {
     expect(error.message).toMatch(/timeout/i);
   });
 
-  it('turns another 4xx into PermanentError', async () => {
+  it('turns another 4xx into PermanentError, keeping X’s errors[].message', async () => {
     const error = await failure(connector.poll({ ...source, query: 'a'.repeat(600) }, null));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(/400.*Invalid Request/);
+    expect(error.message).toMatch(/Query length exceeds the maximum of 512 characters/);
   });
 
   it('never puts a token or secret in an error message', async () => {

@@ -24,6 +24,7 @@ import {
   compareIds,
   decodeCursor,
   encodeCursor,
+  idAt,
   isEmptyRange,
   maxId,
   offsetId,
@@ -34,6 +35,7 @@ import {
   describeProblem,
   isAccessProblem,
   isDuplicateContent,
+  isStaleSinceId,
   problemOf,
   problemText,
   rateLimitState,
@@ -95,6 +97,17 @@ function comparableReplyText(text: string): string {
     .trim();
 }
 
+/**
+ * Recent search covers seven days; a cursor older than that is refused ("'since_id' must be a tweet id
+ * created after …") on every poll. The cursor then restarts this far inside the window, so that the
+ * window's edge does not overtake it during the poll.
+ */
+const SEARCH_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+const RESTART_MARGIN_MS = 5 * 60 * 1000;
+
+/** Thrown by searchPage when X refuses the cursor as older than its window; poll() restarts it. */
+class StaleCursor extends Error {}
+
 /** One segment's pages as read in this poll: handed on only if its bottom is reached. */
 interface SegmentRead {
   readonly posts: Post[];
@@ -147,6 +160,9 @@ export function createXConnector(options: XConnectorOptions): Connector {
         { fullResponse: true },
       );
     } catch (error) {
+      if (error instanceof ApiResponseError && error.code === 400 && isStaleSinceId(problemOf(error))) {
+        throw new StaleCursor(redact(describeProblem(problemOf(error))));
+      }
       throw fail(error, 'search');
     }
     const parsed = xPageSchema.safeParse(response.data);
@@ -233,6 +249,7 @@ export function createXConnector(options: XConnectorOptions): Connector {
     const posts = new Map<string, Post>();
     const rejected: RejectedItem[] = [];
     let caughtUp = false;
+    let restarted: { from: Date; reason: string } | undefined;
     // A first poll starts from now: one page of the newest posts, not X's whole seven-day window
     // (every post read is billed, and a new watch is about what people say from now on).
     const firstPoll = sinceId === null && bounds.length === 0;
@@ -244,7 +261,21 @@ export function createXConnector(options: XConnectorOptions): Connector {
         bounds.shift();
         continue;
       }
-      const segment = await readSegment(source.query, sinceId, upper, pageSize, progress, options.signal);
+      let segment: SegmentRead;
+      try {
+        segment = await readSegment(source.query, sinceId, upper, pageSize, progress, options.signal);
+      } catch (error) {
+        if (!(error instanceof StaleCursor) || restarted !== undefined) throw error;
+        // Posts older than the window cannot be read any more: start again inside it, keep the
+        // pending segments that still lie there, and say so in the result.
+        const from = new Date(Date.now() - SEARCH_WINDOW_MS + RESTART_MARGIN_MS);
+        sinceId = idAt(from);
+        const start = sinceId;
+        const kept = bounds.filter((bound) => compareIds(bound, start) > 0);
+        bounds.splice(0, bounds.length, ...kept);
+        restarted = { from, reason: `X refused the stored cursor of ${source.key}: ${error.message}` };
+        continue;
+      }
       if (segment.bottom) {
         // The whole segment is in hand: hand it on, lowest segment first, and move sinceId to its top.
         for (const post of segment.posts) posts.set(post.id, post);
@@ -284,6 +315,7 @@ export function createXConnector(options: XConnectorOptions): Connector {
       postsRead: progress.postsRead,
       rateLimit: progress.rateLimit,
       rejected,
+      ...(restarted === undefined ? {} : { restarted }),
     };
   }
 

@@ -43,6 +43,14 @@ export function maxId(a: string | null | undefined, b: string | null | undefined
   return compareIds(a, b) >= 0 ? a : b;
 }
 
+// X ids are snowflakes: milliseconds since X's epoch (2010-11-04) in the bits above the lowest 22.
+const SNOWFLAKE_EPOCH = 1288834974657n;
+
+/** The smallest id X can give a post created at `time`: a since_id meaning "from this moment on". */
+export function idAt(time: Date): string {
+  return ((BigInt(time.getTime()) - SNOWFLAKE_EPOCH) << 22n).toString();
+}
+
 /** `id + delta` as an id string. */
 export const offsetId = (value: string, delta: bigint): string => (BigInt(value) + delta).toString();
 

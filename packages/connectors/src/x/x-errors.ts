@@ -27,11 +27,47 @@ export function problemOf(error: ApiResponseError): XProblem {
   return parsed.success ? parsed.data : {};
 }
 
-/** `title: detail`, or the first `errors[].message`, for messages. */
+/**
+ * `title: detail (errors[].message; …)` for messages. X's `detail` is often generic ("One or more
+ * parameters to your request was invalid."): what went wrong is in `errors[].message`.
+ */
 export function describeProblem(problem: XProblem): string {
-  const message = problem.errors?.find((e) => e.message !== undefined)?.message;
-  const parts = [problem.title, problem.detail ?? message].filter((p): p is string => p !== undefined);
-  return parts.length > 0 ? parts.join(': ') : 'no details';
+  const messages = [
+    ...new Set((problem.errors ?? []).flatMap((e) => (e.message === undefined ? [] : [e.message]))),
+  ];
+  const head = [problem.title, problem.detail].filter((p): p is string => p !== undefined).join(': ');
+  const tail = messages.filter((m) => m !== problem.detail).join('; ');
+  if (head === '') return tail === '' ? 'no details' : tail;
+  return tail === '' ? head : `${head} (${tail})`;
+}
+
+/** `'since_id' must be a tweet id created after …`: the cursor fell out of recent search's seven days. */
+export function isStaleSinceId(problem: XProblem): boolean {
+  return (problem.errors ?? []).some((e) =>
+    /'since_id' must be a tweet id created after/u.test(e.message ?? ''),
+  );
+}
+
+/** A 24-hour cap that the 429's headers say is spent, with its reset (seconds since the epoch). */
+function dailyCapSpent(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): { scope: 'user-24h' | 'app-24h'; resetAt: Date } | null {
+  for (const [scope, prefix] of [
+    ['user-24h', 'x-user-limit-24hour'],
+    ['app-24h', 'x-app-limit-24hour'],
+  ] as const) {
+    const remaining = Number(headers[`${prefix}-remaining`]);
+    const reset = Number(headers[`${prefix}-reset`]);
+    if (
+      headers[`${prefix}-remaining`] !== undefined &&
+      remaining <= 0 &&
+      Number.isFinite(reset) &&
+      reset > 0
+    ) {
+      return { scope, resetAt: new Date(reset * 1000) };
+    }
+  }
+  return null;
 }
 
 export const problemText = (problem: XProblem): string =>
@@ -84,6 +120,9 @@ export function toConnectorError(error: unknown, operation: XOperation, redact: 
       if (/\/problems\/usage-capped$/u.test(problem.type ?? '')) {
         return new PermanentError('x', `${what} (the usage cap is spent; raise it in the developer console)`);
       }
+      // A spent 24-hour cap (X's x-user-limit-24hour-remaining: 0) outlasts the 15-minute window.
+      const daily = dailyCapSpent(error.headers ?? {});
+      if (daily !== null) return new RateLimitedError('x', daily.resetAt, { scope: daily.scope });
       const reset = rateLimitState(error.rateLimit)?.resetAt ?? new Date(Date.now() + FALLBACK_WAIT_MS);
       return new RateLimitedError('x', reset);
     }

@@ -1,4 +1,4 @@
-import { type Post, postSchema } from '@kikimimi/rules';
+import { handleProblem, isValidHandle, type Post, postSchema } from '@kikimimi/rules';
 import type { RejectedItem } from '../types.ts';
 import {
   describeIssues,
@@ -78,6 +78,11 @@ export function normalizeTweet(raw: unknown, users: ReadonlyMap<string, XUser>):
       rejected: { id: tweet.id, reason: `author_id: no user ${tweet.author_id} in includes.users` },
     };
   }
+  // Handles are checked here, at the boundary: a post whose author is not a valid username is
+  // rejected (and logged by the worker as such), so no mention is ever built from it.
+  const badHandle = handleProblem('x', author.username);
+  if (badHandle !== null)
+    return { ok: false, rejected: { id: tweet.id, reason: `author.handle: ${badHandle}` } };
   const entities = tweet.note_tweet?.entities ?? tweet.entities;
   const post = postSchema.safeParse({
     platform: 'x',
@@ -97,7 +102,7 @@ export function normalizeTweet(raw: unknown, users: ReadonlyMap<string, XUser>):
     inReplyTo: tweet.referenced_tweets?.find((r) => r.type === 'replied_to')?.id ?? null,
     conversationId: tweet.conversation_id ?? null,
     hashtags: entities?.hashtags?.map((h) => h.tag) ?? [],
-    mentions: entities?.mentions?.map((m) => m.username) ?? [],
+    mentions: (entities?.mentions ?? []).map((m) => m.username).filter((name) => isValidHandle('x', name)),
   });
   if (!post.success) return { ok: false, rejected: { id: tweet.id, reason: describeIssues(post.error) } };
   return { ok: true, post: post.data };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ClassifierConfig, classifierSchema, type Intent } from '../config.ts';
 import { normalizeText, splitUrls } from '../normalize.ts';
-import { categoryForIntent, createClassifier, type IntentResult } from './classify.ts';
+import { categoryForIntent, createClassifier, type IntentResult, MAX_SIGNALS } from './classify.ts';
 
 const builtIn = createClassifier(classifierSchema.parse(undefined));
 
@@ -217,7 +217,7 @@ describe('classify: ads, news and official notices', () => {
 
   it('reports the markers, each distinct one raising the evidence needed once', () => {
     const result = run('#PR 最高！ #PR');
-    expect(result.notices.map((n) => n.word)).toEqual(['#pr', '#pr']);
+    expect(result.notices.map((n) => n.word)).toEqual(['#pr']);
     expect(result.scores.praise).toBe(2);
     expect(result.intent).toBe('neutral');
     expect(run('最高！').notices).toEqual([]);
@@ -281,7 +281,7 @@ describe('classify: precedence', () => {
   it('counts a repeated word once', () => {
     const once = run('最悪');
     const thrice = run('最悪最悪最悪');
-    expect(thrice.signals).toHaveLength(3);
+    expect(thrice.signals).toHaveLength(1);
     expect(thrice.scores.complaint).toBe(once.scores.complaint);
   });
 
@@ -372,5 +372,88 @@ describe('categoryForIntent', () => {
     expect(run('最悪').category).toBe('apology');
     expect(run('ありがとう').category).toBe('thanks');
     expect(run('ブクログ').category).toBeNull();
+  });
+});
+
+describe('classify: long posts', () => {
+  const sentences = [
+    'ブクログ便利すぎる、',
+    'でもログインできない。',
+    'エラーで開かない！',
+    '使いにくいし改悪だと思う。',
+    'How do I export my data? ',
+    'the app keeps crashing, worst update ever. ',
+  ];
+  const long = sentences.join('').repeat(60).slice(0, 5000);
+
+  it(`reports at most ${MAX_SIGNALS} signals, each word once, however long the post`, () => {
+    const result = run(long);
+    expect(long.length).toBe(5000);
+    expect(result.signals.length).toBeLessThanOrEqual(MAX_SIGNALS);
+    const keys = result.signals.map((s) => `${s.intent}:${s.word}:${s.negated}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(result.notices.length).toBeLessThanOrEqual(MAX_SIGNALS);
+  });
+
+  it('decides on every signal, not only the reported ones, and reports them in text order', () => {
+    const result = run(long);
+    expect(result.intent).toBe('trouble');
+    const offsets = result.signals.map((s) => s.at);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(result.signals.some((s) => s.intent === 'trouble')).toBe(true);
+  });
+
+  it('keeps the words behind the decided intent when it has to leave some out', () => {
+    const words = (prefix: string) => Array.from({ length: MAX_SIGNALS }, (_, k) => `${prefix}${k}`);
+    const classifier = configured({ praise: words('yay'), trouble: words('oops') });
+    const result = run(`${words('yay').join(' ')} ${words('oops').join(' ')}`, classifier);
+    expect(result.intent).toBe('trouble');
+    expect(result.signals).toHaveLength(MAX_SIGNALS);
+    expect(result.signals.every((s) => s.intent === 'trouble')).toBe(true);
+  });
+});
+
+describe('classify: intent misses found on new posts (issue 13)', () => {
+  it.each<[string, Intent]>([
+    // Sarcasm: praise with an irony marker, or "love how …" about a failure, is a complaint.
+    ['ブクログの新UI、本当にありがとうございます(皮肉)', 'complaint'],
+    ['ブクログ、さすがです(棒)', 'complaint'],
+    ['新機能最高ですね（棒読み）', 'complaint'],
+    ['thanks for the update /s', 'complaint'],
+    ['love how it crashed. Great job.', 'complaint'],
+    ['love how the sync broke again', 'complaint'],
+    // Wishes hope for something; they praise nothing yet.
+    ['ブクログのアプリ、速いといいな', 'neutral'],
+    ['次のアップデートで便利になるといいなあ', 'neutral'],
+    ['hope the new version is fast', 'neutral'],
+    ['hopefully the new app is great', 'neutral'],
+    // Polite requests ask for a change: guidance, not praise.
+    ['検索結果をもう少し分かりやすくしていただけると嬉しいのですが', 'question'],
+    ['通知をオフにできるようにしてもらえると助かります', 'question'],
+    ['would be great if you added dark mode', 'question'],
+    ['it would be nice to have a search', 'question'],
+    // Paid but not applied is trouble.
+    ['課金したのに反映されてない', 'trouble'],
+    ['paid for premium but it still shows the free plan', 'trouble'],
+    ['I paid and my account is not upgraded', 'trouble'],
+    // Asking whether a service ends (or a price rises) is a question.
+    ['ブクログってサービス終了するの?', 'question'],
+    ['来月から値上げするんですか？', 'question'],
+    ['is Booklog shutting down?', 'question'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it.each([
+    'ブクログ初心者なんですが、本棚の並び替えはできますか？',
+    '便利なんで毎日使ってる',
+    '好きなんですけど',
+  ])('does not read なんで ("why") inside なんです / a reason clause: %s', (text) => {
+    expect(run(text).signals.map((s) => s.word)).not.toContain('なんで');
+  });
+
+  it('still reads なんで as "why" at the start of a clause', () => {
+    expect(run('なんで同期されないの').signals.map((s) => s.word)).toContain('なんで');
+    expect(run('ブクログ、なんで重いの').signals.map((s) => s.word)).toContain('なんで');
   });
 });

@@ -14,6 +14,8 @@
  *      evidence for an intent is strong.
  *   2. Guidance first: trouble wins whenever it has real evidence (≥ TROUBLE_FLOOR) and at least
  *      half the top score — someone who is stuck needs help before an apology or a thank-you.
+ *      Not in an ironic post ((皮肉), /s, "love how it crashed"): that author is venting, and the
+ *      highest score decides.
  *   3. Otherwise the highest score wins; ties go trouble > complaint > question > praise, because
  *      thanking an unhappy person does more harm than apologising to a content one.
  */
@@ -24,6 +26,8 @@ import {
   BUILT_IN_DICTIONARIES,
   type DictionaryWord,
   ENGLISH_NEGATORS,
+  IRONY_MARKERS,
+  IRONY_OPENERS,
   JAPANESE_NEGATORS,
   JAPANESE_TROUBLE_ENDINGS,
   NEGATION_GAP_WORDS,
@@ -62,13 +66,21 @@ export interface NoticeMarker {
   weight: number;
 }
 
+/**
+ * The most signals (and notice markers) an IntentResult reports. The decision uses every word found;
+ * the list people read keeps each word once, the ones behind the verdict first, so a 5,000-character
+ * post gives a decision of a few kilobytes, not hundreds of signals.
+ */
+export const MAX_SIGNALS = 20;
+
 /** The classifier's verdict on one post, with the evidence for it. */
 export interface IntentResult {
   intent: Intent;
   category: ReplyCategory | null;
+  /** The words that decided it: each (word, negated) once, at most MAX_SIGNALS, in text order. */
   signals: IntentSignal[];
   scores: Record<SignalIntent, number>;
-  /** Ad/news/notice markers; each distinct one raises the evidence an intent needs by its weight. */
+  /** Ad/news/notice markers, each once, at most MAX_SIGNALS; each raises the evidence an intent needs. */
   notices: NoticeMarker[];
 }
 
@@ -108,8 +120,11 @@ const NO = 0x306e; // の
 
 type NegationSide = 'before' | 'after' | 'none';
 
-/** What a match does: count as evidence, mark a notice, or nothing (a word that only looks like one). */
-type EntryRole = 'signal' | 'notice' | 'skip';
+/**
+ * What a match does: count as evidence, mark a notice, mark irony (a marker, or an opener that is
+ * irony when trouble or a complaint follows), or nothing (a word that only looks like one).
+ */
+type EntryRole = 'signal' | 'notice' | 'irony' | 'opener' | 'skip';
 
 interface Entry {
   readonly role: EntryRole;
@@ -120,6 +135,7 @@ interface Entry {
   readonly weight: number;
   readonly needsNegation: boolean;
   readonly sentenceStart: boolean;
+  readonly clauseStart: boolean;
   readonly boundaryEnd: boolean;
   readonly negation: NegationSide;
   /** The key ends in an adjective's く (悪く, 使いにくく): ない right after is always a negation. */
@@ -236,6 +252,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       weight: source.weight,
       needsNegation: source.needsNegation === true,
       sentenceStart: source.sentenceStart === true,
+      clauseStart: source.clauseStart === true,
       boundaryEnd,
       negation,
       fromConfig,
@@ -274,6 +291,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       weight: source.weight,
       needsNegation: false,
       sentenceStart: false,
+      clauseStart: false,
       boundaryEnd: isWordCode(word.charCodeAt(word.length - 1)),
       negation: 'none',
       adjectival: false,
@@ -286,6 +304,8 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       for (const word of BUILT_IN_DICTIONARIES[intent]) add(intent, word, false);
     }
     for (const marker of NOTICE_MARKERS) addPlain('notice', marker);
+    for (const marker of IRONY_MARKERS) addPlain('irony', marker);
+    for (const opener of IRONY_OPENERS) addPlain('opener', opener);
     // Weight 0: any built-in word with the same spelling is stronger and wins.
     for (const word of NON_SIGNALS) addPlain('skip', { word, weight: 0 });
   }
@@ -376,6 +396,8 @@ export function createClassifier(config: ClassifierConfig): Classifier {
     const signals: IntentSignal[] = [];
     const notices: NoticeMarker[] = [];
     const negationIsTrouble: boolean[] = [];
+    const ironyMarkers: IntentSignal[] = [];
+    const openers: Array<{ signal: IntentSignal; end: number }> = [];
     const length = text.length;
     let bodyStart = -1;
     let i = 0;
@@ -409,9 +431,19 @@ export function createClassifier(config: ClassifierConfig): Classifier {
         if (entry.boundaryEnd && isWordAt(text, end)) continue;
         if (entry.role !== 'signal') {
           if (entry.role === 'notice') notices.push({ word: entry.label, at: i, weight: entry.weight });
+          const marker = {
+            intent: 'complaint' as const,
+            word: entry.label,
+            at: i,
+            negated: false,
+            weight: entry.weight,
+          };
+          if (entry.role === 'irony') ironyMarkers.push(marker);
+          if (entry.role === 'opener') openers.push({ signal: marker, end });
           next = end;
           break;
         }
+        if (entry.clauseStart && !isClauseStart(text, i)) continue;
         if (entry.sentenceStart) {
           if (bodyStart < 0) bodyStart = bodyStartOf(text);
           if (!isSentenceStart(text, i, bodyStart)) continue;
@@ -442,13 +474,32 @@ export function createClassifier(config: ClassifierConfig): Classifier {
           }
           if (!negated && entry.intent === 'praise' && inScareQuotes(text, i, end)) negated = true;
         }
-        signals.push({ intent: entry.intent, word: entry.label, at: i, negated, weight: entry.weight });
+        let intent = entry.intent;
+        if (intent === 'praise' && !negated) {
+          // A wish (速いといいな, "hope it's fast") praises nothing yet; 〜といいのに regrets (negated).
+          const wish = wishAfter(text, resume, entry, i);
+          if (wish === 'wish') {
+            next = resume;
+            break;
+          }
+          if (wish === 'regret') negated = true;
+        }
+        if (intent === 'complaint' && !negated && entry.negation === 'after') {
+          // 値上げするの？ / サービス終了するんですか asks whether it will happen.
+          futureInquiry.lastIndex = resume;
+          if (futureInquiry.test(text)) intent = 'question';
+        }
+        signals.push({ intent, word: entry.label, at: i, negated, weight: entry.weight });
         negationIsTrouble.push(entry.needsNegation);
         next = resume;
         break;
       }
       i = next;
     }
+
+    addRequests(text, signals, negationIsTrouble);
+    addPaidButStill(text, signals, negationIsTrouble);
+    const ironic = applyIrony(text, signals, negationIsTrouble, ironyMarkers, openers);
 
     if (signals.length > 0) {
       let lastContrast = -1;
@@ -462,10 +513,156 @@ export function createClassifier(config: ClassifierConfig): Classifier {
         }
       }
     }
-    return decide(signals, negationIsTrouble, notices);
+    return decide(signals, negationIsTrouble, notices, ironic);
   }
 
   return { classify };
+}
+
+/** Japanese wish endings right after a praise word: 速い|といいな, 便利|になるといいなあ. */
+const WISH_AFTER =
+  /(?:に|く)?(?:なる|なれ|なった|なって)?(?:と|ば|たら|れば)いい(?:のに|な|ね|けど|んだけど|んですけど|んですが|のですが|です)/uy;
+/** English words that make what follows in the sentence a hope: "hope it's fast". */
+const HOPE_BEFORE = /\b(?:hope|hoping|hopefully|fingers crossed|wish)\b/u;
+
+/** Whether a praise word is only wished for ('wish'), wished for with regret ('regret'), or neither. */
+function wishAfter(text: string, end: number, entry: Entry, start: number): 'wish' | 'regret' | null {
+  if (entry.negation === 'after') {
+    WISH_AFTER.lastIndex = end;
+    const match = WISH_AFTER.exec(text);
+    if (match === null) return null;
+    return match[0].endsWith('のに') ? 'regret' : 'wish';
+  }
+  if (entry.negation === 'before') {
+    const sentence = text.slice(sentenceStartBefore(text, start), start);
+    return HOPE_BEFORE.test(sentence) ? 'wish' : null;
+  }
+  return null;
+}
+
+const SENTENCE_END = '.!?。！？\n';
+
+function sentenceStartBefore(text: string, at: number): number {
+  for (let j = at - 1; j >= 0; j--) if (SENTENCE_END.includes(text.charAt(j))) return j + 1;
+  return 0;
+}
+
+function sentenceEndAfter(text: string, at: number): number {
+  for (let j = at; j < text.length; j++) if (SENTENCE_END.includes(text.charAt(j))) return j;
+  return text.length;
+}
+
+/** After a complaint noun: "will it happen?" (値上げするの？, サービス終了するんですか). */
+const futureInquiry =
+  /(?:する|します|される|されます|になる|になります|なる|なります)(?:(?:んです|のです|んでしょう|のでしょう)か|(?:の|か)?\s?[?？])/uy;
+
+/** Before なんで ("why"): the start, punctuation, a space or a topic particle; not 便利な|んで. */
+function isClauseStart(text: string, at: number): boolean {
+  if (at === 0) return true;
+  return ' 、。,.!?！？…\n「『(（はもがて'.includes(text.charAt(at - 1));
+}
+
+/**
+ * Japanese polite requests (〜していただけると嬉しい, 〜してもらえると助かります) ask for a change:
+ * guidance. The praise words of the request's sentence (分かりやすく, 嬉しい) describe the wish and
+ * are dropped.
+ */
+const JA_REQUEST = /(?:て|で)(?:いただけ|もらえ|くれ)(?:ると|れば|たら)/gu;
+
+function addRequests(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  if (!text.includes('いただけ') && !text.includes('もらえ') && !text.includes('くれ')) return;
+  JA_REQUEST.lastIndex = 0;
+  for (let match = JA_REQUEST.exec(text); match !== null; match = JA_REQUEST.exec(text)) {
+    const from = sentenceStartBefore(text, match.index);
+    const to = sentenceEndAfter(text, match.index);
+    for (let k = signals.length - 1; k >= 0; k--) {
+      const signal = signals[k] as IntentSignal;
+      if (signal.intent === 'praise' && signal.at >= from && signal.at < to) {
+        signals.splice(k, 1);
+        negationIsTrouble.splice(k, 1);
+      }
+    }
+    insertSignal(signals, negationIsTrouble, {
+      intent: 'question',
+      word: `〜${match[0]}`,
+      at: match.index,
+      negated: false,
+      weight: 2,
+    });
+  }
+}
+
+/**
+ * Paid, and still not there: "paid for premium but it still shows the free plan", "balance still 0",
+ * 引き落とされてるのに残高が0円のまま, ちゃーじしたけど反映されない (text is normalised: kana folded).
+ */
+const PAID_BUT_STILL: ReadonlyArray<readonly [RegExp, string, (text: string) => boolean]> = [
+  [
+    /\b(?:paid|bought|purchased|subscribed|upgraded|charged|topped up)\b[^.!?]*\b(?:but|and)\b[^.!?]*\bstill\b/u,
+    'paid … still',
+    (text) => text.includes('still'),
+  ],
+  [
+    /\b(?:balance|credit|points?)\b[^.!?]{0,20}\b(?:still|shows?|showing|says|is)\s+(?:0|zero)\b/u,
+    'balance … 0',
+    (text) => text.includes('0') || text.includes('zero'),
+  ],
+  [
+    /(?:課金|購入|支払|払っ|払い|買っ|決済|ちゃーじ|引き落とされ|入金)[^。！？!?]*?(?:のに|けど|が、)[^。！？!?]*?(?:のまま|てない|ていない|されない|されません|ません)/u,
+    '払ったのに…まま',
+    (text) => text.includes('のに') || text.includes('けど') || text.includes('が、'),
+  ],
+];
+
+function addPaidButStill(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  // Each pattern runs only when its cheapest required piece is there (the classifier's hot path).
+  for (const [pattern, word, possible] of PAID_BUT_STILL) {
+    if (!possible(text)) continue;
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    insertSignal(signals, negationIsTrouble, {
+      intent: 'trouble',
+      word,
+      at: match.index,
+      negated: false,
+      weight: 2,
+    });
+    return;
+  }
+}
+
+/**
+ * Irony: a marker ((皮肉), (棒), /s) anywhere, or an opener ("love how") followed by trouble or a
+ * complaint in its sentence. Praise then counts as negated and the marker as a complaint; the post
+ * is venting, so guidance-first does not apply (see decide).
+ */
+function applyIrony(
+  text: string,
+  signals: IntentSignal[],
+  negationIsTrouble: boolean[],
+  markers: readonly IntentSignal[],
+  openers: ReadonlyArray<{ signal: IntentSignal; end: number }>,
+): boolean {
+  const found = [...markers];
+  for (const opener of openers) {
+    const to = sentenceEndAfter(text, opener.end);
+    const failure = signals.some(
+      (s) => s.at >= opener.end && s.at < to && (s.intent === 'trouble' || s.intent === 'complaint'),
+    );
+    if (failure) found.push(opener.signal);
+  }
+  if (found.length === 0) return false;
+  for (const signal of signals) if (signal.intent === 'praise') signal.negated = true;
+  for (const marker of found) insertSignal(signals, negationIsTrouble, marker);
+  return true;
+}
+
+/** Inserts a signal in text order, keeping the parallel negationIsTrouble list aligned. */
+function insertSignal(signals: IntentSignal[], negationIsTrouble: boolean[], signal: IntentSignal): void {
+  let at = signals.length;
+  while (at > 0 && (signals[at - 1] as IntentSignal).at > signal.at) at--;
+  signals.splice(at, 0, signal);
+  negationIsTrouble.splice(at, 0, false);
 }
 
 /** The single word at [start, end) stands alone between double quotes: 'the "improved" layout'. */
@@ -520,10 +717,12 @@ function decide(
   signals: IntentSignal[],
   negationIsTrouble: readonly boolean[],
   notices: NoticeMarker[],
+  ironic: boolean,
 ): IntentResult {
   const scores: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
   // Repeating a word is not more evidence: each (word, negated) pair counts once, at its strongest.
-  // Posts hold a handful of signals, so the quadratic look-around is cheaper than a Map.
+  // Most posts hold a handful of signals, where the quadratic look-around is cheaper than a Map.
+  const distinct: Array<{ signal: IntentSignal; intent: SignalIntent; amount: number }> = [];
   outer: for (let k = 0; k < signals.length; k++) {
     const signal = signals[k] as IntentSignal;
     for (let m = 0; m < k; m++) {
@@ -537,6 +736,7 @@ function decide(
       amount = Math.max(amount, contribution(other, negationIsTrouble[m] === true)[1]);
     }
     scores[intent] += amount;
+    distinct.push({ signal, intent, amount });
   }
 
   let top: SignalIntent = 'trouble';
@@ -546,9 +746,41 @@ function decide(
   let intent: Intent;
   const needed = MIN_EVIDENCE + (notices.length === 0 ? 0 : noticeWeight(notices));
   if (scores[top] < needed - 1e-9) intent = 'neutral';
-  else if (scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top]) intent = 'trouble';
+  else if (!ironic && scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top])
+    intent = 'trouble';
   else intent = top;
-  return { intent, category: categoryForIntent(intent), signals, scores, notices };
+  return {
+    intent,
+    category: categoryForIntent(intent),
+    signals: reported(distinct, intent),
+    scores,
+    notices: distinctNotices(notices),
+  };
+}
+
+/** The signals shown to people: each word once; past MAX_SIGNALS the ones behind the verdict, strongest first. */
+function reported(
+  distinct: ReadonlyArray<{ signal: IntentSignal; intent: SignalIntent; amount: number }>,
+  verdict: Intent,
+): IntentSignal[] {
+  if (distinct.length <= MAX_SIGNALS) return distinct.map((d) => d.signal);
+  return [...distinct]
+    .sort((a, b) => Number(b.intent === verdict) - Number(a.intent === verdict) || b.amount - a.amount)
+    .slice(0, MAX_SIGNALS)
+    .map((d) => d.signal)
+    .sort((a, b) => a.at - b.at);
+}
+
+function distinctNotices(notices: readonly NoticeMarker[]): NoticeMarker[] {
+  const seen = new Set<string>();
+  const out: NoticeMarker[] = [];
+  for (const notice of notices) {
+    if (seen.has(notice.word)) continue;
+    seen.add(notice.word);
+    out.push(notice);
+    if (out.length === MAX_SIGNALS) break;
+  }
+  return out;
 }
 
 /** The reply category for an intent: praise → thanks, complaint → apology, trouble and question → guidance. */

@@ -27,6 +27,11 @@ export interface DictionaryWord {
   readonly sentenceStart?: boolean;
   /** Japanese i-adjective endings (い/く/かっ/すぎ) are not generated for this word. */
   readonly noInflection?: boolean;
+  /**
+   * Japanese: only at the start of a clause (after punctuation, a space or a topic particle). なんで
+   * asks "why" there, but 便利なんで is "because it is handy".
+   */
+  readonly clauseStart?: boolean;
 }
 
 type Flags = Omit<DictionaryWord, 'word' | 'weight'>;
@@ -121,6 +126,15 @@ const TROUBLE_VERBS: readonly string[] = [
   'moving',
   'playing',
   'synced',
+  'pair',
+  'pairing',
+  'paired',
+  'moved',
+  'upgraded',
+  'activated',
+  'unlocked',
+  'credited',
+  'reflected',
   'loaded',
   'opened',
   'updated',
@@ -639,6 +653,20 @@ const PRAISE: readonly DictionaryWord[] = [
   ...w(0.4, ['えらい', '偉い']),
 ];
 
+// Round 3 (issue 13): everyday praise that carried no signal in a development batch (dev-2.jsonl).
+const PRAISE_ROUND_3: readonly DictionaryWord[] = [
+  ...w(1.5, [
+    '救われた',
+    '救われました',
+    '救われる',
+    'just works',
+    'never misses',
+    'never miss',
+    'so much easier',
+  ]),
+  ...w(1, ['much easier', 'easier than', "didn't expect", 'pleasantly surprised']),
+];
+
 const COMPLAINT: readonly DictionaryWord[] = [
   ...w(2, [
     '最悪',
@@ -958,7 +986,6 @@ const COMPLAINT: readonly DictionaryWord[] = [
     '何とかして',
     'ケチ',
     'せこい',
-    'エグい',
     '放置され',
     '高っ',
     '当たり外れ',
@@ -1061,11 +1088,13 @@ const COMPLAINT: readonly DictionaryWord[] = [
     'third time',
     'last minute',
   ]),
+  ...w(0.8, ['なんで'], { clauseStart: true }),
+  // A service or feature going away (asked about, it is a question: see the classifier).
+  ...w(1, ['shutting down', 'shut down', 'shuts down', 'discontinued', 'discontinuing']),
   ...w(0.8, [
     '高い',
     '渋い',
     '痛い',
-    'なんで',
     '😞',
     '😩',
     '😫',
@@ -1270,6 +1299,32 @@ const COMPLAINT: readonly DictionaryWord[] = [
     'every time',
     'took me',
   ]),
+];
+
+// Round 3 (issue 13): complaints with no evaluative word in a development batch (dev-2.jsonl):
+// missing apologies, canned answers, fees worse than the product, "impossible to" and its kin.
+const COMPLAINT_ROUND_3: readonly DictionaryWord[] = [
+  ...w(1.5, [
+    '謝罪もな',
+    '謝罪な',
+    '説明もな',
+    '連絡もな',
+    '一言もな',
+    '定型文',
+    'さすがにない',
+    '複雑すぎ',
+    'impossible to',
+    'unreadable',
+    'drowning in',
+    'is a joke',
+    "it's a joke",
+    'not cool',
+    'no thanks',
+    'hours late',
+  ]),
+  ...w(1, ['しか返ってこない', '対象外', 'more than the', 'our fault', 'my fault']),
+  // Slang used both ways (えぐい: "awful" or "amazing"): a hint only.
+  ...w(0.4, ['エグい']),
 ];
 
 const TROUBLE: readonly DictionaryWord[] = [
@@ -1775,6 +1830,27 @@ const QUESTION: readonly DictionaryWord[] = [
     'tia',
   ]),
   ...w(1, ['where is', 'is there', 'are there', 'which', 'i wonder', 'question']),
+  // Wh- questions that do not open the sentence ("at what age do kids pay").
+  ...w(1, ['at what', 'in what', 'from what', 'for how long', 'up to what']),
+  // Polite requests for a change ask for guidance; their "great"/"nice"/"love" praise nothing.
+  ...w(2, [
+    'would be great if',
+    'would be great to',
+    'would be nice if',
+    'would be nice to',
+    "it'd be great if",
+    "it'd be nice if",
+    "it'd be nice to",
+    'would love it if',
+    'would love to see',
+    'would love an option',
+    'please add',
+    'could you add',
+    'can you add',
+    'could you please add',
+    'would it be possible',
+    'feature request',
+  ]),
 
   // Yes/no and wh- questions typed without a question mark.
   ...w(
@@ -1898,8 +1974,8 @@ const QUESTION: readonly DictionaryWord[] = [
 
 /** The built-in dictionaries, per intent. */
 export const BUILT_IN_DICTIONARIES: Readonly<Record<SignalIntent, readonly DictionaryWord[]>> = {
-  praise: PRAISE,
-  complaint: COMPLAINT,
+  praise: [...PRAISE, ...PRAISE_ROUND_3],
+  complaint: [...COMPLAINT, ...COMPLAINT_ROUND_3],
   trouble: TROUBLE,
   question: QUESTION,
 };
@@ -1913,6 +1989,8 @@ export const BUILT_IN_DICTIONARIES: Readonly<Record<SignalIntent, readonly Dicti
  * announce", ご不便をおかけしますが); weak ones for words users also write (キャンペーン, launches).
  */
 export const NOTICE_MARKERS: readonly DictionaryWord[] = [
+  // Hearsay passes news on (…になったとのこと, per their announcement): weak, users write it too.
+  ...w(1, ['とのこと', 'per their announcement']),
   ...w(2.5, [
     '【お知らせ】',
     '【重要】',
@@ -2038,6 +2116,7 @@ export const NON_SIGNALS: readonly string[] = [
   'いくらでも',
   'なんでも',
   'なんでか',
+  'なんです', // なんですが / なんですか: an explanatory preface, not なんで ("why")
   'どちらも',
   'どっちも',
   '何日も',
@@ -2238,3 +2317,31 @@ export const NEGATION_GAP_WORDS: readonly string[] = [
   'had',
   'been',
 ];
+
+/**
+ * Irony markers: the post means the opposite of its praise (ありがとうございます(皮肉), 最高(棒),
+ * "thanks /s"). Every praise word then counts as negated, and the marker as a complaint.
+ */
+export const IRONY_MARKERS: readonly DictionaryWord[] = w(2, [
+  '(皮肉)',
+  '皮肉です',
+  '(棒)',
+  '(棒読み)',
+  '棒読み',
+  '(sarcasm)',
+  '#sarcasm',
+  '/s',
+]);
+
+/**
+ * Sarcastic openers: "love how it crashed" praises a failure. They are irony only when a trouble or
+ * complaint word follows in the same sentence ("love how easy it is" stays praise).
+ */
+export const IRONY_OPENERS: readonly DictionaryWord[] = w(2, [
+  'love how',
+  'love that',
+  'love it when',
+  'gotta love',
+  'got to love',
+  'nothing like',
+]);

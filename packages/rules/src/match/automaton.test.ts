@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isWordCode } from '../normalize.ts';
+import { isWordCode, joinsWord } from '../normalize.ts';
 import { createAutomaton } from './automaton.ts';
 
 /** Every (pattern, end) occurrence found by plain indexOf, with the same word-boundary rule. */
@@ -12,8 +12,9 @@ function naiveHits(patterns: readonly string[], text: string): string[] {
     const endBounded = isWordCode(pattern.charCodeAt(pattern.length - 1));
     for (let at = text.indexOf(pattern); at !== -1; at = text.indexOf(pattern, at + 1)) {
       const end = at + pattern.length;
-      if (startBounded && at > 0 && isWordCode(text.charCodeAt(at - 1))) continue;
-      if (endBounded && end < text.length && isWordCode(text.charCodeAt(end))) continue;
+      if (startBounded && at > 0 && joinsWord(text.charCodeAt(at - 1), text.charCodeAt(at))) continue;
+      if (endBounded && end < text.length && joinsWord(text.charCodeAt(end - 1), text.charCodeAt(end)))
+        continue;
       hits.push(`${index}@${end}`);
     }
   });
@@ -35,12 +36,16 @@ describe('createAutomaton', () => {
     { patterns: ['ぶくろぐ'], text: 'きょうもぶくろぐで', expected: ['0@8'] },
     { patterns: ['he', 'she', 'ひと', 'とひ'], text: 'ひとひと she', expected: ['1@8', '2@2', '2@4', '3@3'] },
     { patterns: ['ab', 'b'], text: 'xb', expected: [] },
+    { patterns: ['booklog'], text: 'booklog2026', expected: ['0@7'] },
+    { patterns: ['z会'], text: '小3z会', expected: ['0@4'] },
+    { patterns: ['booklog'], text: 'booklog_2026', expected: [] },
+    { patterns: ['a1'], text: 'a12', expected: [] },
   ])('finds $patterns in "$text"', ({ patterns, text, expected }) => {
     expect(automatonHits(patterns, text)).toEqual([...expected].sort());
   });
 
   it('agrees with a naive search on random patterns and texts', () => {
-    const alphabet = fc.constantFrom('a', 'b', ' ', 'ぶ', 'く', 'ろ', 'ー', '-', '1');
+    const alphabet = fc.constantFrom('a', 'b', ' ', 'ぶ', 'く', 'ろ', 'ー', '-', '1', '2', '_');
     const word = fc.array(alphabet, { minLength: 1, maxLength: 4 }).map((cs) => cs.join(''));
     fc.assert(
       fc.property(

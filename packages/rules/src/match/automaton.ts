@@ -1,4 +1,4 @@
-import { isWordCode } from '../normalize.ts';
+import { isWordCode, joinsWord } from '../normalize.ts';
 
 /**
  * Aho–Corasick over UTF-16 code units, built for the matcher's hot path (see docs/adr/002).
@@ -7,7 +7,8 @@ import { isWordCode } from '../normalize.ts';
  * root, so ordinary text costs one table read per character. Transitions out of the root are a dense
  * array; the rest live in one open-addressing hash table of typed arrays (no per-state objects).
  * Patterns whose first or last character is a Latin-script word character only match on word
- * boundaries, so `booklog` finds "Booklog is down" but not "booklogging".
+ * boundaries, so `booklog` finds "Booklog is down" but not "booklogging"; a digit next to a letter
+ * is a boundary (`joinsWord`), so `booklog` finds "booklog2026" and `z会` finds "小3z会".
  */
 export interface Automaton {
   readonly patternCount: number;
@@ -162,8 +163,12 @@ export function createAutomaton(patterns: readonly string[]): Automaton {
           const pattern = output[hit] as number;
           const start = i + 1 - (length[pattern] as number);
           if (
-            (startBounded[pattern] === 0 || start === 0 || !isWordCode(text.charCodeAt(start - 1))) &&
-            (endBounded[pattern] === 0 || i + 1 === n || !isWordCode(text.charCodeAt(i + 1)))
+            (startBounded[pattern] === 0 ||
+              start === 0 ||
+              !joinsWord(text.charCodeAt(start - 1), text.charCodeAt(start))) &&
+            (endBounded[pattern] === 0 ||
+              i + 1 === n ||
+              !joinsWord(text.charCodeAt(i), text.charCodeAt(i + 1)))
           ) {
             onHit(pattern, i + 1);
           }

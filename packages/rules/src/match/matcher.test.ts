@@ -54,6 +54,20 @@ describe('createMatcher — one watch', () => {
     ['(apple OR iphone) ipad', 'apple', false],
     ['-(a OR b) booklog', 'booklog a', false],
     ['-(a OR b) booklog', 'booklog c', true],
+    // A digit next to a letter is a word boundary (grade prefixes 小3 / 中1, years after a name)…
+    ['Z会', '小3Z会の教材', true],
+    ['Z会', '中1Z会', true],
+    ['booklog', 'booklog2026', true],
+    ['booklog', 'my2026booklog list', true],
+    ['"2026年版"', 'booklog2026年版', true],
+    // …but letters next to letters, digits next to digits, and underscores still join.
+    ['booklog', 'mybooklog', false],
+    ['booklog', 'booklog_bot', false],
+    ['mp3', 'mp34 player', false],
+    // Text written right after a URL is prose, not part of the URL.
+    ['ブクログ', 'https://t.co/abc123ブクログ重すぎ', true],
+    ['ブクログ', 'www.example.com/xブクログ', true],
+    ['booklog', '(https://t.co/abc)booklog', true],
   ])('%s on "%s" → %s', (query, text, expected) => {
     expect(matches(query, post(text))).toBe(expected);
   });

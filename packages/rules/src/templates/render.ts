@@ -1,4 +1,5 @@
 import type { Category, Template } from '../config.ts';
+import { isValidHandle } from '../handles.ts';
 import type { Platform, Post } from '../post.ts';
 
 /**
@@ -300,7 +301,9 @@ export function sanitizePostUrl(raw: string): string {
 
 function outsideValue(name: string, ctx: RenderContext): string {
   const { author } = ctx.post;
-  const handle = sanitizeOutsideText(author.handle.replace(/^\s*[@＠﹫]+/u, ''));
+  // A handle that is not a valid account name on the platform is left out, never half-used.
+  const bare = author.handle.replace(/^\s*[@＠﹫]+/u, '');
+  const handle = isValidHandle(ctx.post.platform, bare) ? sanitizeOutsideText(bare) : '';
   switch (name) {
     case 'author.name':
       return sanitizeOutsideText(author.displayName, MAX_DISPLAY_NAME_LENGTH) || handle;

@@ -1,13 +1,6 @@
+import { isValidHandle } from '../handles.ts';
 import type { Platform } from '../post.ts';
 import { type MeasureOptions, measureReply, type ReplyLength } from './length.ts';
-
-/**
- * A handle a mention may be built from: a user name (letters, digits, underscore; Mastodon also allows
- * dots and hyphens inside) with an optional `@domain`. Anything else (spaces, a second `@name`, markup)
- * came from outside and must never become a mention in our reply.
- */
-const MENTIONABLE =
-  /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)?$/u;
 
 /** The author's handle cannot be mentioned safely (see {@link replyAsPosted}). */
 export class UnmentionableHandleError extends Error {
@@ -21,10 +14,14 @@ export class UnmentionableHandleError extends Error {
   }
 }
 
-/** The handle without a leading `@` (or full-width `＠`), or null when it cannot be mentioned. */
+/**
+ * The handle without a leading `@` (or full-width `＠`), or null when it cannot be mentioned: a
+ * Mastodon account (`user` or `user@domain`, {@link isValidHandle}); anything else (spaces, a second
+ * `@name`, markup) came from outside and must never become a mention in our reply.
+ */
 export function mentionableHandle(handle: string): string | null {
   const bare = handle.trim().replace(/^[@＠]/u, '');
-  return MENTIONABLE.test(bare) ? bare : null;
+  return isValidHandle('mastodon', bare) ? bare : null;
 }
 
 /**

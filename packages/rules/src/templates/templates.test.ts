@@ -316,3 +316,33 @@ describe('selectTemplates / pickTemplate', () => {
     expect(templates).toEqual(copy);
   });
 });
+
+describe('renderTemplate: handles that are not handles', () => {
+  const mastodonPost = (handle: string, displayName = '') =>
+    postSchema.parse({
+      platform: 'mastodon',
+      id: '1',
+      url: 'https://mastodon.example/@alice/1',
+      author: { id: 'a1', handle, displayName },
+      text: 'ありがとう',
+      createdAt: '2025-01-01T00:00:00Z',
+    });
+
+  it.each([
+    ['victim1 @bystander@mastodon.social'],
+    ['<script>alert(1)</script>'],
+    ['alice@mastodon.social\n@everyone'],
+  ])('never puts an invalid handle (%j) into a reply', (handle) => {
+    expect(render('{author.handle}さん', mastodonPost(handle))).toBe('さん');
+    // Nor through the display-name fallback.
+    expect(render('{author.name}さん', mastodonPost(handle))).toBe('さん');
+  });
+
+  it('keeps a valid handle', () => {
+    // (The at sign is kept from forming a mention, as for any outside text.)
+    expect(render('{author.handle}', mastodonPost('alice@mastodon.social'))).toBe(
+      `alice@${MENTION_BREAKER}mastodon.social`,
+    );
+    expect(render('{author.handle}', post({ handle: '@alice_b' }))).toBe('alice_b');
+  });
+});

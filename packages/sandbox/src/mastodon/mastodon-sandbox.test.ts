@@ -154,6 +154,50 @@ describe('search', () => {
   it('needs a user token', async () => {
     expect((await api('/api/v2/search?q=x&type=statuses', { token: null })).status).toBe(401);
   });
+
+  it.each(['4.3.0', '4.3.1'])(
+    'on %s refuses min_id and max_id with 422 "Invalid date" (mastodon#32731)',
+    async (version) => {
+      await sandbox.close();
+      sandbox = await startMastodonSandbox({ version });
+      const id = post('kikimimi');
+      for (const param of ['min_id', 'max_id']) {
+        const answer = await api(`/api/v2/search?q=kikimimi&type=statuses&${param}=${id}`);
+        expect(answer.status).toBe(422);
+        expect((answer.body as { error: string }).error).toMatch(
+          /^Invalid date \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/u,
+        );
+      }
+      expect((await api('/api/v2/search?q=kikimimi&type=statuses')).status).toBe(200);
+      expect(((await api('/api/v2/instance')).body as { version: string }).version).toBe(version);
+    },
+  );
+});
+
+describe('late federation', () => {
+  it('gives a remote status the id of its creation time, so it sorts below statuses that arrived before it', async () => {
+    const local = sandbox.addPost({ text: '#late now', author: { handle: 'here' } });
+    const late = sandbox.addPost({
+      text: '#late from a busy server',
+      author: { handle: 'yuki@big.example' },
+      createdAt: new Date(Date.now() - 5 * 60 * 1000),
+    });
+    expect(BigInt(late) < BigInt(local)).toBe(true);
+    const timeline = await api('/api/v1/timelines/tag/late');
+    expect((timeline.body as MastodonStatusJson[]).map((s) => s.id)).toEqual([local, late]);
+    const after = await api(`/api/v1/timelines/tag/late?min_id=${local}`);
+    expect(after.body).toEqual([]);
+  });
+
+  it('keeps ids of local statuses at the time they are posted', async () => {
+    const first = sandbox.addPost({ text: 'a', author: { handle: 'here' } });
+    const second = sandbox.addPost({
+      text: 'b',
+      author: { handle: 'here' },
+      createdAt: new Date(Date.now() - 60_000),
+    });
+    expect(BigInt(second) > BigInt(first)).toBe(true);
+  });
 });
 
 describe('notifications', () => {

@@ -39,6 +39,12 @@ export interface MastodonSandboxOptions {
   readonly reblogsInTagTimelines?: boolean;
   /** Start with replies refused (see `setReplyRestricted`; default false). */
   readonly replyRestricted?: boolean;
+  /**
+   * The version `GET /api/v2/instance` reports (default 4.5.0). 4.3.0 and 4.3.1 also reproduce their
+   * search bug: `min_id` or `max_id` on `/api/v2/search` is refused with 422 "Invalid date …"
+   * (mastodon#32731, fixed in 4.3.2).
+   */
+  readonly version?: string;
 }
 
 /** A post to put on the stand-in: the neutral input plus what only Mastodon has. */
@@ -187,6 +193,19 @@ function createIdGenerator(): () => bigint {
   };
 }
 
+/**
+ * A remote status's id comes from its own creation time (Mastodon's `Snowflake.id_at(created_at)`),
+ * so a status that federates late sorts below statuses that arrived before it.
+ */
+function createBackdatedIds(taken: (id: bigint) => boolean): (at: Date) => bigint {
+  let sequence = 0n;
+  return (at) => {
+    let id = (BigInt(at.getTime()) << 16n) + (sequence++ & 0xffffn);
+    while (taken(id)) id++;
+    return id;
+  };
+}
+
 const error = (status: number, message: string, headers?: Record<string, string>): SandboxResponse => ({
   status,
   body: { error: message },
@@ -215,6 +234,10 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     },
   };
   const nextStatusId = createIdGenerator();
+  const backdatedId = createBackdatedIds((id) => byId.has(id.toString()));
+  const version = options.version ?? '4.5.0';
+  // mastodon#32731: 4.3.0 and 4.3.1 turn a status id into a date the search query cannot parse.
+  const searchRefusesIds = /^4\.3\.[01](?!\d)/u.test(version);
   let nextAccountId = 200_000;
   let nextNotificationId = 34_975_000n;
 
@@ -397,6 +420,11 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     const second = (id: bigint) => (id >> 16n) / 1000n;
     const minId = parseId(request.query.get('min_id'));
     const maxId = parseId(request.query.get('max_id'));
+    const refused = searchRefusesIds ? (minId ?? maxId) : null;
+    if (refused !== null) {
+      const at = new Date(Number(refused >> 16n)).toISOString().replace(/\.\d{3}Z$/u, 'Z');
+      return error(422, `Invalid date ${at}`);
+    }
     let statuses: MastodonStatusJson[] = [];
     if (q !== '' && (type === null || type === 'statuses')) {
       statuses = records
@@ -490,7 +518,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
   const instance = () => ({
     domain,
     title: 'kikimimi sandbox',
-    version: '4.5.0',
+    version,
     source_url: 'https://github.com/mastodon/mastodon',
     description: 'A local stand-in for a Mastodon server',
     usage: { users: { active_month: accounts.size } },
@@ -522,11 +550,13 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
   /** Stores a status (rendering its HTML), adds a mention notification, and streams it. */
   function store(input: MastodonPostInput): StatusRecord {
     const author = accountFor(input.author.handle, input.author);
-    const id = nextStatusId();
-    const idText = id.toString();
     const created = input.createdAt === undefined ? new Date() : new Date(input.createdAt);
     const visibility = input.visibility ?? 'public';
     const local = input.local ?? author.local;
+    // (A post created within the last second counts as arriving on time: generated posts stamped
+    // "now" a moment before they are added keep increasing ids.)
+    const id = !local && created.getTime() < Date.now() - 1000 ? backdatedId(created) : nextStatusId();
+    const idText = id.toString();
     const username = author.json.username;
     const reblogOf = input.repostOf === undefined ? null : (byId.get(input.repostOf) ?? null);
     if (input.repostOf !== undefined && reblogOf === null)
@@ -608,7 +638,10 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
       local,
       reblogOf: source,
     };
-    records.push(record);
+    // Kept sorted by id (oldest first): a late remote status goes in below newer ones.
+    let at = records.length;
+    while (at > 0 && (records[at - 1] as StatusRecord).id > id) at--;
+    records.splice(at, 0, record);
     byId.set(idText, record);
 
     if (reblogOf === null && author !== ownRecord && mentioned.includes(ownRecord)) {

@@ -293,6 +293,65 @@ describe('rate limits', () => {
   });
 });
 
+describe('the seven-day window of recent search', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  it('refuses a since_id older than seven days with X’s 400, naming the oldest id it accepts', async () => {
+    const old = x.addPost({
+      text: 'quiet',
+      author: { handle: 'a' },
+      createdAt: new Date(Date.now() - 8 * DAY),
+    });
+    const answer = await search('quiet', { since_id: old });
+    expect(answer.status).toBe(400);
+    expect(answer.body.title).toBe('Invalid Request');
+    expect(answer.body.detail).toBe('One or more parameters to your request was invalid.');
+    expect(answer.body.type).toBe('https://api.x.com/2/problems/invalid-request');
+    const [error] = answer.body.errors;
+    expect(error.parameters).toEqual({ since_id: [old] });
+    const match =
+      /^'since_id' must be a tweet id created after (\d{4}-\d\d-\d\dT\d\d:\d\dZ)\. Please use a 'since_id' that is larger than (\d+)$/u.exec(
+        error.message,
+      );
+    expect(match).not.toBeNull();
+    const after = Date.parse((match as RegExpExecArray)[1] as string);
+    expect(Math.abs(after - (Date.now() - 7 * DAY))).toBeLessThan(2 * 60 * 1000);
+    // The id it names is accepted.
+    expect((await search('quiet', { since_id: (match as RegExpExecArray)[2] as string })).status).toBe(200);
+  });
+
+  it('accepts a since_id from inside the window', async () => {
+    const recent = x.addPost({
+      text: 'quiet',
+      author: { handle: 'a' },
+      createdAt: new Date(Date.now() - 6 * DAY),
+    });
+    expect((await search('quiet', { since_id: recent })).status).toBe(200);
+  });
+});
+
+describe('the 24-hour post cap of a user', () => {
+  it('sends x-user-limit-24hour headers on POST /2/tweets, then 429 with remaining 0 and the reset', async () => {
+    await x.close();
+    x = await startXSandbox({ userDailyPostLimit: 2 });
+    const target = x.addPost({ text: 'hello', author: { handle: 'customer' } });
+    const first = await reply(target, 'one');
+    expect(first.status).toBe(201);
+    expect(first.headers.get('x-user-limit-24hour-limit')).toBe('2');
+    expect(first.headers.get('x-user-limit-24hour-remaining')).toBe('1');
+    expect((await reply(target, 'two')).status).toBe(201);
+    const spent = await reply(target, 'three');
+    expect(spent.status).toBe(429);
+    expect(spent.body).toEqual(TOO_MANY_REQUESTS);
+    expect(spent.headers.get('x-user-limit-24hour-remaining')).toBe('0');
+    const reset = Number(spent.headers.get('x-user-limit-24hour-reset'));
+    expect(Math.abs(reset - (Date.now() / 1000 + 24 * 3600))).toBeLessThan(5);
+    // The 15-minute window is not what ran out.
+    expect(Number(spent.headers.get('x-rate-limit-remaining'))).toBeGreaterThan(0);
+    expect(x.replies()).toHaveLength(2);
+  });
+});
+
 describe('POST /2/tweets', () => {
   let target: string;
   beforeEach(() => {

@@ -22,8 +22,10 @@ import {
 import {
   compareIds,
   createXStore,
+  firstIdAt,
   serializeTweet,
   serializeUser,
+  timeOfId,
   type XSandboxTweet,
   type XSandboxUser,
 } from './x-store.ts';
@@ -50,6 +52,12 @@ export interface XSandboxOptions {
    * the same text anywhere on the account, which is closer to X's real filter.
    */
   readonly duplicates?: 'same-target' | 'account';
+  /**
+   * The account's 24-hour cap on POST /2/tweets (default: none). With it, every answer to POST /2/tweets
+   * carries `x-user-limit-24hour-limit/-remaining/-reset`, and a spent cap answers 429 with
+   * `x-user-limit-24hour-remaining: 0` while the 15-minute window may still have requests left.
+   */
+  readonly userDailyPostLimit?: number;
 }
 
 /** A running X API v2 stand-in on 127.0.0.1. */
@@ -84,6 +92,7 @@ const DEFAULT_ACCOUNT: XSandboxAccount = {
   name: 'Kikimimi Help',
 };
 const MAX_QUERY_LENGTH = 512;
+const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 
 // From docs.x.com's recent-search and users reference: values outside these lists are a 400.
 const TWEET_FIELDS = new Set(
@@ -315,9 +324,30 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     return { status: 200, body };
   };
 
+  /**
+   * Recent search covers the last seven days; X refuses an older `since_id` with a 400 naming the
+   * oldest time and the smallest id it takes (wording recorded from the live API).
+   */
+  const checkRecent = (sinceId: string | undefined) => {
+    if (sinceId === undefined) return;
+    const windowStart = Date.now() - SEVEN_DAYS_MS;
+    if (timeOfId(sinceId) > windowStart) return;
+    // X names the minute (rounded up) and the first id of the next second.
+    const after = Math.ceil(windowStart / 60_000) * 60_000;
+    const minute = new Date(after).toISOString().slice(0, 16);
+    throw new BadRequest(
+      invalidRequest(
+        'since_id',
+        [sinceId],
+        `'since_id' must be a tweet id created after ${minute}Z. Please use a 'since_id' that is larger than ${firstIdAt(after + 1000)}`,
+      ),
+    );
+  };
+
   /** Posts newer than `since_id`, older than `until_id` and than the page token, newest first. */
   const idWindow = (request: SandboxRequest, tokenName: 'next_token' | 'pagination_token') => {
     const sinceId = readId(request.query, 'since_id');
+    if (tokenName === 'next_token') checkRecent(sinceId);
     const untilId = readId(request.query, 'until_id');
     const below = decodeToken(request.query, tokenName);
     return (tweet: XSandboxTweet) =>
@@ -423,6 +453,25 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     return { status: 201, body: { data: { id: stored.id, text, edit_history_tweet_ids: [stored.id] } } };
   };
 
+  // The user's 24-hour cap on posting, counted per request like X's other limits.
+  let daily: { remaining: number; resetAt: number } | null = null;
+  const createTweetWithinDailyCap = (request: SandboxRequest): SandboxResponse => {
+    const limit = options.userDailyPostLimit;
+    if (limit === undefined) return createTweet(request);
+    if (daily === null || daily.resetAt <= nowSeconds()) {
+      daily = { remaining: limit, resetAt: nowSeconds() + 24 * 60 * 60 };
+    }
+    const capHeaders = (remaining: number) => ({
+      'x-user-limit-24hour-limit': String(limit),
+      'x-user-limit-24hour-remaining': String(remaining),
+      'x-user-limit-24hour-reset': String((daily as { resetAt: number }).resetAt),
+    });
+    if (daily.remaining <= 0) return problem(429, TOO_MANY_REQUESTS, capHeaders(0));
+    daily.remaining--;
+    const response = createTweet(request);
+    return { ...response, headers: { ...capHeaders(daily.remaining), ...response.headers } };
+  };
+
   const me = (request: SandboxRequest): SandboxResponse => {
     const userFields = readList(request.query, 'user.fields', USER_FIELDS);
     readList(request.query, 'expansions', USER_EXPANSIONS);
@@ -467,7 +516,7 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
         method: 'POST',
         path: '/2/tweets',
         handler: async (request) => {
-          const response = route('createTweet', createTweet)(request);
+          const response = route('createTweet', createTweetWithinDailyCap)(request);
           const delayMs = response.status === 201 ? lateAnswers.shift() : undefined;
           if (delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, delayMs));
           return response;

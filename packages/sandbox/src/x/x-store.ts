@@ -85,6 +85,16 @@ export interface XStore {
 const SNOWFLAKE_EPOCH = 1288834974657n;
 export const X_LONG_POST = 280;
 
+/** When the post with this id was created (the snowflake's upper bits), in epoch milliseconds. */
+export function timeOfId(id: string): number {
+  return Number((BigInt(id) >> 22n) + SNOWFLAKE_EPOCH);
+}
+
+/** The smallest id X can give a post created at `ms` (epoch milliseconds). */
+export function firstIdAt(ms: number): string {
+  return ((BigInt(Math.floor(ms)) - SNOWFLAKE_EPOCH) << 22n).toString();
+}
+
 /** Compares two X ids numerically (they exceed 2^53, so never as numbers). */
 export function compareIds(a: string, b: string): number {
   const x = BigInt(a);
