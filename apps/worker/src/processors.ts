@@ -31,7 +31,7 @@ export const PROCESSORS: Processors = {
     ingestPosts({ accountId: payload.accountId, posts: parsePosts(payload.posts, deps) }, deps),
   notify: async (payload, _job, { deps }) =>
     deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),
-  reply: (payload, _job, { deps }) => handleReply(payload.matchId, deps),
+  reply: (payload, job, { deps }) => handleReply(payload.matchId, deps, job),
   // A decision taken anywhere (Discord or the console) is shown on the review message.
   refresh: async (payload, _job, { deps }) => deps.notifier?.refresh(payload.matchId),
   async escalate(payload, _job, { deps }) {

@@ -1,5 +1,5 @@
-import { ConnectorError, ReplyNotAllowedError } from '@kikimimi/connectors';
-import { UnrecoverableError } from 'bullmq';
+import { ConnectorError, RateLimitedError, ReplyNotAllowedError } from '@kikimimi/connectors';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
 /**
@@ -10,6 +10,7 @@ import type { PipelineDeps } from './deps.ts';
 export async function handleReply(
   matchId: string,
   deps: PipelineDeps,
+  job?: Pick<Job, 'moveToDelayed' | 'token'>,
 ): Promise<'sent' | 'done' | 'manual' | 'failed'> {
   const { store, connectors, log, metrics } = deps;
   const reply = await store.replies.forMatch(matchId);
@@ -42,6 +43,17 @@ export async function handleReply(
     }
     await store.replies.markFailed(reply.id, message, deps.now());
     metrics.replies.inc({ platform: account.platform, outcome: 'failed' });
+    if (error instanceof RateLimitedError && error.scope !== 'window' && job !== undefined) {
+      // A daily cap (X: 24 hours per account or app): retrying before its reset only spends requests.
+      // The job waits for the reset; reviewers see when (the error says it) and may post by hand.
+      log.warn(
+        { match: matchId, resetAt: error.resetAt, scope: error.scope },
+        'daily reply cap spent: waiting for its reset',
+      );
+      await refresh(matchId, deps);
+      await job.moveToDelayed(Math.max(Date.now(), error.resetAt.getTime()) + 1_000, job.token);
+      throw new DelayedError();
+    }
     const retryable =
       typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === true;
     if (!retryable) {
