@@ -55,6 +55,17 @@ describe('docker-compose.yml', () => {
     }
   }, 60_000);
 
+  it('keeps out of the image what git ignores (the local encryption key, .env, dependencies)', async () => {
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.trim().replace(/\/$/u, ''))
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    const gitignored = lines(await readFile(`${ROOT}.gitignore`, 'utf8'));
+    const dockerignored = new Set(lines(await readFile(`${ROOT}.dockerignore`, 'utf8')));
+    expect(gitignored.filter((pattern) => !dockerignored.has(pattern))).toEqual([]);
+  });
+
   it('documents every variable kikimimi reads in .env.example and passes each to its containers', async () => {
     const { webEnvSchema } = await import('@kikimimi/web');
     const { workerEnvSchema } = await import('@kikimimi/worker');
