@@ -85,9 +85,12 @@ cleanup() {
   [ -n "$health_pid" ] && kill "$health_pid" 2>/dev/null && wait "$health_pid" 2>/dev/null
   [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
   rm -rf "$work"
+  # Exec sessions' monitors end exit_command_delay (containers.conf) after their session.
+  for _ in $(seq 1 30); do pgrep -f "conmon .* -n ${project}_" >/dev/null || break; sleep 1; done
   local left
   left=$(
     leftovers
+    pgrep -f "conmon .* -n ${project}_" | sed 's/^/conmon /'
     [ -e "$sock" ] && echo "socket $sock"
     [ -n "$health_pid" ] && kill -0 "$health_pid" 2>/dev/null && echo "health-check loop $health_pid"
     [ -n "$service_pid" ] && kill -0 "$service_pid" 2>/dev/null && echo "podman system service $service_pid"
@@ -149,6 +152,9 @@ KIKIMIMI_BUILD_CA_CERTS=$(node "$root/scripts/compose/extra-ca-certs.ts" "${NODE
 # --- Checks --------------------------------------------------------------------------------------------
 base="http://127.0.0.1:$port"
 container_of() { compose ps -q "$1" | head -n 1; }
+started_at() { podman inspect --format '{{.State.StartedAt}}' "$(container_of "$1")"; }
+# restarted SERVICE STARTED-BEFORE: the service's container has started again since.
+restarted() { [ "$(started_at "$1")" != "$2" ] || fail "$1 was not restarted"; }
 health_of() { podman inspect --format '{{.State.Health.Status}}' "$(container_of "$1")" 2>/dev/null; }
 # wait_healthy SERVICE...: each service's health check passes within 3 minutes.
 wait_healthy() {
@@ -215,17 +221,27 @@ for service in worker web; do
   node -e 'for (const line of require("fs").readFileSync(0, "utf8").split("\n")) if (line) JSON.parse(line)' \
     <<<"$logs" || fail "$service wrote a line that is not JSON on stdout"
 done
-say 'worker and web run as node (uid 1000) and log JSON lines on stdout'
+for service in postgres redis; do
+  uid=$(compose exec -T "$service" awk '/^Uid:/ {print $2}' /proc/1/status)
+  [ -n "$uid" ] && [ "$uid" != 0 ] || fail "$service's server runs as root"
+done
+say 'worker and web run as node (uid 1000) and log JSON lines on stdout; postgres and redis not as root'
 
 before=$(api_matches 1)
+since=$(started_at worker)
 compose restart worker >/dev/null 2>&1
+restarted worker "$since"
 wait_healthy worker
 check_kept 'restart worker' "$before"
 check_review_jobs 'restart worker'
 
 before=$(api_matches 1)
+since=$(started_at worker)
 compose kill -s SIGKILL worker >/dev/null 2>&1
+state=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$(container_of worker)")
+[ "$state" = 'exited 137' ] || fail "the worker is not killed by SIGKILL (state: $state)"
 compose start worker >/dev/null 2>&1
+restarted worker "$since"
 wait_healthy worker
 check_kept 'SIGKILL worker, start' "$before"
 check_review_jobs 'SIGKILL worker, start'
