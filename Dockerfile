@@ -9,6 +9,7 @@ COPY apps/web/package.json apps/web/
 COPY apps/worker/package.json apps/worker/
 COPY packages/connectors/package.json packages/connectors/
 COPY packages/db/package.json packages/db/
+COPY packages/desk/package.json packages/desk/
 COPY packages/rules/package.json packages/rules/
 COPY packages/sandbox/package.json packages/sandbox/
 # Behind a TLS-inspecting proxy (a company's, or a CI machine's) npm rejects the registry's certificate

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,22 @@ describe('docker-compose.yml', () => {
       expect(chunks.join('')).toContain(`kikimimi ${command}`);
     }
   }, 60_000);
+
+  it("installs every workspace's dependencies in the image (each package.json copied before npm ci)", async () => {
+    const dockerfile = await readFile(`${ROOT}Dockerfile`, 'utf8');
+    const { workspaces } = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as {
+      workspaces: string[];
+    };
+    const manifests: string[] = [];
+    for (const pattern of workspaces) {
+      const folder = pattern.replace(/\/\*$/u, '');
+      for (const entry of await readdir(`${ROOT}${folder}`, { withFileTypes: true }))
+        if (entry.isDirectory()) manifests.push(`${folder}/${entry.name}/package.json`);
+    }
+    expect(manifests.length).toBeGreaterThan(0);
+    const copied = [...dockerfile.matchAll(/^COPY (\S+\/package\.json) /gmu)].map((m) => m[1]);
+    expect(manifests.filter((manifest) => !copied.includes(manifest))).toEqual([]);
+  });
 
   it('keeps out of the image what git ignores (the local encryption key, .env, dependencies)', async () => {
     const lines = (text: string) =>
