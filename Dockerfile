@@ -9,9 +9,17 @@ COPY apps/web/package.json apps/web/
 COPY apps/worker/package.json apps/worker/
 COPY packages/connectors/package.json packages/connectors/
 COPY packages/db/package.json packages/db/
+COPY packages/desk/package.json packages/desk/
 COPY packages/rules/package.json packages/rules/
 COPY packages/sandbox/package.json packages/sandbox/
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+# Behind a TLS-inspecting proxy (a company's, or a CI machine's) npm rejects the registry's certificate
+# (SELF_SIGNED_CERT_IN_CHAIN): pass the proxy's CA certificates, PEM text, as the build argument
+# EXTRA_CA_CERTS (compose: KIKIMIMI_BUILD_CA_CERTS; see the README's Docker section). Only this stage
+# sees them; the final image does not.
+ARG EXTRA_CA_CERTS=""
+RUN if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" >/tmp/extra-ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; fi \
+  && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+  && rm -f /tmp/extra-ca.pem
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,33 @@ describe('docker-compose.yml', () => {
     }
   }, 60_000);
 
+  it("installs every workspace's dependencies in the image (each package.json copied before npm ci)", async () => {
+    const dockerfile = await readFile(`${ROOT}Dockerfile`, 'utf8');
+    const { workspaces } = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as {
+      workspaces: string[];
+    };
+    const manifests: string[] = [];
+    for (const pattern of workspaces) {
+      const folder = pattern.replace(/\/\*$/u, '');
+      for (const entry of await readdir(`${ROOT}${folder}`, { withFileTypes: true }))
+        if (entry.isDirectory()) manifests.push(`${folder}/${entry.name}/package.json`);
+    }
+    expect(manifests.length).toBeGreaterThan(0);
+    const copied = [...dockerfile.matchAll(/^COPY (\S+\/package\.json) /gmu)].map((m) => m[1]);
+    expect(manifests.filter((manifest) => !copied.includes(manifest))).toEqual([]);
+  });
+
+  it('keeps out of the image what git ignores (the local encryption key, .env, dependencies)', async () => {
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.trim().replace(/\/$/u, ''))
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    const gitignored = lines(await readFile(`${ROOT}.gitignore`, 'utf8'));
+    const dockerignored = new Set(lines(await readFile(`${ROOT}.dockerignore`, 'utf8')));
+    expect(gitignored.filter((pattern) => !dockerignored.has(pattern))).toEqual([]);
+  });
+
   it('documents every variable kikimimi reads in .env.example and passes each to its containers', async () => {
     const { webEnvSchema } = await import('@kikimimi/web');
     const { workerEnvSchema } = await import('@kikimimi/worker');
@@ -63,7 +90,7 @@ describe('docker-compose.yml', () => {
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gmu)].map((m) => m[1]));
     expect(read.filter((name) => !documented.has(name))).toEqual([]);
     // Every documented variable is one kikimimi reads (or compose itself uses).
-    const composeOnly = ['POSTGRES_PASSWORD'];
+    const composeOnly = ['POSTGRES_PASSWORD', 'KIKIMIMI_PORT'];
     expect(
       [...documented].filter(
         (name) => !read.includes(name as string) && !composeOnly.includes(name as string),

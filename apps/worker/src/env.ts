@@ -43,7 +43,9 @@ export type EnvResult = { ok: true; env: WorkerEnv } | { ok: false; problems: st
 
 /** Validates the environment; every bad or missing variable is listed, values of secrets never shown. */
 export function loadWorkerEnv(source: Record<string, string | undefined>): EnvResult {
-  const parsed = workerEnvSchema.safeParse(source);
+  // An empty variable (`DISCORD_TOKEN=`, or compose's `${DISCORD_TOKEN:-}`) means "not set", as in the console.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = workerEnvSchema.safeParse(cleaned);
   if (parsed.success) return { ok: true, env: parsed.data };
   return {
     ok: false,
