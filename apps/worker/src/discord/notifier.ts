@@ -7,6 +7,7 @@ import type { Store } from '../ports.ts';
 import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
 import { buildReviewMessage, type ReviewView } from './review-message.ts';
+import { escapeDisplayName } from './safe-text.ts';
 
 const YEAR = 365 * 24 * 3_600_000;
 
@@ -104,7 +105,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
           .flatMap((rule) => rule.actions.mentionRoles),
       );
       const roleIds = [...roleNames]
-        .map((name) => settings.roles[name] ?? (/^\d+$/u.test(name) ? name : null))
+        .map((name) => settings.roles[name] ?? null)
         .filter((id): id is string => id !== null);
       const review = await message(match);
       const mention = roleIds.map((id) => `<@&${id}>`).join(' ');
@@ -112,7 +113,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       await discord.send(
         channelId,
         {
-          content: `${mention} ${t('escalatedFrom', lang)} — ${actorName}`.trim(),
+          content: `${mention} ${t('escalatedFrom', lang)} — ${escapeDisplayName(actorName)}`.trim(),
           embeds: review.embeds,
           components: [],
           allowedRoleIds: roleIds,

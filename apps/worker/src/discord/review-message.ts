@@ -3,6 +3,7 @@ import type { Category, ContactRecord } from '@kikimimi/rules';
 import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
 import type { BotMessage } from './port.ts';
+import { escapeDisplayName, quote, safeLinkUrl } from './safe-text.ts';
 
 /** Discord refuses a component whose custom_id is longer than this. */
 export const CUSTOM_ID_MAX = 100;
@@ -77,11 +78,6 @@ const CATEGORIES: readonly Category[] = ['thanks', 'apology', 'guidance'];
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const unix = (date: Date | string) => Math.floor(new Date(date).getTime() / 1000);
 
-/** Text from the outside world, shown in an embed: no markdown link/mention tricks. */
-function quote(text: string): string {
-  return text.replace(/[\\`*_~|>[\]()]/gu, (c) => `\\${c}`).replace(/@/gu, '@\u200b');
-}
-
 export interface ReviewView {
   readonly match: MatchRecord;
   readonly contacts: readonly ContactRecord[];
@@ -146,10 +142,11 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   // The post gets what the other parts leave of the embed's total (the fields are capped, so at
   // least a few hundred characters remain).
   const used = author.length + title.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  const postLink = safeLinkUrl(post.url, post.platform, post.author.handle);
   const embed: APIEmbed = {
     author: { name: author },
     description: clip(quote(post.text), Math.min(4000, EMBED_TOTAL_MAX - used)),
-    url: post.url,
+    ...(postLink === null ? {} : { url: postLink }),
     title,
     color: PRIORITY_COLOR[match.priority],
     fields,
@@ -159,18 +156,22 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   const linkRow = {
     type: ComponentType.ActionRow as const,
     components: [
-      {
-        type: ComponentType.Button as const,
-        style: ButtonStyle.Link as const,
-        label: t('openPost', lang),
-        url: post.url,
-      },
-      ...state.links.map((l) => ({
-        type: ComponentType.Button as const,
-        style: ButtonStyle.Link as const,
-        label: l.label,
-        url: l.url,
-      })),
+      ...(postLink === null
+        ? []
+        : [
+            {
+              type: ComponentType.Button as const,
+              style: ButtonStyle.Link as const,
+              label: t('openPost', lang),
+              url: postLink,
+            },
+          ]),
+      ...state.links.flatMap((l) => {
+        const url = safeLinkUrl(l.url, post.platform);
+        return url === null
+          ? []
+          : [{ type: ComponentType.Button as const, style: ButtonStyle.Link as const, label: l.label, url }];
+      }),
       ...(state.retry
         ? [
             {
@@ -221,7 +222,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
       ],
     });
   }
-  components.push(linkRow);
+  if (linkRow.components.length > 0) components.push(linkRow);
   return { content: '', embeds: [embed], components };
 }
 
@@ -236,7 +237,7 @@ function stateOf(view: ReviewView): {
   const { reply, lang } = view;
   const latest = (kind: string) => [...view.decisions].reverse().find((d) => d.kind === kind);
   const who = (d: ReviewDecision | undefined) =>
-    d ? `${t('by', lang)} ${quote(d.actor.name)} <t:${unix(d.at)}:f>` : '';
+    d ? `${t('by', lang)} ${escapeDisplayName(d.actor.name)} <t:${unix(d.at)}:f>` : '';
   if (reply !== null) {
     const decided = latest('reply') ?? latest('manual_reply');
     switch (reply.state) {
