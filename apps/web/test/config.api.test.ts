@@ -38,6 +38,8 @@ beforeAll(async () => {
     t.apiToken('editor'),
     t.apiToken('viewer'),
   ]);
+  // Escalation rules may mention only role names an admin bound.
+  await t.repos.discord.set({ roles: { billing: '400' } }, { kind: 'system', id: 'test', name: 'test' });
 });
 afterAll(async () => {
   await x?.close();

@@ -19,6 +19,11 @@ function upload(fields: Record<string, string>, file?: { name: string; content: 
 
 beforeAll(async () => {
   t = await createTestApp();
+  // The example's escalation rules mention these roles: an import may only name bound ones.
+  await t.repos.discord.set(
+    { roles: { 'billing-team': '401', oncall: '402', 'pr-team': '403' } },
+    { kind: 'system', id: 'test', name: 'test' },
+  );
 });
 afterAll(async () => {
   await t?.close();

@@ -34,7 +34,10 @@ beforeAll(async () => {
     SYSTEM,
   );
   await t.repos.discord.set(
-    { channels: { billing: '111', review: '222' }, roles: { 'billing-team': '333' } },
+    {
+      channels: { billing: '111', review: '222' },
+      roles: { 'billing-team': '333', 'cs-lead': '334', oncall: '335' },
+    },
     SYSTEM,
   );
 });
@@ -73,7 +76,7 @@ describe('/escalation', () => {
         minFollowers: '10000',
         maxFollowers: '',
         route: 'vip',
-        mentionRoles: 'cs-lead, 444',
+        mentionRoles: 'cs-lead, oncall',
         priority: 'urgent',
       },
     });
@@ -89,7 +92,7 @@ describe('/escalation', () => {
         platforms: ['x'],
         minFollowers: 10000,
       },
-      actions: { route: 'vip', mentionRoles: ['cs-lead', '444'], priority: 'urgent' },
+      actions: { route: 'vip', mentionRoles: ['cs-lead', 'oncall'], priority: 'urgent' },
     });
     expect(t.published).toBeGreaterThan(0);
   });

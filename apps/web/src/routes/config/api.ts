@@ -29,6 +29,7 @@ import {
 } from './accounts.ts';
 import { testConnection } from './connectors.ts';
 import { references } from './discord.ts';
+import { unboundRoleProblems, unboundRolesInDocument } from './mention-roles.ts';
 import {
   actorOf,
   type C,
@@ -169,6 +170,10 @@ function registerItems(api: Hono<AppEnv>, item: ItemKind): void {
     const { config } = await depsOf(c).repos.config.current();
     const checked = checkItem(c, item, input);
     if (!checked.ok) return invalid(c, checked.problems);
+    if (item.kind === 'escalation') {
+      const unbound = unboundRoleProblems(c, input, (await depsOf(c).repos.discord.get()).roles);
+      if (unbound.length > 0) return invalid(c, unbound);
+    }
     const id = String(checked.data.id);
     const index = find(config, id);
     if (creating && index >= 0)
@@ -421,6 +426,8 @@ export function configApiRoutes(): Hono<AppEnv> {
     if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
       return fail(c, 400, 'bad_request', [{ path: '(root)', message: 'expectedVersion must be an integer' }]);
     }
+    const unbound = await unboundRolesInDocument(c, body);
+    if (unbound.length > 0) return invalid(c, unbound);
     const result = await depsOf(c).repos.config.replace(
       body,
       actorOf(c),

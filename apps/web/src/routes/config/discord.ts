@@ -47,8 +47,6 @@ export interface References {
   readonly roles: ReadonlyMap<string, readonly string[]>;
 }
 
-const SNOWFLAKE = /^\d{1,20}$/u;
-
 /** Channel names (routing and escalation routes) and role names (escalation mentions) the configuration refers to. */
 export function references(lang: Lang, config: Config): References {
   const channels = new Map<string, string[]>();
@@ -70,8 +68,8 @@ export function references(lang: Lang, config: Config): References {
     if (rule.actions.route)
       add(channels, rule.actions.route, t(lang, 'config.discord.use.escalation', { id: rule.id }));
     for (const role of rule.actions.mentionRoles) {
-      // A role given by its id needs no binding.
-      if (!SNOWFLAKE.test(role)) add(roles, role, t(lang, 'config.discord.use.mention', { id: rule.id }));
+      // Only bound names are mentioned (a raw id too is listed here, never pinged: see mention-roles.ts).
+      add(roles, role, t(lang, 'config.discord.use.mention', { id: rule.id }));
     }
   }
   return { channels, roles };

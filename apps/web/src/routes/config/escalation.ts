@@ -13,6 +13,7 @@ import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, page } from '../../layout.ts';
 import { registerDelete, registerToggle, saveItem } from './item-routes.ts';
+import { unboundRoleProblems } from './mention-roles.ts';
 import { QUERY_CHECK_SCRIPT } from './scripts.ts';
 import {
   actorOf,
@@ -313,13 +314,15 @@ export function registerEscalationRoutes(app: Hono<AppEnv>): void {
     const form = readEscalationForm(await readForm(c));
     const { config, index } = await findRule(c, form.id);
     const local = checkForm(c, config, form);
+    const input = escalationInput(form);
+    const { roles } = await depsOf(c).repos.discord.get();
     const outcome = await saveItem(c, {
       path: '/escalation',
       form,
       index,
       count: config.escalation.length,
-      problems: local.problems,
-      input: escalationInput(form),
+      problems: [...local.problems, ...unboundRoleProblems(c, input, roles)],
+      input,
       upsert: (input, actor) => depsOf(c).repos.config.upsertEscalationRule(input, actor),
     });
     if ('saved' in outcome) return outcome.saved;

@@ -5,6 +5,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, page } from '../../layout.ts';
+import { unboundRolesInDocument } from './mention-roles.ts';
 import {
   actorOf,
   type C,
@@ -175,6 +176,8 @@ export function registerImportExportRoutes(app: Hono<AppEnv>): void {
     }
     const parsed = parseDocument(c, source);
     if (!parsed.ok) return renderPage(c, { problems: [parsed.problem], pasted: keep });
+    const unbound = await unboundRolesInDocument(c, parsed.value);
+    if (unbound.length > 0) return renderPage(c, { problems: unbound, pasted: keep });
     const result = await depsOf(c).repos.config.replace(parsed.value, actorOf(c));
     if (!result.ok) return renderPage(c, { problems: localizeProblems(lang, result.problems), pasted: keep });
     await publishChange(c, 'import');
