@@ -73,7 +73,9 @@ export function page(c: Context<AppEnv>, options: PageOptions): Response | Promi
   const user = c.get('user');
   const lang = c.get('lang');
   const other = lang === 'ja' ? 'en' : 'ja';
-  const path = new URL(c.req.url).pathname;
+  // Query-only (`?…&lang=en`): the same page whatever its path (`//evil.example/x` is not a host here).
+  const switchTo = new URLSearchParams(new URL(c.req.url).search);
+  switchTo.set('lang', other);
   const nav = user
     ? NAV.filter((entry) => atLeast(user.role, entry.role)).map(
         (entry) =>
@@ -86,7 +88,7 @@ export function page(c: Context<AppEnv>, options: PageOptions): Response | Promi
 <title>${options.title} · kikimimi</title><style nonce="${c.get('nonce')}">${raw(STYLE)}</style></head>
 <body>
 <header><a class="brand" href="/inbox">kikimimi 聞き耳</a><nav>${nav}</nav>
-<div class="user"><a href="${path}?lang=${other}">${t(c, 'nav.language')}</a>
+<div class="user"><a href="?${switchTo.toString()}">${t(c, 'nav.language')}</a>
 ${user ? html`<a href="/account">${user.username}</a><form class="inline" method="post" action="/logout">${csrfField(c)}<button class="secondary" type="submit">${t(c, 'nav.logout')}</button></form>` : ''}</div>
 </header>
 <main>

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '@kikimimi/db';
 import { html } from 'hono/html';
+import type { Role } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { type FieldErrors, fieldError } from '../../layout.ts';
 import { type C, decodeCursor, encodeCursor, label, redact, timeTag } from './shared.ts';
@@ -44,6 +45,14 @@ export function parseAuditQuery(c: C, cursorParam: 'before' | 'cursor' = 'before
 }
 
 export const auditCursor = (entry: AuditEntry) => encodeCursor(entry.at, entry.id);
+
+/** Sign-in entries: what people typed as user names (passwords, sometimes) and their addresses. */
+const ADMIN_ONLY_DETAIL = /^user\.login/u;
+
+/** An entry as `role` may see it: the detail of sign-in entries is for admins only. */
+export function auditForRole(entry: AuditEntry, role: Role): AuditEntry {
+  return role !== 'admin' && ADMIN_ONLY_DETAIL.test(entry.action) ? { ...entry, detail: {} } : entry;
+}
 
 /** Where an entry's target leads: a match's page for match and reply actions. */
 function target(entry: AuditEntry) {

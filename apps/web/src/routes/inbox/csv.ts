@@ -4,7 +4,8 @@ import type { MatchFilters, MatchRecord, Repositories } from '@kikimimi/db';
  * CSV of matches for spreadsheets: RFC 4180 quoting, CRLF line ends, a UTF-8 byte order mark so that
  * Excel reads Japanese as UTF-8, and cells that a spreadsheet would take for a formula (= + - @, and
  * tab / carriage return which some treat the same) prefixed with an apostrophe: post texts and display
- * names come from strangers (OWASP "CSV injection").
+ * names come from strangers (OWASP "CSV injection"). Blanks and line breaks before such a character
+ * do not hide it.
  */
 
 export const CSV_COLUMNS = [
@@ -28,7 +29,8 @@ export const CSV_COLUMNS = [
   'first_response_at',
 ] as const;
 
-const FORMULA_START = /^[=+\-@\t\r]/u;
+/** A formula start, also after leading blanks or line breaks (spreadsheets skip them when they parse). */
+const FORMULA_START = /^[\s\p{Zs}]*[=+\-@]|^[\t\r]/u;
 
 /** One cell: neutralised if it could start a formula, quoted if it holds a quote, comma or line break. */
 export function csvCell(value: string | number | boolean | null | undefined): string {

@@ -7,7 +7,7 @@ import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { page } from '../../layout.ts';
 import { type ActionName, type ActionOutcome, runDeskAction } from './actions.ts';
-import { auditBody, auditCursor, parseAuditQuery } from './audit.ts';
+import { auditBody, auditCursor, auditForRole, parseAuditQuery } from './audit.ts';
 import { matchesCsv } from './csv.ts';
 import { dashboardBody, TIME_ZONE_SET } from './dashboard.ts';
 import type { DashboardCache } from './dashboard-cache.ts';
@@ -218,7 +218,8 @@ ${
       ...(query.before ? { before: query.before } : {}),
     });
     const more = entries.length > PAGE_SIZE;
-    const shown = more ? entries.slice(0, PAGE_SIZE) : entries;
+    const role = userOf(c).role;
+    const shown = (more ? entries.slice(0, PAGE_SIZE) : entries).map((e) => auditForRole(e, role));
     const last = shown[shown.length - 1];
     return page(c, {
       title: t(c, 'audit.title'),
@@ -353,7 +354,8 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
       ...(query.before ? { before: query.before } : {}),
     });
     const more = entries.length > n;
-    const shown = more ? entries.slice(0, n) : entries;
+    const role = userOf(c).role;
+    const shown = (more ? entries.slice(0, n) : entries).map((e) => auditForRole(e, role));
     const last = shown[shown.length - 1];
     return c.json({ items: shown.map(auditJson), nextCursor: more && last ? auditCursor(last) : null });
   });
