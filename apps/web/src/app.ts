@@ -6,7 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { authenticate, csrfProtection, QUEUES_PATH } from './auth/authenticate.ts';
+import { authenticate, crossSiteRefusal, csrfProtection, QUEUES_PATH } from './auth/authenticate.ts';
 import { requireRole } from './auth/middleware.ts';
 import { LANG_COOKIE, setLangCookie } from './auth/session.ts';
 import type { AppEnv, WebDeps } from './context.ts';
@@ -23,6 +23,21 @@ export const DASHBOARD_CACHE_MS = 60_000;
 
 /** Forms and JSON bodies above this are refused (413) before anyone reads them. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** What a signed-out visitor may send (sign-in and setup forms are a few hundred bytes). */
+export const SIGNED_OUT_MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Bodies above the limit are refused (413): by their Content-Length before anything is read, else
+ * while reading. Signed-out visitors may send only small ones: /login and /setup are open to anyone,
+ * and reading megabytes of form per request from strangers stalls the console (and the worker beside
+ * it). Runs after authentication (which reads no body) and crossSiteRefusal.
+ */
+function requestBodyLimit(): MiddlewareHandler<AppEnv> {
+  const onError = (c: Context) => clientError(c as Context<AppEnv>, 413);
+  const signedIn = bodyLimit({ maxSize: MAX_BODY_BYTES, onError });
+  const signedOut = bodyLimit({ maxSize: SIGNED_OUT_MAX_BODY_BYTES, onError });
+  return (c, next) => (c.get('user') === null ? signedOut(c, next) : signedIn(c, next));
+}
 
 /** The HTTP metrics on the console's registry (created once per registry). */
 function httpMetrics(registry: Registry) {
@@ -130,7 +145,9 @@ function language(): MiddlewareHandler<AppEnv> {
 
 /**
  * The web console. Middleware, in order: deps → metrics → security headers (nonce, CSP) → language →
- * body limit → authentication (API token under /api, else session) → CSRF → routes.
+ * authentication (API token under /api, else session; reads no body) → cross-site refusal (fetch
+ * metadata / Origin, before any body is read) → body limit (small for signed-out visitors) → CSRF
+ * token → routes.
  */
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -139,19 +156,16 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
     c.set('deps', deps);
     c.set('user', null);
     c.set('auth', null);
+    c.set('signedInAt', null);
     c.set('csrfToken', '');
     await next();
   });
   app.use(observe(deps));
   app.use(securityHeaders());
   app.use(language());
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => clientError(c as Context<AppEnv>, 413),
-    }),
-  );
   app.use(authenticate());
+  app.use(crossSiteRefusal());
+  app.use(requestBodyLimit());
   app.use(csrfProtection());
 
   app.route('/', systemRoutes());

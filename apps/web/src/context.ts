@@ -29,6 +29,8 @@ export interface WebDeps {
   /** Key-value counters with expiry (login rate limiting); Redis in production. */
   readonly limiter: {
     hit(key: string, windowSeconds: number): Promise<number>;
+    /** Takes one hit back (an attempt that turned out not to count), never below zero. */
+    release(key: string): Promise<void>;
     reset(key: string): Promise<void>;
   };
   readonly now: () => Date;
@@ -41,6 +43,17 @@ export interface WebDeps {
   readonly dashboardCacheMs?: number;
   /** Mounted at /admin/queues for admins when given. */
   readonly bullBoard?: import('hono').Hono;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client (TRUSTED_PROXIES);
+   * from any other address the header is ignored. Default: none.
+   */
+  readonly trustedProxies?: readonly string[];
+  /** A session ends this long after sign-in, however active (SESSION_MAX_AGE_HOURS). Default 24 h. */
+  readonly sessionMaxAgeSeconds?: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  readonly metricsToken?: string;
+  /** "Test connection" may reach loopback, private and link-local addresses (ALLOW_PRIVATE_NETWORKS). */
+  readonly allowPrivateNetworks?: boolean;
   /** Whether PostgreSQL and Redis answer (GET /healthz). */
   health(): Promise<{ db: boolean; redis: boolean }>;
 }
@@ -55,6 +68,8 @@ export type AppEnv = {
     csrfToken: string;
     /** How `user` was established: the session cookie, an API token (no CSRF needed), or not at all. */
     auth: 'session' | 'token' | null;
+    /** When the session's user last gave their password (its creation); null without a session. */
+    signedInAt: Date | null;
     /** This response's CSP nonce: every inline `<script>`/`<style>` carries `nonce="…"` (layout.ts does). */
     nonce: string;
   };

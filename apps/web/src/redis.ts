@@ -18,6 +18,13 @@ export function createRedisLimiter(redis: Redis, prefix: string): WebDeps['limit
       if (error) throw error;
       return Number(count);
     },
+    async release(key) {
+      await redis.eval(
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0') if n > 0 then redis.call('DECR', KEYS[1]) end return 0",
+        1,
+        keyOf(key),
+      );
+    },
     async reset(key) {
       await redis.del(keyOf(key));
     },

@@ -31,6 +31,10 @@ export interface TestAppOptions {
   readonly dashboardCacheMs?: number;
   /** Called with the app before the routes run, e.g. to add test-only routes. */
   readonly extend?: (app: Hono<AppEnv>) => void;
+  /** Settings of the console's collaborators (trusted proxies, session lifetime, …), over the defaults. */
+  readonly deps?: Partial<
+    Pick<WebDeps, 'trustedProxies' | 'sessionMaxAgeSeconds' | 'metricsToken' | 'allowPrivateNetworks'>
+  >;
 }
 
 export interface TestUser extends SessionUser {
@@ -132,6 +136,10 @@ export function memoryLimiter(now: () => Date): WebDeps['limiter'] {
       current.count += 1;
       return current.count;
     },
+    async release(key) {
+      const current = counters.get(key);
+      if (current !== undefined && current.count > 0) current.count -= 1;
+    },
     async reset(key) {
       counters.delete(key);
     },
@@ -196,6 +204,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
           return { db: false, redis: true };
         }
       }),
+    ...options.deps,
   };
   const app = createApp(deps);
   options.extend?.(app);

@@ -112,6 +112,16 @@ describe('the Redis limiter', () => {
     expect(await limiter.hit('login:1.2.3.4:someone', 60)).toBe(1);
   });
 
+  it('takes a hit back, never below zero', async () => {
+    const limiter = createRedisLimiter(redis, prefix);
+    expect(await limiter.hit('release', 60)).toBe(1);
+    expect(await limiter.hit('release', 60)).toBe(2);
+    for (let i = 0; i < 3; i++) await limiter.release('release');
+    expect(await limiter.hit('release', 60)).toBe(1);
+    await limiter.release('never-hit');
+    expect(await limiter.hit('never-hit', 60)).toBe(1);
+  });
+
   it('expires the window', async () => {
     const limiter = createRedisLimiter(redis, prefix);
     expect(await limiter.hit('short', 1)).toBe(1);

@@ -8,6 +8,7 @@ import {
   csrfTokenFor,
   preSessionSecret,
   SESSION_COOKIE,
+  SESSION_MAX_AGE_SECONDS,
   sameToken,
   setSessionCookie,
 } from './session.ts';
@@ -20,8 +21,11 @@ const isQueuesPath = (path: string) => path === QUEUES_PATH || path.startsWith(`
 const isProbe = (path: string) => path === '/healthz' || path === '/metrics';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/iu;
-/** Requests that came with a session cookie that is no longer valid (expired, signed out elsewhere). */
-const staleSessions = new WeakSet<Request>();
+/**
+ * Requests (their contexts: a body limit may replace the raw request) that came with a session cookie
+ * that is no longer valid (expired, signed out elsewhere).
+ */
+const staleSessions = new WeakSet<object>();
 
 /**
  * Who is asking. Under /api an `Authorization: Bearer kk_…` header decides alone (a bad token is a
@@ -34,6 +38,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const path = c.req.path;
     c.set('user', null);
     c.set('auth', null);
+    c.set('signedInAt', null);
     c.set('csrfToken', '');
     const authorization = c.req.header('authorization');
     if (isApiPath(path) && authorization !== undefined) {
@@ -50,13 +55,16 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const token = getCookie(c, SESSION_COOKIE);
     if (token !== undefined) {
-      const session = await repos.sessions.get(token, now());
+      const session = await repos.sessions.get(token, now(), {
+        maxAgeSeconds: c.get('deps').sessionMaxAgeSeconds ?? SESSION_MAX_AGE_SECONDS,
+      });
       if (session === null) {
         clearSessionCookie(c);
-        staleSessions.add(c.req.raw);
+        staleSessions.add(c);
       } else {
         c.set('user', session.user);
         c.set('auth', 'session');
+        c.set('signedInAt', session.createdAt);
         c.set('csrfToken', csrfTokenFor(session.csrfSecret));
         if (session.renewed) setSessionCookie(c, token);
       }
@@ -98,34 +106,47 @@ async function submittedToken(c: Context<AppEnv>): Promise<unknown> {
   return body._csrf;
 }
 
+/** The 403 of a request that failed the CSRF checks: JSON under /api, else a page. */
+function refuseCsrf(c: Context<AppEnv>) {
+  return isApiPath(c.req.path)
+    ? c.json(
+        { error: 'csrf', message: 'missing or wrong CSRF token (X-CSRF-Token) or cross-site request' },
+        403,
+      )
+    : page(c, { title: t(c, 'error.csrf'), body: t(c, 'error.csrfText') as never, status: 403 });
+}
+
+/** Whether an unsafe request needs the CSRF checks: not for API tokens, nor signed out under /api. */
+const needsCsrfCheck = (c: Context<AppEnv>) =>
+  UNSAFE.has(c.req.method) && c.get('auth') !== 'token' && !(c.get('user') === null && isApiPath(c.req.path));
+
+/**
+ * The CSRF checks that need no body, run before any body is read: a POST/PUT/PATCH/DELETE the browser
+ * says comes from another site is refused at once (bull-board's JSON calls must say they come from
+ * our pages). The body limits and the token check come after.
+ */
+export function crossSiteRefusal(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!needsCsrfCheck(c)) return next();
+    if (!fromOurOrigin(c, isQueuesPath(c.req.path))) return refuseCsrf(c);
+    await next();
+  };
+}
+
 /**
  * Refuses every POST/PUT/PATCH/DELETE that is not an API-token request unless it carries the CSRF
- * token (`_csrf` field or `X-CSRF-Token` header) and, when the browser says where it comes from, comes
- * from this origin. A request whose session just expired is sent to the login instead.
+ * token (`_csrf` field or `X-CSRF-Token` header); crossSiteRefusal has checked where it comes from.
+ * A request whose session just expired is sent to the login instead.
  */
 export function csrfProtection(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!UNSAFE.has(c.req.method) || c.get('auth') === 'token') return next();
-    const path = c.req.path;
-    const api = isApiPath(path);
-    const refuse = () =>
-      api
-        ? c.json(
-            { error: 'csrf', message: 'missing or wrong CSRF token (X-CSRF-Token) or cross-site request' },
-            403,
-          )
-        : page(c, { title: t(c, 'error.csrf'), body: t(c, 'error.csrfText') as never, status: 403 });
-    // Signed out under /api: nothing to forge, the route answers 401.
-    if (c.get('user') === null && api) return next();
-    if (isQueuesPath(path)) {
-      // bull-board's UI cannot send our token; its JSON calls must come from our own pages.
-      return fromOurOrigin(c, true) ? next() : refuse();
-    }
-    if (!fromOurOrigin(c, false)) return refuse();
+    // bull-board's UI cannot send our token: its origin alone decides (crossSiteRefusal).
+    if (!needsCsrfCheck(c) || isQueuesPath(c.req.path)) return next();
     if (!sameToken(await submittedToken(c), c.get('csrfToken'))) {
       // A form of a session that has just ended (its token was that session's): sign in again.
-      if (c.get('user') === null && staleSessions.has(c.req.raw) && !api) return c.redirect('/login', 303);
-      return refuse();
+      if (c.get('user') === null && staleSessions.has(c) && !isApiPath(c.req.path))
+        return c.redirect('/login', 303);
+      return refuseCsrf(c);
     }
     await next();
   };

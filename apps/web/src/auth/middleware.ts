@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, Role } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
 import { atLeast, page } from '../layout.ts';
+import { REAUTH_WINDOW_SECONDS } from './session.ts';
 
 addMessages({
   'error.forbidden': { ja: '権限がありません', en: 'Not allowed' },
@@ -46,3 +47,25 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
 
 /** Read access: any signed-in user. */
 export const requireUser = requireRole('viewer');
+
+/**
+ * Lets a session through only when its user gave their password in the last REAUTH_WINDOW_SECONDS
+ * (user administration, platform credentials): else pages go to /reauth (then back to `back`, or to
+ * the page itself for a GET) and the API answers 403 `reauth`. API tokens are not asked (no person).
+ */
+export function requireRecentSignIn(back: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const signedInAt = c.get('signedInAt');
+    if (c.get('auth') !== 'session' || signedInAt === null) return next();
+    const age = (c.get('deps').now().getTime() - signedInAt.getTime()) / 1000;
+    if (age <= REAUTH_WINDOW_SECONDS) return next();
+    if (isApi(c.req.path))
+      return c.json(
+        { error: 'reauth', message: 'enter your password again at /reauth (or use an API token)' },
+        403,
+      );
+    const url = new URL(c.req.url);
+    const target = c.req.method === 'GET' ? url.pathname + url.search : back;
+    return c.redirect(`/reauth?next=${encodeURIComponent(target)}`, 303);
+  };
+}

@@ -1,7 +1,7 @@
 import { type ApiToken, LastAdminError, MIN_PASSWORD_LENGTH, type User } from '@kikimimi/db';
 import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
-import { requireRole, requireUser } from '../auth/middleware.ts';
+import { requireRecentSignIn, requireRole, requireUser } from '../auth/middleware.ts';
 import { actorOf, clientIp, endSession, startSession } from '../auth/session.ts';
 import type { AppEnv, Lang, Role } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
@@ -55,6 +55,13 @@ addMessages({
     en: 'Too many failed sign-ins. Please wait about 15 minutes and try again.',
   },
   'auth.login.expired': { ja: 'もう一度サインインしてください。', en: 'Please sign in again.' },
+  'auth.reauth.title': { ja: 'パスワードの確認', en: 'Confirm your password' },
+  'auth.reauth.intro': {
+    ja: 'ユーザー管理とプラットフォームの認証情報は、直近 15 分以内にパスワードを入力したときだけ操作できます。',
+    en: 'User administration and platform credentials need your password from the last 15 minutes.',
+  },
+  'auth.reauth.submit': { ja: '確認して続ける', en: 'Confirm and continue' },
+  'auth.reauth.failed': { ja: 'パスワードが違います。', en: 'The password is wrong.' },
 
   'auth.account.title': { ja: 'アカウント', en: 'Account' },
   'auth.account.signedInAs': { ja: '{name}（{role}）としてサインイン中', en: 'Signed in as {name} ({role})' },
@@ -133,7 +140,11 @@ const ROLES: readonly Role[] = ['admin', 'editor', 'viewer'];
  */
 const CONFIRM_SCRIPT =
   "for(const f of document.querySelectorAll('form[data-confirm]'))f.addEventListener('submit',e=>{if(!confirm(f.dataset.confirm))e.preventDefault()});";
-/** 5 failed sign-ins per IP and username in 15 minutes; a noisier IP is held back at 100. */
+/**
+ * 5 failed sign-ins per client address and username in 15 minutes; a client failing for many
+ * usernames is held back at 100. Successful sign-ins do not count. The address is the client's
+ * (see clientIp: behind a trusted proxy, from X-Forwarded-For), so nobody locks out everyone.
+ */
 export const LOGIN_LIMIT = { perUser: 5, perIp: 100, windowSeconds: 15 * 60 } as const;
 
 type Form = Record<string, string>;
@@ -315,6 +326,7 @@ const USERS_FLASH: Record<string, string> = {
   role: 'auth.users.roleChanged',
   removed: 'auth.users.removed',
   password: 'auth.users.passwordSet',
+  revoked: 'auth.tokens.revokedFlash',
 };
 
 async function usersPage(
@@ -327,7 +339,15 @@ async function usersPage(
   } = {},
 ) {
   const me = c.get('user') as NonNullable<AppEnv['Variables']['user']>;
-  const users = await c.get('deps').repos.users.list();
+  const { repos } = c.get('deps');
+  const users = await repos.users.list();
+  const tokens = new Map(
+    await Promise.all(
+      users.map(
+        async (u) => [u.id, (await repos.apiTokens.list(u.id)).filter((k) => k.revokedAt === null)] as const,
+      ),
+    ),
+  );
   const values = options.values ?? {};
   const errors = options.errors ?? {};
   const done = USERS_FLASH[c.req.query('done') ?? ''];
@@ -340,7 +360,7 @@ async function usersPage(
     ...(flash ? { flash } : {}),
     body: html`<p class="muted">${t(c, 'auth.users.roles')}</p>
 <table><thead><tr><th>${t(c, 'auth.username')}</th><th>${t(c, 'auth.role')}</th><th>${t(c, 'auth.users.lastLogin')}</th><th></th></tr></thead><tbody>
-${users.map((user) => userRow(c, user, me.id))}
+${users.map((user) => userRow(c, user, me.id, tokens.get(user.id) ?? []))}
 </tbody></table>
 <section class="card"><h2>${t(c, 'auth.users.create')}</h2>
 <form method="post" action="/users">${csrfField(c)}
@@ -353,7 +373,7 @@ ${input({ name: 'confirm', label: t(c, 'auth.confirm'), type: 'password', errors
   });
 }
 
-function userRow(c: Context<AppEnv>, user: User, myId: string): Html {
+function userRow(c: Context<AppEnv>, user: User, myId: string, tokens: readonly ApiToken[]): Html {
   return html`<tr id="user-${user.id}"><td>${user.username} ${user.id === myId ? html`<span class="muted">${t(c, 'auth.users.you')}</span>` : ''}</td>
 <td><form class="inline" method="post" action="/users/${user.id}/role">${csrfField(c)}${roleSelect(c, 'role', user.role, undefined, user.username)} <button class="secondary" type="submit">${t(c, 'auth.users.changeRole')}</button></form></td>
 <td>${formatTime(c, user.lastLoginAt, t(c, 'auth.users.never'))}</td>
@@ -361,7 +381,11 @@ function userRow(c: Context<AppEnv>, user: User, myId: string): Html {
 <input name="password" type="password" autocomplete="new-password" aria-label="${t(c, 'auth.newPassword')}" required minlength="${MIN_PASSWORD_LENGTH}">
 <input name="confirm" type="password" autocomplete="new-password" aria-label="${t(c, 'auth.confirm')}" required>
 <button class="secondary" type="submit">${t(c, 'auth.users.setPassword')}</button></form></details>
-<form class="inline" method="post" action="/users/${user.id}/remove" data-confirm="${t(c, 'auth.users.confirmRemove', { name: user.username })}">${csrfField(c)}<button class="danger" type="submit">${t(c, 'auth.users.remove')}</button></form></td></tr>`;
+<form class="inline" method="post" action="/users/${user.id}/remove" data-confirm="${t(c, 'auth.users.confirmRemove', { name: user.username })}">${csrfField(c)}<button class="danger" type="submit">${t(c, 'auth.users.remove')}</button></form>
+${tokens.map(
+  (token) =>
+    html`<div class="muted">${t(c, 'auth.tokens.title')}: ${token.name} <code>${token.prefix}…</code> <form class="inline" method="post" action="/account/tokens/${token.id}/revoke?back=users" data-confirm="${t(c, 'auth.tokens.confirmRevoke')}">${csrfField(c)}<button class="danger" type="submit">${t(c, 'auth.tokens.revoke')}</button></form></div>`,
+)}</td></tr>`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -408,18 +432,55 @@ export function authRoutes(): Hono<AppEnv> {
     const next = safeNext(form.next);
     const ip = clientIp(c);
     const userKey = `login:${ip}:${username.toLowerCase()}`;
+    const ipKey = `login-ip:${ip}`;
+    // Counted before the password is checked (so parallel guesses cannot slip through), and taken
+    // back when the attempt turns out not to be a failure.
     const [perUser, perIp] = await Promise.all([
       limiter.hit(userKey, LOGIN_LIMIT.windowSeconds),
-      limiter.hit(`login-ip:${ip}`, LOGIN_LIMIT.windowSeconds),
+      limiter.hit(ipKey, LOGIN_LIMIT.windowSeconds),
     ]);
     if (perUser > LOGIN_LIMIT.perUser || perIp > LOGIN_LIMIT.perIp) {
+      await Promise.all([limiter.release(userKey), limiter.release(ipKey)]);
       c.get('deps').log.warn({ ip, perUser, perIp }, 'sign-in rate limited');
       c.header('Retry-After', String(LOGIN_LIMIT.windowSeconds));
       return loginPage(c, { username, next, error: t(c, 'auth.login.tooMany'), status: 429 });
     }
     const user = await repos.users.verify(username, form.password ?? '', { ip });
     if (user === null) return loginPage(c, { username, next, error: t(c, 'auth.login.failed'), status: 401 });
-    await limiter.reset(userKey);
+    await Promise.all([limiter.reset(userKey), limiter.release(ipKey)]);
+    await startSession(c, user);
+    return c.redirect(next, 303);
+  });
+
+  const reauthPage = (c: Context<AppEnv>, next: string, error?: string, status: 200 | 401 | 429 = 200) =>
+    page(c, {
+      title: t(c, 'auth.reauth.title'),
+      status,
+      ...(error ? { flash: { kind: 'error' as const, text: error } } : {}),
+      body: html`<p>${t(c, 'auth.reauth.intro')}</p><form method="post" action="/reauth" class="card">${csrfField(c)}
+<input type="hidden" name="next" value="${safeNext(next)}">
+${input({ name: 'password', label: t(c, 'auth.password'), type: 'password', autocomplete: 'current-password' })}
+<p><button type="submit">${t(c, 'auth.reauth.submit')}</button></p></form>`,
+    });
+
+  // Sensitive pages ask for the password again (requireRecentSignIn): a new session, then back.
+  app.get('/reauth', requireUser, (c) => reauthPage(c, c.req.query('next') ?? '/'));
+
+  app.post('/reauth', requireUser, async (c) => {
+    const { repos, limiter } = c.get('deps');
+    const user = c.get('user') as NonNullable<AppEnv['Variables']['user']>;
+    const form = await readForm(c);
+    const next = safeNext(form.next);
+    const key = `reauth:${user.id}`;
+    if ((await limiter.hit(key, LOGIN_LIMIT.windowSeconds)) > LOGIN_LIMIT.perUser) {
+      await limiter.release(key);
+      c.header('Retry-After', String(LOGIN_LIMIT.windowSeconds));
+      return reauthPage(c, next, t(c, 'auth.login.tooMany'), 429);
+    }
+    if (!(await repos.users.checkPassword(user.id, form.password ?? ''))) {
+      return reauthPage(c, next, t(c, 'auth.reauth.failed'), 401);
+    }
+    await limiter.reset(key);
     await startSession(c, user);
     return c.redirect(next, 303);
   });
@@ -444,8 +505,9 @@ export function authRoutes(): Hono<AppEnv> {
     }
     if (Object.keys(errors).length > 0) return accountPage(c, { passwordErrors: errors, status: 422 });
     await repos.users.setPassword(user.id, form.password ?? '', actorOf(user));
-    // Every session of the user ends, this one included; the browser gets a fresh one.
+    // Every session and API token of the user ends, this session included; the browser gets a fresh one.
     await repos.sessions.destroyAll(user.id);
+    await repos.apiTokens.revokeAll(user.id, actorOf(user));
     await startSession(c, user);
     return c.redirect('/account?done=password', 303);
   });
@@ -476,11 +538,17 @@ export function authRoutes(): Hono<AppEnv> {
 
   app.post('/account/tokens/:id/revoke', requireUser, async (c) => {
     const user = c.get('user') as NonNullable<AppEnv['Variables']['user']>;
-    const revoked = await c.get('deps').repos.apiTokens.revoke(c.req.param('id'), user.id, actorOf(user));
+    // Admins revoke anyone's token (from /users); everyone else only their own.
+    const owner = user.role === 'admin' ? null : user.id;
+    const revoked = await c.get('deps').repos.apiTokens.revoke(c.req.param('id'), owner, actorOf(user));
     if (!revoked)
       return accountPage(c, { flash: { kind: 'error', text: t(c, 'auth.tokens.notFound') }, status: 404 });
-    return c.redirect('/account?done=revoked', 303);
+    const back = c.req.query('back') === 'users' && user.role === 'admin' ? '/users' : '/account';
+    return c.redirect(`${back}?done=revoked`, 303);
   });
+
+  app.use('/users', requireRole('admin'), requireRecentSignIn('/users'));
+  app.use('/users/*', requireRole('admin'), requireRecentSignIn('/users'));
 
   app.get('/users', requireRole('admin'), (c) => usersPage(c));
 
@@ -554,7 +622,9 @@ export function authRoutes(): Hono<AppEnv> {
     if (problem)
       return usersPage(c, { flash: { kind: 'error', text: `${user.username}: ${problem}` }, status: 422 });
     await repos.users.setPassword(id, form.password ?? '', actorOf(me));
+    // A reset means the old password may be known: its sessions and API tokens end with it.
     await repos.sessions.destroyAll(id);
+    await repos.apiTokens.revokeAll(id, actorOf(me));
     if (id === me.id) await startSession(c, me);
     return c.redirect('/users?done=password', 303);
   });

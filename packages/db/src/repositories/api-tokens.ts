@@ -31,8 +31,13 @@ export interface ApiTokenRepository {
   verify(token: string, now?: Date): Promise<Pick<User, 'id' | 'username' | 'role'> | null>;
   /** The user's tokens, newest first, revoked ones included. */
   list(userId: string): Promise<ApiToken[]>;
-  /** Revokes one of the user's tokens; false when the user has no such live token. Audited as `token.revoke`. */
-  revoke(id: string, userId: string, actor: Actor): Promise<boolean>;
+  /**
+   * Revokes one of the user's tokens (`userId` null: anyone's, for admins); false when there is no
+   * such live token. Audited as `token.revoke`.
+   */
+  revoke(id: string, userId: string | null, actor: Actor): Promise<boolean>;
+  /** Revokes every live token of a user (their password changed); how many. Audited as `token.revoke_all`. */
+  revokeAll(userId: string, actor: Actor): Promise<number>;
 }
 
 export const TOKEN_PREFIX = 'kk_';
@@ -106,16 +111,40 @@ export function createApiTokenRepository(db: Database): ApiTokenRepository {
 
     async revoke(id, userId, actorInput) {
       const actor = parseActor(actorInput);
-      if (!isUuid(id) || !isUuid(userId)) return false;
+      if (!isUuid(id) || (userId !== null && !isUuid(userId))) return false;
       return db.transaction(async (tx) => {
         const [row] = await tx
           .update(apiTokens)
           .set({ revokedAt: new Date() })
-          .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+          .where(
+            and(
+              eq(apiTokens.id, id),
+              userId === null ? undefined : eq(apiTokens.userId, userId),
+              isNull(apiTokens.revokedAt),
+            ),
+          )
           .returning();
         if (row === undefined) return false;
-        await writeAudit(tx, actor, 'token.revoke', id, { name: row.name, prefix: row.prefix, userId });
+        await writeAudit(tx, actor, 'token.revoke', id, {
+          name: row.name,
+          prefix: row.prefix,
+          userId: row.userId,
+        });
         return true;
+      });
+    },
+
+    async revokeAll(userId, actorInput) {
+      const actor = parseActor(actorInput);
+      if (!isUuid(userId)) return 0;
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .update(apiTokens)
+          .set({ revokedAt: new Date() })
+          .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+          .returning({ id: apiTokens.id });
+        if (rows.length > 0) await writeAudit(tx, actor, 'token.revoke_all', userId, { count: rows.length });
+        return rows.length;
       });
     },
   };

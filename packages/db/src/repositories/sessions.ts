@@ -22,6 +22,8 @@ export interface SessionInfo {
   readonly expiresAt: Date;
   /** True when this read moved the expiry (the cookie should be sent again). */
   readonly renewed: boolean;
+  /** When the session began: when its user last gave their password. */
+  readonly createdAt: Date;
 }
 
 /**
@@ -30,8 +32,11 @@ export interface SessionInfo {
  */
 export interface SessionRepository {
   create(userId: string, ttlSeconds: number, now?: Date): Promise<NewSession>;
-  /** The session of `token`, or null when unknown or expired (an expired one is deleted). */
-  get(token: string, now?: Date): Promise<SessionInfo | null>;
+  /**
+   * The session of `token`, or null when unknown or expired (an expired one is deleted). With
+   * `maxAgeSeconds`, a session older than that (since its creation) has expired too, however active.
+   */
+  get(token: string, now?: Date, options?: { readonly maxAgeSeconds?: number }): Promise<SessionInfo | null>;
   /** Ends one session; false when there was none. */
   destroy(token: string): Promise<boolean>;
   /** Ends every session of a user (after a password change), except `exceptToken`'s when given. */
@@ -74,7 +79,7 @@ export function createSessionRepository(db: Database): SessionRepository {
       return { token, csrfSecret, expiresAt };
     },
 
-    async get(token, now = new Date()) {
+    async get(token, now = new Date(), options = {}) {
       if (typeof token !== 'string' || !TOKEN.test(token)) return null;
       const at = parseDate(now, 'now');
       const id = tokenHash(token);
@@ -86,12 +91,16 @@ export function createSessionRepository(db: Database): SessionRepository {
           csrfSecret: sessions.csrfSecret,
           expiresAt: sessions.expiresAt,
           lastSeenAt: sessions.lastSeenAt,
+          createdAt: sessions.createdAt,
         })
         .from(sessions)
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(eq(sessions.id, id));
       if (row === undefined) return null;
-      if (row.expiresAt.getTime() <= at.getTime()) {
+      const tooOld =
+        options.maxAgeSeconds !== undefined &&
+        row.createdAt.getTime() + options.maxAgeSeconds * 1000 <= at.getTime();
+      if (row.expiresAt.getTime() <= at.getTime() || tooOld) {
         await db.delete(sessions).where(eq(sessions.id, id));
         return null;
       }
@@ -108,6 +117,7 @@ export function createSessionRepository(db: Database): SessionRepository {
         csrfSecret: row.csrfSecret,
         expiresAt,
         renewed,
+        createdAt: row.createdAt,
       };
     },
 

@@ -17,7 +17,7 @@ import {
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { requireRole, requireUser } from '../../auth/middleware.ts';
+import { requireRecentSignIn, requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import {
@@ -285,7 +285,7 @@ function registerAccounts(api: Hono<AppEnv>): void {
     return c.json({ accounts: await Promise.all(accounts.map((a) => status(c, a))) });
   });
 
-  api.post('/accounts', requireRole('admin'), async (c) => {
+  api.post('/accounts', requireRole('admin'), requireRecentSignIn('/platforms'), async (c) => {
     const lang = c.get('lang');
     const body = await readBody(c);
     const checked = validate(accountCreateSchema, body, lang);
@@ -318,7 +318,7 @@ function registerAccounts(api: Hono<AppEnv>): void {
     return c.json({ account: await status(c, account) });
   });
 
-  api.patch('/accounts/:id', requireRole('admin'), async (c) => {
+  api.patch('/accounts/:id', requireRole('admin'), requireRecentSignIn('/platforms'), async (c) => {
     const lang = c.get('lang');
     const deps = depsOf(c);
     const account = await deps.repos.accounts.get(c.req.param('id'));
@@ -353,14 +353,14 @@ function registerAccounts(api: Hono<AppEnv>): void {
     }
   });
 
-  api.delete('/accounts/:id', requireRole('admin'), async (c) => {
+  api.delete('/accounts/:id', requireRole('admin'), requireRecentSignIn('/platforms'), async (c) => {
     const removed = await depsOf(c).repos.accounts.remove(c.req.param('id'), actorOf(c));
     if (!removed) return notFound(c, 'no such account');
     await publishChange(c, 'account');
     return c.json({ deleted: true });
   });
 
-  api.post('/accounts/:id/test', requireRole('admin'), async (c) => {
+  api.post('/accounts/:id/test', requireRole('admin'), requireRecentSignIn('/platforms'), async (c) => {
     const deps = depsOf(c);
     const account = await deps.repos.accounts.get(c.req.param('id'));
     if (account === null) return notFound(c, 'no such account');

@@ -2,7 +2,7 @@ import type { PlatformAccount } from '@kikimimi/db';
 import { PLATFORMS, type Platform, platformOptionsSchema } from '@kikimimi/rules';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import { requireRole, requireUser } from '../../auth/middleware.ts';
+import { requireRecentSignIn, requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, page } from '../../layout.ts';
@@ -538,17 +538,24 @@ export function registerPlatformRoutes(app: Hono<AppEnv>): void {
   });
 
   for (const platform of PLATFORMS) {
-    app.post(`/platforms/${platform}`, requireRole('admin'), (c) => connect(c, platform));
+    app.post(`/platforms/${platform}`, requireRole('admin'), requireRecentSignIn('/platforms'), (c) =>
+      connect(c, platform),
+    );
   }
 
-  app.post('/platforms/accounts/:id/test', requireRole('admin'), async (c) => {
-    const account = await depsOf(c).repos.accounts.get(c.req.param('id'));
-    if (account === null) return accountNotFound(c);
-    const result = await testStored(c, account);
-    return renderPage(c, { flash: resultFlash(c, account, result), status: result.ok ? 200 : 422 });
-  });
+  app.post(
+    '/platforms/accounts/:id/test',
+    requireRole('admin'),
+    requireRecentSignIn('/platforms'),
+    async (c) => {
+      const account = await depsOf(c).repos.accounts.get(c.req.param('id'));
+      if (account === null) return accountNotFound(c);
+      const result = await testStored(c, account);
+      return renderPage(c, { flash: resultFlash(c, account, result), status: result.ok ? 200 : 422 });
+    },
+  );
 
-  app.post('/platforms/accounts/:id', requireRole('admin'), async (c) => {
+  app.post('/platforms/accounts/:id', requireRole('admin'), requireRecentSignIn('/platforms'), async (c) => {
     const deps = depsOf(c);
     const lang = c.get('lang');
     const account = await deps.repos.accounts.get(c.req.param('id'));
@@ -594,31 +601,41 @@ export function registerPlatformRoutes(app: Hono<AppEnv>): void {
     return c.redirect(doneUrl(`/platforms#account-${account.id}`, 'saved'), 303);
   });
 
-  app.get('/platforms/accounts/:id/delete', requireRole('admin'), async (c) => {
-    const account = await depsOf(c).repos.accounts.get(c.req.param('id'));
-    if (account === null) return accountNotFound(c);
-    return page(c, {
-      title: t(c, 'config.account.removeTitle', { label: account.label }),
-      body: html`${configStyle(c)}<form method="post" action="/platforms/accounts/${account.id}/delete" class="card">
+  app.get(
+    '/platforms/accounts/:id/delete',
+    requireRole('admin'),
+    requireRecentSignIn('/platforms'),
+    async (c) => {
+      const account = await depsOf(c).repos.accounts.get(c.req.param('id'));
+      if (account === null) return accountNotFound(c);
+      return page(c, {
+        title: t(c, 'config.account.removeTitle', { label: account.label }),
+        body: html`${configStyle(c)}<form method="post" action="/platforms/accounts/${account.id}/delete" class="card">
         ${csrfField(c)}
         <p>${t(c, 'config.account.removeConfirm', { label: account.label, platform: t(c, `config.platform.${account.platform}`) })}</p>
         ${checkbox({ path: 'confirm', label: t(c, 'config.account.removeCheck'), checked: false })}
         ${fieldError(c.req.query('confirm') === 'missing' ? { confirm: t(c, 'config.account.removeCheckMissing') } : undefined, 'confirm')}
         <p><button type="submit" class="danger">${t(c, 'config.account.remove')}</button> <a href="/platforms#account-${account.id}">${t(c, 'config.cancel')}</a></p>
       </form>`,
-      active: 'platforms',
-      status: c.req.query('confirm') === 'missing' ? 422 : 200,
-    });
-  });
+        active: 'platforms',
+        status: c.req.query('confirm') === 'missing' ? 422 : 200,
+      });
+    },
+  );
 
-  app.post('/platforms/accounts/:id/delete', requireRole('admin'), async (c) => {
-    const deps = depsOf(c);
-    const account = await deps.repos.accounts.get(c.req.param('id'));
-    if (account === null) return accountNotFound(c);
-    if (!checked(await readForm(c), 'confirm'))
-      return c.redirect(`/platforms/accounts/${account.id}/delete?confirm=missing`, 303);
-    await deps.repos.accounts.remove(account.id, actorOf(c));
-    await publishChange(c, 'account');
-    return c.redirect(doneUrl('/platforms', 'disconnected'), 303);
-  });
+  app.post(
+    '/platforms/accounts/:id/delete',
+    requireRole('admin'),
+    requireRecentSignIn('/platforms'),
+    async (c) => {
+      const deps = depsOf(c);
+      const account = await deps.repos.accounts.get(c.req.param('id'));
+      if (account === null) return accountNotFound(c);
+      if (!checked(await readForm(c), 'confirm'))
+        return c.redirect(`/platforms/accounts/${account.id}/delete?confirm=missing`, 303);
+      await deps.repos.accounts.remove(account.id, actorOf(c));
+      await publishChange(c, 'account');
+      return c.redirect(doneUrl('/platforms', 'disconnected'), 303);
+    },
+  );
 }
