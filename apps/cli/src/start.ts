@@ -19,7 +19,7 @@ export const startCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     if (printedHelp(args, USAGE, io)) return 0;
-    const { loadWebEnv, startWeb } = await import('@kikimimi/web');
+    const { loadWebEnv, securityOptionsOf, startWeb } = await import('@kikimimi/web');
     const workerEnv = loadWorkerEnv(process.env);
     const webEnv = loadWebEnv(process.env);
     const problems = [
@@ -48,6 +48,8 @@ export const startCommand: Command = {
         encryptionKey,
         discord: env.DISCORD_TOKEN ? { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL } : undefined,
         metricsPort: env.METRICS_PORT === 0 ? null : env.METRICS_PORT,
+        metricsHost: env.HOST,
+        metricsToken: env.METRICS_TOKEN,
         concurrency: env.WORKER_CONCURRENCY,
         demo: await loadDemoWorld({ mode: env.KIKIMIMI_DEMO, perMinute: env.KIKIMIMI_DEMO_RATE }),
         log,
@@ -61,6 +63,7 @@ export const startCommand: Command = {
         port: env.PORT,
         secureCookies: env.COOKIE_SECURE,
         dashboardCacheSeconds: env.DASHBOARD_CACHE_SECONDS,
+        ...securityOptionsOf(webEnv.env),
         migrate: false,
         log,
       });

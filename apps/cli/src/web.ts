@@ -19,7 +19,7 @@ export const webCommand: Command = {
   async run(args, io) {
     if (printedHelp(args, USAGE, io)) return 0;
     // Loaded on use: the console (Hono, bull-board) costs the other commands nothing.
-    const { createLogger, loadWebEnv, startWeb } = await import('@kikimimi/web');
+    const { createLogger, loadWebEnv, securityOptionsOf, startWeb } = await import('@kikimimi/web');
     const env = loadWebEnv(process.env);
     if (!env.ok) {
       io.stderr.write(`kikimimi web: the environment has ${env.problems.length} problem(s):\n`);
@@ -44,6 +44,7 @@ export const webCommand: Command = {
         port: env.env.PORT,
         secureCookies: env.env.COOKIE_SECURE,
         dashboardCacheSeconds: env.env.DASHBOARD_CACHE_SECONDS,
+        ...securityOptionsOf(env.env),
         log,
       });
     } catch (error) {

@@ -55,6 +55,8 @@ export const workerCommand: Command = {
           ? { token: env.env.DISCORD_TOKEN, api: env.env.DISCORD_API_URL }
           : undefined,
         metricsPort: env.env.METRICS_PORT === 0 ? null : env.env.METRICS_PORT,
+        metricsHost: env.env.HOST,
+        metricsToken: env.env.METRICS_TOKEN,
         concurrency: env.env.WORKER_CONCURRENCY,
         demo: await loadDemoWorld({ mode: env.env.KIKIMIMI_DEMO, perMinute: env.env.KIKIMIMI_DEMO_RATE }),
         log,

@@ -1,5 +1,6 @@
 import { parseEncryptionKey } from '@kikimimi/db';
 import { z } from 'zod';
+import { trustedProxyList } from './auth/client-address.ts';
 
 const url = (protocols: readonly string[]) =>
   z.string().refine(
@@ -63,10 +64,48 @@ export const webEnvSchema = z.object({
     .max(3600, 'must be 0–3600')
     .default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Proxies whose X-Forwarded-For names the client (sign-in throttling, audit): addresses or CIDR
+   * ranges, comma-separated (`127.0.0.1,10.0.0.0/8`). Empty: the socket's address is the client's.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+      try {
+        trustedProxyList(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : 'is not valid' });
+      }
+      return entries;
+    }),
+  /** A session ends this many hours after sign-in, however active (the idle limit is 12 h). */
+  SESSION_MAX_AGE_HOURS: z.coerce
+    .number({ message: 'must be a number of hours' })
+    .int('must be a whole number of hours')
+    .min(1, 'must be 1–720')
+    .max(720, 'must be 1–720')
+    .default(24),
+  /** When set, GET /metrics (console and worker) needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Let "Test connection" reach loopback, private and link-local addresses (a private-network instance). */
+  ALLOW_PRIVATE_NETWORKS: flag.default(false),
 });
 export type WebEnv = z.infer<typeof webEnvSchema>;
 
 export type WebEnvResult = { ok: true; env: WebEnv } | { ok: false; problems: string[] };
+
+/** The security settings of the environment, as startWeb takes them. */
+export const securityOptionsOf = (env: WebEnv) => ({
+  trustedProxies: env.TRUSTED_PROXIES,
+  sessionMaxAgeSeconds: env.SESSION_MAX_AGE_HOURS * 3600,
+  ...(env.METRICS_TOKEN === undefined ? {} : { metricsToken: env.METRICS_TOKEN }),
+  allowPrivateNetworks: env.ALLOW_PRIVATE_NETWORKS,
+});
 
 /** Validates the environment; every bad or missing variable is listed, values of secrets never shown. */
 export function loadWebEnv(source: Record<string, string | undefined>): WebEnvResult {

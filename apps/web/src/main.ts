@@ -34,6 +34,11 @@ export interface WebOptions {
   readonly dashboardCacheSeconds?: number;
   /** Apply pending migrations at start (default true). */
   readonly migrate?: boolean;
+  /** Trusted proxies, session lifetime, metrics token, private networks (see securityOptionsOf). */
+  readonly trustedProxies?: readonly string[];
+  readonly sessionMaxAgeSeconds?: number;
+  readonly metricsToken?: string;
+  readonly allowPrivateNetworks?: boolean;
   readonly log: Logger;
 }
 
@@ -145,6 +150,12 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
       ? {}
       : { dashboardCacheMs: options.dashboardCacheSeconds * 1000 }),
     bullBoard: serverAdapter.registerPlugin(),
+    trustedProxies: options.trustedProxies ?? [],
+    ...(options.sessionMaxAgeSeconds === undefined
+      ? {}
+      : { sessionMaxAgeSeconds: options.sessionMaxAgeSeconds }),
+    ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+    allowPrivateNetworks: options.allowPrivateNetworks ?? false,
     async health() {
       const [db, redis] = await Promise.all([
         within(database.pool.query('SELECT 1'), 2_000),

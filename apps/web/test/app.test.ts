@@ -155,7 +155,7 @@ describe('/healthz and /metrics', () => {
   it('serves Prometheus metrics with requests counted by route pattern', async () => {
     const session = await t.login('admin');
     await t.request(`/users/${session.user.id}/role`, { as: session, form: { role: 'admin' } });
-    const res = await t.request('/metrics');
+    const res = await t.request('/metrics', { as: session });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/u);
     const text = await res.text();

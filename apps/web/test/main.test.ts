@@ -29,6 +29,9 @@ describe('loadWebEnv', () => {
         COOKIE_SECURE: false,
         DASHBOARD_CACHE_SECONDS: 60,
         LOG_LEVEL: 'info',
+        TRUSTED_PROXIES: [],
+        SESSION_MAX_AGE_HOURS: 24,
+        ALLOW_PRIVATE_NETWORKS: false,
       },
     });
   });
@@ -44,8 +47,16 @@ describe('loadWebEnv', () => {
       COOKIE_SECURE: 'true',
       DASHBOARD_CACHE_SECONDS: '0',
       LOG_LEVEL: 'warn',
+      TRUSTED_PROXIES: ' 127.0.0.1, 10.0.0.0/8 ,fd00::/8',
+      SESSION_MAX_AGE_HOURS: '8',
+      METRICS_TOKEN: 'a-long-enough-token',
+      ALLOW_PRIVATE_NETWORKS: 'true',
     });
     expect(result.ok && result.env).toMatchObject({
+      TRUSTED_PROXIES: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8'],
+      SESSION_MAX_AGE_HOURS: 8,
+      METRICS_TOKEN: 'a-long-enough-token',
+      ALLOW_PRIVATE_NETWORKS: true,
       PORT: 8080,
       COOKIE_SECURE: true,
       DASHBOARD_CACHE_SECONDS: 0,
@@ -63,6 +74,10 @@ describe('loadWebEnv', () => {
       COOKIE_SECURE: 'maybe',
       DASHBOARD_CACHE_SECONDS: '1.5',
       LOG_LEVEL: 'loud',
+      TRUSTED_PROXIES: '10.0.0.0/33,proxy.local',
+      SESSION_MAX_AGE_HOURS: '0',
+      METRICS_TOKEN: 'short-secret',
+      ALLOW_PRIVATE_NETWORKS: 'perhaps',
     });
     expect(result.ok).toBe(false);
     const problems = result.ok ? [] : result.problems;
@@ -75,7 +90,15 @@ describe('loadWebEnv', () => {
       'COOKIE_SECURE',
       'DASHBOARD_CACHE_SECONDS',
       'LOG_LEVEL',
+      'TRUSTED_PROXIES',
+      'SESSION_MAX_AGE_HOURS',
+      'METRICS_TOKEN',
+      'ALLOW_PRIVATE_NETWORKS',
     ]);
+    expect(problems.find((p) => p.startsWith('TRUSTED_PROXIES'))).toMatch(
+      /"10\.0\.0\.0\/33" is not an IP address/u,
+    );
+    expect(problems.join('\n')).not.toContain('short-secret');
     expect(problems.join('\n')).not.toContain('too-short-secret-value');
     expect(problems.find((p) => p.startsWith('KIKIMIMI_ENCRYPTION_KEY'))).toMatch(/32 random bytes/u);
   });

@@ -66,3 +66,31 @@ describe('language switch (item 14)', () => {
     expect(await res.text()).toMatch(/<a href="\?next=%2Finbox&amp;lang=en">English<\/a>/u);
   });
 });
+
+describe('/metrics (item 15)', () => {
+  let m: TestApp;
+  beforeAll(async () => {
+    m = await createTestApp({ deps: { metricsToken: 'scrape-secret-0123456789' } });
+  });
+  afterAll(async () => {
+    await m?.close();
+  });
+
+  it('needs sign-in as an admin when no token is configured', async () => {
+    expect((await t.request('/metrics')).status).toBe(401);
+    expect((await t.request('/metrics', { as: 'viewer' })).status).toBe(403);
+    expect((await t.request('/metrics', { as: 'admin' })).status).toBe(200);
+  });
+
+  it('answers a scraper with the configured bearer token, and nobody without it', async () => {
+    expect((await m.request('/metrics')).status).toBe(401);
+    const wrong = await m.request('/metrics', {
+      headers: { Authorization: 'Bearer scrape-secret-012345678X' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
+    const ok = await m.request('/metrics', { headers: { Authorization: 'Bearer scrape-secret-0123456789' } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('kikimimi_http_requests_total');
+  });
+});

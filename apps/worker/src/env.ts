@@ -33,6 +33,13 @@ export const workerEnvSchema = z.object({
   /** Discord REST base (default Discord itself); a stand-in's `http://127.0.0.1:PORT/api` in tests and the demo. */
   DISCORD_API_URL: url(['http:', 'https:']).optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The interface the metrics listen on (the console's HOST). */
+  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters). */
+  METRICS_TOKEN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Jobs each worker process runs at once per queue. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { createDb, createRepositories, ensureDatabase, migrate } from '@kikimimi/db';
 import {
   CONFIG_CHANNEL,
@@ -23,6 +22,7 @@ import { createEngineProvider } from './engine-provider.ts';
 import { runWithLease } from './lease.ts';
 import { maskUrl } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { listenMetrics } from './metrics-server.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createSchedulerKeeper, retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
@@ -40,6 +40,10 @@ export interface WorkerOptions {
   readonly discord?: { readonly token: string; readonly api?: string | undefined } | undefined;
   /** null: no metrics endpoint; 0: an ephemeral port. */
   readonly metricsPort: number | null;
+  /** The interface the metrics listen on (HOST; default 127.0.0.1). */
+  readonly metricsHost?: string;
+  /** When set, /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  readonly metricsToken?: string | undefined;
   readonly concurrency: number;
   readonly log: Logger;
   /** Apply migrations at start (default true). */
@@ -325,17 +329,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let metricsServer: Server | null = null;
   let metricsUrl: string | null = null;
   if (options.metricsPort !== null) {
-    metricsServer = createServer(async (request, response) => {
-      if (request.url === '/metrics') {
-        response.writeHead(200, { 'content-type': metrics.registry.contentType });
-        response.end(await metrics.registry.metrics());
-      } else {
-        response.writeHead(request.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
-        response.end(request.url === '/healthz' ? 'ok' : 'not found');
-      }
+    const listening = await listenMetrics({
+      registry: metrics.registry,
+      host: options.metricsHost ?? '127.0.0.1',
+      port: options.metricsPort,
+      token: options.metricsToken,
     });
-    await new Promise<void>((resolve) => metricsServer?.listen(options.metricsPort ?? 0, resolve));
-    metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
+    metricsServer = listening.server;
+    metricsUrl = listening.url;
   }
   log.info({ queues: JOB_NAMES, discord: options.discord !== undefined, metricsUrl }, 'worker started');
 

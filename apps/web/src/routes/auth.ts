@@ -1,8 +1,9 @@
 import { type ApiToken, LastAdminError, MIN_PASSWORD_LENGTH, type User } from '@kikimimi/db';
 import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
+import { clientIp } from '../auth/client-address.ts';
 import { requireRecentSignIn, requireRole, requireUser } from '../auth/middleware.ts';
-import { actorOf, clientIp, endSession, startSession } from '../auth/session.ts';
+import { actorOf, endSession, startSession } from '../auth/session.ts';
 import type { AppEnv, Lang, Role } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
 import { csrfField, type FieldErrors, fieldError, type Html, page } from '../layout.ts';

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { isApiPath } from '../auth/authenticate.ts';
+import { sameToken } from '../auth/session.ts';
 import type { AppEnv } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
 import { page } from '../layout.ts';
@@ -83,8 +84,17 @@ export function systemRoutes(): Hono<AppEnv> {
     return c.json({ status: ok ? 'ok' : 'unavailable', db: status.db, redis: status.redis }, ok ? 200 : 503);
   });
 
+  // Scrapers send METRICS_TOKEN as a bearer token; otherwise (or without one) a signed-in admin.
   app.get('/metrics', async (c) => {
-    const registry = c.get('deps').metrics;
+    const { metrics: registry, metricsToken } = c.get('deps');
+    const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/iu.exec(c.req.header('authorization') ?? '')?.[1];
+    const scraper = metricsToken !== undefined && sameToken(bearer, metricsToken);
+    const user = c.get('user');
+    if (!scraper && user?.role !== 'admin') {
+      if (user) return c.text('forbidden', 403);
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      return c.text('unauthorized', 401);
+    }
     return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
   });
 
