@@ -273,3 +273,64 @@ describe('sessions: absolute lifetime and a fresh password for sensitive pages (
     expect(again.status).toBe(200);
   });
 });
+
+describe('weak passwords are refused (item 6)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each(['password1234', 'aaaaaaaaaaaa', 'qwertyuiop123', 'iloveyou2024!', '123456789012'])(
+    'refuses %s for a new user, next to the field, in the user’s language',
+    async (password) => {
+      const res = await t.request('/users?lang=en', {
+        as: 'admin',
+        form: {
+          username: `weak-${password.length}-${Math.random().toString(36).slice(2, 8)}`,
+          password,
+          confirm: password,
+          role: 'viewer',
+        },
+      });
+      expect(res.status).toBe(422);
+      const body = await res.text();
+      expect(body).toMatch(/data-field="password">This password is too easy to guess/u);
+      expect(body).not.toContain(password);
+    },
+  );
+
+  it('refuses a password made of the username, and explains in Japanese', async () => {
+    const res = await t.request('/users', {
+      as: 'admin',
+      form: {
+        username: 'hanako.yamada',
+        password: 'hanako.yamada1',
+        confirm: 'hanako.yamada1',
+        role: 'viewer',
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain('推測されやすいパスワードです');
+  });
+
+  it('refuses a weak password on a password change, accepts a passphrase', async () => {
+    const session = await t.login('editor');
+    const weak = await t.request('/account/password', {
+      as: session,
+      form: { current: session.user.password, password: 'password1234', confirm: 'password1234' },
+    });
+    expect(weak.status).toBe(422);
+    const strong = await t.request('/account/password', {
+      as: session,
+      form: {
+        current: session.user.password,
+        password: 'correct horse battery staple',
+        confirm: 'correct horse battery staple',
+      },
+    });
+    expect(strong.status).toBe(303);
+  });
+});

@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { clientIp } from '../auth/client-address.ts';
 import { requireRecentSignIn, requireRole, requireUser } from '../auth/middleware.ts';
+import { isWeakPassword } from '../auth/password-policy.ts';
 import { actorOf, endSession, startSession } from '../auth/session.ts';
 import type { AppEnv, Lang, Role } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
@@ -19,8 +20,8 @@ addMessages({
   'auth.role.editor': { ja: '編集者', en: 'Editor' },
   'auth.role.viewer': { ja: '閲覧者', en: 'Viewer' },
   'auth.passwordHint': {
-    ja: '{min} 文字以上。長い文（パスフレーズ）がおすすめです。',
-    en: 'At least {min} characters. A long phrase works well.',
+    ja: '{min} 文字以上。よく使われるパスワードや単純な並びは使えません。長い文（パスフレーズ）がおすすめです。',
+    en: 'At least {min} characters, not a common password or a simple pattern. A long phrase works well.',
   },
   'auth.error.usernameRequired': { ja: 'ユーザー名を入力してください', en: 'Enter a username' },
   'auth.error.usernameLong': { ja: 'ユーザー名は 64 文字以内です', en: 'At most 64 characters' },
@@ -34,6 +35,10 @@ addMessages({
     en: 'The password needs at least {min} characters',
   },
   'auth.error.passwordLong': { ja: 'パスワードは 1024 文字以内です', en: 'At most 1024 characters' },
+  'auth.error.passwordWeak': {
+    ja: '推測されやすいパスワードです（よく使われるパスワード、単語の並び、繰り返し、ユーザー名などを含んでいます）。関係のない単語を 4 つほど並べた文にしてください。',
+    en: 'This password is too easy to guess (a common password, a keyboard or letter pattern, or your username). Use a phrase of about four unrelated words.',
+  },
   'auth.error.confirm': { ja: '確認用のパスワードが一致しません', en: 'The passwords do not match' },
   'auth.error.currentPassword': { ja: '現在のパスワードが違います', en: 'The current password is wrong' },
   'auth.error.role': { ja: '権限を選んでください', en: 'Choose a role' },
@@ -168,17 +173,23 @@ function usernameError(lang: Lang, raw: string | undefined): string | undefined 
   return undefined;
 }
 
-function passwordError(lang: Lang, password: string | undefined): string | undefined {
+function passwordError(lang: Lang, password: string | undefined, username: string): string | undefined {
   if ((password ?? '').length < MIN_PASSWORD_LENGTH)
     return t(lang, 'auth.error.passwordShort', { min: MIN_PASSWORD_LENGTH });
   if ((password ?? '').length > 1024) return t(lang, 'auth.error.passwordLong');
+  if (isWeakPassword(password ?? '', [username])) return t(lang, 'auth.error.passwordWeak');
   return undefined;
 }
 
-/** Problems of a new password and its confirmation, keyed by field. */
-function newPasswordErrors(lang: Lang, form: Form, field = 'password'): Record<string, string> {
+/** Problems of a new password (for the user `username`) and its confirmation, keyed by field. */
+function newPasswordErrors(
+  lang: Lang,
+  form: Form,
+  username: string,
+  field = 'password',
+): Record<string, string> {
   const errors: Record<string, string> = {};
-  const problem = passwordError(lang, form[field]);
+  const problem = passwordError(lang, form[field], username);
   if (problem) errors[field] = problem;
   else if (form.confirm !== form[field]) errors.confirm = t(lang, 'auth.error.confirm');
   return errors;
@@ -407,7 +418,10 @@ export function authRoutes(): Hono<AppEnv> {
     if ((await repos.users.count()) > 0) return c.redirect('/login', 303);
     const form = await readForm(c);
     const lang = c.get('lang');
-    const errors = only({ username: usernameError(lang, form.username), ...newPasswordErrors(lang, form) });
+    const errors = only({
+      username: usernameError(lang, form.username),
+      ...newPasswordErrors(lang, form, form.username ?? ''),
+    });
     if (Object.keys(errors).length > 0) return setupPage(c, { username: form.username ?? '' }, errors, 422);
     const username = (form.username ?? '').trim();
     const user = await repos.users.createFirst(
@@ -500,7 +514,7 @@ ${input({ name: 'password', label: t(c, 'auth.password'), type: 'password', auto
     const user = c.get('user') as NonNullable<AppEnv['Variables']['user']>;
     const form = await readForm(c);
     const lang = c.get('lang');
-    let errors: FieldErrors = newPasswordErrors(lang, form);
+    let errors: FieldErrors = newPasswordErrors(lang, form, user.username);
     if (!(await repos.users.checkPassword(user.id, form.current ?? ''))) {
       errors = { ...errors, current: t(lang, 'auth.error.currentPassword') };
     }
@@ -560,7 +574,7 @@ ${input({ name: 'password', label: t(c, 'auth.password'), type: 'password', auto
     const lang = c.get('lang');
     const errors: Record<string, string | undefined> = {
       username: usernameError(lang, form.username),
-      ...newPasswordErrors(lang, form),
+      ...newPasswordErrors(lang, form, form.username ?? ''),
       role: (ROLES as readonly string[]).includes(form.role ?? '') ? undefined : t(lang, 'auth.error.role'),
     };
     const values = { username: form.username ?? '', role: form.role ?? '' };
@@ -618,7 +632,7 @@ ${input({ name: 'password', label: t(c, 'auth.password'), type: 'password', auto
     const user = await repos.users.get(id);
     if (user === null)
       return usersPage(c, { flash: { kind: 'error', text: t(c, 'auth.users.notFound') }, status: 404 });
-    const errors = newPasswordErrors(c.get('lang'), form);
+    const errors = newPasswordErrors(c.get('lang'), form, user.username);
     const problem = errors.password ?? errors.confirm;
     if (problem)
       return usersPage(c, { flash: { kind: 'error', text: `${user.username}: ${problem}` }, status: 422 });
