@@ -204,6 +204,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
           return { db: false, redis: true };
         }
       }),
+    // The platform stand-ins listen on 127.0.0.1: as an operator on a private network would, allow it.
+    allowPrivateNetworks: true,
     ...options.deps,
   };
   const app = createApp(deps);

@@ -374,7 +374,11 @@ function registerAccounts(api: Hono<AppEnv>): void {
         error: { kind: 'invalid', message: 'the stored credentials cannot be read (see the server log)' },
       });
     }
-    const result = await testConnection(c.get('lang'), { ...account, credentials });
+    const result = await testConnection(
+      c.get('lang'),
+      { ...account, credentials },
+      { allowPrivateNetworks: deps.allowPrivateNetworks ?? false },
+    );
     if (!result.ok) return c.json({ ok: false, error: { kind: result.kind, message: result.message } });
     await deps.repos.accounts.recordIdentity(account.id, {
       handle: result.identity.handle,

@@ -12,6 +12,7 @@ import {
 import type { Platform } from '@kikimimi/rules';
 import type { Lang } from '../../context.ts';
 import { t } from '../../i18n.ts';
+import { checkDestination } from './destination-guard.ts';
 
 export { mastodonCredentialsSchema, type XCredentialsInput, xCredentialsSchema } from '@kikimimi/connectors';
 
@@ -43,19 +44,37 @@ export type ConnectionResult =
   | { readonly ok: true; readonly identity: AccountIdentity }
   | {
       readonly ok: false;
-      /** auth_failed, rate_limited, unreachable, refused (other platform errors), invalid (ours). */
-      readonly kind: 'auth_failed' | 'rate_limited' | 'unreachable' | 'refused' | 'invalid';
+      /**
+       * auth_failed, rate_limited, unreachable, refused (other platform errors), invalid (ours),
+       * private (a loopback/private/link-local destination, not allowed: see destination-guard.ts).
+       */
+      readonly kind: 'auth_failed' | 'rate_limited' | 'unreachable' | 'refused' | 'invalid' | 'private';
       /** In the user's language; never contains a secret. */
       readonly message: string;
     };
 
-/** A failure of a connector call explained for people, secrets removed. */
+/**
+ * What may be said of a failure: the HTTP status and the network error code in it, never its text
+ * (which can quote whatever the other server answered: an internal service's body, say).
+ */
+export function failureDetail(message: string): string {
+  const parts = [
+    ...new Set([
+      ...[...message.matchAll(/\b([1-5]\d\d)\b/gu)].map((m) => `HTTP ${m[1]}`),
+      ...[...message.matchAll(/\b(E[A-Z_]{3,}|UND_ERR_[A-Z_]+)\b/gu)].map((m) => m[1] as string),
+      ...(/timed out|timeout|no answer within/iu.test(message) ? ['timeout'] : []),
+    ]),
+  ];
+  return parts.length > 0 ? parts.slice(0, 3).join(', ') : 'no details';
+}
+
+/** A failure of a connector call explained for people: secrets removed, nothing of a foreign answer. */
 export function explainFailure(
   lang: Lang,
   error: unknown,
   secrets: readonly string[],
 ): Extract<ConnectionResult, { ok: false }> {
-  const raw = redact(error instanceof Error ? error.message : String(error), secrets);
+  const raw = failureDetail(redact(error instanceof Error ? error.message : String(error), secrets));
   if (error instanceof IncompleteAccountError) {
     return {
       ok: false,
@@ -86,9 +105,33 @@ export function explainFailure(
   return { ok: false, kind: 'unreachable', message: t(lang, 'config.connect.unreachable', { detail: raw }) };
 }
 
-/** Asks the platform who these credentials are (the connector's verifyCredentials). */
-export async function testConnection(lang: Lang, target: ConnectionTarget): Promise<ConnectionResult> {
+/** Where each platform is first asked (without credentials) to see where it redirects. */
+const PROBE_PATH: Record<Platform, string> = { mastodon: '/api/v1/instance', x: '/2/openapi.json' };
+
+/**
+ * Asks the platform who these credentials are (the connector's verifyCredentials), unless its
+ * address is loopback, private or link-local and `allowPrivateNetworks` is off.
+ */
+export async function testConnection(
+  lang: Lang,
+  target: ConnectionTarget,
+  options: { readonly allowPrivateNetworks: boolean },
+): Promise<ConnectionResult> {
   const secrets = secretsIn(target.credentials);
+  if (target.baseUrl) {
+    const destination = await checkDestination(target.baseUrl, {
+      allowPrivate: options.allowPrivateNetworks,
+      probePath: PROBE_PATH[target.platform],
+    });
+    if (!destination.ok) {
+      const key = destination.reason === 'private' ? 'config.connect.private' : 'config.connect.badAddress';
+      return {
+        ok: false,
+        kind: destination.reason === 'private' ? 'private' : 'invalid',
+        message: t(lang, key, { host: destination.host }),
+      };
+    }
+  }
   try {
     const connector = buildConnector(target);
     const identity = await withTimeout(

@@ -254,6 +254,14 @@ addMessages({
     ja: 'プラットフォームに接続できませんでした: {detail}',
     en: 'The platform could not be reached: {detail}',
   },
+  'config.connect.private': {
+    ja: '{host} はプライベートネットワーク（ループバック・プライベート・リンクローカル）のアドレスのため接続しません。社内ネットワーク上のインスタンスを使う場合は、運用者が ALLOW_PRIVATE_NETWORKS=true を設定してください。',
+    en: '{host} is on a private network (loopback, private or link-local), so kikimimi does not connect there. For an instance on your private network, the operator sets ALLOW_PRIVATE_NETWORKS=true.',
+  },
+  'config.connect.badAddress': {
+    ja: '{host} に接続できません（http または https の URL で、名前解決できるホストを指定してください）。',
+    en: 'Cannot connect to {host} (give an http or https URL whose host name resolves).',
+  },
   'config.connect.refused': {
     ja: 'プラットフォームがエラーを返しました: {detail}',
     en: 'The platform answered with an error: {detail}',

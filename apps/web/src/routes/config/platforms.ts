@@ -436,11 +436,14 @@ async function connect(c: C, platform: Platform) {
     streamingUrl: (fields.streamingUrl as string | null | undefined) ?? null,
     credentials: creds.credentials,
   };
-  const result = await testConnection(lang, target);
+  const result = await testConnection(lang, target, {
+    allowPrivateNetworks: deps.allowPrivateNetworks ?? false,
+  });
   if (action === 'test') {
     return renderPage(c, { connect: { platform, form, result }, status: result.ok ? 200 : 422 });
   }
-  if (!result.ok && !checked(body, 'saveUntested')) return fail([], result);
+  // A destination on a private network is never saved untested: the worker would poll it with the token.
+  if (!result.ok && (result.kind === 'private' || !checked(body, 'saveUntested'))) return fail([], result);
 
   let account: PlatformAccount;
   try {
@@ -471,7 +474,11 @@ async function testStored(c: C, account: PlatformAccount): Promise<ConnectionRes
     deps.log.error({ err: error, account: account.id }, 'stored credentials unreadable');
     return { ok: false, kind: 'invalid', message: t(c, 'config.fetch.credentials') };
   }
-  const result = await testConnection(c.get('lang'), { ...account, credentials });
+  const result = await testConnection(
+    c.get('lang'),
+    { ...account, credentials },
+    { allowPrivateNetworks: deps.allowPrivateNetworks ?? false },
+  );
   if (result.ok)
     await deps.repos.accounts.recordIdentity(account.id, {
       handle: result.identity.handle,
