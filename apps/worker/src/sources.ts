@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PollSource, StreamSource } from '@kikimimi/connectors';
 import type { PlatformAccount } from '@kikimimi/db';
-import type { RulesEngine } from '@kikimimi/rules';
+import { MAX_SOURCES_PER_ACCOUNT, type RulesEngine } from '@kikimimi/rules';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -10,7 +10,8 @@ const MAX_MASTODON_SEARCH_TERMS = 5;
 
 /**
  * The sources an account listens on for the current watches. Keys are stable for the same query, so
- * a cursor survives restarts and unrelated configuration changes.
+ * a cursor survives restarts and unrelated configuration changes. At most MAX_SOURCES_PER_ACCOUNT
+ * searches or hashtag timelines (a configuration saved now cannot need more; an older one is cut).
  */
 export function sourcesFor(
   account: PlatformAccount,
@@ -18,7 +19,7 @@ export function sourcesFor(
 ): { poll: PollSource[]; stream: StreamSource[] } {
   if (account.platform === 'x') {
     return {
-      poll: engine.xQueries.queries.map((q) => ({
+      poll: engine.xQueries.queries.slice(0, MAX_SOURCES_PER_ACCOUNT).map((q) => ({
         platform: 'x' as const,
         kind: 'search' as const,
         key: `x-search-${digest(q.query)}`,
@@ -30,7 +31,7 @@ export function sourcesFor(
   const { hashtags, searchTerms } = engine.mastodonSources;
   const poll: PollSource[] = [
     { platform: 'mastodon', kind: 'mentions', key: 'mastodon-mentions' },
-    ...hashtags.map((tag) => ({
+    ...hashtags.slice(0, MAX_SOURCES_PER_ACCOUNT).map((tag) => ({
       platform: 'mastodon' as const,
       kind: 'hashtag' as const,
       key: `mastodon-tag-${digest(tag)}`,

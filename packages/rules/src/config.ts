@@ -6,6 +6,29 @@ import { platformSchema } from './post.ts';
  * accepts and what `kikimimi dry-run --config` reads. Published as JSON Schema in docs/.
  */
 
+/**
+ * Documented maxima of a configuration (README "Limits"): enough for a large support team, small
+ * enough that saving, importing, listing and matching stay fast and a console page stays small.
+ */
+export const CONFIG_LIMITS = {
+  watches: 2_000,
+  templates: 500,
+  escalation: 500,
+  variables: 200,
+  ownAccounts: 200,
+  doNotContact: 20_000,
+  linkedAuthors: 5_000,
+  /** Words per classifier list (praise, complaint, …). */
+  words: 2_000,
+  mentionRoles: 20,
+  /** Watch ids a template or an escalation rule refers to. */
+  watchRefs: 200,
+} as const;
+
+/** An array of at most `max` items, with the message every limit shares. */
+const atMost = <T extends z.ZodType>(item: T, max: number, what: string) =>
+  z.array(item).max(max, `at most ${max} ${what} in a configuration (kikimimi's limit)`);
+
 const id = z
   .string()
   .regex(
@@ -29,10 +52,13 @@ export const watchSchema = z.object({
   /** In the kikimimi query language (see packages/rules/README.md). */
   query: z.string().min(1).max(2000),
   /** Platforms this watch listens on; default: all. */
-  platforms: z.array(platformSchema).min(1).optional(),
+  platforms: z.array(platformSchema).min(1).max(10).optional(),
   enabled: z.boolean().default(true),
   /** Languages the watch accepts (ISO 639-1); empty or absent: any. */
-  languages: z.array(z.string().regex(/^[a-z]{2,3}$/u)).optional(),
+  languages: z
+    .array(z.string().regex(/^[a-z]{2,3}$/u))
+    .max(50)
+    .optional(),
 });
 export type Watch = z.infer<typeof watchSchema>;
 export type WatchInput = z.input<typeof watchSchema>;
@@ -46,7 +72,7 @@ export const templateSchema = z.object({
   /** Text with {author.name}, {author.handle}, {post.url}, {watch} and {vars.NAME} placeholders. */
   text: z.string().min(1).max(5000),
   /** Restrict to some watches; absent: every watch. */
-  watches: z.array(z.string()).optional(),
+  watches: atMost(z.string().max(64), CONFIG_LIMITS.watchRefs, 'watch ids').optional(),
 });
 export type Template = z.infer<typeof templateSchema>;
 
@@ -59,9 +85,9 @@ export const escalationRuleSchema = z.object({
     .object({
       /** A query in the kikimimi query language, evaluated against the post. */
       query: z.string().min(1).max(2000).optional(),
-      watches: z.array(z.string()).min(1).optional(),
-      intents: z.array(intentSchema).min(1).optional(),
-      platforms: z.array(platformSchema).min(1).optional(),
+      watches: atMost(z.string().max(64), CONFIG_LIMITS.watchRefs, 'watch ids').min(1).optional(),
+      intents: z.array(intentSchema).min(1).max(10).optional(),
+      platforms: z.array(platformSchema).min(1).max(10).optional(),
       minFollowers: z.number().int().nonnegative().optional(),
       maxFollowers: z.number().int().nonnegative().optional(),
     })
@@ -69,8 +95,10 @@ export const escalationRuleSchema = z.object({
   actions: z.object({
     /** A named escalation target (a Discord channel configured in the console), e.g. "billing". */
     route: z.string().min(1).max(100).optional(),
-    /** Role names or ids to mention when the escalation is posted. */
-    mentionRoles: z.array(z.string().min(1)).default([]),
+    /** Role names (bound to Discord roles by an admin) to mention when the escalation is posted. */
+    mentionRoles: atMost(z.string().min(1).max(100), CONFIG_LIMITS.mentionRoles, 'roles to mention').default(
+      [],
+    ),
     priority: prioritySchema.optional(),
   }),
 });
@@ -79,16 +107,20 @@ export type EscalationRule = z.infer<typeof escalationRuleSchema>;
 const accountRef = z.object({
   platform: platformSchema,
   /** Handle without @; for Mastodon either "name" (same instance) or "name@instance". */
-  handle: z.string().min(1),
+  handle: z.string().min(1).max(320),
 });
 export type AccountRef = z.infer<typeof accountRef>;
 
 export const suppressionSchema = z
   .object({
     /** Our own accounts: never answered. */
-    ownAccounts: z.array(accountRef).default([]),
+    ownAccounts: atMost(accountRef, CONFIG_LIMITS.ownAccounts, 'own accounts').default([]),
     /** People who asked not to be contacted. */
-    doNotContact: z.array(accountRef.extend({ note: z.string().optional() })).default([]),
+    doNotContact: atMost(
+      accountRef.extend({ note: z.string().max(500).optional() }),
+      CONFIG_LIMITS.doNotContact,
+      'do-not-contact entries',
+    ).default([]),
     ignoreReposts: z.boolean().default(true),
     /** Posts older than this are recorded but not put in front of a reviewer. 0 disables. */
     maxAgeHours: z.number().nonnegative().default(48),
@@ -97,7 +129,19 @@ export const suppressionSchema = z
     /** Treat the same handle on different platforms as the same person for the cooldown. */
     linkHandlesAcrossPlatforms: z.boolean().default(true),
     /** Accounts known to be the same person: groups of "platform:handle". */
-    linkedAuthors: z.array(z.array(z.string().regex(/^[a-z]+:.+$/u)).min(2)).default([]),
+    linkedAuthors: atMost(
+      z
+        .array(
+          z
+            .string()
+            .max(330)
+            .regex(/^[a-z]+:.+$/u),
+        )
+        .min(2)
+        .max(20),
+      CONFIG_LIMITS.linkedAuthors,
+      'groups of linked authors',
+    ).default([]),
     /** Replies our account may send per UTC day, per platform. Absent: no cap. */
     dailyReplyCap: z.partialRecord(platformSchema, z.number().int().nonnegative()).default({}),
   })
@@ -120,12 +164,17 @@ export const routingSchema = z
     /** Review channel per platform. */
     platforms: z.partialRecord(platformSchema, z.string().min(1)).default({}),
     /** Review channel per watch id (wins over the platform's). */
-    watches: z.record(z.string(), z.string().min(1)).default({}),
+    watches: z
+      .record(z.string().max(64), z.string().min(1).max(100))
+      .refine((map) => Object.keys(map).length <= CONFIG_LIMITS.watches, {
+        message: `at most ${CONFIG_LIMITS.watches} watch routes in a configuration (kikimimi's limit)`,
+      })
+      .default({}),
   })
   .default({ defaultReviewChannel: 'review', platforms: {}, watches: {} });
 export type Routing = z.infer<typeof routingSchema>;
 
-const wordList = z.array(z.string().min(1).max(100));
+const wordList = atMost(z.string().min(1).max(100), CONFIG_LIMITS.words, 'words in one list');
 
 /** Additions to (or replacements of) the built-in intent dictionaries. */
 export const classifierSchema = z
@@ -170,10 +219,21 @@ export const configSchema = z.object({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
   /** Free variables for templates: {vars.NAME}. */
-  variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/u), z.string()).default({}),
-  watches: z.array(watchSchema).default([]),
-  templates: z.array(templateSchema).default([]),
-  escalation: z.array(escalationRuleSchema).default([]),
+  variables: z
+    .record(
+      z
+        .string()
+        .max(64)
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/u),
+      z.string().max(2000),
+    )
+    .refine((vars) => Object.keys(vars).length <= CONFIG_LIMITS.variables, {
+      message: `at most ${CONFIG_LIMITS.variables} variables in a configuration (kikimimi's limit)`,
+    })
+    .default({}),
+  watches: atMost(watchSchema, CONFIG_LIMITS.watches, 'watches').default([]),
+  templates: atMost(templateSchema, CONFIG_LIMITS.templates, 'templates').default([]),
+  escalation: atMost(escalationRuleSchema, CONFIG_LIMITS.escalation, 'escalation rules').default([]),
   suppression: suppressionSchema,
   routing: routingSchema,
   classifier: classifierSchema,

@@ -1,7 +1,12 @@
 import type { z } from 'zod';
 import { type Config, configSchema } from './config.ts';
 import { createRulesEngine, type RulesEngine } from './engine.ts';
-import { compileXQueries } from './platform-queries.ts';
+import {
+  type CompiledWatch,
+  compileMastodonSources,
+  compileXQueries,
+  MAX_SOURCES_PER_ACCOUNT,
+} from './platform-queries.ts';
 import { PLATFORMS } from './post.ts';
 import { tryParseQuery } from './query/parse.ts';
 import { checkTemplateText } from './templates/render.ts';
@@ -65,18 +70,38 @@ export function checkConfig(config: Config): ConfigProblem[] {
     return parsed.ok ? parsed.ast : undefined;
   };
 
+  const xOptions = {
+    maxLength: config.platforms.x.maxQueryLength,
+    excludeReposts: config.platforms.x.excludeReposts,
+  };
+  const polled: Record<'x' | 'mastodon', CompiledWatch[]> = { x: [], mastodon: [] };
   config.watches.forEach((watch, i) => {
     const ast = query(watch.query, `watches[${i}].query`);
-    const onX = watch.platforms === undefined || watch.platforms.includes('x');
-    if (ast !== undefined && watch.enabled && onX) {
-      const plan = compileXQueries([{ id: watch.id, ast }], {
-        maxLength: config.platforms.x.maxQueryLength,
-        excludeReposts: config.platforms.x.excludeReposts,
-      });
-      for (const problem of plan.problems)
+    if (ast === undefined || !watch.enabled) return;
+    const on = (platform: 'x' | 'mastodon') =>
+      watch.platforms === undefined || watch.platforms.includes(platform);
+    if (on('mastodon')) polled.mastodon.push({ id: watch.id, ast });
+    if (on('x')) {
+      polled.x.push({ id: watch.id, ast });
+      for (const problem of compileXQueries([{ id: watch.id, ast }], xOptions).problems)
         problems.push({ path: `watches[${i}].query`, message: problem.message });
     }
   });
+  // Each source is a request per poll: past the cap an account would never finish a round.
+  const xQueries = compileXQueries(polled.x, xOptions).queries.length;
+  if (xQueries > MAX_SOURCES_PER_ACCOUNT) {
+    problems.push({
+      path: 'watches',
+      message: `these watches need ${xQueries} X search queries; an account polls at most ${MAX_SOURCES_PER_ACCOUNT} (kikimimi's limit): combine or disable watches, or shorten their queries`,
+    });
+  }
+  const hashtags = compileMastodonSources(polled.mastodon).hashtags.length;
+  if (hashtags > MAX_SOURCES_PER_ACCOUNT) {
+    problems.push({
+      path: 'watches',
+      message: `these watches need ${hashtags} Mastodon hashtag timelines; an account follows at most ${MAX_SOURCES_PER_ACCOUNT} (kikimimi's limit): each single word becomes a hashtag, so write phrases ("…") or limit watches to X`,
+    });
+  }
 
   const variableNames = Object.keys(config.variables);
   config.templates.forEach((template, i) => {

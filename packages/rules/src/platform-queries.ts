@@ -171,6 +171,13 @@ export function compileXQueries(watches: readonly CompiledWatch[], options: XQue
   return { queries, problems };
 }
 
+/**
+ * The most sources one account polls (X search queries; Mastodon hashtag timelines, besides its
+ * mentions and a few searches): each is a request per poll. A configuration that needs more is
+ * refused (checkConfig); the worker never polls more than this.
+ */
+export const MAX_SOURCES_PER_ACCOUNT = 100;
+
 export interface MastodonSources {
   /** Hashtag timelines to follow (without #): explicit hashtags and single words that can be hashtags. */
   readonly hashtags: readonly string[];

@@ -26,6 +26,7 @@ import {
   doneFlash,
   type FormBody,
   list,
+  listPageOf,
   markedExcerpt,
   num,
   type Problem,
@@ -264,6 +265,7 @@ async function listPage(c: C) {
   const { config } = await depsOf(c).repos.config.current();
   const canEdit = atLeast(userOf(c).role, 'editor');
   const flash = doneFlash(c);
+  const { items: rules, nav } = listPageOf(c, config.escalation);
   const body = html`${configStyle(c)}
     <p class="hint">${t(c, 'config.escalation.intro')}</p>
     ${canEdit ? html`<p><a class="button" href="/escalation/new">${t(c, 'config.escalation.new')}</a></p>` : ''}
@@ -271,7 +273,7 @@ async function listPage(c: C) {
       config.escalation.length === 0
         ? html`<p class="muted">${t(c, 'config.escalation.empty')}</p>`
         : html`<table><thead><tr><th>${t(c, 'config.escalation.id')}</th><th>${t(c, 'config.escalation.when')}</th><th>${t(c, 'config.escalation.actions')}</th><th>${t(c, 'config.state')}</th><th></th></tr></thead>
-          <tbody>${config.escalation.map(
+          <tbody>${rules.map(
             (rule) => html`<tr id="rule-${rule.id}">
               <td><a href="/escalation/${encodeURIComponent(rule.id)}"><code>${rule.id}</code></a>${rule.name ? html`<div>${rule.name}</div>` : ''}</td>
               <td>${conditions(c, rule)}</td>
@@ -281,7 +283,7 @@ async function listPage(c: C) {
               <td><span class="badge ${rule.enabled ? 'on' : 'off'}">${rule.enabled ? t(c, 'config.enabled') : t(c, 'config.disabled')}</span></td>
               <td class="actions">${canEdit ? html`<form method="post" action="/escalation/${encodeURIComponent(rule.id)}/toggle">${csrfField(c)}<button class="secondary" type="submit">${rule.enabled ? t(c, 'config.disable') : t(c, 'config.enable')}</button></form>` : ''}</td>
             </tr>`,
-          )}</tbody></table>`
+          )}</tbody></table>${nav}`
     }`;
   return page(c, { title: t(c, 'nav.escalation'), body, active: 'escalation', ...(flash ? { flash } : {}) });
 }

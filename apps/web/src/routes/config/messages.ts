@@ -19,6 +19,12 @@ addMessages({
   'config.off': { ja: 'オフ', en: 'Off' },
   'config.state': { ja: '状態', en: 'State' },
   'config.all': { ja: 'すべて', en: 'All' },
+  'config.page.of': {
+    ja: '{page} / {pages} ページ（全 {count} 件）',
+    en: 'Page {page} of {pages} ({count} in all)',
+  },
+  'config.page.prev': { ja: '← 前へ', en: '← Previous' },
+  'config.page.next': { ja: '次へ →', en: 'Next →' },
   'config.any': { ja: '指定なし', en: 'Any' },
   'config.filter': { ja: '絞り込み', en: 'Filter' },
   'config.notFound': { ja: '見つかりません', en: 'Not found' },

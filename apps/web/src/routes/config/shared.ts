@@ -175,7 +175,44 @@ const JA_MESSAGES: readonly Rewrite[] = [
   [/^a Discord id \(digits only\)$/u, 'Discord の ID（数字のみ）を入力してください'],
   [/^a domain such as "mstdn\.jp"$/u, '「mstdn.jp」のようなドメインを入力してください'],
   [/^an http\(s\) URL$/u, 'http(s) の URL を入力してください'],
+  [
+    /^at most (\d+) (.+) in a configuration \(kikimimi's limit\)$/u,
+    '設定に入れられる数の上限（$1）を超えています: $2（kikimimi の上限）',
+  ],
+  [
+    /^these watches need (\d+) X search queries; an account polls at most (\d+).*$/u,
+    'これらのウォッチは X の検索クエリが $1 個必要です（1 アカウントの上限は $2 個）。ウォッチをまとめるか無効にするか、クエリを短くしてください',
+  ],
+  [
+    /^these watches need (\d+) Mastodon hashtag timelines; an account follows at most (\d+).*$/u,
+    'これらのウォッチは Mastodon のハッシュタグを $1 個たどる必要があります（1 アカウントの上限は $2 個）。単語ひとつの条件はハッシュタグになるため、フレーズ（"…"）にするか、ウォッチを X のみに限定してください',
+  ],
 ];
+
+/** Rows per page of a configuration list (watches, templates, escalation rules). */
+export const LIST_PAGE_SIZE = 100;
+
+/**
+ * The `?page=` (1-based) slice of a list and the links to the pages before and after it, keeping the
+ * request's other query parameters (filters): a page never renders thousands of rows.
+ */
+export function listPageOf<T>(c: C, items: readonly T[]) {
+  const pages = Math.max(1, Math.ceil(items.length / LIST_PAGE_SIZE));
+  const asked = Number(c.req.query('page') ?? '1');
+  const page = Number.isInteger(asked) ? Math.min(Math.max(asked, 1), pages) : 1;
+  const shown = items.slice((page - 1) * LIST_PAGE_SIZE, page * LIST_PAGE_SIZE);
+  const url = new URL(c.req.url);
+  const to = (n: number) => {
+    const params = new URLSearchParams(url.search);
+    params.set('page', String(n));
+    return `${url.pathname}?${params}`;
+  };
+  const nav =
+    pages === 1
+      ? ''
+      : html`<p class="pager">${page > 1 ? html`<a href="${to(page - 1)}" rel="prev">${t(c, 'config.page.prev')}</a> ` : ''}${t(c, 'config.page.of', { page, pages, count: items.length })}${page < pages ? html` <a href="${to(page + 1)}" rel="next">${t(c, 'config.page.next')}</a>` : ''}</p>`;
+  return { items: shown, nav };
+}
 
 /** A message from the rules or the repositories, in Japanese when we know its Japanese; as is otherwise. */
 export function localizeMessage(lang: Lang, message: string): string {

@@ -25,6 +25,7 @@ import {
   doneFlash,
   doneUrl,
   type FormBody,
+  listPageOf,
   localizeProblems,
   markedExcerpt,
   type Problem,
@@ -263,7 +264,8 @@ async function listPage(c: C, variables?: VariablesState) {
     const params = new URLSearchParams(defined({ platform, category }) as Record<string, string>);
     return html`<a href="/templates${params.size > 0 ? `?${params}` : ''}" class="${active ? 'active' : ''}">${label}</a>`;
   };
-  const byCategory = (category: Category) => shown.filter((tpl) => tpl.category === category);
+  const { items: onPage, nav } = listPageOf(c, shown);
+  const byCategory = (category: Category) => onPage.filter((tpl) => tpl.category === category);
   const body = html`${configStyle(c)}
     <p class="filters">${t(c, 'config.template.platform')}: ${link(undefined, categoryFilter, t(c, 'config.all'), platformFilter === undefined)}
       ${PLATFORM_CHOICES.map((p) => link(p, categoryFilter, platformLabel(c, p), platformFilter === p))}</p>
@@ -298,7 +300,7 @@ async function listPage(c: C, variables?: VariablesState) {
               })}</tbody></table>`
         }
       </section>`;
-    })}
+    })}${nav}
     ${variablesSection(c, config, canEdit, variables)}`;
   const flash = doneFlash(c);
   return page(c, {

@@ -21,6 +21,7 @@ import {
   doneFlash,
   type FormBody,
   list,
+  listPageOf,
   localizeProblems,
   markedExcerpt,
   type Problem,
@@ -312,6 +313,7 @@ function listPage(c: C, config: Config) {
       w.platforms.length === 0 ||
       w.platforms.includes(platform),
   );
+  const { items: shown, nav } = listPageOf(c, watches);
   const filterLink = (value: Platform | undefined, label: string) =>
     html`<a href="/watches${value ? `?platform=${value}` : ''}" class="${platform === value ? 'active' : ''}">${label}</a>`;
   const body = html`${configStyle(c)}
@@ -322,7 +324,7 @@ function listPage(c: C, config: Config) {
         ? html`<p class="muted">${t(c, 'config.watch.empty')}</p>`
         : html`<table>
           <thead><tr><th>${t(c, 'config.watch.id')}</th><th>${t(c, 'config.watch.name')}</th><th>${t(c, 'config.watch.query')}</th><th>${t(c, 'config.watch.platforms')}</th><th>${t(c, 'config.watch.languages')}</th><th>${t(c, 'config.state')}</th><th></th></tr></thead>
-          <tbody>${watches.map(
+          <tbody>${shown.map(
             (w) => html`<tr id="watch-${w.id}">
               <td><a href="/watches/${encodeURIComponent(w.id)}"><code>${w.id}</code></a></td>
               <td>${w.name ?? ''}</td>
@@ -340,7 +342,7 @@ function listPage(c: C, config: Config) {
               </td>
             </tr>`,
           )}</tbody>
-        </table>`
+        </table>${nav}`
     }`;
   const flash = doneFlash(c);
   return page(c, { title: t(c, 'nav.watches'), body, active: 'watches', ...(flash ? { flash } : {}) });

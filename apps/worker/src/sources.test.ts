@@ -1,0 +1,31 @@
+import type { PlatformAccount } from '@kikimimi/db';
+import { configSchema, createRulesEngine, MAX_SOURCES_PER_ACCOUNT } from '@kikimimi/rules';
+import { describe, expect, it } from 'vitest';
+import { sourcesFor } from './sources.ts';
+
+/* Issue 14 item 3: an account never polls more than MAX_SOURCES_PER_ACCOUNT sources. */
+
+const account = (platform: 'x' | 'mastodon') =>
+  ({ id: 'a', platform, streamEnabled: false }) as unknown as PlatformAccount;
+
+describe('sourcesFor', () => {
+  it('caps the Mastodon hashtag timelines of one account', () => {
+    // Built without loadConfig (which refuses this many): a configuration stored before the cap.
+    const watches = Array.from({ length: 300 }, (_, i) => ({ id: `w${i}`, query: `word${i}` }));
+    const engine = createRulesEngine(configSchema.parse({ watches }));
+    const { poll } = sourcesFor(account('mastodon'), engine);
+    expect(poll.filter((s) => s.kind === 'hashtag')).toHaveLength(MAX_SOURCES_PER_ACCOUNT);
+    expect(poll.filter((s) => s.kind === 'mentions')).toHaveLength(1);
+  });
+
+  it('caps the X search queries of one account', () => {
+    const watches = Array.from({ length: 1500 }, (_, i) => ({
+      id: `w${i}`,
+      query: `"a rather long product name number ${i}" ログインできない`,
+      platforms: ['x' as const],
+    }));
+    const engine = createRulesEngine(configSchema.parse({ watches }));
+    expect(engine.xQueries.queries.length).toBeGreaterThan(MAX_SOURCES_PER_ACCOUNT);
+    expect(sourcesFor(account('x'), engine).poll).toHaveLength(MAX_SOURCES_PER_ACCOUNT);
+  });
+});
