@@ -128,6 +128,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
         host: '127.0.0.1',
         port: 0,
         migrate: false,
+        // The Mastodon stand-in listens on 127.0.0.1, as an instance on a private network would.
+        allowPrivateNetworks: true,
         log: capturedLog(webLog, 'warn'),
       });
       base = web.url;
