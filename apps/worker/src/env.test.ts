@@ -28,4 +28,17 @@ describe('loadWorkerEnv', () => {
       expect.stringMatching(/^WORKER_CONCURRENCY: /u),
     ]);
   });
+
+  it('binds the metrics to HOST and takes a metrics token of at least 16 characters, never echoed', () => {
+    const result = loadWorkerEnv({ HOST: '127.0.0.1', METRICS_TOKEN: 'a-long-enough-token' });
+    expect(result).toMatchObject({
+      ok: true,
+      env: { HOST: '127.0.0.1', METRICS_TOKEN: 'a-long-enough-token' },
+    });
+    expect(loadWorkerEnv({ METRICS_TOKEN: '' })).toMatchObject({ ok: true, env: { HOST: '0.0.0.0' } });
+    const short = loadWorkerEnv({ METRICS_TOKEN: 'short-secret' });
+    expect(short.ok).toBe(false);
+    if (short.ok) return;
+    expect(short.problems).toEqual(['METRICS_TOKEN: must be at least 16 characters']);
+  });
 });

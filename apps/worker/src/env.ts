@@ -36,10 +36,7 @@ export const workerEnvSchema = z.object({
   /** The interface the metrics listen on (the console's HOST). */
   HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (at least 16 characters). */
-  METRICS_TOKEN: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.string().min(16, 'must be at least 16 characters').optional(),
-  ),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Jobs each worker process runs at once per queue. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
