@@ -159,4 +159,44 @@ describe('"Test connection" in the console', () => {
     expect(body).not.toContain('SECRET');
     expect(service.hits).toBeGreaterThan(0);
   });
+
+  it('refuses to save an account on a private address through the API or the edit form', async () => {
+    const hitsBefore = service.hits;
+    const api = await t.request('/api/accounts?lang=en', {
+      as: 'admin',
+      json: {
+        platform: 'mastodon',
+        label: 'internal',
+        baseUrl: `http://127.0.0.1:${port}`,
+        credentials: { kind: 'mastodon', accessToken: 'tok-SECRET-79' },
+      },
+    });
+    expect(api.status).toBe(422);
+    expect(JSON.stringify(await api.json())).toMatch(/"path":"baseUrl".*private network/u);
+    expect(await t.repos.accounts.list()).toEqual([]);
+
+    const account = await t.repos.accounts.create(
+      {
+        platform: 'mastodon',
+        label: 'public',
+        baseUrl: 'https://mastodon.example',
+        credentials: { kind: 'mastodon', accessToken: 'tok-80' },
+      } as never,
+      { kind: 'system', id: 'test', name: 'test' },
+    );
+    const patched = await t.request(`/api/accounts/${account.id}?lang=en`, {
+      method: 'PATCH',
+      as: 'admin',
+      json: { baseUrl: 'http://169.254.169.254' },
+    });
+    expect(patched.status).toBe(422);
+    const edited = await t.request(`/platforms/accounts/${account.id}?lang=en`, {
+      as: 'admin',
+      form: { label: 'public', baseUrl: `http://[::1]:${port}`, pollIntervalSeconds: '60' },
+    });
+    expect(edited.status).toBe(422);
+    expect(await edited.text()).toMatch(/private network/u);
+    expect((await t.repos.accounts.get(account.id))?.baseUrl).toBe('https://mastodon.example');
+    expect(service.hits).toBe(hitsBefore);
+  });
 });

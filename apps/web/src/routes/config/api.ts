@@ -27,7 +27,7 @@ import {
   checkCredentials,
   repositoryProblems,
 } from './accounts.ts';
-import { testConnection } from './connectors.ts';
+import { addressProblems, testConnection } from './connectors.ts';
 import { references } from './discord.ts';
 import { unboundRoleProblems, unboundRolesInDocument } from './mention-roles.ts';
 import {
@@ -297,6 +297,11 @@ function registerAccounts(api: Hono<AppEnv>): void {
     }));
     if (data.platform === 'mastodon' && !data.baseUrl)
       problems.push({ path: 'baseUrl', message: 'the instance URL is required for Mastodon' });
+    problems.push(
+      ...(await addressProblems(lang, data, {
+        allowPrivateNetworks: depsOf(c).allowPrivateNetworks ?? false,
+      })),
+    );
     if (problems.length > 0) return invalid(c, problems);
     try {
       const account = await depsOf(c).repos.accounts.create(
@@ -334,6 +339,9 @@ function registerAccounts(api: Hono<AppEnv>): void {
             ...p,
             path: `credentials.${p.path}`.replace(/\.\(root\)$/u, ''),
           }));
+    problems.push(
+      ...(await addressProblems(lang, data, { allowPrivateNetworks: deps.allowPrivateNetworks ?? false })),
+    );
     if (problems.length > 0) return invalid(c, problems);
     try {
       const updated = await deps.repos.accounts.update(

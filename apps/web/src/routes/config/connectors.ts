@@ -105,6 +105,28 @@ export function explainFailure(
   return { ok: false, kind: 'unreachable', message: t(lang, 'config.connect.unreachable', { detail: raw }) };
 }
 
+/**
+ * Problems of the addresses an account would be saved with (`baseUrl`, `streamingUrl`): the worker
+ * polls them with the token, so a loopback, private or link-local one is refused like in a test.
+ */
+export async function addressProblems(
+  lang: Lang,
+  fields: Readonly<Record<string, unknown>>,
+  options: { readonly allowPrivateNetworks: boolean },
+): Promise<Array<{ path: string; message: string }>> {
+  const problems: Array<{ path: string; message: string }> = [];
+  for (const path of ['baseUrl', 'streamingUrl']) {
+    const url = fields[path];
+    if (typeof url !== 'string' || url === '') continue;
+    const destination = await checkDestination(url, { allowPrivate: options.allowPrivateNetworks });
+    if (!destination.ok) {
+      const key = destination.reason === 'private' ? 'config.connect.private' : 'config.connect.badAddress';
+      problems.push({ path, message: t(lang, key, { host: destination.host }) });
+    }
+  }
+  return problems;
+}
+
 /** Where each platform is first asked (without credentials) to see where it redirects. */
 const PROBE_PATH: Record<Platform, string> = { mastodon: '/api/v1/instance', x: '/2/openapi.json' };
 

@@ -14,7 +14,7 @@ import {
   repositoryProblems,
   X_COST_PER_POST_READ,
 } from './accounts.ts';
-import { type ConnectionResult, testConnection } from './connectors.ts';
+import { addressProblems, type ConnectionResult, testConnection } from './connectors.ts';
 import {
   actorOf,
   type C,
@@ -572,6 +572,9 @@ export function registerPlatformRoutes(app: Hono<AppEnv>): void {
     const { fields, problems } = accountFields(c, account.platform, form);
     const creds = readCredentials(c, account.platform, body, form.credentialKind);
     problems.push(...creds.problems);
+    problems.push(
+      ...(await addressProblems(lang, fields, { allowPrivateNetworks: deps.allowPrivateNetworks ?? false })),
+    );
     const fail = (list: Problem[]) => {
       const { errors, general } = toFieldErrors(list, accountField);
       return renderPage(c, {
