@@ -12,6 +12,7 @@ import {
   type JobName,
   parsePayload,
 } from '@kikimimi/desk';
+import { maskUrl, preflight } from '@kikimimi/runtime';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,13 +22,11 @@ import { createDiscordNotifier } from './discord/notifier.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
 import { createEngineProvider } from './engine-provider.ts';
 import { runWithLease } from './lease.ts';
-import { maskUrl } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createSchedulerKeeper, retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
-import { preflight } from './preflight.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 export interface WorkerOptions {
