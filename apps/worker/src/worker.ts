@@ -312,6 +312,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           ),
         {
           signal: stop.signal,
+          name: 'discord gateway',
+          log,
           ...(options.leaseTtlMs
             ? { ttlMs: options.leaseTtlMs, retryMs: Math.max(200, options.leaseTtlMs / 3) }
             : {}),
