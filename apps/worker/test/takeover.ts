@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A review message for a new post (by the given worker), found by a tag in its text. */
 async function reviewMessageFor(w: TestWorld, tag: string, timeoutMs = 60_000) {
-  w.x.addPost({ text: `shiorinote ${tag} ログインできない`, author: { handle: `u-${tag}` } });
+  w.x.addPost({ text: `shiorinote ${tag} ログインできない`, author: { handle: `t${Date.now() % 1e9}` } });
   return w.discord.waitForMessage(
     (m) => !m.ephemeral && JSON.stringify(m.embeds).includes(tag) && m.components.length > 0,
     timeoutMs,
