@@ -11,6 +11,7 @@ COPY packages/connectors/package.json packages/connectors/
 COPY packages/db/package.json packages/db/
 COPY packages/desk/package.json packages/desk/
 COPY packages/rules/package.json packages/rules/
+COPY packages/runtime/package.json packages/runtime/
 COPY packages/sandbox/package.json packages/sandbox/
 # Behind a TLS-inspecting proxy (a company's, or a CI machine's) npm rejects the registry's certificate
 # (SELF_SIGNED_CERT_IN_CHAIN): pass the proxy's CA certificates, PEM text, as the build argument

@@ -63,6 +63,18 @@ const cases: readonly Case[] = [
     refused: 'Discord and the console are its front-ends',
   },
   {
+    what: 'the runtime imports the desk',
+    dir: 'packages/runtime/src',
+    from: '@kikimimi/desk',
+    refused: 'may use @kikimimi/db only',
+  },
+  {
+    what: 'the runtime reads the key with db (allowed)',
+    dir: 'packages/runtime/src',
+    from: '@kikimimi/db',
+    refused: null,
+  },
+  {
     what: 'the desk stores with db (allowed)',
     dir: 'packages/desk/src',
     from: '@kikimimi/db',

@@ -1,4 +1,5 @@
 import { createDb, ensureDatabase, migrate } from '@kikimimi/db';
+import { databaseEnvSchema, envOrExplain, errorMessage, parseEnv } from '@kikimimi/runtime';
 import { type Command, printedHelp } from './io.ts';
 
 const USAGE = `Usage: kikimimi migrate
@@ -13,7 +14,9 @@ export const migrateCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     if (printedHelp(args, USAGE, io)) return 0;
-    const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kikimimi';
+    const checked = envOrExplain('migrate', [parseEnv(databaseEnvSchema, process.env)] as const, io.stderr);
+    if (checked === 2) return 2;
+    const url = checked[0].DATABASE_URL;
     let database: ReturnType<typeof createDb> | undefined;
     try {
       if ((await ensureDatabase(url)) === 'created')
@@ -23,8 +26,7 @@ export const migrateCommand: Command = {
       io.stdout.write('kikimimi migrate: the database is up to date\n');
       return 0;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      io.stderr.write(`kikimimi migrate: ${message.replace(/\/\/[^@/]*@/gu, '//***@')}\n`);
+      io.stderr.write(`kikimimi migrate: ${errorMessage(error)}\n`);
       return 1;
     } finally {
       await database?.close().catch(() => {});

@@ -1,9 +1,8 @@
-import { resolveEncryptionKey } from '@kikimimi/db';
-import type { RunningWeb } from '@kikimimi/web';
-import { createLogger, loadWorkerEnv, type RunningWorker, startWorker } from '@kikimimi/worker';
-import { loadDemoWorld } from './demo/load.ts';
+import { runService } from '@kikimimi/runtime';
+import { loadWorkerEnv, startWorker } from '@kikimimi/worker';
 import { type Command, printedHelp } from './io.ts';
-import { untilSignal } from './worker.ts';
+import { webOptionsFrom } from './web.ts';
+import { workerOptionsFrom } from './worker.ts';
 
 const USAGE = `Usage: kikimimi start
 
@@ -19,65 +18,28 @@ export const startCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     if (printedHelp(args, USAGE, io)) return 0;
-    const { loadWebEnv, securityOptionsOf, startWeb } = await import('@kikimimi/web');
-    const workerEnv = loadWorkerEnv(process.env);
-    const webEnv = loadWebEnv(process.env);
-    const problems = [
-      ...new Set([...(workerEnv.ok ? [] : workerEnv.problems), ...(webEnv.ok ? [] : webEnv.problems)]),
-    ];
-    if (!workerEnv.ok || !webEnv.ok) {
-      io.stderr.write(`kikimimi start: the environment has ${problems.length} problem(s):\n`);
-      for (const problem of problems) io.stderr.write(`  ${problem}\n`);
-      return 2;
-    }
-    const env = { ...workerEnv.env, ...webEnv.env };
-    const log = createLogger({ level: env.LOG_LEVEL });
-    let worker: RunningWorker | undefined;
-    let web: RunningWeb | undefined;
-    try {
-      const encryptionKey = await resolveEncryptionKey({
-        fromEnv: env.KIKIMIMI_ENCRYPTION_KEY,
-        dataDir: env.KIKIMIMI_DATA_DIR,
-        onGenerated: (path) =>
-          log.warn({ path }, 'no KIKIMIMI_ENCRYPTION_KEY: generated one (back it up, or set the variable)'),
-      });
-      worker = await startWorker({
-        databaseUrl: env.DATABASE_URL,
-        redisUrl: env.REDIS_URL,
-        redisPrefix: env.KIKIMIMI_REDIS_PREFIX,
-        encryptionKey,
-        discord: env.DISCORD_TOKEN ? { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL } : undefined,
-        metricsPort: env.METRICS_PORT === 0 ? null : env.METRICS_PORT,
-        metricsHost: env.HOST,
-        metricsToken: env.METRICS_TOKEN,
-        concurrency: env.WORKER_CONCURRENCY,
-        demo: await loadDemoWorld({ mode: env.KIKIMIMI_DEMO, perMinute: env.KIKIMIMI_DEMO_RATE }),
-        log,
-      });
-      web = await startWeb({
-        databaseUrl: env.DATABASE_URL,
-        redisUrl: env.REDIS_URL,
-        redisPrefix: env.KIKIMIMI_REDIS_PREFIX,
-        encryptionKey,
-        host: env.HOST,
-        port: env.PORT,
-        secureCookies: env.COOKIE_SECURE,
-        dashboardCacheSeconds: env.DASHBOARD_CACHE_SECONDS,
-        ...securityOptionsOf(webEnv.env),
-        migrate: false,
-        log,
-      });
-      io.stdout.write(`kikimimi is running: open ${web.url} in a browser\n`);
-    } catch (error) {
-      io.stderr.write(
-        `kikimimi start: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      await worker?.close().catch(() => {});
-      return 1;
-    }
-    await untilSignal((signal) => log.info({ signal }, 'stopping'));
-    await web.close();
-    await worker.close();
-    return 0;
+    const { loadWebEnv, startWeb } = await import('@kikimimi/web');
+    return runService({
+      command: 'start',
+      envs: [loadWorkerEnv(process.env), loadWebEnv(process.env)],
+      loggerName: 'kikimimi',
+      stderr: io.stderr,
+      async start([workerEnv, webEnv], context) {
+        const worker = await startWorker({ ...(await workerOptionsFrom(workerEnv)), ...context });
+        try {
+          const web = await startWeb({ ...webOptionsFrom(webEnv), ...context, migrate: false });
+          io.stdout.write(`kikimimi is running: open ${web.url} in a browser\n`);
+          return {
+            async close() {
+              await web.close();
+              await worker.close();
+            },
+          };
+        } catch (error) {
+          await worker.close().catch(() => {});
+          throw error;
+        }
+      },
+    });
   },
 };

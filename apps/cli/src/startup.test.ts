@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, parseEnv as readDotEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/kikimimi.js', import.meta.url));
@@ -35,7 +36,7 @@ describe('start-up with a broken environment: a clear message and a non-zero exi
     [
       'an encryption key that is not 32 bytes',
       { KIKIMIMI_ENCRYPTION_KEY: 'too-short' },
-      /KIKIMIMI_ENCRYPTION_KEY must be 32 random bytes/,
+      /KIKIMIMI_ENCRYPTION_KEY: it must be 32 random bytes/,
     ],
     [
       'an unreachable PostgreSQL',
@@ -59,6 +60,28 @@ describe('start-up with a broken environment: a clear message and a non-zero exi
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /u); // no stack trace
       expect(result.stderr + result.stdout).not.toContain('s3cret');
+    },
+    40_000,
+  );
+
+  it.each(['worker', 'start'])(
+    'kikimimi %s takes .env.example as shipped (empty variables are unset) and goes on to the services',
+    async (command) => {
+      const shipped = readDotEnv(readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8'));
+      // Everything as shipped but a PostgreSQL that is not there: the environment passes, the preflight stops it.
+      const result = await run([command], {
+        ...shipped,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/kikimimi',
+        METRICS_PORT: '0',
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        KIKIMIMI_ENCRYPTION_KEY: GOOD_KEY,
+      });
+      expect(result.stderr).not.toMatch(/the environment has/u);
+      expect(result.stderr).toMatch(
+        /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/kikimimi is unreachable/u,
+      );
+      expect(result.code).toBe(1);
     },
     40_000,
   );

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createDb, createRepositories, ensureDatabase, migrate, parseEncryptionKey } from '@kikimimi/db';
 import { createDesk, createJobQueues, createOutboxRelay } from '@kikimimi/desk';
+import { maskUrl, preflight } from '@kikimimi/runtime';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,7 +14,6 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import { QUEUES_PATH } from './auth/authenticate.ts';
 import type { AppEnv, WebDeps } from './context.ts';
-import { maskUrl, preflight } from './preflight.ts';
 import { createConfigPublisher, createRedisLimiter } from './redis.ts';
 
 export interface WebOptions {

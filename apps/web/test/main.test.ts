@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { parseEnv as readDotEnv } from 'node:util';
 import { createDb } from '@kikimimi/db';
 import { CONFIG_CHANNEL } from '@kikimimi/desk';
+import { createLogger } from '@kikimimi/runtime';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWebEnv } from '../src/env.ts';
-import { createLogger } from '../src/log.ts';
 import { type RunningWeb, startWeb } from '../src/main.ts';
 import { createRedisLimiter } from '../src/redis.ts';
 import { TEST_DATABASE_URL } from './harness.ts';
@@ -103,6 +105,14 @@ describe('loadWebEnv', () => {
     expect(problems.find((p) => p.startsWith('KIKIMIMI_ENCRYPTION_KEY'))).toMatch(/32 random bytes/u);
   });
 
+  it('starts from .env.example as shipped (empty variables are unset)', () => {
+    const shipped = readDotEnv(readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8'));
+    const result = loadWebEnv(shipped);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    expect(result).toMatchObject({ ok: true, env: { PORT: 3000, COOKIE_SECURE: false } });
+    expect(result.ok && result.env.KIKIMIMI_ENCRYPTION_KEY).toBeUndefined();
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadWebEnv({ PORT: '', HOST: '' })).toMatchObject({
       ok: true,
@@ -175,7 +185,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
       encryptionKey: KEY,
       host: '127.0.0.1',
       port: 0,
-      log: createLogger({ level: 'info', destination }),
+      log: createLogger({ name: 'kikimimi-web', level: 'info', destination }),
     });
   });
   afterAll(async () => {
@@ -284,7 +294,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
         host: '127.0.0.1',
         port,
         migrate: false,
-        log: createLogger({ level: 'silent' }),
+        log: createLogger({ name: 'kikimimi-web', level: 'silent' }),
       }),
     ).rejects.toThrow(/EADDRINUSE/u);
   });
@@ -299,7 +309,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
       host: '127.0.0.1',
       port: 0,
       migrate: false,
-      log: createLogger({ level: 'silent' }),
+      log: createLogger({ name: 'kikimimi-web', level: 'silent' }),
     });
     const url = other.url;
     const pending = fetch(`${url}/healthz`);

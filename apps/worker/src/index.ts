@@ -1,5 +1,4 @@
 export { loadWorkerEnv, type WorkerEnv, workerEnvSchema } from './env.ts';
-export { createLogger, maskUrl } from './log.ts';
 export type { Store } from './ports.ts';
 export {
   type DemoContext,

@@ -11,6 +11,7 @@ import {
   type JobName,
   parsePayload,
 } from '@kikimimi/desk';
+import { maskUrl, preflight } from '@kikimimi/runtime';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -20,14 +21,12 @@ import { createDiscordNotifier } from './discord/notifier.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
 import { createEngineProvider } from './engine-provider.ts';
 import { runWithLease } from './lease.ts';
-import { maskUrl } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { listenMetrics } from './metrics-server.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { createSchedulerKeeper, retime, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
-import { preflight } from './preflight.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 export interface WorkerOptions {
@@ -58,15 +57,15 @@ export interface WorkerOptions {
   /** How often the outbox is relayed to the queues when nothing nudges it (default 1 s). */
   readonly outboxRelayMs?: number;
   /**
-   * Time-to-live of the leases on long-lived connections (Discord gateway, streams), default 15 s: a
-   * crashed holder's connection is taken over by another worker after at most this long.
+   * Time-to-live of the leases on long-lived connections (Discord gateway, streams), default 6 s
+   * (lease.ts): a crashed holder's connection is taken over by another worker about 1 s after it runs out.
    */
   readonly leaseTtlMs?: number;
   /** First wait after a failed poll, doubling per failure in a row up to 15 min (default 5 s). */
   readonly pollBackoffBaseMs?: number;
   /**
-   * How long a job stays with a worker that stopped answering (killed, frozen) before another takes it
-   * over (BullMQ lock duration and stalled check; default 30 s).
+   * BullMQ lock duration (default 5 s; renewed every half of it whatever the job's length) with a
+   * stalled check every half of it: a killed worker's jobs are taken over after at most 1.5× this.
    */
   readonly jobLockMs?: number;
   /**
@@ -192,14 +191,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sweepEveryMs,
     retime: (job, everyMs) => retime(jobs.queues.poll, intervals, job, everyMs),
   };
-  const lockMs = options.jobLockMs ?? 30_000;
+  const lockMs = options.jobLockMs ?? 5_000;
   const settings = {
     connection,
     prefix,
     concurrency: options.concurrency,
     settings: { backoffStrategy: backoffMs },
     lockDuration: lockMs,
-    stalledInterval: lockMs,
+    stalledInterval: Math.ceil(lockMs / 2),
     // Jobs of a killed worker are taken over, not failed, however often that happens.
     maxStalledCount: 100,
   };
@@ -297,7 +296,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         connection,
         `${prefix}:lease:demo`,
         (signal) => demo({ store, log, signal, onReady: refresh }),
-        { signal: stop.signal, ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}) },
+        {
+          signal: stop.signal,
+          name: 'demo world',
+          log,
+          ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+        },
       ).catch((error: unknown) => log.error({ error: String(error) }, 'demo world stopped')),
     );
   }
@@ -317,6 +321,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           ),
         {
           signal: stop.signal,
+          name: 'discord gateway',
+          log,
           ...(options.leaseTtlMs
             ? { ttlMs: options.leaseTtlMs, retryMs: Math.max(200, options.leaseTtlMs / 3) }
             : {}),

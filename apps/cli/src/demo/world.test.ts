@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDb, createRepositories, migrate } from '@kikimimi/db';
-import { createLogger, startWorker } from '@kikimimi/worker';
+import { createLogger } from '@kikimimi/runtime';
+import { startWorker } from '@kikimimi/worker';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDemoWorld, demoPlatforms } from './world.ts';
@@ -48,7 +49,7 @@ describe('the demo world', () => {
       encryptionKey: ENCRYPTION_KEY,
       metricsPort: null,
       concurrency: 4,
-      log: createLogger({ level: 'silent' }),
+      log: createLogger({ name: 'test', level: 'silent' }),
       demo: createDemoWorld({ mode: 'auto', perMinute: 600 }),
     });
     try {

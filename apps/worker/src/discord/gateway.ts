@@ -49,9 +49,28 @@ export function ioFor(interaction: Interaction): InteractionIo | null {
   };
 }
 
+/** Discord refused DISCORD_TOKEN: nothing but a new token helps, so the message says how to get one. */
+export class DiscordTokenRefusedError extends Error {
+  override readonly name = 'DiscordTokenRefusedError';
+  constructor() {
+    super(
+      'Discord refused the bot token (401 Unauthorized): DISCORD_TOKEN is wrong, was reset, or belongs to another application. ' +
+        'Copy the token from the Discord Developer Portal (your application → Bot → Reset Token), set DISCORD_TOKEN and restart the worker; ' +
+        'until then reviews happen in the web console only.',
+    );
+  }
+}
+
+/** discord.js says TokenInvalid for a token it will not send and for a 401 from Discord. */
+function isTokenRefused(error: unknown): boolean {
+  const e = error as { code?: unknown; status?: unknown } | null;
+  return e !== null && typeof e === 'object' && (e.code === 'TokenInvalid' || e.status === 401);
+}
+
 /**
  * The Discord gateway connection that receives reviewers' clicks; run by one worker at a time
- * (see lease.ts). Resolves when the signal aborts.
+ * (see lease.ts). Resolves when the signal aborts; a refused token rejects with
+ * {@link DiscordTokenRefusedError}.
  */
 export async function runDiscordGateway(
   options: { token: string; api?: string | undefined; signal: AbortSignal },
@@ -74,11 +93,18 @@ export async function runDiscordGateway(
     });
   });
   client.on(Events.Error, (error) => log.warn({ error: error.message }, 'discord client error'));
-  await client.login(options.token);
-  log.info({ user: client.user?.tag }, 'discord gateway connected');
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) resolve();
-    options.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await client.destroy();
+  try {
+    try {
+      await client.login(options.token);
+    } catch (error) {
+      throw isTokenRefused(error) ? new DiscordTokenRefusedError() : error;
+    }
+    log.info({ user: client.user?.tag }, 'discord gateway connected');
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) resolve();
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await client.destroy();
+  }
 }

@@ -69,7 +69,12 @@ export async function runStreams(
               deps.metrics.streams.dec();
             }
           },
-          { signal, ...(leaseTtlMs ? { ttlMs: leaseTtlMs, retryMs: Math.max(200, leaseTtlMs / 3) } : {}) },
+          {
+            signal,
+            name: `stream ${source.key} of account ${account.label}`,
+            log: deps.log,
+            ...(leaseTtlMs ? { ttlMs: leaseTtlMs, retryMs: Math.max(200, leaseTtlMs / 3) } : {}),
+          },
         ),
       );
     }

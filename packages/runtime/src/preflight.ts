@@ -1,20 +1,13 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { maskUrl, redactSecrets } from './secrets.ts';
 
-/** Thrown when a service the console needs cannot be reached at start: a message for people, no stack. */
+/**
+ * A start-up failure to show people as it is: what is wrong and what to do, no stack, no secret.
+ * The CLI prints its message and exits non-zero.
+ */
 export class StartupError extends Error {
   override readonly name = 'StartupError';
-}
-
-/** A connection string with its password masked, for messages. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -31,7 +24,9 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** Checks that PostgreSQL and Redis answer before the console starts, naming the one that does not. */
+const reasonOf = (error: unknown) => redactSecrets(error instanceof Error ? error.message : String(error));
+
+/** Checks that PostgreSQL and Redis answer before anything starts, naming the one that does not. */
 export async function preflight(options: {
   pool: pg.Pool;
   databaseUrl: string;
@@ -45,14 +40,15 @@ export async function preflight(options: {
   try {
     await within(options.pool.query('select 1'), ms);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new StartupError(`PostgreSQL at ${maskUrl(options.databaseUrl)} is unreachable: ${reason}`);
+    throw new StartupError(
+      `PostgreSQL at ${maskUrl(options.databaseUrl)} is unreachable: ${reasonOf(error)}`,
+    );
   }
   try {
     await within(options.redis.ping(), ms);
   } catch (error) {
-    const reason =
-      options.lastRedisError?.()?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new StartupError(`Redis at ${maskUrl(options.redisUrl)} is unreachable: ${reason}`);
+    throw new StartupError(
+      `Redis at ${maskUrl(options.redisUrl)} is unreachable: ${reasonOf(options.lastRedisError?.() ?? error)}`,
+    );
   }
 }

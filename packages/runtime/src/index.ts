@@ -1,0 +1,16 @@
+export {
+  commonEnv,
+  databaseEnvSchema,
+  type EnvResult,
+  encryptionKeyVar,
+  flagVar,
+  intVar,
+  logLevelVar,
+  parseEnv,
+  portVar,
+  urlVar,
+} from './env.ts';
+export { createLogger, REDACT_PATHS } from './log.ts';
+export { preflight, StartupError } from './preflight.ts';
+export { errorMessage, maskUrl, redactSecrets } from './secrets.ts';
+export { envOrExplain, runService } from './startup.ts';
