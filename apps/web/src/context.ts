@@ -12,7 +12,9 @@ export interface SessionUser {
   readonly role: Role;
 }
 
-export type Lang = 'ja' | 'en';
+import type { Lang } from '@kikimimi/runtime';
+
+export type { Lang };
 
 /** The console's collaborators, wired once in main.ts (tests pass their own). */
 export interface WebDeps {

@@ -1,10 +1,14 @@
+import { fillText, type Text, type TextVars } from '@kikimimi/runtime';
 import type { Context } from 'hono';
 import type { AppEnv, Lang } from './context.ts';
 
-/** Messages in both languages. Each feature registers its own, keys prefixed by feature (`inbox.title`). */
-export type Messages = Record<string, { readonly ja: string; readonly en: string }>;
+/**
+ * Messages in both languages (the one i18n system, @kikimimi/runtime). Each feature registers its own,
+ * keys prefixed by feature (`inbox.title`).
+ */
+export type Messages = Record<string, Text>;
 
-const registry = new Map<string, { ja: string; en: string }>();
+const registry = new Map<string, Text>();
 
 /** Adds a feature's messages (at module load). A key registered twice is a programming error. */
 export function addMessages(messages: Messages): void {
@@ -16,16 +20,10 @@ export function addMessages(messages: Messages): void {
 }
 
 /** The message for `key` in the request's language, `{name}` placeholders filled from `vars`. */
-export function t(
-  c: Context<AppEnv> | Lang,
-  key: string,
-  vars: Record<string, string | number> = {},
-): string {
+export function t(c: Context<AppEnv> | Lang, key: string, vars: TextVars = {}): string {
   const lang = typeof c === 'string' ? c : c.get('lang');
   const entry = registry.get(key);
-  const text = entry === undefined ? key : entry[lang];
-  if (!text.includes('{')) return text;
-  return text.replace(/\{(\w+)\}/gu, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  return fillText(entry === undefined ? key : entry[lang], vars);
 }
 
 /** The language: ?lang=, then the `lang` cookie, then Accept-Language; Japanese by default. */

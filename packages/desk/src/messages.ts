@@ -1,9 +1,8 @@
+import { fillText, type Lang, type Text } from '@kikimimi/runtime';
 import type { DeskFailure, DeskProblem } from './outcomes.ts';
 
-/** The languages the desk answers in (the console's and Discord's). */
-export type Lang = 'ja' | 'en';
-
-type Text = { readonly ja: string; readonly en: string };
+/** The languages the desk answers in (the console's and Discord's: the one i18n system of @kikimimi/runtime). */
+export type { Lang };
 
 /*
  * What a refused decision says, in both front-ends: the console shows it next to the form (or in the
@@ -64,15 +63,9 @@ const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
 
 const NONE: Text = { ja: 'なし', en: 'none' };
 
-function fill(text: string, vars: Readonly<Record<string, string | number>>): string {
-  return text.replace(/\{(\w+)\}/gu, (whole, name: string) =>
-    Object.hasOwn(vars, name) ? String(vars[name]) : whole,
-  );
-}
-
 /** The text of a refused decision. */
 export function failureMessage(failure: DeskFailure, lang: Lang): string {
-  return fill(
+  return fillText(
     FAILURES[failure.code][lang],
     failure.code === 'already_escalated' ? { target: failure.target } : {},
   );
@@ -82,5 +75,5 @@ export function failureMessage(failure: DeskFailure, lang: Lang): string {
 export function problemMessage(problem: DeskProblem, lang: Lang): string {
   const params: Record<string, string | number> = { ...problem.params };
   if (problem.code === 'unknown_target' && params.targets === '') params.targets = NONE[lang];
-  return fill(PROBLEMS[problem.code][lang], params);
+  return fillText(PROBLEMS[problem.code][lang], params);
 }

@@ -10,6 +10,16 @@ export {
   portVar,
   urlVar,
 } from './env.ts';
+export {
+  createTranslator,
+  fillText,
+  LANGS,
+  type Lang,
+  langOfLocale,
+  type Text,
+  type TextVars,
+  type Translator,
+} from './i18n.ts';
 export { createLogger, REDACT_PATHS } from './log.ts';
 export { preflight, StartupError } from './preflight.ts';
 export { errorMessage, maskUrl, redactSecrets } from './secrets.ts';

@@ -1,8 +1,12 @@
-/** UI text in Japanese and English; the reviewer's locale for personal answers, the guild's for messages. */
-export type Lang = 'ja' | 'en';
+import { createTranslator, type Lang, langOfLocale } from '@kikimimi/runtime';
 
-export const langOf = (locale: string | null | undefined, fallback: Lang): Lang =>
-  locale == null ? fallback : locale.toLowerCase().startsWith('ja') ? 'ja' : 'en';
+/**
+ * Discord's texts in Japanese and English (the one i18n system, @kikimimi/runtime): the reviewer's
+ * locale for personal answers, the guild's for messages.
+ */
+export type { Lang };
+
+export const langOf = langOfLocale;
 
 const TEXT = {
   thanks: { ja: 'お礼', en: 'Thanks' },
@@ -54,4 +58,4 @@ const TEXT = {
 
 export type TextKey = keyof typeof TEXT;
 
-export const t = (key: TextKey, lang: Lang): string => TEXT[key][lang];
+export const t = createTranslator<TextKey>(TEXT);

@@ -105,7 +105,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
       const { text } = replyDraft(match, category as Category, config);
       await io.showModal({
         custom_id: ids.replyModal(match.id, category as Category),
-        title: `${t(category as Category, lang)} — @${match.post.author.handle}`.slice(0, 45),
+        title: `${t(lang, category as Category)} — @${match.post.author.handle}`.slice(0, 45),
         components: [
           {
             type: ComponentType.ActionRow,
@@ -113,7 +113,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
               {
                 type: ComponentType.TextInput,
                 custom_id: 'text',
-                label: t('replyModalLabel', lang),
+                label: t(lang, 'replyModalLabel'),
                 style: TextInputStyle.Paragraph,
                 value: text.slice(0, MODAL_TEXT_MAX),
                 required: true,
@@ -134,7 +134,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
       const { config } = await deps.engines.current();
       const { targets } = escalationTargets(match, config, settings);
       if (targets.length === 0) {
-        await io.replyEphemeral({ content: t('noTargets', lang) });
+        await io.replyEphemeral({ content: t(lang, 'noTargets') });
         return;
       }
       // A target whose button id would be too long for Discord cannot be offered as a button.
@@ -148,7 +148,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
       };
       const shown = targets.filter(fits).slice(0, BUTTONS_PER_ROW * MAX_ROWS);
       if (shown.length === 0) {
-        await io.replyEphemeral({ content: t('noTargets', lang) });
+        await io.replyEphemeral({ content: t(lang, 'noTargets') });
         return;
       }
       const rows: BotMessage['components'] = [];
@@ -163,7 +163,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
           })),
         });
       }
-      await io.replyEphemeral({ content: t('chooseTarget', lang), components: rows });
+      await io.replyEphemeral({ content: t(lang, 'chooseTarget'), components: rows });
       return;
     }
     case 'et': {
@@ -171,7 +171,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
       const outcome = await desk.escalate(actor, matchId, { target });
       // The worker posts into the target's channel and refreshes the review message (escalate job).
       if (outcome.ok)
-        await io.update({ content: `${t('done', lang)} → ${target}`, embeds: [], components: [] });
+        await io.update({ content: `${t(lang, 'done')} → ${target}`, embeds: [], components: [] });
       else await io.replyEphemeral({ content: refusal(outcome, lang) });
       return;
     }
@@ -180,7 +180,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
       if (match === null) return;
       await io.showModal({
         custom_id: ids.dismissModal(match.id),
-        title: t('dismissModalTitle', lang),
+        title: t(lang, 'dismissModalTitle'),
         components: [
           {
             type: ComponentType.ActionRow,
@@ -188,7 +188,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
               {
                 type: ComponentType.TextInput,
                 custom_id: 'reason',
-                label: t('dismissReason', lang),
+                label: t(lang, 'dismissReason'),
                 style: TextInputStyle.Short,
                 required: false,
                 max_length: 200,

@@ -113,7 +113,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       await discord.send(
         channelId,
         {
-          content: `${mention} ${t('escalatedFrom', lang)} — ${escapeDisplayName(actorName)}`.trim(),
+          content: `${mention} ${t(lang, 'escalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
           embeds: review.embeds,
           components: [],
           allowedRoleIds: roleIds,

@@ -92,18 +92,18 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   const { match, lang } = view;
   const { post, decision } = match;
   const fields: APIEmbed['fields'] = [
-    { name: t('watch', lang), value: clip(decision.watches.join(', '), 1000), inline: true },
-    { name: t('intent', lang), value: t(decision.intent, lang), inline: true },
+    { name: t(lang, 'watch'), value: clip(decision.watches.join(', '), 1000), inline: true },
+    { name: t(lang, 'intent'), value: t(lang, decision.intent), inline: true },
   ];
   if (decision.category !== null) {
-    fields.push({ name: t('suggested', lang), value: t(decision.category, lang), inline: true });
+    fields.push({ name: t(lang, 'suggested'), value: t(lang, decision.category), inline: true });
   }
   const words = [...new Set(decision.signals.map((s) => (s.negated ? `¬${s.word}` : s.word)))];
   if (words.length > 0)
-    fields.push({ name: t('signals', lang), value: clip(quote(words.slice(0, 10).join(' · ')), 1000) });
+    fields.push({ name: t(lang, 'signals'), value: clip(quote(words.slice(0, 10).join(' · ')), 1000) });
   if (decision.escalations.length > 0) {
     fields.push({
-      name: t('escalations', lang),
+      name: t(lang, 'escalations'),
       value: clip(
         decision.escalations
           .map((e) => `🚨 ${quote(e.name)}${e.route ? ` → ${quote(e.route)}` : ''} (${e.priority})`)
@@ -114,10 +114,10 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   }
   const earlier = view.contacts.filter((c) => c.matchId !== match.id);
   fields.push({
-    name: t('contacts', lang),
+    name: t(lang, 'contacts'),
     value:
       earlier.length === 0
-        ? t('noContacts', lang)
+        ? t(lang, 'noContacts')
         : clip(
             earlier
               .slice(0, 5)
@@ -128,12 +128,12 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   });
 
   const state = stateOf(view);
-  if (state.line !== null) fields.push({ name: t('status', lang), value: clip(state.line, FIELD_VALUE_MAX) });
+  if (state.line !== null) fields.push({ name: t(lang, 'status'), value: clip(state.line, FIELD_VALUE_MAX) });
 
   const followers =
     post.author.followers === null
       ? ''
-      : ` · ${post.author.followers.toLocaleString('en-US')} ${t('followers', lang)}`;
+      : ` · ${post.author.followers.toLocaleString('en-US')} ${t(lang, 'followers')}`;
   const author = clip(
     `${PLATFORM_NAME[post.platform]} · ${post.author.displayName || post.author.handle} (@${post.author.handle})${followers}`,
     256,
@@ -162,7 +162,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
             {
               type: ComponentType.Button as const,
               style: ButtonStyle.Link as const,
-              label: t('openPost', lang),
+              label: t(lang, 'openPost'),
               url: postLink,
             },
           ]),
@@ -177,7 +177,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
             {
               type: ComponentType.Button as const,
               style: ButtonStyle.Primary as const,
-              label: t('retryReply', lang),
+              label: t(lang, 'retryReply'),
               custom_id: ids.retry(match.id),
             },
           ]
@@ -187,7 +187,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
             {
               type: ComponentType.Button as const,
               style: ButtonStyle.Success as const,
-              label: t('markReplied', lang),
+              label: t(lang, 'markReplied'),
               custom_id: ids.manualDone(match.id),
             },
           ]
@@ -204,19 +204,19 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
           style: (category === decision.category ? ButtonStyle.Primary : ButtonStyle.Secondary) as
             | ButtonStyle.Primary
             | ButtonStyle.Secondary,
-          label: t(category, lang),
+          label: t(lang, category),
           custom_id: ids.reply(match.id, category),
         })),
         {
           type: ComponentType.Button as const,
           style: ButtonStyle.Danger as const,
-          label: t('escalate', lang),
+          label: t(lang, 'escalate'),
           custom_id: ids.escalate(match.id),
         },
         {
           type: ComponentType.Button as const,
           style: ButtonStyle.Secondary as const,
-          label: t('dismiss', lang),
+          label: t(lang, 'dismiss'),
           custom_id: ids.dismiss(match.id),
         },
       ],
@@ -237,21 +237,21 @@ function stateOf(view: ReviewView): {
   const { reply, lang } = view;
   const latest = (kind: string) => [...view.decisions].reverse().find((d) => d.kind === kind);
   const who = (d: ReviewDecision | undefined) =>
-    d ? `${t('by', lang)} ${escapeDisplayName(d.actor.name)} <t:${unix(d.at)}:f>` : '';
+    d ? `${t(lang, 'by')} ${escapeDisplayName(d.actor.name)} <t:${unix(d.at)}:f>` : '';
   if (reply !== null) {
     const decided = latest('reply') ?? latest('manual_reply');
     switch (reply.state) {
       case 'sent':
       case 'manual_done':
         return {
-          line: `✅ ${t('replied', lang)} ${who(decided)}${reply.url ? `\n${reply.url}` : ''}`,
+          line: `✅ ${t(lang, 'replied')} ${who(decided)}${reply.url ? `\n${reply.url}` : ''}`,
           actionable: false,
-          links: reply.url ? [{ label: t('openReply', lang), url: reply.url }] : [],
+          links: reply.url ? [{ label: t(lang, 'openReply'), url: reply.url }] : [],
           manualDone: false,
         };
       case 'pending':
         return {
-          line: `⏳ ${t('sending', lang)} ${who(decided)}`,
+          line: `⏳ ${t(lang, 'sending')} ${who(decided)}`,
           actionable: false,
           links: [],
           manualDone: false,
@@ -259,9 +259,9 @@ function stateOf(view: ReviewView): {
       case 'manual_pending':
       case 'failed':
         return {
-          line: `⚠️ ${reply.state === 'failed' ? t('replyFailed', lang) : t('manualNeeded', lang)}\n${clip(quote(reply.text), 900)}`,
+          line: `⚠️ ${reply.state === 'failed' ? t(lang, 'replyFailed') : t(lang, 'manualNeeded')}\n${clip(quote(reply.text), 900)}`,
           actionable: false,
-          links: reply.manualUrl ? [{ label: t('postByHand', lang), url: reply.manualUrl }] : [],
+          links: reply.manualUrl ? [{ label: t(lang, 'postByHand'), url: reply.manualUrl }] : [],
           manualDone: true,
           retry: reply.state === 'failed',
         };
@@ -274,7 +274,7 @@ function stateOf(view: ReviewView): {
         ? `: ${quote(dismissed.detail.reason)}`
         : '';
     return {
-      line: `🗑️ ${t('dismissed', lang)} ${who(dismissed)}${reason}`,
+      line: `🗑️ ${t(lang, 'dismissed')} ${who(dismissed)}${reason}`,
       actionable: false,
       links: [],
       manualDone: false,
@@ -283,7 +283,7 @@ function stateOf(view: ReviewView): {
   const escalated = latest('escalate');
   if (escalated) {
     return {
-      line: `🚨 ${t('escalated', lang)} → ${quote(String(escalated.detail.target ?? ''))} ${who(escalated)}`,
+      line: `🚨 ${t(lang, 'escalated')} → ${quote(String(escalated.detail.target ?? ''))} ${who(escalated)}`,
       actionable: true,
       links: [],
       manualDone: false,
