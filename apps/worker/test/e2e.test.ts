@@ -39,6 +39,16 @@ async function reviewMessageFor(text: string, channel: string) {
   );
 }
 
+/** A reviewer clicks the suggested reply button and sends the prefilled text as it is. */
+async function sendPrefilledReply(review: SandboxMessage, userId: string) {
+  const opened = await world.discord.clickButton({
+    messageId: review.id,
+    customId: button(review, 'kk:r:'),
+    userId,
+  });
+  return world.discord.submitModal({ customId: opened.modal?.customId ?? '', userId, messageId: review.id });
+}
+
 describe('a post on a platform → a review message in Discord → a reply on the platform', () => {
   it('on Mastodon: the reviewer picks お詫び, edits and submits; the reply lands under the right post', async () => {
     const postId = world.mastodon.addPost({
@@ -263,16 +273,7 @@ describe('a post on a platform → a review message in Discord → a reply on th
       });
       const review = await reviewMessageFor('データが消えた', 'review-x');
       const alice = world.discord.userId('alice');
-      const opened = await world.discord.clickButton({
-        messageId: review.id,
-        customId: button(review, 'kk:r:'),
-        userId: alice,
-      });
-      await world.discord.submitModal({
-        customId: opened.modal?.customId ?? '',
-        userId: alice,
-        messageId: review.id,
-      });
+      await sendPrefilledReply(review, alice);
       const manual = await world.discord.waitForEdit(
         review.id,
         (m) => buttons(m).some((b) => b.custom_id?.startsWith('kk:md:')),
@@ -310,16 +311,7 @@ describe('a post on a platform → a review message in Discord → a reply on th
       });
       const review = await reviewMessageFor('送れない', 'review-x');
       const alice = world.discord.userId('alice');
-      const opened = await world.discord.clickButton({
-        messageId: review.id,
-        customId: button(review, 'kk:r:'),
-        userId: alice,
-      });
-      await world.discord.submitModal({
-        customId: opened.modal?.customId ?? '',
-        userId: alice,
-        messageId: review.id,
-      });
+      await sendPrefilledReply(review, alice);
       const failed = await world.discord.waitForEdit(
         review.id,
         (m) => buttons(m).some((b) => b.custom_id?.startsWith('kk:rr:')),
