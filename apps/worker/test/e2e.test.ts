@@ -2,6 +2,10 @@ import { CONFIG_CHANNEL } from '@kikimimi/desk';
 import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDiscordNotifier } from '../src/discord/notifier.ts';
+import type { BotMessage, DiscordPort } from '../src/discord/port.ts';
+import { createEngineProvider } from '../src/engine-provider.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { createTestWorld, REDIS_URL, type TestWorld, waitFor } from './world.ts';
 
 /**
@@ -204,6 +208,37 @@ describe('a post on a platform → a review message in Discord → a reply on th
       .filter((m) => m.channelId === world.discord.channelId('billing'));
     expect(inBilling.filter((m) => JSON.stringify(m.embeds).includes('返金してほしい'))).toHaveLength(1);
   }, 60_000);
+
+  it('escalation messages show a reviewer’s display name as text: it pings nobody, whatever it says', async () => {
+    const [match] = (await world.repos.matches.list({ platform: 'x' }, { limit: 100 })).filter((m) =>
+      m.post.text.includes('返金してほしい'),
+    );
+    if (match === undefined) throw new Error('the escalated match of the test above is missing');
+    const sent: BotMessage[] = [];
+    const capture: DiscordPort = {
+      async send(_channelId, message) {
+        sent.push(message);
+        return { id: String(sent.length) };
+      },
+      async edit() {},
+    };
+    const notifier = createDiscordNotifier({
+      store: world.repos,
+      engines: createEngineProvider(world.repos.config),
+      discord: capture,
+      metrics: createMetrics(),
+      now: () => new Date(),
+    });
+    const billingTeam = world.discord.roleId('billing-team');
+    expect(
+      await notifier.escalate(match.id, 'billing', `@everyone <@&${world.discord.roleId('oncall')}> @here`),
+    ).toBe(true);
+    const content = sent[0]?.content ?? '';
+    expect(content.startsWith(`<@&${billingTeam}>`)).toBe(true);
+    expect(content).not.toMatch(/(^|[^\\])@(everyone|here)/u);
+    expect(content).not.toContain(`<@&${world.discord.roleId('oncall')}>`);
+    expect(sent[0]?.allowedRoleIds).toEqual([billingTeam]);
+  });
 
   it('dismisses with a reason', async () => {
     world.x.addPost({ text: 'shiorinote の広告をまた見た', author: { handle: 'ad_watcher' }, lang: 'ja' });
