@@ -156,6 +156,28 @@ describe('/platforms: connecting', () => {
     expect(unreachable).not.toContain('tok-SECRET-9');
   });
 
+  it('says what the Mastodon server is and what its search can do when the connection is tested', async () => {
+    const old = await startMastodonSandbox({ version: '4.3.1' });
+    try {
+      for (const [server, idBounds] of [
+        [mastodon, false],
+        [old, true],
+      ] as const) {
+        const res = await t.request('/platforms/mastodon?lang=en', {
+          as: 'admin',
+          form: { label: 'probe', baseUrl: server.url, accessToken: server.accessToken, action: 'test' },
+        });
+        expect(res.status).toBe(200);
+        const body = await res.text();
+        expect(body).toMatch(/Mastodon 4\.(5\.0|3\.1) at [^;]+; replies up to \d+ characters/u);
+        expect(body).toContain('watches are surest with hashtags');
+        expect(body.includes('refuses min_id')).toBe(idBounds);
+      }
+    } finally {
+      await old.close();
+    }
+  });
+
   it('saves an untested account only when asked to', async () => {
     const res = await t.request('/platforms/x', {
       as: 'admin',

@@ -133,6 +133,19 @@ describe('/watches: list and form', () => {
     expect(body).toContain('<code>#booklog</code>');
   });
 
+  it('warns when a watch relies on Mastodon’s full-text search (terms that cannot be hashtags), by name', async () => {
+    const brand = await (await t.request('/watches/brand?lang=en', { as: 'viewer' })).text();
+    expect(brand).not.toContain('data-warning="mastodon-search-only"');
+    await t.repos.config.upsertWatch(
+      { id: 'phrase-only', query: '"shiori note" OR ブクログ', platforms: ['mastodon'] },
+      { kind: 'system', id: 't', name: 't' },
+    );
+    const phrase = await (await t.request('/watches/phrase-only', { as: 'viewer' })).text();
+    expect(phrase).toContain('data-warning="mastodon-search-only"');
+    expect(phrase).toContain('「shiori note」 は Mastodon ではハッシュタグとして追えず');
+    expect(phrase).not.toContain('「ブクログ」');
+  });
+
   it('has the live syntax check wired to the query (and works without it)', async () => {
     const body = await (await t.request('/watches/new', { as: 'editor' })).text();
     expect(body).toContain('data-query-check="query-status"');

@@ -6,6 +6,7 @@ import {
   ConnectorError,
   connectorForAccount,
   IncompleteAccountError,
+  type InstanceInfo,
   RateLimitedError,
   TransientError,
 } from '@kikimimi/connectors';
@@ -41,7 +42,12 @@ export function buildConnector(target: ConnectionTarget, timeoutMs = TEST_TIMEOU
 }
 
 export type ConnectionResult =
-  | { readonly ok: true; readonly identity: AccountIdentity }
+  | {
+      readonly ok: true;
+      readonly identity: AccountIdentity;
+      /** What the server says about itself (Mastodon), when it answered. */
+      readonly instance?: InstanceInfo | undefined;
+    }
   | {
       readonly ok: false;
       /**
@@ -161,7 +167,13 @@ export async function testConnection(
       TEST_TIMEOUT_MS + 2_000,
       target.platform,
     );
-    return { ok: true, identity };
+    // The server's version and search capability: shown, never a reason to refuse the account.
+    const instance = await withTimeout(
+      connector.describeInstance?.() ?? Promise.resolve(undefined),
+      TEST_TIMEOUT_MS,
+      target.platform,
+    ).catch(() => undefined);
+    return { ok: true, identity, instance };
   } catch (error) {
     return explainFailure(lang, error, secrets);
   }

@@ -393,6 +393,26 @@ addMessages({
   'config.watch.mastodonSources': { ja: 'Mastodon', en: 'Mastodon' },
   'config.watch.hashtags': { ja: 'フォローするハッシュタグ', en: 'Hashtags followed' },
   'config.watch.searchTerms': { ja: '検索語', en: 'Search terms' },
+  'config.connect.instance': {
+    ja: '{domain} の Mastodon {version}・返信は {max} 文字まで。',
+    en: 'Mastodon {version} at {domain}; replies up to {max} characters.',
+  },
+  'config.connect.instanceSearch': {
+    ja: '全文検索が使えるかは API からは分かりません（サーバーの検索インデックスが必要で、検索を許可したアカウントの投稿しか見つかりません）。ウォッチはハッシュタグで書くのが確実です。',
+    en: 'Whether full-text search works cannot be read from the API (it needs the server’s search index, and finds only posts of accounts that opted in): watches are surest with hashtags.',
+  },
+  'config.connect.instanceIdBounds': {
+    ja: 'このバージョンの検索は min_id を受け付けない不具合があります（4.3.0〜4.3.1）。kikimimi は min_id なしで検索し、自分で絞り込みます。',
+    en: 'Search on this version refuses min_id (a 4.3.0–4.3.1 bug): kikimimi searches without it and filters itself.',
+  },
+  'config.connect.instanceHashtags': {
+    ja: '他サーバーのハッシュタグタイムラインの公開範囲: {access}。',
+    en: 'Remote hashtag timelines on this server: {access}.',
+  },
+  'config.watch.searchOnly': {
+    ja: '{terms} は Mastodon ではハッシュタグとして追えず、全文検索でしか見つかりません。全文検索にはサーバーの検索インデックスが必要で、見つかるのは検索を許可したアカウントの投稿だけです（多くのサーバーでは何も見つかりません）。ハッシュタグ（#…）や単語も使ってください。',
+    en: '{terms} cannot be followed as hashtags on Mastodon: only its full-text search can find them, which needs the server’s search index and finds only posts of accounts that opted in to search (on many servers, nothing). Use hashtags (#…) or single words as well.',
+  },
   'config.watch.mastodonHint': {
     ja: 'Mastodon の全文検索はサーバーによっては一部の投稿しか対象になりません。最終的な判定は kikimimi の照合で行います。',
     en: "Mastodon's full-text search is best effort; kikimimi's own matching has the last word.",

@@ -1,3 +1,4 @@
+import type { InstanceInfo } from '@kikimimi/connectors';
 import type { PlatformAccount } from '@kikimimi/db';
 import { PLATFORMS, type Platform, platformOptionsSchema } from '@kikimimi/rules';
 import type { Hono } from 'hono';
@@ -179,8 +180,19 @@ interface PageState {
 function resultLine(c: C, result: ConnectionResult | undefined) {
   if (result === undefined) return '';
   return result.ok
-    ? html`<p class="ok" role="status">${t(c, 'config.connect.ok', { handle: result.identity.handle, name: result.identity.displayName })}</p>`
+    ? html`<p class="ok" role="status">${t(c, 'config.connect.ok', { handle: result.identity.handle, name: result.identity.displayName })}</p>${instanceLines(c, result.instance)}`
     : html`<p class="error" role="alert">${result.message}</p>`;
+}
+
+/** What a Mastodon server says about itself, and what it means for watches. */
+function instanceLines(c: C, instance: InstanceInfo | undefined) {
+  if (instance === undefined) return '';
+  return html`<div class="hint" data-instance="${instance.domain}">
+<p>${t(c, 'config.connect.instance', { domain: instance.domain, version: instance.version || '?', max: instance.maxCharacters })}</p>
+<p>${t(c, 'config.connect.instanceSearch')}</p>
+${instance.search.idBoundsRefused ? html`<p>${t(c, 'config.connect.instanceIdBounds')}</p>` : ''}
+${instance.hashtagTimelines === null ? '' : html`<p>${t(c, 'config.connect.instanceHashtags', { access: instance.hashtagTimelines })}</p>`}
+</div>`;
 }
 
 function secretInput(

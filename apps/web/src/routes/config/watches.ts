@@ -166,8 +166,22 @@ function compiledSection(c: C, info: CompiledWatchInfo | null) {
         : html`<h3>${t(c, 'config.watch.mastodonSources')}</h3>
           <p>${t(c, 'config.watch.hashtags')}: ${info.mastodon.hashtags.length === 0 ? '—' : info.mastodon.hashtags.map((h) => html`<code>#${h}</code> `)}</p>
           <p>${t(c, 'config.watch.searchTerms')}: ${info.mastodon.searchTerms.length === 0 ? '—' : info.mastodon.searchTerms.map((s) => html`<code>${s}</code> `)}</p>
+          ${searchOnlyWarning(c, info.mastodon)}
           <p class="hint">${t(c, 'config.watch.mastodonHint')}</p>`
     }`;
+}
+
+/**
+ * Terms that cannot be followed as hashtags on Mastodon (phrases, words with spaces or symbols) are
+ * found only by its full-text search, which needs the server's search index and finds only posts of
+ * accounts that opted in to search: say so next to the watch, by name.
+ */
+function searchOnlyWarning(c: C, sources: { hashtags: readonly string[]; searchTerms: readonly string[] }) {
+  const searchOnly = sources.searchTerms.filter((term) => !sources.hashtags.includes(term));
+  if (searchOnly.length === 0) return '';
+  return html`<p class="error" data-warning="mastodon-search-only">${t(c, 'config.watch.searchOnly', {
+    terms: searchOnly.map((term) => `「${term}」`).join(' '),
+  })}</p>`;
 }
 
 function previewSection(c: C, preview: DryRun | undefined, saved: boolean) {
