@@ -99,7 +99,7 @@ const TARGET = {
 };
 
 const SYSTEM = { kind: 'system', id: 'bench', name: 'pipeline-bench' } as const;
-const OWN = ['shiorinote_jp', 'shiori_support'];
+const OWN = demoBrand.officialHandles ?? [];
 
 /**
  * The test world's configuration with a watch for the demo brand the generator writes about, its

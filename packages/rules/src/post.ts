@@ -35,3 +35,15 @@ export const postSchema = z.object({
 });
 export type Post = z.infer<typeof postSchema>;
 export type PostInput = z.input<typeof postSchema>;
+
+/**
+ * A text repost, the convention from before X had native reposts and still written by hand and by
+ * cross-posting tools: the text starts with "RT @name" (then ":" or a blank). Returns "@name", or undefined.
+ */
+const TEXT_REPOST = /^\s*RT\s*[@＠]([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+[A-Za-z0-9])?)(?=[:：\s])/iu;
+
+/** The "@name" a text repost ("RT @name: …") reposts, if `text` is one. */
+export function textRepostOf(text: string): string | undefined {
+  const name = TEXT_REPOST.exec(text)?.[1];
+  return name === undefined ? undefined : `@${name}`;
+}

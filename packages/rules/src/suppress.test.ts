@@ -30,6 +30,7 @@ interface PostSpec {
   authorId?: string;
   createdAt?: string;
   repostOf?: string | null;
+  text?: string;
 }
 
 function makePost(spec: PostSpec = {}): Post {
@@ -40,7 +41,7 @@ function makePost(spec: PostSpec = {}): Post {
     id: 'post-1',
     url: 'https://example.com/post-1',
     author: { id: spec.authorId ?? `${platform}-author-${handle}`, handle },
-    text: 'kikimimi is great',
+    text: spec.text ?? 'kikimimi is great',
     createdAt: spec.createdAt ?? ago(1),
     repostOf: spec.repostOf ?? null,
   });
@@ -119,6 +120,35 @@ describe('createSuppressionPolicy: each reason on its own', () => {
       reasons: [reason],
       detail: [detail],
     });
+  });
+
+  // The old convention, still written by hand and by cross-posting tools: the text starts with "RT @name".
+  it.each<{ platform: Platform; text: string; original: string }>([
+    { platform: 'x', text: 'RT @shiorinote_jp: 本棚が新しくなりました', original: '@shiorinote_jp' },
+    { platform: 'x', text: '  rt ＠Someone_1：kikimimi is great', original: '@Someone_1' },
+    { platform: 'x', text: 'RT @someone kikimimi is great', original: '@someone' },
+    { platform: 'mastodon', text: 'RT @alice@mstdn.jp: kikimimi is great', original: '@alice@mstdn.jp' },
+  ])('treats "$text" on $platform as a repost', ({ platform, text, original }) => {
+    expect(policy().check(makePost({ platform, text }), ctx())).toEqual({
+      suppressed: true,
+      reasons: ['repost'],
+      detail: [`a repost of ${original}'s post ("RT ${original}"); reposts are not answered`],
+    });
+  });
+
+  it.each([
+    'RTはリツイートのこと、kikimimi is great',
+    'ART @gallery: kikimimi is great',
+    'kikimimi is great RT @someone: this',
+    'RT: kikimimi is great',
+    'RT @ kikimimi is great',
+  ])('does not treat "%s" as a repost', (text) => {
+    expect(policy().check(makePost({ text }), ctx()).reasons).toEqual([]);
+  });
+
+  it('answers "RT @…" posts when reposts are not ignored', () => {
+    const verdict = policy({ ignoreReposts: false }).check(makePost({ text: 'RT @a: kikimimi' }), ctx());
+    expect(verdict.reasons).toEqual([]);
   });
 
   it('omits the note of a do-not-contact entry without one', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Suppression } from './config.ts';
-import { type Author, PLATFORMS, type Platform, type Post, platformSchema } from './post.ts';
+import { type Author, PLATFORMS, type Platform, type Post, platformSchema, textRepostOf } from './post.ts';
 
 /**
  * Suppression: the "don't be the annoying brand" rules. A suppressed post is still recorded, but it is
@@ -210,7 +210,8 @@ const RELATION_NOTE: Record<Relation, string> = {
 /**
  * Compiles a suppression configuration. Rules:
  * - own_account / do_not_contact: the author's handle is listed (handle rules: see the module comment).
- * - repost: `post.repostOf` is set and `ignoreReposts`.
+ * - repost: `ignoreReposts` and `post.repostOf` is set or the text is a text repost ("RT @name: …",
+ *   see {@link textRepostOf}) on any platform.
  * - too_old: the post is more than `maxAgeHours` old (exactly `maxAgeHours` is still fine); 0 disables.
  * - author_cooldown: we contacted the same person less than `authorCooldownHours` ago (exactly
  *   `authorCooldownHours` ago no longer counts; contacts after `now` are ignored); 0 disables. The same
@@ -266,9 +267,15 @@ export function createSuppressionPolicy(
         );
       }
 
-      if (config.ignoreReposts && post.repostOf !== null) {
-        reasons.push('repost');
-        detail.push(`a repost of ${post.repostOf}; reposts are not answered`);
+      if (config.ignoreReposts) {
+        const textRepost = post.repostOf === null ? textRepostOf(post.text) : undefined;
+        if (post.repostOf !== null) {
+          reasons.push('repost');
+          detail.push(`a repost of ${post.repostOf}; reposts are not answered`);
+        } else if (textRepost !== undefined) {
+          reasons.push('repost');
+          detail.push(`a repost of ${textRepost}'s post ("RT ${textRepost}"); reposts are not answered`);
+        }
       }
 
       const ageMs = nowMs - Date.parse(post.createdAt);

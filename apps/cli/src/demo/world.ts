@@ -7,6 +7,7 @@ import {
   type GeneratedPost,
   type MastodonSandbox,
   runGenerator,
+  type SandboxPostInput,
   startMastodonSandbox,
   startXSandbox,
   type XSandbox,
@@ -89,19 +90,13 @@ async function runDemoWorld(
       burst: 15,
       signal: context.signal,
       emit: (post) => {
-        const where = pickPlatform(post, x, mastodon);
-        if (where === null) return;
-        const original = post.repostOfRef ? placed.get(post.repostOfRef) : undefined;
-        const input = {
-          ...post,
-          ...(original && original.platform === where.platform ? { repostOf: original.id } : {}),
-        };
-        delete (input as { repostOfRef?: string }).repostOfRef;
+        const placement = placeDemoPost(post, platforms, placed);
+        if (placement === null) return;
         const id =
-          where.platform === 'x'
-            ? (x as XSandbox).addPost(input)
-            : (mastodon as MastodonSandbox).addPost(withBrandTag(input));
-        placed.set(post.ref, { platform: where.platform, id });
+          placement.platform === 'x'
+            ? (x as XSandbox).addPost(placement.input)
+            : (mastodon as MastodonSandbox).addPost(placement.input);
+        placed.set(post.ref, { platform: placement.platform, id });
       },
     });
   } finally {
@@ -109,19 +104,35 @@ async function runDemoWorld(
   }
 }
 
-function pickPlatform(
+/**
+ * Where the demo world puts a generated post, and as what: X and Mastodon take turns; a repost of a
+ * post placed on the same platform is a native repost (`repostOf`), otherwise it stays an "RT @…" text;
+ * Mastodon posts carry the brand's hashtag. `placed` maps refs of posts already placed to their ids.
+ */
+export function placeDemoPost(
   post: GeneratedPost,
-  x: XSandbox | null,
-  mastodon: MastodonSandbox | null,
-): { platform: Platform } | null {
-  if (x && mastodon) return { platform: post.ref.length % 2 === 0 ? 'x' : 'mastodon' };
-  if (x) return { platform: 'x' };
-  if (mastodon) return { platform: 'mastodon' };
+  platforms: readonly Platform[],
+  placed: ReadonlyMap<string, { platform: Platform; id: string }>,
+): { platform: Platform; input: SandboxPostInput } | null {
+  const platform = pickPlatform(post, platforms);
+  if (platform === null) return null;
+  const { repostOfRef, ...rest } = post;
+  const original = repostOfRef === undefined ? undefined : placed.get(repostOfRef);
+  const input = original && original.platform === platform ? { ...rest, repostOf: original.id } : rest;
+  return { platform, input: platform === 'mastodon' ? withBrandTag(input) : input };
+}
+
+function pickPlatform(post: GeneratedPost, platforms: readonly Platform[]): Platform | null {
+  const x = platforms.includes('x');
+  const mastodon = platforms.includes('mastodon');
+  if (x && mastodon) return post.ref.length % 2 === 0 ? 'x' : 'mastodon';
+  if (x) return 'x';
+  if (mastodon) return 'mastodon';
   return null;
 }
 
 /** Mastodon is listened to through hashtags: brand posts carry the brand's tag, as people do there. */
-function withBrandTag<T extends GeneratedPost>(post: T): T {
+function withBrandTag<T extends Omit<GeneratedPost, 'repostOfRef'>>(post: T): T {
   if (post.brand === undefined || post.text.includes('#')) return post;
   const tag = post.brand.replace(/\s+/gu, '');
   return { ...post, text: `${post.text} #${tag}`, hashtags: [...(post.hashtags ?? []), tag] };

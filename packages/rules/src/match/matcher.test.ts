@@ -82,6 +82,8 @@ describe('createMatcher — one watch', () => {
     ['booklog from:reader@other.example', { handle: 'reader@mastodon.example' }, false],
     ['booklog -is:repost', { repostOf: '9' }, false],
     ['booklog -is:repost', { repostOf: null }, true],
+    ['booklog -is:repost', { text: 'RT @alice: booklog' }, false],
+    ['booklog is:repost', { text: 'RT @alice: booklog' }, true],
     ['booklog is:reply', { inReplyTo: '8' }, true],
     ['booklog is:reply', { inReplyTo: null }, false],
     ['#booklog', { hashtags: ['Booklog'] }, true],

@@ -1,4 +1,4 @@
-import type { Platform } from '../post.ts';
+import { type Platform, textRepostOf } from '../post.ts';
 import type { PreparedPost } from '../prepare.ts';
 import { localPart } from '../prepare.ts';
 import type { QueryNode } from '../query-ast.ts';
@@ -117,7 +117,10 @@ export function createMatcher(entries: readonly MatchEntry[]): Matcher {
       case 'is':
         return node.value === 'reply'
           ? { test: (p) => p.post.inReplyTo !== null, anchors: null }
-          : { test: (p) => p.post.repostOf !== null, anchors: null };
+          : {
+              test: (p) => p.post.repostOf !== null || textRepostOf(p.post.text) !== undefined,
+              anchors: null,
+            };
       case 'not': {
         const inner = compile(node.child).test;
         return { test: (p) => !inner(p), anchors: null };

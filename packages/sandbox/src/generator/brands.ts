@@ -23,7 +23,7 @@ export interface GeneratorBrand {
 /** The fictional brand of the demo world. */
 export const demoBrand: GeneratorBrand = {
   names: ['しおりノート', 'ｼｵﾘﾉｰﾄ', 'しおりnote', 'Shiori Note', 'shiorinote'],
-  officialHandles: ['shiorinote_jp', 'shiori_support'],
+  officialHandles: ['shiorinote_jp', 'shiorinote_support'],
   features: [
     '本棚',
     '同期',
