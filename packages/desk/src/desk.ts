@@ -118,7 +118,12 @@ export function replyDraft(
   config: Config,
 ): { template: Template | undefined; text: string } {
   const watchId = match.decision.watches[0] ?? '';
-  const template = pickTemplate(config.templates, { platform: match.platform, category, watchId });
+  const template = pickTemplate(config.templates, {
+    platform: match.platform,
+    category,
+    watchId,
+    language: match.post.lang,
+  });
   const watch = config.watches.find((w) => w.id === watchId);
   const text = template
     ? renderTemplate(template, {

@@ -73,6 +73,14 @@ export const templateSchema = z.object({
   text: z.string().min(1).max(5000),
   /** Restrict to some watches; absent: every watch. */
   watches: atMost(z.string().max(64), CONFIG_LIMITS.watchRefs, 'watch ids').optional(),
+  /**
+   * The language the text is written in (ISO 639-1, e.g. "ja", "en"): preferred for posts in that
+   * language. Absent: any language (after the templates in the post's language).
+   */
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}$/u, 'use a language code such as "ja" or "en"')
+    .optional(),
 });
 export type Template = z.infer<typeof templateSchema>;
 

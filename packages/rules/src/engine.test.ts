@@ -98,6 +98,38 @@ describe('RulesEngine.decide', () => {
     expect(d.reply?.ok).toBe(false);
   });
 
+  it('proposes the template in the post’s language (dry-run and the stored decision)', () => {
+    const english = engineFor({
+      ...base,
+      templates: [
+        ...(base.templates ?? []),
+        {
+          id: 'guide-en',
+          category: 'guidance',
+          language: 'en',
+          text: 'Hi {author.name}, see {vars.helpUrl}',
+        },
+      ],
+    });
+    const en = matched(
+      english.decide(
+        post('cannot log in to booklog', {
+          lang: 'en',
+          author: { id: 'a2', handle: 'alex', displayName: 'Alex M.' },
+        }),
+        {
+          now: NOW,
+        },
+      ),
+    );
+    expect(en.reply).toMatchObject({
+      templateId: 'guide-en',
+      text: 'Hi Alex M., see https://help.example.com/',
+    });
+    const ja = matched(english.decide(post('ブクログにログインできない', { lang: 'ja' }), { now: NOW }));
+    expect(ja.reply?.templateId).toBe('guide');
+  });
+
   it('leaves the reply empty when no template fits the category', () => {
     const d = matched(engine.decide(post('ブクログ、最悪。改悪だ'), { now: NOW }));
     expect(d.category).toBe('apology');

@@ -152,6 +152,7 @@ export function createRulesEngine(config: Config): RulesEngine {
           platform: post.platform,
           category,
           watchId: firstWatch.id,
+          language: post.lang,
         });
         if (template !== undefined) {
           const text = renderTemplate(template, {

@@ -343,7 +343,7 @@ export function renderTemplate(template: Pick<Template, 'text'>, ctx: RenderCont
 }
 
 /** What {@link selectTemplates} reads of a template. */
-export type SelectableTemplate = Pick<Template, 'platform' | 'category' | 'watches'>;
+export type SelectableTemplate = Pick<Template, 'platform' | 'category' | 'watches' | 'language'>;
 
 /** The match a template is wanted for. */
 export interface TemplateQuery {
@@ -351,30 +351,47 @@ export interface TemplateQuery {
   /** Absent: every category. */
   category?: Category | undefined;
   watchId: string;
+  /** The post's language as the platform reported it ("en", "en-GB", "ja"); absent or null: unknown. */
+  language?: string | null | undefined;
+}
+
+/** "en-GB" → "en"; undefined for an unknown language ("und", "zxx", empty). */
+export function languageOf(tag: string | null | undefined): string | undefined {
+  const primary = tag?.trim().toLowerCase().split(/[-_]/u)[0];
+  if (primary === undefined || primary === '' || primary === 'und' || primary === 'zxx') return undefined;
+  return primary;
 }
 
 /**
  * The templates that apply to a match, best first. A template applies when its platform is the match's
- * or "*" and its `watches` (absent or empty: every watch) include the match's watch. Templates
- * restricted to the watch come before unrestricted ones; within each of these two groups, a template
- * for the platform hides the "*" templates of the same category. Otherwise configuration order.
+ * or "*" and its `watches` (absent or empty: every watch) include the match's watch. Order: first by
+ * language — templates in the post's language, then templates without a language, then those in
+ * another language (kept, so there is still something to adapt); all alike when the post's language is
+ * unknown — then templates restricted to the watch before unrestricted ones, then configuration order.
+ * A template for the platform hides the "*" templates of the same category, language and restriction.
  */
 export function selectTemplates<T extends SelectableTemplate>(
   templates: readonly T[],
   query: TemplateQuery,
 ): T[] {
   const restricted = (t: T) => t.watches !== undefined && t.watches.length > 0;
+  const wanted = languageOf(query.language);
   const applicable = templates.filter(
     (t) =>
       (t.platform === query.platform || t.platform === '*') &&
       (query.category === undefined || t.category === query.category) &&
       (!restricted(t) || t.watches?.includes(query.watchId) === true),
   );
-  const key = (t: T) => `${restricted(t) ? 'watch' : 'any'}:${t.category}`;
+  const key = (t: T) => `${restricted(t) ? 'watch' : 'any'}:${t.category}:${languageOf(t.language) ?? ''}`;
   const withOwnPlatform = new Set(applicable.filter((t) => t.platform === query.platform).map(key));
+  const languageRank = (t: T) => {
+    const language = languageOf(t.language);
+    if (wanted === undefined || language === wanted) return 0;
+    return language === undefined ? 1 : 2;
+  };
   return applicable
     .filter((t) => t.platform !== '*' || !withOwnPlatform.has(key(t)))
-    .sort((a, b) => Number(!restricted(a)) - Number(!restricted(b)));
+    .sort((a, b) => languageRank(a) - languageRank(b) || Number(!restricted(a)) - Number(!restricted(b)));
 }
 
 /** The template to propose for a match in `category`: the first of {@link selectTemplates}, if any. */

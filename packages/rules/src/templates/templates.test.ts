@@ -317,6 +317,55 @@ describe('selectTemplates / pickTemplate', () => {
   });
 });
 
+describe("selectTemplates / pickTemplate: the post's language", () => {
+  const templates: Array<SelectableTemplate & { id: string }> = [
+    { id: 'thanks-ja', platform: '*', category: 'thanks', language: 'ja' },
+    { id: 'thanks-x-ja', platform: 'x', category: 'thanks', language: 'ja' },
+    { id: 'thanks-en', platform: '*', category: 'thanks', language: 'en' },
+    { id: 'apology-any', platform: '*', category: 'apology' },
+    { id: 'apology-en', platform: '*', category: 'apology', language: 'en' },
+    { id: 'guidance-ja', platform: '*', category: 'guidance', language: 'ja' },
+    { id: 'campaign-ja', platform: '*', category: 'custom', language: 'ja', watches: ['campaign'] },
+    { id: 'campaign-en', platform: 'x', category: 'custom', language: 'en', watches: ['campaign'] },
+  ];
+  const pick = (platform: Platform, category: Category, language: string | null, watchId = 'brand') =>
+    pickTemplate(templates, { platform, category, watchId, language })?.id;
+
+  it.each<[Platform, Category, string | null, string | undefined]>([
+    // An English post gets the English reply, also where a platform template exists in another language.
+    ['x', 'thanks', 'en', 'thanks-en'],
+    ['mastodon', 'thanks', 'en', 'thanks-en'],
+    ['x', 'thanks', 'ja', 'thanks-x-ja'],
+    ['mastodon', 'thanks', 'ja', 'thanks-ja'],
+    // Language tags are compared by their language: "en-GB" and "EN" are English.
+    ['x', 'thanks', 'en-GB', 'thanks-en'],
+    ['x', 'thanks', 'EN', 'thanks-en'],
+    // A template without a language comes before one in another language, after one in the post's.
+    ['x', 'apology', 'ja', 'apology-any'],
+    ['x', 'apology', 'en', 'apology-en'],
+    // Nothing in the post's language: a template in another language is still proposed.
+    ['x', 'guidance', 'en', 'guidance-ja'],
+    // Unknown language ("und", none): configuration order, as before languages existed.
+    ['x', 'thanks', null, 'thanks-x-ja'],
+    ['x', 'thanks', 'und', 'thanks-x-ja'],
+  ])('%s %s in %s → %s', (platform, category, language, expected) => {
+    expect(pick(platform, category, language)).toBe(expected);
+  });
+
+  it('prefers the language over a watch restriction', () => {
+    expect(pick('mastodon', 'custom', 'en', 'campaign')).toBe('campaign-ja');
+    expect(pick('x', 'custom', 'en', 'campaign')).toBe('campaign-en');
+    expect(pick('x', 'custom', 'ja', 'campaign')).toBe('campaign-ja');
+  });
+
+  it("lists every applicable template, those in the post's language first", () => {
+    const ids = selectTemplates(templates, { platform: 'x', watchId: 'brand', language: 'en' }).map(
+      (t) => t.id,
+    );
+    expect(ids).toEqual(['thanks-en', 'apology-en', 'apology-any', 'thanks-x-ja', 'guidance-ja']);
+  });
+});
+
 describe('renderTemplate: handles that are not handles', () => {
   const mastodonPost = (handle: string, displayName = '') =>
     postSchema.parse({

@@ -200,11 +200,12 @@ export interface ReplyFormState {
   readonly notice?: string | undefined;
 }
 
-/** The templates that apply to the match, best first (as the Discord buttons pick them). */
+/** The templates that apply to the match, best first, in the post's language first (as Discord picks them). */
 export function templatesFor(detail: MatchDetail): Template[] {
   return selectTemplates(detail.config.templates, {
     platform: detail.match.platform,
     watchId: detail.match.decision.watches[0] ?? '',
+    language: detail.match.post.lang,
   });
 }
 
