@@ -56,6 +56,8 @@ describe('/import-export: import', () => {
     expect(current.version).toBe(1);
     const expected = loadConfig(JSON.parse(example));
     expect(expected.ok && current.config).toEqual(expected.ok && expected.config);
+    // Templates keep the language they are written in (the English replies of the example).
+    expect(current.config.templates.find((tpl) => tpl.id === 'thanks-en')?.language).toBe('en');
     expect(t.published).toBe(published + 1);
     const [entry] = await t.repos.audit.list({ limit: 1 });
     expect(entry).toMatchObject({ action: 'config.replace', actor: { kind: 'web' } });

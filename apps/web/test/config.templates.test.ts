@@ -140,6 +140,50 @@ describe('/templates: form', () => {
     expect(entry?.actor.kind).toBe('web');
   });
 
+  it('saves the language a template is written in, shows it, and refuses a bad one', async () => {
+    const form = await (await t.request('/templates/new?lang=en', { as: 'editor' })).text();
+    expect(form).toMatch(/<select[^>]*name="language"/u);
+    expect(form).toContain('<option value="en">English</option>');
+    const res = await t.request('/templates', {
+      as: 'editor',
+      form: {
+        originalId: '',
+        id: 'thanks-en',
+        platform: '*',
+        category: 'thanks',
+        language: 'en',
+        text: 'Thank you, {author.name}!',
+      },
+    });
+    expect(res.status).toBe(303);
+    const saved = (await t.repos.config.current()).config.templates.find((x) => x.id === 'thanks-en');
+    expect(saved?.language).toBe('en');
+    const edit = await (await t.request('/templates/thanks-en?lang=en', { as: 'editor' })).text();
+    expect(edit).toContain('<option value="en" selected>English</option>');
+    expect(await (await t.request('/templates', { as: 'editor' })).text()).toMatch(/thanks-en[\s\S]*?英語/u);
+    // Without a language the field is left out (the template is for any language).
+    await t.request('/templates', {
+      as: 'editor',
+      form: {
+        originalId: 'thanks-en',
+        id: 'thanks-en',
+        platform: '*',
+        category: 'thanks',
+        language: '',
+        text: 'Thanks!',
+      },
+    });
+    const plain = (await t.repos.config.current()).config.templates.find((x) => x.id === 'thanks-en');
+    expect(plain).not.toHaveProperty('language');
+    const bad = await t.request('/templates', {
+      as: 'editor',
+      form: { id: 'thanks-en', category: 'thanks', language: 'English', text: 'Thanks!' },
+    });
+    expect(bad.status).toBe(422);
+    expect(fieldError(await bad.text(), 'language')).toMatch(/言語コード|language code/u);
+    await t.request('/templates/thanks-en/delete', { as: 'editor', form: {} });
+  });
+
   it('shows placeholder problems next to the text with their position, saving nothing', async () => {
     const before = await versions();
     const res = await t.request('/templates?lang=en', {

@@ -41,6 +41,13 @@ export const CONFIG = {
       text: 'ご不便をおかけして申し訳ありません。{vars.helpUrl}',
     },
     { id: 'guide', name: 'ご案内', category: 'guidance', text: 'こちらをご覧ください: {vars.helpUrl}' },
+    {
+      id: 'thanks-en',
+      name: 'Thanks',
+      language: 'en',
+      category: 'thanks',
+      text: 'Thank you, {author.name}!',
+    },
   ],
   escalation: [
     {

@@ -373,3 +373,22 @@ describe('GET /api/matches', () => {
     ).toBe(404);
   });
 });
+
+// Last: adds matches, which the listing tests above count.
+describe('GET /inbox/:id in the customer’s language', () => {
+  it('prefills an English post with the English template, listed first', async () => {
+    const english = await w.match('booklog is the best, thank you!', {
+      lang: 'en',
+      author: { id: 'alex', handle: 'alex_m', displayName: 'Alex M.', followers: 3 },
+    });
+    const page = await (await t.request(`/inbox/${english.id}`, { as: 'editor' })).text();
+    expect(page).toMatch(/<textarea[^>]*name="text"[^>]*>Thank you, Alex M\.!<\/textarea>/u);
+    expect(page).toMatch(
+      /<optgroup label="[^"]*"><option value="thanks-en" selected>Thanks<\/option><option value="thanks-x">/u,
+    );
+    // A Japanese post keeps the Japanese one.
+    const japanese = await w.match('ブクログありがとう！', { lang: 'ja' });
+    const ja = await (await t.request(`/inbox/${japanese.id}`, { as: 'editor' })).text();
+    expect(ja).toContain('<option value="thanks-x" selected>');
+  });
+});

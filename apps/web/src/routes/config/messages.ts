@@ -521,6 +521,14 @@ addMessages({
   'config.template.platform': { ja: 'プラットフォーム', en: 'Platform' },
   'config.template.allPlatforms': { ja: 'すべて（*）', en: 'Every platform (*)' },
   'config.template.category': { ja: '種類', en: 'Category' },
+  'config.template.language': { ja: '言語', en: 'Language' },
+  'config.template.languageHint': {
+    ja: 'この言語の投稿には、この言語のテンプレートが優先して提案されます。',
+    en: 'Posts in this language get the templates in this language first.',
+  },
+  'config.template.anyLanguage': { ja: '指定なし（すべての言語）', en: 'Any language' },
+  'config.language.ja': { ja: '日本語', en: 'Japanese' },
+  'config.language.en': { ja: '英語', en: 'English' },
   'config.template.text': { ja: '本文', en: 'Text' },
   'config.template.textHint': {
     ja: '使えるプレースホルダー: {author.name} {author.handle} {post.url} {watch} と変数 {vars}。「{{」「}}」で波括弧そのもの。',

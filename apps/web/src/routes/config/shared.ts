@@ -154,6 +154,7 @@ const JA_MESSAGES: readonly Rewrite[] = [
     'ID は英小文字・数字・「-」「_」の 1〜64 文字で、英小文字か数字で始めてください',
   ],
   [/^no watch has the id "(.+)"$/u, 'ID「$1」のウォッチはありません'],
+  [/^use a language code such as "ja" or "en"$/u, '「ja」「en」のような言語コードを入力してください'],
   [/^duplicate id "(.+)" \(also (.+)\)$/u, 'ID「$1」が重複しています（$2 と同じ）'],
   [
     /^this watch needs (\d+) characters as an X query; X allows (\d+)\..*$/u,

@@ -49,12 +49,16 @@ export interface TemplateForm {
   readonly name: string;
   readonly platform: string;
   readonly category: string;
+  /** "" for any language. */
+  readonly language: string;
   readonly text: string;
   readonly watches: readonly string[];
 }
 
 const CATEGORIES = categorySchema.options;
 const PLATFORM_CHOICES = ['*', ...PLATFORMS] as const;
+/** The languages offered in the form; a template imported with another code keeps it. */
+const LANGUAGE_CHOICES = ['ja', 'en'] as const;
 
 function formOf(template: Template): TemplateForm {
   return {
@@ -63,6 +67,7 @@ function formOf(template: Template): TemplateForm {
     name: template.name ?? '',
     platform: template.platform,
     category: template.category,
+    language: template.language ?? '',
     text: template.text,
     watches: template.watches ?? [],
   };
@@ -75,6 +80,7 @@ function readTemplateForm(body: FormBody): TemplateForm {
     name: str(body, 'name'),
     platform: str(body, 'platform') || '*',
     category: str(body, 'category'),
+    language: str(body, 'language'),
     text: text(body, 'text'),
     watches: strings(body, 'watches'),
   };
@@ -86,13 +92,14 @@ export function templateInput(form: TemplateForm): Record<string, unknown> {
     name: form.name === '' ? undefined : form.name,
     platform: form.platform,
     category: form.category,
+    language: form.language === '' ? undefined : form.language,
     text: form.text,
     watches: form.watches.length === 0 ? undefined : [...form.watches],
   });
 }
 
 const fieldOfPath = (path: string) => path.split(/[.[]/u)[0];
-const FIELDS = new Set(['id', 'name', 'platform', 'category', 'text', 'watches']);
+const FIELDS = new Set(['id', 'name', 'platform', 'category', 'language', 'text', 'watches']);
 
 function checkForm(c: C, config: Config, form: TemplateForm): Problem[] {
   const lang = c.get('lang');
@@ -118,6 +125,20 @@ function checkForm(c: C, config: Config, form: TemplateForm): Problem[] {
 
 const platformLabel = (c: C, platform: string) =>
   platform === '*' ? t(c, 'config.template.allPlatforms') : t(c, `config.platform.${platform}`);
+
+/** "日本語", "English", "any language"; a code the console has no name for is shown as it is. */
+const languageLabel = (c: C, language: string | undefined) =>
+  language === undefined || language === ''
+    ? t(c, 'config.template.anyLanguage')
+    : (LANGUAGE_CHOICES as readonly string[]).includes(language)
+      ? t(c, `config.language.${language}`)
+      : language;
+
+function languageOptions(c: C, current: string) {
+  const codes: string[] = ['', ...LANGUAGE_CHOICES];
+  if (!codes.includes(current)) codes.push(current);
+  return codes.map((code) => ({ value: code, label: languageLabel(c, code) }));
+}
 
 /** The length per platform, as the server measures it; the inline script replaces it while typing. */
 function counter(c: C, preview: TemplatePreview) {
@@ -161,6 +182,7 @@ async function renderTemplatePage(c: C, state: TemplatePageState) {
         <div class="row">
           <div>${field({ path: 'platform', label: t(c, 'config.template.platform'), errors, control: select({ path: 'platform', value: form.platform, errors, options: PLATFORM_CHOICES.map((p) => ({ value: p, label: platformLabel(c, p) })) }) })}</div>
           <div>${field({ path: 'category', label: t(c, 'config.template.category'), errors, control: select({ path: 'category', value: form.category, errors, options: CATEGORIES.map((k) => ({ value: k, label: t(c, `config.category.${k}`) })) }) })}</div>
+          <div>${field({ path: 'language', label: t(c, 'config.template.language'), errors, hint: t(c, 'config.template.languageHint'), control: select({ path: 'language', value: form.language, errors, options: languageOptions(c, form.language) }) })}</div>
         </div>
         ${field({
           path: 'text',
@@ -283,7 +305,7 @@ async function listPage(c: C, variables?: VariablesState) {
         ${
           items.length === 0
             ? html`<p class="muted">${t(c, 'config.template.none')}</p>`
-            : html`<table><thead><tr><th>${t(c, 'config.template.id')}</th><th>${t(c, 'config.template.platform')}</th><th>${t(c, 'config.template.text')}</th><th>${t(c, 'config.template.length')}</th><th>${t(c, 'config.template.watches')}</th></tr></thead>
+            : html`<table><thead><tr><th>${t(c, 'config.template.id')}</th><th>${t(c, 'config.template.platform')}</th><th>${t(c, 'config.template.language')}</th><th>${t(c, 'config.template.text')}</th><th>${t(c, 'config.template.length')}</th><th>${t(c, 'config.template.watches')}</th></tr></thead>
               <tbody>${items.map((tpl) => {
                 const preview = previewTemplate(config, {
                   text: tpl.text,
@@ -293,6 +315,7 @@ async function listPage(c: C, variables?: VariablesState) {
                 return html`<tr>
                   <td><a href="/templates/${encodeURIComponent(tpl.id)}"><code>${tpl.id}</code></a>${tpl.name ? html`<div>${tpl.name}</div>` : ''}</td>
                   <td>${platformLabel(c, tpl.platform)}</td>
+                  <td>${languageLabel(c, tpl.language)}</td>
                   <td><pre class="preview">${tpl.text}</pre></td>
                   <td>${preview.previews.map((p) => html`<div class="counter${p.ok ? '' : ' over'}">${t(c, `config.platform.${p.platform}`)}: ${p.length} / ${p.limit}</div>`)}</td>
                   <td>${tpl.watches === undefined || tpl.watches.length === 0 ? t(c, 'config.all') : tpl.watches.join(', ')}</td>
@@ -334,7 +357,7 @@ export function registerTemplateRoutes(app: Hono<AppEnv>): void {
     const platform = PLATFORM_CHOICES.find((p) => p === c.req.query('platform')) ?? '*';
     const category = CATEGORIES.find((k) => k === c.req.query('category')) ?? 'thanks';
     return renderTemplatePage(c, {
-      form: { originalId: '', id: '', name: '', platform, category, text: '', watches: [] },
+      form: { originalId: '', id: '', name: '', platform, category, language: '', text: '', watches: [] },
     });
   });
 
