@@ -208,6 +208,44 @@ describe('loadConfig', () => {
     expect(loaded.problems.map((p) => p.path)).toEqual(['watches[0].query', 'templates[0].category']);
   });
 
+  it('lists schema, query, placeholder and reference problems together, in one pass', () => {
+    const loaded = loadConfig({
+      variables: { helpUrl: 'https://help.example.com/' },
+      watches: [
+        { id: 'Bad Id', query: 'ok' },
+        { id: 'q', query: '(unclosed' },
+        { id: 'fine', query: 'booklog' },
+      ],
+      templates: [
+        { id: 't', category: 'thanks', text: 'hi {vars.missing} {vars.helpUrl}', watches: ['nope', 'fine'] },
+        { id: 't2', category: 'hug', text: 'x' },
+      ],
+      escalation: [{ id: 'e', when: { minFollowers: 10, maxFollowers: 1, watches: ['Bad Id'] }, actions: {} }],
+      suppression: { maxAgeHours: -1, linkedAuthors: [['x:a', 'myspace:b']] },
+      routing: { watches: { ghost: 'chan' } },
+    });
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    expect(loaded.problems.map((p) => p.path)).toEqual([
+      'watches[0].id',
+      'watches[1].query',
+      'templates[0].text',
+      'templates[0].watches[0]',
+      'templates[1].category',
+      'escalation[0].when.minFollowers',
+      'suppression.maxAgeHours',
+      'suppression.linkedAuthors[0][1]',
+      'routing.watches.ghost',
+    ]);
+    // The watch with a bad id still exists: naming it is no second problem.
+    expect(loaded.problems.find((p) => p.path === 'templates[0].text')?.offset).toBe(3);
+  });
+
+  it('phrases schema messages with the error map it is given', () => {
+    const loaded = loadConfig({ suppression: { maxAgeHours: -1 } }, { error: () => 'ダメです' });
+    expect(!loaded.ok && loaded.problems).toEqual([{ path: 'suppression.maxAgeHours', message: 'ダメです' }]);
+  });
+
   it('accepts an empty configuration', () => {
     const loaded = loadConfig({});
     expect(loaded.ok).toBe(true);

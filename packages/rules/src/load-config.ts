@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { type Config, configSchema } from './config.ts';
+import { z } from 'zod';
+import { type Config, configSchema, escalationRuleSchema, templateSchema, watchSchema } from './config.ts';
 import { createRulesEngine, type RulesEngine } from './engine.ts';
 import {
   type CompiledWatch,
@@ -17,6 +17,8 @@ export interface ConfigProblem {
   readonly message: string;
   /** UTF-16 offset inside the string at `path`, where the problem is. */
   readonly offset?: number;
+  /** For problems in a query or a template text: what is wrong (a `QueryErrorCode` or `TemplateProblemCode`). */
+  readonly code?: { readonly kind: 'query' | 'template'; readonly code: string; readonly length: number };
 }
 
 export type LoadedConfig =
@@ -38,7 +40,10 @@ function zodProblems(error: z.ZodError): ConfigProblem[] {
 }
 
 /** Checks what the schema alone cannot: query syntax, references between parts, template placeholders. */
-export function checkConfig(config: Config): ConfigProblem[] {
+export function checkConfig(
+  config: Config,
+  options: { knownWatchIds?: ReadonlySet<string> } = {},
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const duplicates = (kind: 'watches' | 'templates' | 'escalation') => {
     const seen = new Map<string, number>();
@@ -58,7 +63,7 @@ export function checkConfig(config: Config): ConfigProblem[] {
   duplicates('templates');
   duplicates('escalation');
 
-  const watchIds = new Set(config.watches.map((w) => w.id));
+  const watchIds = new Set([...config.watches.map((w) => w.id), ...(options.knownWatchIds ?? [])]);
   const unknownWatches = (ids: readonly string[] | undefined, path: string) => {
     ids?.forEach((id, i) => {
       if (!watchIds.has(id)) problems.push({ path: `${path}[${i}]`, message: `no watch has the id "${id}"` });
@@ -66,7 +71,10 @@ export function checkConfig(config: Config): ConfigProblem[] {
   };
   const query = (text: string, path: string) => {
     const parsed = tryParseQuery(text);
-    if (!parsed.ok) problems.push({ path, message: parsed.error.message, offset: parsed.error.offset });
+    if (!parsed.ok) {
+      const { code, message, offset, length } = parsed.error;
+      problems.push({ path, message, offset, code: { kind: 'query', code, length } });
+    }
     return parsed.ok ? parsed.ast : undefined;
   };
 
@@ -106,7 +114,12 @@ export function checkConfig(config: Config): ConfigProblem[] {
   const variableNames = Object.keys(config.variables);
   config.templates.forEach((template, i) => {
     for (const problem of checkTemplateText(template.text, variableNames)) {
-      problems.push({ path: `templates[${i}].text`, message: problem.message, offset: problem.offset });
+      problems.push({
+        path: `templates[${i}].text`,
+        message: problem.message,
+        offset: problem.offset,
+        code: { kind: 'template', code: problem.code, length: problem.length },
+      });
     }
     unknownWatches(template.watches, `templates[${i}].watches`);
   });
@@ -141,13 +154,95 @@ export function checkConfig(config: Config): ConfigProblem[] {
   return problems;
 }
 
+const LISTS = { watches: watchSchema, templates: templateSchema, escalation: escalationRuleSchema } as const;
+type ListKey = keyof typeof LISTS;
+const KEY_ORDER = Object.keys(configSchema.shape);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The checks beyond the schema, run on what the schema accepts of a configuration it refused: each
+ * valid list item (problem paths keep the item's place in the document), each valid section (the
+ * default for a refused one). Ids of refused watches still count as known, and variables by name,
+ * so one problem is not reported twice under another name.
+ */
+function checkValidParts(input: Record<string, unknown>, params: ParseParams | undefined): ConfigProblem[] {
+  const partial: Record<string, unknown> = {};
+  const places = {} as Record<ListKey, number[]>;
+  const knownWatchIds = new Set<string>();
+  for (const key of KEY_ORDER) {
+    const raw = input[key];
+    if (key in LISTS) {
+      const list = key as ListKey;
+      const items: unknown[] = [];
+      places[list] = [];
+      (Array.isArray(raw) ? raw : []).forEach((item, i) => {
+        const parsed = LISTS[list].safeParse(item, params);
+        if (parsed.success) {
+          items.push(parsed.data);
+          places[list].push(i);
+        } else if (list === 'watches' && isRecord(item) && typeof item.id === 'string') {
+          knownWatchIds.add(item.id);
+        }
+      });
+      partial[key] = items;
+    } else if (key === 'variables' && isRecord(raw)) {
+      partial[key] = Object.fromEntries(Object.keys(raw).map((name) => [name, String(raw[name])]));
+    } else {
+      const shape = configSchema.shape[key as keyof typeof configSchema.shape];
+      if (shape.safeParse(raw, params).success) partial[key] = raw;
+      else partial[key] = validFields(shape, raw, params);
+    }
+  }
+  const config = configSchema.safeParse(partial);
+  if (!config.success) return [];
+  return checkConfig(config.data, { knownWatchIds }).map((problem) => ({
+    ...problem,
+    path: problem.path.replace(
+      /^(watches|templates|escalation)\[(\d+)\]/u,
+      (_whole, list: ListKey, i: string) => `${list}[${places[list][Number(i)] ?? i}]`,
+    ),
+  }));
+}
+
+/** The fields of a refused section that are valid on their own (a section is one object deep). */
+function validFields(shape: z.ZodType, raw: unknown, params: ParseParams | undefined): unknown {
+  const inner = shape instanceof z.ZodDefault ? shape.unwrap() : shape;
+  if (!(inner instanceof z.ZodObject) || !isRecord(raw)) return undefined;
+  const fields: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    if (field.safeParse(raw[name], params).success) fields[name] = raw[name];
+  }
+  return fields;
+}
+
+/** Where a path comes in the document: top-level key, then the first index. */
+function documentOrder(path: string): [number, number] {
+  const match = /^([A-Za-z$]+)(?:\[(\d+)\])?/u.exec(path);
+  const key = match?.[1] === undefined ? -1 : KEY_ORDER.indexOf(match[1]);
+  return [key, match?.[2] === undefined ? -1 : Number(match[2])];
+}
+
+type ParseParams = Parameters<typeof configSchema.safeParse>[1];
+
 /**
  * Validates a configuration (already parsed from JSON) completely and compiles it. Either every
- * problem is listed and nothing is compiled, or the configuration is good and comes with its engine.
+ * problem is listed — schema, query, placeholder and reference problems together, in document order —
+ * and nothing is compiled, or the configuration is good and comes with its engine. `params` may carry a
+ * zod error map, to phrase the schema's own messages in the reader's language.
  */
-export function loadConfig(input: unknown): LoadedConfig {
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
+export function loadConfig(input: unknown, params?: ParseParams): LoadedConfig {
+  const parsed = configSchema.safeParse(input, params);
+  if (!parsed.success) {
+    const problems = [
+      ...zodProblems(parsed.error),
+      ...(isRecord(input) ? checkValidParts(input, params) : []),
+    ];
+    const order = problems.map((p, i) => ({ p, i, at: documentOrder(p.path) }));
+    order.sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1] || a.i - b.i);
+    return { ok: false, problems: order.map((o) => o.p) };
+  }
   const problems = checkConfig(parsed.data);
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config: parsed.data, engine: createRulesEngine(parsed.data) };
