@@ -373,11 +373,19 @@ describe('/api/query/check and /api/templates/preview', () => {
       },
     });
     const ja = await api('POST', '/query/check?lang=ja', viewer, { query: 'a OR' });
-    expect(ja.json?.error).toMatchObject({
-      code: 'dangling_or',
-      message: 'OR の前後に語が必要です',
-      detail: expect.stringContaining('OR needs'),
+    expect(ja.json?.error).toMatchObject({ code: 'dangling_or', message: 'OR の前後に語が必要です' });
+    // The parser's hint comes in Japanese, or not at all: never in English in the Japanese console.
+    expect(ja.json?.error).not.toHaveProperty('detail');
+    const hint = await api('POST', '/query/check?lang=ja', viewer, { query: 'booklog from: x' });
+    expect(hint.json?.error).toMatchObject({
+      code: 'bad_operand',
+      message: '演算子の値が正しくありません',
+      detail: 'from: の直後に空白を入れずに値を書いてください（例: from:booklog_jp）。',
     });
+    const operator = await api('POST', '/query/check?lang=ja', viewer, { query: 'booklog langg:ja' });
+    expect(operator.json?.error.detail).toMatch(
+      /^lang: のことですか？文字そのものを探すには引用符で囲んでください: "langg:ja"。$/u,
+    );
     expect((await api('POST', '/query/check', viewer, { nope: 1 })).status).toBe(400);
   });
 

@@ -9,6 +9,22 @@ const EXAMPLE = new URL('../../../docs/examples/shiori-note.json', import.meta.u
 
 const versions = async () => (await t.repos.config.current()).version;
 
+/** The problems listed on a page, as text (paths in <code> kept, tags dropped). */
+function problemsOf(page: string): string[] {
+  return [...page.matchAll(/<li><code>[^<]*<\/code>: ([\s\S]*?)<\/li>/gu)].map((m) =>
+    (m[1] ?? '')
+      .replace(/<[^>]+>/gu, '')
+      .replace(/&quot;/gu, '"')
+      .replace(/&#39;/gu, "'")
+      .replace(/&amp;/gu, '&'),
+  );
+}
+
+/** English sentences in a text: three or more English words in a row ("Too small: expected number"). */
+function englishIn(text: string): string[] {
+  return text.match(/[A-Za-z]{2,}(?:[\s,;:'’]+[A-Za-z]{2,}){2,}/gu) ?? [];
+}
+
 /** A multipart form with a file, as a browser uploads it. */
 function upload(fields: Record<string, string>, file?: { name: string; content: string }): FormData {
   const form = new FormData();
@@ -94,25 +110,59 @@ describe('/import-export: import', () => {
     });
     expect(res.status).toBe(422);
     const body = await res.text();
-    // The schema stops at the bad id first; fix it and every remaining problem is listed at once.
-    expect(body).toContain('<code>watches[0].id</code>');
-    const second = await t.request('/import-export/import?lang=en', {
-      as: 'admin',
-      form: { json: JSON.stringify({ ...bad, watches: [{ id: 'ok', query: 'ok' }, bad.watches[1]] }) },
-    });
-    const secondBody = await second.text();
+    // Schema, query, placeholder and reference problems, all in one pass.
     for (const path of [
+      'watches[0].id',
       'watches[1].query',
       'templates[0].text',
       'templates[0].watches[0]',
       'escalation[0].when.minFollowers',
     ]) {
-      expect(secondBody).toContain(`<code>${path}</code>`);
+      expect(body).toContain(`<code>${path}</code>`);
     }
-    expect(secondBody).toMatch(/4 problem\(s\) found\. Nothing was saved\./u);
-    expect(secondBody).toMatch(/watches\[1\]\.query<\/code>: [^<]*<span class="muted">\(offset 0\)/u);
+    expect(body).toMatch(/5 problem\(s\) found\. Nothing was saved\./u);
+    expect(body).toMatch(/watches\[1\]\.query<\/code>: [^<]*<span class="muted">\(offset 0\)/u);
     expect(await t.repos.config.current()).toEqual(before);
     expect(t.published).toBe(published);
+  });
+
+  it('says every problem in Japanese in the Japanese console', async () => {
+    const bad = {
+      watches: [
+        { id: 'Bad Id', query: 'ok' },
+        { id: 'q', query: 'from: (unclosed' },
+        { id: 'w', query: 'a', platforms: ['myspace'] },
+      ],
+      templates: [
+        { id: 't', category: 'thanks', text: 'hi {author.nmae}', watches: ['nope'], language: 'English' },
+        { id: 't2', platform: 'bluesky', category: 'hug', text: '' },
+      ],
+      escalation: [{ id: 'e', when: { query: 'OR', minFollowers: -1 }, actions: { priority: 'now' } }],
+      suppression: { maxAgeHours: -1, dailyReplyCap: { x: 1.5 } },
+      variables: { 'bad name': 1 },
+      version: 2,
+      platforms: { mastodon: { instance: 'not a domain' } },
+    };
+    const res = await t.request('/import-export/import?lang=ja', {
+      as: 'admin',
+      form: { json: JSON.stringify(bad) },
+    });
+    expect(res.status).toBe(422);
+    const problems = problemsOf(await res.text());
+    // Every problem at once, those inside items with a bad field too (the placeholder, the query).
+    expect(problems).toHaveLength(17);
+    expect(problems.join('\n')).toMatch(
+      /不明なプレースホルダーです「\{author\.nmae\}」。\{author\.name\} のことですか？/u,
+    );
+    expect(problems.join('\n')).toMatch(/OR の前後に語が必要です「OR」/u);
+    for (const problem of problems) expect(englishIn(problem), problem).toEqual([]);
+
+    for (const json of ['{"watches": [,]}', '{"watches": [', '{"a": "b\u0001"}', '{a: 1}', 'nope']) {
+      const notJson = await t.request('/import-export/import?lang=ja', { as: 'admin', form: { json } });
+      const [problem = ''] = problemsOf(await notJson.text());
+      expect(problem).toMatch(/JSON として読めません/u);
+      expect(englishIn(problem), problem).toEqual([]);
+    }
   });
 
   it('says what is wrong with text that is not JSON, or no text at all', async () => {

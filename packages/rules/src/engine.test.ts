@@ -220,7 +220,9 @@ describe('loadConfig', () => {
         { id: 't', category: 'thanks', text: 'hi {vars.missing} {vars.helpUrl}', watches: ['nope', 'fine'] },
         { id: 't2', category: 'hug', text: 'x' },
       ],
-      escalation: [{ id: 'e', when: { minFollowers: 10, maxFollowers: 1, watches: ['Bad Id'] }, actions: {} }],
+      escalation: [
+        { id: 'e', when: { minFollowers: 10, maxFollowers: 1, watches: ['Bad Id'] }, actions: {} },
+      ],
       suppression: { maxAgeHours: -1, linkedAuthors: [['x:a', 'myspace:b']] },
       routing: { watches: { ghost: 'chan' } },
     });

@@ -178,17 +178,25 @@ function checkValidParts(input: Record<string, unknown>, params: ParseParams | u
       const items: unknown[] = [];
       places[list] = [];
       (Array.isArray(raw) ? raw : []).forEach((item, i) => {
+        if (list === 'watches' && isRecord(item) && typeof item.id === 'string') knownWatchIds.add(item.id);
+        // An item with a bad field is still checked on its good ones (a template with a bad category
+        // still has its placeholders checked), when what it needs is there.
         const parsed = LISTS[list].safeParse(item, params);
-        if (parsed.success) {
-          items.push(parsed.data);
+        const usable = parsed.success
+          ? parsed
+          : LISTS[list].safeParse(validFields(LISTS[list], item, params), params);
+        if (usable.success) {
+          items.push(usable.data);
           places[list].push(i);
-        } else if (list === 'watches' && isRecord(item) && typeof item.id === 'string') {
-          knownWatchIds.add(item.id);
         }
       });
       partial[key] = items;
     } else if (key === 'variables' && isRecord(raw)) {
-      partial[key] = Object.fromEntries(Object.keys(raw).map((name) => [name, String(raw[name])]));
+      // By name: a variable with a bad value still exists for the templates that use it.
+      const names = Object.keys(raw).filter(
+        (name) => configSchema.shape.variables.safeParse({ [name]: '' }).success,
+      );
+      partial[key] = Object.fromEntries(names.map((name) => [name, String(raw[name])]));
     } else {
       const shape = configSchema.shape[key as keyof typeof configSchema.shape];
       if (shape.safeParse(raw, params).success) partial[key] = raw;
@@ -206,13 +214,21 @@ function checkValidParts(input: Record<string, unknown>, params: ParseParams | u
   }));
 }
 
-/** The fields of a refused section that are valid on their own (a section is one object deep). */
+/**
+ * The part of a refused object that is valid: each field valid on its own, objects inside taken apart
+ * the same way. Undefined when `raw` is no object (or the schema none).
+ */
 function validFields(shape: z.ZodType, raw: unknown, params: ParseParams | undefined): unknown {
-  const inner = shape instanceof z.ZodDefault ? shape.unwrap() : shape;
+  let inner: z.ZodType = shape;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
   if (!(inner instanceof z.ZodObject) || !isRecord(raw)) return undefined;
   const fields: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
     if (field.safeParse(raw[name], params).success) fields[name] = raw[name];
+    else {
+      const part = validFields(field, raw[name], params);
+      if (part !== undefined && field.safeParse(part, params).success) fields[name] = part;
+    }
   }
   return fields;
 }

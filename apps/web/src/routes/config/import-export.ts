@@ -1,4 +1,4 @@
-import type { Config } from '@kikimimi/rules';
+import { type Config, loadConfig } from '@kikimimi/rules';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { requireRole, requireUser } from '../../auth/middleware.ts';
@@ -13,13 +13,16 @@ import {
   depsOf,
   doneFlash,
   doneUrl,
+  localizeConfigProblems,
   localizeProblems,
   type Problem,
+  position,
   problemSummary,
   publishChange,
   readForm,
   userOf,
   when,
+  zodLang,
 } from './shared.ts';
 
 /** Largest configuration accepted by an import (a generous bound: 1,000 watches take about 200 KB). */
@@ -39,6 +42,25 @@ export function download(c: C, config: Config, version: number): Response {
   return c.body(exportDocument(config));
 }
 
+/** What JSON.parse says (V8's English), in Japanese; undefined for a message not known here. */
+const JA_JSON_ERRORS: readonly (readonly [RegExp, (m: RegExpExecArray) => string])[] = [
+  [/^Unexpected end of JSON input/u, () => '途中で終わっています（括弧や引用符が閉じていません）'],
+  [/^Unexpected token '(.+?)'/u, (m) => `「${m[1]}」はここには書けません`],
+  [/^Unexpected non-whitespace character after JSON/u, () => 'JSON の終わりの後に余分な文字があります'],
+  [/^Expected property name or '\}'/u, () => 'プロパティ名（"…" で囲んだ名前）か「}」が必要です'],
+  [/^Expected ',' or '\}' after property value/u, () => '値の後には「,」か「}」が必要です'],
+  [/^Expected ',' or '\]' after array element/u, () => '配列の要素の後には「,」か「]」が必要です'],
+  [/^Expected ':' after property name/u, () => 'プロパティ名の後には「:」が必要です'],
+  [/^Expected double-quoted property name/u, () => 'プロパティ名は "…" で囲んでください'],
+  [/^Unterminated string/u, () => '文字列の引用符が閉じていません'],
+  [/^Bad control character in string literal/u, () => '文字列に制御文字（改行など）がそのまま入っています'],
+  [/^Bad escaped character/u, () => '文字列のエスケープ（\\ の後）が正しくありません'],
+  [
+    /^Exponent part is missing a number|^No number after minus sign|^Unterminated fractional number/u,
+    () => '数値が正しくありません',
+  ],
+];
+
 /** Parses an uploaded or pasted document: the value, or the JSON syntax problem (with its position when known). */
 export function parseDocument(
   c: C,
@@ -49,12 +71,22 @@ export function parseDocument(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const at = /position (\d+)/u.exec(message);
+    const offset = at ? Number(at[1]) : undefined;
+    let detail = message;
+    if (c.get('lang') === 'ja') {
+      const known = JA_JSON_ERRORS.map(([pattern, say]) => {
+        const m = pattern.exec(message);
+        return m ? say(m) : undefined;
+      }).find((said) => said !== undefined);
+      const where = offset === undefined ? '' : `（${position('ja', textValue, offset)}）`;
+      detail = `${known ?? '構文が正しくありません'}${where}`;
+    }
     return {
       ok: false,
       problem: {
         path: '(root)',
-        message: t(c, 'config.import.notJson', { detail: message }),
-        ...(at ? { offset: Number(at[1]) } : {}),
+        message: t(c, 'config.import.notJson', { detail }),
+        ...(offset === undefined ? {} : { offset }),
       },
     };
   }
@@ -176,8 +208,15 @@ export function registerImportExportRoutes(app: Hono<AppEnv>): void {
     }
     const parsed = parseDocument(c, source);
     if (!parsed.ok) return renderPage(c, { problems: [parsed.problem], pasted: keep });
+    // Checked here first to say every problem at once in the user's language (the schema, queries,
+    // placeholders, references and unbound Discord roles together); the repository checks again.
+    const loaded = loadConfig(parsed.value, zodLang(lang));
     const unbound = await unboundRolesInDocument(c, parsed.value);
-    if (unbound.length > 0) return renderPage(c, { problems: unbound, pasted: keep });
+    const problems = [
+      ...(loaded.ok ? [] : localizeConfigProblems(lang, loaded.problems, parsed.value)),
+      ...unbound,
+    ];
+    if (problems.length > 0) return renderPage(c, { problems, pasted: keep });
     const result = await depsOf(c).repos.config.replace(parsed.value, actorOf(c));
     if (!result.ok) return renderPage(c, { problems: localizeProblems(lang, result.problems), pasted: keep });
     await publishChange(c, 'import');

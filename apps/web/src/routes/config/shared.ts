@@ -1,5 +1,6 @@
 import type { Actor, ConfigProblemList } from '@kikimimi/db';
 import {
+  type ConfigProblem,
   formatPath,
   type QueryErrorCode,
   type QueryNode,
@@ -228,6 +229,84 @@ export function localizeProblems(lang: Lang, problems: ConfigProblemList | reado
   return problems.map((p) => ({ ...p, message: localizeMessage(lang, p.message) }));
 }
 
+/** The value at a problem path (`templates[0].text`) of a document, if it is a string. */
+function textAt(document: unknown, path: string): string | undefined {
+  let value = document;
+  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/gu)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[index ?? key ?? ''];
+  }
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The problems of a whole configuration document (`loadConfig`), in the user's language: query and
+ * template problems from their code, with the text they point at; the rest as {@link localizeMessage}.
+ */
+export function localizeConfigProblems(
+  lang: Lang,
+  problems: readonly ConfigProblem[],
+  document: unknown,
+): Problem[] {
+  return problems.map((p): Problem => {
+    const base = { path: p.path, ...(p.offset === undefined ? {} : { offset: p.offset }) };
+    if (lang === 'en' || p.code === undefined || p.offset === undefined)
+      return { ...base, message: localizeMessage(lang, p.message) };
+    const source = textAt(document, p.path) ?? '';
+    if (p.code.kind === 'query') {
+      const error = {
+        code: p.code.code as QueryErrorCode,
+        message: p.message,
+        offset: p.offset,
+        length: p.code.length,
+      };
+      return { ...base, message: `${jaQueryMessage(error, source)}` };
+    }
+    const problem = { code: p.code.code, message: p.message, offset: p.offset, length: p.code.length };
+    const [localized] = templateProblems(lang, p.path, source, [problem as TemplateProblem]);
+    return { ...base, message: localized?.message ?? p.message };
+  });
+}
+
+/** What the parser said, said in Japanese: the message for its code, the text it points at, its hint. */
+function jaQueryMessage(
+  error: { code: QueryErrorCode; message: string; offset: number; length: number },
+  query: string,
+): string {
+  const span = query.slice(error.offset, error.offset + error.length).trim();
+  const hint = jaQueryHint(error.message);
+  return `${t('ja', `config.query.${error.code}`)}${span === '' ? '' : `「${span}」`}${hint === '' ? '' : `。${hint}`}`;
+}
+
+/** The parser's hints (English) in Japanese; what is not known here is left out, never shown in English. */
+const JA_QUERY_HINTS: readonly Rewrite[] = [
+  [
+    /(\w+): needs a value right after the colon, without a space, e\.g\. ([^\s.]+)/u,
+    '$1: の直後に空白を入れずに値を書いてください（例: $2）。',
+  ],
+  [
+    /(\w+): needs a value(?: right after the colon)?, e\.g\. ([^\s.]+)/u,
+    '$1: の後に値を書いてください（例: $2）。',
+  ],
+  [/Did you mean (\w+):\?/u, '$1: のことですか？'],
+  [/Use (is:\w+) instead/u, '代わりに $1 を使ってください。'],
+  [
+    /to find posts mentioning an account, use @name/u,
+    'アカウントへの言及を探すには @名前 と書いてください。',
+  ],
+  [/(\w+): is an X operator kikimimi does not support/u, '$1: は X の演算子で、kikimimi では使えません。'],
+  [/put it in quotes: (".*")/u, '文字そのものを探すには引用符で囲んでください: $1。'],
+];
+
+function jaQueryHint(message: string): string {
+  const hints: string[] = [];
+  for (const [pattern, replacement] of JA_QUERY_HINTS) {
+    const match = pattern.exec(message);
+    if (match) hints.push(match[0].replace(pattern, replacement));
+  }
+  return hints.join('');
+}
+
 /** "line 2, column 5" of a UTF-16 offset, 1-based. */
 export function position(lang: Lang, source: string, offset: number): string {
   const before = source.slice(0, offset);
@@ -257,9 +336,16 @@ export function checkQuery(lang: Lang, query: string): QueryCheck {
   if (parsed.ok) return { ok: true, ast: parsed.ast };
   const { code, offset, length, message } = parsed.error;
   if (lang === 'en') return { ok: false, error: { code, message, offset, length } };
+  const hint = jaQueryHint(message);
   return {
     ok: false,
-    error: { code, message: t(lang, `config.query.${code}`), detail: message, offset, length },
+    error: {
+      code,
+      message: t(lang, `config.query.${code}`),
+      ...(hint === '' ? {} : { detail: hint }),
+      offset,
+      length,
+    },
   };
 }
 
@@ -289,9 +375,22 @@ export function templateProblems(
 ) {
   return problems.map((p): Problem => {
     const where = position(lang, source, p.offset);
-    const message = lang === 'en' ? p.message : `${t(lang, `config.template.${p.code}`)} — ${p.message}`;
+    const message = lang === 'en' ? p.message : jaTemplateMessage(p, source);
     return { path, message: `${message} (${where})`, offset: p.offset, length: p.length };
   });
+}
+
+/** A template problem in Japanese: the message for its code, the text it points at, the suggestion. */
+function jaTemplateMessage(
+  p: Pick<TemplateProblem, 'code' | 'message' | 'offset' | 'length'>,
+  source: string,
+) {
+  const span = source.slice(p.offset, p.offset + p.length);
+  const suggestion = /did you mean (\{[^}]+\})\?/u.exec(p.message)?.[1];
+  const variable = /no variable "([^"]+)" is defined/u.exec(p.message)?.[1];
+  return `${t('ja', `config.template.${p.code}`)}${span === '' ? '' : `「${span}」`}${
+    suggestion === undefined ? '' : `。${suggestion} のことですか？`
+  }${variable === undefined ? '' : `。変数「${variable}」は定義されていません`}`;
 }
 
 // ---------------------------------------------------------------------------------------------
