@@ -19,6 +19,11 @@ export function addMessages(messages: Messages): void {
   }
 }
 
+/** Every registered message (for the catalogue checks in the tests). */
+export function allMessages(): ReadonlyMap<string, { readonly ja: string; readonly en: string }> {
+  return registry;
+}
+
 /** The message for `key` in the request's language, `{name}` placeholders filled from `vars`. */
 export function t(c: Context<AppEnv> | Lang, key: string, vars: TextVars = {}): string {
   const lang = typeof c === 'string' ? c : c.get('lang');

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { englishIn } from './english.ts';
 import { createTestApp, type TestApp } from './harness.ts';
 
 /** /import-export: the configuration as the JSON `kikimimi dry-run` reads, imports that change all or nothing, history. */
@@ -18,11 +19,6 @@ function problemsOf(page: string): string[] {
       .replace(/&#39;/gu, "'")
       .replace(/&amp;/gu, '&'),
   );
-}
-
-/** English sentences in a text: three or more English words in a row ("Too small: expected number"). */
-function englishIn(text: string): string[] {
-  return text.match(/[A-Za-z]{2,}(?:[\s,;:'’]+[A-Za-z]{2,}){2,}/gu) ?? [];
 }
 
 /** A multipart form with a file, as a browser uploads it. */

@@ -374,6 +374,18 @@ describe('GET /api/matches', () => {
   });
 });
 
+describe('GET /inbox/:id explains the rules’ decisions in the reader’s language', () => {
+  it('escalation reasons and suppression details', async () => {
+    const billing = await (await t.request(`/inbox/${m.billing?.id}`, { as: 'viewer' })).text();
+    expect(billing).toContain('クエリに一致');
+    expect(billing).not.toContain('query matched');
+    const own = await (await t.request(`/inbox/${m.own?.id}`, { as: 'viewer' })).text();
+    expect(own).toContain('@booklog_official は X の自社アカウントです');
+    const en = await (await t.request(`/inbox/${m.billing?.id}?lang=en`, { as: 'viewer' })).text();
+    expect(en).toContain('query matched');
+  });
+});
+
 // Last: adds matches, which the listing tests above count.
 describe('GET /inbox/:id in the customer’s language', () => {
   it('prefills an English post with the English template, listed first', async () => {

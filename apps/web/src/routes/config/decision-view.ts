@@ -1,5 +1,6 @@
 import type { Post } from '@kikimimi/rules';
 import { html } from 'hono/html';
+import { escalationReasonText, suppressionDetailText } from '../../decision-text.ts';
 import { t } from '../../i18n.ts';
 import { type C, when } from './shared.ts';
 import type { PreviewMatch } from './watch-preview.ts';
@@ -35,12 +36,18 @@ export function decisionsTable(c: C, matches: readonly PreviewMatch[]) {
             ${
               decision.suppressed
                 ? html`<div class="error">${t(c, 'config.preview.suppressed')}: ${decision.suppression.reasons.map((r) => t(c, `config.suppression.reason.${r}`)).join(', ')}</div>
-                  <div class="hint">${decision.suppression.detail.join(' / ')}</div>`
+                  <div class="hint">${decision.suppression.detail
+                    .map((d) => suppressionDetailText(c.get('lang'), d))
+                    .filter((d) => d !== '')
+                    .join(' / ')}</div>`
                 : html`<div class="ok">${t(c, 'config.preview.toReview', { channel: decision.route.reviewChannel, priority: t(c, `config.priority.${decision.route.priority}`) })}</div>`
             }
             ${decision.escalations.map(
               (e) =>
-                html`<div>${t(c, 'config.preview.escalation')}: <strong>${e.name}</strong>${e.route ? ` → ${e.route}` : ''} <span class="hint">${e.reasons.join(', ')}</span></div>`,
+                html`<div>${t(c, 'config.preview.escalation')}: <strong>${e.name}</strong>${e.route ? ` → ${e.route}` : ''} <span class="hint">${e.reasons
+                  .map((r) => escalationReasonText(c.get('lang'), r))
+                  .filter((r) => r !== '')
+                  .join(c.get('lang') === 'ja' ? '、' : ', ')}</span></div>`,
             )}
             ${
               decision.reply === null

@@ -19,6 +19,7 @@ import {
 } from '@kikimimi/rules';
 import { html } from 'hono/html';
 import type { WebDeps } from '../../context.ts';
+import { escalationReasonText, suppressionDetailText } from '../../decision-text.ts';
 import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
@@ -454,7 +455,10 @@ ${
   d.escalations.length > 0
     ? html`<dt>${t(c, 'inbox.detail.escalations')}</dt><dd>${d.escalations.map(
         (e) =>
-          html`<div><strong>${e.name}</strong>${e.route ? html` → ${e.route}` : ''} <small class="muted">${e.reasons.join('; ')}</small></div>`,
+          html`<div><strong>${e.name}</strong>${e.route ? html` → ${e.route}` : ''} <small class="muted">${e.reasons
+            .map((r) => escalationReasonText(c.get('lang'), r))
+            .filter((r) => r !== '')
+            .join(c.get('lang') === 'ja' ? '、' : '; ')}</small></div>`,
       )}</dd>`
     : ''
 }
@@ -462,7 +466,7 @@ ${
   d.suppression.reasons.length > 0
     ? html`<dt>${t(c, 'inbox.detail.suppression')}</dt><dd>${d.suppression.reasons.map(
         (reason, i) =>
-          html`<div>${label(c, 'inbox.reason', reason)} <small class="muted">${d.suppression.detail[i] ?? ''}</small></div>`,
+          html`<div>${label(c, 'inbox.reason', reason)} <small class="muted">${suppressionDetailText(c.get('lang'), d.suppression.detail[i] ?? '')}</small></div>`,
       )}</dd>`
     : ''
 }
