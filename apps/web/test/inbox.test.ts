@@ -203,6 +203,9 @@ describe('GET /inbox/:id', () => {
     // thanks-x (the X template wins over the "*" one), rendered with the author's name.
     expect(page).toMatch(/<textarea[^>]*name="text"[^>]*>User \d+さん、ありがとうございます！<\/textarea>/u);
     expect(page).toContain('<option value="thanks-x" selected>');
+    // The platform is named once: "お礼 (X)" already says it.
+    expect(page).toContain('<option value="thanks-x" selected>お礼 (X)</option>');
+    expect(page).toContain('<option value="apology">お詫び</option>');
     expect(page).toMatch(/\d+ \/ 280 文字/u);
     expect(page).toContain(`action="/inbox/${praise.id}/escalate"`);
     expect(page).toContain('<option value="billing">billing</option>');

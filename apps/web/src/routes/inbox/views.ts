@@ -35,6 +35,15 @@ export const safeHref = (url: string | null | undefined) =>
 const PLATFORM_NAMES: Record<string, string> = { x: 'X', mastodon: 'Mastodon' };
 export const platformName = (platform: string) => PLATFORM_NAMES[platform] ?? platform;
 
+/** A template in a menu: its name, and its platform unless the name already says it ("ご案内（X）"). */
+function templateLabel(tpl: Pick<Template, 'id' | 'name' | 'platform'>): string {
+  const name = tpl.name ?? tpl.id;
+  if (tpl.platform === '*') return name;
+  const platform = platformName(tpl.platform);
+  const said = new RegExp(`(?<![a-z])${platform}(?![a-z])`, 'iu').test(name.normalize('NFKC'));
+  return said ? name : `${name} (${platform})`;
+}
+
 export const INBOX_STYLE = `
 .history td:nth-child(-n+3),.history th{white-space:nowrap}
 .inbox td.post{max-width:28rem;white-space:pre-wrap;overflow-wrap:anywhere}.inbox td{font-size:.92rem}.inbox th,.inbox .badge{white-space:nowrap}
@@ -354,7 +363,7 @@ ${byCategory.map(
   (group) =>
     html`<optgroup label="${label(c, 'inbox.category', group.category)}">${group.templates.map(
       (tpl) =>
-        html`<option value="${tpl.id}"${tpl.id === state.templateId ? html` selected` : ''}>${tpl.name ?? tpl.id}${tpl.platform === '*' ? '' : ` (${platformName(tpl.platform)})`}</option>`,
+        html`<option value="${tpl.id}"${tpl.id === state.templateId ? html` selected` : ''}>${templateLabel(tpl)}</option>`,
     )}</optgroup>`,
 )}</select></div>
 <div><button type="submit" class="secondary">${t(c, 'inbox.template.use')}</button></div></form>`
