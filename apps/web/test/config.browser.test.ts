@@ -69,6 +69,23 @@ describe.skipIf(!existsSync(CHROMIUM))('configuration pages in a browser', () =>
     expect(problems).toEqual([]);
   }, 60_000);
 
+  it('after a refused save, drops the old query error once the query is edited and checks out', async () => {
+    const { page, problems } = await signedIn();
+    await page.goto(`${base}/watches/new`);
+    await page.fill('#f-id', 'refused');
+    await page.fill('#f-query', 'ブクログ (ログイン OR');
+    await page.click('button[value="save"]');
+    await page.waitForSelector('#field-query .error');
+    await page.fill('#f-query', 'ブクログ (ログイン OR サインイン)');
+    await page.waitForSelector('#query-status .ok');
+    expect(await page.textContent('#query-status')).toBe('Syntax OK');
+    // Only the new verdict is shown: no error about the old text next to "Syntax OK".
+    expect(await page.locator('#field-query .error').count()).toBe(0);
+    expect(await page.getAttribute('#f-query', 'aria-invalid')).toBeNull();
+    // (The refused save itself answered 422, which the browser logs.)
+    expect(problems.filter((p) => !/status of 422/u.test(p))).toEqual([]);
+  }, 60_000);
+
   it('counts a template’s length the platform’s way while typing', async () => {
     const { page, problems } = await signedIn();
     await page.goto(`${base}/templates/new?platform=x&lang=en`);

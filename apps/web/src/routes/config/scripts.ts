@@ -55,12 +55,17 @@ document.querySelectorAll('textarea[data-query-check]').forEach(function (area) 
   var out = document.getElementById(area.getAttribute('data-query-check'));
   if (!out) return;
   var seq = 0;
+  // The error a refused save put under the field is about the text as it was sent: once the text is
+  // edited, it is replaced by the live verdict instead of standing next to it.
+  var field = area.closest('.field');
+  var stale = field ? field.querySelector('.error[data-field]') : null;
   var run = debounce(function () {
     var query = area.value;
     var n = ++seq;
     if (query.trim() === '') { out.textContent = ''; return; }
     post('/api/query/check', { query: query }).then(function (result) {
       if (n !== seq) return;
+      if (stale) { stale.remove(); stale = null; }
       out.textContent = '';
       if (result.ok) {
         area.removeAttribute('aria-invalid');
