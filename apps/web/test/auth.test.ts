@@ -75,6 +75,10 @@ describe('first-time setup', () => {
     expect(done.location).toBe('/');
     const [user] = await t.repos.users.list();
     expect(user).toMatchObject({ username: 'Root', role: 'admin' });
+    // Signed in by the setup: that is their first sign-in, not "none".
+    expect(user?.lastLoginAt).toBeInstanceOf(Date);
+    const users = await browser.request('/users');
+    expect(users.text).not.toMatch(/<td>なし<\/td>/u);
     expect(browser.cookies.get('kk_session')).toMatch(/^[A-Za-z0-9_-]{43}$/u);
     expect((await browser.request('/')).location).toBe('/inbox');
     const me = await browser.request('/api/me');

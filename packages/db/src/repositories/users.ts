@@ -56,7 +56,7 @@ export interface UserRepository {
   create(input: NewUser, actor: Actor): Promise<User>;
   /**
    * Creates the first user as admin, or returns null when a user already exists (two setups at once
-   * make one admin). Audited as `user.create`.
+   * make one admin). The setup signs them in, so `last_login_at` is set. Audited as `user.create`.
    */
   createFirst(input: Omit<NewUser, 'role'>, actor: Actor): Promise<User | null>;
   /**
@@ -162,7 +162,11 @@ export function createUserRepository(db: Database): UserRepository {
         await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('kikimimi.users.first'))`);
         const [row] = await tx.select({ n: count() }).from(users);
         if ((row?.n ?? 0) > 0) return null;
-        return insert(tx, { ...parsed, role: 'admin' }, actor);
+        const user = await insert(tx, { ...parsed, role: 'admin' }, actor);
+        // The setup signs the first admin in: that is their first sign-in.
+        const now = new Date();
+        await tx.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id));
+        return { ...user, lastLoginAt: now };
       });
     },
 
