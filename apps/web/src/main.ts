@@ -1,9 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { HonoAdapter } from '@bull-board/hono';
 import { serve } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { createDb, createRepositories, ensureDatabase, migrate, parseEncryptionKey } from '@kikimimi/db';
 import { createDesk, createJobQueues, createOutboxRelay } from '@kikimimi/desk';
 import { maskUrl, preflight } from '@kikimimi/runtime';
@@ -12,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
-import { QUEUES_PATH } from './auth/authenticate.ts';
+import { createQueueBoard } from './bull-board.ts';
 import type { AppEnv, WebDeps } from './context.ts';
 import { createConfigPublisher, createRedisLimiter } from './redis.ts';
 
@@ -126,14 +122,6 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'kikimimi_web_' });
 
-  const serverAdapter = new HonoAdapter(serveStatic).setBasePath(QUEUES_PATH);
-  createBullBoard({
-    queues: Object.values(queues).map((queue) => new BullMQAdapter(queue)),
-    // @bull-board/hono pins its own copy of @bull-board/api: the same interface, another declaration.
-    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
-    options: { uiConfig: { boardTitle: 'kikimimi' } },
-  });
-
   const deps: WebDeps = {
     repos,
     desk: createDesk({ repos, now: () => new Date() }),
@@ -149,7 +137,7 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
     ...(options.dashboardCacheSeconds === undefined
       ? {}
       : { dashboardCacheMs: options.dashboardCacheSeconds * 1000 }),
-    bullBoard: serverAdapter.registerPlugin(),
+    bullBoard: createQueueBoard(Object.values(queues)),
     trustedProxies: options.trustedProxies ?? [],
     ...(options.sessionMaxAgeSeconds === undefined
       ? {}

@@ -220,6 +220,24 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     expect(board.status).toBe(200);
     const html = await board.text();
     expect(html).toContain('<base href="/admin/queues/"');
+    // Nothing the CSP would block (bull-board asks Google Fonts for its typeface).
+    expect(html).not.toMatch(/https?:\/\//u);
+    // A way back to the console, and a logo that is there (and leads somewhere that exists).
+    const uiConfig = JSON.parse(
+      /<script id="__UI_CONFIG__" type="application\/json">([^<]*)<\/script>/u.exec(html)?.[1] ?? '{}',
+    ) as {
+      miscLinks?: { url: string }[];
+      boardLogo?: { path: string };
+    };
+    expect(uiConfig.miscLinks?.map((l) => l.url)).toContain('/inbox');
+    const logo = await fetch(
+      new URL(uiConfig.boardLogo?.path ?? 'static/images/logo.svg', `${web.url}/admin/queues/`),
+      {
+        headers: { cookie },
+      },
+    );
+    expect(logo.status).toBe(200);
+    expect((await fetch(`${web.url}/admin/queues/`, { headers: { cookie } })).status).toBe(200);
     const script = /src="(static\/js\/main[^"]+\.js)"/u.exec(html)?.[1] as string;
     const asset = await fetch(`${web.url}/admin/queues/${script}`, { headers: { cookie } });
     expect(asset.status).toBe(200);
