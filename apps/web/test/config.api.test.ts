@@ -1,6 +1,7 @@
 import { measureReply } from '@kikimimi/rules';
 import { startXSandbox, type XSandbox } from '@kikimimi/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { englishIn } from './english.ts';
 import { createTestApp, type TestApp } from './harness.ts';
 
 /** The configuration's JSON API: same validation as the forms, JSON errors, never a secret. */
@@ -102,6 +103,24 @@ describe('/api/config', () => {
       ]),
     );
     expect((await api('GET', '/config', viewer)).json).toEqual(before);
+  });
+
+  it('says every problem in Japanese to a Japanese reader', async () => {
+    const res = await api('PUT', '/config?lang=ja', admin, {
+      watches: [{ id: 'Q', query: 'a (b' }],
+      templates: [{ id: 't', category: 'thanks', text: '{nope}', language: 'English' }],
+      suppression: { maxAgeHours: -1 },
+    });
+    expect(res.status).toBe(422);
+    const problems = (res.json?.problems ?? []) as { path: string; message: string }[];
+    expect(problems.map((p) => p.path)).toEqual([
+      'watches[0].id',
+      'watches[0].query',
+      'templates[0].language',
+      'templates[0].text',
+      'suppression.maxAgeHours',
+    ]);
+    for (const p of problems) expect(englishIn(p.message), p.message).toEqual([]);
   });
 
   it('answers 400 to a body that is not JSON and 409 when someone saved meanwhile', async () => {

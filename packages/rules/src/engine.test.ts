@@ -212,7 +212,7 @@ describe('loadConfig', () => {
     const loaded = loadConfig({
       variables: { helpUrl: 'https://help.example.com/' },
       watches: [
-        { id: 'Bad Id', query: 'ok' },
+        { id: 'Bad Id', query: 'ok (' },
         { id: 'q', query: '(unclosed' },
         { id: 'fine', query: 'booklog' },
       ],
@@ -230,6 +230,7 @@ describe('loadConfig', () => {
     if (loaded.ok) return;
     expect(loaded.problems.map((p) => p.path)).toEqual([
       'watches[0].id',
+      'watches[0].query',
       'watches[1].query',
       'templates[0].text',
       'templates[0].watches[0]',

@@ -182,9 +182,10 @@ function checkValidParts(input: Record<string, unknown>, params: ParseParams | u
         // An item with a bad field is still checked on its good ones (a template with a bad category
         // still has its placeholders checked), when what it needs is there.
         const parsed = LISTS[list].safeParse(item, params);
-        const usable = parsed.success
-          ? parsed
-          : LISTS[list].safeParse(validFields(LISTS[list], item, params), params);
+        const fields = parsed.success ? undefined : validFields(LISTS[list], item, params);
+        // A bad id is reported already; a stand-in (no id can clash with it) lets the rest be checked.
+        const stand = isRecord(fields) && !('id' in fields) ? { ...fields, id: `0-unnamed-${i}` } : fields;
+        const usable = parsed.success ? parsed : LISTS[list].safeParse(stand, params);
         if (usable.success) {
           items.push(usable.data);
           places[list].push(i);

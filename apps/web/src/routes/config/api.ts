@@ -7,6 +7,7 @@ import {
 import {
   type Config,
   escalationRuleSchema,
+  loadConfig,
   type Platform,
   platformSchema,
   routingSchema,
@@ -35,11 +36,13 @@ import {
   type C,
   checkQuery,
   depsOf,
+  localizeConfigProblems,
   localizeProblems,
   type Problem,
   publishChange,
   relativeTo,
   validate,
+  zodLang,
 } from './shared.ts';
 import { previewTemplate } from './template-preview.ts';
 
@@ -438,8 +441,14 @@ export function configApiRoutes(): Hono<AppEnv> {
     if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
       return fail(c, 400, 'bad_request', [{ path: '(root)', message: 'expectedVersion must be an integer' }]);
     }
-    const unbound = await unboundRolesInDocument(c, body);
-    if (unbound.length > 0) return invalid(c, unbound);
+    // Every problem at once, in the reader's language (the repository checks again when saving).
+    const lang = c.get('lang');
+    const loaded = loadConfig(body, zodLang(lang));
+    const problems = [
+      ...(loaded.ok ? [] : localizeConfigProblems(lang, loaded.problems, body)),
+      ...(await unboundRolesInDocument(c, body)),
+    ];
+    if (problems.length > 0) return invalid(c, problems);
     const result = await depsOf(c).repos.config.replace(
       body,
       actorOf(c),
