@@ -223,6 +223,29 @@ export const platformOptionsSchema = z
   .default({ x: { excludeReposts: true, maxQueryLength: 512 }, mastodon: { maxCharacters: 500 } });
 export type PlatformOptions = z.infer<typeof platformOptionsSchema>;
 
+const TIME_ZONES: ReadonlySet<string> = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+
+/** An IANA time zone the runtime knows ("Asia/Tokyo", "UTC"). */
+export const timeZoneSchema = z
+  .string()
+  .refine((tz) => TIME_ZONES.has(tz), 'an IANA time zone such as "Asia/Tokyo" or "UTC"');
+
+/** Facts about the team that uses kikimimi. */
+export const organizationSchema = z
+  .object({
+    /**
+     * The one clock of the organisation: the dashboard's days, the daily reply cap and every time the
+     * console shows. Absent: UTC (the console's setup fills it from the first admin's browser).
+     */
+    timeZone: timeZoneSchema.optional(),
+  })
+  .default({});
+export type Organization = z.infer<typeof organizationSchema>;
+
+/** The organisation's time zone: the configured one, else UTC. */
+export const organizationTimeZone = (config: { organization?: Organization }): string =>
+  config.organization?.timeZone ?? 'UTC';
+
 export const configSchema = z.object({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
@@ -246,6 +269,7 @@ export const configSchema = z.object({
   routing: routingSchema,
   classifier: classifierSchema,
   platforms: platformOptionsSchema,
+  organization: organizationSchema,
 });
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

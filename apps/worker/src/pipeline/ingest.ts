@@ -1,5 +1,12 @@
 import type { PollOutcome } from '@kikimimi/db';
-import { type ContactRecord, type Decision, type Platform, type Post, postSchema } from '@kikimimi/rules';
+import {
+  type ContactRecord,
+  type Decision,
+  organizationTimeZone,
+  type Platform,
+  type Post,
+  postSchema,
+} from '@kikimimi/rules';
 import type { PipelineDeps } from './deps.ts';
 
 const HOUR = 3_600_000;
@@ -39,7 +46,7 @@ export async function ingestPosts(
   }
   const repliesToday: Partial<Record<Platform, number>> = {};
   for (const platform of new Set(matching.map((p) => p.platform))) {
-    repliesToday[platform] = await store.ingest.repliesToday(platform, now);
+    repliesToday[platform] = await store.ingest.repliesToday(platform, now, organizationTimeZone(config));
   }
 
   const items: Array<{ post: Post; decision: Decision }> = input.posts.map((post) => ({

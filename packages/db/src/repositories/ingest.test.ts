@@ -319,6 +319,19 @@ describe('contactHistory and repliesToday', () => {
     expect(await t.repos.ingest.repliesToday('x', new Date('2026-11-27T23:59:59.999Z'))).toBe(1);
     expect(await t.repos.ingest.repliesToday('x', new Date('2026-11-28T00:00:00.000Z'))).toBe(0);
     expect(await t.repos.ingest.repliesTodayByPlatform(midnight)).toEqual({ x: 1, mastodon: 1 });
+    // The day of the organisation's time zone: 23:59:59.999 UTC and 00:00 UTC are both 27 November in Tokyo.
+    expect(await t.repos.ingest.repliesToday('x', midnight, 'Asia/Tokyo')).toBe(2);
+    expect(await t.repos.ingest.repliesToday('x', new Date('2026-11-26T14:59:59.999Z'), 'Asia/Tokyo')).toBe(
+      0,
+    );
+    expect(await t.repos.ingest.repliesToday('x', new Date('2026-11-27T14:59:59.999Z'), 'Asia/Tokyo')).toBe(
+      2,
+    );
+    expect(await t.repos.ingest.repliesToday('x', new Date('2026-11-27T15:00:00.000Z'), 'Asia/Tokyo')).toBe(
+      0,
+    );
+    expect(await t.repos.ingest.repliesTodayByPlatform(lastMs, 'Asia/Tokyo')).toEqual({ x: 2, mastodon: 1 });
+    await expect(t.repos.ingest.repliesToday('x', midnight, 'Mars/Olympus')).rejects.toThrow(/time zone/u);
     expect(await t.repos.sources.usage(accountId, lastMs, midnight)).toEqual([
       expect.objectContaining({ day: '2026-11-26', replies: 1 }),
       expect.objectContaining({ day: '2026-11-27', replies: 2 }),

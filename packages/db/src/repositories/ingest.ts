@@ -5,15 +5,16 @@ import {
   type Platform,
   type Post,
   platformSchema,
+  timeZoneSchema,
 } from '@kikimimi/rules';
-import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { InvalidInputError } from '../errors.ts';
 import { authors, contacts, matches, posts, replies } from '../schema.ts';
 import type { MatchRecord, PollOutcome } from '../types.ts';
-import { isUuid, parseDate, parseInput, utcMidnight } from './shared.ts';
+import { isUuid, parseDate, parseInput } from './shared.ts';
 import { applyPoll } from './sources.ts';
 
 export interface StoreItem {
@@ -64,15 +65,14 @@ export interface IngestRepository {
    * which include linked accounts.
    */
   contactHistory(authorKeys: ReadonlyArray<AuthorKey | string>, since: Date): Promise<ContactRecord[]>;
-  /** Replies sent (state sent or manual_done) on the platform during the UTC day of `now`. */
-  repliesToday(platform: Platform, now: Date): Promise<number>;
+  /** Replies sent (state sent or manual_done) on the platform during the day of `now` in `timeZone` (IANA, default UTC). */
+  repliesToday(platform: Platform, now: Date, timeZone?: string): Promise<number>;
   /** {@link repliesToday} for every platform at once, as the rules' DecisionContext wants it. */
-  repliesTodayByPlatform(now: Date): Promise<Partial<Record<Platform, number>>>;
+  repliesTodayByPlatform(now: Date, timeZone?: string): Promise<Partial<Record<Platform, number>>>;
 }
 
 /** Rows per statement: one page is one statement; bigger batches are split to bound memory. */
 const MAX_ROWS = 5_000;
-const DAY_MS = 86_400_000;
 
 function chunks<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
@@ -372,21 +372,27 @@ export function createIngestRepository(db: Database): IngestRepository {
       }));
     },
 
-    async repliesToday(platformInput, nowInput) {
+    async repliesToday(platformInput, nowInput, timeZone = 'UTC') {
       const platform = parseInput(platformSchema, platformInput, 'platform');
-      const counts = await countRepliesToday(db, parseDate(nowInput, 'now'));
+      const zone = parseInput(timeZoneSchema, timeZone, 'time zone');
+      const counts = await countRepliesToday(db, parseDate(nowInput, 'now'), zone);
       return counts[platform] ?? 0;
     },
 
-    async repliesTodayByPlatform(nowInput) {
-      return countRepliesToday(db, parseDate(nowInput, 'now'));
+    async repliesTodayByPlatform(nowInput, timeZone = 'UTC') {
+      const zone = parseInput(timeZoneSchema, timeZone, 'time zone');
+      return countRepliesToday(db, parseDate(nowInput, 'now'), zone);
     },
   };
 }
 
-async function countRepliesToday(db: Database, now: Date): Promise<Partial<Record<Platform, number>>> {
-  const start = utcMidnight(now);
-  const end = new Date(start.getTime() + DAY_MS);
+async function countRepliesToday(
+  db: Database,
+  now: Date,
+  timeZone: string,
+): Promise<Partial<Record<Platform, number>>> {
+  // The calendar day of `now` in the zone, as PostgreSQL counts it (days of 23 or 25 hours included).
+  const day = sql`date_trunc('day', ${now.toISOString()}::timestamptz AT TIME ZONE ${timeZone})`;
   const rows = await db
     .select({ platform: matches.platform, count: sql<number>`count(*)::int` })
     .from(replies)
@@ -394,8 +400,8 @@ async function countRepliesToday(db: Database, now: Date): Promise<Partial<Recor
     .where(
       and(
         inArray(replies.state, ['sent', 'manual_done']),
-        gte(replies.sentAt, start),
-        lt(replies.sentAt, end),
+        sql`${replies.sentAt} >= (${day} AT TIME ZONE ${timeZone})`,
+        sql`${replies.sentAt} < ((${day} + interval '1 day') AT TIME ZONE ${timeZone})`,
       ),
     )
     .groupBy(matches.platform);

@@ -59,11 +59,6 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** UTC midnight starting the day `at` falls in. */
-export function utcMidnight(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-}
-
 /** Keeps stored error texts bounded. */
 export function clip(text: string, max = 2000): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

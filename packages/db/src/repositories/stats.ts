@@ -1,3 +1,4 @@
+import { timeZoneSchema } from '@kikimimi/rules';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
@@ -95,14 +96,9 @@ export interface StatsRepository {
   dashboard(query: DashboardQuery): Promise<DashboardStats>;
 }
 
-const TIME_ZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
-
 const querySchema = z.object({
   days: z.number().int().min(1).max(366),
-  timeZone: z
-    .string()
-    .refine((tz) => TIME_ZONES.has(tz), 'an IANA time zone such as "Asia/Tokyo" or "UTC"')
-    .default('UTC'),
+  timeZone: timeZoneSchema.default('UTC'),
 });
 
 const int = (value: unknown) => Number(value ?? 0);

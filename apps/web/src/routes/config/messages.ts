@@ -628,7 +628,10 @@ addMessages({
     ja: '1 行に 1 人、アカウントを空白区切りで（例: x:hanako mastodon:hanako@mstdn.jp）',
     en: 'One person per line, accounts separated by spaces (e.g. x:hanako mastodon:hanako@mstdn.jp)',
   },
-  'config.suppression.dailyReplyCap': { ja: '1 日の返信数の上限（UTC）', en: 'Daily reply cap (UTC day)' },
+  'config.suppression.dailyReplyCap': {
+    ja: '1 日の返信数の上限（組織のタイムゾーンの 1 日）',
+    en: 'Daily reply cap (a day in the organisation’s time zone)',
+  },
   'config.suppression.dailyReplyCapHint': { ja: '空欄なら上限なし。', en: 'Blank: no cap.' },
   'config.suppression.badLine': {
     ja: '{line} 行目「{text}」は「プラットフォーム:ハンドル」の形ではありません',

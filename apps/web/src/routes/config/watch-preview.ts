@@ -9,6 +9,7 @@ import {
   type Decision,
   loadConfig,
   type MastodonSources,
+  organizationTimeZone,
   type Platform,
   type Post,
   type RulesEngine,
@@ -102,7 +103,10 @@ async function decideFor(
       new Date(now.getTime() - cooldown * HOUR),
     );
   }
-  const repliesToday = matching.length > 0 ? await deps.repos.ingest.repliesTodayByPlatform(now) : {};
+  const repliesToday =
+    matching.length > 0
+      ? await deps.repos.ingest.repliesTodayByPlatform(now, organizationTimeZone(config))
+      : {};
   const matches: PreviewMatch[] = [];
   for (const post of matching) {
     const decision = engine.decide(post, { now, contactHistory, repliesToday });
