@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { organizationTimeZone } from '@kikimimi/rules';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
@@ -158,12 +159,19 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
     c.set('auth', null);
     c.set('signedInAt', null);
     c.set('csrfToken', '');
+    c.set('timeZone', 'UTC');
     await next();
   });
   app.use(observe(deps));
   app.use(securityHeaders());
   app.use(language());
   app.use(authenticate());
+  // The organisation's one clock, for every time a signed-in user is shown.
+  app.use(async (c, next) => {
+    if (c.get('user') !== null)
+      c.set('timeZone', organizationTimeZone((await deps.repos.config.current()).config));
+    await next();
+  });
   app.use(crossSiteRefusal());
   app.use(requestBodyLimit());
   app.use(csrfProtection());

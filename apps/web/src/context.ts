@@ -72,6 +72,8 @@ export type AppEnv = {
     auth: 'session' | 'token' | null;
     /** When the session's user last gave their password (its creation); null without a session. */
     signedInAt: Date | null;
+    /** The organisation's time zone (IANA) every time is shown in; UTC before sign-in. */
+    timeZone: string;
     /** This response's CSP nonce: every inline `<script>`/`<style>` carries `nonce="…"` (layout.ts does). */
     nonce: string;
   };

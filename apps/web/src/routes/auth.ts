@@ -234,11 +234,13 @@ export function safeNext(next: string | undefined): string {
 
 function formatTime(c: Context<AppEnv>, at: Date | null, never: string): string {
   if (at === null) return never;
-  return new Intl.DateTimeFormat(c.get('lang') === 'ja' ? 'ja-JP' : 'en-GB', {
+  const timeZone = c.get('timeZone');
+  const text = new Intl.DateTimeFormat(c.get('lang') === 'ja' ? 'ja-JP' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'short',
-    timeZone: 'Asia/Tokyo',
+    timeZone,
   }).format(at);
+  return `${text} (${timeZone})`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -444,13 +444,11 @@ export function problemSummary(c: C, problems: readonly Problem[], total = probl
 // ---------------------------------------------------------------------------------------------
 // Small things every page uses
 
-/** A date in the user's language: Japan time for Japanese, UTC for English. */
+/** A date in the organisation's time zone, named ("2026-11-24 17:30:05 Asia/Tokyo"); UTC without a request. */
 export function when(c: C | Lang, date: Date | null | undefined): string {
   if (date === null || date === undefined) return '—';
-  const lang = typeof c === 'string' ? c : c.get('lang');
-  const timeZone = lang === 'ja' ? 'Asia/Tokyo' : 'UTC';
-  const text = clockText(date, timeZone, true);
-  return `${text} ${lang === 'ja' ? 'JST' : 'UTC'}`;
+  const timeZone = typeof c === 'string' ? 'UTC' : c.get('timeZone');
+  return `${clockText(date, timeZone, true)} ${timeZone}`;
 }
 
 const DONE = new Set([

@@ -78,7 +78,7 @@ ${
     : html`<table class="audit"><thead><tr><th>${t(c, 'audit.when')}</th><th>${t(c, 'audit.actor')}</th><th>${t(c, 'audit.action')}</th><th>${t(c, 'audit.target')}</th><th>${t(c, 'audit.detail')}</th></tr></thead>
 <tbody>${entries.map(
         (e) =>
-          html`<tr data-audit="${e.id}"><td>${timeTag(e.at)}</td><td>${e.actor.name || e.actor.id} <span class="badge">${label(c, 'inbox.actor', e.actor.kind)}</span></td><td><code>${e.action}</code></td><td>${target(e)}</td><td>${
+          html`<tr data-audit="${e.id}"><td>${timeTag(e.at, c.get('timeZone'))}</td><td>${e.actor.name || e.actor.id} <span class="badge">${label(c, 'inbox.actor', e.actor.kind)}</span></td><td><code>${e.action}</code></td><td>${target(e)}</td><td>${
             Object.keys(e.detail).length === 0
               ? ''
               : html`<pre class="detail" style="white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem;max-width:40rem">${JSON.stringify(redact(e.detail), null, 1)}</pre>`

@@ -193,10 +193,11 @@ ${
 
   app.get('/dashboard', requireUser, async (c) => {
     const days = Number(c.req.query('days') ?? '7');
-    const tz = c.req.query('tz') ?? 'UTC';
+    // The organisation's time zone unless another is asked for.
+    const tz = c.req.query('tz') ?? c.get('timeZone');
     const form = {
       days: Number.isInteger(days) && days >= 1 && days <= 366 ? days : 7,
-      timeZone: TIME_ZONE_SET.has(tz) ? tz : 'UTC',
+      timeZone: TIME_ZONE_SET.has(tz) ? tz : c.get('timeZone'),
     };
     const [view, { config }] = await Promise.all([
       dashboards.get(form, { refresh: REFRESH.has(c.req.query('refresh') ?? '') }),
@@ -320,7 +321,7 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
 
   api.get('/dashboard', requireUser, async (c) => {
     const days = Number(c.req.query('days') ?? '7');
-    const tz = c.req.query('tz') ?? 'UTC';
+    const tz = c.req.query('tz') ?? c.get('timeZone');
     const problems = [];
     if (!Number.isInteger(days) || days < 1 || days > 366)
       problems.push({ path: 'days', message: 'an integer from 1 to 366' });

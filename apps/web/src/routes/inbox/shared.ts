@@ -10,6 +10,7 @@ import type {
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv, Lang, SessionUser, WebDeps } from '../../context.ts';
+import { clockText } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import './messages.ts';
 
@@ -49,18 +50,21 @@ export function decodeCursor(cursor: string): { at: Date; id: string } | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Times: rendered in UTC on the server (`<time datetime>` carries the instant; the page's small
-// script shows it in the browser's own time zone).
+// Times: rendered on the server in the organisation's time zone (`<time datetime>` carries the instant
+// and `data-tz` the zone; the page's small script writes it in the reader's language, same zone).
 
-export function utcText(at: Date): string {
-  return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** "2026-11-24 17:30 Asia/Tokyo" */
+export function zonedText(at: Date, timeZone: string): string {
+  return `${clockText(at, timeZone)} ${timeZone}`;
 }
 
-export const timeTag = (at: Date | null | undefined) =>
-  at ? html`<time datetime="${at.toISOString()}">${utcText(at)}</time>` : '';
+export const timeTag = (at: Date | null | undefined, timeZone: string) =>
+  at
+    ? html`<time datetime="${at.toISOString()}" data-tz="${timeZone}">${zonedText(at, timeZone)}</time>`
+    : '';
 
-/** Rewrites every `<time datetime>` in the browser's time zone and language (progressive enhancement). */
-export const LOCAL_TIME_SCRIPT = `for(const e of document.querySelectorAll('time[datetime]')){const d=new Date(e.getAttribute('datetime'));if(!isNaN(d))e.textContent=d.toLocaleString(document.documentElement.lang,{dateStyle:'medium',timeStyle:'short'})}`;
+/** Rewrites every `<time datetime>` in the page's language, in the zone it names (progressive enhancement). */
+export const LOCAL_TIME_SCRIPT = `for(const e of document.querySelectorAll('time[datetime][data-tz]')){const d=new Date(e.getAttribute('datetime'));if(!isNaN(d))e.textContent=d.toLocaleString(document.documentElement.lang,{dateStyle:'medium',timeStyle:'short',timeZone:e.dataset.tz})}`;
 
 /** "1 h 30 min" for a number of seconds. */
 export function durationText(lang: Lang, seconds: number): string {

@@ -24,7 +24,7 @@ import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
 import { type FilterField, INTENTS, PLATFORMS, STATUSES } from './filters.ts';
-import { type C, label, timeTag, utcText } from './shared.ts';
+import { type C, label, timeTag, zonedText } from './shared.ts';
 
 export const CATEGORIES: readonly Category[] = categorySchema.options;
 
@@ -109,7 +109,7 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 export function matchRow(c: C, match: MatchRecord, names: WatchNames) {
   const href = safeHref(match.post.url);
   return html`<tr>
-<td>${timeTag(match.createdAt)}<br><a href="/inbox/${match.id}">${t(c, 'inbox.open')}</a></td>
+<td>${timeTag(match.createdAt, c.get('timeZone'))}<br><a href="/inbox/${match.id}">${t(c, 'inbox.open')}</a></td>
 <td>${platformName(match.platform)}</td>
 <td>${author(c, match)}</td>
 <td class="post">${clip(match.post.text, 280)}${href ? html`<br><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a>` : ''}</td>
@@ -276,7 +276,7 @@ function historySection(c: C, detail: MatchDetail) {
   return html`<table class="history"><thead><tr><th>${t(c, 'inbox.detail.when')}</th><th>${t(c, 'inbox.detail.who')}</th><th>${t(c, 'inbox.detail.what')}</th><th>${t(c, 'inbox.detail.detail')}</th></tr></thead>
 <tbody>${detail.decisions.map(
     (d) =>
-      html`<tr data-decision="${d.kind}"><td>${timeTag(d.at)}</td><td>${d.actor.name || d.actor.id} <span class="badge">${label(c, 'inbox.actor', d.actor.kind)}</span></td><td>${label(c, 'inbox.decision', d.kind)}</td><td>${decisionDetail(c, d)}</td></tr>`,
+      html`<tr data-decision="${d.kind}"><td>${timeTag(d.at, c.get('timeZone'))}</td><td>${d.actor.name || d.actor.id} <span class="badge">${label(c, 'inbox.actor', d.actor.kind)}</span></td><td>${label(c, 'inbox.decision', d.kind)}</td><td>${decisionDetail(c, d)}</td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -291,7 +291,7 @@ function replySection(c: C, detail: MatchDetail, editor: boolean, errors: FieldE
 <dt>${t(c, 'inbox.reply.text')}</dt><dd class="post-text">${reply.text}</dd>
 ${link ? html`<dt></dt><dd><a href="${link}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.reply.link')}</a></dd>` : ''}
 ${reply.error ? html`<dt>${t(c, 'inbox.reply.error')}</dt><dd class="error">${reply.error}</dd>` : ''}
-<dt></dt><dd><small class="muted">${t(c, 'inbox.reply.by', { name: reply.createdBy.name || reply.createdBy.id, kind: label(c, 'inbox.actor', reply.createdBy.kind), at: utcText(reply.createdAt) })}</small></dd>
+<dt></dt><dd><small class="muted">${t(c, 'inbox.reply.by', { name: reply.createdBy.name || reply.createdBy.id, kind: label(c, 'inbox.actor', reply.createdBy.kind), at: zonedText(reply.createdAt, c.get('timeZone')) })}</small></dd>
 </dl>
 ${
   waiting
@@ -452,9 +452,9 @@ ${href ? html`<p><a href="${href}" rel="noopener noreferrer" target="_blank">${t
 <p>${statusBadge(c, match.status)} ${badges(c, match)}</p>
 <dl class="kv">
 <dt>${t(c, 'inbox.col.platform')}</dt><dd>${platformName(match.platform)}</dd>
-<dt>${t(c, 'inbox.detail.postedAt')}</dt><dd>${timeTag(new Date(match.post.createdAt))}</dd>
-<dt>${t(c, 'inbox.detail.matchedAt')}</dt><dd>${timeTag(match.createdAt)}</dd>
-<dt>${t(c, 'inbox.detail.firstResponse')}</dt><dd>${match.firstResponseAt ? timeTag(match.firstResponseAt) : '—'}</dd>
+<dt>${t(c, 'inbox.detail.postedAt')}</dt><dd>${timeTag(new Date(match.post.createdAt), c.get('timeZone'))}</dd>
+<dt>${t(c, 'inbox.detail.matchedAt')}</dt><dd>${timeTag(match.createdAt, c.get('timeZone'))}</dd>
+<dt>${t(c, 'inbox.detail.firstResponse')}</dt><dd>${match.firstResponseAt ? timeTag(match.firstResponseAt, c.get('timeZone')) : '—'}</dd>
 <dt>${t(c, 'inbox.detail.account')}</dt><dd>${detail.account ? `${detail.account.label} (${platformName(detail.account.platform)})` : t(c, 'inbox.detail.imported')}</dd>
 <dt>${t(c, 'inbox.col.watches')}</dt><dd>${watchList(d.watches, watchNamesOf(detail.config))}</dd>
 <dt>${t(c, 'inbox.col.intent')}</dt><dd>${label(c, 'inbox.intent', d.intent)} ${signals(c, match)}</dd>
