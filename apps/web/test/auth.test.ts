@@ -68,13 +68,24 @@ describe('first-time setup', () => {
   it('creates the first admin, signs them in, and then disappears', async () => {
     const browser = t.browser();
     await browser.request('/setup');
+    // The page reads the browser's time zone into the form (its script runs under the CSP nonce).
+    const form = await browser.request('/setup');
+    expect(form.text).toMatch(/<input type="hidden" name="timeZone" id="f-timeZone" value="">/u);
+    expect(form.text).toMatch(/<script nonce="[^"]+">[^<]*resolvedOptions\(\)\.timeZone/u);
     const done = await browser.request('/setup', {
-      form: { username: ' Root ', password: SETUP_PASSWORD, confirm: SETUP_PASSWORD },
+      form: {
+        username: ' Root ',
+        password: SETUP_PASSWORD,
+        confirm: SETUP_PASSWORD,
+        timeZone: 'America/New_York',
+      },
     });
     expect(done.status).toBe(303);
     expect(done.location).toBe('/');
     const [user] = await t.repos.users.list();
     expect(user).toMatchObject({ username: 'Root', role: 'admin' });
+    // The organisation's clock starts as the first admin's browser's.
+    expect((await t.repos.config.current()).config.organization.timeZone).toBe('America/New_York');
     // Signed in by the setup: that is their first sign-in, not "none".
     expect(user?.lastLoginAt).toBeInstanceOf(Date);
     const users = await browser.request('/users');

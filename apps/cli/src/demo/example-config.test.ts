@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { createRulesEngine, loadConfig, type Platform, postSchema } from '@kikimimi/rules';
+import { configSchema, createRulesEngine, loadConfig, type Platform, postSchema } from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import { describe, expect, it } from 'vitest';
-import { placeDemoPost } from './world.ts';
+import { nothingConfigured, placeDemoPost } from './world.ts';
 
 const EXAMPLE = new URL('../../../../docs/examples/shiori-note.json', import.meta.url);
 
@@ -69,5 +69,24 @@ describe('the example configuration and the demo world agree', () => {
     const open = matched.filter((d) => d.decision.matched && !d.decision.suppressed);
     expect(open.length).toBeGreaterThan(100);
     for (const d of open) expect(ownHandles.has(d.generated.author.handle), d.generated.text).toBe(false);
+  });
+});
+
+describe('the demo world loads the example configuration', () => {
+  const empty = configSchema.parse({});
+  it.each([
+    ['when none was ever saved', { version: 0, config: empty }, true],
+    [
+      'when the setup saved only the time zone',
+      { version: 1, config: configSchema.parse({ organization: { timeZone: 'Asia/Tokyo' } }) },
+      true,
+    ],
+    [
+      'not over a configuration with watches',
+      { version: 3, config: configSchema.parse({ watches: [{ id: 'a', query: 'a' }] }) },
+      false,
+    ],
+  ])('%s', (_name, current, expected) => {
+    expect(nothingConfigured(current)).toBe(expected);
   });
 });

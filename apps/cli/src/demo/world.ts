@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { PlatformAccount } from '@kikimimi/db';
-import type { Platform } from '@kikimimi/rules';
+import type { Config, Platform } from '@kikimimi/rules';
 import {
   createPostGenerator,
   demoBrand,
@@ -20,6 +20,15 @@ export type DemoMode = 'auto' | 'on' | 'off';
 const EXAMPLE_CONFIG = new URL('../../../../docs/examples/shiori-note.json', import.meta.url);
 const SYSTEM = { kind: 'system', id: 'demo', name: 'demo world' } as const;
 const PLATFORMS: readonly Platform[] = ['x', 'mastodon'];
+
+/**
+ * No configuration to speak of yet: none saved, or only the organisation's facts (the setup saves the
+ * first admin's time zone) — nothing to listen for, answer with or escalate.
+ */
+export function nothingConfigured(current: { version: number; config: Config }): boolean {
+  const { watches, templates, escalation } = current.config;
+  return current.version === 0 || (watches.length === 0 && templates.length === 0 && escalation.length === 0);
+}
 
 /** Platforms that get the demo world: none with a real (non-demo, enabled) account, or all when `on`. */
 export function demoPlatforms(accounts: readonly PlatformAccount[], mode: DemoMode): Platform[] {
@@ -57,10 +66,14 @@ async function runDemoWorld(
   }
   if (platforms.length === 0) return;
 
-  const { version } = await store.config.current();
-  if (version === 0) {
-    const example = JSON.parse(await readFile(EXAMPLE_CONFIG, 'utf8')) as unknown;
-    const saved = await store.config.replace(example, SYSTEM);
+  const current = await store.config.current();
+  if (nothingConfigured(current)) {
+    const example = JSON.parse(await readFile(EXAMPLE_CONFIG, 'utf8')) as Record<string, unknown>;
+    // The setup may have saved the organisation's time zone already: it is kept.
+    const saved = await store.config.replace(
+      { ...example, organization: current.config.organization },
+      SYSTEM,
+    );
     if (saved.ok) log.info('no configuration yet: loaded the example configuration (しおりノート)');
     else log.warn({ problems: saved.problems }, 'the example configuration did not load');
   }

@@ -1,4 +1,5 @@
 import { type ApiToken, LastAdminError, MIN_PASSWORD_LENGTH, type User } from '@kikimimi/db';
+import { timeZoneSchema } from '@kikimimi/rules';
 import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { clientIp } from '../auth/client-address.ts';
@@ -255,10 +256,15 @@ function setupPage(c: Context<AppEnv>, values: Form = {}, errors: FieldErrors = 
 ${input({ name: 'username', label: t(c, 'auth.username'), value: values.username ?? '', errors, autocomplete: 'username' })}
 ${input({ name: 'password', label: t(c, 'auth.password'), type: 'password', errors, autocomplete: 'new-password', hint: t(c, 'auth.passwordHint', { min: MIN_PASSWORD_LENGTH }) })}
 ${input({ name: 'confirm', label: t(c, 'auth.confirm'), type: 'password', errors, autocomplete: 'new-password' })}
+<input type="hidden" name="timeZone" id="f-timeZone" value="${values.timeZone ?? ''}">
 <p><button type="submit">${t(c, 'auth.setup.submit')}</button></p>
 </form>`,
+    // The organisation's time zone starts as this browser's (changed later under the dashboard).
+    script: BROWSER_TIME_ZONE_SCRIPT,
   });
 }
+
+const BROWSER_TIME_ZONE_SCRIPT = `(function(){var f=document.getElementById('f-timeZone');if(f&&!f.value){try{f.value=Intl.DateTimeFormat().resolvedOptions().timeZone||''}catch(e){}}})();`;
 
 function loginPage(
   c: Context<AppEnv>,
@@ -424,7 +430,8 @@ export function authRoutes(): Hono<AppEnv> {
       username: usernameError(lang, form.username),
       ...newPasswordErrors(lang, form, form.username ?? ''),
     });
-    if (Object.keys(errors).length > 0) return setupPage(c, { username: form.username ?? '' }, errors, 422);
+    if (Object.keys(errors).length > 0)
+      return setupPage(c, { username: form.username ?? '', timeZone: form.timeZone ?? '' }, errors, 422);
     const username = (form.username ?? '').trim();
     const user = await repos.users.createFirst(
       { username, password: form.password ?? '' },
@@ -433,6 +440,21 @@ export function authRoutes(): Hono<AppEnv> {
     // Someone else finished the setup a moment earlier.
     if (user === null) return c.redirect('/login', 303);
     await startSession(c, user);
+    // The organisation's clock: the first admin's browser's zone, unless one is configured already
+    // (an unknown zone is left out: UTC until an admin sets one).
+    const timeZone = form.timeZone ?? '';
+    if (timeZoneSchema.safeParse(timeZone).success) {
+      const { config } = await repos.config.current();
+      if (config.organization.timeZone === undefined)
+        await repos.config.setOrganization(
+          { ...config.organization, timeZone },
+          {
+            kind: 'web',
+            id: user.id,
+            name: user.username,
+          },
+        );
+    }
     return c.redirect('/', 303);
   });
 

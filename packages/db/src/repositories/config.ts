@@ -49,10 +49,12 @@ export interface ConfigRepository {
   setClassifier(input: unknown, actor: Actor): Promise<ConfigChangeResult>;
   setVariables(input: unknown, actor: Actor): Promise<ConfigChangeResult>;
   setPlatformOptions(input: unknown, actor: Actor): Promise<ConfigChangeResult>;
+  /** The organisation's facts (its time zone). */
+  setOrganization(input: unknown, actor: Actor): Promise<ConfigChangeResult>;
 }
 
 type ListKind = 'watches' | 'templates' | 'escalation';
-type Section = 'suppression' | 'routing' | 'classifier' | 'variables' | 'platforms';
+type Section = 'suppression' | 'routing' | 'classifier' | 'variables' | 'platforms' | 'organization';
 
 const ITEM_NAME: Record<ListKind, string> = {
   watches: 'watch',
@@ -214,5 +216,6 @@ export function createConfigRepository(db: Database): ConfigRepository {
     setClassifier: setSection('classifier'),
     setVariables: setSection('variables'),
     setPlatformOptions: setSection('platforms'),
+    setOrganization: setSection('organization'),
   };
 }
