@@ -44,3 +44,21 @@ describe('the organisation’s time zone', () => {
     expect(history).not.toContain(' JST<');
   });
 });
+
+describe('/organization: setting the time zone', () => {
+  it('lets an admin change it, refuses a bad zone in the reader’s language, and a viewer', async () => {
+    const form = await (await t.request('/organization', { as: 'admin' })).text();
+    expect(form).toContain('value="Asia/Tokyo"');
+    expect(form).toContain('<option value="Europe/Paris">');
+    expect((await t.request('/organization', { as: 'viewer', form: { timeZone: 'UTC' } })).status).toBe(403);
+    const bad = await t.request('/organization', { as: 'admin', form: { timeZone: 'Mars/Olympus' } });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toMatch(/data-field="timeZone">[^<]*タイムゾーン/u);
+    const saved = await t.request('/organization', { as: 'admin', form: { timeZone: 'Europe/Paris' } });
+    expect(saved.status).toBe(303);
+    expect((await t.repos.config.current()).config.organization.timeZone).toBe('Europe/Paris');
+    const dashboard = await (await t.request('/dashboard?lang=en', { as: 'admin' })).text();
+    expect(dashboard).toContain('<option value="Europe/Paris" selected>');
+    expect(dashboard).toContain('href="/organization"');
+  });
+});

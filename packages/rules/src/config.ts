@@ -150,7 +150,7 @@ export const suppressionSchema = z
       CONFIG_LIMITS.linkedAuthors,
       'groups of linked authors',
     ).default([]),
-    /** Replies our account may send per UTC day, per platform. Absent: no cap. */
+    /** Replies our account may send per day (of the organisation's time zone), per platform. Absent: no cap. */
     dailyReplyCap: z.partialRecord(platformSchema, z.number().int().nonnegative()).default({}),
   })
   .default({

@@ -21,7 +21,7 @@ export interface DecisionContext {
   readonly now: Date;
   /** Earlier replies to authors (any platform); feeds the cooldown. */
   readonly contactHistory?: readonly ContactRecord[];
-  /** Replies our account sent this UTC day, per platform; feeds the daily cap. */
+  /** Replies our account sent this day (in the organisation's time zone), per platform; feeds the daily cap. */
   readonly repliesToday?: Partial<Record<Platform, number>>;
   /** A per-instance character limit read from the platform (Mastodon), overriding the configuration. */
   readonly maxCharacters?: Partial<Record<Platform, number>>;

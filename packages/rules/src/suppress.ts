@@ -47,7 +47,7 @@ export interface SuppressionContext {
    * `policy.authorKeys(post.platform, post.author)`, the rest are ignored anyway.
    */
   contactHistory: readonly ContactRecord[];
-  /** Replies our account sent this UTC day, per platform. */
+  /** Replies our account sent this day (in the organisation's time zone), per platform. */
   repliesToday: Partial<Record<Platform, number>>;
 }
 

@@ -4,6 +4,7 @@ import { configApiRoutes } from './api.ts';
 import { registerDiscordRoutes } from './discord.ts';
 import { registerEscalationRoutes } from './escalation.ts';
 import { registerImportExportRoutes } from './import-export.ts';
+import { registerOrganizationRoutes } from './organization.ts';
 import { registerPlatformRoutes } from './platforms.ts';
 import { registerSuppressionRoutes } from './suppression.ts';
 import { registerTemplateRoutes } from './templates.ts';
@@ -11,7 +12,7 @@ import { registerWatchRoutes } from './watches.ts';
 
 /**
  * The configuration pages, mounted at '/': /platforms, /discord, /watches, /templates, /escalation,
- * /suppression and /import-export. Viewers read; editors change watches, templates, escalation,
+ * /suppression, /import-export and /organization (the time zone). Viewers read; editors change watches, templates, escalation,
  * suppression, routing and search options; admins also accounts, Discord settings and imports.
  */
 export function configRoutes(): Hono<AppEnv> {
@@ -23,6 +24,7 @@ export function configRoutes(): Hono<AppEnv> {
   registerEscalationRoutes(app);
   registerSuppressionRoutes(app);
   registerImportExportRoutes(app);
+  registerOrganizationRoutes(app);
   return app;
 }
 

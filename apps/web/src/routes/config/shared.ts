@@ -156,6 +156,10 @@ const JA_MESSAGES: readonly Rewrite[] = [
   ],
   [/^no watch has the id "(.+)"$/u, 'ID「$1」のウォッチはありません'],
   [/^use a language code such as "ja" or "en"$/u, '「ja」「en」のような言語コードを入力してください'],
+  [
+    /^an IANA time zone such as "Asia\/Tokyo" or "UTC"$/u,
+    '「Asia/Tokyo」や「UTC」のような IANA のタイムゾーン名を入力してください',
+  ],
   [/^duplicate id "(.+)" \(also (.+)\)$/u, 'ID「$1」が重複しています（$2 と同じ）'],
   [
     /^this watch needs (\d+) characters as an X query; X allows (\d+)\..*$/u,

@@ -147,7 +147,8 @@ export function dashboardBody(
     totals.medianFirstResponseSeconds === null ? none : durationText(lang, totals.medianFirstResponseSeconds);
   const last = stats.daily[stats.daily.length - 1]?.day ?? '';
   const first = stats.daily[0]?.day ?? '';
-  const zones = TIME_ZONES.includes(form.timeZone as never) ? TIME_ZONES : [...TIME_ZONES, form.timeZone];
+  // The organisation's zone first, then the usual ones and the one asked for.
+  const zones = [...new Set([c.get('timeZone'), ...TIME_ZONES, form.timeZone])];
   const platformSeries = seriesOf(
     PLATFORMS,
     stats.daily.flatMap((d) => Object.keys(d.byPlatform)),
@@ -169,6 +170,7 @@ export function dashboardBody(
     (z) => html`<option value="${z}"${z === form.timeZone ? html` selected` : ''}>${z}</option>`,
   )}</select></div>
 <div><button type="submit">${t(c, 'dashboard.show')}</button></div>
+${c.get('user')?.role === 'admin' ? html`<div><a href="/organization">${t(c, 'dashboard.organizationTimeZone', { tz: c.get('timeZone') })}</a></div>` : ''}
 </form>
 <p class="muted" id="dashboard-period">${t(c, 'dashboard.range', { from: first, to: last, tz: stats.period.timeZone })} · <time datetime="${stats.period.to.toISOString()}" data-as-of>${t(c, 'dashboard.asOf', { time: clockText(stats.period.to, stats.period.timeZone) })}</time> · <a href="/dashboard?${new URLSearchParams({ days: String(form.days), tz: form.timeZone, refresh: '1' }).toString()}" id="dashboard-refresh">${t(c, 'dashboard.refresh')}</a></p>
 <div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:1rem">

@@ -244,6 +244,10 @@ addMessages({
   'dashboard.period': { ja: '期間', en: 'Period' },
   'dashboard.days': { ja: '直近 {n} 日', en: 'Last {n} days' },
   'dashboard.timeZone': { ja: 'タイムゾーン', en: 'Time zone' },
+  'dashboard.organizationTimeZone': {
+    ja: '組織のタイムゾーン: {tz}（変更）',
+    en: 'The organisation’s time zone: {tz} (change)',
+  },
   'dashboard.show': { ja: '表示', en: 'Show' },
   'dashboard.range': { ja: '{from} 〜 {to}（{tz}）', en: '{from} – {to} ({tz})' },
   'dashboard.asOf': { ja: '{time} 時点の集計', en: 'as of {time}' },
