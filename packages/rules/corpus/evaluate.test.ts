@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Intent, intentSchema } from '../src/config.ts';
-import { evaluateCorpus, HELDOUT_2, loadCorpus } from './evaluate.ts';
+import { DEV_3, evaluateCorpus, HELDOUT_2, HELDOUT_3, loadCorpus } from './evaluate.ts';
 
 const corpus = loadCorpus();
 
@@ -103,5 +103,26 @@ describe('heldout-2', () => {
         expect(posts.filter((post) => post.intent === intent).length).toBeGreaterThanOrEqual(12);
       }
     }
+  });
+});
+
+describe('heldout-3 and dev-3', () => {
+  it('heldout-3 has at least 70 posts per language and every intent in each', () => {
+    const heldout = loadCorpus(HELDOUT_3);
+    for (const lang of ['ja', 'en'] as const) {
+      const posts = heldout.filter((post) => post.lang === lang);
+      expect(posts.length).toBeGreaterThanOrEqual(70);
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.intent === intent).length).toBeGreaterThanOrEqual(14);
+      }
+    }
+  });
+
+  it('dev-3 has at least 100 posts in both languages, and no text shared with heldout-3', () => {
+    const dev = loadCorpus(DEV_3);
+    expect(dev.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(dev.map((post) => post.lang))).toEqual(new Set(['ja', 'en']));
+    const heldoutTexts = new Set(loadCorpus(HELDOUT_3).map((post) => post.text));
+    expect(dev.filter((post) => heldoutTexts.has(post.text))).toEqual([]);
   });
 });

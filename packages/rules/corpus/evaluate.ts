@@ -19,6 +19,12 @@ export const DEFAULT_CORPUS = fileURLToPath(new URL('./intent-corpus.jsonl', imp
 /** The second held-out set (issue 13): written and labelled before the classifier was changed for it. */
 export const HELDOUT_2 = fileURLToPath(new URL('./heldout-2.jsonl', import.meta.url));
 
+/** The third held-out set (issue 13, round 4): committed before the classifier was changed, never tuned on. */
+export const HELDOUT_3 = fileURLToPath(new URL('./heldout-3.jsonl', import.meta.url));
+
+/** The development batch of round 4: its errors were read to guide the changes. */
+export const DEV_3 = fileURLToPath(new URL('./dev-3.jsonl', import.meta.url));
+
 /** Every labelled set, in the order `--all` reports them. */
 export const ALL_CORPORA: readonly string[] = [
   DEFAULT_CORPUS,
@@ -26,6 +32,8 @@ export const ALL_CORPORA: readonly string[] = [
     fileURLToPath(new URL(`./${name}`, import.meta.url)),
   ),
   HELDOUT_2,
+  DEV_3,
+  HELDOUT_3,
 ];
 
 const INTENTS: readonly Intent[] = intentSchema.options;
