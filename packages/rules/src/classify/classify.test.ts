@@ -457,3 +457,63 @@ describe('classify: intent misses found on new posts (issue 13)', () => {
     expect(run('ブクログ、なんで重いの').signals.map((s) => s.word)).toContain('なんで');
   });
 });
+
+describe('classify: complaints and trouble without evaluative words (round 4, constructions.ts)', () => {
+  it.each<[string, Intent]>([
+    // It happened before, and again.
+    ['配送業者がまた置き配無視してるんだけど、これ何回目?', 'complaint'],
+    ['また仕様変更?', 'complaint'],
+    ['The courier threw my box over the fence. again.', 'complaint'],
+    ['they moved the pickup counter again?', 'complaint'],
+    ['support closed my ticket without an answer. again?', 'complaint'],
+    ['the fridge light went out yet again', 'complaint'],
+    ['問い合わせてから何週間も返事がない', 'complaint'],
+    ['the lobby elevator has been blocked off for months', 'complaint'],
+    // Rhetorical questions.
+    ['アプリでしか予約受け付けないって、高齢者は来るなってこと?', 'complaint'],
+    ['毎回ポップアップ出るのなんなの', 'complaint'],
+    ['why do I have to call to change my plan', 'complaint'],
+    ['how hard is it to put the price on the menu', 'complaint'],
+    ['a 40 dollar fee to change a seat? seriously?', 'complaint'],
+    ['返金の連絡すらない', 'complaint'],
+    // It used to be better; it got smaller.
+    ['前は送料無料だったのに', 'complaint'],
+    ['有料会員なのに広告が出る仕様', 'complaint'],
+    ['the site used to list every branch, now you need an account to see them', 'complaint'],
+    ['お弁当、中身が少なくなった気がする', 'complaint'],
+    ['the portions got smaller and the menu price went up', 'complaint'],
+    ['the bakery used to be great', 'complaint'],
+    ['Emailed three times and got the same reply each time', 'complaint'],
+    ['何回聞いても同じ返信が来る', 'complaint'],
+    ['the discount is 5 percent at best', 'complaint'],
+    // A policy phrased as "can't" (tie-break 7).
+    ['解約は窓口に行かないとできないらしい', 'complaint'],
+    ['座席は前日しか選べなくなった', 'complaint'],
+    // Something went wrong that needs fixing.
+    ['the reception desk says there is no reservation under my name', 'trouble'],
+    ['予約したのに会員情報がないって言われた', 'trouble'],
+    ['注文したシャツ、違う人の住所に届いたらしい', 'trouble'],
+    ['topped up yesterday and the card still shows 0', 'trouble'],
+    // A contrast at the end of its sentence does not weaken what came before it.
+    ['同期が朝から止まったまま。昨日は動いてたのに', 'trouble'],
+    // Bad then, good now.
+    ['前は画質が微妙だったけど今は文句なしにきれい', 'praise'],
+    ['checkout used to be a mess but now it takes ten seconds, impressive', 'praise'],
+    ['量もちょうどいい', 'praise'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it('keeps real questions and plans with the same words', () => {
+    expect(run('また行けますか?').intent).toBe('question');
+    expect(run('could you send the link again?').intent).not.toBe('complaint');
+    expect(run('we will definitely order again!').intent).not.toBe('complaint');
+    expect(run('ログインしないと使えない機能ってどれですか?').intent).toBe('question');
+  });
+
+  it('names the construction in the signals and drops the rhetorical question', () => {
+    const result = run('これで何回目?');
+    expect(result.signals.map((s) => s.word)).toContain('何回目?');
+    expect(result.scores.question).toBe(0);
+  });
+});

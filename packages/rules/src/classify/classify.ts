@@ -21,6 +21,7 @@
  */
 import type { Category, ClassifierConfig, Intent } from '../config.ts';
 import { isWordCode, normalizeText } from '../normalize.ts';
+import { CONSTRUCTIONS, IMPROVED, PAST_PRAISE } from './constructions.ts';
 import {
   ABILITY_NEGATORS,
   BUILT_IN_DICTIONARIES,
@@ -499,18 +500,23 @@ export function createClassifier(config: ClassifierConfig): Classifier {
 
     addRequests(text, signals, negationIsTrouble);
     addPaidButStill(text, signals, negationIsTrouble);
+    addConstructions(text, signals, negationIsTrouble);
+    negatePastPraise(text, signals);
     const ironic = applyIrony(text, signals, negationIsTrouble, ironyMarkers, openers);
 
     if (signals.length > 0) {
       let lastContrast = -1;
       contrast.lastIndex = 0;
       for (let match = contrast.exec(text); match !== null; match = contrast.exec(text)) {
-        if (!isPreface(text, match.index)) lastContrast = match.index;
+        if (!isPreface(text, match.index) && !endsSentence(text, match.index + match[0].length)) {
+          lastContrast = match.index;
+        }
       }
       if (lastContrast >= 0) {
         for (const signal of signals) {
           if (signal.at < lastContrast) signal.weight *= BEFORE_CONTRAST;
         }
+        if (!ironic) applyImprovement(text, signals, negationIsTrouble);
       }
     }
     return decide(signals, negationIsTrouble, notices, ironic);
@@ -632,6 +638,83 @@ function addPaidButStill(text: string, signals: IntentSignal[], negationIsTroubl
 }
 
 /**
+ * The grammar-level constructions (see constructions.ts): each adds one signal at its first match.
+ * A rhetorical one turns the question signals of its sentence off (何回目? asks nothing); a policy
+ * one ("店舗に行かないとできない") turns off the trouble words it spans.
+ */
+function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  for (const construction of CONSTRUCTIONS) {
+    if (!construction.gate.some((piece) => text.includes(piece))) continue;
+    const match = construction.pattern.exec(text);
+    if (match === null) continue;
+    const end = match.index + match[0].length;
+    if (construction.rhetorical === true || construction.policy === true) {
+      const from = construction.policy === true ? match.index : sentenceStartBefore(text, match.index);
+      const to = construction.policy === true ? end : sentenceEndAfter(text, end) + 1;
+      const drop: SignalIntent = construction.policy === true ? 'trouble' : 'question';
+      for (let k = signals.length - 1; k >= 0; k--) {
+        const signal = signals[k] as IntentSignal;
+        if (signal.intent === drop && signal.at >= from && signal.at < to) {
+          signals.splice(k, 1);
+          negationIsTrouble.splice(k, 1);
+        }
+      }
+    }
+    // Placed where the construction's point is made (のに itself), so a contrast does not weaken it.
+    const at = construction.label.includes('のに') ? text.indexOf('のに', match.index) : match.index;
+    insertSignal(signals, negationIsTrouble, {
+      intent: construction.intent,
+      word: construction.label,
+      at,
+      negated: false,
+      weight: construction.weight,
+    });
+  }
+}
+
+/** "it used to be great": the praise of that clause is about the past (see PAST_PRAISE). */
+function negatePastPraise(text: string, signals: IntentSignal[]): void {
+  if (!text.includes('used to')) return;
+  const match = PAST_PRAISE.exec(text);
+  if (match === null) return;
+  const end = match.index + match[0].length;
+  const but = text.indexOf(' but ', match.index);
+  const to = but >= 0 && but < end ? but : end;
+  for (const signal of signals) {
+    if (signal.intent === 'praise' && signal.at >= match.index && signal.at < to) signal.negated = true;
+  }
+}
+
+/**
+ * 前は微妙だったけど今は…: the complaint and trouble words before the contrast describe the past.
+ * They count negated (as faint praise), and the change itself is praise.
+ */
+function applyImprovement(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  for (const pattern of IMPROVED) {
+    const match = pattern.exec(text);
+    if (match === null) continue;
+    const end = match.index + match[0].length;
+    let past = false;
+    for (const [k, signal] of signals.entries()) {
+      if (signal.at < match.index || signal.at >= end || signal.negated) continue;
+      if (signal.intent !== 'complaint' && !(signal.intent === 'trouble' && negationIsTrouble[k] !== true))
+        continue;
+      signal.negated = true;
+      past = true;
+    }
+    if (!past) continue;
+    insertSignal(signals, negationIsTrouble, {
+      intent: 'praise',
+      word: '前は…けど今は',
+      at: end,
+      negated: false,
+      weight: 1,
+    });
+    return;
+  }
+}
+
+/**
  * Irony: a marker ((皮肉), (棒), /s) anywhere, or an opener ("love how") followed by trouble or a
  * complaint in its sentence. Praise then counts as negated and the marker as a complaint; the post
  * is venting, so guidance-first does not apply (see decide).
@@ -691,6 +774,16 @@ function noticeWeight(notices: readonly NoticeMarker[]): number {
 function isPreface(text: string, at: number): boolean {
   const before = text.slice(Math.max(0, at - 3), at);
   return /[んの](?:です|だ)?$/u.test(before);
+}
+
+/**
+ * A contrast marker that ends its sentence (止まったまま。容量は空いてるのに) adds an afterthought;
+ * nothing follows it to carry the point, so the words before it keep their weight.
+ */
+function endsSentence(text: string, at: number): boolean {
+  let k = at;
+  while (k < text.length && (text.charAt(k) === ' ' || text.charAt(k) === '…')) k++;
+  return k >= text.length || SENTENCE_END.includes(text.charAt(k));
 }
 
 /** Which intent a signal counts for, and how much. */

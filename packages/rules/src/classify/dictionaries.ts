@@ -665,6 +665,8 @@ const PRAISE_ROUND_3: readonly DictionaryWord[] = [
     'so much easier',
   ]),
   ...w(1, ['much easier', 'easier than', "didn't expect", 'pleasantly surprised']),
+  // Round 4 (issue 13, dev-3.jsonl): "just right" and "makes my day".
+  ...w(1, ['ちょうどいい', 'ちょうど良い', 'just right', 'makes my day', 'made my week', 'makes my week']),
 ];
 
 const COMPLAINT: readonly DictionaryWord[] = [
@@ -1323,6 +1325,8 @@ const COMPLAINT_ROUND_3: readonly DictionaryWord[] = [
     'hours late',
   ]),
   ...w(1, ['しか返ってこない', '対象外', 'more than the', 'our fault', 'my fault']),
+  // Round 4 (issue 13, dev-3.jsonl): "at best" takes the praise out of "best".
+  ...w(1.2, ['at best', 'at most', 'せめて']),
   // Slang used both ways (えぐい: "awful" or "amazing"): a hint only.
   ...w(0.4, ['エグい']),
 ];
