@@ -21,7 +21,7 @@
  */
 import type { Category, ClassifierConfig, Intent } from '../config.ts';
 import { isWordCode, normalizeText } from '../normalize.ts';
-import { CONSTRUCTIONS, IMPROVED, PAST_PRAISE } from './constructions.ts';
+import { CONSTRUCTIONS, IMPROVED, IMPROVED_GATE, PAST_PRAISE } from './constructions.ts';
 import {
   ABILITY_NEGATORS,
   BUILT_IN_DICTIONARIES,
@@ -637,14 +637,38 @@ function addPaidButStill(text: string, signals: IntentSignal[], negationIsTroubl
   }
 }
 
+/** Every construction's gates in one pattern, and which constructions each gate opens. */
+const GATES = new RegExp(alternation(CONSTRUCTIONS.flatMap((construction) => construction.gate)), 'gu');
+const GATE_OWNERS = new Map<string, number[]>();
+for (const [index, construction] of CONSTRUCTIONS.entries()) {
+  for (const gate of construction.gate) {
+    // The pattern finds the longest gate at a position: it opens the constructions of its prefixes too.
+    for (const longer of CONSTRUCTIONS.flatMap((c) => c.gate).filter((other) => other.startsWith(gate))) {
+      const owners = GATE_OWNERS.get(longer) ?? [];
+      if (!owners.includes(index)) owners.push(index);
+      GATE_OWNERS.set(longer, owners);
+    }
+  }
+}
+if (CONSTRUCTIONS.length > 31)
+  throw new Error('constructions.ts: at most 31 constructions (a bit mask holds them)');
+
 /**
  * The grammar-level constructions (see constructions.ts): each adds one signal at its first match.
  * A rhetorical one turns the question signals of its sentence off (何回目? asks nothing); a policy
  * one ("店舗に行かないとできない") turns off the trouble words it spans.
  */
 function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
-  for (const construction of CONSTRUCTIONS) {
-    if (!construction.gate.some((piece) => text.includes(piece))) continue;
+  // One scan finds every gate (most posts hold none); a gate may start inside the previous one.
+  let open = 0;
+  GATES.lastIndex = 0;
+  for (let gate = GATES.exec(text); gate !== null; gate = GATES.exec(text)) {
+    for (const index of GATE_OWNERS.get(gate[0]) as number[]) open |= 1 << index;
+    GATES.lastIndex = gate.index + 1;
+  }
+  if (open === 0) return;
+  for (const [index, construction] of CONSTRUCTIONS.entries()) {
+    if ((open & (1 << index)) === 0) continue;
     const match = construction.pattern.exec(text);
     if (match === null) continue;
     const end = match.index + match[0].length;
@@ -690,6 +714,7 @@ function negatePastPraise(text: string, signals: IntentSignal[]): void {
  * They count negated (as faint praise), and the change itself is praise.
  */
 function applyImprovement(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+  if (!IMPROVED_GATE.some((piece) => text.includes(piece))) return;
   for (const pattern of IMPROVED) {
     const match = pattern.exec(text);
     if (match === null) continue;

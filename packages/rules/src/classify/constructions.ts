@@ -41,7 +41,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     intent: 'complaint',
     weight: 1.5,
     pattern: /何(?:回|度)目/u,
-    gate: ['目'],
+    gate: ['回目', '度目'],
     rhetorical: true,
   },
   {
@@ -69,14 +69,14 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     intent: 'complaint',
     weight: 1,
     pattern: /何(?:日|週間|ゖ月|か月|ヵ月|年|時間|回|度)も/u,
-    gate: ['何'],
+    gate: ['何日', '何週', '何ゖ月', '何か月', '何ヵ月', '何年', '何時間', '何回', '何度'],
   },
   {
     label: 'for weeks',
     intent: 'complaint',
     weight: 0.8,
     pattern: /\bfor (?:weeks|months|ages)\b/u,
-    gate: ['for '],
+    gate: ['for weeks', 'for months', 'for ages'],
   },
   {
     label: 'yet again',
@@ -99,7 +99,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     intent: 'complaint',
     weight: 1.5,
     pattern: /(?:なん|何)なの(?:\?|!|。|$|、| )|(?:なん|何)なん(?:\?|!|。|$|、| |だよ)/u,
-    gate: ['なの', 'なん'],
+    gate: ['なんなの', '何なの', 'なんなん', '何なん'],
     rhetorical: true,
   },
   {
@@ -117,7 +117,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     weight: 1.5,
     pattern:
       /\bhow (?:hard|difficult) (?:is|can) it\b|\bhow is (?:this|that|it) (?:ok|okay|acceptable|allowed|legal|fair)\b|\bis it too much to ask\b|\bseriously ?\?/u,
-    gate: ['how ', 'too much', 'seriously'],
+    gate: ['how hard', 'how difficult', 'how is', 'too much', 'seriously'],
     rhetorical: true,
   },
   {
@@ -161,7 +161,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     intent: 'complaint',
     weight: 1,
     pattern: /\b(?:got|gotten|getting|are|is) (?:smaller|shorter|thinner|tinier)\b|\bshr[au]nk\b/u,
-    gate: ['er', 'shr'],
+    gate: ['smaller', 'shorter', 'thinner', 'tinier', 'shr'],
   },
   // ——— complaint: canned answers ———
   {
@@ -198,7 +198,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     weight: 1.5,
     pattern:
       /\b(?:says|said|told me|tells me|telling me|claims?|shows?) (?:that )?(?:there's|there is|there are|i have|i've got|it has) no\b/u,
-    gate: [' no'],
+    gate: ['says', 'said', 'told', 'tells', 'telling', 'claim', 'show'],
   },
   {
     label: '〜がないと言われた',
@@ -219,7 +219,7 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     intent: 'trouble',
     weight: 2,
     pattern: /\bstill (?:shows?|showing|says|at|reads) [$¥€£]?0(?:\.00)?\b/u,
-    gate: ['still'],
+    gate: ['still '],
   },
 ];
 
@@ -233,6 +233,8 @@ export const CONSTRUCTIONS: readonly Construction[] = [
  * complaint), unless the clause is the "bad then, good now" of IMPROVED.
  */
 export const PAST_PRAISE = /\bused to (?:be )?[^.!?,;]*/u;
+
+export const IMPROVED_GATE: readonly string[] = ['今', '最近', 'いまは', 'now', 'these days'];
 
 export const IMPROVED: readonly RegExp[] = [
   /(?:前|昔|以前|最初|当初)は[^。!?]*?(?:けど|けれど|が、|でも)[^。!?]*?(?:今は|今では|最近は|いまは)/u,
