@@ -7,6 +7,8 @@
  * for negation. Input is prose already passed through splitUrls and normalizeText. The same trie
  * holds ad/news notice markers (NOTICE_MARKERS) and words that only look like signals
  * (NON_SIGNALS: ください holds ださい); matching them first keeps their letters from being read again.
+ * After the scan, grammar-level constructions (constructions.ts: 何回目?, 前は…のに, "again.",
+ * 〜ないとできない …) add signals that no single word carries.
  *
  * Decision (also in corpus/LABELLING.md):
  *   1. No intent reaches MIN_EVIDENCE → neutral. Ad, news and official-notice markers (【お知らせ】,
