@@ -1,5 +1,6 @@
 export {
   type MastodonAccountJson,
+  type MastodonPostEdit,
   type MastodonPostInput,
   type MastodonSandbox,
   type MastodonSandboxAccountInput,

@@ -409,6 +409,33 @@ describe('streaming', () => {
     socket.close();
   });
 
+  it('streams an edit as status.update with the whole status, and a deletion as delete with the bare id', async () => {
+    const { socket, frames } = await open('?stream=hashtag&tag=cats', sandbox.accessToken);
+    const id = post('#cats first words');
+    const hidden = sandbox.addPost({
+      text: '#cats unlisted',
+      author: { handle: 'x' },
+      visibility: 'unlisted',
+    });
+    sandbox.editPost(id, { text: '#cats second words' });
+    sandbox.editPost(hidden, { text: '#cats still unlisted' });
+    sandbox.deletePost(id);
+    sandbox.deletePost(hidden);
+    await until(() => frames.length >= 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(frames.map((f) => f.event)).toEqual(['update', 'status.update', 'delete']);
+    const edited = JSON.parse(frames[1]?.payload ?? '{}') as MastodonStatusJson;
+    expect(edited.id).toBe(id);
+    expect(edited.content).toContain('second words');
+    expect(edited.tags.map((t) => t.name)).toEqual(['cats']);
+    expect(edited.edited_at).not.toBeNull();
+    // Mastodon publishes `status.id.to_s`: the payload is the id itself, not JSON.
+    expect(frames[2]).toEqual({ stream: ['hashtag', 'cats'], event: 'delete', payload: id });
+    expect((await api(`/api/v1/statuses/${id}`)).status).toBe(404);
+    expect(sandbox.statuses().map((s) => s.id)).toEqual([]);
+    socket.close();
+  });
+
   it('refuses a wrong token at the upgrade with 401', async () => {
     const socket = new WebSocket(`${sandbox.streamingUrl}/api/v1/streaming?stream=public`, 'wrong');
     const status = await new Promise<number>((resolve) => {

@@ -134,6 +134,16 @@ export interface MastodonSandbox {
   readonly faults: FaultInjector;
   /** Stores a status (and a mention notification if it mentions the account), streams it; returns its id. */
   addPost(input: MastodonPostInput): string;
+  /**
+   * Edits a status as its author would (`PUT /api/v1/statuses/:id`): new text (and tags from it),
+   * `edited_at` set, the same id; streams a `status.update` with the whole status.
+   */
+  editPost(id: string, edit: MastodonPostEdit): void;
+  /**
+   * Deletes a status as its author would: gone from timelines, search, notifications and
+   * `GET /api/v1/statuses/:id` (404); streams a `delete` whose payload is the id.
+   */
+  deletePost(id: string): void;
   /** Statuses the connector posted through `POST /api/v1/statuses` as replies, oldest first. */
   replies(): SandboxReply[];
   /** Every stored status, oldest first. */
@@ -154,6 +164,16 @@ export interface MastodonSandbox {
   close(): Promise<void>;
 }
 
+/** What an author changes in an edit. */
+export interface MastodonPostEdit {
+  readonly text: string;
+  /** Rendered content; default: the text rendered as Mastodon renders a local post. */
+  readonly html?: string;
+  /** Tags; default: the hashtags in the text. */
+  readonly hashtags?: readonly string[];
+  readonly spoilerText?: string;
+}
+
 interface AccountRecord {
   json: MastodonAccountJson;
   readonly local: boolean;
@@ -163,10 +183,11 @@ interface AccountRecord {
 
 interface StatusRecord {
   readonly id: bigint;
-  readonly json: MastodonStatusJson;
+  /** Replaced on an edit. */
+  json: MastodonStatusJson;
   /** Plain text, for search. */
-  readonly text: string;
-  readonly tags: ReadonlySet<string>;
+  text: string;
+  tags: ReadonlySet<string>;
   readonly visibility: MastodonVisibility;
   readonly local: boolean;
   readonly reblogOf: StatusRecord | null;
@@ -659,10 +680,50 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
       });
     }
     // FanOutOnWriteService only streams public, non-reblog statuses to public and hashtag streams.
-    if (visibility === 'public' && reblogOf === null) {
-      streams.broadcast({ json, tags: record.tags, local });
-    }
+    if (streamed(record)) streams.broadcast({ json, tags: record.tags, local });
     return record;
+  }
+
+  // FanOutOnWriteService and RemoveStatusService only stream public, non-reblog statuses.
+  const streamed = (record: StatusRecord) => record.visibility === 'public' && record.reblogOf === null;
+
+  function edit(idText: string, change: MastodonPostEdit): void {
+    const record = byId.get(idText);
+    if (record === undefined || record.reblogOf !== null) throw new Error(`no status ${idText} to edit`);
+    const tagNames = change.hashtags ?? hashtagsIn(change.text);
+    const mentioned = record.json.mentions;
+    const resolveMention = (acct: string) => {
+      const found = mentioned.find((m) => m.acct.toLowerCase() === acct.toLowerCase());
+      return found === undefined ? undefined : { url: found.url, username: found.username };
+    };
+    record.json = {
+      ...record.json,
+      content: change.html ?? formatStatusHtml(change.text, { domain, resolveMention }),
+      spoiler_text: change.spoilerText ?? record.json.spoiler_text,
+      sensitive: (change.spoilerText ?? record.json.spoiler_text) !== '',
+      edited_at: new Date().toISOString(),
+      tags: tagNames.map((name) => ({
+        name: name.toLowerCase(),
+        url: `https://${domain}/tags/${encodeURIComponent(name.toLowerCase())}`,
+      })),
+    };
+    record.text = change.text;
+    record.tags = new Set(tagNames.map(normalizeTagName));
+    if (streamed(record))
+      streams.broadcast({ json: record.json, tags: record.tags, local: record.local }, 'status.update');
+  }
+
+  function remove(idText: string): void {
+    const record = byId.get(idText);
+    if (record === undefined) throw new Error(`no status ${idText} to delete`);
+    byId.delete(idText);
+    records.splice(records.indexOf(record), 1);
+    for (let i = notifications.length - 1; i >= 0; i--) {
+      const status = (notifications[i]?.json as { status?: { id: string } } | undefined)?.status;
+      if (status?.id === idText) notifications.splice(i, 1);
+    }
+    if (streamed(record))
+      streams.broadcast({ json: record.json, tags: record.tags, local: record.local }, 'delete');
   }
 
   const routes = [
@@ -725,6 +786,8 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     },
     faults,
     addPost: (input) => store(input).json.id,
+    editPost: edit,
+    deletePost: remove,
     replies: () => [...replyLog],
     statuses: () => records.map((r) => r.json),
     dropStreams: () => streams.dropAll(),

@@ -13,8 +13,12 @@ export interface StreamedStatus {
 
 /** The streaming side of the stand-in: Mastodon's WebSocket API on the same HTTP server. */
 export interface StreamHub {
-  /** Sends an `update` to every subscription the status belongs to. */
-  broadcast(status: StreamedStatus): void;
+  /**
+   * Sends an event about a status to every subscription it belongs to, the way Mastodon's streaming
+   * server frames it: `update` and `status.update` carry the Status JSON as a string, `delete` the
+   * status id as a plain string.
+   */
+  broadcast(status: StreamedStatus, event?: 'update' | 'status.update' | 'delete'): void;
   /** Sends a frame as is to every open socket (to test how clients cope with garbage). */
   sendRaw(data: string): void;
   /** Cuts every socket without a close handshake, as a network drop or a server restart would. */
@@ -138,15 +142,16 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   options.server.on('upgrade', onUpgrade);
 
   return {
-    broadcast(status) {
-      const payload = JSON.stringify(status.json);
+    broadcast(status, event = 'update') {
+      const payload =
+        event === 'delete' ? String((status.json as { id: string }).id) : JSON.stringify(status.json);
       for (const [socket, list] of subscriptions) {
         if (socket.readyState !== socket.OPEN) continue;
         for (const subscription of list) {
           if (!matches(subscription, status)) continue;
           const stream =
             subscription.tag === null ? [subscription.stream] : [subscription.stream, subscription.tag];
-          socket.send(JSON.stringify({ stream, event: 'update', payload }));
+          socket.send(JSON.stringify({ stream, event, payload }));
         }
       }
     },
