@@ -119,12 +119,22 @@ export interface InstanceInfo {
   readonly hashtagTimelines: string | null;
 }
 
+/**
+ * What a stream reports: a new post; a post its author edited (`post` is the whole post as it now
+ * reads, same id); or a post its author deleted. Only streams report edits and deletions: polling
+ * reads each post once.
+ */
+export type StreamEvent =
+  | { readonly kind: 'post'; readonly post: Post }
+  | { readonly kind: 'edit'; readonly post: Post }
+  | { readonly kind: 'delete'; readonly platform: Platform; readonly postId: string };
+
 /** Everything kikimimi needs from a platform. One implementation per platform folder. */
 export interface Connector {
   readonly platform: Platform;
   poll(source: PollSource, cursor: string | null, options?: PollOptions): Promise<PollResult>;
-  /** Yields posts as they arrive; reconnects with backoff on its own until the signal aborts. */
-  stream?(source: StreamSource, options: StreamOptions): AsyncIterable<Post>;
+  /** Yields posts, edits and deletions as they arrive; reconnects with backoff on its own until the signal aborts. */
+  stream?(source: StreamSource, options: StreamOptions): AsyncIterable<StreamEvent>;
   reply(target: ReplyTarget, text: string, options: ReplyOptions): Promise<ReplyResult>;
   verifyCredentials(): Promise<AccountIdentity>;
   /** The longest reply the platform accepts, in its own counting (Mastodon: per instance). */

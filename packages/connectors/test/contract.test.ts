@@ -191,7 +191,7 @@ describe.each<ContractHarness>([xHarness, mastodonHarness])('$platform connector
       for (;;) {
         const { value, done } = await iterator.next();
         if (done) throw new Error('stream ended');
-        if (value.id === id) return value;
+        if (value.kind === 'post' && value.post.id === id) return value.post;
       }
     };
     await waitFor(() => states.includes('open'));

@@ -53,11 +53,13 @@ export async function runStreams(
             }, FLUSH_MS);
             deps.metrics.streams.inc();
             try {
-              for await (const post of connector.stream(source, {
+              for await (const event of connector.stream(source, {
                 signal: held,
                 onState: (state, detail) =>
                   deps.log.info({ account: account.label, source: source.key, state, detail }, 'stream'),
               })) {
+                if (event.kind !== 'post') continue;
+                const { post } = event;
                 const { engine: current } = await deps.engines.current();
                 if (current.matchWatches(post).length === 0) continue;
                 batch.push(post);

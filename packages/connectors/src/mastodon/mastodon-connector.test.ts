@@ -601,20 +601,47 @@ describe('streaming', () => {
     sandbox.addPost({ text: '#other not for us', author: { handle: 'o' } });
     sandbox.sendStreamFrame('not json');
     sandbox.sendStreamFrame(JSON.stringify({ stream: ['hashtag', TAG], event: 'update', payload: '{"id":' }));
+    sandbox.sendStreamFrame(JSON.stringify({ stream: ['hashtag', TAG], event: 'filters_changed' }));
     sandbox.sendStreamFrame(JSON.stringify({ stream: ['hashtag', TAG], event: 'delete', payload: '123' }));
+    expect((await iterator.next()).value).toEqual({ kind: 'delete', platform: 'mastodon', postId: '123' });
     const first = tagged(sandbox, 'streamed');
-    expect((await iterator.next()).value?.id).toBe(first);
+    expect((await iterator.next()).value).toMatchObject({ kind: 'post', post: { id: first } });
 
     sandbox.dropStreams();
     await until(() => states.filter((s) => s === 'open').length === 2);
     expect(states.slice(0, 4)).toEqual(['connecting', 'open', 'reconnecting', 'open']);
     const second = tagged(sandbox, 'after the drop');
-    expect((await iterator.next()).value?.id).toBe(second);
+    expect((await iterator.next()).value).toMatchObject({ kind: 'post', post: { id: second } });
 
     controller.abort();
     expect(await iterator.next()).toEqual({ value: undefined, done: true });
     expect(states[states.length - 1]).toBe('closed');
     await until(() => sandbox.streamConnections === 0);
+  });
+
+  it('yields an edit with the post as it now reads and a deletion with the post id', async () => {
+    const { sandbox, connector } = await world();
+    const controller = new AbortController();
+    const states: string[] = [];
+    const iterator = connector
+      .stream?.(streamSource, { signal: controller.signal, onState: (s) => states.push(s) })
+      [Symbol.asyncIterator]();
+    if (iterator === undefined) throw new Error('no stream');
+    await until(() => states.includes('open'));
+    const id = tagged(sandbox, 'the app is slow');
+    sandbox.editPost(id, { text: `#${TAG} the app crashes now` });
+    sandbox.deletePost(id);
+    // A delete frame whose payload is not an id is skipped, not yielded.
+    sandbox.sendStreamFrame(JSON.stringify({ stream: ['hashtag', TAG], event: 'delete', payload: '' }));
+    expect((await iterator.next()).value).toMatchObject({
+      kind: 'post',
+      post: { id, text: expect.stringContaining('slow') },
+    });
+    const edit = (await iterator.next()).value;
+    expect(edit).toMatchObject({ kind: 'edit', post: { id, text: expect.stringContaining('crashes now') } });
+    expect((await iterator.next()).value).toEqual({ kind: 'delete', platform: 'mastodon', postId: id });
+    controller.abort();
+    expect((await iterator.next()).done).toBe(true);
   });
 
   it('stops when the consumer breaks out of the loop', async () => {
@@ -629,8 +656,8 @@ describe('streaming', () => {
       await until(() => states.includes('open'));
       tagged(sandbox, 'once');
     })();
-    for await (const post of stream) {
-      expect(post.text).toContain('once');
+    for await (const event of stream) {
+      expect(event.kind === 'post' && event.post.text).toContain('once');
       break;
     }
     await posted;

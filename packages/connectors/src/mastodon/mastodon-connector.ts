@@ -19,6 +19,7 @@ import type {
   ReplyOptions,
   ReplyResult,
   ReplyTarget,
+  StreamEvent,
   StreamOptions,
   StreamSource,
 } from '../types.ts';
@@ -34,7 +35,7 @@ import {
   mastodonNotificationSchema,
   mastodonSearchSchema,
 } from './mastodon-schemas.ts';
-import { type ReconnectPolicy, streamPosts } from './mastodon-stream.ts';
+import { type ReconnectPolicy, streamEvents } from './mastodon-stream.ts';
 
 /** How to reach one Mastodon account. */
 export interface MastodonConnectorOptions {
@@ -508,8 +509,8 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     }
   };
 
-  const stream = (source: StreamSource, streamOptions: StreamOptions): AsyncIterable<Post> =>
-    streamPosts(source, streamOptions, {
+  const stream = (source: StreamSource, streamOptions: StreamOptions): AsyncIterable<StreamEvent> =>
+    streamEvents(source, streamOptions, {
       streamingUrl,
       accessToken: options.accessToken,
       checkCredentials: async () => {

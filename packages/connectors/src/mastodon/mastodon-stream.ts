@@ -1,6 +1,5 @@
-import type { Post } from '@kikimimi/rules';
 import { AuthFailedError } from '../errors.ts';
-import type { StreamOptions, StreamSource } from '../types.ts';
+import type { StreamEvent, StreamOptions, StreamSource } from '../types.ts';
 import { normalizeStatus } from './mastodon-normalize.ts';
 import { camelizeKeys, mastodonStreamFrameSchema } from './mastodon-schemas.ts';
 
@@ -50,8 +49,12 @@ export function streamUrl(base: string, source: StreamSource): URL {
   return url;
 }
 
-/** One streaming frame → a Post, or null for anything else (other events, malformed frames, bad statuses). */
-export function postFromFrame(data: string): Post | null {
+/**
+ * One streaming frame → an event: `update` is a new post, `status.update` an edit (both carry the
+ * Status JSON, as a string), `delete` a deletion (the payload is the bare status id). Null for
+ * anything else (other events, malformed frames, statuses that do not normalise).
+ */
+export function eventFromFrame(data: string): StreamEvent | null {
   let frame: unknown;
   try {
     frame = JSON.parse(data);
@@ -59,8 +62,17 @@ export function postFromFrame(data: string): Post | null {
     return null;
   }
   const parsed = mastodonStreamFrameSchema.safeParse(frame);
-  if (!parsed.success || parsed.data.event !== 'update') return null;
+  if (!parsed.success) return null;
+  const { event } = parsed.data;
   let payload = parsed.data.payload;
+  if (event === 'delete') {
+    // Mastodon sends `status.id.to_s`; be lenient about a number.
+    const id = typeof payload === 'number' ? String(payload) : payload;
+    return typeof id === 'string' && /^\w+$/u.test(id)
+      ? { kind: 'delete', platform: 'mastodon', postId: id }
+      : null;
+  }
+  if (event !== 'update' && event !== 'status.update') return null;
   if (typeof payload === 'string') {
     try {
       payload = JSON.parse(payload);
@@ -69,7 +81,8 @@ export function postFromFrame(data: string): Post | null {
     }
   }
   const result = normalizeStatus(camelizeKeys(payload));
-  return result.ok ? result.post : null;
+  if (!result.ok) return null;
+  return { kind: event === 'update' ? 'post' : 'edit', post: result.post };
 }
 
 interface Connection {
@@ -163,12 +176,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 type State = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** The connection loop: connects, hands each post to `emit`, reconnects, until the signal aborts. */
+/** The connection loop: connects, hands each event to `emit`, reconnects, until the signal aborts. */
 async function run(
   source: StreamSource,
   signal: AbortSignal,
   report: (state: State, detail?: string) => void,
-  emit: (post: Post) => void,
+  emit: (event: StreamEvent) => void,
   dependencies: StreamDependencies,
 ): Promise<void> {
   const policy = dependencies.reconnect ?? DEFAULT_RECONNECT;
@@ -184,8 +197,8 @@ async function run(
         const openedAt = Date.now();
         report('open');
         for (let frame = await current.next(); frame !== null; frame = await current.next()) {
-          const post = postFromFrame(frame);
-          if (post !== null) emit(post);
+          const event = eventFromFrame(frame);
+          if (event !== null) emit(event);
         }
         failures = Date.now() - openedAt >= policy.healthyAfterMs ? 0 : failures + 1;
       } else {
@@ -212,25 +225,25 @@ async function run(
 }
 
 /**
- * Posts from one Mastodon stream, for as long as the signal allows: reconnects after drops with
+ * Posts, edits and deletions from one Mastodon stream, for as long as the signal allows: reconnects after drops with
  * exponential backoff and jitter, skips frames it cannot read, and ends (reporting `closed`) when the
  * signal aborts or the iterator is returned. A handshake that fails makes it check the token over
  * REST: a refused token ends the stream with AuthFailedError instead of retrying forever.
  *
  * The connection opens as soon as iteration starts, not at the first `next()`: a caller that waits
- * for `open` before reading must not wait forever. Posts that arrive before they are read queue up
+ * for `open` before reading must not wait forever. Events that arrive before they are read queue up
  * (the socket would buffer them anyway).
  */
-export function streamPosts(
+export function streamEvents(
   source: StreamSource,
   options: StreamOptions,
   dependencies: StreamDependencies,
-): AsyncIterable<Post> {
+): AsyncIterable<StreamEvent> {
   return {
-    [Symbol.asyncIterator](): AsyncIterator<Post> {
+    [Symbol.asyncIterator](): AsyncIterator<StreamEvent> {
       const stop = new AbortController();
       const signal = AbortSignal.any([options.signal, stop.signal]);
-      const queue: Post[] = [];
+      const queue: StreamEvent[] = [];
       let ended = false;
       let failure: { error: unknown } | undefined;
       let waiter: (() => void) | undefined;
@@ -246,8 +259,8 @@ export function streamPosts(
           // A faulty listener must not take the stream down.
         }
       };
-      const emit = (post: Post) => {
-        queue.push(post);
+      const emit = (event: StreamEvent) => {
+        queue.push(event);
         wake();
       };
       const done = run(source, signal, report, emit, dependencies)
@@ -259,10 +272,10 @@ export function streamPosts(
           wake();
         });
       return {
-        async next(): Promise<IteratorResult<Post>> {
+        async next(): Promise<IteratorResult<StreamEvent>> {
           for (;;) {
-            const post = queue.shift();
-            if (post !== undefined) return { value: post, done: false };
+            const event = queue.shift();
+            if (event !== undefined) return { value: event, done: false };
             if (ended) {
               if (failure !== undefined) {
                 const { error } = failure;
@@ -276,7 +289,7 @@ export function streamPosts(
             });
           }
         },
-        async return(): Promise<IteratorResult<Post>> {
+        async return(): Promise<IteratorResult<StreamEvent>> {
           stop.abort();
           await done;
           queue.length = 0;
