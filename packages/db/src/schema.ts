@@ -139,6 +139,10 @@ export const posts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     post: jsonb('post').$type<Post>().notNull(),
     fetchedAt: createdAt('fetched_at'),
+    /** When kikimimi learnt of the author's last edit (`post` and `text` are the edited version). */
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    /** When kikimimi learnt that the author deleted it. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ name: 'posts_pkey', columns: [t.platform, t.postId] }),
@@ -162,6 +166,8 @@ export const MATCH_STATUSES = [
   'manual_pending',
   'escalated',
   'dismissed',
+  /** Its author deleted the post before anyone answered it: closed. */
+  'deleted',
 ] as const;
 
 /** A post that matched a watch, with the rules' decision and where it stands in the review. */

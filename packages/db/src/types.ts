@@ -77,7 +77,14 @@ export interface DiscordSettings {
   readonly locale: 'ja' | 'en';
 }
 
-export type MatchStatus = 'new' | 'suppressed' | 'replied' | 'manual_pending' | 'escalated' | 'dismissed';
+export type MatchStatus =
+  | 'new'
+  | 'suppressed'
+  | 'replied'
+  | 'manual_pending'
+  | 'escalated'
+  | 'dismissed'
+  | 'deleted';
 
 /** A matched post with the rules' decision and where it stands. */
 export interface MatchRecord {

@@ -7,14 +7,14 @@ import {
   platformSchema,
   timeZoneSchema,
 } from '@kikimimi/rules';
-import { and, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { InvalidInputError } from '../errors.ts';
-import { authors, contacts, matches, posts, replies } from '../schema.ts';
+import { authors, contacts, matches, posts, replies, reviewDecisions } from '../schema.ts';
 import type { MatchRecord, PollOutcome } from '../types.ts';
-import { isUuid, parseDate, parseInput } from './shared.ts';
+import { type Executor, isUuid, parseDate, parseInput, SYSTEM_ACTOR, writeAudit } from './shared.ts';
 import { applyPoll } from './sources.ts';
 
 export interface StoreItem {
@@ -45,6 +45,28 @@ export interface AuthorKey {
   readonly handle: string;
 }
 
+/** What an author's edit changed. */
+export interface EditResult {
+  /** False when the post was deleted before: the edit is ignored. */
+  readonly applied: boolean;
+  /** A match the edit created: the post did not match before (or was never stored) and does now. */
+  readonly newMatch: MatchRecord | null;
+  /**
+   * The post's existing match; `redecided` when the edit's decision replaced its own (the match was
+   * still open: status new or suppressed, no reviewer decision, no reply). A match a reviewer decided,
+   * or whose post no longer matches any watch, keeps its status and decision.
+   */
+  readonly match: { readonly id: string; readonly redecided: boolean } | null;
+}
+
+/** What an author's deletion changed. */
+export interface DeletionResult {
+  /** The post's match, if it has one. */
+  readonly matchId: string | null;
+  /** True when the deletion closed the match (status `deleted`): it was not answered, dismissed or deleted before. */
+  readonly closed: boolean;
+}
+
 /** Ingest: posts and matches by the page, and what the suppression policy needs to know. */
 export interface IngestRepository {
   /**
@@ -65,6 +87,19 @@ export interface IngestRepository {
    * which include linked accounts.
    */
   contactHistory(authorKeys: ReadonlyArray<AuthorKey | string>, since: Date): Promise<ContactRecord[]>;
+  /**
+   * The author edited a stored post: the post row becomes the edited version (`edited_at` set) and the
+   * match is decided again while still open (see EditResult). A post never stored is stored like a new
+   * one. Every edit of a stored post gets an audit entry `post.edit` (target `platform:postId`, with
+   * the previous text), whether or not the match changed.
+   */
+  applyEdit(accountId: string | null, item: StoreItem, now: Date): Promise<EditResult>;
+  /**
+   * The author deleted the post: `deleted_at` is set and an open match (new, suppressed or escalated,
+   * with no reply) is closed with status `deleted`; an answered one keeps its status. Audit entry
+   * `post.delete`. A second deletion of the same post changes nothing.
+   */
+  applyDeletion(platform: Platform, postId: string, now: Date): Promise<DeletionResult>;
   /** Replies sent (state sent or manual_done) on the platform during the day of `now` in `timeZone` (IANA, default UTC). */
   repliesToday(platform: Platform, now: Date, timeZone?: string): Promise<number>;
   /** {@link repliesToday} for every platform at once, as the rules' DecisionContext wants it. */
@@ -185,6 +220,65 @@ function checkItems(items: readonly StoreItem[]): void {
   if (problems.length > 0) throw new InvalidInputError('ingest batch', problems);
 }
 
+type MatchedItem = PreparedItem & { readonly decision: Extract<Decision, { matched: true }> };
+
+/** Inserts a match per item (status 'suppressed' when suppressed, else 'new'); one already stored is skipped. */
+async function insertMatches(
+  tx: Executor,
+  accountId: string | null,
+  chunk: readonly MatchedItem[],
+  now: Date,
+): Promise<MatchRecord[]> {
+  const byKey = new Map(chunk.map((row) => [row.key, row]));
+  const created: MatchRecord[] = [];
+  const rows = chunk.map((r) => ({
+    platform: r.post.platform,
+    post_id: r.post.id,
+    watches: r.decision.watches,
+    intent: r.decision.intent,
+    category: r.decision.category,
+    priority: r.decision.route.priority,
+    review_channel: r.decision.route.reviewChannel,
+    decision: r.decision,
+    suppressed: r.decision.suppressed,
+    reasons: r.decision.suppression.reasons,
+    escalated: r.decision.escalations.length > 0,
+  }));
+  const result = await tx.execute<{ id: string; platform: string; post_id: string }>(sql`
+    INSERT INTO ${matches} (${columns(matches.platform, matches.postId, matches.accountId, matches.watches, matches.intent, matches.category, matches.priority, matches.reviewChannel, matches.decision, matches.suppressed, matches.suppressionReasons, matches.escalated, matches.status, matches.createdAt)})
+    SELECT platform, post_id, ${accountId}::uuid, watches, intent, category, priority, review_channel,
+      decision, suppressed, reasons, escalated,
+      CASE WHEN suppressed THEN 'suppressed' ELSE 'new' END, ${now}::timestamptz
+    FROM json_to_recordset(${JSON.stringify(rows)}::json)
+      AS x(platform text, post_id text, watches text[], intent text, category text, priority text,
+           review_channel text, decision jsonb, suppressed boolean, reasons text[], escalated boolean)
+    ON CONFLICT (${columns(matches.platform, matches.postId)}) DO NOTHING
+    RETURNING ${columns(matches.id, matches.platform, matches.postId)}`);
+  for (const row of result.rows) {
+    const item = byKey.get(`${row.platform}\u0000${row.post_id}`) as MatchedItem;
+    created.push({
+      id: row.id,
+      platform: item.post.platform,
+      postId: item.post.id,
+      accountId,
+      post: item.post,
+      decision: item.decision,
+      status: item.decision.suppressed ? 'suppressed' : 'new',
+      priority: item.decision.route.priority,
+      suppressed: item.decision.suppressed,
+      escalated: item.decision.escalations.length > 0,
+      createdAt: now,
+      firstResponseAt: null,
+    });
+  }
+  return created;
+}
+
+/** Statuses in which an edit decides the match again (when no reviewer has decided either). */
+const OPEN_FOR_REDECISION = new Set(['new', 'suppressed']);
+/** Statuses a deletion closes: nobody has answered, dismissed or closed the match yet. */
+const CLOSED_BY_DELETION = ['new', 'suppressed', 'escalated'] as const;
+
 const keysSchema = z.array(
   z.union([
     z.string().regex(/^(id:[a-z]+:.+|name:.+)$/u, 'a contact key such as "id:x:123" or "name:foo"'),
@@ -193,7 +287,7 @@ const keysSchema = z.array(
 );
 
 export function createIngestRepository(db: Database): IngestRepository {
-  return {
+  const repository: IngestRepository = {
     async storeBatch(accountId, items, options = {}, nowInput) {
       const now = parseDate(nowInput, 'ingest time');
       if (accountId !== null && !isUuid(accountId)) {
@@ -266,60 +360,140 @@ export function createIngestRepository(db: Database): IngestRepository {
           inserted += result.rowCount ?? 0;
         }
 
-        const matched = uniquePosts.filter(
-          (row): row is typeof row & { decision: Extract<Decision, { matched: true }> } =>
-            row.decision.matched,
-        );
+        const matched = uniquePosts.filter((row): row is MatchedItem => row.decision.matched);
         const newMatches: MatchRecord[] = [];
-        const byKey = new Map(matched.map((row) => [row.key, row]));
-        for (const chunk of chunks(matched)) {
-          const rows = chunk.map((r) => ({
-            platform: r.post.platform,
-            post_id: r.post.id,
-            watches: r.decision.watches,
-            intent: r.decision.intent,
-            category: r.decision.category,
-            priority: r.decision.route.priority,
-            review_channel: r.decision.route.reviewChannel,
-            decision: r.decision,
-            suppressed: r.decision.suppressed,
-            reasons: r.decision.suppression.reasons,
-            escalated: r.decision.escalations.length > 0,
-          }));
-          const result = await tx.execute<{ id: string; platform: string; post_id: string }>(sql`
-            INSERT INTO ${matches} (${columns(matches.platform, matches.postId, matches.accountId, matches.watches, matches.intent, matches.category, matches.priority, matches.reviewChannel, matches.decision, matches.suppressed, matches.suppressionReasons, matches.escalated, matches.status, matches.createdAt)})
-            SELECT platform, post_id, ${accountId}::uuid, watches, intent, category, priority, review_channel,
-              decision, suppressed, reasons, escalated,
-              CASE WHEN suppressed THEN 'suppressed' ELSE 'new' END, ${now}::timestamptz
-            FROM json_to_recordset(${JSON.stringify(rows)}::json)
-              AS x(platform text, post_id text, watches text[], intent text, category text, priority text,
-                   review_channel text, decision jsonb, suppressed boolean, reasons text[], escalated boolean)
-            ON CONFLICT (${columns(matches.platform, matches.postId)}) DO NOTHING
-            RETURNING ${columns(matches.id, matches.platform, matches.postId)}`);
-          for (const row of result.rows) {
-            const item = byKey.get(`${row.platform}\u0000${row.post_id}`) as (typeof matched)[number];
-            newMatches.push({
-              id: row.id,
-              platform: item.post.platform,
-              postId: item.post.id,
-              accountId,
-              post: item.post,
-              decision: item.decision,
-              status: item.decision.suppressed ? 'suppressed' : 'new',
-              priority: item.decision.route.priority,
-              suppressed: item.decision.suppressed,
-              escalated: item.decision.escalations.length > 0,
-              createdAt: now,
-              firstResponseAt: null,
-            });
-          }
-        }
+        for (const chunk of chunks(matched))
+          newMatches.push(...(await insertMatches(tx, accountId, chunk, now)));
 
         if (options.cursor !== undefined) {
           const { cursor } = options;
           await applyPoll(tx, cursor.accountId, cursor.sourceKey, cursor.outcome, now);
         }
         return { newMatches, duplicates: items.length - inserted };
+      });
+    },
+
+    async applyEdit(accountId, item, nowInput) {
+      const now = parseDate(nowInput, 'edit time');
+      checkItems([item]);
+      const prepared = prepare(item);
+      const { post, decision } = prepared;
+      const target = `${post.platform}:${post.id}`;
+      const outcome = await db.transaction(async (tx): Promise<EditResult | 'unknown'> => {
+        const found = await tx
+          .select({ text: posts.text, deletedAt: posts.deletedAt })
+          .from(posts)
+          .where(and(eq(posts.platform, post.platform), eq(posts.postId, post.id)))
+          .for('update');
+        const before = found[0];
+        if (before === undefined) return 'unknown';
+        if (before.deletedAt !== null) return { applied: false, newMatch: null, match: null };
+        await tx
+          .update(posts)
+          .set({ text: post.text, url: post.url, lang: post.lang ?? null, post, editedAt: now })
+          .where(and(eq(posts.platform, post.platform), eq(posts.postId, post.id)));
+        const [existing] = await tx
+          .select({
+            id: matches.id,
+            status: matches.status,
+            decided: sql<boolean>`EXISTS (SELECT 1 FROM ${reviewDecisions} WHERE ${reviewDecisions.matchId} = ${matches.id} AND ${reviewDecisions.kind} <> 'refused')
+              OR EXISTS (SELECT 1 FROM ${replies} WHERE ${replies.matchId} = ${matches.id})`,
+          })
+          .from(matches)
+          .where(and(eq(matches.platform, post.platform), eq(matches.postId, post.id)))
+          .for('update');
+        let result: EditResult;
+        if (existing === undefined) {
+          const [created] = decision.matched
+            ? await insertMatches(tx, accountId, [prepared as MatchedItem], now)
+            : [];
+          result = { applied: true, newMatch: created ?? null, match: null };
+        } else {
+          const open = OPEN_FOR_REDECISION.has(existing.status) && !existing.decided;
+          if (open && decision.matched) {
+            await tx
+              .update(matches)
+              .set({
+                watches: [...decision.watches],
+                intent: decision.intent,
+                category: decision.category,
+                priority: decision.route.priority,
+                reviewChannel: decision.route.reviewChannel,
+                decision,
+                suppressed: decision.suppressed,
+                suppressionReasons: [...decision.suppression.reasons],
+                escalated: decision.escalations.length > 0,
+                status: decision.suppressed ? 'suppressed' : 'new',
+              })
+              .where(eq(matches.id, existing.id));
+          }
+          result = {
+            applied: true,
+            newMatch: null,
+            match: { id: existing.id, redecided: open && decision.matched },
+          };
+        }
+        await writeAudit(
+          tx,
+          SYSTEM_ACTOR,
+          'post.edit',
+          target,
+          {
+            matchId: result.match?.id ?? result.newMatch?.id ?? null,
+            redecided: result.match?.redecided ?? result.newMatch !== null,
+            previousText: before.text,
+          },
+          now,
+        );
+        return result;
+      });
+      if (outcome !== 'unknown') return outcome;
+      const { newMatches } = await repository.storeBatch(accountId, [item], undefined, now);
+      return { applied: true, newMatch: newMatches[0] ?? null, match: null };
+    },
+
+    async applyDeletion(platformInput, postIdInput, nowInput) {
+      const now = parseDate(nowInput, 'deletion time');
+      const { platform, postId } = parseInput(
+        z.object({ platform: platformSchema, postId: z.string().min(1).max(200) }),
+        { platform: platformInput, postId: postIdInput },
+        'deleted post',
+      );
+      return db.transaction(async (tx) => {
+        const marked = await tx
+          .update(posts)
+          .set({ deletedAt: now })
+          .where(and(eq(posts.platform, platform), eq(posts.postId, postId), isNull(posts.deletedAt)))
+          .returning({ postId: posts.postId });
+        const [match] = await tx
+          .select({ id: matches.id })
+          .from(matches)
+          .where(and(eq(matches.platform, platform), eq(matches.postId, postId)));
+        if (marked.length === 0) return { matchId: match?.id ?? null, closed: false };
+        let closed = false;
+        if (match !== undefined) {
+          const updated = await tx
+            .update(matches)
+            .set({ status: 'deleted' })
+            .where(
+              and(
+                eq(matches.id, match.id),
+                inArray(matches.status, [...CLOSED_BY_DELETION]),
+                sql`NOT EXISTS (SELECT 1 FROM ${replies} WHERE ${replies.matchId} = ${matches.id})`,
+              ),
+            )
+            .returning({ id: matches.id });
+          closed = updated.length > 0;
+        }
+        await writeAudit(
+          tx,
+          SYSTEM_ACTOR,
+          'post.delete',
+          `${platform}:${postId}`,
+          { matchId: match?.id ?? null, closed },
+          now,
+        );
+        return { matchId: match?.id ?? null, closed };
       });
     },
 
@@ -384,6 +558,7 @@ export function createIngestRepository(db: Database): IngestRepository {
       return countRepliesToday(db, parseDate(nowInput, 'now'), zone);
     },
   };
+  return repository;
 }
 
 async function countRepliesToday(
