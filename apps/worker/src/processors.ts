@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
+import { handlePostChange } from './pipeline/post-change.ts';
 import { handleReply } from './pipeline/reply.ts';
 import { sweep } from './pipeline/sweep.ts';
 
@@ -29,6 +30,7 @@ export const PROCESSORS: Processors = {
   },
   ingest: (payload, _job, { deps }) =>
     ingestPosts({ accountId: payload.accountId, posts: parsePosts(payload.posts, deps) }, deps),
+  postChange: (payload, _job, { deps }) => handlePostChange(payload, deps),
   notify: async (payload, _job, { deps }) =>
     deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),
   reply: (payload, job, { deps }) => handleReply(payload.matchId, deps, job),

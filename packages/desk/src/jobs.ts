@@ -1,3 +1,4 @@
+import { platformSchema } from '@kikimimi/rules';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 
@@ -23,6 +24,25 @@ export const JOBS = {
   /** Posts that arrived on a stream, handed on in batches. */
   ingest: {
     schema: z.strictObject({ accountId: id, sourceKey: id, posts: z.array(z.unknown()).min(1) }),
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    },
+  },
+  /**
+   * An author edited or deleted a post (from a stream, in the order the stream said it). `post` of an
+   * edit is the whole post as it now reads, checked by the worker like a streamed post.
+   */
+  postChange: {
+    schema: z.strictObject({
+      accountId: id,
+      change: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('edit'), post: z.unknown() }),
+        z.strictObject({ kind: z.literal('delete'), platform: platformSchema, postId: id }),
+      ]),
+    }),
     options: {
       attempts: 10,
       backoff: { type: 'exponential', delay: 1_000 },

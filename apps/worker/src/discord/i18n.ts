@@ -46,6 +46,10 @@ const TEXT = {
   },
   escalated: { ja: 'エスカレーション済み', en: 'Escalated' },
   dismissed: { ja: '対応不要', en: 'Dismissed' },
+  postDeleted: {
+    ja: '投稿者が投稿を削除しました。返信はできません。',
+    en: 'The author deleted the post. It can no longer be answered.',
+  },
   by: { ja: '担当', en: 'by' },
   escalatedFrom: { ja: 'レビューからのエスカレーション', en: 'Escalated from review' },
   done: { ja: '完了しました。', en: 'Done.' },

@@ -195,6 +195,21 @@ describe('the review message', () => {
       ['r', 'r', 'r', 'e', 'd'],
       /^🚨 エスカレーション済み → billing/u,
     ],
+    [
+      'deleted by its author',
+      { match: { ...matchOf(TROUBLE), status: 'deleted' } },
+      [],
+      /^🚫 投稿者が投稿を削除しました/u,
+    ],
+    [
+      'deleted by its author after an escalation',
+      {
+        match: { ...matchOf(TROUBLE), status: 'deleted' },
+        decisions: [decision('escalate', { target: 'billing' })],
+      },
+      [],
+      /^🚫 投稿者が投稿を削除しました/u,
+    ],
   ])('when %s: the buttons that still make sense and the status', (_state, extra, actions, status) => {
     const message = buildReviewMessage(view(extra));
     expect(actionIds(message)).toEqual(actions);

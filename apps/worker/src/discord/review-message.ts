@@ -267,6 +267,9 @@ function stateOf(view: ReviewView): {
         };
     }
   }
+  if (view.match.status === 'deleted') {
+    return { line: `🚫 ${t(lang, 'postDeleted')}`, actionable: false, links: [], manualDone: false };
+  }
   const dismissed = latest('dismiss');
   if (dismissed) {
     const reason =

@@ -1,4 +1,4 @@
-import type { PollOutcome } from '@kikimimi/db';
+import type { MatchRecord, PollOutcome } from '@kikimimi/db';
 import {
   type ContactRecord,
   type Decision,
@@ -28,36 +28,9 @@ export async function ingestPosts(
   input: IngestInput,
   deps: PipelineDeps,
 ): Promise<{ newMatches: number; duplicates: number }> {
-  const { store, engines, now: clock, metrics, enqueue } = deps;
+  const { store, now: clock } = deps;
   const now = clock();
-  const { config, engine } = await engines.current();
-
-  // Contact history only for the authors of matching posts, in one query for the page.
-  const matching = input.posts.filter((post) => engine.matchWatches(post).length > 0);
-  let contactHistory: ContactRecord[] = [];
-  const cooldown = config.suppression.authorCooldownHours;
-  if (matching.length > 0 && cooldown > 0) {
-    const authors = matching.map((p) => ({
-      platform: p.platform,
-      authorId: p.author.id,
-      handle: p.author.handle,
-    }));
-    contactHistory = await store.ingest.contactHistory(authors, new Date(now.getTime() - cooldown * HOUR));
-  }
-  const repliesToday: Partial<Record<Platform, number>> = {};
-  for (const platform of new Set(matching.map((p) => p.platform))) {
-    repliesToday[platform] = await store.ingest.repliesToday(platform, now, organizationTimeZone(config));
-  }
-
-  const items: Array<{ post: Post; decision: Decision }> = input.posts.map((post) => ({
-    post,
-    decision: engine.decide(post, {
-      now,
-      contactHistory,
-      repliesToday,
-      ...(input.maxCharacters ? { maxCharacters: input.maxCharacters } : {}),
-    }),
-  }));
+  const items = await decidePosts(input.posts, now, deps, input.maxCharacters);
   const { newMatches, duplicates } = await store.ingest.storeBatch(
     input.accountId,
     items,
@@ -72,15 +45,60 @@ export async function ingestPosts(
       : undefined,
     now,
   );
+  await announce(newMatches, deps);
+  return { newMatches: newMatches.length, duplicates };
+}
+
+/** Counts new matches and asks for a review message for each unsuppressed one. */
+export async function announce(
+  newMatches: readonly MatchRecord[],
+  deps: Pick<PipelineDeps, 'metrics' | 'enqueue'>,
+): Promise<void> {
   for (const match of newMatches) {
-    metrics.matches.inc({
+    deps.metrics.matches.inc({
       platform: match.platform,
       intent: match.decision.intent,
       suppressed: String(match.suppressed),
     });
   }
-  await enqueue.notifyMany(newMatches.filter((m) => !m.suppressed).map((m) => m.id));
-  return { newMatches: newMatches.length, duplicates };
+  await deps.enqueue.notifyMany(newMatches.filter((m) => !m.suppressed).map((m) => m.id));
+}
+
+/** The rules' decision for each post, with the contact history and reply counts the policy needs. */
+export async function decidePosts(
+  posts: readonly Post[],
+  now: Date,
+  deps: Pick<PipelineDeps, 'store' | 'engines'>,
+  maxCharacters?: Partial<Record<Platform, number>>,
+): Promise<Array<{ post: Post; decision: Decision }>> {
+  const { store, engines } = deps;
+  const { config, engine } = await engines.current();
+
+  // Contact history only for the authors of matching posts, in one query for the page.
+  const matching = posts.filter((post) => engine.matchWatches(post).length > 0);
+  let contactHistory: ContactRecord[] = [];
+  const cooldown = config.suppression.authorCooldownHours;
+  if (matching.length > 0 && cooldown > 0) {
+    const authors = matching.map((p) => ({
+      platform: p.platform,
+      authorId: p.author.id,
+      handle: p.author.handle,
+    }));
+    contactHistory = await store.ingest.contactHistory(authors, new Date(now.getTime() - cooldown * HOUR));
+  }
+  const repliesToday: Partial<Record<Platform, number>> = {};
+  for (const platform of new Set(matching.map((p) => p.platform))) {
+    repliesToday[platform] = await store.ingest.repliesToday(platform, now, organizationTimeZone(config));
+  }
+  return posts.map((post) => ({
+    post,
+    decision: engine.decide(post, {
+      now,
+      contactHistory,
+      repliesToday,
+      ...(maxCharacters ? { maxCharacters } : {}),
+    }),
+  }));
 }
 
 /** Posts from a job payload (streams): each parsed; a bad one is dropped with a log line, never the batch. */

@@ -11,7 +11,9 @@ const FLUSH_SIZE = 100;
 /**
  * Holds every streaming source of every enabled account, each under its own Redis lease so that
  * replicas never double-read. Posts that match a watch are handed to the ingest queue in small
- * batches; the rest of a public stream is not kept.
+ * batches; the rest of a public stream is not kept. An author's edit (of a post we keep, or one that
+ * matches now) and deletion (of a post we keep) become a `postChange` job each; one that concerns a
+ * post still waiting in the batch changes the batch instead.
  */
 export async function runStreams(
   redis: Redis,
@@ -58,12 +60,40 @@ export async function runStreams(
                 onState: (state, detail) =>
                   deps.log.info({ account: account.label, source: source.key, state, detail }, 'stream'),
               })) {
-                if (event.kind !== 'post') continue;
-                const { post } = event;
                 const { engine: current } = await deps.engines.current();
-                if (current.matchWatches(post).length === 0) continue;
-                batch.push(post);
-                if (batch.length >= FLUSH_SIZE) await flush();
+                if (event.kind === 'post') {
+                  if (current.matchWatches(event.post).length === 0) continue;
+                  batch.push(event.post);
+                  if (batch.length >= FLUSH_SIZE) await flush();
+                  continue;
+                }
+                const postId = event.kind === 'edit' ? event.post.id : event.postId;
+                const pending = batch.findIndex((p) => p.id === postId);
+                if (pending >= 0) {
+                  // Not handed on yet: the batch takes the post as it now reads, or drops it.
+                  if (event.kind === 'edit' && current.matchWatches(event.post).length > 0)
+                    batch[pending] = event.post;
+                  else batch.splice(pending, 1);
+                  continue;
+                }
+                // Only posts we keep matter: a public stream reports every edit and deletion it carries.
+                const wanted =
+                  (event.kind === 'edit' && current.matchWatches(event.post).length > 0) ||
+                  (await deps.store.posts.isStored(source.platform, postId));
+                if (!wanted) continue;
+                // The post's own batch goes first, so that its ingest job is queued before the change.
+                await flush();
+                await enqueue(
+                  'postChange',
+                  {
+                    accountId: account.id,
+                    change:
+                      event.kind === 'edit'
+                        ? { kind: 'edit', post: event.post }
+                        : { kind: 'delete', platform: event.platform, postId },
+                  },
+                  { jobId: jobId('postChange', `${account.id}-${Date.now()}-${seq++}`) },
+                );
               }
             } finally {
               clearInterval(timer);

@@ -1,5 +1,5 @@
 import { type Platform, type Post, platformSchema } from '@kikimimi/rules';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { posts } from '../schema.ts';
@@ -17,12 +17,16 @@ export interface RecentPostsOptions {
 export interface PostRepository {
   /** The newest stored posts (by the time they were posted), newest first, as connectors normalised them. */
   recent(options: RecentPostsOptions): Promise<Post[]>;
+  /** Whether the post is stored (deleted or not): streams ask before handing on an edit or a deletion. */
+  isStored(platform: Platform, postId: string): Promise<boolean>;
 }
 
 const recentSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000),
   platform: platformSchema.optional(),
 });
+
+const storedSchema = z.strictObject({ platform: platformSchema, postId: z.string().min(1).max(200) });
 
 export function createPostRepository(db: Database): PostRepository {
   return {
@@ -35,6 +39,20 @@ export function createPostRepository(db: Database): PostRepository {
         .orderBy(desc(posts.createdAt), desc(posts.postId))
         .limit(limit);
       return rows.map((row) => row.post);
+    },
+
+    async isStored(platformInput, postIdInput) {
+      const { platform, postId } = parseInput(
+        storedSchema,
+        { platform: platformInput, postId: postIdInput },
+        'stored post',
+      );
+      const rows = await db
+        .select({ postId: posts.postId })
+        .from(posts)
+        .where(and(eq(posts.platform, platform), eq(posts.postId, postId)))
+        .limit(1);
+      return rows.length > 0;
     },
   };
 }
