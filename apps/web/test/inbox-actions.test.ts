@@ -308,6 +308,32 @@ describe('reply', () => {
     expect(t.enqueued).toEqual([]);
   });
 
+  it('says a post its author deleted is closed: no reply form, a 409 for a reply, the status in the inbox', async () => {
+    const match = await fresh('ブクログ、同期が止まった');
+    await t.repos.ingest.applyDeletion(match.platform, match.postId, new Date());
+    const page = await (await t.request(`/inbox/${match.id}`, { as: editor })).text();
+    expect(page).toContain('投稿者がこの投稿を削除したため、返信できません。');
+    expect(page).toContain('data-status="deleted"');
+    expect(page).not.toContain(`action="/inbox/${match.id}/reply"`);
+    expect(page).not.toContain(`action="/inbox/${match.id}/dismiss"`);
+
+    const viaForm = await t.request(`/inbox/${match.id}/reply`, { as: editor, form: { text: 'hi' } });
+    expect(viaForm.status).toBe(409);
+    const viaApi = await t.request(`/api/matches/${match.id}/reply`, { as: editor, json: { text: 'hi' } });
+    expect(viaApi.status).toBe(409);
+    expect(await viaApi.json()).toMatchObject({
+      error: 'post_deleted',
+      message: '投稿者がこの投稿を削除したため、返信できません。',
+    });
+    const detail = await (await t.request(`/api/matches/${match.id}`, { as: editor })).json();
+    expect(detail).toMatchObject({ actions: { reply: false, dismiss: false } });
+    expect(await t.repos.replies.forMatch(match.id)).toBeNull();
+
+    const inbox = await (await t.request('/inbox?status=deleted', { as: editor })).text();
+    expect(inbox).toContain(`/inbox/${match.id}`);
+    expect(inbox).toContain('削除済み');
+  });
+
   it('answers the API with the reply, and 400 for a body that is not JSON', async () => {
     const match = await fresh();
     const token = await t.apiToken('editor');

@@ -204,6 +204,27 @@ describe('reply', () => {
   });
 });
 
+describe('a post its author deleted', () => {
+  it('refuses a reply or a dismissal of its closed match and writes nothing, in both languages', async () => {
+    const match = await newMatch();
+    await t.repos.ingest.applyDeletion(match.platform, match.postId, NOW);
+    expect(await desk.reply(EDITOR, match.id, { text: 'ありがとうございます' })).toEqual({
+      ok: false,
+      code: 'post_deleted',
+    });
+    expect(await desk.dismiss(REVIEWER, match.id, {})).toEqual({ ok: false, code: 'post_deleted' });
+    expect(await t.repos.replies.forMatch(match.id)).toBeNull();
+    expect(await decisionsOf(match)).toEqual([]);
+    expect((await t.repos.matches.get(match.id))?.status).toBe('deleted');
+    expect(failureMessage({ ok: false, code: 'post_deleted' }, 'ja')).toBe(
+      '投稿者がこの投稿を削除したため、返信できません。',
+    );
+    expect(failureMessage({ ok: false, code: 'post_deleted' }, 'en')).toBe(
+      'The author deleted this post: it can no longer be answered.',
+    );
+  });
+});
+
 describe('who may decide', () => {
   it('refuses viewers and Discord members without a reviewer role, and audits the attempt', async () => {
     const match = await newMatch();

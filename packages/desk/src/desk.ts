@@ -238,6 +238,7 @@ export function createDesk(deps: DeskDeps): Desk {
     async reply(actor, matchId, input) {
       const match = await load(actor, matchId, 'reply');
       if ('ok' in match) return match;
+      if (match.status === 'deleted') return fail('post_deleted');
       if (match.status === 'dismissed' || (await repos.replies.forMatch(match.id)) !== null)
         return fail('already_handled');
       if (match.suppressed) return fail('suppressed');
@@ -265,8 +266,10 @@ export function createDesk(deps: DeskDeps): Desk {
 
       return decide(match.id, 'replied', async (tx) => {
         const now = deps.now();
-        if ((await tx.lockMatch(match.id)) === 'dismissed' || (await tx.replyOf(match.id)) !== null)
-          return fail('already_handled');
+        const status = await tx.lockMatch(match.id);
+        // The deletion may have arrived while the reviewer was writing.
+        if (status === 'deleted') return fail('post_deleted');
+        if (status === 'dismissed' || (await tx.replyOf(match.id)) !== null) return fail('already_handled');
         const reply = await tx.insertReply(
           match.id,
           { accountId: account.id, text, idempotencyKey: replyKey(match.id), actor: stored(actor) },
@@ -324,8 +327,10 @@ export function createDesk(deps: DeskDeps): Desk {
         return invalid([{ field: 'reason', code: 'input_too_long', params: { max: MAX_REASON } }]);
       return decide(match.id, 'dismissed', async (tx) => {
         const now = deps.now();
-        if ((await tx.lockMatch(match.id)) === 'dismissed' || (await tx.replyOf(match.id)) !== null)
-          return fail('already_handled');
+        const status = await tx.lockMatch(match.id);
+        // A closed deleted match stays as the author left it.
+        if (status === 'deleted') return fail('post_deleted');
+        if (status === 'dismissed' || (await tx.replyOf(match.id)) !== null) return fail('already_handled');
         const decision = await tx.recordDecision(match.id, 'dismiss', stored(actor), { reason }, now);
         await tx.setStatus(match.id, 'dismissed', now);
         await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));

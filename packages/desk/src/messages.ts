@@ -26,6 +26,10 @@ const FAILURES: { readonly [C in DeskFailure['code']]: Text } = {
     ja: '抑制されたマッチには返信できません（エスカレーションと見送りはできます）。',
     en: 'Suppressed matches cannot be replied to (they can be escalated or dismissed).',
   },
+  post_deleted: {
+    ja: '投稿者がこの投稿を削除したため、返信できません。',
+    en: 'The author deleted this post: it can no longer be answered.',
+  },
   no_account: {
     ja: 'このマッチには返信に使うアカウントがありません（インポートされた投稿か、アカウントが削除されました）。',
     en: 'There is no account to reply from (an imported post, or the account was removed).',

@@ -25,6 +25,8 @@ export type DeskFailure =
   | { readonly ok: false; readonly code: 'already_handled' }
   | { readonly ok: false; readonly code: 'already_escalated'; readonly target: string }
   | { readonly ok: false; readonly code: 'suppressed' }
+  /** The author deleted the post before anyone answered it: the match is closed (status `deleted`). */
+  | { readonly ok: false; readonly code: 'post_deleted' }
   | { readonly ok: false; readonly code: 'no_account' }
   | { readonly ok: false; readonly code: 'not_manual' }
   | { readonly ok: false; readonly code: 'not_retryable' }

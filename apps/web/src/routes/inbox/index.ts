@@ -29,6 +29,7 @@ import {
   detailBody,
   filterForm,
   INBOX_STYLE,
+  isHandled,
   loadDetail,
   type MatchDetail,
   matchRow,
@@ -249,7 +250,7 @@ function limitOf(c: C, fallback: number, max: number): number | null {
 
 function detailJson(detail: MatchDetail) {
   const { match, reply } = detail;
-  const handled = reply !== null || match.status === 'dismissed';
+  const handled = isHandled(detail);
   const { targets, discord } = escalationTargets(match, detail.config, detail.settings);
   return {
     match: matchJson(match),

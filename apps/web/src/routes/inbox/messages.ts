@@ -43,6 +43,7 @@ addMessages({
   'inbox.status.manual_pending': { ja: '手動投稿待ち', en: 'Waiting for a manual post' },
   'inbox.status.escalated': { ja: 'エスカレーション済み', en: 'Escalated' },
   'inbox.status.dismissed': { ja: '見送り', en: 'Dismissed' },
+  'inbox.status.deleted': { ja: '削除済み', en: 'Deleted by its author' },
   'inbox.intent.praise': { ja: '称賛', en: 'Praise' },
   'inbox.intent.complaint': { ja: '不満', en: 'Complaint' },
   'inbox.intent.trouble': { ja: '困りごと', en: 'Trouble' },
@@ -132,6 +133,10 @@ addMessages({
     en: 'Viewers cannot act on matches (editor or admin needed).',
   },
   'inbox.actions.handled': { ja: 'このマッチは対応済みです。', en: 'This match has been handled.' },
+  'inbox.actions.deleted': {
+    ja: '投稿者がこの投稿を削除したため、返信できません。',
+    en: 'The author deleted this post: it can no longer be answered.',
+  },
   'inbox.actions.suppressedNoReply': {
     ja: '抑制されたマッチには返信できません（エスカレーションと見送りはできます）。',
     en: 'Suppressed matches cannot be replied to (they can be escalated or dismissed).',

@@ -416,17 +416,24 @@ function dismissForm(c: C, detail: MatchDetail, reason: string | undefined, erro
 <p><button type="submit" class="secondary">${t(c, 'inbox.dismiss.send')}</button></p></form></section>`;
 }
 
+/**
+ * Neither a reply nor a dismissal is possible any more: answered, dismissed, or closed because its
+ * author deleted the post.
+ */
+export const isHandled = (detail: Pick<MatchDetail, 'match' | 'reply'>): boolean =>
+  detail.reply !== null || detail.match.status === 'dismissed' || detail.match.status === 'deleted';
+
 function actionsSection(c: C, detail: MatchDetail, forms: ActionForms) {
   const user = c.get('user');
   if (user === null || !atLeast(user.role, 'editor'))
     return html`<p class="muted">${t(c, 'inbox.actions.viewer')}</p>`;
-  const { match, reply } = detail;
-  const handled = reply !== null || match.status === 'dismissed';
+  const { match } = detail;
+  const handled = isHandled(detail);
   const noAccount = detail.account === null;
   return html`${forms.error ? html`<p class="error" role="alert" data-field="(form)">${forms.error}</p>` : ''}
 ${
   handled
-    ? html`<p class="muted">${t(c, 'inbox.actions.handled')}</p>`
+    ? html`<p class="muted">${t(c, match.status === 'deleted' ? 'inbox.actions.deleted' : 'inbox.actions.handled')}</p>`
     : match.suppressed
       ? html`<p class="muted">${t(c, 'inbox.actions.suppressedNoReply')}</p>`
       : noAccount
