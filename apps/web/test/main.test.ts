@@ -250,6 +250,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
       'ingest',
       'notify',
       'poll',
+      'postChange',
       'refresh',
       'reply',
       'sweep',
