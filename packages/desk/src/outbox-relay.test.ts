@@ -72,6 +72,22 @@ describe('outbox relay', () => {
     expect(await jobs.queues.refresh.count()).toBe(1);
   });
 
+  it('gives a batch up, keeping its rows, when the queue does not answer (Redis down, commands waiting)', async () => {
+    const match = await newMatch();
+    await desk.dismiss(EDITOR, match.id, {});
+    const hanging = {
+      enqueue: () => new Promise<never>(() => {}),
+      ensure: () => new Promise<never>(() => {}),
+    };
+    const relay = createOutboxRelay({ outbox: t.repos.outbox, jobs: hanging, log, sendTimeoutMs: 200 });
+    const started = Date.now();
+    await expect(relay.flush()).rejects.toThrow(/did not answer within 200 ms/u);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await t.repos.outbox.pending()).count).toBe(1);
+    // Nothing holds the rows any more: the real queue takes them.
+    expect(await createOutboxRelay({ outbox: t.repos.outbox, jobs, log }).flush()).toBe(1);
+  });
+
   it('relays a job once even when the same row is relayed again after a crash', async () => {
     const match = await newMatch();
     expect(await desk.dismiss(EDITOR, match.id, {})).toMatchObject({ ok: true });
@@ -87,7 +103,7 @@ describe('outbox relay', () => {
       ]);
     await relay.flush();
     expect(rows).toHaveLength(1);
-    expect(await jobs.queues.refresh.count()).toBe(2); // the first test's and this one's
+    expect(await jobs.queues.refresh.count()).toBe(3); // the two tests' before and this one's
   });
 
   it('runs a failed job again when a reviewer retries the reply', async () => {

@@ -21,12 +21,32 @@ export interface OutboxRelay {
 }
 
 const BATCH = 200;
+/** How long one job may take to reach the queue before the batch is given up (and kept) for now. */
+const SEND_TIMEOUT_MS = 5_000;
+
+/** Rejects when `promise` takes longer than `ms` (the relay's transaction must not wait for Redis forever). */
+async function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the queue did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function createOutboxRelay(deps: {
   readonly outbox: OutboxRepository;
   readonly jobs: Pick<JobQueues, 'enqueue' | 'ensure'>;
   readonly log: RelayLog;
+  /** Per job; the rows of a batch that times out stay for the next round (default 5 s). */
+  readonly sendTimeoutMs?: number;
 }): OutboxRelay {
+  const timeoutMs = deps.sendTimeoutMs ?? SEND_TIMEOUT_MS;
   const send = async (entries: readonly OutboxEntry[]) => {
     for (const entry of entries) {
       if (!isJobName(entry.queue)) {
@@ -35,8 +55,11 @@ export function createOutboxRelay(deps: {
       }
       const name: JobName = entry.queue;
       const payload = entry.payload as JobPayload<typeof name>;
-      if (entry.rerun) await deps.jobs.ensure(name, payload, entry.jobId);
-      else await deps.jobs.enqueue(name, payload, { jobId: entry.jobId });
+      // Redis down: ioredis waits for the reconnection, and the relay's transaction (which holds the
+      // rows) would stay open as long. Given up after a while instead; a job that reaches the queue
+      // later anyway is added again under the same id next round, which the queue ignores.
+      if (entry.rerun) await bounded(deps.jobs.ensure(name, payload, entry.jobId), timeoutMs);
+      else await bounded(deps.jobs.enqueue(name, payload, { jobId: entry.jobId }), timeoutMs);
     }
   };
 
