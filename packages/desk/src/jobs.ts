@@ -72,11 +72,6 @@ export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
-/** Queue names are the job names. */
-export const QUEUES: { readonly [N in JobName]: N } = Object.fromEntries(JOB_NAMES.map((n) => [n, n])) as {
-  readonly [N in JobName]: N;
-};
-
 export function isJobName(name: string): name is JobName {
   return Object.hasOwn(JOBS, name);
 }

@@ -1,5 +1,4 @@
 import type {
-  Actor,
   AuditEntry,
   MatchRecord,
   ReplyRecord,
@@ -26,10 +25,6 @@ export function userOf(c: C): SessionUser {
 }
 
 /** Who decided, as the repositories record it. */
-export function actorOf(c: C): Actor {
-  const user = userOf(c);
-  return { kind: 'web', id: user.id, name: user.username };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Keyset cursors: "<ISO time>|<id>" in base64url, opaque to clients.
