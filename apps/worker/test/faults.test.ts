@@ -211,8 +211,16 @@ describe('faults', () => {
     const stop = new AbortController();
     const reviewer = startReviewer(w, 20, stop.signal);
     const posted = await flow(w, 300, 3, 'pair');
-    await waitFor(async () => reviewMessagesByMatch(w).size >= posted.length, 60_000, 'review messages');
-    await waitFor(() => reviewer.decided.size >= 20, 60_000, 'twenty decisions');
+    await waitFor(
+      async () => reviewMessagesByMatch(w).size >= posted.length,
+      120_000,
+      'review messages',
+    ).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}: ${reviewMessagesByMatch(w).size} review messages, ${await countMatches(w)} matches stored for ${posted.length} posts`,
+      );
+    });
+    await waitFor(() => reviewer.decided.size >= 20, 90_000, 'twenty decisions');
     stop.abort();
     await reviewer.done;
     await waitFor(() => w.x.replies().length >= reviewer.decided.size, 60_000, 'the replies');
@@ -221,7 +229,7 @@ describe('faults', () => {
     expect(reviewMessagesByMatch(w).size).toBe(posted.length);
     expect(new Set(w.x.replies().map((r) => r.inReplyTo)).size).toBe(w.x.replies().length);
     expect(w.x.replies().length).toBe(reviewer.decided.size);
-  }, 180_000);
+  }, 330_000);
 
   it('platform 429, 5xx and malformed answers: the worker backs off and recovers, nothing is lost', async () => {
     world = await createTestWorld();
