@@ -18,6 +18,13 @@ export {
   tokenNameSchema,
 } from './repositories/api-tokens.ts';
 export type { AuditListOptions, AuditRepository } from './repositories/audit.ts';
+export {
+  type CaseRepository,
+  type CustomerActivity,
+  caseStateAfter,
+  type FollowedReply,
+  type RecordedActivity,
+} from './repositories/cases.ts';
 export type {
   ConfigChangeResult,
   ConfigRepository,

@@ -12,6 +12,7 @@ const TABLES = [
   'api_tokens',
   'audit_log',
   'authors',
+  'case_events',
   'config_versions',
   'contacts',
   'discord_settings',

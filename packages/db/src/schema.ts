@@ -170,6 +170,8 @@ export const MATCH_STATUSES = [
   'deleted',
 ] as const;
 
+export const CASE_STATES = ['open', 'waiting', 'resolved'] as const;
+
 /** A post that matched a watch, with the rules' decision and where it stands in the review. */
 export const matches = pgTable(
   'matches',
@@ -191,6 +193,16 @@ export const matches = pgTable(
     status: text('status').notNull(),
     createdAt: createdAt(),
     firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
+    /**
+     * The case (the conversation with this person about this matter): open (our move), waiting (for
+     * the customer, after our reply) or resolved. Moves on its own (a reply sent → waiting; a thankful
+     * answer → resolved; an unhappy answer or a new question → open) and by hand.
+     */
+    caseState: text('case_state').notNull().default('open'),
+    /** Who took the case (a console user or a Discord member); null: nobody yet. */
+    assignee: jsonb('assignee').$type<Actor>(),
+    /** Until when the customer's answers to our replies are followed (null: not followed). */
+    followUntil: timestamp('follow_until', { withTimezone: true }),
   },
   (t) => [
     unique('matches_platform_post_id_key').on(t.platform, t.postId),
@@ -200,6 +212,12 @@ export const matches = pgTable(
       foreignColumns: [posts.platform, posts.postId],
     }),
     check('matches_status_known', sql.raw(`status IN (${MATCH_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    check(
+      'matches_case_state_known',
+      sql.raw(`case_state IN (${CASE_STATES.map((s) => `'${s}'`).join(', ')})`),
+    ),
+    // The follower's work list: cases still followed.
+    index('matches_follow_until_idx').on(t.followUntil),
     // Keyset paging orders by (created_at, id); the id makes each index serve it without a sort. The
     // order must be exactly the queries' `ORDER BY created_at DESC, id DESC`, which PostgreSQL reads as
     // DESC NULLS FIRST: drizzle's bare .desc() writes DESC NULLS LAST, an order such a query cannot
@@ -261,7 +279,11 @@ export const reviewDecisions = pgTable(
 
 export const REPLY_STATES = ['pending', 'sent', 'failed', 'manual_pending', 'manual_done'] as const;
 
-/** The one public reply of a match (UNIQUE match_id): the exactly-once record. */
+/**
+ * The public replies of a match's case: the exactly-once record of each. `seq` 1 is the reply to the
+ * matched post; later ones are follow-ups, each answering one post of the customer (`target_post_id`),
+ * at most one per post.
+ */
 export const replies = pgTable(
   'replies',
   {
@@ -269,6 +291,11 @@ export const replies = pgTable(
     matchId: uuid('match_id')
       .notNull()
       .references(() => matches.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull().default(1),
+    /** The post a follow-up answers (null: the matched post), with what the connector needs to reply to it. */
+    targetPostId: text('target_post_id'),
+    targetUrl: text('target_url'),
+    targetHandle: text('target_handle'),
     accountId: uuid('account_id').notNull(),
     text: text('text').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
@@ -284,9 +311,13 @@ export const replies = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (t) => [
-    unique('replies_match_id_key').on(t.matchId),
+    unique('replies_match_seq_key').on(t.matchId, t.seq),
+    // One follow-up per post of the customer, whoever presses the button twice.
+    unique('replies_match_target_key').on(t.matchId, t.targetPostId),
     unique('replies_idempotency_key_key').on(t.idempotencyKey),
     index('replies_sent_at_idx').on(t.sentAt),
+    // The follower finds which of our replies a customer answered (or liked).
+    index('replies_account_platform_reply_idx').on(t.accountId, t.platformReplyId),
     check('replies_state_known', sql.raw(`state IN (${REPLY_STATES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
@@ -312,6 +343,48 @@ export const contacts = pgTable(
     index('contacts_handle_key_idx').on(t.handleKey),
     // One contact per match, whatever retries happen (NULLs stay distinct).
     unique('contacts_match_id_key').on(t.matchId),
+  ],
+);
+
+export const CASE_EVENT_KINDS = ['answer', 'like', 'repost', 'note', 'assigned', 'state'] as const;
+
+/**
+ * What happened in a case after the match, besides our replies and the review decisions: the
+ * customer's answers and reactions to our replies, teammates' internal notes, assignments and state
+ * changes. `dedupe_key` makes a platform event that is read twice one row.
+ */
+export const caseEvents = pgTable(
+  'case_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    matchId: uuid('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    /** Which of our replies it answers or reacts to. */
+    replyId: uuid('reply_id'),
+    /** A teammate's event (note, assignment, state); null for the customer's. */
+    actor: jsonb('actor').$type<Actor>(),
+    platform: text('platform'),
+    postId: text('post_id'),
+    url: text('url'),
+    authorId: text('author_id'),
+    authorHandle: text('author_handle'),
+    text: text('text').notNull().default(''),
+    /** The answer's post (answers only), as the connector normalised it. */
+    post: jsonb('post').$type<Post>(),
+    /** The rules' reading of an answer: { kind, signals, lang }. */
+    classification: jsonb('classification').$type<Record<string, unknown>>(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    dedupeKey: text('dedupe_key'),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('case_events_match_idx').on(t.matchId, t.at),
+    index('case_events_kind_at_idx').on(t.kind, t.at),
+    unique('case_events_dedupe_key').on(t.dedupeKey),
+    check('case_events_kind_known', sql.raw(`kind IN (${CASE_EVENT_KINDS.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
 

@@ -101,6 +101,43 @@ export interface MatchRecord {
   readonly escalated: boolean;
   readonly createdAt: Date;
   readonly firstResponseAt: Date | null;
+  /** The case's state: open (our move), waiting (for the customer) or resolved. */
+  readonly caseState: CaseState;
+  /** Who took the case; null: nobody yet. */
+  readonly assignee: Actor | null;
+  /** Until when the customer's answers to our replies are followed; null: not followed. */
+  readonly followUntil: Date | null;
+}
+
+export type CaseState = 'open' | 'waiting' | 'resolved';
+
+export type CaseEventKind = 'answer' | 'like' | 'repost' | 'note' | 'assigned' | 'state';
+
+/** How the rules read a customer's answer (see @kikimimi/rules). */
+export interface AnswerReading {
+  readonly kind: 'thanks' | 'unhappy' | 'question' | 'other';
+  readonly signals: readonly string[];
+  readonly lang: string | null;
+}
+
+/** Something that happened in a case: the customer's answer or reaction, a teammate's note, assignment or state change. */
+export interface CaseEvent {
+  readonly id: string;
+  readonly matchId: string;
+  readonly kind: CaseEventKind;
+  /** Which of our replies it answers or reacts to. */
+  readonly replyId: string | null;
+  readonly actor: Actor | null;
+  readonly platform: Platform | null;
+  readonly postId: string | null;
+  readonly url: string | null;
+  readonly authorId: string | null;
+  readonly authorHandle: string | null;
+  readonly text: string;
+  readonly post: Post | null;
+  readonly reading: AnswerReading | null;
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly at: Date;
 }
 
 export interface ReviewMessageRef {
@@ -125,10 +162,13 @@ export interface ReviewDecision {
 
 export type ReplyState = 'pending' | 'sent' | 'failed' | 'manual_pending' | 'manual_done';
 
-/** The one public reply a match may get. */
+/** A public reply of a match's case: seq 1 answers the matched post, later ones the customer's answers. */
 export interface ReplyRecord {
   readonly id: string;
   readonly matchId: string;
+  readonly seq: number;
+  /** The post a follow-up answers; null for the reply to the matched post. */
+  readonly target: { readonly postId: string; readonly url: string; readonly authorHandle: string } | null;
   readonly accountId: string;
   readonly text: string;
   readonly idempotencyKey: string;

@@ -1,9 +1,18 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { outbox, replies } from '../schema.ts';
-import type { Actor, DecisionKind, MatchStatus, ReplyRecord, ReviewDecision } from '../types.ts';
+import { caseEvents, matches, outbox, replies } from '../schema.ts';
+import type {
+  Actor,
+  CaseEvent,
+  CaseState,
+  DecisionKind,
+  MatchStatus,
+  ReplyRecord,
+  ReviewDecision,
+} from '../types.ts';
+import { setCaseState, toCaseEvent } from './cases.ts';
 import { applyStatus } from './matches.ts';
 import { type BeginReply, finishReply, insertReply, toReply } from './replies.ts';
 import { escalatedTo, insertDecision, lockMatch } from './reviews.ts';
@@ -35,8 +44,10 @@ export interface OutboxJob {
 export interface DeskTransaction {
   /** Locks the match's row for the rest of the transaction; its status, or null when there is none. */
   lockMatch(matchId: string): Promise<MatchStatus | null>;
-  /** The match's reply (read under the match's lock). */
+  /** The match's reply to its post (seq 1), read under the match's lock. */
   replyOf(matchId: string): Promise<ReplyRecord | null>;
+  /** Every reply of the match's case, in order, read under the match's lock. */
+  repliesOf(matchId: string): Promise<ReplyRecord[]>;
   /** Whether the match was escalated to `target` before. */
   escalatedTo(matchId: string, target: string): Promise<boolean>;
   /** The match's reply row; null when it has one already (the lock makes that impossible for the desk). */
@@ -61,6 +72,21 @@ export interface DeskTransaction {
     detail: Record<string, unknown>,
     now: Date,
   ): Promise<void>;
+  /** The case's state and assignee (read under the match's lock). */
+  caseOf(matchId: string): Promise<{ state: CaseState; assignee: Actor | null }>;
+  setCaseState(matchId: string, state: CaseState): Promise<void>;
+  setAssignee(matchId: string, assignee: Actor | null): Promise<void>;
+  /** A teammate's event in the case: a note, an assignment, a state change. */
+  addCaseEvent(
+    matchId: string,
+    event: {
+      readonly kind: 'note' | 'assigned' | 'state';
+      readonly actor: Actor;
+      readonly text?: string;
+      readonly detail?: Readonly<Record<string, unknown>>;
+    },
+    now: Date,
+  ): Promise<CaseEvent>;
   /** Puts a job in the outbox: relayed to its queue after the commit (see OutboxRepository). */
   enqueue(job: OutboxJob, now: Date): Promise<void>;
 }
@@ -108,8 +134,19 @@ function deskTransaction(tx: Tx): DeskTransaction {
       }
     },
     async replyOf(matchId) {
-      const [row] = await tx.select().from(replies).where(eq(replies.matchId, matchId));
+      const [row] = await tx
+        .select()
+        .from(replies)
+        .where(and(eq(replies.matchId, matchId), eq(replies.seq, 1)));
       return row === undefined ? null : toReply(row);
+    },
+    async repliesOf(matchId) {
+      const rows = await tx
+        .select()
+        .from(replies)
+        .where(eq(replies.matchId, matchId))
+        .orderBy(asc(replies.seq));
+      return rows.map(toReply);
     },
     escalatedTo: (matchId, target) => escalatedTo(tx, matchId, target),
     async insertReply(matchId, input, now) {
@@ -135,6 +172,36 @@ function deskTransaction(tx: Tx): DeskTransaction {
     },
     async audit(actor, action, target, detail, now) {
       await writeAudit(tx, parseActor(actor), action, target, detail, now);
+    },
+    async caseOf(matchId) {
+      const [row] = await tx
+        .select({ state: matches.caseState, assignee: matches.assignee })
+        .from(matches)
+        .where(eq(matches.id, matchId));
+      if (row === undefined) throw new NotFoundError('match', matchId);
+      return { state: row.state as CaseState, assignee: row.assignee ?? null };
+    },
+    setCaseState: (matchId, state) => setCaseState(tx, matchId, state),
+    async setAssignee(matchId, assignee) {
+      await tx
+        .update(matches)
+        .set({ assignee: assignee === null ? null : parseActor(assignee) })
+        .where(eq(matches.id, matchId));
+    },
+    async addCaseEvent(matchId, event, now) {
+      const [row] = await tx
+        .insert(caseEvents)
+        .values({
+          matchId,
+          kind: event.kind,
+          actor: parseActor(event.actor),
+          text: event.text ?? '',
+          detail: { ...(event.detail ?? {}) },
+          at: now,
+          createdAt: now,
+        })
+        .returning();
+      return toCaseEvent(row as typeof caseEvents.$inferSelect);
     },
     async enqueue(jobInput, now) {
       const job = parseInput(jobSchema, jobInput, 'outbox job');

@@ -3,6 +3,7 @@ import { type EncryptionKey, parseEncryptionKey } from '../crypto.ts';
 import { type AccountRepository, createAccountRepository } from './accounts.ts';
 import { type ApiTokenRepository, createApiTokenRepository } from './api-tokens.ts';
 import { type AuditRepository, createAuditRepository } from './audit.ts';
+import { type CaseRepository, createCaseRepository } from './cases.ts';
 import { type ConfigRepository, createConfigRepository } from './config.ts';
 import { createDeskStore, createOutboxRepository, type DeskStore, type OutboxRepository } from './desk.ts';
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
@@ -26,6 +27,8 @@ export interface Repositories {
   readonly matches: MatchRepository;
   readonly reviews: ReviewRepository;
   readonly replies: ReplyRepository;
+  /** Cases: what the customer said back, teammates' notes, assignment and state. */
+  readonly cases: CaseRepository;
   readonly audit: AuditRepository;
   readonly posts: PostRepository;
   readonly stats: StatsRepository;
@@ -56,6 +59,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     matches: createMatchRepository(db),
     reviews: createReviewRepository(db),
     replies: createReplyRepository(db),
+    cases: createCaseRepository(db),
     audit: createAuditRepository(db),
     posts: createPostRepository(db),
     stats: createStatsRepository(db),

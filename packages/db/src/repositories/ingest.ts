@@ -245,10 +245,11 @@ async function insertMatches(
     escalated: r.decision.escalations.length > 0,
   }));
   const result = await tx.execute<{ id: string; platform: string; post_id: string }>(sql`
-    INSERT INTO ${matches} (${columns(matches.platform, matches.postId, matches.accountId, matches.watches, matches.intent, matches.category, matches.priority, matches.reviewChannel, matches.decision, matches.suppressed, matches.suppressionReasons, matches.escalated, matches.status, matches.createdAt)})
+    INSERT INTO ${matches} (${columns(matches.platform, matches.postId, matches.accountId, matches.watches, matches.intent, matches.category, matches.priority, matches.reviewChannel, matches.decision, matches.suppressed, matches.suppressionReasons, matches.escalated, matches.status, matches.caseState, matches.createdAt)})
     SELECT platform, post_id, ${accountId}::uuid, watches, intent, category, priority, review_channel,
       decision, suppressed, reasons, escalated,
-      CASE WHEN suppressed THEN 'suppressed' ELSE 'new' END, ${now}::timestamptz
+      CASE WHEN suppressed THEN 'suppressed' ELSE 'new' END,
+      CASE WHEN suppressed THEN 'resolved' ELSE 'open' END, ${now}::timestamptz
     FROM json_to_recordset(${JSON.stringify(rows)}::json)
       AS x(platform text, post_id text, watches text[], intent text, category text, priority text,
            review_channel text, decision jsonb, suppressed boolean, reasons text[], escalated boolean)
@@ -269,6 +270,10 @@ async function insertMatches(
       escalated: item.decision.escalations.length > 0,
       createdAt: now,
       firstResponseAt: null,
+      // A suppressed match is nobody's work: its case starts resolved.
+      caseState: item.decision.suppressed ? 'resolved' : 'open',
+      assignee: null,
+      followUntil: null,
     });
   }
   return created;
@@ -424,6 +429,7 @@ export function createIngestRepository(db: Database): IngestRepository {
                 suppressionReasons: [...decision.suppression.reasons],
                 escalated: decision.escalations.length > 0,
                 status: decision.suppressed ? 'suppressed' : 'new',
+                caseState: decision.suppressed ? 'resolved' : 'open',
               })
               .where(eq(matches.id, existing.id));
           }
@@ -474,7 +480,7 @@ export function createIngestRepository(db: Database): IngestRepository {
         if (match !== undefined) {
           const updated = await tx
             .update(matches)
-            .set({ status: 'deleted' })
+            .set({ status: 'deleted', caseState: 'resolved' })
             .where(
               and(
                 eq(matches.id, match.id),

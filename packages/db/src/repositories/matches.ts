@@ -3,7 +3,7 @@ import { and, arrayContains, asc, desc, eq, gte, inArray, lt, notExists, sql } f
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { MATCH_STATUSES, matches, posts, reviewMessages } from '../schema.ts';
-import type { MatchRecord, MatchStatus } from '../types.ts';
+import type { Actor, CaseState, MatchRecord, MatchStatus } from '../types.ts';
 import { type Executor, isUuid, parseDate, parseInput } from './shared.ts';
 
 export interface MatchFilters {
@@ -83,6 +83,9 @@ const recordColumns = {
   escalated: matches.escalated,
   createdAt: matches.createdAt,
   firstResponseAt: matches.firstResponseAt,
+  caseState: matches.caseState,
+  assignee: matches.assignee,
+  followUntil: matches.followUntil,
 };
 
 type MatchRow = Pick<typeof matches.$inferSelect, keyof typeof recordColumns>;
@@ -101,6 +104,9 @@ export function toMatchRecord(row: MatchRow, post: Post): MatchRecord {
     escalated: row.escalated,
     createdAt: row.createdAt,
     firstResponseAt: row.firstResponseAt,
+    caseState: row.caseState as CaseState,
+    assignee: row.assignee ?? null,
+    followUntil: row.followUntil ?? null,
   };
 }
 
@@ -131,7 +137,10 @@ function fromListRow(row: unknown[]): MatchRecord {
     escalated: row[8] as boolean,
     createdAt: row[9] as Date,
     firstResponseAt: row[10] as Date | null,
-    post: row[11] as Post,
+    caseState: row[11] as CaseState,
+    assignee: (row[12] as Actor | null) ?? null,
+    followUntil: (row[13] as Date | null) ?? null,
+    post: row[14] as Post,
   };
 }
 const joinPost = and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId));
@@ -150,6 +159,8 @@ export async function applyStatus(
       status,
       ...(responds ? { firstResponseAt: sql`coalesce(${matches.firstResponseAt}, ${now})` } : {}),
       ...(status === 'escalated' ? { escalated: true } : {}),
+      // A dismissed match closes its case; so does one its author deleted.
+      ...(status === 'dismissed' || status === 'deleted' ? { caseState: 'resolved' } : {}),
     })
     .where(eq(matches.id, id))
     .returning({ id: matches.id });

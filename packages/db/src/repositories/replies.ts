@@ -23,6 +23,8 @@ import { addUsage } from './sources.ts';
 
 export interface BeginReply {
   readonly accountId: string;
+  /** A follow-up's post of the customer to answer; absent: the reply to the matched post (seq 1). */
+  readonly target?: { readonly postId: string; readonly url: string; readonly authorHandle: string };
   readonly text: string;
   /** Unique per reply; the reply worker may hand it to the platform (Mastodon's Idempotency-Key). */
   readonly idempotencyKey: string;
@@ -49,6 +51,7 @@ export interface ReplyRepository {
     id: string,
     result: { platformReplyId: string; url: string | null },
     now: Date,
+    options?: { readonly followUntil?: Date },
   ): Promise<ReplyRecord>;
   /** A send attempt failed (attempts + 1); a final reply is left as it is. */
   markFailed(id: string, error: string, now: Date): Promise<ReplyRecord>;
@@ -57,7 +60,10 @@ export interface ReplyRepository {
   /** The reviewer posted it by hand: state manual_done, contact and usage recorded, audited. Idempotent. */
   markManualDone(id: string, result: { url?: string | null }, actor: Actor, now: Date): Promise<ReplyRecord>;
   get(id: string): Promise<ReplyRecord | null>;
+  /** The reply to the matched post (seq 1). */
   forMatch(matchId: string): Promise<ReplyRecord | null>;
+  /** Every reply of the match's case, in order (seq). */
+  listForMatch(matchId: string): Promise<ReplyRecord[]>;
   /**
    * Replies still to be sent (pending, or failed and not handed to a reviewer) last changed before
    * `olderThan`, oldest first: what the sweeper re-drives when their job was lost.
@@ -72,6 +78,13 @@ const beginSchema = z.object({
   accountId: z.uuid({ error: 'an account id (uuid)' }),
   text: z.string().trim().min(1).max(10_000),
   idempotencyKey: z.string().min(1).max(200),
+  target: z
+    .strictObject({
+      postId: z.string().min(1).max(200),
+      url: z.string().min(1).max(2000),
+      authorHandle: z.string().min(1).max(400),
+    })
+    .optional(),
 });
 const url = z.url({ protocol: /^https?$/u, error: 'an http(s) URL' }).max(2000);
 const sentSchema = z.strictObject({ platformReplyId: z.string().min(1).max(200), url: url.nullable() });
@@ -83,6 +96,11 @@ export function toReply(row: Row): ReplyRecord {
   return {
     id: row.id,
     matchId: row.matchId,
+    seq: row.seq,
+    target:
+      row.targetPostId === null
+        ? null
+        : { postId: row.targetPostId, url: row.targetUrl ?? '', authorHandle: row.targetHandle ?? '' },
     accountId: row.accountId,
     text: row.text,
     idempotencyKey: row.idempotencyKey,
@@ -148,6 +166,7 @@ export async function finishReply(
   set: Partial<typeof replies.$inferInsert>,
   now: Date,
   audit?: { actor: Actor; action: string },
+  followUntil?: Date,
 ): Promise<ReplyRecord> {
   const current = await lockReply(tx, id);
   if (FINAL.includes(current.state as ReplyState)) return toReply(current);
@@ -156,9 +175,20 @@ export async function finishReply(
     .set({ ...set, error: null, sentAt: now, updatedAt: now })
     .where(eq(replies.id, current.id))
     .returning();
+  // One contact per match: answering someone who wrote back is not approaching them again.
   await recordContact(tx, current.matchId, now);
   await addUsage(tx, current.accountId, now, { replies: 1 });
   await applyStatus(tx, current.matchId, 'replied', now);
+  // Our move is made: the case waits for the customer, whose answers are followed until `followUntil`.
+  await tx
+    .update(matches)
+    .set({
+      caseState: 'waiting',
+      ...(followUntil === undefined
+        ? {}
+        : { followUntil: sql`greatest(${matches.followUntil}, ${followUntil.toISOString()}::timestamptz)` }),
+    })
+    .where(eq(matches.id, current.matchId));
   if (audit !== undefined) {
     await writeAudit(
       tx,
@@ -192,19 +222,42 @@ export async function insertReply(
       accountId: input?.accountId,
       text: input?.text,
       idempotencyKey: input?.idempotencyKey,
+      target: input?.target,
     },
     'reply',
   );
+  const { target, ...row } = data;
+  // The first reply is seq 1; a follow-up takes the next (the caller holds the match's lock).
+  const [last] = await tx
+    .select({ seq: sql<number>`coalesce(max(${replies.seq}), 0)::int` })
+    .from(replies)
+    .where(eq(replies.matchId, data.matchId));
+  const seq = target === undefined ? 1 : Math.max(2, (last?.seq ?? 0) + 1);
   const [inserted] = await tx
     .insert(replies)
-    .values({ ...data, state: 'pending', createdBy: actor, createdAt: now, updatedAt: now })
+    .values({
+      ...row,
+      seq,
+      ...(target === undefined
+        ? {}
+        : { targetPostId: target.postId, targetUrl: target.url, targetHandle: target.authorHandle }),
+      state: 'pending',
+      createdBy: actor,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoNothing()
     .returning();
   if (inserted !== undefined) return toReply(inserted);
   const [existing] = await tx
     .select({ id: replies.id })
     .from(replies)
-    .where(eq(replies.matchId, data.matchId));
+    .where(
+      and(
+        eq(replies.matchId, data.matchId),
+        target === undefined ? eq(replies.seq, 1) : eq(replies.targetPostId, target.postId),
+      ),
+    );
   if (existing === undefined) {
     throw new ConflictError(
       `idempotency key ${JSON.stringify(data.idempotencyKey)} is already used by the reply of another match`,
@@ -222,7 +275,10 @@ export function createReplyRepository(db: Database): ReplyRepository {
 
   const forMatch = async (matchId: string) => {
     if (!isUuid(matchId)) return null;
-    const [row] = await db.select().from(replies).where(eq(replies.matchId, matchId));
+    const [row] = await db
+      .select()
+      .from(replies)
+      .where(and(eq(replies.matchId, matchId), eq(replies.seq, 1)));
     return row === undefined ? null : toReply(row);
   };
 
@@ -232,7 +288,8 @@ export function createReplyRepository(db: Database): ReplyRepository {
     set: Partial<typeof replies.$inferInsert>,
     now: Date,
     audit?: { actor: Actor; action: string },
-  ) => db.transaction((tx) => finishReply(tx, id, set, now, audit));
+    followUntil?: Date,
+  ) => db.transaction((tx) => finishReply(tx, id, set, now, audit, followUntil));
 
   return {
     async begin(matchIdInput, input, nowInput) {
@@ -255,10 +312,18 @@ export function createReplyRepository(db: Database): ReplyRepository {
       return { created: false, reply: existing };
     },
 
-    async markSent(id, resultInput, nowInput) {
+    async markSent(id, resultInput, nowInput, options) {
       const now = parseDate(nowInput, 'sent time');
       const result = parseInput(sentSchema, resultInput, 'sent reply');
-      return finish(id, { state: 'sent', platformReplyId: result.platformReplyId, url: result.url }, now);
+      const followUntil =
+        options?.followUntil === undefined ? undefined : parseDate(options.followUntil, 'follow until');
+      return finish(
+        id,
+        { state: 'sent', platformReplyId: result.platformReplyId, url: result.url },
+        now,
+        undefined,
+        followUntil,
+      );
     },
 
     async markFailed(id, errorInput, nowInput) {
@@ -305,6 +370,16 @@ export function createReplyRepository(db: Database): ReplyRepository {
     get,
 
     forMatch,
+
+    async listForMatch(matchId) {
+      if (!isUuid(matchId)) return [];
+      const rows = await db
+        .select()
+        .from(replies)
+        .where(eq(replies.matchId, matchId))
+        .orderBy(asc(replies.seq));
+      return rows.map(toReply);
+    },
 
     async unfinished(olderThanInput, limitInput) {
       const olderThan = parseDate(olderThanInput, 'olderThan');
