@@ -1,5 +1,6 @@
 import type {
   Actor,
+  CaseEvent,
   DeskTransaction,
   DiscordSettings,
   MatchRecord,
@@ -51,13 +52,33 @@ export interface Desk {
     input: { readonly url?: unknown },
   ): Promise<DeskOutcome>;
   /** Sends a failed reply again (the same text, the same idempotency key: never a second public reply). */
-  retryReply(actor: DeskActor, matchId: string): Promise<DeskOutcome>;
+  retryReply(actor: DeskActor, matchId: string, input?: { readonly replyId?: unknown }): Promise<DeskOutcome>;
+  /**
+   * Answers what the customer said back (`answerId`: a case event of kind answer; absent: their latest
+   * answer) with another public reply — once per answer, whoever presses the button twice. Not a new
+   * contact: the author cooldown does not apply to someone who wrote back.
+   */
+  followUp(
+    actor: DeskActor,
+    matchId: string,
+    input: ReplyInput & { readonly answerId?: unknown },
+  ): Promise<DeskOutcome>;
+  /** An internal note on the case (never posted publicly). */
+  addNote(actor: DeskActor, matchId: string, input: { readonly text?: unknown }): Promise<DeskOutcome>;
+  /** Gives the case to a teammate (`assignee` null: to nobody); "take it" is assigning oneself. */
+  assign(
+    actor: DeskActor,
+    matchId: string,
+    input: { readonly assignee?: Actor | null | undefined },
+  ): Promise<DeskOutcome>;
+  /** Moves the case by hand: open, waiting (for the customer) or resolved. */
+  setCaseState(actor: DeskActor, matchId: string, input: { readonly state?: unknown }): Promise<DeskOutcome>;
 }
 
 export interface DeskDeps {
   readonly repos: Pick<
     Repositories,
-    'matches' | 'replies' | 'accounts' | 'config' | 'discord' | 'desk' | 'audit'
+    'matches' | 'replies' | 'accounts' | 'config' | 'discord' | 'desk' | 'audit' | 'cases'
   >;
   readonly now: () => Date;
   /** Called after a decision committed jobs to the outbox (the relay's nudge). */
@@ -70,8 +91,19 @@ export const MAX_REPLY_INPUT = 10_000;
 export const MAX_REASON = 200;
 const MAX_URL = 2_000;
 
-/** The idempotency key of a match's reply: the platform (Mastodon) or the connector (X) sees a retry as the same reply. */
-export const replyKey = (matchId: string) => `kikimimi-${matchId}`;
+/**
+ * The idempotency key of a reply: the platform (Mastodon) or the connector (X) sees a retry as the same
+ * reply. The reply to the matched post is keyed by the match; a follow-up by the match and the post of
+ * the customer it answers.
+ */
+export const replyKey = (matchId: string, answerPostId?: string) =>
+  answerPostId === undefined
+    ? `kikimimi-${matchId}`
+    : `kikimimi-${matchId}-${answerPostId.replace(/[^A-Za-z0-9._-]/gu, '_').slice(0, 120)}`;
+
+/** The longest internal note. */
+export const MAX_NOTE = 4_000;
+const CASE_STATES = ['open', 'waiting', 'resolved'] as const;
 
 const fail = <C extends DeskFailure['code']>(code: C, extra: object = {}): DeskFailure =>
   ({ ok: false, code, ...extra }) as DeskFailure;
@@ -156,6 +188,41 @@ export function checkReplyText(
     : { field: 'text', code: 'unpostable', params: { platform } };
 }
 
+/** The reply job's payload: the first reply by its match (as before follow-ups), a follow-up by its id. */
+const replyPayload = (reply: Pick<ReplyRecord, 'id' | 'matchId' | 'seq'>) =>
+  reply.seq === 1 ? { matchId: reply.matchId } : { matchId: reply.matchId, replyId: reply.id };
+
+/** What a decision's transaction wrote. */
+interface Done {
+  readonly decision: ReviewDecision | null;
+  readonly reply?: ReplyRecord | undefined;
+  readonly event?: CaseEvent | undefined;
+}
+
+/** The reply form's fields checked: template, category and the text the platform's way. */
+function checkReplyInput(
+  match: Pick<MatchRecord, 'platform' | 'post' | 'decision'>,
+  input: ReplyInput,
+  config: Config,
+): DeskFailure | { template: Template | undefined; category: Category; text: string } {
+  const problems: DeskProblem[] = [];
+  let template: Template | undefined;
+  if (present(input.templateId)) {
+    template = config.templates.find((tpl) => tpl.id === input.templateId);
+    if (template === undefined) problems.push({ field: 'templateId', code: 'unknown_template' });
+  }
+  let category: Category = template?.category ?? match.decision.category ?? 'custom';
+  if (present(input.category)) {
+    const parsed = categorySchema.safeParse(input.category);
+    if (parsed.success) category = parsed.data;
+    else problems.push({ field: 'category', code: 'unknown_category' });
+  }
+  const text = typeof input.text === 'string' ? input.text.replace(/\r\n?/gu, '\n').trim() : '';
+  const textProblem = checkReplyText(match, text, config);
+  if (textProblem !== null) problems.push(textProblem);
+  return problems.length > 0 ? invalid(problems) : { template, category, text };
+}
+
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 const HTTP_URL = /^https?:\/\/\S+$/iu;
 
@@ -194,13 +261,11 @@ export function createDesk(deps: DeskDeps): Desk {
   const decide = async (
     matchId: string,
     kind: DeskSuccess['kind'],
-    work: (
-      tx: DeskTransaction,
-    ) => Promise<DeskFailure | { decision: ReviewDecision | null; reply?: ReplyRecord | undefined }>,
+    work: (tx: DeskTransaction) => Promise<DeskFailure | Done>,
   ): Promise<DeskOutcome> => {
     const rollback = Symbol('rollback');
     let refused: DeskFailure | undefined;
-    let done: { decision: ReviewDecision | null; reply?: ReplyRecord | undefined } | undefined;
+    let done: Done | undefined;
     try {
       await repos.desk.transaction(async (tx) => {
         if ((await tx.lockMatch(matchId)) === null) {
@@ -221,7 +286,7 @@ export function createDesk(deps: DeskDeps): Desk {
     deps.afterCommit?.();
     const match = await repos.matches.get(matchId);
     if (match === null || done === undefined) return fail('not_found');
-    return { ok: true, kind, match, decision: done.decision, reply: done.reply };
+    return { ok: true, kind, match, decision: done.decision, reply: done.reply, event: done.event };
   };
 
   /** The match, or why there is nothing to decide about. */
@@ -244,22 +309,9 @@ export function createDesk(deps: DeskDeps): Desk {
       if (match.suppressed) return fail('suppressed');
 
       const { config } = await repos.config.current();
-      const problems: DeskProblem[] = [];
-      let template: Template | undefined;
-      if (present(input.templateId)) {
-        template = config.templates.find((tpl) => tpl.id === input.templateId);
-        if (template === undefined) problems.push({ field: 'templateId', code: 'unknown_template' });
-      }
-      let category: Category = template?.category ?? match.decision.category ?? 'custom';
-      if (present(input.category)) {
-        const parsed = categorySchema.safeParse(input.category);
-        if (parsed.success) category = parsed.data;
-        else problems.push({ field: 'category', code: 'unknown_category' });
-      }
-      const text = typeof input.text === 'string' ? input.text.replace(/\r\n?/gu, '\n').trim() : '';
-      const textProblem = checkReplyText(match, text, config);
-      if (textProblem !== null) problems.push(textProblem);
-      if (problems.length > 0) return invalid(problems);
+      const checked = checkReplyInput(match, input, config);
+      if ('ok' in checked) return checked;
+      const { template, category, text } = checked;
 
       const account = match.accountId === null ? null : await repos.accounts.get(match.accountId);
       if (account === null) return fail('no_account');
@@ -284,7 +336,7 @@ export function createDesk(deps: DeskDeps): Desk {
           now,
         );
         await tx.setStatus(match.id, 'replied', now);
-        await job(tx, 'reply', { matchId: match.id }, JOB_IDS.reply(match.id));
+        await job(tx, 'reply', replyPayload(reply), JOB_IDS.reply(match.id, reply));
         await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
         return { decision, reply };
       });
@@ -363,19 +415,163 @@ export function createDesk(deps: DeskDeps): Desk {
       });
     },
 
-    async retryReply(actor, matchId) {
+    async retryReply(actor, matchId, input = {}) {
       const match = await load(actor, matchId, 'retry');
       if ('ok' in match) return match;
       return decide(match.id, 'retried', async (tx) => {
         const now = deps.now();
-        const current = await tx.replyOf(match.id);
+        const all = await tx.repliesOf(match.id);
+        // Which reply: the one named, else the latest that failed (the first reply, before follow-ups).
+        const current = present(input.replyId)
+          ? all.find((r) => r.id === input.replyId)
+          : all.filter((r) => r.state === 'failed').at(-1);
         // A pending reply has its job (or the sweeper gives it one again): only a failed one is retried.
-        if (current === null || current.state !== 'failed') return fail('not_retryable');
+        if (current === undefined || current.state !== 'failed') return fail('not_retryable');
         const reply = await tx.requeueReply(current.id, stored(actor), now);
         // The same job id as the first send: a job still kept as failed is retried, never doubled.
-        await job(tx, 'reply', { matchId: match.id }, JOB_IDS.reply(match.id), { rerun: true });
+        await job(tx, 'reply', replyPayload(reply), JOB_IDS.reply(match.id, reply), { rerun: true });
         await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, `retry-${now.getTime()}`));
         return { decision: null, reply };
+      });
+    },
+
+    async followUp(actor, matchId, input) {
+      const match = await load(actor, matchId, 'follow_up');
+      if ('ok' in match) return match;
+      const [events, first] = await Promise.all([
+        repos.cases.events(match.id),
+        repos.replies.forMatch(match.id),
+      ]);
+      if (first === null || (first.state !== 'sent' && first.state !== 'manual_done'))
+        return fail('not_replied');
+      const answers = events.filter((e) => e.kind === 'answer' && e.postId !== null);
+      if (answers.length === 0) return fail('no_answer');
+      const answer = present(input.answerId) ? answers.find((e) => e.id === input.answerId) : answers.at(-1);
+      if (answer === undefined) return invalid([{ field: 'answer', code: 'unknown_answer' }]);
+
+      const { config } = await repos.config.current();
+      // The answer's author is the customer: the Mastodon mention rule and the length are theirs.
+      const answerPost = answer.post ?? match.post;
+      const checked = checkReplyInput(
+        { ...match, post: { ...match.post, author: answerPost.author } },
+        input,
+        config,
+      );
+      if ('ok' in checked) return checked;
+      const { template, category, text } = checked;
+      const account = await repos.accounts.get(first.accountId);
+      if (account === null) return fail('no_account');
+
+      return decide(match.id, 'followed_up', async (tx) => {
+        const now = deps.now();
+        const status = await tx.lockMatch(match.id);
+        if (status === 'deleted' || status === 'dismissed') return fail('already_handled');
+        const postId = answer.postId as string;
+        const reply = await tx.insertReply(
+          match.id,
+          {
+            accountId: account.id,
+            text,
+            idempotencyKey: replyKey(match.id, postId),
+            actor: stored(actor),
+            target: {
+              postId,
+              url: answer.url ?? answerPost.url,
+              authorHandle: answer.authorHandle ?? answerPost.author.handle,
+            },
+          },
+          now,
+        );
+        // A follow-up for this answer exists already (pressed twice, or by two reviewers at once).
+        if (reply === null) return fail('already_handled');
+        const decision = await tx.recordDecision(
+          match.id,
+          'reply',
+          stored(actor),
+          {
+            category,
+            ...(template ? { templateId: template.id } : {}),
+            text,
+            followUp: true,
+            answerId: answer.id,
+          },
+          now,
+        );
+        // Our move is made again: the case goes back to waiting once the reply is sent (the reply job).
+        await job(tx, 'reply', replyPayload(reply), JOB_IDS.reply(match.id, reply));
+        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
+        return { decision, reply };
+      });
+    },
+
+    async addNote(actor, matchId, input) {
+      const match = await load(actor, matchId, 'note');
+      if ('ok' in match) return match;
+      const text = typeof input.text === 'string' ? input.text.replace(/\r\n?/gu, '\n').trim() : '';
+      if (text === '') return invalid([{ field: 'note', code: 'empty_note' }]);
+      if (text.length > MAX_NOTE)
+        return invalid([{ field: 'note', code: 'input_too_long', params: { max: MAX_NOTE } }]);
+      return decide(match.id, 'noted', async (tx) => {
+        const now = deps.now();
+        const event = await tx.addCaseEvent(match.id, { kind: 'note', actor: stored(actor), text }, now);
+        await tx.audit(stored(actor), 'case.note', match.id, { eventId: event.id }, now);
+        // Shown in the Discord thread too, unless it came from there (it is already in the thread).
+        if (actor.kind !== 'discord') {
+          await job(tx, 'caseUpdate', { matchId: match.id, eventId: event.id }, JOB_IDS.caseUpdate(event.id));
+        }
+        return { decision: null, event };
+      });
+    },
+
+    async assign(actor, matchId, input) {
+      const match = await load(actor, matchId, 'assign');
+      if ('ok' in match) return match;
+      const assignee = input.assignee ?? null;
+      if (
+        assignee !== null &&
+        (typeof assignee !== 'object' ||
+          !['web', 'discord'].includes(assignee.kind) ||
+          typeof assignee.id !== 'string' ||
+          assignee.id === '' ||
+          typeof assignee.name !== 'string')
+      ) {
+        return invalid([{ field: 'assignee', code: 'unknown_assignee' }]);
+      }
+      const to = assignee === null ? null : { kind: assignee.kind, id: assignee.id, name: assignee.name };
+      return decide(match.id, 'assigned', async (tx) => {
+        const now = deps.now();
+        const current = await tx.caseOf(match.id);
+        if (current.assignee?.kind === to?.kind && current.assignee?.id === to?.id) return { decision: null };
+        await tx.setAssignee(match.id, to);
+        const event = await tx.addCaseEvent(
+          match.id,
+          { kind: 'assigned', actor: stored(actor), detail: { assignee: to, previous: current.assignee } },
+          now,
+        );
+        await tx.audit(stored(actor), 'case.assign', match.id, { assignee: to }, now);
+        await job(tx, 'caseUpdate', { matchId: match.id, eventId: event.id }, JOB_IDS.caseUpdate(event.id));
+        return { decision: null, event };
+      });
+    },
+
+    async setCaseState(actor, matchId, input) {
+      const match = await load(actor, matchId, 'case_state');
+      if ('ok' in match) return match;
+      const state = CASE_STATES.find((s) => s === input.state);
+      if (state === undefined) return invalid([{ field: 'state', code: 'unknown_state' }]);
+      return decide(match.id, 'case_state', async (tx) => {
+        const now = deps.now();
+        const current = await tx.caseOf(match.id);
+        if (current.state === state) return { decision: null };
+        await tx.setCaseState(match.id, state);
+        const event = await tx.addCaseEvent(
+          match.id,
+          { kind: 'state', actor: stored(actor), detail: { state, previous: current.state } },
+          now,
+        );
+        await tx.audit(stored(actor), 'case.state', match.id, { state, previous: current.state }, now);
+        await job(tx, 'caseUpdate', { matchId: match.id, eventId: event.id }, JOB_IDS.caseUpdate(event.id));
+        return { decision: null, event };
       });
     },
   };

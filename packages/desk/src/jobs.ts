@@ -52,9 +52,12 @@ export const JOBS = {
   },
   /** Post a match's review message (once: job id per match). */
   notify: { schema: matchRef, options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 } },
-  /** Send a match's reply (once: job id per match; the reply row makes it exactly-once). */
+  /**
+   * Send a reply of a match's case (once: job id per reply; the reply row makes it exactly-once).
+   * Without `replyId`: the reply to the matched post (seq 1).
+   */
   reply: {
-    schema: matchRef,
+    schema: z.strictObject({ matchId: id, replyId: z.uuid().optional() }),
     options: { attempts: 20, backoff: { type: 'custom' }, removeOnComplete: 1000, removeOnFail: 5000 },
   },
   /** Bring a match's review message in step after a decision (job id per decision). */
@@ -62,6 +65,19 @@ export const JOBS = {
   /** Post a match into the escalation channel of `target` (job id per match and target). */
   escalate: {
     schema: z.strictObject({ matchId: id, target: id, actorName: z.string().min(1).max(200) }),
+    options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
+  },
+  /** Ask one account's platform what customers said back to our replies (from a job scheduler per account). */
+  follow: {
+    schema: z.strictObject({ accountId: id }),
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+  },
+  /**
+   * Show one event of a case (the customer's answer, a teammate's note) in the Discord thread under the
+   * review message, and bring the review message in step (job id per event).
+   */
+  caseUpdate: {
+    schema: z.strictObject({ matchId: id, eventId: z.uuid(), notify: z.boolean().optional() }),
     options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
   },
   /** Re-drive what a crash or a Redis loss left behind (from a job scheduler). */
@@ -82,7 +98,10 @@ export const jobId = (kind: string, key: string) => `${kind}-${key.replace(/[^A-
 /** The job ids that make each effect happen once. */
 export const JOB_IDS = {
   notify: (matchId: string) => jobId('notify', matchId),
-  reply: (matchId: string) => jobId('reply', matchId),
+  /** The reply to the matched post by match id (as before follow-ups existed); a follow-up by its own id. */
+  reply: (matchId: string, reply?: { readonly id: string; readonly seq: number }) =>
+    jobId('reply', reply === undefined || reply.seq === 1 ? matchId : reply.id),
+  caseUpdate: (eventId: string) => jobId('case', eventId),
   refresh: (matchId: string, decisionId: string) => jobId('refresh', `${matchId}-${decisionId}`),
   escalate: (matchId: string, target: string) => jobId('escalate', `${matchId}-${target}`),
 } as const;

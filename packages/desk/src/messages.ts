@@ -42,6 +42,14 @@ const FAILURES: { readonly [C in DeskFailure['code']]: Text } = {
     ja: '再送できる返信はありません（送信済みか、送信を待っています）。',
     en: 'There is no reply to send again (it was sent, or it is waiting to be sent).',
   },
+  not_replied: {
+    ja: '最初の返信がまだ送られていません（送信後にフォローアップできます）。',
+    en: 'Our first reply has not gone out yet (follow-ups come after it).',
+  },
+  no_answer: {
+    ja: 'お客さまからの返信がまだありません（フォローアップはお客さまの返信に答えるものです）。',
+    en: 'The customer has not written back yet (a follow-up answers what they said).',
+  },
   invalid: { ja: '入力内容を確認してください', en: 'Please check the form' },
 };
 
@@ -63,6 +71,16 @@ const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
     en: 'There is no such escalation target ({targets}).',
   },
   bad_url: { ja: 'http(s) の URL を入力してください。', en: 'Enter an http(s) URL.' },
+  unknown_assignee: { ja: 'この担当者はいません。', en: 'There is no such teammate.' },
+  unknown_state: {
+    ja: '状態は「対応中」「お客さまの返信待ち」「解決済み」のどれかです。',
+    en: 'The state is one of open, waiting for the customer, resolved.',
+  },
+  empty_note: { ja: 'メモを入力してください。', en: 'Write the note.' },
+  unknown_answer: {
+    ja: 'このケースにそのお客さまの返信はありません。',
+    en: 'There is no such answer from the customer in this case.',
+  },
 };
 
 const NONE: Text = { ja: 'なし', en: 'none' };

@@ -1,7 +1,17 @@
-import type { MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+import type { CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 
 /** A field of a decision's input a problem belongs to. */
-export type DeskField = 'text' | 'category' | 'templateId' | 'target' | 'reason' | 'url';
+export type DeskField =
+  | 'text'
+  | 'category'
+  | 'templateId'
+  | 'target'
+  | 'reason'
+  | 'url'
+  | 'note'
+  | 'assignee'
+  | 'state'
+  | 'answer';
 
 /** One thing wrong with a decision's input, next to its field (texts: messages.ts). */
 export interface DeskProblem {
@@ -14,7 +24,11 @@ export interface DeskProblem {
     | 'unknown_template'
     | 'unknown_category'
     | 'unknown_target'
-    | 'bad_url';
+    | 'bad_url'
+    | 'unknown_assignee'
+    | 'unknown_state'
+    | 'unknown_answer'
+    | 'empty_note';
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
@@ -30,9 +44,22 @@ export type DeskFailure =
   | { readonly ok: false; readonly code: 'no_account' }
   | { readonly ok: false; readonly code: 'not_manual' }
   | { readonly ok: false; readonly code: 'not_retryable' }
+  /** A follow-up needs our first reply to have gone out. */
+  | { readonly ok: false; readonly code: 'not_replied' }
+  /** A follow-up answers something the customer said back: there is nothing yet. */
+  | { readonly ok: false; readonly code: 'no_answer' }
   | { readonly ok: false; readonly code: 'invalid'; readonly problems: readonly DeskProblem[] };
 
-export type DecisionKindDone = 'replied' | 'escalated' | 'dismissed' | 'manual_done' | 'retried';
+export type DecisionKindDone =
+  | 'replied'
+  | 'escalated'
+  | 'dismissed'
+  | 'manual_done'
+  | 'retried'
+  | 'followed_up'
+  | 'noted'
+  | 'assigned'
+  | 'case_state';
 
 /** A decision the desk took: stored with its audit entry and its jobs, in one transaction. */
 export interface DeskSuccess {
@@ -42,6 +69,8 @@ export interface DeskSuccess {
   readonly match: MatchRecord;
   readonly decision: ReviewDecision | null;
   readonly reply?: ReplyRecord | undefined;
+  /** The case event it wrote (a note, an assignment, a state change). */
+  readonly event?: CaseEvent | undefined;
 }
 
 export type DeskOutcome = DeskSuccess | DeskFailure;

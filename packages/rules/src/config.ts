@@ -246,6 +246,21 @@ export type Organization = z.infer<typeof organizationSchema>;
 export const organizationTimeZone = (config: { organization?: Organization }): string =>
   config.organization?.timeZone ?? 'UTC';
 
+/** Following each case after our reply (the conversations). */
+export const conversationsSchema = z
+  .object({
+    /** How long after our last reply the customer's answers and reactions are followed (days, 1–30). */
+    followDays: z.number().int().min(1).max(30).default(7),
+    /**
+     * How often each account asks its platform for answers (minutes, 1–1440). One request covers every
+     * followed case of the account (X: the mention timeline; Mastodon: notifications), so the cost does
+     * not grow with the number of cases: X bills reads, see the console's cost estimate.
+     */
+    checkEveryMinutes: z.number().int().min(1).max(1440).default(5),
+  })
+  .default({ followDays: 7, checkEveryMinutes: 5 });
+export type Conversations = z.infer<typeof conversationsSchema>;
+
 export const configSchema = z.object({
   $schema: z.string().optional(),
   version: z.literal(1).default(1),
@@ -270,6 +285,7 @@ export const configSchema = z.object({
   classifier: classifierSchema,
   platforms: platformOptionsSchema,
   organization: organizationSchema,
+  conversations: conversationsSchema,
 });
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
