@@ -25,6 +25,12 @@ export const HELDOUT_3 = fileURLToPath(new URL('./heldout-3.jsonl', import.meta.
 /** The development batch of round 4: its errors were read to guide the changes. */
 export const DEV_3 = fileURLToPath(new URL('./dev-3.jsonl', import.meta.url));
 
+/** Round 5 (issue 13): the development batch, complaint-heavy; its errors were read. */
+export const DEV_4 = fileURLToPath(new URL('./dev-4.jsonl', import.meta.url));
+
+/** Round 5: committed before the classifier was changed, never tuned on, its errors not read. */
+export const HELDOUT_4 = fileURLToPath(new URL('./heldout-4.jsonl', import.meta.url));
+
 /** Every labelled set, in the order `--all` reports them. */
 export const ALL_CORPORA: readonly string[] = [
   DEFAULT_CORPUS,
@@ -34,6 +40,8 @@ export const ALL_CORPORA: readonly string[] = [
   HELDOUT_2,
   DEV_3,
   HELDOUT_3,
+  DEV_4,
+  HELDOUT_4,
 ];
 
 const INTENTS: readonly Intent[] = intentSchema.options;
