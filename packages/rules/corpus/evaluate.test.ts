@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Intent, intentSchema } from '../src/config.ts';
-import { DEV_3, evaluateCorpus, HELDOUT_2, HELDOUT_3, loadCorpus } from './evaluate.ts';
+import { DEV_3, DEV_4, evaluateCorpus, HELDOUT_2, HELDOUT_3, HELDOUT_4, loadCorpus } from './evaluate.ts';
 
 const corpus = loadCorpus();
 
@@ -124,5 +124,26 @@ describe('heldout-3 and dev-3', () => {
     expect(new Set(dev.map((post) => post.lang))).toEqual(new Set(['ja', 'en']));
     const heldoutTexts = new Set(loadCorpus(HELDOUT_3).map((post) => post.text));
     expect(dev.filter((post) => heldoutTexts.has(post.text))).toEqual([]);
+  });
+});
+
+describe('heldout-4 and dev-4 (round 5)', () => {
+  it('heldout-4 has 40 posts per language, every intent in each, complaints the largest share', () => {
+    const heldout = loadCorpus(HELDOUT_4);
+    for (const lang of ['ja', 'en'] as const) {
+      const posts = heldout.filter((post) => post.lang === lang);
+      expect(posts.length).toBe(40);
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.intent === intent).length).toBeGreaterThanOrEqual(6);
+      }
+      expect(posts.filter((post) => post.intent === 'complaint').length).toBe(12);
+    }
+  });
+
+  it('dev-4 shares no text with any held-out set', () => {
+    const heldoutTexts = new Set(
+      [HELDOUT_2, HELDOUT_3, HELDOUT_4].flatMap((file) => loadCorpus(file).map((post) => post.text)),
+    );
+    expect(loadCorpus(DEV_4).filter((post) => heldoutTexts.has(post.text))).toEqual([]);
   });
 });

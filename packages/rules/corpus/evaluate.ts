@@ -25,6 +25,12 @@ export const HELDOUT_3 = fileURLToPath(new URL('./heldout-3.jsonl', import.meta.
 /** The development batch of round 4: its errors were read to guide the changes. */
 export const DEV_3 = fileURLToPath(new URL('./dev-3.jsonl', import.meta.url));
 
+/** Round 5 (issue 13): the development batch, complaint-heavy; its errors were read. */
+export const DEV_4 = fileURLToPath(new URL('./dev-4.jsonl', import.meta.url));
+
+/** Round 5: committed before the classifier was changed, never tuned on, its errors not read. */
+export const HELDOUT_4 = fileURLToPath(new URL('./heldout-4.jsonl', import.meta.url));
+
 /** Every labelled set, in the order `--all` reports them. */
 export const ALL_CORPORA: readonly string[] = [
   DEFAULT_CORPUS,
@@ -34,6 +40,8 @@ export const ALL_CORPORA: readonly string[] = [
   HELDOUT_2,
   DEV_3,
   HELDOUT_3,
+  DEV_4,
+  HELDOUT_4,
 ];
 
 const INTENTS: readonly Intent[] = intentSchema.options;
@@ -169,18 +177,29 @@ function metrics(confusion: Record<Intent, Record<Intent, number>>): {
   perClass: Record<Intent, ClassMetrics>;
   macroF1: number;
 } {
-  const perClass = {} as Record<Intent, ClassMetrics>;
-  for (const intent of INTENTS) {
-    const truePositives = confusion[intent][intent];
-    const support = INTENTS.reduce((sum, actual) => sum + confusion[intent][actual], 0);
-    const predicted = INTENTS.reduce((sum, expected) => sum + confusion[expected][intent], 0);
+  return classMetrics(INTENTS, confusion);
+}
+
+/**
+ * Per-class precision, recall and F1 from a confusion matrix (confusion[expected][actual]), and their
+ * macro average over the classes that occur. Shared with the answer evaluation.
+ */
+export function classMetrics<C extends string>(
+  classes: readonly C[],
+  confusion: Record<C, Record<C, number>>,
+): { perClass: Record<C, ClassMetrics>; macroF1: number } {
+  const perClass = {} as Record<C, ClassMetrics>;
+  for (const label of classes) {
+    const truePositives = confusion[label][label];
+    const support = classes.reduce((sum, actual) => sum + confusion[label][actual], 0);
+    const predicted = classes.reduce((sum, expected) => sum + confusion[expected][label], 0);
     const precision = predicted === 0 ? 0 : truePositives / predicted;
     const recall = support === 0 ? 0 : truePositives / support;
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    perClass[intent] = { precision, recall, f1, support };
+    perClass[label] = { precision, recall, f1, support };
   }
-  const present = INTENTS.filter((intent) => perClass[intent].support > 0);
-  const macroF1 = present.reduce((sum, intent) => sum + perClass[intent].f1, 0) / Math.max(1, present.length);
+  const present = classes.filter((label) => perClass[label].support > 0);
+  const macroF1 = present.reduce((sum, label) => sum + perClass[label].f1, 0) / Math.max(1, present.length);
   return { perClass, macroF1 };
 }
 

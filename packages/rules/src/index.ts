@@ -1,4 +1,17 @@
 export {
+  ANSWER_KINDS,
+  type AnswerClassifier,
+  type AnswerKind,
+  type AnswerLanguage,
+  type AnswerOptions,
+  type AnswerResult,
+  type AnswerSignal,
+  type AnswerSignalKind,
+  answerBody,
+  classifyAnswer,
+  createAnswerClassifier,
+} from './classify/answers.ts';
+export {
   type Classifier,
   categoryForIntent,
   createClassifier,

@@ -517,3 +517,34 @@ describe('classify: complaints and trouble without evaluative words (round 4, co
     expect(result.scores.question).toBe(0);
   });
 });
+
+describe('classify: costs, limits and changes for the worse without evaluative words (round 5)', () => {
+  it.each<[string, Intent]>([
+    ['ストア、駐車場が有料になってた', 'complaint'],
+    ['振込するだけで手数料300円取られる', 'complaint'],
+    ['The gym started charging for towels', 'complaint'],
+    ['窓口、平日なのに1つしか開いてない', 'complaint'],
+    ['いつかけても話し中の電話窓口', 'complaint'],
+    ['Their chat is offline no matter when I try', 'complaint'],
+    ['ログインのたびに3回も認証させられる', 'complaint'],
+    ['waited 40 minutes just to be told to email them', 'complaint'],
+    ['返品の条件、厳しくなってる', 'complaint'],
+    ['the free tier got stricter overnight', 'complaint'],
+    ['この新機能、誰得なの', 'complaint'],
+    ['who is this redesign even for', 'complaint'],
+    ['キャンセル料がかかるって聞いてない', 'complaint'],
+    ['parking was free last month', 'complaint'],
+  ])('%s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+
+  it.each<[string, Intent]>([
+    ['いつも使わせてもらってます、便利', 'praise'],
+    ['これはもう買うしかない', 'neutral'],
+    ['ハイボール1杯2000円だった', 'neutral'],
+    ['いつでも返品できるの安心', 'praise'],
+    ['有料になりますか？', 'question'],
+  ])('not a complaint: %s → %s', (text, intent) => {
+    expect(run(text).intent).toBe(intent);
+  });
+});

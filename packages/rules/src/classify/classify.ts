@@ -143,7 +143,8 @@ interface Entry {
   readonly negation: NegationSide;
   /** The key ends in an adjective's く (悪く, 使いにくく): ない right after is always a negation. */
   readonly adjectival: boolean;
-  readonly fromConfig: boolean;
+  /** Where the word comes from: built-in 0, a specialised classifier's own words 1, the team's configuration 2. */
+  readonly rank: number;
 }
 
 interface TrieNode {
@@ -213,7 +214,7 @@ function isNegationBreak(text: string, k: number): boolean {
   return false;
 }
 
-function compileEntries(config: ClassifierConfig): TrieNode {
+function compileEntries(config: ClassifierConfig, extra: ExtraWords): TrieNode {
   const root: TrieNode = { next: undefined, entry: undefined };
 
   const insert = (key: string, entry: Entry): void => {
@@ -228,18 +229,19 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       }
       node = child;
     }
-    // A team's own word wins over a built-in one with the same spelling; otherwise the stronger one.
+    // A team's own word wins over a specialised classifier's, which wins over a built-in one with the
+    // same spelling; between equals the stronger one.
     const current = node.entry;
     if (
       current === undefined ||
-      (entry.fromConfig && !current.fromConfig) ||
-      (entry.fromConfig === current.fromConfig && entry.weight > current.weight)
+      entry.rank > current.rank ||
+      (entry.rank === current.rank && entry.weight > current.weight)
     ) {
       node.entry = entry;
     }
   };
 
-  const add = (intent: SignalIntent, source: DictionaryWord, fromConfig: boolean): void => {
+  const add = (intent: SignalIntent, source: DictionaryWord, rank: number): void => {
     const word = normalizeWord(source.word);
     if (word === '') return;
     const first = word.charCodeAt(0);
@@ -258,7 +260,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       clauseStart: source.clauseStart === true,
       boundaryEnd,
       negation,
-      fromConfig,
+      rank,
     };
     const keys: string[] = [word];
     if (word.includes("'")) keys.push(word.replaceAll("'", '')); // cant, dont, isnt
@@ -283,7 +285,7 @@ function compileEntries(config: ClassifierConfig): TrieNode {
   };
 
   /** Notice markers and non-signals: matched as written (no inflection), never negated. */
-  const addPlain = (role: EntryRole, source: DictionaryWord): void => {
+  const addPlain = (role: EntryRole, source: DictionaryWord, rank = 0): void => {
     const word = normalizeWord(source.word);
     if (word === '') return;
     insert(word, {
@@ -298,13 +300,13 @@ function compileEntries(config: ClassifierConfig): TrieNode {
       boundaryEnd: isWordCode(word.charCodeAt(word.length - 1)),
       negation: 'none',
       adjectival: false,
-      fromConfig: false,
+      rank,
     });
   };
 
   if (config.useBuiltIn) {
     for (const intent of PRECEDENCE) {
-      for (const word of BUILT_IN_DICTIONARIES[intent]) add(intent, word, false);
+      for (const word of BUILT_IN_DICTIONARIES[intent]) add(intent, word, 0);
     }
     for (const marker of NOTICE_MARKERS) addPlain('notice', marker);
     for (const marker of IRONY_MARKERS) addPlain('irony', marker);
@@ -313,14 +315,34 @@ function compileEntries(config: ClassifierConfig): TrieNode {
     for (const word of NON_SIGNALS) addPlain('skip', { word, weight: 0 });
   }
   for (const intent of PRECEDENCE) {
-    for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, true);
+    for (const word of extra[intent] ?? []) add(intent, word, 1);
+  }
+  for (const word of extra.skip ?? []) addPlain('skip', { word, weight: 0 }, 1);
+  for (const intent of PRECEDENCE) {
+    for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, 2);
   }
   return root;
 }
 
-/** Compiles the dictionaries (built-in plus configured words) once; classify() is then one scan. */
-export function createClassifier(config: ClassifierConfig): Classifier {
-  const root = compileEntries(config);
+/**
+ * Words a specialised classifier built on this one adds to the built-in dictionaries (the answer
+ * classifier's "直ってない", "that fixed it"). They replace a built-in word of the same spelling; a
+ * team's configured word still replaces them. `skip` words only look like signals and are passed over.
+ */
+export interface ExtraWords {
+  readonly praise?: readonly DictionaryWord[];
+  readonly complaint?: readonly DictionaryWord[];
+  readonly trouble?: readonly DictionaryWord[];
+  readonly question?: readonly DictionaryWord[];
+  readonly skip?: readonly string[];
+}
+
+/**
+ * Compiles the dictionaries (built-in, a specialised classifier's extra words, then configured words)
+ * once; classify() is then one scan.
+ */
+export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {}): Classifier {
+  const root = compileEntries(config, extra);
 
   const japaneseNegators = [...JAPANESE_NEGATORS];
   const englishNegators = new Set(ENGLISH_NEGATORS);

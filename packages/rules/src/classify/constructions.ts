@@ -128,6 +128,72 @@ export const CONSTRUCTIONS: readonly Construction[] = [
     gate: ['すら', 'さえ'],
   },
   // ——— complaint: it used to be better; it got smaller ———
+  // ——— complaint, round 5: a cost, a limit, a change for the worse, said without an evaluative word ———
+  {
+    // Something that was free now costs, or a charge out of proportion: 有料になってた, 100円取られる,
+    // "now charging for", "made seat selection paid", "wants $2 a month", "charged me $30 just to".
+    label: 'now paid',
+    intent: 'complaint',
+    weight: 1.2,
+    pattern:
+      /有料(?:に|化)(?:なっ|され|し)(?!ます?か|ても)|(?:円|ドル|料金|手数料|お金)(?:も|を)?取られ|\b(?:now|started|start|starts) charging\b|\bcharg(?:es|ing) (?:extra|for)\b|\bmade [^.!?]{1,30} paid\b|\bwants? [$¥€£]\d|\bcharged (?:me|us) [$¥€£]?\d[^.!?]{0,30}\bjust to\b/u,
+    gate: ['有料', '取られ', 'charg', 'paid', 'want'],
+  },
+  {
+    // Only so much and no more: 1台しか開いてない, 「…」しか言わない (not 行くしかない, "no choice but").
+    label: '〜しか…ない',
+    intent: 'complaint',
+    weight: 1,
+    pattern: new RegExp(`しか(?!な)${CLAUSE}{1,10}?(?:ない|無い|ません|なかった|ねー)`, 'u'),
+    gate: ['しか'],
+  },
+  {
+    // It is always so: いつ電話しても話し中, "busy no matter when you call".
+    label: 'いつ…ても',
+    intent: 'complaint',
+    weight: 1,
+    pattern: new RegExp(
+      `いつ(?!でも|も)${CLAUSE}{1,8}?(?:ても|でも)|\\bno matter (?:when|what|how|which|who)\\b`,
+      'u',
+    ),
+    gate: ['いつ', 'no matter'],
+  },
+  {
+    // Too many times or too long for a small thing: 5回も, "asks five times just to", "an hour just to".
+    label: 'N回も',
+    intent: 'complaint',
+    weight: 1,
+    pattern:
+      /(?:\d+|[二三四五六七八九十])(?:回|度)も|\b(?:\d+|three|four|five|six|seven|eight|nine|ten) (?:times|minutes|hours|days|weeks) just to\b/u,
+    gate: ['回も', '度も', 'just to'],
+  },
+  {
+    // A change for the worse: 厳しくなってる, 高くなった, 半分になった, "got stricter", "halved".
+    label: '厳しくなった',
+    intent: 'complaint',
+    weight: 1,
+    pattern:
+      /(?:厳し|高|遅|面倒|不便|複雑)(?:く|に)なっ|半分に(?:なっ|され)|\b(?:got|gotten|getting|became|becoming|is getting) (?:stricter|pricier|slower|more expensive|harder|more complicated)\b|\bhalved\b/u,
+    gate: ['くなっ', 'になっ', 'され', 'got', 'getting', 'became', 'becoming', 'halved'],
+  },
+  {
+    // Nobody benefits: 誰得, 誰が得するの, "who is this even for", "who asked for this".
+    label: '誰得',
+    intent: 'complaint',
+    weight: 1.5,
+    pattern: /誰(?:が|の)?得|\bwho (?:is|are|was|were) [^.!?]{1,40}\beven for\b|\bwho asked for\b/u,
+    gate: ['誰', 'who'],
+    rhetorical: true,
+  },
+  {
+    // We were not told, or it used to cost nothing: 3000円かかるって聞いてない, 無料だったよね, "it was free".
+    label: '聞いてない',
+    intent: 'complaint',
+    weight: 1.2,
+    pattern:
+      /(?:って|とは|なんて)(?:聞いて|言われて)(?:ない|ません|なかった)|(?:無料|(?<![\d,])0円)(?:だった|でした)|\b(?:was|used to be) free\b|\bnobody told (?:me|us)\b/u,
+    gate: ['聞いて', '言われて', '無料', '0円', 'free', 'nobody told'],
+  },
   {
     label: '前は…のに',
     intent: 'complaint',
