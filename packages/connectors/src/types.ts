@@ -129,6 +129,37 @@ export type StreamEvent =
   | { readonly kind: 'edit'; readonly post: Post }
   | { readonly kind: 'delete'; readonly platform: Platform; readonly postId: string };
 
+/**
+ * What people did with the account's own posts: answered one (a post whose `inReplyTo` is our post's
+ * id) or liked / reposted one. What the conversations follow after a reply.
+ */
+export type ActivityItem =
+  | { readonly kind: 'answer'; readonly post: Post }
+  | {
+      readonly kind: 'like' | 'repost';
+      /** Our post they reacted to. */
+      readonly postId: string;
+      readonly author: { readonly id: string; readonly handle: string };
+      readonly at: Date;
+    };
+
+export interface ActivityResult {
+  /** Oldest first, each once. */
+  readonly items: readonly ActivityItem[];
+  /** Opaque; pass it to the next call. */
+  readonly cursor: string | null;
+  /**
+   * False when more arrived since the last call than the page budget reads: the oldest of them were
+   * skipped (X's mention timeline pages newest first) or wait for the next call (Mastodon).
+   */
+  readonly caughtUp: boolean;
+  readonly requests: number;
+  /** Posts read (X bills per post read). */
+  readonly postsRead: number;
+  readonly rateLimit: RateLimitState | null;
+  readonly rejected: readonly RejectedItem[];
+}
+
 /** Everything kikimimi needs from a platform. One implementation per platform folder. */
 export interface Connector {
   readonly platform: Platform;
@@ -136,6 +167,14 @@ export interface Connector {
   /** Yields posts, edits and deletions as they arrive; reconnects with backoff on its own until the signal aborts. */
   stream?(source: StreamSource, options: StreamOptions): AsyncIterable<StreamEvent>;
   reply(target: ReplyTarget, text: string, options: ReplyOptions): Promise<ReplyResult>;
+  /**
+   * Answers to and reactions on the account's own posts since `cursor` (null: from now — only the
+   * newest page). One call covers every followed conversation of the account, however many there are.
+   */
+  activity?(
+    cursor: string | null,
+    options?: { readonly pageBudget?: number; readonly signal?: AbortSignal },
+  ): Promise<ActivityResult>;
   verifyCredentials(): Promise<AccountIdentity>;
   /** The longest reply the platform accepts, in its own counting (Mastodon: per instance). */
   maxReplyLength(): Promise<number>;

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { AuthFailedError, PermanentError, TransientError } from '../errors.ts';
 import type {
   AccountIdentity,
+  ActivityItem,
+  ActivityResult,
   Connector,
   InstanceInfo,
   PollOptions,
@@ -535,11 +537,93 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     };
   };
 
+  /**
+   * Answers to and favourites / boosts of the account's posts, from its notifications (mention,
+   * favourite, reblog): one request a call covers every followed conversation. Paged forward with
+   * `min_id`, so a burst waits for the next call rather than being skipped.
+   */
+  const activity = async (
+    cursor: string | null,
+    options: { pageBudget?: number; signal?: AbortSignal } = {},
+  ): Promise<ActivityResult> => {
+    const limit = 40;
+    const budget = cursor === null ? 1 : Math.max(1, Math.floor(options.pageBudget ?? 3));
+    const items: Array<{ order: string; item: ActivityItem }> = [];
+    const rejected: RejectedItem[] = [];
+    let position = cursor ?? undefined;
+    let requests = 0;
+    let postsRead = 0;
+    let rateLimit: RateLimitState | null = null;
+    let caughtUp = false;
+    while (requests < budget) {
+      options.signal?.throwIfAborted();
+      const response = await client.v1.notifications.list
+        .$raw({
+          types: ['mention', 'favourite', 'reblog'],
+          limit: cursor === null ? 5 : limit,
+          ...(position === undefined ? {} : { minId: position }),
+        })
+        .then((r) => r, fail('poll'));
+      requests++;
+      rateLimit = readRateLimit(response.headers) ?? rateLimit;
+      const data = arrayOf.safeParse(response.data);
+      if (!data.success) throw unreadable('notification list', data.error);
+      postsRead += data.data.length;
+      let newest = position;
+      for (const raw of data.data) {
+        const parsed = mastodonNotificationSchema.safeParse(raw);
+        if (!parsed.success) {
+          rejected.push({ id: idOf(raw), reason: `notification: ${describeIssues(parsed.error)}` });
+          continue;
+        }
+        const n = parsed.data;
+        if (newest === undefined || compareIds(n.id, newest) > 0) newest = n.id;
+        if (position !== undefined && compareIds(n.id, position) <= 0) continue;
+        if (n.type === 'mention' && n.status != null) {
+          const normalized = normalizeStatus(n.status);
+          if (!normalized.ok) rejected.push(normalized.rejected);
+          else if (normalized.post.inReplyTo !== null)
+            items.push({ order: n.id, item: { kind: 'answer', post: normalized.post } });
+        } else if ((n.type === 'favourite' || n.type === 'reblog') && n.account != null) {
+          const statusId = idOf(n.status);
+          if (statusId === null) continue;
+          items.push({
+            order: n.id,
+            item: {
+              kind: n.type === 'favourite' ? 'like' : 'repost',
+              postId: statusId,
+              author: { id: n.account.id, handle: n.account.acct },
+              at: new Date(n.createdAt ?? Date.now()),
+            },
+          });
+        }
+      }
+      const moved = newest !== position;
+      position = newest;
+      // A short page is the end; so is one that does not move (a server ignoring min_id).
+      if (cursor === null || data.data.length < limit || !moved) {
+        caughtUp = true;
+        break;
+      }
+    }
+    items.sort((a, b) => compareIds(a.order, b.order));
+    return {
+      items: items.map((entry) => entry.item),
+      cursor: position ?? null,
+      caughtUp,
+      requests,
+      postsRead,
+      rateLimit,
+      rejected,
+    };
+  };
+
   return {
     platform: 'mastodon',
     poll,
     stream,
     reply,
+    activity,
     verifyCredentials,
     describeInstance,
     async maxReplyLength() {

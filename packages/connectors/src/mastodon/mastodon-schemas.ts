@@ -57,6 +57,9 @@ export type MastodonStatus = z.infer<typeof mastodonStatusSchema>;
 export const mastodonNotificationSchema = z.object({
   id: z.string().min(1),
   type: z.string(),
+  createdAt: z.string().nullish(),
+  /** Who did it (the favouriting or boosting account; the author of a mention). */
+  account: z.object({ id: z.string().min(1), acct: z.string().min(1) }).nullish(),
   status: z.unknown().optional(),
 });
 

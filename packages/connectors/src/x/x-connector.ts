@@ -10,6 +10,8 @@ import {
 } from '../errors.ts';
 import type {
   AccountIdentity,
+  ActivityItem,
+  ActivityResult,
   Connector,
   PollOptions,
   PollResult,
@@ -435,10 +437,80 @@ export function createXConnector(options: XConnectorOptions): Connector {
     return result;
   }
 
+  /**
+   * Answers to the account's posts from its mention timeline (`GET /2/users/:id/mentions`): every reply
+   * to one of our posts mentions us, so one request a call covers all followed conversations, however
+   * many (X bills each post read). The timeline pages newest first: when more arrived than the budget
+   * reads, the oldest are skipped and `caughtUp` is false. Likes are not read: X tells who liked a post
+   * only one post per request (`liking_users`), which followed cases cannot afford.
+   */
+  async function activity(
+    cursor: string | null,
+    options: { pageBudget?: number; signal?: AbortSignal } = {},
+  ): Promise<ActivityResult> {
+    if (cursor !== null && !/^\d{1,19}$/u.test(cursor)) {
+      throw new PermanentError(
+        'x',
+        `the stored activity cursor is unreadable: ${JSON.stringify(cursor.slice(0, 40))}`,
+      );
+    }
+    let requests = account === null ? 1 : 0;
+    const me = account ?? (await verifyCredentials());
+    // From now on: the first call reads one small page, to find where "now" is.
+    const budget = cursor === null ? 1 : Math.max(1, Math.floor(options.pageBudget ?? 3));
+    const posts = new Map<string, Post>();
+    const rejected: RejectedItem[] = [];
+    let newest = cursor;
+    let postsRead = 0;
+    let rateLimit: RateLimitState | null = null;
+    let nextToken: string | undefined;
+    let caughtUp = false;
+    for (let page = 0; page < budget; page++) {
+      options.signal?.throwIfAborted();
+      let response: { data: unknown; rateLimit?: { limit: number; remaining: number; reset: number } };
+      try {
+        response = await client.v2.get<unknown>(
+          'users/:id/mentions',
+          {
+            max_results: cursor === null ? 5 : DEFAULT_PAGE_SIZE,
+            since_id: cursor ?? undefined,
+            pagination_token: nextToken,
+            expansions: ['author_id'],
+            'tweet.fields': TWEET_FIELDS,
+            'user.fields': USER_FIELDS,
+          },
+          { params: { id: me.id }, fullResponse: true },
+        );
+      } catch (error) {
+        throw fail(error, 'mentions');
+      }
+      requests++;
+      const parsed = xPageSchema.safeParse(response.data);
+      if (!parsed.success) throw unreadable('mentions', describeIssues(parsed.error));
+      rateLimit = rateLimitState(response.rateLimit) ?? rateLimit;
+      postsRead += parsed.data.data?.length ?? 0;
+      const normalized = normalizePage(parsed.data);
+      rejected.push(...normalized.rejected);
+      for (const post of normalized.posts) posts.set(post.id, post);
+      for (const id of pageIds(parsed.data)) newest = maxId(newest, id);
+      nextToken = parsed.data.meta.next_token;
+      if (nextToken === undefined || cursor === null) {
+        caughtUp = true;
+        break;
+      }
+    }
+    const items: ActivityItem[] = [...posts.values()]
+      .filter((post) => post.inReplyTo !== null && post.author.id !== me.id)
+      .sort((a, b) => compareIds(a.id, b.id))
+      .map((post) => ({ kind: 'answer', post }));
+    return { items, cursor: newest, caughtUp, requests, postsRead, rateLimit, rejected };
+  }
+
   return {
     platform: 'x',
     poll,
     reply,
+    activity,
     verifyCredentials,
     maxReplyLength: async () => X_MAX_WEIGHTED_LENGTH,
   };
