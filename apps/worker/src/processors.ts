@@ -1,6 +1,7 @@
 import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
 import type { Job } from 'bullmq';
 import type { PipelineDeps } from './pipeline/deps.ts';
+import { handleFollow } from './pipeline/follow.ts';
 import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
 import { handlePostChange } from './pipeline/post-change.ts';
@@ -33,7 +34,7 @@ export const PROCESSORS: Processors = {
   postChange: (payload, _job, { deps }) => handlePostChange(payload, deps),
   notify: async (payload, _job, { deps }) =>
     deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),
-  reply: (payload, job, { deps }) => handleReply(payload.matchId, deps, job),
+  reply: (payload, job, { deps }) => handleReply(payload, deps, job),
   // A decision taken anywhere (Discord or the console) is shown on the review message.
   refresh: async (payload, _job, { deps }) => deps.notifier?.refresh(payload.matchId),
   async escalate(payload, _job, { deps }) {
@@ -42,5 +43,10 @@ export const PROCESSORS: Processors = {
     await deps.notifier.refresh(payload.matchId);
     return posted;
   },
+  follow: (payload, _job, { deps }) => handleFollow(payload, deps),
+  caseUpdate: async (payload, _job, { deps }) =>
+    deps.notifier === null
+      ? 'skipped'
+      : deps.notifier.caseEvent(payload.matchId, payload.eventId, { notify: payload.notify === true }),
   sweep: (_payload, _job, { deps, jobs, sweepEveryMs }) => sweep(deps, jobs, { everyMs: sweepEveryMs }),
 };

@@ -24,7 +24,7 @@ import { runWithLease } from './lease.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { listenMetrics } from './metrics-server.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
-import { createSchedulerKeeper, retime, syncSchedulers } from './pipeline/schedule.ts';
+import { createSchedulerKeeper, retime, syncFollowSchedulers, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
@@ -61,6 +61,8 @@ export interface WorkerOptions {
    * (lease.ts): a crashed holder's connection is taken over by another worker about 1 s after it runs out.
    */
   readonly leaseTtlMs?: number;
+  /** How often each account looks for customers' answers (default: the configuration's conversations.checkEveryMinutes). */
+  readonly followEveryMs?: number;
   /** First wait after a failed poll, doubling per failure in a row up to 15 min (default 5 s). */
   readonly pollBackoffBaseMs?: number;
   /**
@@ -169,6 +171,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics,
     now,
     ...(options.pollBackoffBaseMs ? { pollBackoffBaseMs: options.pollBackoffBaseMs } : {}),
+    afterOutbox: () => relay.nudge(),
     enqueue: {
       async notify(matchId) {
         await jobs.enqueue('notify', { matchId }, { jobId: JOB_IDS.notify(matchId) });
@@ -240,7 +243,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
     );
     const synced = await syncSchedulers(jobs.queues.poll, deps, intervals);
-    log.debug(synced, 'poll schedulers in step with the configuration');
+    const followed = await syncFollowSchedulers(jobs.queues.follow, deps, options.followEveryMs);
+    log.debug({ ...synced, followed }, 'poll and follow schedulers in step with the configuration');
   });
   const assertSchedules = (why: string) =>
     schedules

@@ -221,6 +221,9 @@ describe('a post on a platform → a review message in Discord → a reply on th
         return { id: String(sent.length) };
       },
       async edit() {},
+      async thread() {
+        throw new Error('no thread is started for an escalation');
+      },
     };
     const notifier = createDiscordNotifier({
       store: world.repos,

@@ -58,6 +58,32 @@ const TEXT = {
   trouble: { ja: 'お困りごと', en: 'trouble' },
   question: { ja: '質問', en: 'question' },
   neutral: { ja: '中立', en: 'neutral' },
+  threadName: { ja: 'ケース: {handle}', en: 'Case: {handle}' },
+  answerThanks: { ja: 'お礼', en: 'thanks' },
+  answerUnhappy: { ja: 'まだ不満', en: 'still unhappy' },
+  answerQuestion: { ja: '新しい質問', en: 'a new question' },
+  answerOther: { ja: 'その他', en: 'other' },
+  answered: { ja: '💬 {handle} さんから返信（{kind}）', en: '💬 {handle} wrote back ({kind})' },
+  liked: { ja: '❤️ {handle} さんが返信にいいねしました', en: '❤️ {handle} liked our reply' },
+  reposted: { ja: '🔁 {handle} さんが返信をリポストしました', en: '🔁 {handle} reposted our reply' },
+  noted: {
+    ja: '📝 {name} さんのメモ（社内のみ・公開されません）',
+    en: '📝 Note by {name} (internal, never posted)',
+  },
+  assignedTo: { ja: '🙋 {name} さんが担当: {assignee}', en: '🙋 {name} assigned it to {assignee}' },
+  unassigned: { ja: '🙋 {name} さんが担当を外しました', en: '🙋 {name} left it unassigned' },
+  caseStateChanged: {
+    ja: '状態: {previous} → {state}（{name}）',
+    en: 'State: {previous} → {state} ({name})',
+  },
+  caseOpen: { ja: '対応中', en: 'open' },
+  caseWaiting: { ja: 'お客さまの返信待ち', en: 'waiting for the customer' },
+  caseResolved: { ja: '解決済み', en: 'resolved' },
+  reopened: {
+    ja: '↩️ {handle} さんがまた書き込みました（{kind}）。ケースを再開しました: {link}',
+    en: '↩️ {handle} wrote back ({kind}); the case is open again: {link}',
+  },
+  signalsOf: { ja: '根拠: {signals}', en: 'Signals: {signals}' },
 } as const;
 
 export type TextKey = keyof typeof TEXT;

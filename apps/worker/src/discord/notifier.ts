@@ -4,6 +4,7 @@ import type { EngineProvider } from '../engine-provider.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReviewNotifier } from '../pipeline/deps.ts';
 import type { Store } from '../ports.ts';
+import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './case-message.ts';
 import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
 import { buildReviewMessage, type ReviewView } from './review-message.ts';
@@ -78,6 +79,34 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       deps.metrics.reviewLatency.observe(
         Math.max(0, deps.now().getTime() - match.createdAt.getTime()) / 1000,
       );
+      return 'posted';
+    },
+
+    /**
+     * Shows one case event in the thread under the match's review message (started on first use), and
+     * with `notify` tells the review channel that the case is open again; then refreshes the review
+     * message. Without a review message (Discord set up later, or the match suppressed) there is no
+     * thread: the console shows the case.
+     */
+    async caseEvent(matchId, eventId, { notify }) {
+      const [match, ref, events, settings] = await Promise.all([
+        store.matches.get(matchId),
+        store.reviews.getMessage(matchId),
+        store.cases.events(matchId),
+        store.discord.get(),
+      ]);
+      const event = events.find((e) => e.id === eventId);
+      if (match === null || event === undefined || ref?.messageId == null) return 'skipped';
+      const lang = langOf(settings.locale, 'ja');
+      const shown = caseEventMessage(event, lang);
+      if (shown === null) return 'skipped';
+      const threadId = await discord.thread(ref.channelId, ref.messageId, threadName(match, lang));
+      await discord.send(threadId, shown, { nonce: eventNonce(event.id) });
+      if (notify)
+        await discord.send(ref.channelId, reopenedMessage(event, threadId, lang), {
+          nonce: eventNonce(event.id, 'r'),
+        });
+      await discord.edit(ref.channelId, ref.messageId, await message(match));
       return 'posted';
     },
 

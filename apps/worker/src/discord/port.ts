@@ -14,4 +14,9 @@ export interface DiscordPort {
   /** Sends with a nonce Discord enforces: a retry after a lost answer returns the same message. */
   send(channelId: string, message: BotMessage, options: { nonce: string }): Promise<{ id: string }>;
   edit(channelId: string, messageId: string, message: BotMessage): Promise<void>;
+  /**
+   * The thread under a message: started (named `name`) when it has none, else the existing one (a
+   * thread started from a message has the message's id). Returns the thread's channel id.
+   */
+  thread(channelId: string, messageId: string, name: string): Promise<string>;
 }

@@ -44,6 +44,9 @@ function matchOf(text: string, author: { handle?: string; displayName?: string }
     escalated: decision.escalations.length > 0,
     createdAt: new Date('2026-11-24T00:12:00Z'),
     firstResponseAt: null,
+    caseState: 'open',
+    assignee: null,
+    followUntil: null,
   };
 }
 
@@ -60,6 +63,8 @@ const decision = (kind: ReviewDecision['kind'], detail: Record<string, unknown> 
 const reply = (state: ReplyState, extra: Partial<ReplyRecord> = {}): ReplyRecord => ({
   id: 'r1',
   matchId: MATCH_ID,
+  seq: 1,
+  target: null,
   accountId: 'a1',
   text: 'ご不便をおかけして申し訳ございません。',
   idempotencyKey: `kikimimi-${MATCH_ID}`,

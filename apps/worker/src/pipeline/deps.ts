@@ -22,6 +22,11 @@ export interface ReviewNotifier {
   refresh(matchId: string): Promise<void>;
   /** Posts a match into the escalation channel of `target`, once; false when the target has none. */
   escalate(matchId: string, target: string, actorName: string): Promise<boolean>;
+  /**
+   * Shows a case event (the customer's answer, a teammate's note…) under the match's review message;
+   * `notify`: also tells the review channel that the case is open again.
+   */
+  caseEvent(matchId: string, eventId: string, options: { notify: boolean }): Promise<'posted' | 'skipped'>;
 }
 
 /** Everything the pipeline’s handlers use, wired once in worker.ts (startWorker). */
@@ -35,6 +40,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;
+  /** Called after the pipeline wrote jobs to the outbox itself (the relay's nudge). */
+  readonly afterOutbox?: () => void;
   /** First wait after a failed poll; doubles with each failure in a row, at most 15 min (default 5 s). */
   readonly pollBackoffBaseMs?: number;
 }

@@ -130,7 +130,7 @@ export async function handlePoll(
   return { outcome: 'polled', posts: result.posts.length, nextIntervalMs };
 }
 
-async function recordPollFailure(
+export async function recordPollFailure(
   account: PlatformAccount,
   sourceKey: string,
   error: unknown,

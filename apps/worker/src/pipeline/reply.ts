@@ -3,25 +3,37 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
 /**
- * Sends the one public reply of a match. The reply row (unique per match) is created when the
- * reviewer decides; this job only moves it forward. A retry after a crash sends again with the same
- * idempotency key: Mastodon returns the first status, the X connector finds its earlier reply.
+ * Sends one public reply of a match's case: the reply to the matched post (no `replyId`) or a
+ * follow-up. The reply row is created when the reviewer decides; this job only moves it forward. A
+ * retry after a crash sends again with the same idempotency key: Mastodon returns the first status,
+ * the X connector finds its earlier reply. Once sent, the customer's answers are followed for the
+ * configured window (conversations.followDays).
  */
 export async function handleReply(
-  matchId: string,
+  payload: { readonly matchId: string; readonly replyId?: string | undefined },
   deps: PipelineDeps,
   job?: Pick<Job, 'moveToDelayed' | 'token'>,
 ): Promise<'sent' | 'done' | 'manual' | 'failed'> {
   const { store, connectors, log, metrics } = deps;
-  const reply = await store.replies.forMatch(matchId);
-  if (reply === null) throw new UnrecoverableError(`match ${matchId} has no reply to send`);
+  const { matchId } = payload;
+  const reply =
+    payload.replyId === undefined
+      ? await store.replies.forMatch(matchId)
+      : await store.replies.get(payload.replyId);
+  if (reply === null || reply.matchId !== matchId)
+    throw new UnrecoverableError(`match ${matchId} has no such reply to send`);
   if (reply.state !== 'pending' && reply.state !== 'failed') return 'done';
   const match = await store.matches.get(matchId);
   const account = await store.accounts.get(reply.accountId);
   if (match === null || account === null)
     throw new UnrecoverableError(`match or account of reply ${reply.id} is gone`);
 
-  const target = { postId: match.postId, url: match.post.url, authorHandle: match.post.author.handle };
+  // A follow-up answers the customer's answer; the first reply answers the matched post.
+  const target = reply.target ?? {
+    postId: match.postId,
+    url: match.post.url,
+    authorHandle: match.post.author.handle,
+  };
   let result: { id: string; url: string | null };
   try {
     const connector = await connectors.get(account);
@@ -58,9 +70,9 @@ export async function handleReply(
       typeof error === 'object' && error !== null && 'retryable' in error && error.retryable === true;
     if (!retryable) {
       // Nothing will change on a retry: the reviewer gets the text and a link to post it by hand.
-      await store.replies.markManualPending(reply.id, match.post.url);
+      await store.replies.markManualPending(reply.id, target.url);
       await refresh(matchId, deps);
-      throw new UnrecoverableError(`reply to ${match.post.url} failed: ${message}`);
+      throw new UnrecoverableError(`reply to ${target.url} failed: ${message}`);
     }
     // Tried again with backoff; meanwhile reviewers see that it failed (and may send it again now).
     await refresh(matchId, deps);
@@ -69,7 +81,12 @@ export async function handleReply(
   // The platform has the reply. Recording it may still fail (the database busy or gone): then the
   // job is retried, and the retry's send is answered with this same reply (Mastodon's idempotency key;
   // the X connector finds its earlier reply) — it is never treated as a failed send.
-  await store.replies.markSent(reply.id, { platformReplyId: result.id, url: result.url }, deps.now());
+  const { config } = await deps.engines.current();
+  const sentAt = deps.now();
+  const followUntil = new Date(sentAt.getTime() + config.conversations.followDays * 86_400_000);
+  await store.replies.markSent(reply.id, { platformReplyId: result.id, url: result.url }, sentAt, {
+    followUntil,
+  });
   metrics.replies.inc({ platform: account.platform, outcome: 'sent' });
   log.info({ match: matchId, platform: account.platform, reply: result.url }, 'reply sent');
   await refresh(matchId, deps);

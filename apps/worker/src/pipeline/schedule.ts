@@ -45,6 +45,39 @@ export async function syncSchedulers(
   return { sources: wanted.size, removed };
 }
 
+export const followSchedulerId = (accountId: string) => `follow-${accountId}`;
+
+/**
+ * Makes the follow job schedulers match the enabled accounts: one per account, every
+ * `conversations.checkEveryMinutes` (or `everyMs` when given: tests), stale ones removed. A follow
+ * job asks nothing of the platform while the account has no followed case.
+ */
+export async function syncFollowSchedulers(
+  followQueue: Queue,
+  deps: PipelineDeps,
+  everyMs?: number,
+): Promise<{ accounts: number; removed: number }> {
+  const accounts = (await deps.store.accounts.list()).filter((a) => a.enabled);
+  const { config } = await deps.engines.current();
+  const every = everyMs ?? config.conversations.checkEveryMinutes * 60_000;
+  const wanted = new Set(accounts.map((a) => followSchedulerId(a.id)));
+  let removed = 0;
+  for (const scheduler of await followQueue.getJobSchedulers(0, -1)) {
+    if (scheduler.key.startsWith('follow-') && !wanted.has(scheduler.key)) {
+      await followQueue.removeJobScheduler(scheduler.key);
+      removed++;
+    }
+  }
+  for (const account of accounts) {
+    await followQueue.upsertJobScheduler(
+      followSchedulerId(account.id),
+      { every },
+      { name: 'follow', data: { accountId: account.id }, opts: JOBS.follow.options },
+    );
+  }
+  return { accounts: accounts.length, removed };
+}
+
 /**
  * Whether a scheduler running every `currentMs` (undefined: at its configured interval, never re-timed)
  * should move to `everyMs`: only when it is more than 25 % off, so a budget that wobbles a little does

@@ -28,9 +28,14 @@ export async function sweep(
   }
   let replies = 0;
   for (const reply of await deps.store.replies.unfinished(olderThan, 500)) {
-    const job = await jobs.queues.reply.getJob(JOB_IDS.reply(reply.matchId));
+    const id = JOB_IDS.reply(reply.matchId, reply);
+    const job = await jobs.queues.reply.getJob(id);
     if (job === undefined || (await job.isCompleted())) {
-      await jobs.ensure('reply', { matchId: reply.matchId }, JOB_IDS.reply(reply.matchId));
+      await jobs.ensure(
+        'reply',
+        reply.seq === 1 ? { matchId: reply.matchId } : { matchId: reply.matchId, replyId: reply.id },
+        id,
+      );
       replies++;
     }
   }

@@ -1,5 +1,6 @@
-import type { MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+import type { Actor, CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 import {
+  type DecisionKindDone,
   type DeskActor,
   type DeskField,
   type DeskOutcome,
@@ -24,10 +25,11 @@ export interface FieldProblem {
 export type ActionOutcome =
   | {
       readonly ok: true;
-      readonly kind: 'replied' | 'escalated' | 'dismissed' | 'manual_done' | 'retried';
+      readonly kind: DecisionKindDone;
       readonly match: MatchRecord;
       readonly decision: ReviewDecision | null;
       readonly reply?: ReplyRecord | undefined;
+      readonly event?: CaseEvent | undefined;
       /** The decision is stored, its jobs wait in the outbox: the queue did not take them yet (Redis down). */
       readonly queueFailed: boolean;
     }
@@ -39,7 +41,28 @@ export type ActionOutcome =
       readonly problems?: readonly FieldProblem[];
     };
 
-export type ActionName = 'reply' | 'escalate' | 'dismiss' | 'manual-done' | 'retry';
+export type ActionName =
+  | 'reply'
+  | 'escalate'
+  | 'dismiss'
+  | 'manual-done'
+  | 'retry'
+  | 'follow-up'
+  | 'note'
+  | 'assign'
+  | 'case-state';
+
+export const ACTION_NAMES: readonly ActionName[] = [
+  'reply',
+  'escalate',
+  'dismiss',
+  'manual-done',
+  'retry',
+  'follow-up',
+  'note',
+  'assign',
+  'case-state',
+];
 
 const STATUS = {
   not_found: 404,
@@ -82,7 +105,26 @@ export async function runDeskAction(
       outcome = await deps.desk.markRepliedByHand(actor, matchId, { url: input.url });
       break;
     case 'retry':
-      outcome = await deps.desk.retryReply(actor, matchId);
+      outcome = await deps.desk.retryReply(actor, matchId, { replyId: input.replyId });
+      break;
+    case 'follow-up':
+      outcome = await deps.desk.followUp(actor, matchId, {
+        text: input.text,
+        category: input.category,
+        templateId: input.templateId,
+        answerId: input.answerId,
+      });
+      break;
+    case 'note':
+      outcome = await deps.desk.addNote(actor, matchId, { text: input.text });
+      break;
+    case 'assign': {
+      const assignee = await assigneeOf(deps, user, input.assignee);
+      outcome = await deps.desk.assign(actor, matchId, { assignee });
+      break;
+    }
+    case 'case-state':
+      outcome = await deps.desk.setCaseState(actor, matchId, { state: input.state });
       break;
   }
   if (!outcome.ok) {
@@ -106,6 +148,20 @@ export async function runDeskAction(
     match: outcome.match,
     decision: outcome.decision,
     reply: outcome.reply,
+    event: outcome.event,
     queueFailed: !queued,
   };
+}
+
+/**
+ * Who a case is given to: "me", a console user's id, or nobody ("" / absent). An unknown id is passed
+ * on as it is, for the desk to refuse with its message.
+ */
+async function assigneeOf(deps: WebDeps, user: SessionUser, value: unknown): Promise<Actor | null> {
+  if (value === undefined || value === null || value === '') return null;
+  if (value === 'me' || value === user.id) return { kind: 'web', id: user.id, name: user.username };
+  const other = typeof value === 'string' ? await deps.repos.users.get(value) : null;
+  return other === null
+    ? ({ kind: 'system', id: '', name: '' } as Actor)
+    : { kind: 'web', id: other.id, name: other.username };
 }
