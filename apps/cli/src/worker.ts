@@ -9,7 +9,7 @@ Runs the BullMQ workers (poll, stream, ingest, notify, reply) and, when DISCORD_
 Discord review client. With no platform account connected it runs the demo world (KIKIMIMI_DEMO=auto).
 Configuration comes from the environment (see .env.example; an empty variable is unset): DATABASE_URL,
 REDIS_URL, KIKIMIMI_ENCRYPTION_KEY, KIKIMIMI_DATA_DIR, KIKIMIMI_REDIS_PREFIX, KIKIMIMI_DEMO,
-KIKIMIMI_DEMO_RATE, DISCORD_TOKEN, DISCORD_API_URL, METRICS_PORT (Prometheus metrics at /metrics; 0
+KIKIMIMI_DEMO_RATE, DISCORD_TOKEN, DISCORD_API_URL, DISCORD_THREAD_NOTES, METRICS_PORT (Prometheus metrics at /metrics; 0
 disables), HOST (the interface the metrics listen on), METRICS_TOKEN, LOG_LEVEL, WORKER_CONCURRENCY. Applies pending database migrations at start. Stops
 gracefully on SIGTERM or SIGINT.`;
 
@@ -19,7 +19,9 @@ export async function workerOptionsFrom(env: WorkerEnv) {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     redisPrefix: env.KIKIMIMI_REDIS_PREFIX,
-    discord: env.DISCORD_TOKEN ? { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL } : undefined,
+    discord: env.DISCORD_TOKEN
+      ? { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL, threadNotes: env.DISCORD_THREAD_NOTES === 'on' }
+      : undefined,
     metricsPort: env.METRICS_PORT === 0 ? null : env.METRICS_PORT,
     metricsHost: env.HOST,
     metricsToken: env.METRICS_TOKEN,

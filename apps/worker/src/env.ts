@@ -16,6 +16,12 @@ export const workerEnvSchema = z.object({
   DISCORD_TOKEN: z.string().optional(),
   /** Discord REST base (default Discord itself); a stand-in's `http://127.0.0.1:PORT/api` in tests and the demo. */
   DISCORD_API_URL: urlVar(['http:', 'https:']).optional(),
+  /**
+   * `on`: what reviewers write in a case's Discord thread is kept as an internal note. Needs the bot's
+   * Message Content intent (Developer Portal → Bot → Privileged Gateway Intents); without it Discord
+   * refuses the connection. `off` (default): notes come from the "メモ" button and the console.
+   */
+  DISCORD_THREAD_NOTES: z.enum(['on', 'off']).default('off'),
   /** Prometheus metrics at /metrics on this port; 0 disables. */
   METRICS_PORT: portVar().default(9464),
   /** The interface the metrics listen on (the console's HOST). */

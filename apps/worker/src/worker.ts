@@ -36,7 +36,14 @@ export interface WorkerOptions {
   readonly redisUrl: string;
   readonly redisPrefix: string;
   readonly encryptionKey: string;
-  readonly discord?: { readonly token: string; readonly api?: string | undefined } | undefined;
+  readonly discord?:
+    | {
+        readonly token: string;
+        readonly api?: string | undefined;
+        /** Keep what reviewers write in case threads as notes (needs the Message Content intent). */
+        readonly threadNotes?: boolean | undefined;
+      }
+    | undefined;
   /** null: no metrics endpoint; 0: an ephemeral port. */
   readonly metricsPort: number | null;
   /** The interface the metrics listen on (HOST; default 127.0.0.1). */

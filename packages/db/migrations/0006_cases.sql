@@ -33,6 +33,7 @@ CREATE INDEX "case_events_match_idx" ON "case_events" USING btree ("match_id","a
 CREATE INDEX "case_events_kind_at_idx" ON "case_events" USING btree ("kind","at");--> statement-breakpoint
 CREATE INDEX "matches_follow_until_idx" ON "matches" USING btree ("follow_until");--> statement-breakpoint
 CREATE INDEX "replies_account_platform_reply_idx" ON "replies" USING btree ("account_id","platform_reply_id");--> statement-breakpoint
+CREATE INDEX "review_messages_message_idx" ON "review_messages" USING btree ("message_id");--> statement-breakpoint
 ALTER TABLE "replies" ADD CONSTRAINT "replies_match_seq_key" UNIQUE("match_id","seq");--> statement-breakpoint
 ALTER TABLE "replies" ADD CONSTRAINT "replies_match_target_key" UNIQUE("match_id","target_post_id");--> statement-breakpoint
 ALTER TABLE "matches" ADD CONSTRAINT "matches_case_state_known" CHECK (case_state IN ('open', 'waiting', 'resolved'));--> statement-breakpoint

@@ -240,16 +240,21 @@ export const matches = pgTable(
 );
 
 /** The one Discord review message of a match; `nonce` makes a re-post after a crash a no-op. */
-export const reviewMessages = pgTable('review_messages', {
-  matchId: uuid('match_id')
-    .primaryKey()
-    .references(() => matches.id, { onDelete: 'cascade' }),
-  channelId: text('channel_id').notNull(),
-  messageId: text('message_id'),
-  nonce: text('nonce').notNull(),
-  createdAt: createdAt(),
-  updatedAt: createdAt('updated_at'),
-});
+export const reviewMessages = pgTable(
+  'review_messages',
+  {
+    matchId: uuid('match_id')
+      .primaryKey()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    channelId: text('channel_id').notNull(),
+    messageId: text('message_id'),
+    nonce: text('nonce').notNull(),
+    createdAt: createdAt(),
+    updatedAt: createdAt('updated_at'),
+  },
+  // A teammate's message in a case thread finds its match by the thread's id (= the message's).
+  (t) => [index('review_messages_message_idx').on(t.messageId)],
+);
 
 export const DECISION_KINDS = ['reply', 'manual_reply', 'escalate', 'dismiss', 'refused'] as const;
 

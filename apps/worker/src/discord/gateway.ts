@@ -1,6 +1,11 @@
 import { Client, Events, GatewayIntentBits, type Interaction, MessageFlags } from 'discord.js';
 import type { Logger } from 'pino';
-import { handleInteraction, type InteractionDeps, type InteractionIo } from './interactions.ts';
+import {
+  handleInteraction,
+  handleThreadMessage,
+  type InteractionDeps,
+  type InteractionIo,
+} from './interactions.ts';
 import { messageBody } from './rest-port.ts';
 
 /** Adapts a discord.js interaction to what the handler needs; null for kinds kikimimi does not use. */
@@ -73,15 +78,40 @@ function isTokenRefused(error: unknown): boolean {
  * {@link DiscordTokenRefusedError}.
  */
 export async function runDiscordGateway(
-  options: { token: string; api?: string | undefined; signal: AbortSignal },
+  options: {
+    token: string;
+    api?: string | undefined;
+    threadNotes?: boolean | undefined;
+    signal: AbortSignal;
+  },
   deps: InteractionDeps,
   log: Logger,
 ): Promise<void> {
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    // Thread notes read members' messages: the privileged Message Content intent, only when asked for.
+    intents: options.threadNotes
+      ? [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent]
+      : [GatewayIntentBits.Guilds],
     allowedMentions: { parse: [] },
     ...(options.api ? { rest: { api: options.api } } : {}),
   });
+  if (options.threadNotes) {
+    client.on(Events.MessageCreate, (message) => {
+      if (message.author.bot || message.webhookId !== null || !message.channel.isThread()) return;
+      const member = message.member;
+      handleThreadMessage(
+        {
+          threadId: message.channelId,
+          user: { id: message.author.id, name: message.author.globalName ?? message.author.username },
+          roleIds: member === null ? [] : [...member.roles.cache.keys()],
+          content: message.content,
+        },
+        deps,
+      ).catch((error: unknown) =>
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'thread note not kept'),
+      );
+    });
+  }
   client.on(Events.InteractionCreate, (interaction) => {
     const io = ioFor(interaction);
     if (io === null) return;

@@ -84,6 +84,13 @@ const TEXT = {
     en: '↩️ {handle} wrote back ({kind}); the case is open again: {link}',
   },
   signalsOf: { ja: '根拠: {signals}', en: 'Signals: {signals}' },
+  caseField: { ja: 'ケース', en: 'Case' },
+  note: { ja: 'メモ', en: 'Note' },
+  noteModalTitle: { ja: '社内メモ（公開されません）', en: 'Internal note (never posted)' },
+  noteLabel: { ja: 'メモ', en: 'Note' },
+  takeIt: { ja: '担当する', en: 'Take it' },
+  followUp: { ja: 'お客さまの返信に答える', en: 'Answer them' },
+  followUpModalTitle: { ja: 'フォローアップ — {handle}', en: 'Follow-up — {handle}' },
 } as const;
 
 export type TextKey = keyof typeof TEXT;

@@ -8,6 +8,7 @@ import {
   replyDraft,
 } from '@kikimimi/desk';
 import type { Category } from '@kikimimi/rules';
+import { fillText } from '@kikimimi/runtime';
 import {
   type APIModalInteractionResponseCallbackData,
   ButtonStyle,
@@ -208,7 +209,108 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
     case 'rr':
       await answer(await desk.retryReply(actor, matchId));
       return;
+    case 'tk':
+      await answer(
+        await desk.assign(actor, matchId, {
+          assignee: { kind: 'discord', id: io.user.id, name: io.user.name },
+        }),
+      );
+      return;
+    case 'fu': {
+      const category = parsed.arg ?? '';
+      if (!CATEGORIES.has(category)) return;
+      const match = await openFor('follow_up', false);
+      if (match === null) return;
+      const { config } = await deps.engines.current();
+      const answer = (await store.cases.events(match.id)).filter((e) => e.kind === 'answer').at(-1);
+      // The template is rendered for the customer as they now write (their answer's post).
+      const post = answer?.post ?? match.post;
+      const { text } = replyDraft({ ...match, post }, category as Category, config);
+      await io.showModal({
+        custom_id: ids.followUpModal(match.id, category as Category),
+        title: fillText(t(lang, 'followUpModalTitle'), { handle: `@${post.author.handle}` }).slice(0, 45),
+        components: [
+          {
+            type: ComponentType.ActionRow,
+            components: [
+              {
+                type: ComponentType.TextInput,
+                custom_id: 'text',
+                label: t(lang, 'replyModalLabel'),
+                style: TextInputStyle.Paragraph,
+                value: text.slice(0, MODAL_TEXT_MAX),
+                required: true,
+                max_length: MODAL_TEXT_MAX,
+              },
+            ],
+          },
+        ],
+      });
+      return;
+    }
+    case 'nt': {
+      const match = await openFor('note', false);
+      if (match === null) return;
+      await io.showModal({
+        custom_id: ids.noteModal(match.id),
+        title: t(lang, 'noteModalTitle').slice(0, 45),
+        components: [
+          {
+            type: ComponentType.ActionRow,
+            components: [
+              {
+                type: ComponentType.TextInput,
+                custom_id: 'note',
+                label: t(lang, 'noteLabel'),
+                style: TextInputStyle.Paragraph,
+                required: true,
+                max_length: MODAL_TEXT_MAX,
+              },
+            ],
+          },
+        ],
+      });
+      return;
+    }
+    case 'nm':
+      await answer(await desk.addNote(actor, matchId, { text: io.fields?.note ?? '' }));
+      return;
+    case 'fm':
+      await answer(
+        await desk.followUp(actor, matchId, { text: io.fields?.text ?? '', category: parsed.arg }),
+      );
+      return;
     default:
       return;
   }
+}
+
+/** A member's message in a case thread (the thread under a review message has the message's id). */
+export interface ThreadMessage {
+  readonly threadId: string;
+  readonly user: { readonly id: string; readonly name: string };
+  readonly roleIds: readonly string[];
+  readonly content: string;
+}
+
+/**
+ * What a reviewer writes in a case's thread is kept as an internal note of the case (never posted
+ * publicly). Messages in other threads, and from members who are not reviewers, are left alone (the
+ * desk audits the refusal).
+ */
+export async function handleThreadMessage(
+  message: ThreadMessage,
+  deps: InteractionDeps,
+): Promise<'noted' | 'ignored'> {
+  if (message.content.trim() === '') return 'ignored';
+  const review = await deps.store.reviews.byMessageId(message.threadId);
+  if (review === null) return 'ignored';
+  const actor: DeskActor = {
+    kind: 'discord',
+    id: message.user.id,
+    name: message.user.name,
+    roleIds: message.roleIds,
+  };
+  const outcome = await deps.desk.addNote(actor, review.matchId, { text: message.content });
+  return outcome.ok ? 'noted' : 'ignored';
 }

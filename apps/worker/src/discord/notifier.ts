@@ -38,16 +38,18 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
 
   /** Everything shown on a review message, read fresh from the store. */
   const view = async (match: MatchRecord): Promise<ReviewView> => {
-    const [settings, contacts, decisions, reply] = await Promise.all([
+    const [settings, contacts, decisions, replies, events] = await Promise.all([
       store.discord.get(),
       store.ingest.contactHistory(
         [{ platform: match.platform, authorId: match.post.author.id, handle: match.post.author.handle }],
         new Date(deps.now().getTime() - YEAR),
       ),
       store.reviews.decisions(match.id),
-      store.replies.forMatch(match.id),
+      store.replies.listForMatch(match.id),
+      store.cases.events(match.id),
     ]);
-    return { match, contacts, decisions, reply, lang: langOf(settings.locale, 'ja') };
+    const reply = replies.find((r) => r.seq === 1) ?? null;
+    return { match, contacts, decisions, reply, replies, events, lang: langOf(settings.locale, 'ja') };
   };
   const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
 

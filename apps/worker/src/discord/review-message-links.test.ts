@@ -41,6 +41,9 @@ function matchWithUrl(url: string, handle = 'alice'): MatchRecord {
     escalated: false,
     createdAt: new Date('2026-12-01T00:00:00Z'),
     firstResponseAt: null,
+    caseState: 'open',
+    assignee: null,
+    followUntil: null,
   } as unknown as MatchRecord;
 }
 

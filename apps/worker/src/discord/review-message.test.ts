@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { MatchRecord, ReplyRecord, ReplyState, ReviewDecision } from '@kikimimi/db';
+import type { CaseEvent, MatchRecord, ReplyRecord, ReplyState, ReviewDecision } from '@kikimimi/db';
 import { type Category, loadConfig, postSchema } from '@kikimimi/rules';
 import { type APIEmbed, ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
@@ -154,7 +154,7 @@ describe('custom ids', () => {
 describe('the review message', () => {
   it('offers the three replies (the suggested one first in colour), escalate and dismiss on a new match', () => {
     const message = buildReviewMessage(view());
-    expect(actionIds(message)).toEqual(['r', 'r', 'r', 'e', 'd']);
+    expect(actionIds(message)).toEqual(['r', 'r', 'r', 'e', 'd', 'tk', 'nt']);
     const suggested = view().match.decision.category;
     const primary = buttons(message).filter((b) => b.style === ButtonStyle.Primary);
     expect(primary.map((b) => parseCustomId(b.id)?.arg)).toEqual([suggested]);
@@ -166,44 +166,47 @@ describe('the review message', () => {
     [
       'sending',
       { reply: reply('pending'), decisions: [decision('reply')] },
-      [],
+      ['tk', 'nt'],
       /^⏳ 返信を送信中… 担当 hana/u,
     ],
     [
       'sent',
       { reply: reply('sent', { url: 'https://x.com/brand/status/9' }), decisions: [decision('reply')] },
-      [],
+      ['tk', 'nt'],
       /^✅ 返信済み 担当 hana <t:\d+:f>\nhttps:\/\/x\.com\/brand\/status\/9$/u,
     ],
-    ['failed', { reply: reply('failed') }, ['rr', 'md'], /^⚠️ 返信に失敗しました\n/u],
+    ['failed', { reply: reply('failed') }, ['rr', 'md', 'tk', 'nt'], /^⚠️ 返信に失敗しました\n/u],
     [
       'refused by the platform',
       { reply: reply('manual_pending', { manualUrl: 'https://x.com/intent/post?in_reply_to=1' }) },
-      ['md'],
+      ['md', 'tk', 'nt'],
       /^⚠️ プラットフォームが/u,
     ],
     [
       'replied by hand',
       { reply: reply('manual_done'), decisions: [decision('manual_reply')] },
-      [],
+      ['tk', 'nt'],
       /^✅ 返信済み/u,
     ],
     [
       'dismissed',
-      { decisions: [decision('dismiss', { reason: 'bot' })] },
-      [],
+      {
+        decisions: [decision('dismiss', { reason: 'bot' })],
+        match: { ...matchOf(TROUBLE), caseState: 'resolved' },
+      },
+      ['nt'],
       /^🗑️ 対応不要 担当 hana <t:\d+:f>: bot$/u,
     ],
     [
       'escalated',
       { decisions: [decision('escalate', { target: 'billing' })] },
-      ['r', 'r', 'r', 'e', 'd'],
+      ['r', 'r', 'r', 'e', 'd', 'tk', 'nt'],
       /^🚨 エスカレーション済み → billing/u,
     ],
     [
       'deleted by its author',
       { match: { ...matchOf(TROUBLE), status: 'deleted' } },
-      [],
+      ['nt'],
       /^🚫 投稿者が投稿を削除しました/u,
     ],
     [
@@ -212,13 +215,65 @@ describe('the review message', () => {
         match: { ...matchOf(TROUBLE), status: 'deleted' },
         decisions: [decision('escalate', { target: 'billing' })],
       },
-      [],
+      ['nt'],
       /^🚫 投稿者が投稿を削除しました/u,
     ],
   ])('when %s: the buttons that still make sense and the status', (_state, extra, actions, status) => {
     const message = buildReviewMessage(view(extra));
     expect(actionIds(message)).toEqual(actions);
     expect(statusOf(message)).toMatch(status);
+  });
+
+  it('shows the case: its state, who has it, what the customer said back, and offers to answer them', () => {
+    const answer: CaseEvent = {
+      id: 'e1',
+      matchId: MATCH_ID,
+      kind: 'answer',
+      replyId: 'r1',
+      actor: null,
+      platform: 'x',
+      postId: 'a1',
+      url: 'https://x.com/reader/status/a1',
+      authorId: 'u1',
+      authorHandle: 'reader',
+      text: 'まだ直りません…',
+      post: null,
+      reading: { kind: 'unhappy', signals: ['直りません'], lang: 'ja' },
+      detail: {},
+      at: new Date('2026-11-24T02:00:00Z'),
+    };
+    const open = buildReviewMessage(
+      view({
+        match: {
+          ...matchOf(TROUBLE),
+          caseState: 'open',
+          assignee: { kind: 'discord', id: '1', name: 'hana' },
+        },
+        reply: reply('sent'),
+        events: [answer],
+      }),
+    );
+    const field = open.embeds[0]?.fields?.find((f) => f.name === 'ケース')?.value ?? '';
+    expect(field).toContain('対応中');
+    expect(field).toContain('🙋 hana');
+    expect(field).toContain('まだ不満');
+    expect(field).toContain('まだ直りません');
+    const followUp = buttons(open).find((b) => parseCustomId(b.id)?.action === 'fu');
+    // An unhappy answer is answered with an apology first.
+    expect(parseCustomId(followUp?.id ?? '')?.arg).toBe('apology');
+    // Once the answer has its follow-up, the button goes; a resolved case cannot be taken.
+    const answered = buildReviewMessage(
+      view({
+        match: { ...matchOf(TROUBLE), caseState: 'resolved' },
+        reply: reply('sent'),
+        replies: [
+          reply('sent'),
+          reply('pending', { id: 'r2', seq: 2, target: { postId: 'a1', url: '', authorHandle: 'reader' } }),
+        ],
+        events: [answer],
+      }),
+    );
+    expect(actionIds(answered)).toEqual(['nt']);
   });
 
   it('links the reply when sent, and the hand-posting page when the platform refused it', () => {
@@ -299,6 +354,8 @@ describe('the review message', () => {
       'Escalate',
       'Dismiss',
       'Open post',
+      'Take it',
+      'Note',
     ]);
   });
 });

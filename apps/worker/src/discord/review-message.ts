@@ -1,4 +1,4 @@
-import type { MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+import type { CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 import type { Category, ContactRecord } from '@kikimimi/rules';
 import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
@@ -10,8 +10,8 @@ export const CUSTOM_ID_MAX = 100;
 
 /**
  * custom_id actions: kk:r reply, kk:rm reply modal, kk:e escalate, kk:et escalate to, kk:d dismiss,
- * kk:dm dismiss modal, kk:md manual done, kk:rr send a failed reply again; and what follows the match
- * id in each (`kk:r:ID:thanks`).
+ * kk:dm dismiss modal, kk:md manual done, kk:rr send a failed reply again, kk:tk take the case, kk:fu
+ * follow up (kk:fm its modal), kk:nt an internal note (kk:nm its modal); and what follows the match id in each (`kk:r:ID:thanks`).
  */
 const ARGUMENT = {
   r: 'category',
@@ -22,6 +22,14 @@ const ARGUMENT = {
   dm: null,
   md: null,
   rr: null,
+  /** Take the case (assign it to oneself). */
+  tk: null,
+  /** Answer what the customer said back: the follow-up form, and its submission. */
+  fu: 'category',
+  fm: 'category',
+  /** An internal note: the form, and its submission. */
+  nt: null,
+  nm: null,
 } as const;
 export type CustomIdAction = keyof typeof ARGUMENT;
 const CATEGORY_NAMES: ReadonlySet<string> = new Set<Category>(['thanks', 'apology', 'guidance', 'custom']);
@@ -47,6 +55,11 @@ export const ids = {
   dismissModal: (matchId: string) => customId('dm', matchId),
   manualDone: (matchId: string) => customId('md', matchId),
   retry: (matchId: string) => customId('rr', matchId),
+  take: (matchId: string) => customId('tk', matchId),
+  followUp: (matchId: string, category: Category) => customId('fu', matchId, category),
+  followUpModal: (matchId: string, category: Category) => customId('fm', matchId, category),
+  note: (matchId: string) => customId('nt', matchId),
+  noteModal: (matchId: string) => customId('nm', matchId),
 };
 
 /**
@@ -83,6 +96,10 @@ export interface ReviewView {
   readonly contacts: readonly ContactRecord[];
   readonly decisions: readonly ReviewDecision[];
   readonly reply: ReplyRecord | null;
+  /** The case after the match: the customer's answers and reactions, notes… (absent: none). */
+  readonly events?: readonly CaseEvent[];
+  /** Every reply of the case (follow-ups after the first), absent: only `reply`. */
+  readonly replies?: readonly ReplyRecord[];
   /** Names of escalation targets, for display. */
   readonly lang: Lang;
 }
@@ -129,6 +146,8 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
 
   const state = stateOf(view);
   if (state.line !== null) fields.push({ name: t(lang, 'status'), value: clip(state.line, FIELD_VALUE_MAX) });
+  const conversation = caseOf(view);
+  fields.push({ name: t(lang, 'caseField'), value: clip(conversation.line, FIELD_VALUE_MAX) });
 
   const followers =
     post.author.followers === null
@@ -223,7 +242,76 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
     });
   }
   if (linkRow.components.length > 0) components.push(linkRow);
+  const caseRow = {
+    type: ComponentType.ActionRow as const,
+    components: [
+      ...(conversation.followUp === null
+        ? []
+        : [
+            {
+              type: ComponentType.Button as const,
+              style: ButtonStyle.Primary as const,
+              label: t(lang, 'followUp'),
+              custom_id: ids.followUp(match.id, conversation.followUp),
+            },
+          ]),
+      ...(match.caseState === 'resolved' || match.status === 'deleted' || match.suppressed
+        ? []
+        : [
+            {
+              type: ComponentType.Button as const,
+              style: ButtonStyle.Secondary as const,
+              label: t(lang, 'takeIt'),
+              custom_id: ids.take(match.id),
+            },
+          ]),
+      {
+        type: ComponentType.Button as const,
+        style: ButtonStyle.Secondary as const,
+        label: t(lang, 'note'),
+        custom_id: ids.note(match.id),
+      },
+    ],
+  };
+  if (caseRow.components.length > 0) components.push(caseRow);
   return { content: '', embeds: [embed], components };
+}
+
+/** The template category that fits an answer: thanks for thanks, an apology for the unhappy, guidance else. */
+export const followUpCategory = (kind: string | undefined): Category =>
+  kind === 'thanks' ? 'thanks' : kind === 'unhappy' ? 'apology' : 'guidance';
+
+const STATE_KEY = { open: 'caseOpen', waiting: 'caseWaiting', resolved: 'caseResolved' } as const;
+const ANSWER_KEY = {
+  thanks: 'answerThanks',
+  unhappy: 'answerUnhappy',
+  question: 'answerQuestion',
+  other: 'answerOther',
+} as const;
+
+/** The case in one field (state, who has it, what the customer said last) and whether to offer a follow-up. */
+function caseOf(view: ReviewView): { line: string; followUp: Category | null } {
+  const { match, lang } = view;
+  const parts = [t(lang, STATE_KEY[match.caseState])];
+  if (match.assignee !== null)
+    parts.push(`🙋 ${escapeDisplayName(match.assignee.name || match.assignee.id)}`);
+  const answers = (view.events ?? []).filter((e) => e.kind === 'answer');
+  const last = answers.at(-1);
+  const reactions = (view.events ?? []).filter((e) => e.kind === 'like' || e.kind === 'repost').length;
+  if (last !== undefined) {
+    parts.push(
+      `💬 ${t(lang, ANSWER_KEY[last.reading?.kind ?? 'other'])}: ${clip(quote(last.text.replace(/\s+/gu, ' ')), 200)}`,
+    );
+  }
+  if (reactions > 0) parts.push(`❤️ ${reactions}`);
+  const replies = view.replies ?? (view.reply === null ? [] : [view.reply]);
+  const answered = new Set(replies.map((r) => r.target?.postId).filter((id) => id !== undefined));
+  const sent = replies[0]?.state === 'sent' || replies[0]?.state === 'manual_done';
+  const followUp =
+    sent && last?.postId != null && !answered.has(last.postId) && match.status !== 'deleted'
+      ? followUpCategory(last.reading?.kind)
+      : null;
+  return { line: parts.join(' · '), followUp };
 }
 
 function stateOf(view: ReviewView): {

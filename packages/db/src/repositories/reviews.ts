@@ -25,6 +25,8 @@ export interface ReviewRepository {
   /** Records the id Discord gave the posted message. Null when the match has no claimed message. */
   setMessageId(matchId: string, messageId: string): Promise<ReviewMessageRef | null>;
   getMessage(matchId: string): Promise<ReviewMessageRef | null>;
+  /** The review message with this Discord message id (a case thread's id is its message's). */
+  byMessageId(messageId: string): Promise<ReviewMessageRef | null>;
   /** Records a reviewer's decision and its audit entry (`match.<kind>`) together. */
   recordDecision(
     matchId: string,
@@ -119,6 +121,12 @@ export function createReviewRepository(db: Database): ReviewRepository {
   };
 
   return {
+    async byMessageId(messageId) {
+      if (typeof messageId !== 'string' || messageId === '' || messageId.length > 200) return null;
+      const [row] = await db.select().from(reviewMessages).where(eq(reviewMessages.messageId, messageId));
+      return row === undefined ? null : toRef(row);
+    },
+
     async claimMessage(matchIdInput, channelIdInput, nonceInput) {
       const matchId = parseInput(matchIdSchema, matchIdInput, 'review message match');
       const channelId = parseInput(idText, channelIdInput, 'review channel id');
