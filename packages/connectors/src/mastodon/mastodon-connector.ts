@@ -609,7 +609,8 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     items.sort((a, b) => compareIds(a.order, b.order));
     return {
       items: items.map((entry) => entry.item),
-      cursor: position ?? null,
+      // Nothing seen yet: '0', so that the next call pages forward from the first notification to come.
+      cursor: position ?? '0',
       caughtUp,
       requests,
       postsRead,

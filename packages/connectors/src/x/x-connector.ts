@@ -107,6 +107,12 @@ function comparableReplyText(text: string): string {
 const SEARCH_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 const RESTART_MARGIN_MS = 5 * 60 * 1000;
 
+/** `t:<ISO time>` → the time, for `start_time`; null when it is not one. */
+function sinceTime(cursor: string): { time: string } | null {
+  const match = /^t:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)$/u.exec(cursor);
+  return match?.[1] !== undefined && !Number.isNaN(Date.parse(match[1])) ? { time: match[1] } : null;
+}
+
 /** Thrown by searchPage when X refuses the cursor as older than its window; poll() restarts it. */
 class StaleCursor extends Error {}
 
@@ -448,7 +454,9 @@ export function createXConnector(options: XConnectorOptions): Connector {
     cursor: string | null,
     options: { pageBudget?: number; signal?: AbortSignal } = {},
   ): Promise<ActivityResult> {
-    if (cursor !== null && !/^\d{1,19}$/u.test(cursor)) {
+    // The cursor is the newest id handed on, or `t:<time>` when the first call found nothing yet.
+    const since = cursor === null ? null : /^\d{1,19}$/u.test(cursor) ? { id: cursor } : sinceTime(cursor);
+    if (cursor !== null && since === null) {
       throw new PermanentError(
         'x',
         `the stored activity cursor is unreadable: ${JSON.stringify(cursor.slice(0, 40))}`,
@@ -458,9 +466,10 @@ export function createXConnector(options: XConnectorOptions): Connector {
     const me = account ?? (await verifyCredentials());
     // From now on: the first call reads one small page, to find where "now" is.
     const budget = cursor === null ? 1 : Math.max(1, Math.floor(options.pageBudget ?? 3));
+    const startedAt = new Date();
     const posts = new Map<string, Post>();
     const rejected: RejectedItem[] = [];
-    let newest = cursor;
+    let newest = since !== null && 'id' in since ? since.id : null;
     let postsRead = 0;
     let rateLimit: RateLimitState | null = null;
     let nextToken: string | undefined;
@@ -473,7 +482,8 @@ export function createXConnector(options: XConnectorOptions): Connector {
           'users/:id/mentions',
           {
             max_results: cursor === null ? 5 : DEFAULT_PAGE_SIZE,
-            since_id: cursor ?? undefined,
+            since_id: since !== null && 'id' in since ? since.id : undefined,
+            start_time: since !== null && 'time' in since ? since.time : undefined,
             pagination_token: nextToken,
             expansions: ['author_id'],
             'tweet.fields': TWEET_FIELDS,
@@ -503,7 +513,9 @@ export function createXConnector(options: XConnectorOptions): Connector {
       .filter((post) => post.inReplyTo !== null && post.author.id !== me.id)
       .sort((a, b) => compareIds(a.id, b.id))
       .map((post) => ({ kind: 'answer', post }));
-    return { items, cursor: newest, caughtUp, requests, postsRead, rateLimit, rejected };
+    // Nothing seen yet: from the time of this call on (X's mention timeline takes start_time).
+    const next = newest ?? (since !== null && 'time' in since ? cursor : `t:${startedAt.toISOString()}`);
+    return { items, cursor: next, caughtUp, requests, postsRead, rateLimit, rejected };
   }
 
   return {
