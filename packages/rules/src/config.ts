@@ -223,6 +223,40 @@ export const platformOptionsSchema = z
   .default({ x: { excludeReposts: true, maxQueryLength: 512 }, mastodon: { maxCharacters: 500 } });
 export type PlatformOptions = z.infer<typeof platformOptionsSchema>;
 
+/** Defaults of the `surges` section (README "Surges"). */
+export const SURGE_DEFAULTS = {
+  enabled: true,
+  windowMinutes: 10,
+  minCount: 20,
+  factor: 4,
+  similarity: 0.3,
+  quietMinutes: 30,
+  baselineWeeks: 4,
+} as const;
+
+/**
+ * Surges: an unusual number of near-identical matches of one watch (an outage's flood) becomes one
+ * case instead of one review each. See packages/rules/README.md "Surges".
+ */
+export const surgesSchema = z
+  .object({
+    enabled: z.boolean().default(SURGE_DEFAULTS.enabled),
+    /** Matches are counted over this many minutes. */
+    windowMinutes: z.number().int().min(1).max(120).default(SURGE_DEFAULTS.windowMinutes),
+    /** The floor: at least this many near-identical matches within the window, whatever the baseline. */
+    minCount: z.number().int().min(2).max(100_000).default(SURGE_DEFAULTS.minCount),
+    /** And their watch and intent at least this many times the usual count for the window. */
+    factor: z.number().min(1).max(1_000).default(SURGE_DEFAULTS.factor),
+    /** Estimated Jaccard similarity of character bigrams from which two texts are near-identical. */
+    similarity: z.number().min(0.05).max(1).default(SURGE_DEFAULTS.similarity),
+    /** A surge without a new match for this many minutes is closed. */
+    quietMinutes: z.number().int().min(1).max(10_080).default(SURGE_DEFAULTS.quietMinutes),
+    /** The usual count is the median of the same hour of the week over this many past weeks. */
+    baselineWeeks: z.number().int().min(1).max(12).default(SURGE_DEFAULTS.baselineWeeks),
+  })
+  .default({ ...SURGE_DEFAULTS });
+export type SurgeConfig = z.infer<typeof surgesSchema>;
+
 const TIME_ZONES: ReadonlySet<string> = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
 
 /** An IANA time zone the runtime knows ("Asia/Tokyo", "UTC"). */
@@ -286,6 +320,7 @@ export const configSchema = z.object({
   platforms: platformOptionsSchema,
   organization: organizationSchema,
   conversations: conversationsSchema,
+  surges: surgesSchema,
 });
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

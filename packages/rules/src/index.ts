@@ -32,6 +32,7 @@ export * from './query/errors.ts';
 export * from './query/parse.ts';
 export type * from './query-ast.ts';
 export * from './suppress.ts';
+export * from './surge/index.ts';
 export * from './templates/length.ts';
 export * from './templates/render.ts';
 export * from './templates/reply-text.ts';

@@ -20,6 +20,7 @@ import { createNameChecker, weightedLength } from './text.ts';
 import type { BrandKind, Tone, Vocabulary } from './vocab.ts';
 import { en } from './vocab-en.ts';
 import { ja } from './vocab-ja.ts';
+import { type OutageVocabulary, outageEn, outageJa } from './vocab-outage.ts';
 
 export type GeneratedKind =
   | 'praise'
@@ -81,6 +82,20 @@ export interface GeneratedPost extends SandboxPostInput {
   readonly author: GeneratedAuthor;
   readonly createdAt: Date;
   readonly traits: readonly GeneratedTrait[];
+  /** Set on the posts of a scenario (`outageBurst`). */
+  readonly scenario?: 'outage';
+}
+
+/** An outage: many people saying the same thing about one brand within minutes. */
+export interface OutageBurstOptions {
+  /** When the first post is written. */
+  readonly start: Date;
+  /** Posts, default 1,000. */
+  readonly count?: number;
+  /** Over how long, default 2 minutes. */
+  readonly durationMs?: number;
+  /** The brand (its first name); default the first brand. */
+  readonly brand?: string;
 }
 
 export interface PostGeneratorOptions {
@@ -103,9 +118,17 @@ export interface PostGenerator {
   readonly authors: readonly GeneratedAuthor[];
   /** Our official accounts, one per handle. */
   readonly officialAuthors: readonly GeneratedAuthor[];
+  /**
+   * An outage burst: `count` posts about one brand over `durationMs`, varied wordings of one complaint
+   * (ログインできない, "is it down?") with the usual noise (emoji, typos, replies, hashtags,
+   * screenshots), their times rising towards the end as word spreads. Kind "trouble", scenario "outage";
+   * sorted by time. Uses the generator's random stream: interleave it with `next()` deterministically.
+   */
+  outageBurst(options: OutageBurstOptions): GeneratedPost[];
 }
 
 const VOCAB: Readonly<Record<Lang, Vocabulary>> = { ja, en };
+const OUTAGE: Readonly<Record<Lang, OutageVocabulary>> = { ja: outageJa, en: outageEn };
 
 /** How people dress a post of each kind (probabilities). */
 const DECOR: Readonly<Record<BrandKind | 'noise' | 'near-miss', Decorations>> = {
@@ -479,9 +502,62 @@ export function createPostGenerator(options: PostGeneratorOptions): PostGenerato
     };
   };
 
+  const outageBurst = (burst: OutageBurstOptions): GeneratedPost[] => {
+    const count = burst.count ?? 1_000;
+    const duration = burst.durationMs ?? 120_000;
+    const start = burst.start.getTime();
+    if (!Number.isFinite(start)) throw new Error('outageBurst: start is not a valid date');
+    if (!(Number.isInteger(count) && count >= 1))
+      throw new Error('outageBurst: count must be a whole number >= 1');
+    if (!(Number.isFinite(duration) && duration >= 0))
+      throw new Error('outageBurst: durationMs must be >= 0');
+    const brand =
+      burst.brand === undefined
+        ? brands[0]
+        : brands.find((b) => b.label === burst.brand || b.names.includes(burst.brand ?? ''));
+    if (brand === undefined) throw new Error(`outageBurst: no brand named ${JSON.stringify(burst.brand)}`);
+    // Word spreads: fewer posts in the first seconds than in the last (density rising with time).
+    const offsets = Array.from({ length: count }, () => Math.floor(duration * random.next() ** 0.7));
+    offsets.sort((a, b) => a - b);
+    return offsets.map((offset): GeneratedPost => {
+      const lang = pickLang();
+      const ctx = context(lang);
+      const tone: Tone = random.chance(0.3) ? 'ask' : 'neg';
+      const polite = random.chance(lang === 'ja' ? 0.2 : 0.15);
+      const vocab = OUTAGE[lang][tone === 'ask' ? 'ask' : 'neg'];
+      const template = random.pick(polite ? vocab.polite : vocab.casual);
+      const features = featurePicker(brand, lang);
+      const body = expand(template, (name) => slotValue(ctx, name, features), random);
+      const hashtags = brand.hashtagForms;
+      const composition = decorate(
+        ctx,
+        body,
+        tone,
+        polite,
+        DECOR.trouble,
+        hashtags.length > 0 ? () => random.pick(hashtags) : null,
+      );
+      composition.text = finish(composition, brand, lang, null);
+      counter++;
+      return {
+        ref: `g${counter}`,
+        kind: 'trouble',
+        lang,
+        text: composition.text,
+        // Everyone is hit, not only the chatty: any author.
+        author: random.pick(byLang[lang].length > 0 ? byLang[lang] : authors),
+        createdAt: new Date(start + offset),
+        brand: brand.label,
+        traits: composition.traits,
+        scenario: 'outage',
+      };
+    });
+  };
+
   return {
     next,
     take: (n) => Array.from({ length: n }, next),
+    outageBurst,
     authors,
     officialAuthors,
   };

@@ -8,9 +8,11 @@ export {
   GENERATED_KINDS,
   type GeneratedKind,
   type GeneratedPost,
+  type OutageBurstOptions,
   type PostGenerator,
   type PostGeneratorOptions,
 } from './generator.ts';
 export { createRandom, type Random } from './random.ts';
 export { type RunGeneratorOptions, runGenerator } from './run.ts';
 export { foldText, namesIn } from './text.ts';
+export { DAILY_ACTIVITY, generateTraffic, mergeByTime, type TrafficOptions } from './traffic.ts';

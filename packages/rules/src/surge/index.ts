@@ -1,0 +1,17 @@
+export {
+  type Baseline,
+  baselineFrom,
+  type HourlyCount,
+  RECENT_HOURS,
+} from './baseline.ts';
+export {
+  createSurgeDetector,
+  rebuildFrom,
+  type SurgeDetector,
+  type SurgeDetectorOptions,
+  type SurgeMatch,
+  type SurgeState,
+  type SurgeSummary,
+  type SurgeVerdict,
+} from './detector.ts';
+export { signatureOf, similarity } from './signature.ts';
