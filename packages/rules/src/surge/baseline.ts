@@ -94,7 +94,10 @@ export function baselineFrom(rows: readonly HourlyCount[], since: number | strin
       throw new Error(`baselineFrom: rows[${i}].count must be a whole number >= 0`);
     const key = groupKey(row.watchId, row.intent);
     let counts = groups.get(key);
-    if (counts === undefined) groups.set(key, (counts = new Map()));
+    if (counts === undefined) {
+      counts = new Map();
+      groups.set(key, counts);
+    }
     counts.set(hourOf(at), (counts.get(hourOf(at)) ?? 0) + row.count);
   });
   return { groups, observedFromHour: firstFullHour(from) };

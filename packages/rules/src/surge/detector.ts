@@ -160,10 +160,14 @@ interface WatchText {
 /** The detector's state as plain JSON (version 1). */
 export interface SurgeState {
   readonly version: 1;
-  readonly clock: number;
+  /** The latest match time seen (null before the first). */
+  readonly clock: number | null;
+  /** The hour old counts were last forgotten at (null before the first match). */
+  readonly prunedHour: number | null;
   /** [watch id, matches, [[bigram, count]…]] */
   readonly texts: readonly (readonly [string, number, readonly (readonly [number, number])[]])[];
-  readonly observedFromHour: number;
+  /** The first whole hour watched (null before the first match). */
+  readonly observedFromHour: number | null;
   readonly nextCluster: number;
   /** [group key, [[hour, count]…]] */
   readonly baseline: readonly (readonly [string, readonly (readonly [number, number])[]])[];
@@ -257,7 +261,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   };
   const learnText = (watchId: string, set: Uint32Array) => {
     let text = texts.get(watchId);
-    if (text === undefined) texts.set(watchId, (text = { matches: 0, counts: new Map() }));
+    if (text === undefined) {
+      text = { matches: 0, counts: new Map() };
+      texts.set(watchId, text);
+    }
     text.matches++;
     for (const shingle of set) text.counts.set(shingle, (text.counts.get(shingle) ?? 0) + 1);
     if (text.matches >= 2 * COMMON_HALF_LIFE) {
@@ -274,7 +281,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   // --- windows ---------------------------------------------------------------------------------
   const countWindow = (key: string, minute: number) => {
     let buckets = windows.get(key);
-    if (buckets === undefined) windows.set(key, (buckets = []));
+    if (buckets === undefined) {
+      buckets = [];
+      windows.set(key, buckets);
+    }
     const from = windowStart();
     while (buckets.length > 0 && (buckets[0] as [number, number])[0] < from) buckets.shift();
     const last = buckets[buckets.length - 1];
@@ -300,7 +310,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   // --- baseline --------------------------------------------------------------------------------
   const countUsual = (key: string, at: number, n: number) => {
     let counts: HourlyCounts | undefined = baseline.groups.get(key);
-    if (counts === undefined) baseline.groups.set(key, (counts = new Map()));
+    if (counts === undefined) {
+      counts = new Map();
+      baseline.groups.set(key, counts);
+    }
     const hour = hourOf(at);
     const value = (counts.get(hour) ?? 0) + n;
     if (value > 0) counts.set(hour, value);
@@ -343,7 +356,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   // --- clusters --------------------------------------------------------------------------------
   const bandsOf = (watchId: string) => {
     let bands = index.get(watchId);
-    if (bands === undefined) index.set(watchId, (bands = new Map()));
+    if (bands === undefined) {
+      bands = new Map();
+      index.set(watchId, bands);
+    }
     return bands;
   };
   const indexCluster = (cluster: Cluster) => {
@@ -379,6 +395,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     }
     return perIntent;
   };
+  const windowTotal = (cluster: Cluster): number => clusterCount(cluster).reduce((a, b) => a + b, 0);
   const expireClusters = () => {
     const before = clock - windowMs;
     for (const cluster of idle.values()) {
@@ -535,7 +552,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
 
   function restore(state: SurgeState) {
     if (state?.version !== 1) throw new Error('surge detector: unknown state (expected version 1)');
-    clock = state.clock;
+    clock = state.clock ?? Number.NEGATIVE_INFINITY;
+    prunedHour = state.prunedHour ?? Number.NEGATIVE_INFINITY;
     nextCluster = state.nextCluster;
     baseline.groups.clear();
     baseline.observedFromHour = state.observedFromHour ?? Number.NaN;
@@ -546,6 +564,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         key,
         buckets.map(([m, n]) => [m, n]),
       );
+    for (const [watchId, matches, counts] of state.texts)
+      texts.set(watchId, { matches, counts: new Map(counts.map(([h, n]) => [h, n])) });
     const members: Member[] = (state.members ?? []).map(([id, at, intent, platform, inSurge]) => ({
       id,
       at,
@@ -623,9 +643,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     }));
     return {
       version: 1,
-      clock,
+      clock: Number.isFinite(clock) ? clock : null,
+      prunedHour: Number.isFinite(prunedHour) ? prunedHour : null,
       texts: [...texts].map(([watchId, text]) => [watchId, text.matches, [...text.counts]]),
-      observedFromHour: baseline.observedFromHour,
+      observedFromHour: Number.isNaN(baseline.observedFromHour) ? null : baseline.observedFromHour,
       nextCluster,
       baseline: [...baseline.groups].map(([key, hours]) => [key, [...hours]]),
       windows: [...windows].map(([key, buckets]) => [key, buckets.map(([m, n]) => [m, n] as const)]),
@@ -681,9 +702,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     expireClusters();
     const shingles = textShingles(match.text);
     const signature = minHash(distinctive(match.watchId, shingles));
-    // Which bigrams a watch's posts share is learned from its usual traffic, not from a flood (whose
-    // shared words would otherwise stop counting just as they matter).
-    const learning = !watchIsBusy(match.watchId, match.at);
+    // Which bigrams a watch's posts share is learned from its usual traffic: not from a flood, nor from a
+    // group of near-duplicates forming (their shared words would stop counting just as they matter).
+    let learning = !watchIsBusy(match.watchId, match.at);
     if (signature === undefined) {
       if (learning) learnText(match.watchId, shingles);
       return ordinary();
@@ -713,7 +734,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       similar.push(cluster);
     }
     // Counted in every group it resembles: a group's count is how many recent matches say much the same.
-    for (const cluster of similar) countIn(cluster, member);
+    for (const cluster of similar) {
+      if (windowTotal(cluster) + 1 >= attachCount) learning = false;
+      countIn(cluster, member);
+    }
     let surge = openSurgeOf(match.watchId);
     const kind = surge === undefined ? 'started' : 'joined';
     const earlier: string[] = [];

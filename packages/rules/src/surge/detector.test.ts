@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import type { Intent } from '../config.ts';
+import { normalizeText } from '../normalize.ts';
+import { baselineFrom, usualPerHour } from './baseline.ts';
+import {
+  createSurgeDetector,
+  rebuildFrom,
+  type SurgeDetector,
+  type SurgeMatch,
+  type SurgeVerdict,
+} from './detector.ts';
+import { signatureOf, similarity } from './signature.ts';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+/** A Monday, 09:00 UTC. */
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+
+/** mulberry32: the tests' own seeded randomness. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T };
+}
+
+// Everyday posts about a brand: many subjects, so near-duplicates are rare.
+const SUBJECTS = [
+  '本棚の並び替え',
+  '読書メモの検索',
+  'バーコード読み取り',
+  '積読リストの共有',
+  'レビューの文字数',
+  '通知の設定',
+  'ダークモードの色',
+  '月額プランの料金',
+  'ウィジェットの表示',
+  'エクスポート機能',
+  'the barcode scanner',
+  'dark mode contrast',
+  'the reading log export',
+  'premium pricing',
+];
+const VERDICTS = [
+  'が便利すぎる',
+  'がちょっと分かりにくい',
+  'いつの間にか変わってた',
+  'もう少し改善してほしい',
+  'についての質問です',
+  ' is great',
+  ' confuses me',
+  ' could be better honestly',
+];
+const ENDINGS = ['', '！', '。', 'ｗ', ' 😊', '…', '?', ' lol'];
+
+function everyday(brand: string, r: ReturnType<typeof random>): string {
+  return `${brand}の${r.pick(SUBJECTS)}${r.pick(VERDICTS)}${r.pick(ENDINGS)}`;
+}
+
+// One complaint in varied wording: the outage.
+const OUTAGE = [
+  '{B}ログインできない',
+  '{B}にログインできないんだけど',
+  '{B}ログイン出来ない…',
+  '{B}、さっきからログインできません',
+  '{B}ログインできなくなった',
+  'ログインできない、{B}',
+  '{B}ログインできないの私だけ？',
+];
+
+function outage(brand: string, r: ReturnType<typeof random>): string {
+  return `${r.pick(OUTAGE).replace('{B}', brand)}${r.pick(ENDINGS)}`;
+}
+
+let serial = 0;
+function match(watchId: string, at: number, text: string, intent: Intent = 'trouble'): SurgeMatch {
+  serial++;
+  return {
+    id: `m${serial}`,
+    at,
+    watchId,
+    intent,
+    text: normalizeText(text),
+    platform: serial % 3 ? 'x' : 'mastodon',
+  };
+}
+
+/** `count` matches spread evenly over `[from, from + span)`. */
+function spread(count: number, from: number, span: number, make: (at: number, i: number) => SurgeMatch) {
+  return Array.from({ length: count }, (_, i) => make(from + Math.floor((i * span) / count), i));
+}
+
+/** The order `rebuildFrom` replays stored matches in: by time, then id. */
+function inStoredOrder(...lists: SurgeMatch[][]): SurgeMatch[] {
+  return lists.flat().sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function byTime(...lists: SurgeMatch[][]): SurgeMatch[] {
+  return lists.flat().sort((a, b) => a.at - b.at);
+}
+
+const surgeIds = (verdicts: readonly SurgeVerdict[]) =>
+  new Set(verdicts.flatMap((v) => (v.kind === 'ordinary' ? [] : [v.surge.id])));
+
+describe('signatures', () => {
+  it('find Japanese written without spaces near-identical, and different complaints not', () => {
+    const sig = (text: string) => signatureOf(normalizeText(text)) as Uint32Array;
+    const a = sig('しおりノートにログインできない😭 https://t.co/abc123');
+    const b = sig('@friend しおりノート、ログインできないんだけど');
+    const c = sig('しおりノートの本棚の並び替えが便利すぎる');
+    expect(similarity(a, b)).toBeGreaterThanOrEqual(0.5);
+    expect(similarity(a, c)).toBeLessThan(0.3);
+  });
+
+  it('do not compare texts with almost nothing to say', () => {
+    expect(signatureOf(normalizeText('😭😭 https://t.co/abc'))).toBeUndefined();
+    expect(signatureOf(normalizeText('は？'))).toBeUndefined();
+  });
+});
+
+describe('surge detector', () => {
+  it("makes a small brand's 20 near-identical complaints in 10 minutes a surge", () => {
+    const r = random(1);
+    const detector = createSurgeDetector();
+    // A week of near-silence: two posts a day.
+    const history = spread(14, T0 - 7 * 24 * HOUR, 7 * 24 * HOUR, (at) =>
+      match('tsubame', at, everyday('つばめ会計', r)),
+    );
+    for (const m of history) expect(detector.add(m).kind).toBe('ordinary');
+
+    const nearIdentical = [
+      '{B}ログインできない',
+      '{B}ログインできないんだけど',
+      '{B}にログインできない',
+      '{B}、ログインできない',
+    ];
+    const complaints = spread(20, T0, 10 * MIN, (at) =>
+      match('tsubame', at, `${r.pick(nearIdentical).replace('{B}', 'つばめ会計')}${r.pick(ENDINGS)}`),
+    );
+    const verdicts = complaints.map((m) => detector.add(m));
+    expect(verdicts.slice(0, 19).every((v) => v.kind === 'ordinary')).toBe(true);
+    const last = verdicts[19];
+    expect(last?.kind).toBe('started');
+    if (last?.kind !== 'started') return;
+    expect(last.surge.count).toBe(20);
+    expect(last.surge.watchId).toBe('tsubame');
+    expect([...last.earlier].sort()).toEqual(
+      complaints
+        .slice(0, 19)
+        .map((m) => m.id)
+        .sort(),
+    );
+    expect(last.surge.intents).toEqual({ trouble: 20 });
+  });
+
+  it("leaves a big brand's normal volume of the same complaint alone, and catches four times it", () => {
+    // Usually 300 trouble matches an hour (50 in 10 minutes), every hour of the past four weeks.
+    const rows = [];
+    for (let h = 1; h <= 4 * 168; h++)
+      rows.push({ watchId: 'big', intent: 'trouble' as const, hourStart: T0 - h * HOUR, count: 300 });
+    const r = random(2);
+    const normal = createSurgeDetector({ baseline: baselineFrom(rows, T0 - 4 * 168 * HOUR) });
+    const usual = spread(50, T0, 10 * MIN, (at) => match('big', at, outage('ブクログ', r)));
+    expect(usual.map((m) => normal.add(m).kind)).toEqual(usual.map(() => 'ordinary'));
+
+    // The same 50 for a brand that usually has none are a surge…
+    const fresh = createSurgeDetector();
+    expect(surgeIds(usual.map((m) => fresh.add({ ...m, watchId: 'new' })))).toHaveLength(1);
+
+    // …and so is the big brand at four times its usual count.
+    const flood = spread(300, T0 + 10 * MIN, 10 * MIN, (at) => match('big', at, outage('ブクログ', r)));
+    const verdicts = flood.map((m) => normal.add(m));
+    expect(surgeIds(verdicts)).toHaveLength(1);
+    expect(verdicts.findIndex((v) => v.kind === 'started')).toBeGreaterThan(100);
+  });
+
+  it('makes a burst of 1,000 in 2 minutes one surge within seconds, and leaves other matches ordinary', () => {
+    const r = random(3);
+    // A day of ordinary traffic for two watches (about 20 an hour each).
+    const day = spread(960, T0 - 24 * HOUR, 24 * HOUR, (at, i) =>
+      match(
+        i % 2 ? 'shiori' : 'other',
+        at,
+        everyday(i % 2 ? 'しおりノート' : 'ほかの店', r),
+        r.pick(['praise', 'question', 'complaint', 'neutral'] as const),
+      ),
+    );
+    const start = T0 + 30 * MIN;
+    const burst = spread(1000, start, 2 * MIN, (at) => match('shiori', at, outage('しおりノート', r)));
+    const during = spread(40, start - 5 * MIN, 10 * MIN, (at, i) =>
+      match(i % 2 ? 'shiori' : 'other', at, everyday(i % 2 ? 'しおりノート' : 'ほかの店', r), 'question'),
+    );
+    const detector = createSurgeDetector();
+    const burstIds = new Set(burst.map((m) => m.id));
+    const verdicts = new Map<string, SurgeVerdict>();
+    for (const m of byTime(day, burst, during)) verdicts.set(m.id, detector.add(m));
+
+    const inBurst = burst.map((m) => verdicts.get(m.id) as SurgeVerdict);
+    expect(surgeIds(inBurst)).toHaveLength(1);
+    const started = burst.find((m) => verdicts.get(m.id)?.kind === 'started') as SurgeMatch;
+    expect(started.at - start).toBeLessThan(60_000);
+    // Everything said after the start is in it; what came before is handed over as earlier.
+    const earlier = new Set(inBurst.flatMap((v) => (v.kind === 'ordinary' ? [] : v.earlier)));
+    const leaked = burst.filter((m) => verdicts.get(m.id)?.kind === 'ordinary' && !earlier.has(m.id));
+    expect(leaked.length).toBeLessThan(20);
+    const [surge] = detector.openSurges();
+    expect(surge?.count).toBe(1000 - leaked.length);
+    expect(surge?.examples.length).toBeGreaterThan(0);
+    expect(surge?.perMinute.reduce((sum, p) => sum + p.count, 0)).toBe(surge?.count);
+    for (const m of during) expect(verdicts.get(m.id)?.kind, m.text).toBe('ordinary');
+    expect([...verdicts].filter(([id, v]) => !burstIds.has(id) && v.kind !== 'ordinary')).toEqual([]);
+  });
+
+  it('closes a surge after the quiet period, and when a reviewer closes it', () => {
+    const r = random(4);
+    const detector = createSurgeDetector({ config: { quietMinutes: 30 } });
+    const burst = spread(100, T0, 2 * MIN, (at) => match('w', at, outage('しおりノート', r)));
+    for (const m of burst) detector.add(m);
+    expect(detector.openSurges()).toHaveLength(1);
+    expect(detector.closeQuiet(T0 + 20 * MIN)).toEqual([]);
+    const closed = detector.closeQuiet(T0 + 2 * MIN + 31 * MIN);
+    expect(closed).toMatchObject([{ status: 'closed', closedBy: 'quiet', count: 100 }]);
+    expect(detector.openSurges()).toEqual([]);
+
+    const again = spread(100, T0 + HOUR, 2 * MIN, (at) => match('w', at, outage('しおりノート', r)));
+    for (const m of again) detector.add(m);
+    const [open] = detector.openSurges();
+    expect(detector.close(open?.id ?? '', T0 + HOUR + 3 * MIN)).toMatchObject({ closedBy: 'reviewer' });
+    expect(detector.close(open?.id ?? '', T0 + HOUR + 3 * MIN)).toBeUndefined();
+    // Judged afresh: the next similar match starts no surge on its own.
+    expect(detector.add(match('w', T0 + HOUR + 4 * MIN, outage('しおりノート', r))).kind).toBe('ordinary');
+  });
+
+  it('does nothing when disabled', () => {
+    const r = random(5);
+    const detector = createSurgeDetector({ config: { enabled: false } });
+    const burst = spread(200, T0, 2 * MIN, (at) => match('w', at, outage('しおりノート', r)));
+    expect(surgeIds(burst.map((m) => detector.add(m)))).toHaveLength(0);
+  });
+
+  it('continues from its JSON state exactly as if it had never stopped', () => {
+    const r = random(6);
+    const stream = inStoredOrder(
+      spread(600, T0 - 10 * HOUR, 10 * HOUR, (at, i) =>
+        match(`w${i % 3}`, at, everyday('しおりノート', r), 'question'),
+      ),
+      spread(300, T0 - 5 * MIN, 3 * MIN, (at) => match('w1', at, outage('しおりノート', r))),
+      spread(50, T0, 10 * MIN, (at) => match('w2', at, everyday('しおりノート', r))),
+    );
+    const whole = createSurgeDetector();
+    const wholeVerdicts = stream.map((m) => whole.add(m));
+
+    let detector: SurgeDetector = createSurgeDetector();
+    const verdicts: SurgeVerdict[] = [];
+    stream.forEach((m, i) => {
+      if (i % 97 === 0)
+        detector = createSurgeDetector({ state: JSON.parse(JSON.stringify(detector.toJSON())) });
+      verdicts.push(detector.add(m));
+    });
+    const firstDifference = verdicts.findIndex(
+      (v, i) => JSON.stringify(v) !== JSON.stringify(wholeVerdicts[i]),
+    );
+    expect(firstDifference).toBe(-1);
+    expect(surgeIds(verdicts)).toHaveLength(1);
+    expect(JSON.stringify(detector.toJSON())).toBe(JSON.stringify(whole.toJSON()));
+
+    // Rebuilt from the stored matches (in any order): the same state.
+    expect(JSON.stringify(rebuildFrom([...stream].reverse()).toJSON())).toBe(JSON.stringify(whole.toJSON()));
+  });
+
+  it('refuses a state it does not know and a match without what it needs, saying which', () => {
+    expect(() => createSurgeDetector({ state: { version: 2 } as never })).toThrow(/expected version 1/);
+    const detector = createSurgeDetector();
+    expect(() => detector.add({ ...match('w', T0, 'x'), at: Number.NaN })).toThrow(
+      /"m\d+" has no valid time/,
+    );
+    expect(() => detector.add({ ...match('w', T0, 'x'), intent: 'angry' as Intent })).toThrow(
+      /unknown intent "angry"/,
+    );
+  });
+
+  it('keeps its memory bounded: near-duplicate groups expire after the window and stop at the cap', () => {
+    const r = random(7);
+    // Unrelated texts: random kana.
+    const gibberish = () =>
+      Array.from({ length: 12 }, () => String.fromCharCode(0x3042 + Math.floor(r.next() * 80))).join('');
+    const detector = createSurgeDetector({ maxClusters: 500 });
+    for (let i = 0; i < 2000; i++) detector.add(match('w', T0 + i * 100, gibberish(), 'question'));
+    expect(detector.clusterCount()).toBeLessThanOrEqual(501);
+    detector.add(match('w', T0 + 2 * HOUR, 'まったく別の話題の投稿です'));
+    expect(detector.clusterCount()).toBe(1);
+  });
+});
+
+describe('baseline', () => {
+  it("is the same hour's median over past weeks, or the last day's mean when that is higher", () => {
+    const hour = Math.floor(T0 / HOUR);
+    const rows = [10, 100, 12].map((count, k) => ({
+      watchId: 'w',
+      intent: 'complaint' as const,
+      hourStart: T0 - (k + 1) * 168 * HOUR,
+      count,
+    }));
+    const baseline = baselineFrom(rows, T0 - 4 * 168 * HOUR);
+    // Weeks 1–3 hold 10, 100 and 12; week 4 was watched and quiet: median of 0, 10, 12, 100.
+    expect(usualPerHour(baseline, 'w\u0000complaint', hour, 4)).toBe(11);
+    expect(usualPerHour(baseline, 'w\u0000complaint', hour, 3)).toBe(12);
+    // The last 24 hours averaging 48 an hour win over a quiet week.
+    const busy = baselineFrom(
+      [...rows, { watchId: 'w', intent: 'complaint', hourStart: T0 - HOUR, count: 24 * 48 }],
+      T0 - 4 * 168 * HOUR,
+    );
+    expect(usualPerHour(busy, 'w\u0000complaint', hour, 4)).toBe(48);
+    // Weeks before watching began are unknown, not quiet.
+    expect(usualPerHour(baselineFrom(rows, T0 - 24 * HOUR), 'w\u0000complaint', hour, 4)).toBe(0);
+  });
+
+  it('refuses bad rows, naming them', () => {
+    expect(() => baselineFrom([{ watchId: 'w', intent: 'praise', hourStart: 'soon', count: 1 }], T0)).toThrow(
+      /rows\[0\]\.hourStart/,
+    );
+    expect(() => baselineFrom([{ watchId: 'w', intent: 'praise', hourStart: T0, count: -1 }], T0)).toThrow(
+      /rows\[0\]\.count/,
+    );
+  });
+});
