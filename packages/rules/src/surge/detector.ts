@@ -9,7 +9,7 @@ import {
   pruneBaseline,
   usualPerHour,
 } from './baseline.ts';
-import { bandKeys, minHash, SIGNATURE_SIZE, similarity, textShingles } from './signature.ts';
+import { agreeing, bandKeys, minHash, SIGNATURE_SIZE, textShingles } from './signature.ts';
 
 /** One match as the surge detector sees it. */
 export interface SurgeMatch {
@@ -133,6 +133,8 @@ interface Cluster {
   members: Member[];
   last: number;
   surge: Surge | undefined;
+  /** The last lookup that compared it (not state: saves a Set per lookup). */
+  visited: number;
 }
 
 interface Surge {
@@ -240,7 +242,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   /** Clusters not in a surge, least recently seen first (a Map keeps insertion order). */
   const idle = new Map<number, Cluster>();
   /** Per watch: LSH band key → clusters. */
-  const index = new Map<string, Map<number, Cluster[]>>();
+  // Most buckets hold one group: stored bare, an array only when shared (a third of the memory).
+  const index = new Map<string, Map<number, Cluster | Cluster[]>>();
   const surges = new Map<string, Surge>();
   const texts = new Map<string, WatchText>();
   let clusterTotal = 0;
@@ -365,20 +368,23 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   const indexCluster = (cluster: Cluster) => {
     const bands = bandsOf(cluster.watchId);
     for (const key of bandKeys(cluster.signature)) {
-      const list = bands.get(key);
-      if (list === undefined) bands.set(key, [cluster]);
-      else list.push(cluster);
+      const held = bands.get(key);
+      if (held === undefined) bands.set(key, cluster);
+      else if (Array.isArray(held)) held.push(cluster);
+      else bands.set(key, [held, cluster]);
     }
   };
   const forget = (cluster: Cluster) => {
     const bands = index.get(cluster.watchId);
     if (bands !== undefined) {
       for (const key of bandKeys(cluster.signature)) {
-        const list = bands.get(key);
-        if (list === undefined) continue;
-        const at = list.indexOf(cluster);
-        if (at !== -1) list.splice(at, 1);
-        if (list.length === 0) bands.delete(key);
+        const held = bands.get(key);
+        if (held === cluster) bands.delete(key);
+        else if (Array.isArray(held)) {
+          const at = held.indexOf(cluster);
+          if (at !== -1) held.splice(at, 1);
+          if (held.length === 1) bands.set(key, held[0] as Cluster);
+        }
       }
       if (bands.size === 0) index.delete(cluster.watchId);
     }
@@ -403,21 +409,26 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       forget(cluster);
     }
   };
+  /** Signature values that must agree for `config.similarity`. */
+  const needed = Math.ceil(config.similarity * SIGNATURE_SIZE - 1e-9);
+  let visits = 0;
   /** The groups of the watch whose first text resembles `signature`: most similar first. */
   const similarClusters = (watchId: string, signature: Uint32Array): Cluster[] => {
     const bands = index.get(watchId);
     if (bands === undefined) return [];
     const found: { cluster: Cluster; score: number }[] = [];
-    const seen = new Set<Cluster>();
+    const visit = ++visits;
+    const check = (cluster: Cluster) => {
+      if (cluster.visited === visit) return;
+      cluster.visited = visit;
+      const same = agreeing(signature, cluster.signature, needed);
+      if (same >= needed) found.push({ cluster, score: same / SIGNATURE_SIZE });
+    };
     for (const key of bandKeys(signature)) {
-      const list = bands.get(key);
-      if (list === undefined) continue;
-      for (const cluster of list) {
-        if (seen.has(cluster)) continue;
-        seen.add(cluster);
-        const score = similarity(signature, cluster.signature);
-        if (score >= config.similarity) found.push({ cluster, score });
-      }
+      const held = bands.get(key);
+      if (held === undefined) continue;
+      if (Array.isArray(held)) for (const cluster of held) check(cluster);
+      else check(held);
     }
     found.sort((a, b) => b.score - a.score || a.cluster.id - b.cluster.id);
     return found.map((f) => f.cluster);
@@ -606,6 +617,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         }),
         last: c.last,
         surge,
+        visited: 0,
       };
       clusterTotal++;
       indexCluster(cluster);
@@ -728,6 +740,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         members: [],
         last: match.at,
         surge: undefined,
+        visited: 0,
       };
       clusterTotal++;
       indexCluster(cluster);

@@ -43,11 +43,14 @@ export function shingleText(normalized: string): string {
   return splitUrls(normalized).prose.replace(MENTION, ' ').replace(NOT_TEXT, '');
 }
 
+/** 30 bits: numbers V8 keeps unboxed, so Maps and Sets of them stay fast. */
+const smi = (h: number): number => h >>> 2;
+
 /** Hashes of the distinct character bigrams of `text` (already through `shingleText`). */
 export function shingles(text: string): Uint32Array {
   const seen = new Set<number>();
   for (let i = 0; i + 1 < text.length; i++) {
-    seen.add(mix32((text.charCodeAt(i) << 16) | text.charCodeAt(i + 1))); // two UTF-16 units: exact
+    seen.add(smi(mix32((text.charCodeAt(i) << 16) | text.charCodeAt(i + 1))));
   }
   return Uint32Array.from(seen);
 }
@@ -64,7 +67,9 @@ export function minHash(set: ArrayLike<number>): Uint32Array | undefined {
   for (let j = 0; j < set.length; j++) {
     const shingle = set[j] as number;
     for (let i = 0; i < SIGNATURE_SIZE; i++) {
-      const h = mix32(shingle ^ (SEEDS[i] as number));
+      // The shingle is already well mixed: one multiply and shift per hash function is enough.
+      let h = Math.imul(shingle ^ (SEEDS[i] as number), 0x85ebca6b);
+      h = (h ^ (h >>> 16)) >>> 0;
       if (h < (signature[i] as number)) signature[i] = h;
     }
   }
@@ -83,13 +88,26 @@ export function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return same / SIGNATURE_SIZE;
 }
 
-/** The LSH bucket of each band of a signature (a 32-bit number per band). */
+/**
+ * How many values of two signatures agree, counting stops once `needed` can no longer be reached
+ * (the result is then below `needed`).
+ */
+export function agreeing(a: ArrayLike<number>, b: ArrayLike<number>, needed: number): number {
+  let same = 0;
+  for (let i = 0; i < SIGNATURE_SIZE; i++) {
+    if (a[i] === b[i]) same++;
+    else if (same + SIGNATURE_SIZE - 1 - i < needed) return same;
+  }
+  return same;
+}
+
+/** The LSH bucket of each band of a signature (a 30-bit number per band). */
 export function bandKeys(signature: ArrayLike<number>): number[] {
   const keys: number[] = [];
   for (let band = 0; band < BANDS; band++) {
     let h = band;
     for (let r = 0; r < BAND_ROWS; r++) h = mix32(h ^ (signature[band * BAND_ROWS + r] as number));
-    keys.push(h);
+    keys.push(smi(h));
   }
   return keys;
 }
