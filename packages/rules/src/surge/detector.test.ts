@@ -172,11 +172,12 @@ describe('surge detector', () => {
     const fresh = createSurgeDetector();
     expect(surgeIds(usual.map((m) => fresh.add({ ...m, watchId: 'new' })))).toHaveLength(1);
 
-    // …and so is the big brand at four times its usual count.
+    // …and so is the big brand at six times its usual rate.
     const flood = spread(300, T0 + 10 * MIN, 10 * MIN, (at) => match('big', at, outage('ブクログ', r)));
     const verdicts = flood.map((m) => normal.add(m));
     expect(surgeIds(verdicts)).toHaveLength(1);
-    expect(verdicts.findIndex((v) => v.kind === 'started')).toBeGreaterThan(100);
+    // Later than over no usual traffic: at 20 similar ones the rate is not yet four times the usual.
+    expect(verdicts.findIndex((v) => v.kind === 'started')).toBeGreaterThan(40);
   });
 
   it('makes a burst of 1,000 in 2 minutes one surge within seconds, and leaves other matches ordinary', () => {

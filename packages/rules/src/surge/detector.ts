@@ -301,10 +301,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       else if (minute >= from) buckets.splice(at, 0, [minute, 1]);
     }
   };
-  const inWindow = (key: string): number => {
+  const inWindow = (key: string, from = windowStart()): number => {
     const buckets = windows.get(key);
     if (buckets === undefined) return 0;
-    const from = windowStart();
     let sum = 0;
     for (const [minute, count] of buckets) if (minute >= from) sum += count;
     return sum;
@@ -547,13 +546,17 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     // before the window, over the time it has been seen before the window.
     const before = windowStart() * MINUTE_MS - cluster.born;
     if (before > 0 && total < config.factor * ((cluster.total - total) / before) * windowMs) return false;
+    // The watch and intents are compared with their usual count over the minutes since the group
+    // appeared (the whole window at most): a flood two minutes old is not diluted by eight quiet ones.
+    const from = Math.max(windowStart(), Math.floor(cluster.born / MINUTE_MS));
+    const minutes = Math.floor(clock / MINUTE_MS) - from + 1;
     let current = 0;
     let expected = 0;
     perIntent.forEach((n, i) => {
       if (n < total * INTENT_SHARE) return;
       const key = groupKey(cluster.watchId, INTENTS[i] as Intent);
-      current += inWindow(key);
-      expected += (usual(key, at) * config.windowMinutes) / 60;
+      current += inWindow(key, from);
+      expected += (usual(key, at) * minutes) / 60;
     });
     return current >= config.factor * expected;
   };
