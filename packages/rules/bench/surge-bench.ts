@@ -8,13 +8,20 @@
  *
  * `npm run bench:surges` runs it with `--expose-gc` for steadier memory figures (heap + array buffers).
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { normalizeText } from '../src/normalize.ts';
 import { createSurgeDetector, type SurgeDetector, type SurgeMatch } from '../src/surge/detector.ts';
 import { createBrands, createPosts, createRandom } from './world.ts';
 
 const { values } = parseArgs({
-  options: { clusters: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '1.5' } },
+  options: {
+    clusters: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '1.5' },
+    /** Internal: run one scenario (each runs in a process of its own, so memory figures are its own). */
+    only: { type: 'string' },
+  },
 });
 const CLUSTERS = Number(values.clusters);
 const SECONDS = Number(values.seconds);
@@ -55,12 +62,20 @@ const SCENARIOS: readonly Scenario[] = [
   { name: `1 watch, ${CLUSTERS.toLocaleString('en-US')} groups, half an outage`, watches: 1, burst: 0.5 },
 ];
 
-console.log(`kikimimi surge benchmark — Node ${process.version}, default configuration`);
-console.log(
-  'scenario                                    | fill ms | groups | mem MiB | state KiB | matches/s | surges',
-);
+if (values.only === undefined) {
+  console.log(`kikimimi surge benchmark — Node ${process.version}, default configuration`);
+  console.log(
+    'scenario                                    | fill ms | groups | mem MiB | state KiB | matches/s | surges',
+  );
+  SCENARIOS.forEach((_, i) => {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--only', String(i)];
+    execFileSync(process.execPath, [...args, '--clusters', String(CLUSTERS), '--seconds', String(SECONDS)], {
+      stdio: 'inherit',
+    });
+  });
+}
 
-for (const scenario of SCENARIOS) {
+for (const scenario of values.only === undefined ? [] : [SCENARIOS[Number(values.only)] as Scenario]) {
   const step = WINDOW_MS / CLUSTERS; // ms between matches: the window holds CLUSTERS unique texts
   let at = Date.parse('2026-11-24T00:00:00Z');
   let serial = 0;
