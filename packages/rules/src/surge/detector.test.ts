@@ -277,6 +277,7 @@ describe('surge detector', () => {
 
   it('refuses a state it does not know and a match without what it needs, saying which', () => {
     expect(() => createSurgeDetector({ state: { version: 2 } as never })).toThrow(/expected version 1/);
+    expect(() => createSurgeDetector({ config: { minCount: 0 } })).toThrow(/surges\.minCount/);
     const detector = createSurgeDetector();
     expect(() => detector.add({ ...match('w', T0, 'x'), at: Number.NaN })).toThrow(
       /"m\d+" has no valid time/,

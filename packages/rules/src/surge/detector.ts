@@ -1,4 +1,4 @@
-import { type Intent, intentSchema, SURGE_DEFAULTS, type SurgeConfig } from '../config.ts';
+import { type Intent, intentSchema, SURGE_DEFAULTS, type SurgeConfig, surgesSchema } from '../config.ts';
 import { type Platform, platformSchema } from '../post.ts';
 import {
   type Baseline,
@@ -226,23 +226,32 @@ function checkMatch(match: SurgeMatch): void {
  * Creates a surge detector. A surge starts when, within `windowMinutes`, a group of near-identical
  * matches of one watch (estimated Jaccard similarity of character bigrams ≥ `similarity` with the
  * group's first text) counts at least `minCount`, and the matches of that watch and the group's
- * intents number at least `factor` times their usual count for the window (README "Surges").
+ * intents since the group appeared number at least `factor` times their usual count for that time
+ * (README "Surges"). Throws on a configuration the schema refuses, naming the setting.
  */
 export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDetector {
-  const config: SurgeConfig = { ...SURGE_DEFAULTS, ...options.config };
+  const parsed = surgesSchema.safeParse({ ...SURGE_DEFAULTS, ...options.config });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`surge detector: surges.${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const config: SurgeConfig = parsed.data;
   const windowMs = config.windowMinutes * MINUTE_MS;
   const maxClusters = options.maxClusters ?? 100_000;
 
   let clock = Number.NEGATIVE_INFINITY;
   let nextCluster = 1;
-  const baseline: Baseline = options.baseline ?? { groups: new Map(), observedFromHour: Number.NaN };
+  // A copy: the detector counts into it, the caller's stays as given.
+  const baseline: Baseline = {
+    groups: new Map([...(options.baseline?.groups ?? [])].map(([key, hours]) => [key, new Map(hours)])),
+    observedFromHour: options.baseline?.observedFromHour ?? Number.NaN,
+  };
   let prunedHour = Number.NEGATIVE_INFINITY;
   /** Per group: [minute, count] of the window, oldest first. */
   const windows = new Map<string, [number, number][]>();
   /** Clusters not in a surge, least recently seen first (a Map keeps insertion order). */
   const idle = new Map<number, Cluster>();
-  /** Per watch: LSH band key → clusters. */
-  // Most buckets hold one group: stored bare, an array only when shared (a third of the memory).
+  /** Per watch: LSH band key → clusters (bare when alone, as most are: a third of the memory). */
   const index = new Map<string, Map<number, Cluster | Cluster[]>>();
   const surges = new Map<string, Surge>();
   const texts = new Map<string, WatchText>();
