@@ -97,6 +97,8 @@ async function runDemoWorld(
 
     const generator = createPostGenerator({ seed: Date.now() % 2 ** 31, brands: [demoBrand] });
     const placed = new Map<string, { platform: Platform; id: string }>();
+    const authors = new Map<string, SandboxPostInput>();
+    const answering = answerOurReplies({ x, mastodon, authors, signal: context.signal });
     await runGenerator({
       generator,
       perMinute: options.perMinute,
@@ -110,8 +112,10 @@ async function runDemoWorld(
             ? (x as XSandbox).addPost(placement.input)
             : (mastodon as MastodonSandbox).addPost(placement.input);
         placed.set(post.ref, { platform: placement.platform, id });
+        authors.set(`${placement.platform}:${id}`, placement.input);
       },
     });
+    await answering;
   } finally {
     await Promise.allSettled([x?.close(), mastodon?.close()]);
   }
@@ -162,4 +166,80 @@ async function upsertDemoAccount(
   const settings = { baseUrl, credentials, enabled: true, pollIntervalSeconds: 5, demo: true };
   if (existing) await context.store.accounts.update(existing.id, settings, SYSTEM);
   else await context.store.accounts.create({ platform, label: `demo-${platform}`, ...settings }, SYSTEM);
+}
+
+/** What demo customers write back to the brand's replies (most thank it; some are not helped yet). */
+const DEMO_ANSWERS: Readonly<Record<'ja' | 'en', readonly string[]>> = {
+  ja: [
+    'わざわざ対応そして返信頂きありがとうございます！',
+    'ご丁寧にありがとうございます、解決しました🙏',
+    '返信ありがとうございます。試してみます！',
+    'ありがとうございます。でもまだ直りません…',
+    '確認しましたが、同じエラーが出ます。',
+    'ありがとうございます！ちなみに機種変更したらデータは引き継げますか？',
+  ],
+  en: [
+    'Thank you so much for getting back to me!',
+    'That fixed it, thanks!',
+    "Thanks, but it's still not working for me.",
+    'Thanks! Also, is there a way to export my shelf?',
+  ],
+};
+
+/**
+ * The demo's customers follow the conversation too: a while after the brand replies to one of their
+ * posts (20–90 s), most of them answer it — thanks, "still broken" or a new question — so the demo
+ * shows cases, threads and follow-ups. One answer per reply; stops with the signal.
+ */
+export async function answerOurReplies(options: {
+  x: XSandbox | null;
+  mastodon: MastodonSandbox | null;
+  authors: ReadonlyMap<string, SandboxPostInput>;
+  signal: AbortSignal;
+  /** For tests: the wait before an answer (default 20–90 s), the dice, how often replies are looked for. */
+  delayMs?: () => number;
+  random?: () => number;
+  everyMs?: number;
+}): Promise<void> {
+  const random = options.random ?? Math.random;
+  const delayMs = options.delayMs ?? (() => 20_000 + random() * 70_000);
+  const seen = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const sandboxes = [
+    ['x', options.x],
+    ['mastodon', options.mastodon],
+  ] as const;
+  while (!options.signal.aborted) {
+    for (const [platform, sandbox] of sandboxes) {
+      if (sandbox === null) continue;
+      for (const reply of sandbox.replies()) {
+        const key = `${platform}:${reply.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const author = options.authors.get(`${platform}:${reply.inReplyTo}`);
+        // Three in four answer; the rest never do (their case is resolved when the window ends).
+        if (author === undefined || random() < 0.25) continue;
+        const lang = author.lang === 'en' ? 'en' : 'ja';
+        const texts = DEMO_ANSWERS[lang];
+        const text = texts[Math.floor(random() * texts.length)] ?? texts[0] ?? '';
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            if (options.signal.aborted) return;
+            const input = { text, author: author.author, lang };
+            try {
+              if (platform === 'x') (sandbox as XSandbox).addReply(reply.id, input);
+              else (sandbox as MastodonSandbox).addReply(reply.id, input);
+            } catch {
+              // The stand-in closed meanwhile (the demo is stopping): nothing to answer any more.
+            }
+          },
+          delayMs(),
+        );
+        timers.add(timer);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.everyMs ?? 2_000));
+  }
+  for (const timer of timers) clearTimeout(timer);
 }
