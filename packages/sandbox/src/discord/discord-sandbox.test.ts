@@ -4,6 +4,7 @@ import {
   ButtonBuilder,
   type ButtonInteraction,
   ButtonStyle,
+  ChannelType,
   Client,
   type ClientOptions,
   DiscordAPIError,
@@ -13,12 +14,14 @@ import {
   HTTPError,
   type Interaction,
   LabelBuilder,
+  type Message,
   MessageFlags,
   ModalBuilder,
   type ModalSubmitInteraction,
   type SendableChannels,
   TextInputBuilder,
   TextInputStyle,
+  type ThreadChannel,
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -625,6 +628,233 @@ describe('outages', () => {
     await review.send({ content: 'after a 429' });
     expect(sandbox.messages()).toHaveLength(1);
     expect(sandbox.requests().map((r) => r.status)).toEqual(expect.arrayContaining([429, 200]));
+  });
+});
+
+describe('threads', () => {
+  beforeEach(async () => {
+    await connect();
+  });
+
+  it('starts a public thread from a message: its id is the message id, THREAD_CREATE arrives, the bot writes in it', async () => {
+    const created = new Promise<[ThreadChannel, boolean]>((resolve) =>
+      client.once(Events.ThreadCreate, (thread, newlyCreated) => resolve([thread, newlyCreated])),
+    );
+    const review = await postReview();
+    const thread = await review.startThread({ name: 'case 1 — alice', autoArchiveDuration: 1440 });
+    expect(thread.id).toBe(review.id);
+    expect(thread.type).toBe(ChannelType.PublicThread);
+    expect(thread.parentId).toBe(sandbox.channelId('review'));
+    expect(thread.name).toBe('case 1 — alice');
+    expect(thread.autoArchiveDuration).toBe(1440);
+    const [announced, newlyCreated] = await created;
+    expect([announced.id, newlyCreated]).toEqual([review.id, true]);
+
+    await thread.send({
+      content: 'お返事が届きました: ありがとうございます！',
+      allowedMentions: { parse: [] },
+    });
+    expect(sandbox.messages(thread.id).map((m) => [m.content, m.authorId])).toEqual([
+      ['お返事が届きました: ありがとうございます！', sandbox.applicationId],
+    ]);
+    expect(sandbox.messages(sandbox.channelId('review'))).toHaveLength(1); // the thread's message is not in the parent
+    expect(sandbox.threads()).toEqual([
+      expect.objectContaining({ id: review.id, parentId: sandbox.channelId('review'), messageCount: 1 }),
+    ]);
+
+    const fetched = await review.channel.messages.fetch({ message: review.id, force: true });
+    expect(fetched.hasThread).toBe(true);
+    expect(fetched.thread?.id).toBe(review.id);
+    const refetched = await client.channels.fetch(thread.id, { force: true });
+    expect(refetched?.isThread()).toBe(true);
+    expect(sandbox.message(review.id)?.threadId).toBe(review.id);
+  });
+
+  it('refuses a second thread on the same message with 160004', async () => {
+    const review = await postReview();
+    await review.startThread({ name: 'first' });
+    const error = await review.startThread({ name: 'second' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    expect((error as DiscordAPIError).code).toBe(160004);
+    expect((error as DiscordAPIError).status).toBe(400);
+    expect(sandbox.threads()).toHaveLength(1);
+  });
+
+  it('refuses a thread without a valid name or auto-archive duration with 50035, and on an unknown message with 10008', async () => {
+    const review = await postReview();
+    const url = `${sandbox.apiUrl}/v10/channels/${review.channelId}/messages/${review.id}/threads`;
+    const post = (body: unknown, target = url) =>
+      fetch(target, {
+        method: 'POST',
+        headers: { authorization: `Bot ${sandbox.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const noName = await post({});
+    expect(noName.status).toBe(400);
+    expect(await noName.json()).toMatchObject({ code: 50035, errors: { name: expect.anything() } });
+    const badDuration = await post({ name: 'x', auto_archive_duration: 30 });
+    expect(await badDuration.json()).toMatchObject({
+      code: 50035,
+      errors: { auto_archive_duration: expect.anything() },
+    });
+    const unknown = await post({ name: 'x' }, url.replace(review.id, '1400000000000009999'));
+    expect([unknown.status, ((await unknown.json()) as { code: number }).code]).toEqual([404, 10008]);
+    expect(sandbox.threads()).toEqual([]);
+  });
+});
+
+describe('members writing', () => {
+  /** The next MESSAGE_CREATE the bot sees from someone else. */
+  const nextMemberMessage = () =>
+    new Promise<Message>((resolve) =>
+      client.on(Events.MessageCreate, (message) => {
+        if (message.author.id !== client.user?.id) resolve(message);
+      }),
+    );
+
+  it('delivers a member’s message in a thread with its content to a bot with MESSAGE_CONTENT', async () => {
+    await connect(
+      {},
+      {
+        intents: [
+          GatewayIntentBits.Guilds,
+          GatewayIntentBits.GuildMessages,
+          GatewayIntentBits.MessageContent,
+        ],
+      },
+    );
+    const review = await postReview();
+    const thread = await review.startThread({ name: 'case' });
+    const seen = nextMemberMessage();
+    const posted = sandbox.postAsUser(thread.id, 'alice', 'この方は先月も問い合わせていました');
+    const message = await seen;
+    expect(message.id).toBe(posted.id);
+    expect(message.channelId).toBe(thread.id);
+    expect(message.channel.isThread()).toBe(true);
+    expect(message.author.username).toBe('alice');
+    expect(message.author.bot).toBe(false);
+    expect(message.member?.id).toBe(sandbox.userId('alice'));
+    expect(message.content).toBe('この方は先月も問い合わせていました');
+    expect(sandbox.messages(thread.id).map((m) => m.authorId)).toEqual([sandbox.userId('alice')]);
+    expect(sandbox.threads()[0]?.messageCount).toBe(1);
+  });
+
+  it('withholds the content from a bot without MESSAGE_CONTENT unless the message mentions it, as Discord does', async () => {
+    await connect(); // Guilds + GuildMessages only
+    let seen = nextMemberMessage();
+    sandbox.postAsUser('review', 'bob', 'a note only humans should read');
+    expect((await seen).content).toBe('');
+    seen = nextMemberMessage();
+    sandbox.postAsUser('review', 'bob', `<@${sandbox.applicationId}> take a look`);
+    expect((await seen).content).toBe(`<@${sandbox.applicationId}> take a look`);
+    // The stand-in keeps the real content either way.
+    expect(sandbox.messages(sandbox.channelId('review')).map((m) => m.content)).toEqual([
+      'a note only humans should read',
+      `<@${sandbox.applicationId}> take a look`,
+    ]);
+  });
+
+  it('does not deliver members’ messages to a bot without GUILD_MESSAGES, and refuses unknown places and people', async () => {
+    await connect({}, { intents: [GatewayIntentBits.Guilds] });
+    let count = 0;
+    client.on(Events.MessageCreate, () => count++);
+    sandbox.postAsUser('review', 'alice', 'hello');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(count).toBe(0);
+    expect(() => sandbox.postAsUser('no-such-channel', 'alice', 'x')).toThrow(/no channel or thread/u);
+    expect(() => sandbox.postAsUser('review', 'mallory', 'x')).toThrow(/no member/u);
+  });
+});
+
+describe('per-channel rate limit', () => {
+  const rest = (method: string, path: string, body?: unknown) =>
+    fetch(`${sandbox.apiUrl}/v10${path}`, {
+      method,
+      headers: { authorization: `Bot ${sandbox.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('is off by default: a burst to one channel is answered at once', async () => {
+    sandbox = await startDiscordSandbox();
+    const channelId = sandbox.channelId('review');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        rest('POST', `/channels/${channelId}/messages`, { content: `${i}` }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(answers[0]?.headers.get('x-ratelimit-limit')).toBeNull();
+  });
+
+  it('answers the sixth message within 5 s with Discord’s 429, per channel, with edits in their own bucket', async () => {
+    sandbox = await startDiscordSandbox({ channelRateLimit: true });
+    const review = sandbox.channelId('review');
+    const first = await rest('POST', `/channels/${review}/messages`, { content: '0' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('5');
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('4');
+    expect(Number(first.headers.get('x-ratelimit-reset-after'))).toBeGreaterThan(4);
+    expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(first.headers.get('x-ratelimit-bucket')).toMatch(/^[0-9a-f]+$/u);
+    const { id } = (await first.json()) as { id: string };
+    for (let i = 1; i < 5; i++)
+      expect((await rest('POST', `/channels/${review}/messages`, { content: `${i}` })).status).toBe(200);
+
+    const refused = await rest('POST', `/channels/${review}/messages`, { content: '5' });
+    expect(refused.status).toBe(429);
+    const body = (await refused.json()) as { message: string; retry_after: number; global: boolean };
+    expect(body).toEqual({
+      message: 'You are being rate limited.',
+      retry_after: expect.any(Number),
+      global: false,
+    });
+    expect(body.retry_after).toBeGreaterThan(0);
+    expect(body.retry_after).toBeLessThanOrEqual(5);
+    expect(Number(refused.headers.get('retry-after'))).toBe(Math.ceil(body.retry_after));
+    expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(refused.headers.get('x-ratelimit-scope')).toBe('user');
+    expect(sandbox.messages(review)).toHaveLength(5);
+
+    // Another channel, and edits in this one, have buckets of their own.
+    expect(
+      (await rest('POST', `/channels/${sandbox.channelId('billing')}/messages`, { content: 'x' })).status,
+    ).toBe(200);
+    const edit = await rest('PATCH', `/channels/${review}/messages/${id}`, { content: 'edited' });
+    expect(edit.status).toBe(200);
+    expect(edit.headers.get('x-ratelimit-bucket')).not.toBe(first.headers.get('x-ratelimit-bucket'));
+  });
+
+  it('lets discord.js queue itself: 20 messages to one channel all arrive, at most 5 in any 5 s, without a 429', async () => {
+    await connect({ channelRateLimit: true });
+    const review = await channel('review');
+    const sent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        review.send({ content: `surge ${i}`, allowedMentions: { parse: [] } }),
+      ),
+    );
+    expect(sent).toHaveLength(20);
+    const stored = sandbox.messages(sandbox.channelId('review'));
+    expect(stored.map((m) => m.content).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `surge ${i}`).sort(),
+    );
+    const posts = sandbox.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/messages'));
+    expect(posts.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const times = stored.map((m) => Date.parse(m.createdAt)).sort((a, b) => a - b);
+    for (let i = 5; i < times.length; i++) {
+      expect((times[i] as number) - (times[i - 5] as number)).toBeGreaterThanOrEqual(5000 - 50);
+    }
+  }, 30_000);
+
+  it('can be switched on for a running stand-in, with custom figures', async () => {
+    sandbox = await startDiscordSandbox();
+    sandbox.setChannelRateLimit({ create: { limit: 2, windowMs: 60_000 } });
+    const review = sandbox.channelId('review');
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await rest('POST', `/channels/${review}/messages`, { content: `${i}` })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    sandbox.setChannelRateLimit(false);
+    expect((await rest('POST', `/channels/${review}/messages`, { content: 'free' })).status).toBe(200);
   });
 });
 

@@ -28,6 +28,7 @@ type Json = Record<string, unknown>;
 /** Message flags the stand-in acts on. */
 export const DiscordMessageFlag = {
   SuppressEmbeds: 1 << 2,
+  HasThread: 1 << 5,
   Ephemeral: 1 << 6,
   Loading: 1 << 7,
   SuppressNotifications: 1 << 12,
@@ -55,6 +56,46 @@ export interface DiscordSandboxOptions {
   readonly nonceWindowMs?: number;
   /** The clock for timestamps, ids, nonce windows and token lifetimes (default Date.now). */
   readonly now?: () => number;
+  /**
+   * Per-channel rate limits on creating and on editing messages (default: off). `true` applies the
+   * figures Discord is observed to use, 5 per 5 s per channel for each; see `DiscordChannelRateLimit`.
+   */
+  readonly channelRateLimit?: boolean | DiscordChannelRateLimit;
+}
+
+/** How many requests one channel's bucket takes per window. */
+export interface DiscordRateLimitBucket {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Per-channel buckets (threads are channels too): `create` for POST /channels/{id}/messages, `edit`
+ * for PATCH /channels/{id}/messages/{id}. A bucket left out is not limited. Windows run on the real
+ * clock (not the `now` option), since clients wait in real time.
+ */
+export interface DiscordChannelRateLimit {
+  readonly create?: DiscordRateLimitBucket;
+  readonly edit?: DiscordRateLimitBucket;
+}
+
+/** What `channelRateLimit: true` means: Discord's observed 5 messages per 5 s per channel. */
+export const DISCORD_CHANNEL_RATE_LIMIT: DiscordChannelRateLimit = {
+  create: { limit: 5, windowMs: 5000 },
+  edit: { limit: 5, windowMs: 5000 },
+};
+
+/** A thread the bot started from a message, as a test reads it back. */
+export interface DiscordSandboxThread {
+  readonly id: string;
+  readonly parentId: string;
+  /** The message it was started from (its id is the thread's id, as on Discord). */
+  readonly messageId: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly autoArchiveDuration: number;
+  readonly messageCount: number;
+  readonly createdAt: string;
 }
 
 /** One earlier state of a message, kept when it is edited. */
@@ -66,10 +107,15 @@ export interface DiscordSandboxMessageVersion {
   readonly at: string;
 }
 
-/** A message the bot made, as a test reads it back (a snapshot; later changes do not show). */
+/** A message the bot (or, through `postAsUser`, a member) made, as a test reads it back (a snapshot). */
 export interface DiscordSandboxMessage {
   readonly id: string;
+  /** The channel or thread it is in. */
   readonly channelId: string;
+  /** The bot's id, or the member's for `postAsUser`. */
+  readonly authorId: string;
+  /** The thread started from this message, if any. */
+  readonly threadId: string | null;
   readonly content: string;
   /** As the bot sent them. */
   readonly embeds: readonly Json[];
@@ -242,7 +288,10 @@ export interface DiscordSandbox {
   /** Id of a member by username (or id). */
   userId(username: string): string;
 
-  /** Bot messages, oldest first; deleted ones left out, ephemeral ones only when asked for. */
+  /**
+   * Messages (the bot's, and members' from `postAsUser`), oldest first; deleted ones left out, ephemeral
+   * ones only when asked for. `channelId` may be a thread's id.
+   */
   messages(channelId?: string, options?: { readonly includeEphemeral?: boolean }): DiscordSandboxMessage[];
   message(messageId: string): DiscordSandboxMessage | undefined;
   /** The first message (now or later) for which the predicate holds; rechecked on every change. */
@@ -256,6 +305,19 @@ export interface DiscordSandbox {
     predicate?: (message: DiscordSandboxMessage) => boolean,
     timeoutMs?: number,
   ): Promise<DiscordSandboxMessage>;
+
+  /**
+   * A member writes in a channel or thread (by id, or a channel by name): the message is stored and
+   * MESSAGE_CREATE goes to sessions with the GUILD_MESSAGES intent; sessions without MESSAGE_CONTENT
+   * get it with empty content, embeds and attachments, unless it mentions the bot (as on Discord).
+   */
+  postAsUser(channelOrThreadId: string, userId: string, content: string): DiscordSandboxMessage;
+  /** Threads started from messages, oldest first. */
+  threads(): DiscordSandboxThread[];
+  /** Resolves once a thread has been started from the message. */
+  waitForThread(messageId: string, timeoutMs?: number): Promise<DiscordSandboxThread>;
+  /** Changes the per-channel rate limits (`false`: off); buckets start afresh. */
+  setChannelRateLimit(limits: boolean | DiscordChannelRateLimit): void;
 
   /** A member clicks a button: INTERACTION_CREATE (type 3) goes out; resolves with the bot's callback. */
   clickButton(input: ClickButtonInput): Promise<InteractionOutcome>;
@@ -290,6 +352,8 @@ export interface DiscordSandbox {
 interface MessageRecord {
   readonly id: string;
   readonly channelId: string;
+  readonly authorId: string;
+  threadId: string | null;
   content: string;
   embeds: Json[];
   components: Json[];
@@ -307,6 +371,20 @@ interface MessageRecord {
   deleted: boolean;
   readonly history: DiscordSandboxMessageVersion[];
 }
+
+interface ThreadRecord {
+  readonly id: string;
+  readonly parentId: string;
+  readonly name: string;
+  readonly ownerId: string;
+  readonly autoArchiveDuration: number;
+  readonly createdAt: number;
+  messageCount: number;
+  totalMessageSent: number;
+  lastMessageId: string | null;
+}
+
+const AUTO_ARCHIVE_DURATIONS = [60, 1440, 4320, 10080];
 
 interface InteractionRecord {
   readonly id: string;
@@ -389,6 +467,7 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
   const nextId = createSnowflakeGenerator(now);
 
   const messages = new Map<string, MessageRecord>();
+  const threads = new Map<string, ThreadRecord>();
   const nonces = new Map<string, { messageId: string; at: number }>();
   const interactions = new Map<string, InteractionRecord>();
   const byToken = new Map<string, InteractionRecord>();
@@ -446,6 +525,8 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
     structuredClone({
       id: record.id,
       channelId: record.channelId,
+      authorId: record.authorId,
+      threadId: record.threadId,
       content: record.content,
       embeds: record.embeds,
       components: record.components,
@@ -479,13 +560,16 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       components: record.components,
       id: record.id,
       channel_id: record.channelId,
-      author: model.botUserJson(),
+      author: record.authorId === applicationId ? model.botUserJson() : model.userJson(record.authorId),
       pinned: false,
       mention_everyone: current.everyone,
       tts: record.tts,
       ...(record.messageReference === null
         ? {}
         : { message_reference: { type: 0, ...record.messageReference, channel_id: record.channelId } }),
+      ...(record.threadId === null || !threads.has(record.threadId)
+        ? {}
+        : { thread: threadJson(threads.get(record.threadId) as ThreadRecord) }),
       ...(interaction === undefined
         ? {}
         : {
@@ -509,17 +593,147 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
   const gatewayMessageJson = (record: MessageRecord): Json => ({
     ...messageJson(record),
     guild_id: guildInput.id,
-    member: (({ user: _user, ...member }) => member)(model.memberJson(applicationId) ?? {}),
+    member: (({ user: _user, ...member }) => member)(model.memberJson(record.authorId) ?? {}),
   });
+
+  /** Discord withholds a member's message content from a bot without MESSAGE_CONTENT unless it mentions the bot. */
+  const contentWithheld = (record: MessageRecord, intents: number): boolean =>
+    record.authorId !== applicationId &&
+    (intents & Intents.MessageContent) === 0 &&
+    !new RegExp(`<@!?${applicationId}>`, 'u').test(record.content);
 
   const announce = (event: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE' | 'MESSAGE_DELETE', record: MessageRecord) => {
     if ((record.flags & DiscordMessageFlag.Ephemeral) !== 0) return;
-    const d =
-      event === 'MESSAGE_DELETE'
-        ? { id: record.id, channel_id: record.channelId, guild_id: guildInput.id }
-        : gatewayMessageJson(record);
-    gateway.dispatch(event, d, Intents.GuildMessages);
+    if (event === 'MESSAGE_DELETE') {
+      gateway.dispatch(
+        event,
+        { id: record.id, channel_id: record.channelId, guild_id: guildInput.id },
+        Intents.GuildMessages,
+      );
+      return;
+    }
+    const full = gatewayMessageJson(record);
+    const withheld = { ...full, content: '', embeds: [], attachments: [], components: [] };
+    gateway.dispatchFor(
+      event,
+      (intents) => (contentWithheld(record, intents) ? withheld : full),
+      Intents.GuildMessages,
+    );
   };
+
+  // ---- threads --------------------------------------------------------------------------------
+
+  function threadJson(thread: ThreadRecord): Json {
+    return {
+      id: thread.id,
+      type: 11,
+      guild_id: guildInput.id,
+      parent_id: thread.parentId,
+      owner_id: thread.ownerId,
+      name: thread.name,
+      last_message_id: thread.lastMessageId,
+      rate_limit_per_user: 0,
+      message_count: thread.messageCount,
+      member_count: 1,
+      total_message_sent: thread.totalMessageSent,
+      flags: 0,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: thread.autoArchiveDuration,
+        archive_timestamp: discordTimestamp(thread.createdAt),
+        locked: false,
+        create_timestamp: discordTimestamp(thread.createdAt),
+      },
+    };
+  }
+
+  const threadSnapshot = (thread: ThreadRecord): DiscordSandboxThread => ({
+    id: thread.id,
+    parentId: thread.parentId,
+    messageId: thread.id,
+    name: thread.name,
+    ownerId: thread.ownerId,
+    autoArchiveDuration: thread.autoArchiveDuration,
+    messageCount: thread.messageCount,
+    createdAt: new Date(thread.createdAt).toISOString(),
+  });
+
+  /** A guild text channel or a thread, by id (threads) or id/name (channels). */
+  const channelById = (idOrName: string): { id: string; thread: ThreadRecord | null } | undefined => {
+    const thread = threads.get(idOrName);
+    if (thread !== undefined) return { id: thread.id, thread };
+    const channel = model.channel(idOrName);
+    return channel === undefined ? undefined : { id: channel.id, thread: null };
+  };
+
+  // ---- per-channel rate limits ----------------------------------------------------------------
+
+  const resolveLimits = (limits: boolean | DiscordChannelRateLimit | undefined): DiscordChannelRateLimit =>
+    limits === true ? DISCORD_CHANNEL_RATE_LIMIT : limits === false || limits === undefined ? {} : limits;
+  let channelLimits = resolveLimits(options.channelRateLimit);
+  const buckets = new Map<string, { remaining: number; resetAt: number }>();
+  // Discord names a bucket by an opaque hash shared by the channels of one route; clients key it by channel.
+  const BUCKET_HASHES = {
+    create: '80c17d2f203122d936070c88c8d10f33',
+    edit: '9f1c7b0a4e0b2d6f3a51e2c8d7b64a19',
+  };
+
+  /**
+   * Spends one request of the channel's bucket. Returns the X-RateLimit headers to send, and a 429
+   * (with Retry-After) once the bucket is empty; null when the bucket is not limited.
+   */
+  function spendChannelBucket(
+    kind: 'create' | 'edit',
+    channelId: string,
+  ): { headers: Record<string, string>; refused: SandboxResponse | null } | null {
+    const rule = channelLimits[kind];
+    if (rule === undefined) return null;
+    const at = Date.now();
+    const key = `${kind}:${channelId}`;
+    let bucket = buckets.get(key);
+    if (bucket === undefined || bucket.resetAt <= at) {
+      bucket = { remaining: rule.limit, resetAt: at + rule.windowMs };
+      buckets.set(key, bucket);
+    }
+    const resetAfter = Math.max(0, bucket.resetAt - at) / 1000;
+    const refused = bucket.remaining <= 0;
+    if (!refused) bucket.remaining--;
+    const headers: Record<string, string> = {
+      'x-ratelimit-limit': String(rule.limit),
+      'x-ratelimit-remaining': String(bucket.remaining),
+      'x-ratelimit-reset': (bucket.resetAt / 1000).toFixed(3),
+      'x-ratelimit-reset-after': resetAfter.toFixed(3),
+      'x-ratelimit-bucket': BUCKET_HASHES[kind],
+    };
+    if (!refused) return { headers, refused: null };
+    return {
+      headers,
+      refused: {
+        status: 429,
+        headers: {
+          ...headers,
+          'retry-after': String(Math.ceil(resetAfter)),
+          'x-ratelimit-scope': 'user',
+        },
+        body: {
+          message: 'You are being rate limited.',
+          retry_after: Number(resetAfter.toFixed(3)),
+          global: false,
+        },
+      },
+    };
+  }
+
+  /** Runs a handler inside the channel's bucket, adding the bucket's headers to its answer. */
+  const limitedByChannel =
+    (kind: 'create' | 'edit', handler: RouteHandler): RouteHandler =>
+    async (request) => {
+      const target = channelById(request.params.channelId ?? '');
+      const spent = target === undefined ? null : spendChannelBucket(kind, target.id);
+      if (spent?.refused) return spent.refused;
+      const result = await handler(request);
+      return spent === null ? result : { ...result, headers: { ...spent.headers, ...result.headers } };
+    };
 
   const liveMessage = (messageId: string): MessageRecord | undefined => {
     const record = messages.get(messageId);
@@ -547,7 +761,7 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
     channelId: string,
     body: Json,
     files: readonly { filename: string; size: number }[],
-    extra: { flags: number; interactionId: string | null },
+    extra: { flags: number; interactionId: string | null; authorId?: string },
   ): MessageRecord {
     const at = now();
     const content = typeof body.content === 'string' ? body.content : '';
@@ -556,6 +770,8 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
     const record: MessageRecord = {
       id,
       channelId,
+      authorId: extra.authorId ?? applicationId,
+      threadId: null,
       content,
       embeds: asObjects(body.embeds),
       components: asObjects(body.components),
@@ -584,6 +800,12 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
     };
     messages.set(id, record);
     if (record.nonce !== null) nonces.set(`${channelId}:${record.nonce}`, { messageId: id, at });
+    const thread = threads.get(channelId);
+    if (thread !== undefined && (extra.flags & DiscordMessageFlag.Ephemeral) === 0) {
+      thread.messageCount++;
+      thread.totalMessageSent++;
+      thread.lastMessageId = id;
+    }
     announce('MESSAGE_CREATE', record);
     notify();
     return record;
@@ -1098,7 +1320,7 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       return record(invalid === null ? ok(messageJson(message)) : toResponse(invalid));
     };
 
-  const channelOf = (request: SandboxRequest) => model.channel(request.params.channelId ?? '');
+  const channelOf = (request: SandboxRequest) => channelById(request.params.channelId ?? '');
   const channelMessage = (request: SandboxRequest): MessageRecord | null => {
     const message = liveMessage(request.params.messageId ?? '');
     if (message === undefined || message.channelId !== request.params.channelId) return null;
@@ -1125,6 +1347,55 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       interactionId: null,
     });
     return ok(messageJson(message, message.nonce === null ? {} : { nonce: message.nonce }));
+  };
+
+  /** POST /channels/{channel.id}/messages/{message.id}/threads: a public thread (type 11) whose id is the message's. */
+  const startThreadHandler: RouteHandler = (request) => {
+    const channel = channelOf(request);
+    if (channel === undefined) return toResponse(ERRORS.unknownChannel());
+    if (channel.thread !== null) return toResponse(ERRORS.wrongChannelType());
+    const message = channelMessage(request);
+    if (message === null) return toResponse(ERRORS.unknownMessage());
+    const { json } = bodyOf(request);
+    const errors = createFormErrors();
+    if (json.name === undefined || json.name === null)
+      errors.add(['name'], 'BASE_TYPE_REQUIRED', 'This field is required');
+    else if (typeof json.name !== 'string') errors.add(['name'], 'BASE_TYPE_STRING', 'Must be a string.');
+    else if ([...json.name].length < 1 || [...json.name].length > 100)
+      errors.add(['name'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+    const duration = json.auto_archive_duration ?? 4320;
+    if (typeof duration !== 'number' || !AUTO_ARCHIVE_DURATIONS.includes(duration))
+      errors.add(
+        ['auto_archive_duration'],
+        'BASE_TYPE_CHOICES',
+        `Value must be one of {${AUTO_ARCHIVE_DURATIONS.join(', ')}}.`,
+      );
+    const invalid = errors.response();
+    if (invalid !== null) return toResponse(invalid);
+    if (message.threadId !== null) return toResponse(ERRORS.threadAlreadyCreated());
+    const thread: ThreadRecord = {
+      id: message.id,
+      parentId: channel.id,
+      name: json.name as string,
+      ownerId: applicationId,
+      autoArchiveDuration: duration as number,
+      createdAt: now(),
+      messageCount: 0,
+      totalMessageSent: 0,
+      lastMessageId: null,
+    };
+    threads.set(thread.id, thread);
+    message.threadId = thread.id;
+    message.flags |= DiscordMessageFlag.HasThread;
+    const member = {
+      id: thread.id,
+      user_id: applicationId,
+      join_timestamp: discordTimestamp(thread.createdAt),
+      flags: 1,
+    };
+    gateway.dispatch('THREAD_CREATE', { ...threadJson(thread), newly_created: true, member }, Intents.Guilds);
+    notify();
+    return { status: 201, body: threadJson(thread) };
   };
 
   const listHandler: RouteHandler = (request) => {
@@ -1268,12 +1539,25 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       path: '/channels/:channelId',
       auth: true,
       handler: (request) => {
+        const thread = threads.get(request.params.channelId ?? '');
+        if (thread !== undefined) return ok(threadJson(thread));
         const channel = model.channelJson(request.params.channelId ?? '');
         return channel === null ? toResponse(ERRORS.unknownChannel()) : ok(channel);
       },
     },
     { method: 'GET', path: '/channels/:channelId/messages', auth: true, handler: listHandler },
-    { method: 'POST', path: '/channels/:channelId/messages', auth: true, handler: createHandler },
+    {
+      method: 'POST',
+      path: '/channels/:channelId/messages',
+      auth: true,
+      handler: limitedByChannel('create', createHandler),
+    },
+    {
+      method: 'POST',
+      path: '/channels/:channelId/messages/:messageId/threads',
+      auth: true,
+      handler: startThreadHandler,
+    },
     {
       method: 'GET',
       path: '/channels/:channelId/messages/:messageId',
@@ -1288,14 +1572,14 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       method: 'PATCH',
       path: '/channels/:channelId/messages/:messageId',
       auth: true,
-      handler: (request) => {
+      handler: limitedByChannel('edit', (request) => {
         if (channelOf(request) === undefined) return toResponse(ERRORS.unknownChannel());
         const message = channelMessage(request);
         if (message === null) return toResponse(ERRORS.unknownMessage());
         const { json } = bodyOf(request);
         const invalid = applyEdit(message, json);
         return invalid === null ? ok(messageJson(message)) : toResponse(invalid);
-      },
+      }),
     },
     {
       method: 'DELETE',
@@ -1442,7 +1726,9 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       shard,
       _trace: ['["gateway-sandbox",{"micros":0}]'],
     }),
-    guildCreatePayloads: () => [model.guildCreateJson()],
+    guildCreatePayloads: () => [
+      { ...model.guildCreateJson(), threads: [...threads.values()].map((thread) => threadJson(thread)) },
+    ],
     membersChunk: (request) => {
       const guildIds = Array.isArray(request.guild_id) ? request.guild_id : [request.guild_id];
       if (!guildIds.includes(guildInput.id)) return null;
@@ -1537,6 +1823,33 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       );
     },
 
+    postAsUser(channelOrThreadId, userId, content) {
+      const member = resolveMember(userId);
+      const channel = channelById(channelOrThreadId);
+      if (channel === undefined)
+        throw new Error(`discord sandbox: no channel or thread "${channelOrThreadId}" to write in`);
+      if (content === '') throw new Error('discord sandbox: a member cannot send an empty message');
+      if ([...content].length > 2000)
+        throw new Error('discord sandbox: a member cannot send more than 2000 characters');
+      return snapshot(
+        createMessage(channel.id, { content }, [], { flags: 0, interactionId: null, authorId: member.id }),
+      );
+    },
+    threads: () => [...threads.values()].map(threadSnapshot),
+    waitForThread(messageId, timeoutMs = 5000) {
+      return waitFor(
+        () => {
+          const thread = threads.get(messageId);
+          return thread === undefined ? undefined : threadSnapshot(thread);
+        },
+        timeoutMs,
+        () => `a thread started from message ${messageId}`,
+      );
+    },
+    setChannelRateLimit(limits) {
+      channelLimits = resolveLimits(limits);
+      buckets.clear();
+    },
     clickButton,
     submitModal,
     interactions: () => [...interactions.values()].map(interactionSnapshot),

@@ -89,6 +89,11 @@ export interface DropOptions {
 export interface GatewayHub {
   /** Sends a dispatch to every session (live now, or buffered for its RESUME); returns how many. */
   dispatch(t: string, d: unknown, intent?: number): number;
+  /**
+   * Like `dispatch`, with a payload built per session from its intents (Discord leaves a message's
+   * content out for a session without MESSAGE_CONTENT, say).
+   */
+  dispatchFor(t: string, build: (intents: number) => unknown, intent?: number): number;
   drop(options?: DropOptions): void;
   /** Open sockets with a READY or RESUMED session. */
   readonly readyConnections: number;
@@ -287,10 +292,13 @@ export function createGatewayHub(options: GatewayHubOptions): GatewayHub {
 
   return {
     dispatch(t, d, intent) {
+      return this.dispatchFor(t, () => d, intent);
+    },
+    dispatchFor(t, build, intent) {
       let count = 0;
       for (const session of sessions.values()) {
         if (intent !== undefined && (session.intents & intent) === 0) continue;
-        dispatchTo(session, t, d);
+        dispatchTo(session, t, build(session.intents));
         count++;
       }
       return count;

@@ -1,6 +1,9 @@
 export {
   type ClickButtonInput,
+  DISCORD_CHANNEL_RATE_LIMIT,
+  type DiscordChannelRateLimit,
   DiscordMessageFlag,
+  type DiscordRateLimitBucket,
   type DiscordSandbox,
   type DiscordSandboxGuild,
   type DiscordSandboxInteraction,
@@ -10,6 +13,7 @@ export {
   type DiscordSandboxModalInput,
   type DiscordSandboxOptions,
   type DiscordSandboxRequest,
+  type DiscordSandboxThread,
   type InteractionOutcome,
   type InteractionOutcomeType,
   type InteractionResponseRecord,

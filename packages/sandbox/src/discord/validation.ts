@@ -24,6 +24,8 @@ export const ERRORS = {
   unknownInteraction: () => discordError(404, 10062, 'Unknown interaction'),
   alreadyAcknowledged: () => discordError(400, 40060, 'Interaction has already been acknowledged.'),
   emptyMessage: () => discordError(400, 50006, 'Cannot send an empty message'),
+  wrongChannelType: () => discordError(400, 50024, 'Cannot execute action on this channel type'),
+  threadAlreadyCreated: () => discordError(400, 160004, 'A thread has already been created for this message'),
   invalidWebhookToken: () => discordError(401, 50027, 'Invalid Webhook Token'),
   unavailable: () => discordError(503, 0, '503: Service Unavailable'),
 } as const;
