@@ -1,9 +1,12 @@
 export * as xProblems from './x-problems.ts';
 export {
   startXSandbox,
+  type XEndpointUsage,
   type XSandbox,
   type XSandboxAccount,
   type XSandboxOptions,
+  type XSandboxReplyInput,
+  type XUsage,
 } from './x-sandbox.ts';
 export type {
   XEntities,
@@ -12,5 +15,6 @@ export type {
   XReferenceType,
   XSandboxTweet,
   XSandboxUser,
+  XTweetMetrics,
   XUrlEntity,
 } from './x-store.ts';

@@ -1,11 +1,4 @@
-import {
-  createMatcher,
-  type Matcher,
-  measureReply,
-  parseQuery,
-  preparePost,
-  QuerySyntaxError,
-} from '@kikimimi/rules';
+import { measureReply, preparePost, QuerySyntaxError } from '@kikimimi/rules';
 import { createFaultInjector, type FaultInjector } from '../faults.ts';
 import { type SandboxRequest, type SandboxResponse, startHttpServer } from '../http.ts';
 import type { SandboxPostInput, SandboxReply } from '../world.ts';
@@ -19,6 +12,7 @@ import {
   UNAUTHORIZED,
   type XProblem,
 } from './x-problems.ts';
+import { compileXQuery, type XQuery } from './x-query.ts';
 import {
   compareIds,
   createXStore,
@@ -58,7 +52,40 @@ export interface XSandboxOptions {
    * `x-user-limit-24hour-remaining: 0` while the 15-minute window may still have requests left.
    */
   readonly userDailyPostLimit?: number;
+  /**
+   * Longest recent-search query (default 512, X's documented limit for recent search; X's Pro and
+   * Enterprise access once allowed 4096).
+   */
+  readonly maxQueryLength?: number;
 }
+
+/** Requests and resources one endpoint served. */
+export interface XEndpointUsage {
+  readonly requests: number;
+  /** Posts in `data` and `includes.tweets` of successful answers. */
+  readonly postsRead: number;
+  /** Users in `data` and `includes.users` of successful answers. */
+  readonly usersRead: number;
+}
+
+/**
+ * What the stand-in would have cost on X's pay-per-use plan: X bills each post (and each user) read,
+ * counted once per UTC day however many answers carried it, and each post created.
+ */
+export interface XUsage {
+  /** By endpoint, as `METHOD /path` with X's parameter names (`GET /2/users/:id/mentions`). */
+  readonly endpoints: Readonly<Record<string, XEndpointUsage>>;
+  readonly requests: number;
+  readonly postsRead: number;
+  readonly usersRead: number;
+  /** Distinct posts per UTC day: what X bills. */
+  readonly billedPostReads: number;
+  readonly billedUserReads: number;
+  readonly postsCreated: number;
+}
+
+/** A reply someone else writes to a post on the stand-in (see `XSandbox.addReply`). */
+export type XSandboxReplyInput = Omit<SandboxPostInput, 'inReplyTo' | 'repostOf'>;
 
 /** A running X API v2 stand-in on 127.0.0.1. */
 export interface XSandbox {
@@ -69,6 +96,16 @@ export interface XSandbox {
   readonly faults: FaultInjector;
   /** Adds a post; returns its id (numeric strings that grow with each post, like X's). */
   addPost(input: SandboxPostInput): string;
+  /**
+   * Someone replies to a post (ours, say): the text starts with `@author` of the post replied to, as
+   * X's clients write it, so the reply is also a mention of that author. Returns the reply's id.
+   */
+  addReply(inReplyTo: string, input: XSandboxReplyInput): string;
+  /** Someone likes a post (once per person, as on X). */
+  addLike(tweetId: string, author: SandboxPostInput['author']): void;
+  /** Requests and reads so far, per endpoint and as X would bill them. */
+  usage(): XUsage;
+  resetUsage(): void;
   /** Replies made through `POST /2/tweets`, oldest first. */
   replies(): readonly SandboxReply[];
   /** Every stored post (including the account's replies), oldest first. */
@@ -92,6 +129,8 @@ const DEFAULT_ACCOUNT: XSandboxAccount = {
   name: 'Kikimimi Help',
 };
 const MAX_QUERY_LENGTH = 512;
+// The mention timeline serves the 800 most recent mentions (docs.x.com, user mention timeline).
+const MENTIONS_DEPTH = 800;
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 
 // From docs.x.com's recent-search and users reference: values outside these lists are a 400.
@@ -118,8 +157,23 @@ const ENDPOINT_LIMITS = {
   createTweet: 100,
   usersMe: 75,
   userTweets: 900,
+  mentions: 450,
+  likingUsers: 75,
+  tweetsLookup: 3500,
+  tweetLookup: 450,
 } as const;
 type Endpoint = keyof typeof ENDPOINT_LIMITS;
+
+const ENDPOINT_NAMES: Record<Endpoint, string> = {
+  search: 'GET /2/tweets/search/recent',
+  createTweet: 'POST /2/tweets',
+  usersMe: 'GET /2/users/me',
+  userTweets: 'GET /2/users/:id/tweets',
+  mentions: 'GET /2/users/:id/mentions',
+  likingUsers: 'GET /2/tweets/:id/liking_users',
+  tweetsLookup: 'GET /2/tweets',
+  tweetLookup: 'GET /2/tweets/:id',
+};
 
 // X sends error bodies as problem JSON (RFC 7807).
 const problem = (status: number, body: XProblem, headers: Record<string, string> = {}): SandboxResponse => ({
@@ -212,7 +266,38 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
   const store = createXStore(account);
   const replies: SandboxReply[] = [];
   const requests: string[] = [];
-  const matchers = new Map<string, Matcher>();
+  const queries = new Map<string, XQuery>();
+  const maxQueryLength = options.maxQueryLength ?? MAX_QUERY_LENGTH;
+  const usageByEndpoint = new Map<Endpoint, { requests: number; postsRead: number; usersRead: number }>();
+  const billed = new Set<string>();
+  let postsCreated = 0;
+  const usageOf = (endpoint: Endpoint) => {
+    let entry = usageByEndpoint.get(endpoint);
+    if (entry === undefined) {
+      entry = { requests: 0, postsRead: 0, usersRead: 0 };
+      usageByEndpoint.set(endpoint, entry);
+    }
+    return entry;
+  };
+  /** Counts the posts and users a successful answer carried, and what X would bill for them today. */
+  const countReads = (endpoint: Endpoint, body: unknown) => {
+    if (typeof body !== 'object' || body === null) return;
+    const { data, includes } = body as {
+      data?: unknown;
+      includes?: { tweets?: Array<{ id: string }>; users?: Array<{ id: string }> };
+    };
+    const list = (value: unknown) =>
+      (Array.isArray(value) ? value : value === undefined ? [] : [value]) as Array<{ id: string }>;
+    const dataAreUsers = endpoint === 'likingUsers' || endpoint === 'usersMe';
+    const posts = [...(dataAreUsers ? [] : list(data)), ...list(includes?.tweets)];
+    const people = [...(dataAreUsers ? list(data) : []), ...list(includes?.users)];
+    const entry = usageOf(endpoint);
+    entry.postsRead += posts.length;
+    entry.usersRead += people.length;
+    const day = new Date().toISOString().slice(0, 10);
+    for (const post of posts) billed.add(`${day}:post:${post.id}`);
+    for (const user of people) billed.add(`${day}:user:${user.id}`);
+  };
   const buckets = new Map<Endpoint, { remaining: number; resetAt: number }>();
 
   const limitOf = (endpoint: Endpoint) => (endpoint === 'search' ? searchLimit : ENDPOINT_LIMITS[endpoint]);
@@ -251,11 +336,14 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
   const route =
     (endpoint: Endpoint, handler: (request: SandboxRequest) => SandboxResponse) =>
     (request: SandboxRequest): SandboxResponse => {
+      usageOf(endpoint).requests++;
       if (!authorized(request)) return problem(401, UNAUTHORIZED);
       const { headers, refused } = spend(endpoint);
       if (refused !== undefined) return refused;
       try {
         const response = handler(request);
+        if (response.status === 200) countReads(endpoint, response.body);
+        if (response.status === 201 && endpoint === 'createTweet') postsCreated++;
         return { ...response, headers: { ...headers, ...response.headers } };
       } catch (error) {
         if (error instanceof BadRequest) return problem(400, error.body, headers);
@@ -263,22 +351,16 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
       }
     };
 
-  const repliesTo = (id: string) =>
-    store.tweets().filter((t) => t.referencedTweets.some((r) => r.type === 'replied_to' && r.id === id))
-      .length;
   const tweetsBy = (userId: string) => store.tweets().filter((t) => t.authorId === userId).length;
 
-  /** `data`, `includes` and `meta` for a page of posts, with the fields and expansions asked for. */
-  const page = (
+  /** `data` and `includes` for posts, with the fields and expansions asked for. */
+  const expand = (
     request: SandboxRequest,
-    matching: readonly XSandboxTweet[],
-    size: number,
-  ): SandboxResponse => {
+    shown: readonly XSandboxTweet[],
+  ): { data: Record<string, unknown>[]; includes?: Record<string, unknown> } => {
     const tweetFields = readList(request.query, 'tweet.fields', TWEET_FIELDS);
     const userFields = readList(request.query, 'user.fields', USER_FIELDS);
     const expansions = readList(request.query, 'expansions', TWEET_EXPANSIONS);
-    const shown = matching.slice(0, size);
-    if (shown.length === 0) return { status: 200, body: { meta: { result_count: 0 } } };
 
     const userIds = new Set<string>();
     const tweetIds = new Set<string>();
@@ -306,8 +388,20 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
       .map((id) => store.tweet(id))
       .filter((t): t is XSandboxTweet => t !== undefined);
     if (tweets.length > 0)
-      includes.tweets = tweets.map((t) => serializeTweet(t, tweetFields, repliesTo(t.id)));
+      includes.tweets = tweets.map((t) => serializeTweet(t, tweetFields, store.metrics(t.id)));
+    const data = shown.map((t) => serializeTweet(t, tweetFields, store.metrics(t.id)));
+    return Object.keys(includes).length > 0 ? { data, includes } : { data };
+  };
 
+  /** `data`, `includes` and `meta` for a page of posts (newest first); one past the page means a next page. */
+  const page = (
+    request: SandboxRequest,
+    matching: readonly XSandboxTweet[],
+    size: number,
+  ): SandboxResponse => {
+    const shown = matching.slice(0, size);
+    const { data, includes } = expand(request, shown);
+    if (shown.length === 0) return { status: 200, body: { meta: { result_count: 0 } } };
     const first = shown[0] as XSandboxTweet;
     const last = shown[shown.length - 1] as XSandboxTweet;
     const meta: Record<string, unknown> = {
@@ -316,10 +410,8 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
       result_count: shown.length,
     };
     if (matching.length > shown.length) meta.next_token = encodeToken(last.id);
-    const body: Record<string, unknown> = {
-      data: shown.map((t) => serializeTweet(t, tweetFields, repliesTo(t.id))),
-    };
-    if (Object.keys(includes).length > 0) body.includes = includes;
+    const body: Record<string, unknown> = { data };
+    if (includes !== undefined) body.includes = includes;
     body.meta = meta;
     return { status: 200, body };
   };
@@ -356,13 +448,17 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
       (below === undefined || compareIds(tweet.id, below) < 0);
   };
 
-  const matcherFor = (query: string): Matcher => {
-    let matcher = matchers.get(query);
-    if (matcher === undefined) {
-      matcher = createMatcher([{ key: 'query', ast: parseQuery(query) }]);
-      matchers.set(query, matcher);
+  const queryContext = {
+    user: (id: string) => store.user(id),
+    prepare: (tweet: XSandboxTweet) => preparePost(store.toPost(tweet)),
+  };
+  const compiled = (query: string): XQuery => {
+    let found = queries.get(query);
+    if (found === undefined) {
+      found = compileXQuery(query, queryContext);
+      queries.set(query, found);
     }
-    return matcher;
+    return found;
   };
 
   const search = (request: SandboxRequest): SandboxResponse => {
@@ -370,20 +466,21 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     if (query.trim() === '') {
       throw new BadRequest(invalidRequest('query', [], 'The `query` query parameter can not be empty'));
     }
-    if (query.length > MAX_QUERY_LENGTH) {
+    if (query.length > maxQueryLength) {
       throw new BadRequest(
         invalidRequest(
           'query',
           [query],
-          `There were errors processing your request: Query length exceeds the maximum of ${MAX_QUERY_LENGTH} characters`,
+          `There were errors processing your request: Query length exceeds the maximum of ${maxQueryLength} characters`,
         ),
       );
     }
     const size = readInt(request.query, 'max_results', 10, 100, 10);
     const inWindow = idWindow(request, 'next_token');
-    let matcher: Matcher;
+    const sinceId = request.query.get('since_id');
+    let xQuery: XQuery;
     try {
-      matcher = matcherFor(query);
+      xQuery = compiled(query);
     } catch (error) {
       if (!(error instanceof QuerySyntaxError)) throw error;
       throw new BadRequest(
@@ -394,8 +491,10 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     const all = store.tweets();
     for (let i = all.length - 1; i >= 0; i--) {
       const tweet = all[i] as XSandboxTweet;
+      // Ids grow with each post stored, so nothing older than since_id can follow.
+      if (sinceId !== null && compareIds(tweet.id, sinceId) <= 0) break;
       if (!inWindow(tweet)) continue;
-      if (matcher.match(preparePost(store.toPost(tweet))).length > 0) matching.push(tweet);
+      if (xQuery.matches(tweet)) matching.push(tweet);
       // One past the page is enough to know whether there is a next page.
       if (matching.length > size) break;
     }
@@ -508,6 +607,96 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     return page(request, matching, size);
   };
 
+  const pathId = (request: SandboxRequest): string => {
+    const id = request.params.id ?? '';
+    if (!ID.test(id)) {
+      throw new BadRequest(
+        invalidRequest('id', [id], `The \`id\` query parameter value [${id}] does not match ^[0-9]{1,19}$`),
+      );
+    }
+    return id;
+  };
+
+  /** The user mention timeline: posts whose mentions name the user, newest first, the 800 most recent. */
+  const mentions = (request: SandboxRequest): SandboxResponse => {
+    const userId = pathId(request);
+    const size = readInt(request.query, 'max_results', 5, 100, 10);
+    const inWindow = idWindow(request, 'pagination_token');
+    const user = store.user(userId);
+    if (user === undefined)
+      return { status: 200, body: { errors: [resourceNotFound('user', 'id', userId)] } };
+    const name = user.username.toLowerCase();
+    const mentioning = store
+      .tweets()
+      .filter((t) => t.entities.mentions.some((m) => m.id === userId || m.username.toLowerCase() === name))
+      .slice(-MENTIONS_DEPTH)
+      .reverse();
+    return page(request, mentioning.filter(inWindow), size);
+  };
+
+  /** Who liked a post, most recent first, as users with the fields asked for. */
+  const likingUsers = (request: SandboxRequest): SandboxResponse => {
+    const tweetId = pathId(request);
+    const size = readInt(request.query, 'max_results', 1, 100, 100);
+    const userFields = readList(request.query, 'user.fields', USER_FIELDS);
+    readList(request.query, 'expansions', USER_EXPANSIONS);
+    readList(request.query, 'tweet.fields', TWEET_FIELDS);
+    const offset = Number(decodeToken(request.query, 'pagination_token') ?? '0');
+    if (store.tweet(tweetId) === undefined) {
+      return { status: 200, body: { errors: [resourceNotFound('tweet', 'id', tweetId)] } };
+    }
+    const likers = store.likingUsers(tweetId);
+    const shown = likers
+      .slice(offset, offset + size)
+      .map((id) => store.user(id))
+      .filter((u): u is XSandboxUser => u !== undefined);
+    if (shown.length === 0) return { status: 200, body: { meta: { result_count: 0 } } };
+    const meta: Record<string, unknown> = { result_count: shown.length };
+    if (offset + size < likers.length) meta.next_token = encodeToken(String(offset + size));
+    return {
+      status: 200,
+      body: { data: shown.map((u) => serializeUser(u, userFields, tweetsBy(u.id))), meta },
+    };
+  };
+
+  /** Post lookup by ids (1–100): found posts in the order asked for, the missing ones as errors. */
+  const lookup = (request: SandboxRequest): SandboxResponse => {
+    const raw = request.query.get('ids') ?? '';
+    const ids = raw === '' ? [] : raw.split(',');
+    if (ids.length === 0 || ids.length > 100) {
+      throw new BadRequest(
+        invalidRequest(
+          'ids',
+          [raw],
+          `The number of values in the \`ids\` query parameter list [${ids.length}] is not between 1 and 100`,
+        ),
+      );
+    }
+    const wrong = ids.find((id) => !ID.test(id));
+    if (wrong !== undefined) {
+      throw new BadRequest(
+        invalidRequest('ids', [wrong], `The \`ids\` query parameter value [${wrong}] is not valid`),
+      );
+    }
+    const found = ids.map((id) => store.tweet(id)).filter((t): t is XSandboxTweet => t !== undefined);
+    const missing = ids.filter((id) => store.tweet(id) === undefined);
+    const { data, includes } = expand(request, found);
+    const body: Record<string, unknown> = {};
+    if (data.length > 0) body.data = data;
+    if (includes !== undefined) body.includes = includes;
+    if (missing.length > 0) body.errors = missing.map((id) => resourceNotFound('tweet', 'id', id));
+    return { status: 200, body };
+  };
+
+  /** One post by id; a missing one is a 200 carrying only `errors`, as X answers it. */
+  const lookupOne = (request: SandboxRequest): SandboxResponse => {
+    const id = pathId(request);
+    const tweet = store.tweet(id);
+    const { data, includes } = expand(request, tweet === undefined ? [] : [tweet]);
+    if (tweet === undefined) return { status: 200, body: { errors: [resourceNotFound('tweet', 'id', id)] } };
+    return { status: 200, body: includes === undefined ? { data: data[0] } : { data: data[0], includes } };
+  };
+
   const faults = createFaultInjector();
   const server = await startHttpServer({
     routes: [
@@ -524,6 +713,10 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
       },
       { method: 'GET', path: '/2/users/me', handler: route('usersMe', me) },
       { method: 'GET', path: '/2/users/:id/tweets', handler: route('userTweets', userTweets) },
+      { method: 'GET', path: '/2/users/:id/mentions', handler: route('mentions', mentions) },
+      { method: 'GET', path: '/2/tweets/:id/liking_users', handler: route('likingUsers', likingUsers) },
+      { method: 'GET', path: '/2/tweets', handler: route('tweetsLookup', lookup) },
+      { method: 'GET', path: '/2/tweets/:id', handler: route('tweetLookup', lookupOne) },
     ],
     // Every request passes through `take`, faulted or not: the one place to count them all.
     faults: {
@@ -548,6 +741,48 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     account,
     faults,
     addPost: (input) => store.addPost(input),
+    addReply(inReplyTo, input) {
+      const target = store.tweet(inReplyTo);
+      if (target === undefined) throw new Error(`x sandbox: no post ${inReplyTo} to reply to`);
+      const targetAuthor = store.user(target.authorId) ?? store.account;
+      const prefix = `@${targetAuthor.username}`;
+      const text = input.text.toLowerCase().startsWith(prefix.toLowerCase())
+        ? input.text
+        : `${prefix} ${input.text}`;
+      return store.addPost({ ...input, text, inReplyTo });
+    },
+    addLike(tweetId, author) {
+      if (store.tweet(tweetId) === undefined) throw new Error(`x sandbox: no post ${tweetId} to like`);
+      store.addLike(tweetId, store.userFor(author).id);
+    },
+    usage() {
+      const endpoints: Record<string, XEndpointUsage> = {};
+      let requests = 0;
+      let postsRead = 0;
+      let usersRead = 0;
+      for (const [endpoint, entry] of usageByEndpoint) {
+        endpoints[ENDPOINT_NAMES[endpoint]] = { ...entry };
+        requests += entry.requests;
+        postsRead += entry.postsRead;
+        usersRead += entry.usersRead;
+      }
+      let billedPostReads = 0;
+      for (const key of billed) if (key.includes(':post:')) billedPostReads++;
+      return {
+        endpoints,
+        requests,
+        postsRead,
+        usersRead,
+        billedPostReads,
+        billedUserReads: billed.size - billedPostReads,
+        postsCreated,
+      };
+    },
+    resetUsage() {
+      usageByEndpoint.clear();
+      billed.clear();
+      postsCreated = 0;
+    },
     replies: () => [...replies],
     posts: () => [...store.tweets()],
     setReplyRestricted(restricted) {

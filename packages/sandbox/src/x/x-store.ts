@@ -68,11 +68,28 @@ export interface XTweetInput {
   readonly mentions?: readonly string[] | undefined;
 }
 
+/** A post's counts as `public_metrics` shows them. */
+export interface XTweetMetrics {
+  readonly replies: number;
+  readonly retweets: number;
+  readonly likes: number;
+  readonly quotes: number;
+}
+
 /** The stand-in's posts and users, with X's id scheme, t.co links and entities. */
 export interface XStore {
   readonly account: XSandboxUser;
   addPost(input: SandboxPostInput): string;
   addTweet(input: XTweetInput): XSandboxTweet;
+  /** The user for an author (created on first sight, updated with what is given). */
+  userFor(author: SandboxPostInput['author']): XSandboxUser;
+  /** Records a like; a second like by the same user changes nothing, as on X. */
+  addLike(tweetId: string, userId: string): void;
+  /** Who liked the post, most recent first. */
+  likingUsers(tweetId: string): readonly string[];
+  metrics(tweetId: string): XTweetMetrics;
+  /** A user by id or by username (without @, any case). */
+  findUser(idOrUsername: string): XSandboxUser | undefined;
   user(id: string): XSandboxUser | undefined;
   tweet(id: string): XSandboxTweet | undefined;
   /** Every post, oldest first (ids increase with insertion). */
@@ -134,6 +151,17 @@ export function createXStore(accountInput: { id: string; username: string; name:
   const byId = new Map<string, XSandboxTweet>();
   const users = new Map<string, XSandboxUser>();
   const byName = new Map<string, XSandboxUser>();
+  const likes = new Map<string, string[]>();
+  // Counted as posts are added, so public_metrics costs nothing per read.
+  const counts = new Map<string, { replies: number; retweets: number; quotes: number }>();
+  const countsOf = (id: string) => {
+    let entry = counts.get(id);
+    if (entry === undefined) {
+      entry = { replies: 0, retweets: 0, quotes: 0 };
+      counts.set(id, entry);
+    }
+    return entry;
+  };
   let lastId = 0n;
   let nextUser = 1_600_000_000n;
   let nextLink = 0;
@@ -268,6 +296,12 @@ export function createXStore(accountInput: { id: string; username: string; name:
     };
     tweets.push(tweet);
     byId.set(id, tweet);
+    for (const reference of referencedTweets) {
+      const entry = countsOf(reference.id);
+      if (reference.type === 'replied_to') entry.replies++;
+      else if (reference.type === 'retweeted') entry.retweets++;
+      else entry.quotes++;
+    }
     return tweet;
   };
 
@@ -287,6 +321,26 @@ export function createXStore(accountInput: { id: string; username: string; name:
       }).id;
     },
     addTweet,
+    userFor,
+    addLike(tweetId, userId) {
+      if (!byId.has(tweetId)) throw new Error(`x sandbox: no post ${tweetId} to like`);
+      if (!users.has(userId)) throw new Error(`x sandbox: no user ${userId} to like with`);
+      const list = likes.get(tweetId) ?? [];
+      if (!list.includes(userId)) list.unshift(userId);
+      likes.set(tweetId, list);
+    },
+    likingUsers: (tweetId) => likes.get(tweetId) ?? [],
+    metrics(tweetId) {
+      const entry = counts.get(tweetId);
+      return {
+        replies: entry?.replies ?? 0,
+        retweets: entry?.retweets ?? 0,
+        quotes: entry?.quotes ?? 0,
+        likes: likes.get(tweetId)?.length ?? 0,
+      };
+    },
+    findUser: (idOrUsername) =>
+      users.get(idOrUsername) ?? byName.get(idOrUsername.replace(/^@/u, '').toLowerCase()),
     user: (id) => users.get(id),
     tweet: (id) => byId.get(id),
     tweets: () => tweets,
@@ -336,7 +390,7 @@ function truncate(text: string, limit: number): string {
 export function serializeTweet(
   tweet: XSandboxTweet,
   fields: ReadonlySet<string>,
-  replyCount: number,
+  metrics: XTweetMetrics,
 ): Record<string, unknown> {
   const long = codePoints(tweet.text) > X_LONG_POST;
   const shown = long ? truncate(tweet.text, X_LONG_POST) : tweet.text;
@@ -373,10 +427,10 @@ export function serializeTweet(
   }
   if (fields.has('public_metrics')) {
     json.public_metrics = {
-      retweet_count: 0,
-      reply_count: replyCount,
-      like_count: 0,
-      quote_count: 0,
+      retweet_count: metrics.retweets,
+      reply_count: metrics.replies,
+      like_count: metrics.likes,
+      quote_count: metrics.quotes,
       bookmark_count: 0,
       impression_count: 0,
     };
