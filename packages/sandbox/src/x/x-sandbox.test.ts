@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { ApiResponseError, TwitterApi } from 'twitter-api-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DUPLICATE_CONTENT,
@@ -475,5 +477,249 @@ describe('faults and counters', () => {
     await call('GET', '/2/users/me');
     expect(x.requestCount('/2/tweets/search/recent')).toBe(2);
     expect(x.requestCount()).toBe(3);
+  });
+});
+
+/** The real client, moved from api.x.com to the stand-in the way the connector does it. */
+function xClient(): TwitterApi {
+  const origin = 'https://api.x.com/';
+  return new TwitterApi(x.bearerToken, {
+    plugins: [
+      {
+        onBeforeRequestConfig({ params }) {
+          if (params.url.startsWith(origin)) params.url = `${x.url}/${params.url.slice(origin.length)}`;
+        },
+      },
+    ],
+    httpAgent: new HttpAgent(),
+    compression: 'identity',
+  });
+}
+
+const CONVERSATION_FIELDS = [
+  'author_id',
+  'conversation_id',
+  'created_at',
+  'in_reply_to_user_id',
+  'referenced_tweets',
+  'public_metrics',
+] as const;
+
+describe('following a conversation (twitter-api-v2)', () => {
+  let client: TwitterApi;
+  let posts: Record<string, string>;
+  beforeEach(async () => {
+    client = xClient();
+    const original = x.addPost({ text: 'ブクログにログインできない', author: { handle: 'alice' } });
+    const other = x.addPost({ text: 'ブクログが重い', author: { handle: 'dai' } });
+    const ours = (await client.v2.reply('ご不便をおかけしております。こちらをお試しください', original)).data
+      .id;
+    const oursToDai = (await client.v2.reply('確認いたします', other)).data.id;
+    posts = {
+      original,
+      other,
+      ours,
+      oursToDai,
+      thanks: x.addReply(ours, { text: 'ありがとうございます！', author: { handle: 'alice' } }),
+      bystander: x.addReply(original, { text: 'me too', author: { handle: 'bob' } }),
+      daiAnswer: x.addReply(oursToDai, { text: 'まだ直りません', author: { handle: 'dai' } }),
+      elsewhere: x.addPost({ text: 'unrelated', author: { handle: 'erin' } }),
+    };
+  });
+  const found = async (query: string) =>
+    (await client.v2.search(query, { max_results: 100 })).tweets.map((t) => t.id).sort();
+  const named = (...names: string[]) => names.map((n) => posts[n]).sort();
+
+  it('finds the replies in a conversation with X’s conversation fields, and not the post that started it', async () => {
+    const page = await client.v2.search(`conversation_id:${posts.original}`, {
+      'tweet.fields': [...CONVERSATION_FIELDS],
+      expansions: ['author_id'],
+    });
+    expect(page.tweets.map((t) => t.id).sort()).toEqual(named('ours', 'thanks', 'bystander'));
+    const thanks = page.tweets.find((t) => t.id === posts.thanks);
+    expect(thanks).toMatchObject({
+      text: '@kikimimi_help ありがとうございます！',
+      conversation_id: posts.original,
+      in_reply_to_user_id: x.account.id,
+      referenced_tweets: [{ type: 'replied_to', id: posts.ours }],
+      public_metrics: { like_count: 0, reply_count: 0, retweet_count: 0, quote_count: 0 },
+    });
+    expect(Date.parse(thanks?.created_at ?? '')).not.toBeNaN();
+    expect(page.includes.author(thanks as never)?.username).toBe('alice');
+  });
+
+  it.each([
+    [
+      'OR-packed conversations',
+      (p: Record<string, string>) =>
+        `(conversation_id:${p.original} OR conversation_id:${p.other}) -from:kikimimi_help`,
+      ['thanks', 'bystander', 'daiAnswer'],
+    ],
+    ['in_reply_to_tweet_id:', (p: Record<string, string>) => `in_reply_to_tweet_id:${p.ours}`, ['thanks']],
+    ['to: by username', () => 'to:kikimimi_help', ['thanks', 'daiAnswer']],
+    ['to: by user id', () => `to:${x.account.id}`, ['thanks', 'daiAnswer']],
+    ['from: by user id', () => `from:${x.account.id}`, ['ours', 'oursToDai']],
+    ['a mention of the account', () => '@kikimimi_help -is:retweet', ['thanks', 'daiAnswer']],
+    [
+      'a conversation and a word',
+      (p: Record<string, string>) => `conversation_id:${p.original} ありがとう`,
+      ['thanks'],
+    ],
+  ])('evaluates %s', async (_name, query, names) => {
+    expect(await found(query(posts))).toEqual(named(...(names as string[])));
+  });
+
+  it('refuses what X refuses: an operator without its value, a query of filters only, an over-long query', async () => {
+    const refused = async (query: string) => {
+      const error = await client.v2.search(query).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiResponseError);
+      expect((error as ApiResponseError).code).toBe(400);
+      return (error as ApiResponseError).data.errors?.[0];
+    };
+    expect(await refused('conversation_id:abc')).toMatchObject({
+      parameters: { query: ['conversation_id:abc'] },
+    });
+    expect(await refused('to:')).toBeDefined();
+    expect(await refused('is:reply lang:ja')).toBeDefined();
+    expect(await refused('(conversation_id:1 OR')).toBeDefined();
+    const long = `(${Array.from({ length: 30 }, (_, i) => `conversation_id:${1_800_000_000_000_000_000n + BigInt(i)}`).join(' OR ')})`;
+    expect(long.length).toBeGreaterThan(512);
+    expect(await refused(long)).toMatchObject({ message: expect.stringContaining('512') });
+  });
+
+  it('takes a longer query when configured for an access level that allows one', async () => {
+    await x.close();
+    x = await startXSandbox({ maxQueryLength: 4096 });
+    const original = x.addPost({ text: 'help', author: { handle: 'alice' } });
+    const answer = x.addReply(original, { text: 'thanks', author: { handle: 'bob' } });
+    const ids = Array.from(
+      { length: 30 },
+      (_, i) => `conversation_id:${1_800_000_000_000_000_000n + BigInt(i)}`,
+    );
+    const query = `(${[...ids, `conversation_id:${original}`].join(' OR ')})`;
+    const page = await xClient().v2.search(query);
+    expect(page.tweets.map((t) => t.id)).toEqual([answer]);
+  });
+});
+
+describe('the mention timeline (twitter-api-v2)', () => {
+  it('serves posts that mention the user, newest first, paged with since_id and pagination_token', async () => {
+    const client = xClient();
+    const original = x.addPost({ text: 'ログインできない', author: { handle: 'alice' } });
+    const ours = (await client.v2.reply('こちらをお試しください', original)).data.id;
+    const mentions = [
+      x.addReply(ours, { text: 'ありがとう', author: { handle: 'alice' } }),
+      ...Array.from({ length: 5 }, (_, i) =>
+        x.addPost({ text: `@kikimimi_help question ${i}`, author: { handle: `user${i}` } }),
+      ),
+    ];
+    x.addPost({ text: 'no mention here', author: { handle: 'zed' } });
+    const first = await client.v2.userMentionTimeline(x.account.id, {
+      max_results: 5,
+      'tweet.fields': ['author_id', 'conversation_id', 'in_reply_to_user_id', 'referenced_tweets'],
+      expansions: ['author_id'],
+    });
+    expect(first.tweets.map((t) => t.id)).toEqual(mentions.slice(1).reverse());
+    expect(first.meta.result_count).toBe(5);
+    expect(first.meta.newest_id).toBe(mentions[5]);
+    const next = await first.next();
+    expect(next.tweets.map((t) => t.id)).toEqual([mentions[0]]);
+    expect(next.tweets[0]).toMatchObject({ conversation_id: original, in_reply_to_user_id: x.account.id });
+    expect(next.includes.author(next.tweets[0] as never)?.username).toBe('alice');
+
+    const later = x.addPost({ text: '@KIKIMIMI_HELP again', author: { handle: 'alice' } });
+    const since = await client.v2.userMentionTimeline(x.account.id, { since_id: first.meta.newest_id });
+    expect(since.tweets.map((t) => t.id)).toEqual([later]);
+  });
+
+  it('answers an unknown user with a partial error and a bad id with a 400', async () => {
+    const unknown = await call('GET', '/2/users/42/mentions');
+    expect(unknown.body.errors[0]).toMatchObject({ resource_type: 'user', resource_id: '42' });
+    expect((await call('GET', '/2/users/abc/mentions')).status).toBe(400);
+    expect((await call('GET', `/2/users/${x.account.id}/mentions`, { max_results: 4 })).status).toBe(400);
+  });
+});
+
+describe('likes, public metrics and post lookup (twitter-api-v2)', () => {
+  it('lists who liked our reply, most recent first, and counts likes and replies in public_metrics', async () => {
+    const client = xClient();
+    const original = x.addPost({ text: 'ブクログ落ちてる', author: { handle: 'alice' } });
+    const ours = (await client.v2.reply('復旧しました', original)).data.id;
+    x.addLike(ours, { handle: 'alice' });
+    x.addLike(ours, { handle: 'bob', name: 'Bob' });
+    x.addLike(ours, { handle: 'alice' }); // a second like by the same person changes nothing
+    x.addReply(ours, { text: 'よかった', author: { handle: 'alice' } });
+    x.addPost({ text: 'RT', author: { handle: 'carol' }, repostOf: ours });
+
+    const liked = await client.v2.tweetLikedBy(ours, { 'user.fields': ['created_at'] });
+    expect(liked.data.map((u) => u.username)).toEqual(['bob', 'alice']);
+    expect(liked.data[0]).toMatchObject({ name: 'Bob', created_at: expect.any(String) });
+    expect(liked.meta.result_count).toBe(2);
+
+    const single = await client.v2.singleTweet(ours, { 'tweet.fields': ['public_metrics'] });
+    expect(single.data.public_metrics).toMatchObject({
+      like_count: 2,
+      reply_count: 1,
+      retweet_count: 1,
+      quote_count: 0,
+    });
+    const many = await client.v2.tweets([ours, original, '1999999999999999999'], {
+      'tweet.fields': ['public_metrics', 'conversation_id'],
+    });
+    expect(many.data.map((t) => t.id)).toEqual([ours, original]);
+    expect(many.data[1]?.public_metrics?.reply_count).toBe(1);
+    expect(many.errors?.[0]).toMatchObject({ resource_id: '1999999999999999999' });
+  });
+
+  it('pages liking users and answers an empty list with meta only', async () => {
+    const target = x.addPost({ text: 'hello', author: { handle: 'alice' } });
+    expect((await call('GET', `/2/tweets/${target}/liking_users`)).body).toEqual({
+      meta: { result_count: 0 },
+    });
+    for (let i = 0; i < 3; i++) x.addLike(target, { handle: `fan${i}` });
+    const one = await call('GET', `/2/tweets/${target}/liking_users`, { max_results: 2 });
+    expect(one.body.data.map((u: { username: string }) => u.username)).toEqual(['fan2', 'fan1']);
+    const two = await call('GET', `/2/tweets/${target}/liking_users`, {
+      max_results: 2,
+      pagination_token: one.body.meta.next_token,
+    });
+    expect(two.body.data.map((u: { username: string }) => u.username)).toEqual(['fan0']);
+    expect(two.body.meta.next_token).toBeUndefined();
+    expect(() => x.addLike('1', { handle: 'a' })).toThrow(/no post/u);
+    expect(() => x.addReply('1', { text: 'a', author: { handle: 'a' } })).toThrow(/no post/u);
+  });
+});
+
+describe('usage, as X would bill it', () => {
+  it('counts requests and reads per endpoint, and bills each post once a day', async () => {
+    const client = xClient();
+    const original = x.addPost({ text: 'booklog down', author: { handle: 'alice' } });
+    await client.v2.reply('sorry', original);
+    x.resetUsage(); // the reply above is not what this test is about
+    const ours = x.posts().at(-1)?.id as string;
+    x.addReply(ours, { text: 'thanks', author: { handle: 'alice' } });
+
+    await client.v2.search('booklog', { expansions: ['author_id'] });
+    await client.v2.search('booklog', { expansions: ['author_id'] }); // the same post again
+    await client.v2.userMentionTimeline(x.account.id);
+    await client.v2.tweets([ours, original]);
+    await call('GET', '/2/tweets/search/recent', { query: 'x' }, { token: 'wrong' });
+
+    const usage = x.usage();
+    expect(usage.endpoints['GET /2/tweets/search/recent']).toEqual({
+      requests: 3,
+      postsRead: 2,
+      usersRead: 2,
+    });
+    expect(usage.endpoints['GET /2/users/:id/mentions']).toEqual({ requests: 1, postsRead: 1, usersRead: 0 });
+    expect(usage.endpoints['GET /2/tweets']).toEqual({ requests: 1, postsRead: 2, usersRead: 0 });
+    expect(usage.requests).toBe(5);
+    expect(usage.postsRead).toBe(5);
+    // original, ours and the answer: three posts, each billed once today; alice once as a user.
+    expect(usage.billedPostReads).toBe(3);
+    expect(usage.billedUserReads).toBe(1);
+    expect(usage.postsCreated).toBe(0);
+    await client.v2.reply('anything else?', original);
+    expect(x.usage().postsCreated).toBe(1);
   });
 });
