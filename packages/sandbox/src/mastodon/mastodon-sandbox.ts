@@ -144,6 +144,16 @@ export interface MastodonSandbox {
    * `GET /api/v1/statuses/:id` (404); streams a `delete` whose payload is the id.
    */
   deletePost(id: string): void;
+  /**
+   * Someone replies to a status: the text starts with `@acct` of the status's author unless it already
+   * mentions them, as Mastodon's clients write it, so a reply to us is also a mention notification.
+   * Returns the reply's id.
+   */
+  addReply(inReplyToId: string, input: Omit<MastodonPostInput, 'inReplyTo' | 'repostOf'>): string;
+  /** Someone favourites a status (once per account); a favourite of ours notifies us. */
+  favourite(statusId: string, author: SandboxPostInput['author']): void;
+  /** Someone reblogs a status; returns the reblog's id. A reblog of ours notifies us. */
+  reblog(statusId: string, author: SandboxPostInput['author']): string;
   /** Statuses the connector posted through `POST /api/v1/statuses` as replies, oldest first. */
   replies(): SandboxReply[];
   /** Every stored status, oldest first. */
@@ -183,8 +193,12 @@ interface AccountRecord {
 
 interface StatusRecord {
   readonly id: bigint;
-  /** Replaced on an edit. */
+  /** Replaced on an edit and when its counts change. */
   json: MastodonStatusJson;
+  readonly author: AccountRecord;
+  /** Favourites and reblogs, oldest first; their ids page `favourited_by` and `reblogged_by`. */
+  readonly favourites: Array<{ readonly id: bigint; readonly account: AccountRecord }>;
+  readonly reblogs: Array<{ readonly id: bigint; readonly account: AccountRecord }>;
   /** Plain text, for search. */
   text: string;
   tags: ReadonlySet<string>;
@@ -195,7 +209,10 @@ interface StatusRecord {
 
 interface NotificationRecord {
   readonly id: bigint;
-  readonly json: Record<string, unknown>;
+  readonly type: 'mention' | 'favourite' | 'reblog';
+  readonly createdAt: string;
+  readonly account: AccountRecord;
+  readonly status: StatusRecord;
 }
 
 const IDEMPOTENCY_TTL_MS = 60 * 60 * 1000;
@@ -261,6 +278,8 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
   const searchRefusesIds = /^4\.3\.[01](?!\d)/u.test(version);
   let nextAccountId = 200_000;
   let nextNotificationId = 34_975_000n;
+  // Favourites and reblogs get ids of their own (Mastodon's favourites table), which page the lists of who did it.
+  let nextActionId = 1_000_000n;
 
   const accounts = new Map<string, AccountRecord>();
   const records: StatusRecord[] = [];
@@ -403,6 +422,94 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
 
   const publicRecords = () => records.filter((r) => r.visibility === 'public');
 
+  /** A status as the API serves it now: a reblog shows the reblogged status with its current counts. */
+  const view = (record: StatusRecord): MastodonStatusJson =>
+    record.reblogOf === null ? record.json : { ...record.json, reblog: view(record.reblogOf) };
+
+  const notificationJson = (n: NotificationRecord) => ({
+    id: n.id.toString(),
+    type: n.type,
+    created_at: n.createdAt,
+    group_key: `ungrouped-${n.id}`,
+    account: n.account.json,
+    status: view(n.status),
+  });
+
+  /** Notifies the token's account (a notification row, and a `notification` event on its user streams). */
+  const notify = (type: NotificationRecord['type'], account: AccountRecord, status: StatusRecord) => {
+    if (account === ownRecord) return; // Mastodon does not notify you of your own actions
+    const record: NotificationRecord = {
+      id: nextNotificationId++,
+      type,
+      createdAt: new Date().toISOString(),
+      account,
+      status,
+    };
+    notifications.push(record);
+    streams.notify(notificationJson(record));
+  };
+
+  /** Whether the token's account may see the status (private and direct ones only as author or mentioned). */
+  const visible = (record: StatusRecord, authenticated: boolean) =>
+    record.visibility === 'public' ||
+    record.visibility === 'unlisted' ||
+    (authenticated &&
+      (record.author === ownRecord || record.json.mentions.some((m) => m.id === ownRecord.json.id)));
+
+  /** GET /api/v1/statuses/:id/context: the chain above (oldest first) and the replies below, depth first. */
+  const context: RouteHandler = (request) => {
+    const authenticated = tokenOf(request) !== null;
+    const record = byId.get(request.params.id ?? '');
+    if (record === undefined || !visible(record, authenticated)) return error(404, 'Record not found');
+    const ancestors: StatusRecord[] = [];
+    for (let up = record.json.in_reply_to_id; up !== null; ) {
+      const parent = byId.get(up);
+      if (parent === undefined || ancestors.includes(parent)) break;
+      ancestors.unshift(parent);
+      up = parent.json.in_reply_to_id;
+    }
+    const children = new Map<string, StatusRecord[]>();
+    for (const r of records) {
+      const parentId = r.reblogOf === null ? r.json.in_reply_to_id : null;
+      if (parentId === null) continue;
+      const list = children.get(parentId) ?? [];
+      list.push(r);
+      children.set(parentId, list);
+    }
+    const descendants: StatusRecord[] = [];
+    const walk = (id: string) => {
+      for (const child of children.get(id) ?? []) {
+        descendants.push(child);
+        walk(child.json.id);
+      }
+    };
+    walk(record.json.id);
+    return {
+      status: 200,
+      body: {
+        ancestors: ancestors.filter((r) => visible(r, authenticated)).map(view),
+        descendants: descendants.filter((r) => visible(r, authenticated)).map(view),
+      },
+    };
+  };
+
+  /** GET /api/v1/statuses/:id/favourited_by and reblogged_by: accounts, paged by the action's id. */
+  const actors =
+    (which: 'favourites' | 'reblogs'): RouteHandler =>
+    (request) => {
+      const record = byId.get(request.params.id ?? '');
+      if (record === undefined || !visible(record, tokenOf(request) !== null))
+        return error(404, 'Record not found');
+      const found = paginateById(record[which], pageRequest(request.query, 40));
+      const limit = request.query.get('limit');
+      const link = linkHeader(baseUrl, request.path, found, limit === null ? [] : [['limit', limit]]);
+      return {
+        status: 200,
+        body: found.map((entry) => entry.account.json),
+        ...(link === undefined ? {} : { headers: { link } }),
+      };
+    };
+
   const timelineTag: RouteHandler = (request) => {
     const tag = normalizeTagName(request.params.hashtag ?? '');
     const local = request.query.get('local') === 'true';
@@ -422,7 +529,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     const link = linkHeader(baseUrl, request.path, statuses, kept);
     return {
       status: 200,
-      body: statuses.map((s) => s.json),
+      body: statuses.map(view),
       ...(link === undefined ? {} : { headers: { link } }),
     };
   };
@@ -455,7 +562,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
         .filter((r) => maxId === null || second(r.id) < second(maxId))
         .reverse()
         .slice(offset, offset + limit)
-        .map((r) => r.json);
+        .map(view);
     }
     return { status: 200, body: { accounts: [], statuses, hashtags: [] } };
   };
@@ -463,23 +570,27 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
   const listNotifications: RouteHandler = (request) => {
     const types = request.query.getAll('types[]');
     const excluded = request.query.getAll('exclude_types[]');
-    const visible = notifications.filter((n) => {
-      const type = n.json.type as string;
-      return (types.length === 0 || types.includes(type)) && !excluded.includes(type);
-    });
+    const accountId = request.query.get('account_id');
+    const shown = notifications.filter(
+      (n) =>
+        (types.length === 0 || types.includes(n.type)) &&
+        !excluded.includes(n.type) &&
+        (accountId === null || n.account.json.id === accountId),
+    );
     const page = pageRequest(request.query, 40);
-    const found = paginateById(visible, page);
+    const found = paginateById(shown, page);
     const kept = [
       ...(request.query.get('limit') === null
         ? []
         : [['limit', request.query.get('limit') as string] as const]),
       ...types.map((t) => ['types[]', t] as const),
       ...excluded.map((t) => ['exclude_types[]', t] as const),
+      ...(accountId === null ? [] : [['account_id', accountId] as const]),
     ];
     const link = linkHeader(baseUrl, request.path, found, kept);
     return {
       status: 200,
-      body: found.map((n) => n.json),
+      body: found.map(notificationJson),
       ...(link === undefined ? {} : { headers: { link } }),
     };
   };
@@ -502,7 +613,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     if (idempotencyKey !== null) {
       const seen = idempotency.get(idempotencyKey);
       const existing = seen !== undefined && seen.expiresAt > Date.now() ? byId.get(seen.id) : undefined;
-      if (existing !== undefined) return { status: 200, body: existing.json };
+      if (existing !== undefined) return { status: 200, body: view(existing) };
     }
     if (requested !== null && !VISIBILITIES.includes(requested as MastodonVisibility)) {
       return error(422, 'Validation failed: Visibility is not included in the list');
@@ -533,7 +644,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
         createdAt: record.json.created_at,
       });
     }
-    return { status: 200, body: record.json };
+    return { status: 200, body: view(record) };
   };
 
   const instance = () => ({
@@ -653,6 +764,9 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     const record: StatusRecord = {
       id,
       json,
+      author,
+      favourites: [],
+      reblogs: [],
       text: reblogOf === null ? input.text : (source?.text ?? ''),
       tags: new Set(tagNames.map(normalizeTagName)),
       visibility,
@@ -665,20 +779,19 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     records.splice(at, 0, record);
     byId.set(idText, record);
 
-    if (reblogOf === null && author !== ownRecord && mentioned.includes(ownRecord)) {
-      const notificationId = nextNotificationId++;
-      notifications.push({
-        id: notificationId,
-        json: {
-          id: notificationId.toString(),
-          type: 'mention',
-          created_at: json.created_at,
-          group_key: `ungrouped-${notificationId}`,
-          account: author.json,
-          status: json,
-        },
-      });
+    if (reblogOf === null && thread !== undefined) {
+      thread.json = { ...thread.json, replies_count: thread.json.replies_count + 1 };
     }
+    if (source !== null) {
+      source.reblogs.push({ id: nextActionId++, account: author });
+      source.json = {
+        ...source.json,
+        reblogs_count: source.json.reblogs_count + 1,
+        reblogged: source.json.reblogged || author === ownRecord,
+      };
+      if (source.author === ownRecord) notify('reblog', author, source);
+    }
+    if (reblogOf === null && mentioned.includes(ownRecord)) notify('mention', author, record);
     // FanOutOnWriteService only streams public, non-reblog statuses to public and hashtag streams.
     if (streamed(record)) streams.broadcast({ json, tags: record.tags, local });
     return record;
@@ -719,8 +832,7 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     byId.delete(idText);
     records.splice(records.indexOf(record), 1);
     for (let i = notifications.length - 1; i >= 0; i--) {
-      const status = (notifications[i]?.json as { status?: { id: string } } | undefined)?.status;
-      if (status?.id === idText) notifications.splice(i, 1);
+      if (notifications[i]?.status === record) notifications.splice(i, 1);
     }
     if (streamed(record))
       streams.broadcast({ json: record.json, tags: record.tags, local: record.local }, 'delete');
@@ -749,10 +861,19 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     route('GET', '/api/v1/timelines/tag/:hashtag', 'optional', timelineTag),
     route('GET', '/api/v2/search', 'user', searchV2),
     route('GET', '/api/v1/notifications', 'user', listNotifications),
+    route('GET', '/api/v1/notifications/:id', 'user', (request) => {
+      const found = notifications.find((n) => n.id.toString() === request.params.id);
+      return found === undefined
+        ? error(404, 'Record not found')
+        : { status: 200, body: notificationJson(found) };
+    }),
+    route('GET', '/api/v1/statuses/:id/context', 'optional', context),
+    route('GET', '/api/v1/statuses/:id/favourited_by', 'optional', actors('favourites')),
+    route('GET', '/api/v1/statuses/:id/reblogged_by', 'optional', actors('reblogs')),
     route('POST', '/api/v1/statuses', 'user', createStatus),
     route('GET', '/api/v1/statuses/:id', 'optional', (request) => {
       const found = byId.get(request.params.id ?? '');
-      return found === undefined ? error(404, 'Record not found') : { status: 200, body: found.json };
+      return found === undefined ? error(404, 'Record not found') : { status: 200, body: view(found) };
     }),
     {
       method: 'GET',
@@ -786,10 +907,40 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
     },
     faults,
     addPost: (input) => store(input).json.id,
+    addReply(inReplyToId, input) {
+      const target = byId.get(inReplyToId);
+      if (target === undefined) throw new Error(`mastodon sandbox: no status ${inReplyToId} to reply to`);
+      const acct = target.author.json.acct;
+      const mentioned = (input.mentions ?? mentionsIn(input.text)).some(
+        (handle) => handle.replace(/^@/u, '').toLowerCase() === acct.toLowerCase(),
+      );
+      const text = mentioned ? input.text : `@${acct} ${input.text}`;
+      const { mentions, ...rest } = input;
+      return store({
+        ...rest,
+        text,
+        inReplyTo: inReplyToId,
+        ...(mentions === undefined ? {} : { mentions: mentioned ? mentions : [acct, ...mentions] }),
+      }).json.id;
+    },
+    favourite(statusId, authorInput) {
+      const target = byId.get(statusId);
+      if (target === undefined) throw new Error(`mastodon sandbox: no status ${statusId} to favourite`);
+      const author = accountFor(authorInput.handle, authorInput);
+      if (target.favourites.some((f) => f.account === author)) return;
+      target.favourites.push({ id: nextActionId++, account: author });
+      target.json = {
+        ...target.json,
+        favourites_count: target.json.favourites_count + 1,
+        favourited: target.json.favourited || author === ownRecord,
+      };
+      if (target.author === ownRecord) notify('favourite', author, target);
+    },
+    reblog: (statusId, author) => store({ text: '', author, repostOf: statusId }).json.id,
     editPost: edit,
     deletePost: remove,
     replies: () => [...replyLog],
-    statuses: () => records.map((r) => r.json),
+    statuses: () => records.map(view),
     dropStreams: () => streams.dropAll(),
     sendStreamFrame: (data) => streams.sendRaw(data),
     get streamConnections() {

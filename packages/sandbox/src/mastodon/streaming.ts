@@ -19,6 +19,11 @@ export interface StreamHub {
    * status id as a plain string.
    */
   broadcast(status: StreamedStatus, event?: 'update' | 'status.update' | 'delete'): void;
+  /**
+   * Sends a `notification` event (the Notification JSON as a string) to every `user` and
+   * `user:notification` subscription: every valid token belongs to the one account.
+   */
+  notify(notification: unknown): void;
   /** Sends a frame as is to every open socket (to test how clients cope with garbage). */
   sendRaw(data: string): void;
   /** Cuts every socket without a close handshake, as a network drop or a server restart would. */
@@ -40,7 +45,15 @@ interface Subscription {
   readonly tag: string | null;
 }
 
-const STREAMS = new Set(['public', 'public:local', 'public:remote', 'hashtag', 'hashtag:local']);
+const STREAMS = new Set([
+  'public',
+  'public:local',
+  'public:remote',
+  'hashtag',
+  'hashtag:local',
+  'user',
+  'user:notification',
+]);
 
 /** Tag normalisation for matching: Mastodon compares hashtags case-insensitively. */
 export const normalizeTagName = (tag: string): string =>
@@ -152,6 +165,16 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           const stream =
             subscription.tag === null ? [subscription.stream] : [subscription.stream, subscription.tag];
           socket.send(JSON.stringify({ stream, event, payload }));
+        }
+      }
+    },
+    notify(notification) {
+      const payload = JSON.stringify(notification);
+      for (const [socket, list] of subscriptions) {
+        if (socket.readyState !== socket.OPEN) continue;
+        for (const subscription of list) {
+          if (subscription.stream !== 'user' && subscription.stream !== 'user:notification') continue;
+          socket.send(JSON.stringify({ stream: [subscription.stream], event: 'notification', payload }));
         }
       }
     },
