@@ -1,3 +1,4 @@
+import { createRestAPIClient, createStreamingAPIClient, MastoHttpError, type mastodon } from 'masto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type MastodonSandbox, type MastodonStatusJson, startMastodonSandbox } from './mastodon-sandbox.ts';
@@ -454,3 +455,165 @@ describe('streaming', () => {
     expect(sandbox.streamConnections).toBe(0);
   });
 });
+
+describe('following a conversation (masto)', () => {
+  let masto: mastodon.rest.Client;
+  let original: string;
+  let ours: mastodon.v1.Status;
+  beforeEach(async () => {
+    masto = createRestAPIClient({ url: sandbox.url, accessToken: sandbox.accessToken });
+    original = sandbox.addPost({
+      text: 'ログインできない #booklog',
+      author: { handle: 'alice@social.example' },
+    });
+    ours = await masto.v1.statuses.create({
+      status: '@alice@social.example こちらをお試しください',
+      inReplyToId: original,
+    });
+  });
+
+  it('turns a customer’s reply into a mention notification whose status answers ours', async () => {
+    const answer = sandbox.addReply(ours.id, {
+      text: 'ありがとうございます！',
+      author: { handle: 'alice@social.example' },
+    });
+    const [notification, ...rest] = await masto.v1.notifications.list({ types: ['mention'] });
+    expect(rest).toEqual([]);
+    expect(notification).toMatchObject({
+      type: 'mention',
+      account: { acct: 'alice@social.example' },
+      status: { id: answer, inReplyToId: ours.id, inReplyToAccountId: sandbox.account.id },
+    });
+    expect(notification?.status?.mentions.map((m) => m.acct)).toEqual(['kikimimi_support']);
+    expect(notification?.status?.content).toContain('ありがとうございます！');
+    expect(Date.parse(notification?.createdAt ?? '')).not.toBeNaN();
+    expect((await masto.v1.notifications.$select(notification?.id as string).fetch()).id).toBe(
+      notification?.id,
+    );
+  });
+
+  it('serves the context: the chain above, oldest first, and the replies below, depth first', async () => {
+    const answer = sandbox.addReply(ours.id, {
+      text: 'まだだめです',
+      author: { handle: 'alice@social.example' },
+    });
+    const deeper = sandbox.addReply(answer, { text: 'me neither', author: { handle: 'bob' } });
+    const sibling = sandbox.addReply(original, { text: 'same here', author: { handle: 'carol' } });
+    const hidden = sandbox.addPost({
+      text: '@alice secret',
+      author: { handle: 'dave' },
+      inReplyTo: original,
+      visibility: 'direct',
+    });
+    const context = await masto.v1.statuses.$select(answer).context.fetch();
+    expect(context.ancestors.map((s) => s.id)).toEqual([original, ours.id]);
+    expect(context.descendants.map((s) => s.id)).toEqual([deeper]);
+    const top = await masto.v1.statuses.$select(original).context.fetch();
+    expect(top.ancestors).toEqual([]);
+    expect(top.descendants.map((s) => s.id)).toEqual([ours.id, answer, deeper, sibling]);
+    expect(top.descendants.map((s) => s.id)).not.toContain(hidden);
+    const missing = await masto.v1.statuses
+      .$select('1')
+      .context.fetch()
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(MastoHttpError);
+    expect((missing as MastoHttpError).statusCode).toBe(404);
+  });
+
+  it('counts replies, favourites and reblogs, notifies us of them, and lists who favourited and reblogged', async () => {
+    sandbox.favourite(ours.id, { handle: 'alice@social.example' });
+    sandbox.favourite(ours.id, { handle: 'bob' });
+    sandbox.favourite(ours.id, { handle: 'bob' }); // once per account
+    const reblog = sandbox.reblog(ours.id, { handle: 'carol' });
+    sandbox.addReply(ours.id, { text: 'ok!', author: { handle: 'alice@social.example' } });
+    sandbox.favourite(original, { handle: 'bob' }); // not ours: no notification for us
+
+    const status = await masto.v1.statuses.$select(ours.id).fetch();
+    expect([status.favouritesCount, status.reblogsCount, status.repliesCount]).toEqual([2, 1, 1]);
+    expect((await masto.v1.statuses.$select(original).fetch()).repliesCount).toBe(1);
+    expect((await masto.v1.statuses.$select(reblog).fetch()).reblog?.favouritesCount).toBe(2);
+
+    const favouritedBy = await masto.v1.statuses.$select(ours.id).favouritedBy.list();
+    expect(favouritedBy.map((a) => a.acct)).toEqual(['bob', 'alice@social.example']);
+    const rebloggedBy = await masto.v1.statuses.$select(ours.id).rebloggedBy.list();
+    expect(rebloggedBy.map((a) => a.acct)).toEqual(['carol']);
+
+    const all = await masto.v1.notifications.list();
+    expect(all.map((n) => [n.type, n.account.acct])).toEqual([
+      ['mention', 'alice@social.example'],
+      ['reblog', 'carol'],
+      ['favourite', 'bob'],
+      ['favourite', 'alice@social.example'],
+    ]);
+    expect(all.find((n) => n.type === 'favourite')?.status?.id).toBe(ours.id);
+    const onlyLikes = await masto.v1.notifications.list({ types: ['favourite', 'reblog'] });
+    expect(onlyLikes.map((n) => n.type)).toEqual(['reblog', 'favourite', 'favourite']);
+    const noFavourites = await masto.v1.notifications.list({ excludeTypes: ['favourite'] });
+    expect(noFavourites.map((n) => n.type)).toEqual(['mention', 'reblog']);
+    const fromCarol = await masto.v1.notifications.list({ accountId: rebloggedBy[0]?.id as string });
+    expect(fromCarol.map((n) => n.type)).toEqual(['reblog']);
+  });
+
+  it('pages notifications and favourited_by with Link headers, and min_id reads only what is new', async () => {
+    for (let i = 0; i < 5; i++) sandbox.favourite(ours.id, { handle: `fan${i}` });
+    const pages: string[][] = [];
+    for await (const page of masto.v1.notifications.list({ limit: 2 }))
+      pages.push(page.map((n) => n.account.acct));
+    // The last page still has a Link header, as on Mastodon, so the client asks once more and gets [].
+    expect(pages).toEqual([['fan4', 'fan3'], ['fan2', 'fan1'], ['fan0'], []]);
+    // masto's favouritedBy.list() takes no parameters; the Link paging is checked on the wire.
+    const first = await api(`/api/v1/statuses/${ours.id}/favourited_by?limit=3`);
+    expect((first.body as { acct: string }[]).map((a) => a.acct)).toEqual(['fan4', 'fan3', 'fan2']);
+    const next = /<([^>]+)>; rel="next"/u.exec(first.headers.get('link') ?? '')?.[1] ?? '';
+    expect(next).toContain('limit=3&max_id=');
+    const second = await api(next.slice(sandbox.url.length));
+    expect((second.body as { acct: string }[]).map((a) => a.acct)).toEqual(['fan1', 'fan0']);
+
+    const [newest] = await masto.v1.notifications.list({ limit: 1 });
+    sandbox.addReply(ours.id, { text: 'thanks', author: { handle: 'fan0' } });
+    const fresh = await masto.v1.notifications.list({ minId: newest?.id as string });
+    expect(fresh.map((n) => [n.type, n.account.acct])).toEqual([['mention', 'fan0']]);
+  });
+
+  it('streams notifications to user and user:notification streams, and no statuses to them', async () => {
+    const streaming = createStreamingAPIClient({
+      streamingApiUrl: sandbox.streamingUrl,
+      accessToken: sandbox.accessToken,
+      retry: false,
+    });
+    try {
+      const subscription = streaming.user.notification.subscribe();
+      const next = subscription.values().next();
+      await waitFor(() => sandbox.streamConnections === 1);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the subscribe message is on its way
+      sandbox.addPost({ text: 'no mention', author: { handle: 'zed' } });
+      const answer = sandbox.addReply(ours.id, {
+        text: 'ありがとう',
+        author: { handle: 'alice@social.example' },
+      });
+      const event = (await next).value;
+      expect(event).toMatchObject({
+        stream: ['user:notification'],
+        event: 'notification',
+        payload: { type: 'mention', status: { id: answer } },
+      });
+      subscription.unsubscribe();
+    } finally {
+      streaming.close();
+    }
+  });
+
+  it('refuses helper calls for statuses that do not exist', () => {
+    expect(() => sandbox.addReply('1', { text: 'x', author: { handle: 'a' } })).toThrow(/no status/u);
+    expect(() => sandbox.favourite('1', { handle: 'a' })).toThrow(/no status/u);
+    expect(() => sandbox.reblog('1', { handle: 'a' })).toThrow(/no status/u);
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
