@@ -845,6 +845,25 @@ describe('per-channel rate limit', () => {
     }
   }, 30_000);
 
+  it('makes discord.js wait out a 429 from a bucket someone else emptied, then deliver', async () => {
+    await connect({ channelRateLimit: { create: { limit: 2, windowMs: 1500 } } });
+    const channelId = sandbox.channelId('review');
+    for (let i = 0; i < 2; i++)
+      await rest('POST', `/channels/${channelId}/messages`, { content: `other ${i}` });
+    const review = await channel('review');
+    await review.send({ content: 'after the 429', allowedMentions: { parse: [] } });
+    const statuses = sandbox
+      .requests()
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))
+      .map((r) => r.status);
+    expect(statuses).toEqual([200, 200, 429, 200]);
+    expect(sandbox.messages(channelId).map((m) => m.content)).toEqual([
+      'other 0',
+      'other 1',
+      'after the 429',
+    ]);
+  });
+
   it('can be switched on for a running stand-in, with custom figures', async () => {
     sandbox = await startDiscordSandbox();
     sandbox.setChannelRateLimit({ create: { limit: 2, windowMs: 60_000 } });
