@@ -603,6 +603,25 @@ describe('following a conversation (masto)', () => {
     }
   });
 
+  it('adds the @mention to a reply only when the text does not name the author already', async () => {
+    const full = sandbox.addReply(ours.id, {
+      text: '@kikimimi_support@mastodon.example thanks',
+      author: { handle: 'alice@social.example' },
+    });
+    const bare = sandbox.addReply(ours.id, {
+      text: 'thanks again',
+      author: { handle: 'alice@social.example' },
+    });
+    const [fullStatus, bareStatus] = await Promise.all([
+      masto.v1.statuses.$select(full).fetch(),
+      masto.v1.statuses.$select(bare).fetch(),
+    ]);
+    expect(fullStatus.mentions.map((m) => m.acct)).toEqual(['kikimimi_support']);
+    expect(bareStatus.mentions.map((m) => m.acct)).toEqual(['kikimimi_support']);
+    expect(bareStatus.content).toContain('thanks again');
+    expect(fullStatus.content.match(/kikimimi_support/gu)).toHaveLength(1);
+  });
+
   it('refuses helper calls for statuses that do not exist', () => {
     expect(() => sandbox.addReply('1', { text: 'x', author: { handle: 'a' } })).toThrow(/no status/u);
     expect(() => sandbox.favourite('1', { handle: 'a' })).toThrow(/no status/u);

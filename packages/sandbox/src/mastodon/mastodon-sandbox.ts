@@ -911,9 +911,13 @@ export async function startMastodonSandbox(options: MastodonSandboxOptions = {})
       const target = byId.get(inReplyToId);
       if (target === undefined) throw new Error(`mastodon sandbox: no status ${inReplyToId} to reply to`);
       const acct = target.author.json.acct;
-      const mentioned = (input.mentions ?? mentionsIn(input.text)).some(
-        (handle) => handle.replace(/^@/u, '').toLowerCase() === acct.toLowerCase(),
-      );
+      // `@name@our.domain` names a local account as well as `@name` does.
+      const local = (handle: string) => {
+        const name = handle.replace(/^@/u, '').toLowerCase();
+        const suffix = `@${domain.toLowerCase()}`;
+        return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+      };
+      const mentioned = (input.mentions ?? mentionsIn(input.text)).some((h) => local(h) === local(acct));
       const text = mentioned ? input.text : `@${acct} ${input.text}`;
       const { mentions, ...rest } = input;
       return store({

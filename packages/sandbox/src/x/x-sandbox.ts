@@ -53,8 +53,8 @@ export interface XSandboxOptions {
    */
   readonly userDailyPostLimit?: number;
   /**
-   * Longest recent-search query (default 512, X's documented limit for recent search; X's Pro and
-   * Enterprise access once allowed 4096).
+   * Longest recent-search query (default 512, X's documented limit for recent search; X documented
+   * 4096 for its former Pro tier).
    */
   readonly maxQueryLength?: number;
 }
