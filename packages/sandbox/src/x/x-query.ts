@@ -38,7 +38,8 @@ type Node =
   | { readonly type: 'text'; readonly key: string; readonly source: string };
 
 const ID = /^\d{1,19}$/u;
-const USER = /^(?:[A-Za-z0-9_]{1,15}|\d{1,19})$/u;
+// X's usernames have at most 15 characters, but older and reserved ones are longer; any name is looked up.
+const USER = /^[A-Za-z0-9_]{1,50}$/u;
 const OWN_OPERATORS: Record<string, 'conversation' | 'replyTo' | 'to' | 'from'> = {
   conversation_id: 'conversation',
   in_reply_to_tweet_id: 'replyTo',

@@ -559,6 +559,11 @@ describe('following a conversation (twitter-api-v2)', () => {
     ['to: by username', () => 'to:kikimimi_help', ['thanks', 'daiAnswer']],
     ['to: by user id', () => `to:${x.account.id}`, ['thanks', 'daiAnswer']],
     ['from: by user id', () => `from:${x.account.id}`, ['ours', 'oursToDai']],
+    [
+      '-from: with a name longer than 15 characters',
+      () => 'to:kikimimi_help -from:shiorinote_support',
+      ['thanks', 'daiAnswer'],
+    ],
     ['a mention of the account', () => '@kikimimi_help -is:retweet', ['thanks', 'daiAnswer']],
     [
       'a conversation and a word',
