@@ -637,6 +637,36 @@ describe('the mention timeline (twitter-api-v2)', () => {
     expect(since.tweets.map((t) => t.id)).toEqual([later]);
   });
 
+  it('takes start_time and end_time (RFC 3339, second granularity, start inclusive, end exclusive)', async () => {
+    const at = (iso: string, text: string) =>
+      x.addPost({ text: `@kikimimi_help ${text}`, author: { handle: 'alice' }, createdAt: iso });
+    const early = at('2026-12-01T10:00:00.400Z', 'early');
+    const onTime = at('2026-12-01T10:00:01.900Z', 'on time');
+    const late = at('2026-12-01T10:00:05.000Z', 'late');
+    const path = `/2/users/${x.account.id}/mentions`;
+    const from = await call('GET', path, { start_time: '2026-12-01T10:00:01.500Z' });
+    expect(ids(from)).toEqual([late, onTime]);
+    const window = await call('GET', path, {
+      start_time: '2026-12-01T10:00:00Z',
+      end_time: '2026-12-01T10:00:05Z',
+    });
+    expect(ids(window)).toEqual([onTime, early]);
+    const client = xClient();
+    const viaClient = await client.v2.userMentionTimeline(x.account.id, {
+      start_time: '2026-12-01T10:00:02Z',
+    });
+    expect(viaClient.tweets.map((t) => t.id)).toEqual([late]);
+    for (const params of [
+      { start_time: 'yesterday' },
+      { start_time: '2009-01-01T00:00:00Z' },
+      { start_time: '2026-12-01T10:00:05Z', end_time: '2026-12-01T10:00:00Z' },
+    ]) {
+      const refused = await call('GET', path, params);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0].parameters).toHaveProperty('start_time');
+    }
+  });
+
   it('answers an unknown user with a partial error and a bad id with a 400', async () => {
     const unknown = await call('GET', '/2/users/42/mentions');
     expect(unknown.body.errors[0]).toMatchObject({ resource_type: 'user', resource_id: '42' });

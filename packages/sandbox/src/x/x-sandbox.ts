@@ -237,6 +237,27 @@ function readList(query: URLSearchParams, name: string, allowed: ReadonlySet<str
   return new Set(values);
 }
 
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/u;
+// X's first day: times before it are refused.
+const EARLIEST_TIME_S = Date.parse('2010-11-06T00:00:01Z') / 1000;
+
+/** `start_time`/`end_time` (RFC 3339, UTC), as whole epoch seconds. */
+function readTime(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  const ms = TIME.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms) || ms / 1000 < EARLIEST_TIME_S) {
+    throw new BadRequest(
+      invalidRequest(
+        name,
+        [raw],
+        `Invalid '${name}':'${raw}'. '${name}' must be a valid RFC 3339 UTC time on or after 2010-11-06T00:00:01Z`,
+      ),
+    );
+  }
+  return Math.floor(ms / 1000);
+}
+
 // Pagination tokens only need to be opaque and stable; this one carries the id to continue below.
 const encodeToken = (id: string) => `b26v89c1${BigInt(id).toString(36)}`;
 function decodeToken(query: URLSearchParams, name: string): string | undefined {
@@ -442,10 +463,25 @@ export async function startXSandbox(options: XSandboxOptions = {}): Promise<XSan
     if (tokenName === 'next_token') checkRecent(sinceId);
     const untilId = readId(request.query, 'until_id');
     const below = decodeToken(request.query, tokenName);
+    const startSecond = readTime(request.query, 'start_time');
+    const endSecond = readTime(request.query, 'end_time');
+    if (startSecond !== undefined && endSecond !== undefined && startSecond >= endSecond) {
+      throw new BadRequest(
+        invalidRequest(
+          'start_time',
+          [request.query.get('start_time') ?? ''],
+          "Invalid 'start_time'. 'start_time' must be before 'end_time'.",
+        ),
+      );
+    }
+    const second = (tweet: XSandboxTweet) => Math.floor(Date.parse(tweet.createdAt) / 1000);
     return (tweet: XSandboxTweet) =>
       (sinceId === undefined || compareIds(tweet.id, sinceId) > 0) &&
       (untilId === undefined || compareIds(tweet.id, untilId) < 0) &&
-      (below === undefined || compareIds(tweet.id, below) < 0);
+      (below === undefined || compareIds(tweet.id, below) < 0) &&
+      // Second granularity: start_time is inclusive, end_time exclusive (docs.x.com).
+      (startSecond === undefined || second(tweet) >= startSecond) &&
+      (endSecond === undefined || second(tweet) < endSecond);
   };
 
   const queryContext = {
