@@ -222,20 +222,17 @@ export async function answerOurReplies(options: {
         const lang = author.lang === 'en' ? 'en' : 'ja';
         const texts = DEMO_ANSWERS[lang];
         const text = texts[Math.floor(random() * texts.length)] ?? texts[0] ?? '';
-        const timer = setTimeout(
-          () => {
-            timers.delete(timer);
-            if (options.signal.aborted) return;
-            const input = { text, author: author.author, lang };
-            try {
-              if (platform === 'x') (sandbox as XSandbox).addReply(reply.id, input);
-              else (sandbox as MastodonSandbox).addReply(reply.id, input);
-            } catch {
-              // The stand-in closed meanwhile (the demo is stopping): nothing to answer any more.
-            }
-          },
-          delayMs(),
-        );
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (options.signal.aborted) return;
+          const input = { text, author: author.author, lang };
+          try {
+            if (platform === 'x') (sandbox as XSandbox).addReply(reply.id, input);
+            else (sandbox as MastodonSandbox).addReply(reply.id, input);
+          } catch {
+            // The stand-in closed meanwhile (the demo is stopping): nothing to answer any more.
+          }
+        }, delayMs());
         timers.add(timer);
       }
     }
