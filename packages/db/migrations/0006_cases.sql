@@ -20,6 +20,15 @@ CREATE TABLE "case_events" (
 	CONSTRAINT "case_events_kind_known" CHECK (kind IN ('answer', 'like', 'repost', 'note', 'assigned', 'state'))
 );
 --> statement-breakpoint
+CREATE TABLE "identity_links" (
+	"platform" text NOT NULL,
+	"author_id" text NOT NULL,
+	"person_id" uuid NOT NULL,
+	"linked_by" jsonb NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	CONSTRAINT "identity_links_pkey" PRIMARY KEY("platform","author_id")
+);
+--> statement-breakpoint
 ALTER TABLE "replies" DROP CONSTRAINT "replies_match_id_key";--> statement-breakpoint
 ALTER TABLE "matches" ADD COLUMN "case_state" text DEFAULT 'open' NOT NULL;--> statement-breakpoint
 ALTER TABLE "matches" ADD COLUMN "assignee" jsonb;--> statement-breakpoint
@@ -31,6 +40,7 @@ ALTER TABLE "replies" ADD COLUMN "target_handle" text;--> statement-breakpoint
 ALTER TABLE "case_events" ADD CONSTRAINT "case_events_match_id_matches_id_fk" FOREIGN KEY ("match_id") REFERENCES "public"."matches"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "case_events_match_idx" ON "case_events" USING btree ("match_id","at");--> statement-breakpoint
 CREATE INDEX "case_events_kind_at_idx" ON "case_events" USING btree ("kind","at");--> statement-breakpoint
+CREATE INDEX "identity_links_person_idx" ON "identity_links" USING btree ("person_id");--> statement-breakpoint
 CREATE INDEX "matches_follow_until_idx" ON "matches" USING btree ("follow_until");--> statement-breakpoint
 CREATE INDEX "replies_account_platform_reply_idx" ON "replies" USING btree ("account_id","platform_reply_id");--> statement-breakpoint
 CREATE INDEX "review_messages_message_idx" ON "review_messages" USING btree ("message_id");--> statement-breakpoint

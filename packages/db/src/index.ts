@@ -52,6 +52,7 @@ export type {
   StoreItem,
 } from './repositories/ingest.ts';
 export type { MatchFilters, MatchPage, MatchRepository } from './repositories/matches.ts';
+export type { Identity, PeopleRepository } from './repositories/people.ts';
 export type { PostRepository, RecentPostsOptions } from './repositories/posts.ts';
 export type { BeginReply, ReplyRepository } from './repositories/replies.ts';
 export type { ReviewRepository } from './repositories/reviews.ts';

@@ -16,6 +16,7 @@ const TABLES = [
   'config_versions',
   'contacts',
   'discord_settings',
+  'identity_links',
   'matches',
   'outbox',
   'platform_accounts',

@@ -351,6 +351,25 @@ export const contacts = pgTable(
   ],
 );
 
+/**
+ * One person's accounts on several platforms, linked by a reviewer (an X and a Mastodon identity of the
+ * same customer): identities with the same `person_id` are one person for the case history.
+ */
+export const identityLinks = pgTable(
+  'identity_links',
+  {
+    platform: text('platform').notNull(),
+    authorId: text('author_id').notNull(),
+    personId: uuid('person_id').notNull(),
+    linkedBy: jsonb('linked_by').$type<Actor>().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'identity_links_pkey', columns: [t.platform, t.authorId] }),
+    index('identity_links_person_idx').on(t.personId),
+  ],
+);
+
 export const CASE_EVENT_KINDS = ['answer', 'like', 'repost', 'note', 'assigned', 'state'] as const;
 
 /**

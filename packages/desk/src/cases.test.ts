@@ -1,5 +1,15 @@
 import type { MatchRecord } from '@kikimimi/db';
-import { createTestDb, DISCORD_ACTOR, matchMaker, NOW, type TestDb, WEB_ACTOR } from '@kikimimi/db/testing';
+import {
+  createTestDb,
+  DISCORD_ACTOR,
+  decideAll,
+  engineFor,
+  makePost,
+  matchMaker,
+  NOW,
+  type TestDb,
+  WEB_ACTOR,
+} from '@kikimimi/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDesk, type Desk, type DeskActor } from './desk.ts';
 import { failureMessage, problemMessage } from './messages.ts';
@@ -173,6 +183,45 @@ describe('notes, assignment and state', () => {
       ok: false,
       code: 'invalid',
       problems: [{ field: 'state', code: 'unknown_state' }],
+    });
+  });
+});
+
+describe('one customer across platforms', () => {
+  it('links the author with their account on another platform; history then shows both', async () => {
+    const match = await newMatch();
+    const toot = makePost('m-1', 'ブクログ最高です', {
+      platform: 'mastodon',
+      url: 'https://mstdn.example/@reader/m-1',
+      author: { id: 'm-reader', handle: 'reader@mstdn.example', displayName: 'Reader', followers: 1 },
+    });
+    await t.repos.ingest.storeBatch(accountId, decideAll(engineFor(), [toot]), undefined, NOW);
+    const linked = await desk.linkIdentity(EDITOR, match.id, {
+      platform: 'mastodon',
+      handle: '@Reader@mstdn.example',
+    });
+    expect(linked).toMatchObject({ ok: true, kind: 'linked' });
+    expect((await t.repos.people.identitiesOf('mastodon', 'm-reader')).map((i) => i.authorId)).toEqual([
+      'm-reader',
+      match.post.author.id,
+    ]);
+    expect(
+      await desk.linkIdentity(EDITOR, match.id, { platform: 'mastodon', handle: '@ghost@nowhere' }),
+    ).toMatchObject({
+      ok: false,
+      problems: [{ field: 'identity', code: 'unknown_identity' }],
+    });
+    expect(
+      await desk.linkIdentity(EDITOR, match.id, { platform: 'x', handle: match.post.author.handle }),
+    ).toMatchObject({
+      ok: false,
+      problems: [{ code: 'same_identity' }],
+    });
+    expect(
+      await desk.linkIdentity(VIEWER, match.id, { platform: 'mastodon', handle: 'reader@mstdn.example' }),
+    ).toEqual({
+      ok: false,
+      code: 'forbidden',
     });
   });
 });

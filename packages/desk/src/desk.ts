@@ -14,6 +14,7 @@ import {
   categorySchema,
   measureReplyTo,
   pickTemplate,
+  platformSchema,
   renderTemplate,
   type Template,
 } from '@kikimimi/rules';
@@ -71,6 +72,15 @@ export interface Desk {
     matchId: string,
     input: { readonly assignee?: Actor | null | undefined },
   ): Promise<DeskOutcome>;
+  /**
+   * Links the match's author with their account on another platform (`handle` on `platform`, an author
+   * kikimimi has seen): one customer in the case history from then on. Audited (`person.link`).
+   */
+  linkIdentity(
+    actor: DeskActor,
+    matchId: string,
+    input: { readonly platform?: unknown; readonly handle?: unknown },
+  ): Promise<DeskOutcome>;
   /** Moves the case by hand: open, waiting (for the customer) or resolved. */
   setCaseState(actor: DeskActor, matchId: string, input: { readonly state?: unknown }): Promise<DeskOutcome>;
 }
@@ -78,7 +88,7 @@ export interface Desk {
 export interface DeskDeps {
   readonly repos: Pick<
     Repositories,
-    'matches' | 'replies' | 'accounts' | 'config' | 'discord' | 'desk' | 'audit' | 'cases'
+    'matches' | 'replies' | 'accounts' | 'config' | 'discord' | 'desk' | 'audit' | 'cases' | 'people'
   >;
   readonly now: () => Date;
   /** Called after a decision committed jobs to the outbox (the relay's nudge). */
@@ -552,6 +562,26 @@ export function createDesk(deps: DeskDeps): Desk {
         await job(tx, 'caseUpdate', { matchId: match.id, eventId: event.id }, JOB_IDS.caseUpdate(event.id));
         return { decision: null, event };
       });
+    },
+
+    async linkIdentity(actor, matchId, input) {
+      const match = await load(actor, matchId, 'link_identity');
+      if ('ok' in match) return match;
+      const platform = platformSchema.safeParse(input.platform);
+      const other = platform.success
+        ? await repos.people.findByHandle(platform.data, typeof input.handle === 'string' ? input.handle : '')
+        : null;
+      if (other === null) return invalid([{ field: 'identity', code: 'unknown_identity' }]);
+      const author = match.post.author;
+      if (other.platform === match.platform && other.authorId === author.id)
+        return invalid([{ field: 'identity', code: 'same_identity' }]);
+      const identities = await repos.people.link(
+        { platform: match.platform, authorId: author.id },
+        { platform: other.platform, authorId: other.authorId },
+        stored(actor),
+        deps.now(),
+      );
+      return { ok: true, kind: 'linked', match, decision: null, identities };
     },
 
     async setCaseState(actor, matchId, input) {

@@ -77,6 +77,11 @@ const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
     en: 'The state is one of open, waiting for the customer, resolved.',
   },
   empty_note: { ja: 'メモを入力してください。', en: 'Write the note.' },
+  unknown_identity: {
+    ja: 'そのプラットフォームでこのハンドルの投稿者はまだ見たことがありません（kikimimi が投稿を受け取った相手だけを関連付けられます）。',
+    en: 'kikimimi has not seen an author with this handle on that platform (only authors whose posts arrived can be linked).',
+  },
+  same_identity: { ja: '同じアカウントです。', en: 'That is the same account.' },
   unknown_answer: {
     ja: 'このケースにそのお客さまの返信はありません。',
     en: 'There is no such answer from the customer in this case.',

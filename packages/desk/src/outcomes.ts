@@ -1,4 +1,4 @@
-import type { CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+import type { CaseEvent, Identity, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 
 /** A field of a decision's input a problem belongs to. */
 export type DeskField =
@@ -11,7 +11,8 @@ export type DeskField =
   | 'note'
   | 'assignee'
   | 'state'
-  | 'answer';
+  | 'answer'
+  | 'identity';
 
 /** One thing wrong with a decision's input, next to its field (texts: messages.ts). */
 export interface DeskProblem {
@@ -28,7 +29,9 @@ export interface DeskProblem {
     | 'unknown_assignee'
     | 'unknown_state'
     | 'unknown_answer'
-    | 'empty_note';
+    | 'empty_note'
+    | 'unknown_identity'
+    | 'same_identity';
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
@@ -59,7 +62,8 @@ export type DecisionKindDone =
   | 'followed_up'
   | 'noted'
   | 'assigned'
-  | 'case_state';
+  | 'case_state'
+  | 'linked';
 
 /** A decision the desk took: stored with its audit entry and its jobs, in one transaction. */
 export interface DeskSuccess {
@@ -71,6 +75,8 @@ export interface DeskSuccess {
   readonly reply?: ReplyRecord | undefined;
   /** The case event it wrote (a note, an assignment, a state change). */
   readonly event?: CaseEvent | undefined;
+  /** The customer's identities after a link. */
+  readonly identities?: readonly Identity[] | undefined;
 }
 
 export type DeskOutcome = DeskSuccess | DeskFailure;

@@ -38,12 +38,17 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
 
   /** Everything shown on a review message, read fresh from the store. */
   const view = async (match: MatchRecord): Promise<ReviewView> => {
+    // The customer's earlier contacts on every platform a reviewer linked to this author.
+    const linked = await store.people.identitiesOf(match.platform, match.post.author.id);
+    const identities = [
+      { platform: match.platform, authorId: match.post.author.id, handle: match.post.author.handle },
+      ...linked
+        .filter((i) => !(i.platform === match.platform && i.authorId === match.post.author.id))
+        .map((i) => ({ platform: i.platform, authorId: i.authorId, handle: i.handle })),
+    ];
     const [settings, contacts, decisions, replies, events] = await Promise.all([
       store.discord.get(),
-      store.ingest.contactHistory(
-        [{ platform: match.platform, authorId: match.post.author.id, handle: match.post.author.handle }],
-        new Date(deps.now().getTime() - YEAR),
-      ),
+      store.ingest.contactHistory(identities, new Date(deps.now().getTime() - YEAR)),
       store.reviews.decisions(match.id),
       store.replies.listForMatch(match.id),
       store.cases.events(match.id),

@@ -9,6 +9,7 @@ import { createDeskStore, createOutboxRepository, type DeskStore, type OutboxRep
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
 import { createIngestRepository, type IngestRepository } from './ingest.ts';
 import { createMatchRepository, type MatchRepository } from './matches.ts';
+import { createPeopleRepository, type PeopleRepository } from './people.ts';
 import { createPostRepository, type PostRepository } from './posts.ts';
 import { createReplyRepository, type ReplyRepository } from './replies.ts';
 import { createReviewRepository, type ReviewRepository } from './reviews.ts';
@@ -29,6 +30,8 @@ export interface Repositories {
   readonly replies: ReplyRepository;
   /** Cases: what the customer said back, teammates' notes, assignment and state. */
   readonly cases: CaseRepository;
+  /** One customer's identities across platforms, linked by reviewers. */
+  readonly people: PeopleRepository;
   readonly audit: AuditRepository;
   readonly posts: PostRepository;
   readonly stats: StatsRepository;
@@ -60,6 +63,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     reviews: createReviewRepository(db),
     replies: createReplyRepository(db),
     cases: createCaseRepository(db),
+    people: createPeopleRepository(db),
     audit: createAuditRepository(db),
     posts: createPostRepository(db),
     stats: createStatsRepository(db),
