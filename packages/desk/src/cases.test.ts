@@ -100,6 +100,24 @@ describe('follow-ups', () => {
     expect(jobs[1]?.payload).toEqual({ matchId: match.id, replyId: followUp?.id });
   });
 
+  it('a follow-up the platform refused is marked replied by hand, and a failed one sent again, by its own row', async () => {
+    const match = await answeredMatch('ours-9', 'answer-9');
+    const outcome = await desk.followUp(EDITOR, match.id, { text: '確認いたします' });
+    if (!outcome.ok || outcome.reply === undefined) throw new Error('no follow-up');
+    await t.repos.replies.markFailed(outcome.reply.id, 'HTTP 503', tick());
+    const retried = await desk.retryReply(EDITOR, match.id);
+    expect(retried).toMatchObject({ ok: true, reply: { id: outcome.reply.id, state: 'pending' } });
+    expect((await outbox(match.id)).filter((j) => j.job_id === `reply-${outcome.reply?.id}`)).toHaveLength(2);
+    await t.repos.replies.markManualPending(
+      outcome.reply.id,
+      'https://x.com/intent/post?in_reply_to=answer-9',
+      tick(),
+    );
+    const done = await desk.markRepliedByHand(REVIEWER, match.id, {});
+    expect(done).toMatchObject({ ok: true, reply: { id: outcome.reply.id, state: 'manual_done' } });
+    expect((await t.repos.replies.forMatch(match.id))?.state).toBe('sent');
+  });
+
   it('need our first reply sent and an answer of the customer', async () => {
     const fresh = await newMatch();
     expect(await desk.followUp(EDITOR, fresh.id, { text: 'x' })).toEqual({ ok: false, code: 'not_replied' });

@@ -409,9 +409,11 @@ export function createDesk(deps: DeskDeps): Desk {
       }
       return decide(match.id, 'manual_done', async (tx) => {
         const now = deps.now();
-        const current = await tx.replyOf(match.id);
-        if (current === null || (current.state !== 'manual_pending' && current.state !== 'failed'))
-          return fail('not_manual');
+        // The latest reply waiting for a person (a follow-up's, after the first reply's).
+        const current = (await tx.repliesOf(match.id))
+          .filter((r) => r.state === 'manual_pending' || r.state === 'failed')
+          .at(-1);
+        if (current === undefined) return fail('not_manual');
         const reply = await tx.markManualDone(current.id, url === '' ? null : url, stored(actor), now);
         const decision = await tx.recordDecision(
           match.id,

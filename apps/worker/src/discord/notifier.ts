@@ -53,7 +53,13 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       store.replies.listForMatch(match.id),
       store.cases.events(match.id),
     ]);
-    const reply = replies.find((r) => r.seq === 1) ?? null;
+    // The reply the status shows: one still under way or needing a person (a follow-up's included), else the first.
+    const reply =
+      replies
+        .filter((r) => r.state === 'pending' || r.state === 'failed' || r.state === 'manual_pending')
+        .at(-1) ??
+      replies.find((r) => r.seq === 1) ??
+      null;
     return { match, contacts, decisions, reply, replies, events, lang: langOf(settings.locale, 'ja') };
   };
   const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
