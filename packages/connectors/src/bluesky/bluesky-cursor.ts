@@ -45,7 +45,8 @@ export function decodeCursor(cursor: string | null): BlueskyCursor {
     throw new RangeError(
       `not a Bluesky cursor (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`,
     );
-  return parsed.data;
+  const { since, newest, gap, seen } = parsed.data;
+  return { since, newest, gap, seen };
 }
 
 export function encodeCursor(cursor: BlueskyCursor): string | null {
