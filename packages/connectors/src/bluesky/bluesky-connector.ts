@@ -280,7 +280,8 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
         since: state.since,
         newest,
         gap: gapUntil === null ? null : { until: gapUntil, page: pageCursor ?? null },
-        seen: [...seen].map(([uri, s]) => `${s} ${uri}`),
+        // Below `lower` nothing is read again; the rest stays to keep the gap's re-reads out.
+        seen: [...seen].filter(([, s]) => lower === undefined || s >= lower).map(([uri, s]) => `${s} ${uri}`),
       };
     }
     return {
@@ -408,15 +409,18 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
           if (evt.event === 'delete')
             return { kind: 'delete', platform: 'bluesky', postId: evt.uri.toString() };
           const uri = evt.uri.toString();
-          const author = (await profilesOf([evt.did]).catch(() => null))?.get(evt.did);
+          // The whole network passes here: no AppView request per author. The handle comes from the
+          // DID document (cached; verifying the commit has just read it), the display name from the
+          // profile cache when the author is known already, else empty.
+          const known = profiles.get(evt.did);
+          const handle =
+            known?.handle ??
+            (await idResolver.did.resolveAtprotoData(evt.did).catch(() => null))?.handle ??
+            evt.did;
           const post = normalizePost({
             uri,
             record: evt.record,
-            author: {
-              did: evt.did,
-              handle: author?.handle ?? evt.did,
-              displayName: author?.displayName ?? '',
-            },
+            author: { did: evt.did, handle, displayName: known?.displayName ?? '' },
             indexedAt: evt.time,
           });
           if ('reason' in post) return null;

@@ -2,7 +2,7 @@ import { XRPCError } from '@atproto/api';
 import {
   AuthFailedError,
   BlockedError,
-  type ConnectorError,
+  ConnectorError,
   PermanentError,
   PostUnavailableError,
   RateLimitedError,
@@ -48,6 +48,7 @@ export function toConnectorError(
   operation: BlueskyOperation,
   server: string,
 ): ConnectorError {
+  if (error instanceof ConnectorError) return error;
   const where = `Bluesky ${operation} at ${server}`;
   if (error instanceof XRPCError) {
     const status = error.status;
