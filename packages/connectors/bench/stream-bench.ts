@@ -49,7 +49,7 @@ const LIKES_PER_POST = 3;
  * Network figures. Sourced: ~130,000 posts an hour at the daily peak in 2026 (≈ 36 posts/s; "Building
  * real-time Bluesky analytics: ingesting 2.2M posts/day from the firehose", dev.to, 2026-03); the
  * relay's firehose at 232 GB/day during the September 2024 surge (jazco.dev, "Jetstream: Shrinking
- * the AT Proto Firehose by >99%", 2024-09-24) — ≈ 2.7 MB/s, ≈ 1,600 commits/s at the ~1.7 kB per
+ * the AT Proto Firehose by >99%", 2024-09-24) — ≈ 2.7 MB/s, ≈ 1,100 commits/s at the ~2.5 kB per
  * frame recorded here. ASSUMED for a surge peak: 300 posts/s within 3,000 commits/s.
  */
 const SOURCED_PEAK_HOUR_POSTS_PER_SECOND = 36;
