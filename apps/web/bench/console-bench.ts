@@ -851,6 +851,7 @@ async function seed(
       const post = nextPost(at);
       const decision = decide(post, at);
       const item = { post, decision, at };
+      if (post.platform === 'bluesky') throw new Error('the bench world has no Bluesky account');
       const accountId = accounts[post.platform];
       chunk.posts.push(postRow(item, accountId));
       addAuthor(chunk, post);

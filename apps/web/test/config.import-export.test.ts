@@ -131,7 +131,7 @@ describe('/import-export: import', () => {
       ],
       templates: [
         { id: 't', category: 'thanks', text: 'hi {author.nmae}', watches: ['nope'], language: 'English' },
-        { id: 't2', platform: 'bluesky', category: 'hug', text: '' },
+        { id: 't2', platform: 'threads', category: 'hug', text: '' },
       ],
       escalation: [{ id: 'e', when: { query: 'OR', minFollowers: -1 }, actions: { priority: 'now' } }],
       suppression: { maxAgeHours: -1, dailyReplyCap: { x: 1.5 } },

@@ -223,7 +223,7 @@ describe('/suppression', () => {
       as: 'editor',
       form: {
         ownAccounts: 'x:ok\nno-colon-here',
-        doNotContact: 'x:fine\nbluesky:someone',
+        doNotContact: 'x:fine\nthreads:someone',
         maxAgeHours: '-1',
         authorCooldownHours: 'soon',
         linkedAuthors: 'x:alone\nfacebook:a x:b',

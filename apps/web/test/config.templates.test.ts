@@ -218,7 +218,7 @@ describe('/templates: form', () => {
     const body = await (
       await t.request('/templates?lang=en', {
         as: 'editor',
-        form: { originalId: '', id: 'Nope!', platform: 'bluesky', category: 'hug', text: '' },
+        form: { originalId: '', id: 'Nope!', platform: 'threads', category: 'hug', text: '' },
       })
     ).text();
     expect(fieldError(body, 'id')).toBeTruthy();

@@ -1,5 +1,6 @@
 import type { Platform } from '@kikimimi/rules';
 import { z } from 'zod';
+import { BLUESKY_DEFAULT_SERVICE, createBlueskyConnector } from './bluesky/index.ts';
 import { ConnectorError } from './errors.ts';
 import { createMastodonConnector } from './mastodon/index.ts';
 import type { Connector } from './types.ts';
@@ -27,10 +28,20 @@ export type XCredentialsInput = z.infer<typeof xCredentialsSchema>;
 /** Mastodon: an access token of the instance (the instance is the account's base URL). */
 export const mastodonCredentialsSchema = z.object({ accessToken: z.string().min(1) });
 
+/**
+ * Bluesky: the account's handle (or DID) and an app password; the PDS is the account's baseUrl
+ * (default https://bsky.social).
+ */
+export const blueskyCredentialsSchema = z.object({
+  identifier: z.string().trim().min(1),
+  appPassword: z.string().min(1),
+});
+export type BlueskyCredentialsInput = z.infer<typeof blueskyCredentialsSchema>;
+
 /** Where and how to reach an account. */
 export interface AccountTarget {
   readonly platform: Platform;
-  /** X: the API's base URL when not X itself (a stand-in); Mastodon: the instance. */
+  /** X: the API's base URL when not X itself (a stand-in); Mastodon: the instance; Bluesky: the PDS. */
   readonly baseUrl: string | null;
   readonly streamingUrl: string | null;
   /** The decrypted credentials, checked here. */
@@ -66,6 +77,23 @@ export function connectorForAccount(target: AccountTarget, options: { timeoutMs?
     return createXConnector({
       ...(target.baseUrl ? { baseUrl: target.baseUrl } : {}),
       credentials: parsed.data,
+      ...timeout,
+    });
+  }
+  if (target.platform === 'bluesky') {
+    const parsed = blueskyCredentialsSchema.safeParse(target.credentials);
+    if (!parsed.success) {
+      const fields = fieldsOf(parsed.error);
+      throw new IncompleteAccountError(
+        'bluesky',
+        fields,
+        `the Bluesky credentials are incomplete (${fields.join(', ')}): a handle and an app password`,
+      );
+    }
+    return createBlueskyConnector({
+      service: target.baseUrl ?? BLUESKY_DEFAULT_SERVICE,
+      identifier: parsed.data.identifier,
+      appPassword: parsed.data.appPassword,
       ...timeout,
     });
   }

@@ -68,3 +68,15 @@ export class PermanentError extends ConnectorError {
   override readonly name = 'PermanentError';
   readonly retryable = false;
 }
+
+/** The post is gone or hidden from this account (deleted, taken down, or its author's privacy). */
+export class PostUnavailableError extends ConnectorError {
+  override readonly name = 'PostUnavailableError';
+  readonly retryable = false;
+}
+
+/** A block stands between our account and the post's author (either way): no reply is possible. */
+export class BlockedError extends ConnectorError {
+  override readonly name = 'BlockedError';
+  readonly retryable = false;
+}

@@ -1,3 +1,4 @@
+export * from './bluesky/index.ts';
 export * from './credentials.ts';
 export * from './errors.ts';
 export * from './mastodon/index.ts';

@@ -8,15 +8,28 @@ export type PollSource =
   | { readonly platform: 'x'; readonly kind: 'search'; readonly key: string; readonly query: string }
   | { readonly platform: 'mastodon'; readonly kind: 'hashtag'; readonly key: string; readonly tag: string }
   | { readonly platform: 'mastodon'; readonly kind: 'search'; readonly key: string; readonly query: string }
-  | { readonly platform: 'mastodon'; readonly kind: 'mentions'; readonly key: string };
+  | { readonly platform: 'mastodon'; readonly kind: 'mentions'; readonly key: string }
+  /** Bluesky `app.bsky.feed.searchPosts` (sort=latest); `lang` narrows to one declared language. */
+  | {
+      readonly platform: 'bluesky';
+      readonly kind: 'search';
+      readonly key: string;
+      readonly query: string;
+      readonly lang?: string;
+    };
 
-export type StreamSource = {
+export interface MastodonStreamSource {
   readonly platform: 'mastodon';
   readonly kind: 'stream';
   readonly key: string;
   readonly stream: 'public' | 'public:local' | 'hashtag';
   readonly tag?: string;
-};
+}
+
+export type StreamSource =
+  | MastodonStreamSource
+  /** Every post on the network (the connector's relay): the matcher picks the ones that matter. */
+  | { readonly platform: 'bluesky'; readonly kind: 'firehose'; readonly key: string };
 
 export type Source = PollSource | StreamSource;
 
@@ -93,6 +106,11 @@ export interface AccountIdentity {
 
 export interface StreamOptions {
   readonly signal: AbortSignal;
+  /**
+   * Where to resume: the `cursor` of the last event handed on (Bluesky). Absent: from now. Streams
+   * without cursors (Mastodon) ignore it.
+   */
+  readonly cursor?: string | null;
   /** Called on connection state changes (for logs and metrics). */
   readonly onState?: (state: 'connecting' | 'open' | 'reconnecting' | 'closed', detail?: string) => void;
 }
@@ -124,10 +142,17 @@ export interface InstanceInfo {
  * reads, same id); or a post its author deleted. Only streams report edits and deletions: polling
  * reads each post once.
  */
-export type StreamEvent =
+export type StreamEvent = (
   | { readonly kind: 'post'; readonly post: Post }
   | { readonly kind: 'edit'; readonly post: Post }
-  | { readonly kind: 'delete'; readonly platform: Platform; readonly postId: string };
+  | { readonly kind: 'delete'; readonly platform: Platform; readonly postId: string }
+) & {
+  /**
+   * Bluesky: store it once the event is handed on and pass it as StreamOptions.cursor to resume
+   * right after this event, without loss or repeats. Absent on streams that cannot resume.
+   */
+  readonly cursor?: string;
+};
 
 /**
  * What people did with the account's own posts: answered one (a post whose `inReplyTo` is our post's

@@ -41,3 +41,28 @@ describe('isValidHandle', () => {
     expect(handleProblem('x', 'a'.repeat(500))?.length).toBeLessThan(200);
   });
 });
+
+describe('Bluesky handles', () => {
+  it.each([
+    ['alice.bsky.social', true],
+    ['example.com', true],
+    ['alice.test', true],
+    ['xn--ls8h.example', true],
+    ['alice', false],
+    ['alice.bsky.social.', false],
+    ['alice..bsky.social', false],
+    ['alice.123', false],
+    ['-alice.bsky.social', false],
+    ['did:plc:ewvi7nxzyoun6zhxrhs64oiz', false],
+    ['alice bsky.social', false],
+    [`${'a'.repeat(64)}.com`, false],
+  ])('%s → %s', (handle, valid) => {
+    expect(isValidHandle('bluesky', handle)).toBe(valid);
+  });
+
+  it('names the problem', () => {
+    expect(handleProblem('bluesky', 'alice')).toBe(
+      'not a Bluesky handle (a domain name such as alice.bsky.social): "alice"',
+    );
+  });
+});

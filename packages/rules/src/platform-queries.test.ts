@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileMastodonSources, compileXQueries, searchVariants, toXQuery } from './platform-queries.ts';
+import {
+  BLUESKY_MAX_QUERIES_PER_WATCH,
+  compileBlueskyQueries,
+  compileMastodonSources,
+  compileXQueries,
+  searchVariants,
+  toXQuery,
+} from './platform-queries.ts';
 import { parseQuery } from './query/parse.ts';
 
 const watch = (id: string, query: string) => ({ id, ast: parseQuery(query) });
@@ -100,5 +107,48 @@ describe('compileMastodonSources', () => {
   it('gives both kana spellings', () => {
     expect(searchVariants('ブクログ')).toEqual(['ブクログ', 'ぶくろぐ']);
     expect(searchVariants('Booklog')).toEqual(['booklog']);
+  });
+});
+
+describe('compileBlueskyQueries', () => {
+  const queries = (query: string) => compileBlueskyQueries([watch('w', query)]).queries.map((q) => q.query);
+
+  it.each([
+    ['booklog', ['booklog']],
+    ['"booklog app"', ['"booklog app"']],
+    ['#ブクログ', ['#ブクログ', '#ぶくろぐ']],
+    ['booklog 落ちてる', ['booklog 落ちてる']],
+    // No OR in Bluesky search: one search per alternative.
+    ['booklog OR 本棚', ['booklog', '本棚']],
+    [
+      '(booklog OR 本棚) (落ちてる OR 重い)',
+      ['booklog 落ちてる', 'booklog 重い', '本棚 落ちてる', '本棚 重い'],
+    ],
+    // What search cannot say is left out: a wider net; the matcher decides.
+    ['booklog -is:repost -落ちてる', ['booklog']],
+    ['booklog lang:ja from:alice.bsky.social', ['booklog lang:ja from:alice.bsky.social']],
+    ['@booklog.bsky.social', ['mentions:booklog.bsky.social']],
+    ['booklog url:https://booklog.jp/help', ['booklog domain:booklog.jp']],
+  ])('%s → %j', (query, expected) => {
+    expect(queries(query)).toEqual(expected);
+  });
+
+  it('keeps only the leading clause when an AND would need too many searches', () => {
+    const many = Array.from({ length: 5 }, (_, i) => `(a${i} OR b${i})`).join(' ');
+    expect(queries(many)).toEqual(['a0', 'b0']);
+  });
+
+  it('reports a watch that search cannot look for, or one whose top-level OR needs too many searches', () => {
+    const plan = compileBlueskyQueries([
+      watch('neg', 'url:booklog lang:ja'),
+      watch(
+        'wide',
+        Array.from({ length: BLUESKY_MAX_QUERIES_PER_WATCH + 1 }, (_, i) => `w${i}`).join(' OR '),
+      ),
+      watch('ok', 'booklog'),
+      watch('same', 'booklog'),
+    ]);
+    expect(plan.problems.map((p) => p.watchId)).toEqual(['neg', 'wide']);
+    expect(plan.queries).toEqual([{ query: 'booklog', watchIds: ['ok', 'same'] }]);
   });
 });

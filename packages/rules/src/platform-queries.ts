@@ -222,3 +222,108 @@ export function compileMastodonSources(watches: readonly CompiledWatch[]): Masto
   for (const watch of watches) visit(watch.ast);
   return { hashtags: [...hashtags], searchTerms: [...searchTerms] };
 }
+
+export interface BlueskyQuery {
+  /** One `app.bsky.feed.searchPosts` `q`: terms joined by spaces (all must occur). */
+  readonly query: string;
+  /** Watches this query searches for. */
+  readonly watchIds: readonly string[];
+}
+
+export interface BlueskyQueryPlan {
+  readonly queries: readonly BlueskyQuery[];
+  /** Watches that cannot be searched for (they still match posts from the stream). */
+  readonly problems: ReadonlyArray<{ readonly watchId: string; readonly message: string }>;
+}
+
+/** Most searches one watch may turn into (each is a request per poll). */
+export const BLUESKY_MAX_QUERIES_PER_WATCH = 12;
+
+// Bluesky's search takes space-separated terms that must all occur, "quoted phrases", #tags and the
+// operators from:, mentions:, lang: and domain:; it has no OR. An OR therefore becomes several
+// searches. What the search cannot say (negations, is:reply) is left out: that only widens the net,
+// and the local matcher has the last word.
+function blueskyTerm(text: string): string {
+  const clean = text.replace(/"/gu, ' ').trim();
+  return /[\s():]|^[-#@]/u.test(clean) ? `"${clean}"` : clean;
+}
+
+/** The alternatives (each a list of terms that must all occur) that cover `node`; null when nothing positive. */
+function blueskyAlternatives(node: QueryNode): string[][] | null {
+  switch (node.type) {
+    case 'term':
+    case 'phrase':
+      return searchVariants(node.raw).map((v) => [
+        node.type === 'phrase' ? `"${v.replace(/"/gu, ' ').trim()}"` : blueskyTerm(v),
+      ]);
+    case 'hashtag':
+      return searchVariants(node.raw).map((v) => [`#${v}`]);
+    case 'mention':
+      return [[`mentions:${node.raw.replace(/^@/u, '')}`]];
+    case 'from':
+      return [[`from:${node.value.replace(/^@/u, '')}`]];
+    case 'lang':
+      return [[`lang:${node.value}`]];
+    case 'url': {
+      const host = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/?#\s]+)/iu.exec(node.value)?.[1];
+      return host?.includes('.') ? [[`domain:${host}`]] : null;
+    }
+    case 'is':
+    case 'not':
+      return null;
+    case 'or': {
+      const out: string[][] = [];
+      for (const child of node.children) {
+        const alts = blueskyAlternatives(child);
+        if (alts === null) return null; // an alternative that cannot be searched: the OR cannot be
+        out.push(...alts);
+      }
+      return out;
+    }
+    case 'and': {
+      let product: string[][] = [[]];
+      let first: string[][] | null = null;
+      for (const child of node.children) {
+        const alts = blueskyAlternatives(child);
+        if (alts === null) continue;
+        first ??= alts;
+        const next = product.flatMap((p) => alts.map((a) => [...p, ...a]));
+        // Too many combinations: keep the leading clause only (a wider net, never a narrower one).
+        if (next.length > BLUESKY_MAX_QUERIES_PER_WATCH) return first;
+        product = next;
+      }
+      return first === null ? null : product;
+    }
+  }
+}
+
+/** The Bluesky searches that find every post the watches can match (a superset: the matcher filters). */
+export function compileBlueskyQueries(watches: readonly CompiledWatch[]): BlueskyQueryPlan {
+  const byQuery = new Map<string, Set<string>>();
+  const problems: Array<{ watchId: string; message: string }> = [];
+  for (const watch of watches) {
+    const alts = blueskyAlternatives(watch.ast);
+    if (alts === null || alts.some((a) => !a.some((t) => !t.startsWith('lang:')))) {
+      problems.push({
+        watchId: watch.id,
+        message:
+          'this watch has no word, phrase, hashtag, mention, author or domain Bluesky search can look for; it matches stream posts only',
+      });
+      continue;
+    }
+    if (alts.length > BLUESKY_MAX_QUERIES_PER_WATCH) {
+      problems.push({
+        watchId: watch.id,
+        message: `this watch needs ${alts.length} Bluesky searches (Bluesky search has no OR); at most ${BLUESKY_MAX_QUERIES_PER_WATCH} per watch. Split it into several watches`,
+      });
+      continue;
+    }
+    for (const alt of alts) {
+      const query = [...new Set(alt)].join(' ');
+      const ids = byQuery.get(query) ?? new Set<string>();
+      ids.add(watch.id);
+      byQuery.set(query, ids);
+    }
+  }
+  return { queries: [...byQuery].map(([query, ids]) => ({ query, watchIds: [...ids] })), problems };
+}

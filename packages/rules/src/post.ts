@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Platforms kikimimi listens on. Adding one means adding it here and a connector folder. */
-export const platformSchema = z.enum(['x', 'mastodon']);
+export const platformSchema = z.enum(['x', 'mastodon', 'bluesky']);
 export type Platform = z.infer<typeof platformSchema>;
 export const PLATFORMS: readonly Platform[] = platformSchema.options;
 

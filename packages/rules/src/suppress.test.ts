@@ -541,8 +541,14 @@ describe('authorKeys and contactKeys', () => {
   });
 
   it('includes id, handle name and linked names', () => {
-    const p = policy({ linkedAuthors: [['x:Foo', 'mastodon:bar@m.example', 'bluesky:baz']] });
+    const p = policy({ linkedAuthors: [['x:Foo', 'mastodon:bar@m.example', 'threads:baz']] });
     expect(p.authorKeys('x', { id: '1', handle: '@FOO' }).sort()).toEqual(['id:x:1', 'name:bar', 'name:foo']);
+    const withBluesky = policy({ linkedAuthors: [['x:Foo', 'bluesky:Foo.bsky.social']] });
+    expect(withBluesky.authorKeys('x', { id: '1', handle: 'foo' }).sort()).toEqual([
+      'id:x:1',
+      'name:foo',
+      'name:foo.bsky.social',
+    ]);
     expect(p.authorKeys('mastodon', { id: '9', handle: 'qux@m.example' }).sort()).toEqual([
       'id:mastodon:9',
       'name:qux',

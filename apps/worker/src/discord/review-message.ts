@@ -82,7 +82,7 @@ export function parseCustomId(
 }
 
 const PRIORITY_COLOR = { low: 0x95a5a6, normal: 0x3498db, high: 0xe67e22, urgent: 0xe74c3c } as const;
-const PLATFORM_NAME = { x: 'X', mastodon: 'Mastodon' } as const;
+const PLATFORM_NAME = { x: 'X', mastodon: 'Mastodon', bluesky: 'Bluesky' } as const;
 /** Discord's limits: a field's value, and all the text of one embed together. */
 const FIELD_VALUE_MAX = 1024;
 const EMBED_TOTAL_MAX = 6000;

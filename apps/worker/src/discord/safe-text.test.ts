@@ -18,6 +18,13 @@ describe('safeLinkUrl', () => {
     ['https://mastodon.example/@alice/9', 'mastodon', 'alice', 'https://mastodon.example/@alice/9'],
     ['https://mastodon.example/@mallory/9', 'mastodon', 'alice', null],
     ['https://mastodon.example/@alice/9', 'mastodon', undefined, 'https://mastodon.example/@alice/9'],
+    [
+      'https://bsky.app/profile/alice.bsky.social/post/3l6oveex3ii2l',
+      'bluesky',
+      'alice.bsky.social',
+      'https://bsky.app/profile/alice.bsky.social/post/3l6oveex3ii2l',
+    ],
+    ['https://evil.example/profile/alice.bsky.social/post/1', 'bluesky', 'alice.bsky.social', null],
   ] as const)('%s on %s (author %s) → %s', (url, platform, handle, expected) => {
     expect(safeLinkUrl(url, platform, handle)).toBe(expected);
   });

@@ -17,7 +17,8 @@ const X_HOSTS: ReadonlySet<string> = new Set([
 
 /**
  * `url` when it is an https address on `platform`'s own host, else null (no link is better than a
- * `javascript:` one or a lure elsewhere). X: x.com / twitter.com. Mastodon: when `authorHandle` is
+ * `javascript:` one or a lure elsewhere). X: x.com / twitter.com. Bluesky: bsky.app (the connector
+ * builds its URLs there). Mastodon: when `authorHandle` is
  * given, the author's instance (`user@host` → host; a local `user` → a `/@user` page), since a remote
  * server chooses its posts' URLs and may only point at itself.
  */
@@ -36,6 +37,7 @@ export function safeLinkUrl(
   if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') return null;
   const host = parsed.hostname.toLowerCase();
   if (platform === 'x') return X_HOSTS.has(host) ? parsed.href : null;
+  if (platform === 'bluesky') return host === 'bsky.app' ? parsed.href : null;
   if (authorHandle === undefined) return parsed.href;
   const [user = '', domain] = authorHandle.replace(/^@/u, '').toLowerCase().split('@');
   if (domain !== undefined) return host === domain ? parsed.href : null;

@@ -511,8 +511,10 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     }
   };
 
-  const stream = (source: StreamSource, streamOptions: StreamOptions): AsyncIterable<StreamEvent> =>
-    streamEvents(source, streamOptions, {
+  const stream = (source: StreamSource, streamOptions: StreamOptions): AsyncIterable<StreamEvent> => {
+    if (source.platform !== 'mastodon')
+      throw new PermanentError('mastodon', `a ${source.platform} stream cannot be read on Mastodon`);
+    return streamEvents(source, streamOptions, {
       streamingUrl,
       accessToken: options.accessToken,
       checkCredentials: async () => {
@@ -520,6 +522,7 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
       },
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
     });
+  };
 
   const describeInstance = async (): Promise<InstanceInfo> => {
     const current = await getInstance();

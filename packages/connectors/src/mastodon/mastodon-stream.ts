@@ -1,5 +1,5 @@
 import { AuthFailedError } from '../errors.ts';
-import type { StreamEvent, StreamOptions, StreamSource } from '../types.ts';
+import type { MastodonStreamSource, StreamEvent, StreamOptions } from '../types.ts';
 import { normalizeStatus } from './mastodon-normalize.ts';
 import { camelizeKeys, mastodonStreamFrameSchema } from './mastodon-schemas.ts';
 
@@ -42,7 +42,7 @@ export function reconnectDelay(
 }
 
 /** The WebSocket URL for a stream source (`/api/v1/streaming?stream=hashtag&tag=…`). */
-export function streamUrl(base: string, source: StreamSource): URL {
+export function streamUrl(base: string, source: MastodonStreamSource): URL {
   const url = new URL('/api/v1/streaming', base.replace(/^http(s?):/u, 'ws$1:'));
   url.searchParams.set('stream', source.stream);
   if (source.tag !== undefined) url.searchParams.set('tag', source.tag.replace(/^[#＃]/u, ''));
@@ -178,7 +178,7 @@ type State = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** The connection loop: connects, hands each event to `emit`, reconnects, until the signal aborts. */
 async function run(
-  source: StreamSource,
+  source: MastodonStreamSource,
   signal: AbortSignal,
   report: (state: State, detail?: string) => void,
   emit: (event: StreamEvent) => void,
@@ -235,7 +235,7 @@ async function run(
  * (the socket would buffer them anyway).
  */
 export function streamEvents(
-  source: StreamSource,
+  source: MastodonStreamSource,
   options: StreamOptions,
   dependencies: StreamDependencies,
 ): AsyncIterable<StreamEvent> {

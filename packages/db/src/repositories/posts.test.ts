@@ -68,7 +68,7 @@ describe('post repository', () => {
     [{ limit: 0 }, 'limit'],
     [{ limit: 1001 }, 'limit'],
     [{ limit: 1.5 }, 'limit'],
-    [{ limit: 5, platform: 'bluesky' }, 'platform'],
+    [{ limit: 5, platform: 'threads' }, 'platform'],
   ])('refuses bad options %j', async (options, path) => {
     const error = await rejection(posts.recent(options as never));
     expect(error.problems?.map((p) => p.path)).toEqual([path]);

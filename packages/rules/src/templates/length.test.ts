@@ -92,3 +92,25 @@ describe('measureReply on Mastodon', () => {
     expect(countMastodonLength(`${longUrl} ${longUrl}`)).toBe(47);
   });
 });
+
+describe('measureReply on Bluesky', () => {
+  it('counts grapheme clusters, URLs at their full length, limit 300', () => {
+    expect(measureReply('こんにちは', 'bluesky')).toEqual({
+      length: 5,
+      limit: 300,
+      remaining: 295,
+      ok: true,
+    });
+    // A family emoji and a flag are one grapheme each (X weighs them 2, UTF-16 has 11 and 4 units).
+    expect(measureReply('👨‍👩‍👧🇯🇵', 'bluesky').length).toBe(2);
+    const url = 'https://example.com/a/very/long/path/that/is/not/shortened';
+    expect(measureReply(url, 'bluesky').length).toBe(url.length);
+    expect(measureReply('あ'.repeat(300), 'bluesky').ok).toBe(true);
+    expect(measureReply('あ'.repeat(301), 'bluesky')).toMatchObject({
+      length: 301,
+      remaining: -1,
+      ok: false,
+    });
+    expect(measureReply('   ', 'bluesky').ok).toBe(false);
+  });
+});

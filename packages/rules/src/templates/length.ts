@@ -11,6 +11,8 @@ import type { Platform } from '../post.ts';
  * whatever its real length, and a mention `@user@domain` counts as `@user` only. Mastodon finds URLs
  * with (a patched) twitter-text and mentions with `Account::MENTION_RE`; we use twitter-text's URL
  * extractor and a transcription of the regex, which agree with it on ordinary text.
+ * Bluesky: grapheme clusters of the record's `text` as posted, URLs at their full length (the
+ * lexicon's `maxGraphemes: 300` on app.bsky.feed.post; the PDS refuses longer text).
  */
 
 /** X's limit for a post, in weighted characters. */
@@ -21,6 +23,9 @@ export const X_URL_LENGTH = 23;
 export const MASTODON_DEFAULT_MAX_CHARACTERS = 500;
 /** What a URL of any length counts for on Mastodon (`characters_reserved_per_url`). */
 export const MASTODON_URL_LENGTH = 23;
+
+/** Bluesky's limit for a post (`app.bsky.feed.post` text, maxGraphemes). */
+export const BLUESKY_MAX_GRAPHEMES = 300;
 
 /** How long a reply is, against which limit. */
 export interface ReplyLength {
@@ -120,6 +125,15 @@ export function measureReply(text: string, platform: Platform, options: MeasureO
       remaining: X_MAX_WEIGHTED_LENGTH - length,
       // parseTweet's `valid` also rules out characters X refuses (U+FFFE, U+FEFF, U+FFFF).
       ok: parsed.valid && !blank,
+    };
+  }
+  if (platform === 'bluesky') {
+    const length = countGraphemes(text);
+    return {
+      length,
+      limit: BLUESKY_MAX_GRAPHEMES,
+      remaining: BLUESKY_MAX_GRAPHEMES - length,
+      ok: length <= BLUESKY_MAX_GRAPHEMES && !blank,
     };
   }
   const limit = options.maxCharacters ?? MASTODON_DEFAULT_MAX_CHARACTERS;

@@ -3,7 +3,7 @@ import type { Platform } from '@kikimimi/rules';
 import { z } from 'zod';
 import type { Lang, WebDeps } from '../../context.ts';
 import { t } from '../../i18n.ts';
-import { mastodonCredentialsSchema, xCredentialsSchema } from './connectors.ts';
+import { blueskyCredentialsSchema, mastodonCredentialsSchema, xCredentialsSchema } from './connectors.ts';
 import { localizeProblems, type Problem, validate } from './shared.ts';
 
 /** X bills about this much per post read (README, "Connecting X and Mastodon"); always shown as an estimate. */
@@ -89,7 +89,11 @@ export const accountFieldsSchema = z.object({
 /** Checks credentials for the platform; problem paths are the credential's own keys (`appKey`, `accessToken`). */
 export function checkCredentials(lang: Lang, platform: Platform, credentials: unknown): Problem[] {
   const checked = validate(
-    platform === 'x' ? xCredentialsSchema : mastodonCredentialsSchema,
+    platform === 'x'
+      ? xCredentialsSchema
+      : platform === 'bluesky'
+        ? blueskyCredentialsSchema
+        : mastodonCredentialsSchema,
     credentials,
     lang,
   );

@@ -15,7 +15,12 @@ import type { Lang } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { checkDestination } from './destination-guard.ts';
 
-export { mastodonCredentialsSchema, type XCredentialsInput, xCredentialsSchema } from '@kikimimi/connectors';
+export {
+  blueskyCredentialsSchema,
+  mastodonCredentialsSchema,
+  type XCredentialsInput,
+  xCredentialsSchema,
+} from '@kikimimi/connectors';
 
 /** Where and how to reach an account: what a connection test needs. */
 export type ConnectionTarget = AccountTarget;
@@ -134,7 +139,11 @@ export async function addressProblems(
 }
 
 /** Where each platform is first asked (without credentials) to see where it redirects. */
-const PROBE_PATH: Record<Platform, string> = { mastodon: '/api/v1/instance', x: '/2/openapi.json' };
+const PROBE_PATH: Record<Platform, string> = {
+  mastodon: '/api/v1/instance',
+  x: '/2/openapi.json',
+  bluesky: '/xrpc/_health',
+};
 
 /**
  * Asks the platform who these credentials are (the connector's verifyCredentials), unless its

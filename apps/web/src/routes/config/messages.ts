@@ -62,6 +62,7 @@ addMessages({
   // Vocabulary
   'config.platform.x': { ja: 'X', en: 'X' },
   'config.platform.mastodon': { ja: 'Mastodon', en: 'Mastodon' },
+  'config.platform.bluesky': { ja: 'Bluesky', en: 'Bluesky' },
   'config.category.thanks': { ja: 'お礼', en: 'お礼 thanks' },
   'config.category.apology': { ja: 'お詫び', en: 'お詫び apology' },
   'config.category.guidance': { ja: 'ご案内', en: 'ご案内 guidance' },

@@ -13,6 +13,19 @@ import {
 
 /** A sample author and post per platform, so a template can be shown as a reply would look. */
 export function samplePost(platform: Platform): Post {
+  if (platform === 'bluesky')
+    return postSchema.parse({
+      platform,
+      id: 'at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3l6oveex3ii2l',
+      url: 'https://bsky.app/profile/hanako.bsky.social/post/3l6oveex3ii2l',
+      author: {
+        id: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz',
+        handle: 'hanako.bsky.social',
+        displayName: '山田 花子',
+      },
+      text: 'ブクログにログインできない…',
+      createdAt: '2026-11-24T09:00:00Z',
+    });
   return postSchema.parse(
     platform === 'x'
       ? {

@@ -1,9 +1,11 @@
 import type { PollSource } from '@kikimimi/connectors';
 import type { PlatformAccount } from '@kikimimi/db';
 import {
+  type BlueskyQueryPlan,
   type CompiledWatch,
   type Config,
   type ContactRecord,
+  compileBlueskyQueries,
   compileMastodonSources,
   compileXQueries,
   type Decision,
@@ -26,7 +28,7 @@ export const PREVIEW_POSTS = 500;
 /** Matches shown in a preview (the count covers all of them). */
 export const PREVIEW_SHOWN = 50;
 /** One fresh fetch: one page; X bills every post read, so its page is X's smallest. */
-export const FETCH_PAGE_SIZE: Record<Platform, number> = { x: 10, mastodon: 20 };
+export const FETCH_PAGE_SIZE: Record<Platform, number> = { x: 10, mastodon: 20, bluesky: 25 };
 
 const HOUR = 3_600_000;
 
@@ -35,6 +37,7 @@ export interface CompiledWatchInfo {
   readonly x: XQueryPlan | null;
   readonly maxQueryLength: number;
   readonly mastodon: MastodonSources | null;
+  readonly bluesky: BlueskyQueryPlan | null;
 }
 
 export function compileWatch(
@@ -55,6 +58,7 @@ export function compileWatch(
       : null,
     maxQueryLength: config.platforms.x.maxQueryLength,
     mastodon: on('mastodon') ? compileMastodonSources([compiled]) : null,
+    bluesky: on('bluesky') ? compileBlueskyQueries([compiled]) : null,
   };
 }
 
@@ -175,6 +179,14 @@ function sourceFor(
     return {
       source: { platform: 'x', kind: 'search', key: 'preview', query: first.query },
       count: info.x?.queries.length ?? 0,
+    };
+  }
+  if (platform === 'bluesky') {
+    const first = info.bluesky?.queries[0];
+    if (first === undefined) return null;
+    return {
+      source: { platform: 'bluesky', kind: 'search', key: 'preview', query: first.query },
+      count: info.bluesky?.queries.length ?? 0,
     };
   }
   const sources = info.mastodon;

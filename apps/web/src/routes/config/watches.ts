@@ -168,6 +168,13 @@ function compiledSection(c: C, info: CompiledWatchInfo | null) {
           <p>${t(c, 'config.watch.searchTerms')}: ${info.mastodon.searchTerms.length === 0 ? '—' : info.mastodon.searchTerms.map((s) => html`<code>${s}</code> `)}</p>
           ${searchOnlyWarning(c, info.mastodon)}
           <p class="hint">${t(c, 'config.watch.mastodonHint')}</p>`
+    }
+    ${
+      info.bluesky === null
+        ? ''
+        : html`<h3>${t(c, 'config.platform.bluesky')}</h3>
+          ${info.bluesky.queries.map((q) => html`<pre class="preview"><code>${q.query}</code></pre>`)}
+          ${info.bluesky.problems.map((p) => html`<p class="error">${p.message}</p>`)}`
     }`;
 }
 

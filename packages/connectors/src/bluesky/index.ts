@@ -1,0 +1,2 @@
+export * from './bluesky-connector.ts';
+export { decodeStreamCursor, encodeStreamCursor } from './bluesky-stream.ts';
