@@ -5,6 +5,7 @@ import { type ApiTokenRepository, createApiTokenRepository } from './api-tokens.
 import { type AuditRepository, createAuditRepository } from './audit.ts';
 import { type CaseRepository, createCaseRepository } from './cases.ts';
 import { type ConfigRepository, createConfigRepository } from './config.ts';
+import { type CustomerRepository, createCustomerRepository } from './customers.ts';
 import { createDeskStore, createOutboxRepository, type DeskStore, type OutboxRepository } from './desk.ts';
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
 import { createIngestRepository, type IngestRepository } from './ingest.ts';
@@ -29,6 +30,8 @@ export interface Repositories {
   readonly replies: ReplyRepository;
   /** Cases: what the customer said back, teammates' notes, assignment and state. */
   readonly cases: CaseRepository;
+  /** A customer's earlier matches and our replies (the case page's history). */
+  readonly customers: CustomerRepository;
   readonly audit: AuditRepository;
   readonly posts: PostRepository;
   readonly stats: StatsRepository;
@@ -60,6 +63,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     reviews: createReviewRepository(db),
     replies: createReplyRepository(db),
     cases: createCaseRepository(db),
+    customers: createCustomerRepository(db),
     audit: createAuditRepository(db),
     posts: createPostRepository(db),
     stats: createStatsRepository(db),
