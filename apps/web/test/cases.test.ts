@@ -300,7 +300,7 @@ describe('the customer’s history', () => {
     );
     const stranger = await w.match('ブクログ初めて使う');
     expect((await page(`/inbox/${stranger.id}?lang=en`)).text).toContain(
-      'We have never replied to this customer.',
+      'Before this case, we had never replied to this customer.',
     );
   });
 });

@@ -72,8 +72,8 @@ addMessages({
   'case.history.noReply': { ja: '返信なし', en: 'not answered' },
   'case.history.replies': { ja: '返信 {n} 件', en: '{n} replies' },
   'case.cooldown.never': {
-    ja: 'このお客様にはまだ返信したことがありません。',
-    en: 'We have never replied to this customer.',
+    ja: 'この件より前に、このお客様へ返信したことはありません。',
+    en: 'Before this case, we had never replied to this customer.',
   },
   'case.cooldown.replied': { ja: '{ago}に返信しました（{at}）。', en: 'We replied {ago} ({at}).' },
   'case.cooldown.active': {
@@ -305,6 +305,7 @@ export function caseForms(
   forms: CaseForms,
   controls: TemplateControls,
   canFollowUp: boolean,
+  current: CaseState,
 ): Html {
   const user = c.get('user');
   if (user === null || !atLeast(user.role, 'editor')) return '' as unknown as Html;
@@ -354,7 +355,7 @@ ${controls.length('follow-length', state.text, chosen)}
 <section aria-labelledby="state-h"><h3 id="state-h">${t(c, 'case.stateForm.title')}</h3>
 <form method="post" action="/inbox/${matchId}/case-state" id="state-form">${csrfField(c)}
 <label for="case-state">${t(c, 'case.state')}</label>
-<select id="case-state" name="state">${CASE_STATES.map((s) => html`<option value="${s}">${label(c, 'case.state', s)}</option>`)}</select>${fieldError(errors, 'state')}
+<select id="case-state" name="state">${CASE_STATES.map((s) => html`<option value="${s}"${s === current ? html` selected` : ''}>${label(c, 'case.state', s)}</option>`)}</select>${fieldError(errors, 'state')}
 <p><button type="submit" class="secondary">${t(c, 'case.stateForm.send')}</button></p></form></section>
 </div>`;
 }

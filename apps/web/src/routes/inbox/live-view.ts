@@ -132,6 +132,8 @@ if(all)all.addEventListener('change',function(){rows().forEach(function(r){var b
 if(!window.EventSource||!tbody)return;
 var status=document.getElementById('live-status');var fresh=0;
 var source=new EventSource(${JSON.stringify(eventsUrl)});
+source.addEventListener('ready',function(){document.documentElement.setAttribute('data-live','on')});
+source.addEventListener('error',function(){document.documentElement.setAttribute('data-live','off')});
 source.addEventListener('rows',function(ev){
 var data;try{data=JSON.parse(ev.data)}catch(err){return}
 data.rows.forEach(function(row){

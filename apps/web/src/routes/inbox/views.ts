@@ -76,7 +76,8 @@ ${CASE_STYLE}
 @media (max-width:640px){
  table.inbox thead{display:none}table.inbox,table.inbox tbody,table.inbox tr,table.inbox td{display:block;width:100%}
  table.inbox tr{border-bottom:1px solid var(--line);padding:.3rem 0}table.inbox td{border:0;padding:.15rem .5rem}.inbox td.post{max-width:none}
- .history th,.history td{white-space:normal}.grid2{grid-template-columns:minmax(0,1fr)}dl.kv{grid-template-columns:minmax(0,1fr)}
+ table.history thead{display:none}table.history,table.history tbody,table.history tr,table.history td{display:block;width:100%}
+ table.history tr{border-bottom:1px solid var(--line)}table.history td,table.history td:nth-child(-n+3){border:0;white-space:normal;padding:.1rem .5rem}.grid2{grid-template-columns:minmax(0,1fr)}dl.kv{grid-template-columns:minmax(0,1fr)}
  .filters>div{min-width:0;flex:1 1 8rem}
 }
 `;
@@ -468,11 +469,12 @@ export function templateControls(c: C, detail: MatchDetail): TemplateControls {
     templates: candidates.filter((tpl) => tpl.category === category),
   })).filter((group) => group.templates.length > 0);
   return {
-    picker: (name, selected, anchor) =>
-      candidates.length === 0
+    picker: (name, selected, anchor) => {
+      const id = name === 'template' ? 'tpl' : `${name}-tpl`;
+      return candidates.length === 0
         ? html`<p class="muted">${t(c, 'inbox.template.noneApply')}</p>`
         : html`<form method="get" action="/inbox/${match.id}#${anchor}" class="filters">
-<div style="flex:1"><label for="${name}-tpl">${t(c, 'inbox.template')}</label><select id="${name}-tpl" name="${name}">
+<div style="flex:1"><label for="${id}">${t(c, 'inbox.template')}</label><select id="${id}" name="${name}">
 <option value=""${selected === '' ? html` selected` : ''}>${t(c, 'inbox.template.none')}</option>
 ${byCategory.map(
   (group) =>
@@ -481,7 +483,8 @@ ${byCategory.map(
         html`<option value="${tpl.id}"${tpl.id === selected ? html` selected` : ''}>${templateLabel(tpl)}</option>`,
     )}</optgroup>`,
 )}</select></div>
-<div><button type="submit" class="secondary">${t(c, 'inbox.template.use')}</button></div></form>`,
+<div><button type="submit" class="secondary">${t(c, 'inbox.template.use')}</button></div></form>`;
+    },
     category: (id, selected) => html`<label for="${id}">${t(c, 'inbox.reply.category')}</label>
 <select id="${id}" name="category">${CATEGORIES.map(
       (category) =>
@@ -639,6 +642,7 @@ ${caseForms(
   },
   templateControls(c, detail),
   detail.reply !== null && (detail.reply.state === 'sent' || detail.reply.state === 'manual_done'),
+  match.caseState,
 )}</div>
 <div class="card" id="customer-history"><h2>${t(c, 'case.history.title')}</h2>${historyCard(c, detail.case, c.get('deps').now(), platformName)}</div>
 <div class="card"><h2>${t(c, 'inbox.detail.history')}</h2>${historySection(c, detail)}</div>
