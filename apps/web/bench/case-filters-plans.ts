@@ -127,7 +127,7 @@ try {
         }
       }
       const nodes = plan
-        .filter((l) => /->|^\s*Limit/u.test(l))
+        .filter((l) => /^\s*(?:->|Limit)/u.test(l))
         .slice(0, 4)
         .map((l) =>
           l

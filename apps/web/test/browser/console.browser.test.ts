@@ -36,7 +36,7 @@ if (!HAVE_CHROMIUM) {
 
 /** Keys that reached the page untranslated (t() answers the key itself for an unknown one). */
 const UNTRANSLATED =
-  /\b(?:audit|auth|config|dashboard|error|inbox|nav|users|account)\.[A-Za-z_]+(?:\.[A-Za-z_]+)*\b/u;
+  /\b(?:audit|auth|case|config|dashboard|error|inbox|nav|users|account)\.[A-Za-z_]+(?:\.[A-Za-z_]+)*\b/u;
 /** Text escaped twice shows its entities. */
 const DOUBLE_ESCAPED = /&(?:lt|gt|amp|quot|#39|#x27);/u;
 
