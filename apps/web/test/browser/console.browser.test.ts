@@ -509,6 +509,14 @@ describe.skipIf(!HAVE_CHROMIUM)(
       });
 
       await step('the customer answers; the case shows it with a note', async () => {
+        // A second tab keeps the inbox open: the worker's announcement changes the row in place.
+        const inbox = await context?.newPage();
+        if (inbox === undefined) throw new Error('no browser context');
+        await inbox.goto(`${base}/inbox?lang=ja`);
+        await inbox.waitForSelector('html[data-live=on]');
+        const hanaRow = inbox.locator('#inbox-table tbody tr', { hasText: '使いにくい' });
+        expect(await hanaRow.locator('[data-case-state]').getAttribute('data-case-state')).toBe('waiting');
+        await inbox.evaluate('window.__sameDocument = true');
         sandbox.addPost({
           text: `@${sandbox.account.username} ありがとうございます！助かりました`,
           author: { handle: 'hana', name: 'はな', followers: 120 },
@@ -528,6 +536,16 @@ describe.skipIf(!HAVE_CHROMIUM)(
         expect(await answer.getAttribute('data-reading')).toBe('thanks');
         expect(await answer.textContent()).toContain('お礼');
         expect(await answer.textContent()).toContain('助かりました');
+        // The thankful answer resolved the case, and the open inbox shows it without a reload.
+        await until(
+          'the open inbox to show the case resolved',
+          async () =>
+            (await hanaRow.locator('[data-case-state]').getAttribute('data-case-state')) === 'resolved',
+          15_000,
+          200,
+        );
+        expect(await inbox.evaluate('window.__sameDocument === true')).toBe(true);
+        await inbox.close();
         await page.fill('#note-text', '次の更新で直す予定（社内メモ）');
         await submit('#note-form button[type=submit]');
         expect(new URL(page.url()).searchParams.get('done')).toBe('noted');
