@@ -28,64 +28,72 @@ export function inboxEvents(c: C, parsed: ParsedFilters) {
   const live = deps.live;
   const user = c.get('user');
   const editor = user !== null && atLeast(user.role, 'editor');
-  return streamSSE(c, async (stream) => {
-    if (live === undefined) {
-      await stream.writeSSE({ event: 'unavailable', data: '' });
-      return;
-    }
-    const queue: MatchesChanged[] = [];
-    let wake: (() => void) | undefined;
-    let closed = false;
-    const unsubscribe = live.subscribe((change) => {
-      if (change === 'closed') closed = true;
-      else queue.push(change);
-      wake?.();
-    });
-    stream.onAbort(() => {
-      closed = true;
-      wake?.();
-    });
-    try {
-      await stream.writeSSE({ event: 'ready', data: '' });
-      while (!closed && !stream.aborted) {
-        if (queue.length === 0) {
-          let timer: NodeJS.Timeout | undefined;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            timer = setTimeout(resolve, HEARTBEAT_MS);
-          });
-          clearTimeout(timer);
-          wake = undefined;
-          if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '' });
-          continue;
-        }
-        const batch = queue.splice(0);
-        const kinds = new Map<string, MatchesChanged['kind']>();
-        for (const change of batch) {
-          for (const id of change.ids) if (kinds.get(id) !== 'new') kinds.set(id, change.kind);
-        }
-        const ids = [...kinds.keys()].slice(-MAX_ROWS);
-        const [items, { config }] = await Promise.all([
-          deps.repos.matches.list({ ...parsed.filters, ids }, { limit: MAX_ROWS }),
-          deps.repos.config.current(),
-        ]);
-        const names = watchNamesOf(config);
-        const shown = new Set(items.map((m) => m.id));
-        const rows = await Promise.all(
-          items.map(async (m) => ({
-            id: m.id,
-            kind: kinds.get(m.id) ?? 'changed',
-            html: String(await matchRow(c, m, names, editor)),
-          })),
-        );
-        const gone = ids.filter((id) => !shown.has(id) && kinds.get(id) === 'changed');
-        if (rows.length > 0 || gone.length > 0)
-          await stream.writeSSE({ event: 'rows', data: JSON.stringify({ rows, gone }) });
+  return streamSSE(
+    c,
+    async (stream) => {
+      if (live === undefined) {
+        await stream.writeSSE({ event: 'unavailable', data: '' });
+        return;
       }
-    } finally {
-      unsubscribe();
-    }
-  });
+      const queue: MatchesChanged[] = [];
+      let wake: (() => void) | undefined;
+      let closed = false;
+      const unsubscribe = live.subscribe((change) => {
+        if (change === 'closed') closed = true;
+        else queue.push(change);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        closed = true;
+        wake?.();
+      });
+      try {
+        await stream.writeSSE({ event: 'ready', data: '' });
+        while (!closed && !stream.aborted) {
+          if (queue.length === 0) {
+            let timer: NodeJS.Timeout | undefined;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, HEARTBEAT_MS);
+            });
+            clearTimeout(timer);
+            wake = undefined;
+            if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '' });
+            continue;
+          }
+          const batch = queue.splice(0);
+          const kinds = new Map<string, MatchesChanged['kind']>();
+          for (const change of batch) {
+            for (const id of change.ids) if (kinds.get(id) !== 'new') kinds.set(id, change.kind);
+          }
+          const ids = [...kinds.keys()].slice(-MAX_ROWS);
+          const [items, { config }] = await Promise.all([
+            deps.repos.matches.list({ ...parsed.filters, ids }, { limit: MAX_ROWS }),
+            deps.repos.config.current(),
+          ]);
+          const names = watchNamesOf(config);
+          const shown = new Set(items.map((m) => m.id));
+          const rows = await Promise.all(
+            items.map(async (m) => ({
+              id: m.id,
+              kind: kinds.get(m.id) ?? 'changed',
+              html: String(await matchRow(c, m, names, editor)),
+            })),
+          );
+          const gone = ids.filter((id) => !shown.has(id) && kinds.get(id) === 'changed');
+          if (rows.length > 0 || gone.length > 0)
+            await stream.writeSSE({ event: 'rows', data: JSON.stringify({ rows, gone }) });
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+    async (error, stream) => {
+      // The database went away mid-stream, say: the page's EventSource reconnects by itself.
+      deps.log.warn({ error: error.message }, 'live inbox stream ended by an error');
+      await stream.writeSSE({ event: 'error', data: '' }).catch(() => {});
+    },
+  );
 }
 
 /** The shortcuts' help, hidden until "?" (a dialog-like box; Escape or "?" closes it). */
@@ -95,7 +103,7 @@ export const keyHelp = (
 <strong id="kbd-help-h">${t(c, 'inbox.keys.title')}</strong>
 <dl class="kv">
 <dt><kbd>j</kbd> / <kbd>k</kbd></dt><dd>${t(c, 'inbox.keys.move')}</dd>
-<dt><kbd>o</kbd> / <kbd>Enter</kbd></dt><dd>${t(c, 'inbox.keys.open')}</dd>
+<dt><kbd>o</kbd></dt><dd>${t(c, 'inbox.keys.open')}</dd>
 <dt><kbd>r</kbd></dt><dd>${t(c, 'inbox.keys.reply')}</dd>
 <dt><kbd>e</kbd></dt><dd>${t(c, 'inbox.keys.escalate')}</dd>
 <dt><kbd>d</kbd></dt><dd>${t(c, 'inbox.keys.dismiss')}</dd>
@@ -114,7 +122,7 @@ var fn=map[e.key];if(fn){e.preventDefault();fn()}})}
 `;
 
 /**
- * The inbox page's script: j/k move through the rows, o/Enter open, r/e/d open the match at its reply,
+ * The inbox page's script: j/k move through the rows, o opens (Enter keeps its own meaning), r/e/d open the match at its reply,
  * escalation or dismissal form, "?" help; the "select all" box; and the live feed: rows of new matches
  * are put on top (on the first page), changed ones replaced in place.
  */
@@ -126,7 +134,7 @@ function rows(){return Array.prototype.slice.call(document.querySelectorAll('#in
 var current=-1;
 function mark(i){var list=rows();if(list.length===0)return;current=Math.max(0,Math.min(i,list.length-1));list.forEach(function(r,n){r.classList.toggle('current',n===current)});list[current].scrollIntoView({block:'nearest'})}
 function go(hash){var list=rows();var row=list[current<0?0:current];if(!row)return;var a=row.querySelector('a[data-open]');if(a)location.href=a.getAttribute('href')+(hash||'')}
-onKeys({j:function(){mark(current+1)},k:function(){mark(current-1)},o:function(){go('')},Enter:function(){go('')},r:function(){go('#reply-h')},e:function(){go('#esc-h')},d:function(){go('#dis-h')},'?':help});
+onKeys({j:function(){mark(current+1)},k:function(){mark(current-1)},o:function(){go('')},r:function(){go('#reply-h')},e:function(){go('#esc-h')},d:function(){go('#dis-h')},'?':help});
 var all=document.getElementById('select-all');
 if(all)all.addEventListener('change',function(){rows().forEach(function(r){var box=r.querySelector('input[name=ids]');if(box)box.checked=all.checked})});
 if(!window.EventSource||!tbody)return;
