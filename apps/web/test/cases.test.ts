@@ -221,6 +221,11 @@ describe('the case on the match page', () => {
           .status,
       ).toBe(403);
     }
+    // A viewer reads the conversation but gets none of its forms.
+    const seen = await page(`/inbox/${match.id}`, 'viewer');
+    expect(seen.text).toContain('data-entry="answer"');
+    expect(seen.text).not.toContain('id="note-form"');
+    expect(seen.text).not.toContain(`action="/inbox/${match.id}/assign"`);
     const note = await t.request(`/api/matches/${match.id}/note`, { as: editor, json: { text: '  ' } });
     expect(note.status).toBe(422);
     expect(((await note.json()) as { problems: { path: string }[] }).problems[0]?.path).toBe('note');

@@ -306,9 +306,9 @@ export function caseForms(
   controls: TemplateControls,
   canFollowUp: boolean,
   current: CaseState,
-): Html {
+): Html | '' {
   const user = c.get('user');
-  if (user === null || !atLeast(user.role, 'editor')) return '' as unknown as Html;
+  if (user === null || !atLeast(user.role, 'editor')) return '';
   const { errors } = forms;
   const answers = data.events.filter((e) => e.kind === 'answer' && e.postId !== null);
   const latest = answers.at(-1);
@@ -409,5 +409,3 @@ export const CASE_STYLE = `
 .badge.reading-thanks{background:#dcfae6;color:#067647}.badge.reading-unhappy{background:#fde2e1;color:#b42318}.badge.reading-question{background:#fff1d6;color:#93370d}
 .customer-history{padding-left:1.1rem}.customer-history li{margin:.4rem 0}
 `;
-
-export const caseStates: readonly CaseState[] = CASE_STATES;
