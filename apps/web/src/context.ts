@@ -56,6 +56,8 @@ export interface WebDeps {
   readonly metricsToken?: string;
   /** "Test connection" may reach loopback, private and link-local addresses (ALLOW_PRIVATE_NETWORKS). */
   readonly allowPrivateNetworks?: boolean;
+  /** Matches that appeared or changed, for the live inbox (server-sent events at /inbox/events). */
+  readonly live?: import('./live.ts').LiveMatches;
   /** Whether PostgreSQL and Redis answer (GET /healthz). */
   health(): Promise<{ db: boolean; redis: boolean }>;
 }

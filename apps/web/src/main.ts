@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app.ts';
 import { createQueueBoard } from './bull-board.ts';
 import type { AppEnv, WebDeps } from './context.ts';
+import { createRedisLiveMatches } from './live.ts';
 import { createConfigPublisher, createRedisLimiter } from './redis.ts';
 
 export interface WebOptions {
@@ -119,6 +120,13 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
   const queues = jobs.queues;
   const relay = createOutboxRelay({ outbox: repos.outbox, jobs, log });
 
+  const live = await createRedisLiveMatches(
+    new Redis(options.redisUrl, { maxRetriesPerRequest: null }).on('error', onRedisError),
+    commands,
+    prefix,
+    log,
+  );
+
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'kikimimi_web_' });
 
@@ -130,6 +138,7 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
     relayOutbox: () => within(relay.flush(), 1_500),
     publishConfigChanged: createConfigPublisher(commands, prefix),
     limiter: createRedisLimiter(commands, prefix),
+    live,
     now: () => new Date(),
     log,
     metrics,
@@ -156,6 +165,7 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
 
   const host = options.host ?? '0.0.0.0';
   const shutdownResources = async () => {
+    await live.close();
     await jobs.close();
     await commands.quit().catch(() => {});
     await connection.quit().catch(() => {});
@@ -190,6 +200,8 @@ export async function startWeb(options: WebOptions): Promise<RunningWeb> {
     deps,
     close(graceMs = 10_000) {
       closing ??= (async () => {
+        // The live inbox's streams never end by themselves: end them, then wait for the other requests.
+        await live.close();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             // Requests still running after the grace period are cut.

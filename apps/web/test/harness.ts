@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { createApp } from '../src/app.ts';
 import { csrfTokenFor, SESSION_COOKIE } from '../src/auth/session.ts';
 import type { AppEnv, Role, SessionUser, WebDeps } from '../src/context.ts';
+import { createLocalLiveMatches } from '../src/live.ts';
 
 /** The test server (trust auth); override with KIKIMIMI_TEST_DATABASE_URL. */
 export const TEST_DATABASE_URL =
@@ -188,6 +189,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       published += 1;
     },
     limiter: memoryLimiter(now),
+    live: createLocalLiveMatches(),
     now,
     log: pino({ level: options.logLevel ?? 'debug' }, sink),
     metrics: new Registry(),

@@ -246,7 +246,9 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: { name: string }[] };
     expect(queues.map((q) => q.name).sort()).toEqual([
+      'caseUpdate',
       'escalate',
+      'follow',
       'ingest',
       'notify',
       'poll',

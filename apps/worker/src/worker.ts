@@ -9,6 +9,8 @@ import {
   JOB_IDS,
   JOB_NAMES,
   type JobName,
+  MATCHES_CHANNEL,
+  matchesChangedMessage,
   parsePayload,
 } from '@kikimimi/desk';
 import { maskUrl, preflight } from '@kikimimi/runtime';
@@ -169,7 +171,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     discordPort === null
       ? null
       : createDiscordNotifier({ store, engines, discord: discordPort, metrics, now });
+  // The live inbox of the consoles: new matches after ingest, changed ones after the jobs below.
+  const announceMatches = (kind: 'new' | 'changed', ids: readonly string[]) => {
+    connection
+      .publish(`${prefix}:${MATCHES_CHANNEL}`, matchesChangedMessage(kind, ids))
+      .catch((error: unknown) => log.debug({ error: String(error) }, 'matches-changed not published'));
+  };
   const deps: PipelineDeps = {
+    announceMatches,
     store,
     engines,
     connectors,
@@ -236,7 +245,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workers = JOB_NAMES.map(
     (name) => new Worker(name, run(name), name === 'sweep' ? { ...settings, concurrency: 1 } : settings),
   );
+  // Jobs whose completion means a match changed: a decision shown, a reply's outcome, a case event.
+  const CHANGES: ReadonlySet<string> = new Set(['refresh', 'reply', 'caseUpdate', 'escalate']);
   for (const worker of workers) {
+    if (CHANGES.has(worker.name)) {
+      worker.on('completed', (job: Job) => {
+        const matchId = (job.data as { matchId?: unknown }).matchId;
+        if (typeof matchId === 'string') announceMatches('changed', [matchId]);
+      });
+    }
     worker.on('failed', onFailed(worker.name));
     worker.on('error', onRedisError);
   }

@@ -31,6 +31,7 @@ export type {
   ConfigVersion,
   ReplaceOptions,
 } from './repositories/config.ts';
+export type { CustomerCase, CustomerRepository } from './repositories/customers.ts';
 export type {
   DeskStore,
   DeskTransaction,

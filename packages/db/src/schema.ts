@@ -234,6 +234,20 @@ export const matches = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
+    // The inbox's case filters: by case state, and by who took the case (console users by id).
+    index('matches_case_state_created_idx').on(
+      t.caseState,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index('matches_assignee_created_idx')
+      .on(
+        sql`(${t.assignee}->>'kind')`,
+        sql`(${t.assignee}->>'id')`,
+        t.createdAt.desc().nullsFirst(),
+        t.id.desc().nullsFirst(),
+      )
+      .where(sql`${t.assignee} IS NOT NULL`),
     index('matches_intent_idx').on(t.intent),
     index('matches_watches_idx').using('gin', t.watches),
   ],

@@ -16,6 +16,10 @@ export {
   type JobName,
   type JobPayload,
   jobId,
+  MATCHES_CHANNEL,
+  type MatchesChanged,
+  matchesChangedMessage,
+  parseMatchesChanged,
   parsePayload,
 } from './jobs.ts';
 export { failureMessage, type Lang, problemMessage } from './messages.ts';

@@ -118,3 +118,32 @@ export function parsePayload<N extends JobName>(name: N, payload: unknown): JobP
 
 /** Redis channel (after the key prefix) on which configuration changes are announced. */
 export const CONFIG_CHANNEL = 'config-changed';
+
+/**
+ * Redis channel (after the key prefix) on which changed matches are announced, for the console's live
+ * inbox: the worker after ingest (new matches) and after a decision's, a reply's or a case event's
+ * processing; the console after its own decisions. Messages: {@link MatchesChanged} as JSON.
+ */
+export const MATCHES_CHANNEL = 'matches-changed';
+
+const matchesChangedSchema = z.strictObject({
+  kind: z.enum(['new', 'changed']),
+  ids: z.array(z.uuid()).min(1).max(5_000),
+});
+
+/** Matches that appeared (`new`) or changed (`changed`). */
+export type MatchesChanged = z.infer<typeof matchesChangedSchema>;
+
+/** The message announcing `ids` on {@link MATCHES_CHANNEL}. */
+export const matchesChangedMessage = (kind: MatchesChanged['kind'], ids: readonly string[]): string =>
+  JSON.stringify({ kind, ids });
+
+/** A message read from {@link MATCHES_CHANNEL}; null when it is not one (never trusted blindly). */
+export function parseMatchesChanged(text: string): MatchesChanged | null {
+  try {
+    const parsed = matchesChangedSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

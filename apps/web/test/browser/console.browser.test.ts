@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createDb, type DbHandle, migrate } from '@kikimimi/db';
-import { measureReply } from '@kikimimi/rules';
+import { measureReply, measureReplyTo } from '@kikimimi/rules';
 import { type MastodonSandbox, startMastodonSandbox } from '@kikimimi/sandbox';
 import { type RunningWorker, startWorker } from '@kikimimi/worker';
 import { Redis } from 'ioredis';
@@ -36,7 +36,7 @@ if (!HAVE_CHROMIUM) {
 
 /** Keys that reached the page untranslated (t() answers the key itself for an unknown one). */
 const UNTRANSLATED =
-  /\b(?:audit|auth|config|dashboard|error|inbox|nav|users|account)\.[A-Za-z_]+(?:\.[A-Za-z_]+)*\b/u;
+  /\b(?:audit|auth|case|config|dashboard|error|inbox|nav|users|account)\.[A-Za-z_]+(?:\.[A-Za-z_]+)*\b/u;
 /** Text escaped twice shows its entities. */
 const DOUBLE_ESCAPED = /&(?:lt|gt|amp|quot|#39|#x27);/u;
 
@@ -44,6 +44,7 @@ const ADMIN = { username: 'shiori-admin', password: 'しおりノートの長い
 const COMPLAINT = 'しおりノート、アップデートしてから使いにくい… #しおりノート';
 const TEMPLATE_TEXT = '{author.name}さん、ご不便をおかけして申し訳ございません。';
 const EDITED_TAIL = '次の更新で以前の表示に戻せるようにします。';
+const NEW_COMPLAINT = 'しおりノートがまた落ちた #しおりノート';
 
 /** Polls `check` until it gives something truthy; `what` names it in the timeout error. */
 async function until<T>(
@@ -144,6 +145,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
         migrate: false,
         sweepEveryMs: 60_000,
         pollBackoffBaseMs: 250,
+        // Customers' answers are looked for every second (the conversation steps below).
+        followEveryMs: 1_000,
         log: capturedLog(workerLog, 'info'),
       });
       browser = await chromium.launch({
@@ -396,6 +399,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
         expect(await page.getAttribute('.card.inbox', 'data-status')).toBe('replied');
       });
 
+      let ourReplyId = '';
       await step('the reply lands under the right post', async () => {
         const reply = await until(
           'the reply on Mastodon',
@@ -403,12 +407,16 @@ describe.skipIf(!HAVE_CHROMIUM)(
           30_000,
         );
         expect(reply.text).toBe(`@hana ${edited}`);
+        ourReplyId = reply.id;
         expect(sandbox.replies()).toHaveLength(1);
         await until(
           'the match page to show the reply as sent',
           async () => {
             await page.goto(matchUrl);
-            return (await page.locator('[data-reply-state="sent"]').count()) === 1;
+            return (
+              (await page.locator('#case-thread [data-entry="reply"] [data-reply-state="sent"]').count()) ===
+              1
+            );
           },
           15_000,
           500,
@@ -439,11 +447,140 @@ describe.skipIf(!HAVE_CHROMIUM)(
         await look('08-inbox-en');
       });
 
+      await step('a new match appears in the open inbox without reload', async () => {
+        await page.goto(`${base}/inbox`);
+        await page.waitForSelector('html[data-live=on]');
+        await page.evaluate('window.__sameDocument = true');
+        expect(await page.locator('#inbox-table tbody tr').count()).toBe(1);
+        sandbox.addPost({ text: NEW_COMPLAINT, author: { handle: 'ren', name: 'れん', followers: 3 } });
+        const row = page.locator('#inbox-table tbody tr', { hasText: 'また落ちた' });
+        await until('the new match in the open inbox', async () => (await row.count()) === 1, 30_000, 200);
+        // The same document: no reload happened.
+        expect(await page.evaluate('window.__sameDocument === true')).toBe(true);
+        expect(await page.locator('#inbox-table tbody tr').count()).toBe(2);
+        expect(await row.textContent()).toContain('@ren');
+        // Keyboard: j marks the first row, ? shows the help.
+        await page.keyboard.press('j');
+        expect(await page.getAttribute('#inbox-table tbody tr:nth-child(1)', 'class')).toContain('current');
+        await page.keyboard.press('?');
+        expect(await page.isVisible('#kbd-help')).toBe(true);
+        await page.keyboard.press('Escape');
+        expect(await page.isVisible('#kbd-help')).toBe(false);
+        await look('09-inbox-live');
+      });
+
+      await step('the live counter changes as you type', async () => {
+        const row = page.locator('#inbox-table tbody tr', { hasText: 'また落ちた' });
+        await Promise.all([page.waitForURL(/\/inbox\/[^/?#]+$/u), row.locator('a[data-open]').click()]);
+        const match = (await web?.deps.repos.matches.list({}, { limit: 1 }))?.[0];
+        if (match === undefined) throw new Error('no match');
+        const counter = '#reply-length .length';
+        const expected = (text: string) => {
+          const m = measureReplyTo(text, { platform: 'mastodon', authorHandle: match.post.author.handle });
+          // The console is in English since the step before (the language is remembered).
+          return `${m.length} / ${m.limit} characters (counted as Mastodon counts)`;
+        };
+        await page.fill('#reply-text', '');
+        // Typed key by key: "r", "e", "d" are the box's, not shortcuts.
+        await page.locator('#reply-text').pressSequentially('ready ありがとう', { delay: 10 });
+        expect(await page.inputValue('#reply-text')).toBe('ready ありがとう');
+        expect(path()).toMatch(/^\/inbox\/[^/]+$/u);
+        await until(
+          'the counter',
+          async () => (await page.textContent(counter)) === expected('ready ありがとう'),
+          10_000,
+          100,
+        );
+        await page.locator('#reply-text').pressSequentially('ございます！', { delay: 10 });
+        await until(
+          'the counter to follow the typing',
+          async () => (await page.textContent(counter)) === expected('ready ありがとうございます！'),
+          10_000,
+          100,
+        );
+        await page.fill('#reply-text', 'あ'.repeat(510));
+        await until(
+          'the counter over the limit',
+          async () => (await page.getAttribute(counter, 'class'))?.includes('over'),
+          10_000,
+          100,
+        );
+        expect(await page.getAttribute('#reply-text', 'aria-invalid')).toBe('true');
+      });
+
+      await step('the customer answers; the case shows it with a note', async () => {
+        // A second tab keeps the inbox open: the worker's announcement changes the row in place.
+        const inbox = await context?.newPage();
+        if (inbox === undefined) throw new Error('no browser context');
+        await inbox.goto(`${base}/inbox?lang=ja`);
+        await inbox.waitForSelector('html[data-live=on]');
+        const hanaRow = inbox.locator('#inbox-table tbody tr', { hasText: '使いにくい' });
+        expect(await hanaRow.locator('[data-case-state]').getAttribute('data-case-state')).toBe('waiting');
+        await inbox.evaluate('window.__sameDocument = true');
+        sandbox.addPost({
+          text: `@${sandbox.account.username} ありがとうございます！助かりました`,
+          author: { handle: 'hana', name: 'はな', followers: 120 },
+          inReplyTo: ourReplyId,
+        });
+        await until(
+          'the answer on the case page',
+          async () => {
+            // Back to Japanese: the reading is shown as the team reads it (お礼 / まだ不満 / 新しい質問 / その他).
+            await page.goto(`${matchUrl}?lang=ja`);
+            return (await page.locator('#case-thread [data-entry="answer"]').count()) === 1;
+          },
+          30_000,
+          500,
+        );
+        const answer = page.locator('#case-thread [data-entry="answer"]');
+        expect(await answer.getAttribute('data-reading')).toBe('thanks');
+        expect(await answer.textContent()).toContain('お礼');
+        expect(await answer.textContent()).toContain('助かりました');
+        // The thankful answer resolved the case, and the open inbox shows it without a reload.
+        await until(
+          'the open inbox to show the case resolved',
+          async () =>
+            (await hanaRow.locator('[data-case-state]').getAttribute('data-case-state')) === 'resolved',
+          15_000,
+          200,
+        );
+        expect(await inbox.evaluate('window.__sameDocument === true')).toBe(true);
+        await inbox.close();
+        await page.fill('#note-text', '次の更新で直す予定（社内メモ）');
+        await submit('#note-form button[type=submit]');
+        expect(new URL(page.url()).searchParams.get('done')).toBe('noted');
+        const entries: Array<string | null> = [];
+        for (const li of await page.locator('#case-thread > li').all())
+          entries.push(await li.getAttribute('data-entry'));
+        expect(entries).toEqual(expect.arrayContaining(['post', 'reply', 'answer', 'note']));
+        expect(await page.textContent('#case-thread [data-entry="note"]')).toContain('次の更新で直す予定');
+        await look('10-case');
+      });
+
+      await step('no horizontal scroll at 390 px', async () => {
+        await page.setViewportSize({ width: 390, height: 844 });
+        for (const url of [`${base}/inbox`, matchUrl, `${base}/dashboard`]) {
+          await page.goto(url);
+          // The overflow, and the widest elements that stick out (named, for the failure message).
+          const [overflow, culprits] = (await page.evaluate(`(() => {
+            const d = document.documentElement;
+            const out = [...document.querySelectorAll('body *')]
+              .filter((e) => e.getBoundingClientRect().right > d.clientWidth + 0.5)
+              .slice(-5)
+              .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right));
+            return [d.scrollWidth - d.clientWidth, out];
+          })()`)) as [number, string[]];
+          expect(overflow, `horizontal overflow on ${url}: ${culprits.join(', ')}`).toBeLessThanOrEqual(0);
+          if (url === matchUrl) await look('11-case-390px');
+        }
+        await page.setViewportSize({ width: 1280, height: 900 });
+      });
+
       expect(problems, 'errors in the browser console').toEqual([]);
       expect(
         webLog.filter((line) => JSON.parse(line).level >= 50),
         'errors logged by the console',
       ).toEqual([]);
-    }, 120_000);
+    }, 180_000);
   },
 );

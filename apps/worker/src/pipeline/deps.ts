@@ -40,6 +40,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly now: () => Date;
+  /** Tells the consoles that matches appeared (the live inbox); never throws, never waits. */
+  readonly announceMatches?: (kind: 'new' | 'changed', ids: readonly string[]) => void;
   /** Called after the pipeline wrote jobs to the outbox itself (the relay's nudge). */
   readonly afterOutbox?: () => void;
   /** First wait after a failed poll; doubles with each failure in a row, at most 15 min (default 5 s). */

@@ -52,8 +52,13 @@ export async function ingestPosts(
 /** Counts new matches and asks for a review message for each unsuppressed one. */
 export async function announce(
   newMatches: readonly MatchRecord[],
-  deps: Pick<PipelineDeps, 'metrics' | 'enqueue'>,
+  deps: Pick<PipelineDeps, 'metrics' | 'enqueue' | 'announceMatches'>,
 ): Promise<void> {
+  if (newMatches.length > 0)
+    deps.announceMatches?.(
+      'new',
+      newMatches.map((m) => m.id),
+    );
   for (const match of newMatches) {
     deps.metrics.matches.inc({
       platform: match.platform,

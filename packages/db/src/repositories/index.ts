@@ -5,6 +5,7 @@ import { type ApiTokenRepository, createApiTokenRepository } from './api-tokens.
 import { type AuditRepository, createAuditRepository } from './audit.ts';
 import { type CaseRepository, createCaseRepository } from './cases.ts';
 import { type ConfigRepository, createConfigRepository } from './config.ts';
+import { type CustomerRepository, createCustomerRepository } from './customers.ts';
 import { createDeskStore, createOutboxRepository, type DeskStore, type OutboxRepository } from './desk.ts';
 import { createDiscordRepository, type DiscordRepository } from './discord.ts';
 import { createIngestRepository, type IngestRepository } from './ingest.ts';
@@ -32,6 +33,8 @@ export interface Repositories {
   readonly cases: CaseRepository;
   /** One customer's identities across platforms, linked by reviewers. */
   readonly people: PeopleRepository;
+  /** A customer's earlier matches and our replies (the case page's history). */
+  readonly customers: CustomerRepository;
   readonly audit: AuditRepository;
   readonly posts: PostRepository;
   readonly stats: StatsRepository;
@@ -64,6 +67,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     replies: createReplyRepository(db),
     cases: createCaseRepository(db),
     people: createPeopleRepository(db),
+    customers: createCustomerRepository(db),
     audit: createAuditRepository(db),
     posts: createPostRepository(db),
     stats: createStatsRepository(db),

@@ -1,8 +1,8 @@
 import { intentSchema, type Platform, type Post, type Priority, platformSchema } from '@kikimimi/rules';
-import { and, arrayContains, asc, desc, eq, gte, inArray, lt, notExists, sql } from 'drizzle-orm';
+import { and, arrayContains, asc, desc, eq, gte, inArray, isNull, lt, notExists, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
-import { MATCH_STATUSES, matches, posts, reviewMessages } from '../schema.ts';
+import { CASE_STATES, MATCH_STATUSES, matches, posts, reviewMessages } from '../schema.ts';
 import type { Actor, CaseState, MatchRecord, MatchStatus } from '../types.ts';
 import { type Executor, isUuid, parseDate, parseInput } from './shared.ts';
 
@@ -14,6 +14,12 @@ export interface MatchFilters {
   readonly watch?: string | undefined;
   readonly escalated?: boolean | undefined;
   readonly suppressed?: boolean | undefined;
+  /** The case's state (open, waiting, resolved), one or several. */
+  readonly caseState?: CaseState | readonly CaseState[] | undefined;
+  /** Who took the case: null for nobody, else the assignee's kind and id (a console user: 'web'). */
+  readonly assignee?: { readonly kind: Actor['kind']; readonly id: string } | null | undefined;
+  /** Only these matches (the live inbox asks which of the changed ones fit its filters). */
+  readonly ids?: readonly string[] | undefined;
   /** created_at ≥ from. */
   readonly from?: Date | undefined;
   /** created_at < to. */
@@ -57,6 +63,12 @@ const filtersSchema = z.strictObject({
   watch: z.string().min(1).max(64).optional(),
   escalated: z.boolean().optional(),
   suppressed: z.boolean().optional(),
+  caseState: z.union([z.enum(CASE_STATES), z.array(z.enum(CASE_STATES)).min(1)]).optional(),
+  assignee: z
+    .strictObject({ kind: z.enum(['discord', 'web', 'system']), id: z.string().min(1).max(200) })
+    .nullable()
+    .optional(),
+  ids: z.array(z.uuid()).max(500).optional(),
   from: z.date().optional(),
   to: z.date().optional(),
 });
@@ -197,6 +209,24 @@ export function createMatchRepository(db: Database): MatchRepository {
       if (f.watch !== undefined) conditions.push(arrayContains(matches.watches, [f.watch]));
       if (f.escalated !== undefined) conditions.push(eq(matches.escalated, f.escalated));
       if (f.suppressed !== undefined) conditions.push(eq(matches.suppressed, f.suppressed));
+      if (f.ids !== undefined) {
+        if (f.ids.length === 0) return [];
+        conditions.push(inArray(matches.id, f.ids as string[]));
+      }
+      if (f.caseState !== undefined) {
+        conditions.push(
+          Array.isArray(f.caseState)
+            ? inArray(matches.caseState, f.caseState)
+            : eq(matches.caseState, f.caseState as string),
+        );
+      }
+      if (f.assignee === null) conditions.push(isNull(matches.assignee));
+      else if (f.assignee !== undefined) {
+        // The expressions of matches_assignee_created_idx, so that index serves the filter.
+        conditions.push(
+          sql`${matches.assignee} IS NOT NULL AND (${matches.assignee}->>'kind') = ${f.assignee.kind} AND (${matches.assignee}->>'id') = ${f.assignee.id}`,
+        );
+      }
       if (f.from !== undefined) conditions.push(gte(matches.createdAt, f.from));
       if (f.to !== undefined) conditions.push(lt(matches.createdAt, f.to));
       if (page.before !== undefined) {

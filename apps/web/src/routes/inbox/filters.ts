@@ -1,4 +1,4 @@
-import { type MatchFilters, type MatchStatus, tables } from '@kikimimi/db';
+import { type CaseState, type MatchFilters, type MatchStatus, tables } from '@kikimimi/db';
 import { type Intent, intentSchema, type Platform, platformSchema } from '@kikimimi/rules';
 import { t } from '../../i18n.ts';
 import type { FieldErrors } from '../../layout.ts';
@@ -7,9 +7,19 @@ import { type C, decodeCursor } from './shared.ts';
 export const STATUSES: readonly MatchStatus[] = tables.MATCH_STATUSES;
 export const INTENTS: readonly Intent[] = intentSchema.options;
 export const PLATFORMS: readonly Platform[] = platformSchema.options;
+export const CASE_STATES: readonly CaseState[] = tables.CASE_STATES;
 
 /** The filter fields, as they appear in the query string (the form's GET, the CSV and the API). */
-export const FILTER_FIELDS = ['status', 'platform', 'intent', 'watch', 'escalated', 'suppressed'] as const;
+export const FILTER_FIELDS = [
+  'status',
+  'case',
+  'assignee',
+  'platform',
+  'intent',
+  'watch',
+  'escalated',
+  'suppressed',
+] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 
 export interface ParsedFilters {
@@ -33,7 +43,8 @@ function yesNo(value: string): boolean | undefined | null {
 /**
  * The inbox filters of a request. Blank values mean "any"; a value that cannot be a filter is reported
  * next to its field and ignored (never a 500, never a silently different list). `status` may list
- * several statuses separated by commas (the API).
+ * several statuses (and `case` several case states) separated by commas (the API). `assignee` is `me`,
+ * `nobody` or a console user's id.
  */
 export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilters {
   const raw = (name: string) => (c.req.query(name) ?? '').trim();
@@ -48,6 +59,8 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
   let watch: string | undefined;
   let escalated: boolean | undefined;
   let suppressed: boolean | undefined;
+  let caseState: CaseState | CaseState[] | undefined;
+  let assignee: MatchFilters['assignee'];
 
   const statusText = raw('status');
   if (statusText !== '') {
@@ -56,6 +69,23 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
       status = list.length === 1 ? list[0] : list;
       query.status = list.join(',');
     } else invalid('status');
+  }
+  const caseText = raw('case');
+  if (caseText !== '') {
+    const list = [...new Set(caseText.split(',').map((s) => s.trim()))];
+    if (list.every((s): s is CaseState => (CASE_STATES as readonly string[]).includes(s))) {
+      caseState = list.length === 1 ? list[0] : list;
+      query.case = list.join(',');
+    } else invalid('case');
+  }
+  const assigneeText = raw('assignee');
+  if (assigneeText !== '') {
+    const user = c.get('user');
+    if (assigneeText === 'nobody') assignee = null;
+    else if (assigneeText === 'me' && user !== null) assignee = { kind: 'web', id: user.id };
+    else if (UUID.test(assigneeText)) assignee = { kind: 'web', id: assigneeText.toLowerCase() };
+    if (assignee === undefined) invalid('assignee');
+    else query.assignee = assigneeText;
   }
   const platformText = raw('platform');
   if (platformText !== '') {
@@ -106,6 +136,8 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
     ...(watch === undefined ? {} : { watch }),
     ...(escalated === undefined ? {} : { escalated }),
     ...(suppressed === undefined ? {} : { suppressed }),
+    ...(caseState === undefined ? {} : { caseState }),
+    ...(assignee === undefined ? {} : { assignee }),
   };
   return { filters, query, before, errors };
 }

@@ -1,20 +1,24 @@
 import type { MatchRecord } from '@kikimimi/db';
 import { escalationTargets } from '@kikimimi/desk';
+import { measureReplyTo } from '@kikimimi/rules';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
-import { page } from '../../layout.ts';
-import { type ActionName, type ActionOutcome, runDeskAction } from './actions.ts';
+import { atLeast, csrfField, page } from '../../layout.ts';
+import { ACTION_NAMES, type ActionName, type ActionOutcome, runDeskAction } from './actions.ts';
 import { auditBody, auditCursor, auditForRole, parseAuditQuery } from './audit.ts';
+import { BULK_ACTIONS, type BulkAction, bulkPage, MAX_BULK, runBulk } from './bulk.ts';
 import { matchesCsv } from './csv.ts';
 import { dashboardBody, TIME_ZONE_SET } from './dashboard.ts';
 import type { DashboardCache } from './dashboard-cache.ts';
 import { filterQuery, type ParsedFilters, parseFilters } from './filters.ts';
+import { inboxEvents, inboxScript, keyHelp, MATCH_SCRIPT } from './live-view.ts';
 import {
   auditJson,
   type C,
+  caseEventJson,
   decisionJson,
   depsOf,
   encodeCursor,
@@ -34,6 +38,8 @@ import {
   type MatchDetail,
   matchRow,
   prefill,
+  prefillFollowUp,
+  recipientOf,
   watchNamesOf,
 } from './views.ts';
 
@@ -47,7 +53,19 @@ import {
 const PAGE_SIZE = 50;
 /** `?refresh=1`: recompute the dashboard's figures now (see dashboard-cache.ts). */
 const REFRESH = new Set(['1', 'true']);
-const ACTIONS: readonly ActionName[] = ['reply', 'escalate', 'dismiss', 'manual-done', 'retry'];
+const ACTIONS: readonly ActionName[] = ACTION_NAMES;
+/** The outcomes a redirect after an action may announce (`?done=`). */
+const DONE = new Set([
+  'replied',
+  'escalated',
+  'dismissed',
+  'manual_done',
+  'retried',
+  'followed_up',
+  'noted',
+  'assigned',
+  'case_state',
+]);
 
 const cursorOf = (m: MatchRecord) => encodeCursor(m.createdAt, m.id);
 
@@ -63,13 +81,16 @@ async function listMatches(c: C, parsed: ParsedFilters, limit: number) {
   return { items: shown, next: more && last ? cursorOf(last) : null };
 }
 
-function runAction(
+async function runAction(
   c: C,
   action: ActionName,
   id: string,
   input: Record<string, unknown>,
 ): Promise<ActionOutcome> {
-  return runDeskAction(depsOf(c), c.get('lang'), userOf(c), action, id, input);
+  const outcome = await runDeskAction(depsOf(c), c.get('lang'), userOf(c), action, id, input);
+  // Every open inbox shows it at once (the worker announces what its jobs change later).
+  if (outcome.ok) await depsOf(c).live?.publish('changed', [outcome.match.id]);
+  return outcome;
 }
 
 function matchNotFound(c: C) {
@@ -84,7 +105,7 @@ function matchNotFound(c: C) {
 function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 | 403 | 404 | 409 | 422) {
   const done = c.req.query('done');
   const flash =
-    done !== undefined && ['replied', 'escalated', 'dismissed', 'manual_done', 'retried'].includes(done)
+    done !== undefined && DONE.has(done)
       ? c.req.query('warn') === 'queue'
         ? { kind: 'error' as const, text: `${t(c, `inbox.done.${done}`)} ${t(c, 'inbox.queueWarning')}` }
         : { kind: 'ok' as const, text: t(c, `inbox.done.${done}`) }
@@ -94,9 +115,9 @@ function detailPage(c: C, detail: MatchDetail, forms: ActionForms, status?: 200 
   const a = detail.match.post.author;
   return page(c, {
     title: `${t(c, 'inbox.detail.title')}: @${a.handle}`,
-    body: detailBody(c, detail, forms),
+    body: html`${detailBody(c, detail, forms)}${keyHelp(c)}`,
     active: 'inbox',
-    script: LOCAL_TIME_SCRIPT,
+    script: `${LOCAL_TIME_SCRIPT};${MATCH_SCRIPT}`,
     ...(flash ? { flash } : {}),
     ...(status ? { status } : {}),
   });
@@ -109,34 +130,89 @@ export function inboxRoutes(dashboards: DashboardCache): Hono<AppEnv> {
 
   app.get('/inbox', requireUser, async (c) => {
     const parsed = parseFilters(c, 'before');
-    const [{ items, next }, { config }] = await Promise.all([
+    const [{ items, next }, { config }, users] = await Promise.all([
       listMatches(c, parsed, PAGE_SIZE),
       depsOf(c).repos.config.current(),
+      depsOf(c).repos.users.list(),
     ]);
     const hasErrors = Object.keys(parsed.errors).length > 0;
     const names = watchNamesOf(config);
+    const me = userOf(c);
+    const editor = atLeast(me.role, 'editor');
+    const teammates = users.filter((u) => u.id !== me.id);
+    // The table is there even when empty: the live feed adds rows to it.
     const body = html`<style nonce="${c.get('nonce')}">${INBOX_STYLE}</style>
-${filterForm(c, parsed.query, parsed.errors, names)}
+${filterForm(c, parsed.query, parsed.errors, names, teammates)}
 ${parsed.errors.before ? html`<p class="error" role="alert" data-field="before">${parsed.errors.before}</p>` : ''}
-<p><a href="/inbox.csv${filterQuery(parsed.query)}" download>${t(c, 'inbox.csv')}</a></p>
+<p><a href="/inbox.csv${filterQuery(parsed.query)}" download>${t(c, 'inbox.csv')}</a> <small class="muted">${t(c, 'inbox.keys.hint')}</small></p>
+<p id="live-status" role="status" aria-live="polite" data-template="${t(c, 'inbox.live.new', { n: '{n}' })}"></p>
 ${
-  items.length === 0
-    ? html`<p class="muted" id="inbox-empty">${t(c, 'inbox.empty')}</p>`
-    : html`<table class="inbox"><thead><tr><th>${t(c, 'inbox.col.time')}</th><th>${t(c, 'inbox.col.platform')}</th><th>${t(c, 'inbox.col.author')}</th><th>${t(c, 'inbox.col.post')}</th><th>${t(c, 'inbox.col.watches')}</th><th>${t(c, 'inbox.col.intent')}</th><th>${t(c, 'inbox.col.status')}</th></tr></thead>
-<tbody>${items.map((m) => matchRow(c, m, names))}</tbody></table>`
+  editor
+    ? html`<form method="post" action="/inbox/bulk" id="bulk-form" class="bulk" aria-label="${t(c, 'inbox.bulk.title')}">${csrfField(c)}
+<strong>${t(c, 'inbox.bulk.title')}</strong>
+<button type="submit" name="action" value="dismiss" class="secondary">${t(c, 'inbox.bulk.dismiss')}</button>
+<label for="bulk-assignee" class="sr">${t(c, 'inbox.bulk.assignTo')}</label>
+<select id="bulk-assignee" name="assignee"><option value="me">${t(c, 'case.assign.me', { name: me.username })}</option><option value="">${t(c, 'case.nobody')}</option>${users
+        .filter((u) => u.id !== me.id && atLeast(u.role, 'editor'))
+        .map((u) => html`<option value="${u.id}">${u.username}</option>`)}</select>
+<button type="submit" name="action" value="assign" class="secondary">${t(c, 'inbox.bulk.assign')}</button>
+</form>`
+    : ''
 }
+<p class="muted" id="inbox-empty"${items.length === 0 ? '' : html` hidden`}>${t(c, 'inbox.empty')}</p>
+<div class="inbox-wrap"><table class="inbox" id="inbox-table"${items.length === 0 ? html` hidden` : ''}><thead><tr>${
+      editor
+        ? html`<th><input type="checkbox" id="select-all" aria-label="${t(c, 'inbox.bulk.selectAll')}"></th>`
+        : ''
+    }<th>${t(c, 'inbox.col.time')}</th><th>${t(c, 'inbox.col.platform')}</th><th>${t(c, 'inbox.col.author')}</th><th>${t(c, 'inbox.col.post')}</th><th>${t(c, 'inbox.col.watches')}</th><th>${t(c, 'inbox.col.intent')}</th><th>${t(c, 'inbox.col.status')}</th><th>${t(c, 'inbox.col.case')}</th></tr></thead>
+<tbody>${items.map((m) => matchRow(c, m, names, editor))}</tbody></table></div>
 <p>${parsed.before ? html`<a href="/inbox${filterQuery(parsed.query)}">${t(c, 'inbox.first')}</a> ` : ''}${
       next
         ? html`<a href="/inbox${filterQuery(parsed.query, { before: next })}" rel="next">${t(c, 'inbox.next')}</a>`
         : ''
-    }</p>`;
+    }</p>
+${keyHelp(c)}`;
     return page(c, {
       title: t(c, 'inbox.title'),
       body,
       active: 'inbox',
-      script: LOCAL_TIME_SCRIPT,
+      // Live rows only on the first page (a later page is a fixed window into the past).
+      script: `${LOCAL_TIME_SCRIPT};${inboxScript(`/inbox/events${filterQuery(parsed.query)}`, parsed.before === undefined)}`,
       ...(hasErrors ? { status: 400 as const } : {}),
     });
+  });
+
+  app.get('/inbox/events', requireUser, (c) => inboxEvents(c, parseFilters(c, 'before')));
+
+  app.post('/inbox/bulk', requireRole('editor'), async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const raw = form.ids;
+    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+      (v): v is string => typeof v === 'string',
+    );
+    const action = text(form.action);
+    const problem = !BULK_ACTIONS.includes(action as BulkAction)
+      ? t(c, 'inbox.bulk.unknownAction')
+      : ids.length === 0
+        ? t(c, 'inbox.bulk.none')
+        : ids.length > MAX_BULK
+          ? t(c, 'inbox.bulk.tooMany', { max: MAX_BULK })
+          : null;
+    if (problem !== null) {
+      return page(c, {
+        title: t(c, 'inbox.bulk.resultTitle'),
+        body: html`<p class="error" role="alert">${problem}</p><p><a href="/inbox">${t(c, 'inbox.detail.back')}</a></p>`,
+        active: 'inbox',
+        status: 422,
+      });
+    }
+    const results = await runBulk(
+      (id, input) => runAction(c, action === 'dismiss' ? 'dismiss' : 'assign', id, input),
+      ids,
+      { assignee: text(form.assignee), reason: text(form.reason) },
+    );
+    if (results.some((r) => r.outcome.ok)) dashboards.clear();
+    return bulkPage(c, results);
   });
 
   app.get('/inbox.csv', requireUser, async (c) => {
@@ -159,7 +235,12 @@ ${
   app.get('/inbox/:id', requireUser, async (c) => {
     const detail = await loadDetail(depsOf(c), c.req.param('id'));
     if (detail === null) return matchNotFound(c);
-    return detailPage(c, detail, { reply: prefill(c, detail, c.req.query('template')), errors: {} });
+    const answer = c.req.query('answer') ?? '';
+    return detailPage(c, detail, {
+      reply: prefill(c, detail, c.req.query('template')),
+      errors: {},
+      case: { followUp: prefillFollowUp(c, detail, c.req.query('followTemplate'), answer) },
+    });
   });
 
   for (const action of ACTIONS) {
@@ -187,6 +268,18 @@ ${
         errors,
         flash: outcome.message,
         ...(outcome.status === 409 || outcome.status === 403 ? { error: outcome.message } : {}),
+        case: {
+          followUp:
+            action === 'follow-up'
+              ? {
+                  templateId: text(form.templateId),
+                  category: text(form.category),
+                  text: text(form.text),
+                  answerId: text(form.answerId),
+                }
+              : prefillFollowUp(c, detail, undefined),
+          note: action === 'note' ? text(form.text) : '',
+        },
       };
       return detailPage(c, detail, forms, outcome.status);
     });
@@ -238,6 +331,18 @@ ${
 // ---------------------------------------------------------------------------------------------
 // JSON API
 
+/** A JSON object body, or null when the body is not one. */
+async function jsonBody(c: C): Promise<Record<string, unknown> | null> {
+  try {
+    const body: unknown = await c.req.json();
+    return body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 const problemsOf = (errors: Readonly<Record<string, string>>) =>
   Object.entries(errors).map(([path, message]) => ({ path, message }));
 
@@ -256,6 +361,25 @@ function detailJson(detail: MatchDetail) {
     match: matchJson(match),
     decisions: detail.decisions.map(decisionJson),
     reply: reply === null ? null : replyJson(reply),
+    replies: detail.case.replies.map(replyJson),
+    case: {
+      state: match.caseState,
+      assignee: match.assignee,
+      followUntil: match.followUntil?.toISOString() ?? null,
+      events: detail.case.events.map(caseEventJson),
+    },
+    customer: {
+      lastContact:
+        detail.case.lastContact === null
+          ? null
+          : { ...detail.case.lastContact, at: detail.case.lastContact.at.toISOString() },
+      cooldownHours: detail.case.cooldownHours,
+      history: detail.case.history.map((h) => ({
+        relation: h.relation,
+        match: matchJson(h.match),
+        replies: h.replies.map(replyJson),
+      })),
+    },
     reviewMessage: detail.message === null ? null : reviewMessageJson(detail.message),
     actions: {
       reply: !handled && !match.suppressed && detail.account !== null,
@@ -278,6 +402,57 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
     if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad query', problems }, 400);
     const { items, next } = await listMatches(c, parsed, limit ?? PAGE_SIZE);
     return c.json({ items: items.map(matchJson), nextCursor: next });
+  });
+
+  api.post('/matches/bulk', requireRole('editor'), async (c) => {
+    const body = await jsonBody(c);
+    if (body === null)
+      return c.json({ error: 'invalid_json', message: t(c, 'inbox.error.invalidJson') }, 400);
+    const problems: { path: string; message: string }[] = [];
+    const action = body.action;
+    if (!BULK_ACTIONS.includes(action as BulkAction))
+      problems.push({ path: 'action', message: `one of ${BULK_ACTIONS.join(', ')}` });
+    const ids = body.ids;
+    if (
+      !Array.isArray(ids) ||
+      ids.length === 0 ||
+      ids.length > MAX_BULK ||
+      ids.some((id) => typeof id !== 'string')
+    )
+      problems.push({ path: 'ids', message: `an array of 1 to ${MAX_BULK} match ids` });
+    if (problems.length > 0) return c.json({ error: 'invalid', message: 'bad request', problems }, 400);
+    const results = await runBulk(
+      (id, input) => runAction(c, action === 'dismiss' ? 'dismiss' : 'assign', id, input),
+      ids as string[],
+      { assignee: body.assignee ?? '', reason: body.reason ?? '' },
+    );
+    if (results.some((r) => r.outcome.ok)) dashboards.clear();
+    return c.json({
+      results: results.map(({ id, outcome }) =>
+        outcome.ok
+          ? { id, ok: true, result: outcome.kind, match: matchJson(outcome.match) }
+          : { id, ok: false, error: outcome.error, message: outcome.message },
+      ),
+    });
+  });
+
+  // The reply and follow-up boxes' counter: the text measured as the send check will measure it.
+  api.post('/matches/:id/measure', requireUser, async (c) => {
+    const body = await jsonBody(c);
+    if (body === null || typeof body.text !== 'string' || body.text.length > 20_000)
+      return c.json({ error: 'invalid', message: 'send { "text": "…", "answerId"?: "…" }' }, 400);
+    const detail = await loadDetail(depsOf(c), c.req.param('id'));
+    if (detail === null) return c.json({ error: 'not_found', message: t(c, 'inbox.error.notFound') }, 404);
+    const text = body.text.trim();
+    const measured = measureReplyTo(
+      text,
+      {
+        platform: detail.match.platform,
+        authorHandle: recipientOf(detail, typeof body.answerId === 'string' ? body.answerId : ''),
+      },
+      { maxCharacters: detail.config.platforms.mastodon.maxCharacters },
+    );
+    return c.json({ ...measured, blank: text === '', platform: detail.match.platform });
   });
 
   api.get('/matches/:id', requireUser, async (c) => {
@@ -315,6 +490,7 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
         match: matchJson(outcome.match),
         decision: outcome.decision === null ? null : decisionJson(outcome.decision),
         ...(outcome.reply ? { reply: replyJson(outcome.reply) } : {}),
+        ...(outcome.event ? { event: caseEventJson(outcome.event) } : {}),
         queued: !outcome.queueFailed,
       });
     });

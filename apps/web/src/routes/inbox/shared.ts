@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  CaseEvent,
   MatchRecord,
   ReplyRecord,
   Repositories,
@@ -105,6 +106,9 @@ export function matchJson(match: MatchRecord) {
     suggestedReply: d.reply,
     createdAt: match.createdAt.toISOString(),
     firstResponseAt: match.firstResponseAt?.toISOString() ?? null,
+    caseState: match.caseState,
+    assignee: match.assignee,
+    followUntil: match.followUntil?.toISOString() ?? null,
     post: {
       url: match.post.url,
       text: match.post.text,
@@ -130,6 +134,8 @@ export const decisionJson = (d: ReviewDecision) => ({
 
 export const replyJson = (r: ReplyRecord) => ({
   id: r.id,
+  seq: r.seq,
+  target: r.target,
   state: r.state,
   text: r.text,
   url: r.url,
@@ -139,6 +145,21 @@ export const replyJson = (r: ReplyRecord) => ({
   createdBy: r.createdBy,
   createdAt: r.createdAt.toISOString(),
   sentAt: r.sentAt?.toISOString() ?? null,
+});
+
+export const caseEventJson = (e: CaseEvent) => ({
+  id: e.id,
+  kind: e.kind,
+  replyId: e.replyId,
+  actor: e.actor,
+  platform: e.platform,
+  postId: e.postId,
+  url: e.url,
+  authorHandle: e.authorHandle,
+  text: e.text,
+  reading: e.reading,
+  detail: e.detail,
+  at: e.at.toISOString(),
 });
 
 export const reviewMessageJson = (m: ReviewMessageRef) => ({

@@ -12,6 +12,7 @@ import {
   type Config,
   categorySchema,
   measureReplyTo,
+  type Post,
   renderTemplate,
   selectTemplates,
   type Template,
@@ -23,7 +24,19 @@ import { escalationReasonText, suppressionDetailText } from '../../decision-text
 import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
-import { type FilterField, INTENTS, PLATFORMS, STATUSES } from './filters.ts';
+import {
+  CASE_STYLE,
+  type CaseData,
+  type CaseForms,
+  caseForms,
+  caseStateBadge,
+  caseSummary,
+  caseThread,
+  type FollowUpFormState,
+  historyCard,
+  type TemplateControls,
+} from './case-view.ts';
+import { CASE_STATES, type FilterField, INTENTS, PLATFORMS, STATUSES } from './filters.ts';
 import { type C, label, timeTag, zonedText } from './shared.ts';
 
 export const CATEGORIES: readonly Category[] = categorySchema.options;
@@ -53,6 +66,20 @@ export const INBOX_STYLE = `
 .post-text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:1.05rem}.muted small{color:var(--muted)}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:0 1rem}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem}dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 pre.detail{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-size:.85rem;max-width:40rem}
+${CASE_STYLE}
+.inbox-wrap{overflow-x:auto}.inbox tr.current{outline:2px solid var(--accent);outline-offset:-2px}
+.bulk{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}.bulk select{width:auto}
+.length.over{color:var(--bad);font-weight:600}
+#live-status:empty{display:none}
+.kbd-help{position:fixed;inset:auto 1rem 1rem auto;max-width:calc(100vw - 2rem);background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;box-shadow:0 4px 16px #0002;z-index:10}
+.kbd-help[hidden]{display:none}kbd{border:1px solid var(--line);border-radius:3px;padding:0 .3rem;background:#f7f8fa;font-size:.85rem}
+@media (max-width:640px){
+ table.inbox thead{display:none}table.inbox,table.inbox tbody,table.inbox tr,table.inbox td{display:block;width:100%}
+ table.inbox tr{border-bottom:1px solid var(--line);padding:.3rem 0}table.inbox td{border:0;padding:.15rem .5rem}.inbox td.post{max-width:none}
+ table.history thead{display:none}table.history,table.history tbody,table.history tr,table.history td{display:block;width:100%}
+ table.history tr{border-bottom:1px solid var(--line)}table.history td,table.history td:nth-child(-n+3){border:0;white-space:normal;padding:.1rem .5rem}.grid2{grid-template-columns:minmax(0,1fr)}dl.kv{grid-template-columns:minmax(0,1fr)}
+ .filters>div{min-width:0;flex:1 1 8rem}
+}
 `;
 
 export function statusBadge(c: C, status: string) {
@@ -106,16 +133,18 @@ function watchList(ids: readonly string[], names: WatchNames) {
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-export function matchRow(c: C, match: MatchRecord, names: WatchNames) {
+export function matchRow(c: C, match: MatchRecord, names: WatchNames, selectable = false) {
   const href = safeHref(match.post.url);
-  return html`<tr>
-<td>${timeTag(match.createdAt, c.get('timeZone'))}<br><a href="/inbox/${match.id}">${t(c, 'inbox.open')}</a></td>
+  return html`<tr data-match-id="${match.id}">
+${selectable ? html`<td class="select"><input type="checkbox" name="ids" value="${match.id}" form="bulk-form" aria-label="${t(c, 'inbox.bulk.select')}"></td>` : ''}
+<td>${timeTag(match.createdAt, c.get('timeZone'))}<br><a href="/inbox/${match.id}" data-open>${t(c, 'inbox.open')}</a></td>
 <td>${platformName(match.platform)}</td>
 <td>${author(c, match)}</td>
 <td class="post">${clip(match.post.text, 280)}${href ? html`<br><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a>` : ''}</td>
 <td>${watchList(match.decision.watches, names)}</td>
 <td>${label(c, 'inbox.intent', match.decision.intent)}<br>${signals(c, match)}</td>
 <td>${statusBadge(c, match.status)}${badges(c, match)}</td>
+<td>${caseStateBadge(c, match.caseState)}<br><small data-assignee="${match.assignee?.id ?? ''}">${match.assignee ? match.assignee.name || match.assignee.id : t(c, 'case.nobody')}</small></td>
 </tr>`;
 }
 
@@ -136,6 +165,7 @@ export function filterForm(
   query: Readonly<Partial<Record<FilterField, string>>>,
   errors: FieldErrors,
   names: WatchNames,
+  teammates: ReadonlyArray<{ readonly id: string; readonly username: string }> = [],
 ) {
   const any = t(c, 'inbox.filter.any');
   const yesNo = (field: 'escalated' | 'suppressed') =>
@@ -149,6 +179,21 @@ export function filterForm(
     html`<div><label for="f-${name}">${t(c, `inbox.field.${name}`)}</label>${control}${fieldError(errors, name)}</div>`;
   return html`<form method="get" action="/inbox" class="filters card" aria-label="${t(c, 'inbox.filters')}">
 ${field('status', html`<select id="f-status" name="status">${options(STATUSES, query.status, (v) => label(c, 'inbox.status', v), any)}</select>`)}
+${field('case', html`<select id="f-case" name="case">${options(CASE_STATES, query.case, (v) => label(c, 'case.state', v), any)}</select>`)}
+${field(
+  'assignee',
+  html`<select id="f-assignee" name="assignee">${options(
+    ['me', 'nobody', ...teammates.map((u) => u.id)],
+    query.assignee,
+    (v) =>
+      v === 'me'
+        ? t(c, 'inbox.filter.me')
+        : v === 'nobody'
+          ? t(c, 'case.nobody')
+          : (teammates.find((u) => u.id === v)?.username ?? v),
+    any,
+  )}</select>`,
+)}
 ${field('platform', html`<select id="f-platform" name="platform">${options(PLATFORMS, query.platform, platformName, any)}</select>`)}
 ${field('intent', html`<select id="f-intent" name="intent">${options(INTENTS, query.intent, (v) => label(c, 'inbox.intent', v), any)}</select>`)}
 ${field(
@@ -184,21 +229,68 @@ export interface MatchDetail {
   readonly config: Config;
   readonly settings: DiscordSettings;
   readonly account: PlatformAccount | null;
+  /** The case: every reply, the events, teammates, the customer's history. */
+  readonly case: CaseData;
 }
+
+const YEAR = 365 * 24 * 3_600_000;
+/** Earlier matches shown in the customer's history. */
+const HISTORY_LIMIT = 10;
 
 export async function loadDetail(deps: WebDeps, id: string): Promise<MatchDetail | null> {
   const { repos } = deps;
   const match = await repos.matches.get(id);
   if (match === null) return null;
-  const [decisions, reply, message, { config }, settings, account] = await Promise.all([
-    repos.reviews.decisions(match.id),
-    repos.replies.forMatch(match.id),
-    repos.reviews.getMessage(match.id),
-    repos.config.current(),
-    repos.discord.get(),
-    match.accountId === null ? Promise.resolve(null) : repos.accounts.get(match.accountId),
-  ]);
-  return { match, decisions, reply, message, config, settings, account };
+  const author = match.post.author;
+  const [decisions, replies, message, { config }, settings, account, events, users, contacts] =
+    await Promise.all([
+      repos.reviews.decisions(match.id),
+      repos.replies.listForMatch(match.id),
+      repos.reviews.getMessage(match.id),
+      repos.config.current(),
+      repos.discord.get(),
+      match.accountId === null ? Promise.resolve(null) : repos.accounts.get(match.accountId),
+      repos.cases.events(match.id),
+      repos.users.list(),
+      // The cooldown's own question: whom of this person (same id, same handle key) did we answer, when.
+      repos.ingest.contactHistory(
+        [{ platform: match.platform, authorId: author.id, handle: author.handle }],
+        new Date(deps.now().getTime() - YEAR),
+      ),
+    ]);
+  const history = await repos.customers.history(
+    { platform: match.platform, authorId: author.id, handle: author.handle },
+    {
+      excludeMatchId: match.id,
+      acrossPlatforms: config.suppression.linkHandlesAcrossPlatforms,
+      limit: HISTORY_LIMIT,
+    },
+  );
+  const last = contacts.find(
+    (contact) =>
+      contact.matchId !== match.id &&
+      (config.suppression.linkHandlesAcrossPlatforms ||
+        (contact.platform === match.platform && contact.authorId === author.id)),
+  );
+  const reply = replies.find((r) => r.seq === 1) ?? null;
+  return {
+    match,
+    decisions,
+    reply,
+    message,
+    config,
+    settings,
+    account,
+    case: {
+      replies,
+      events,
+      users: users.map((u) => ({ id: u.id, username: u.username, role: u.role })),
+      history,
+      lastContact:
+        last === undefined ? null : { at: new Date(last.at), platform: last.platform, handle: last.handle },
+      cooldownHours: config.suppression.authorCooldownHours,
+    },
+  };
 }
 
 /** What the reply form shows: the chosen template, its category and the (edited) text. */
@@ -220,7 +312,12 @@ export function templatesFor(detail: MatchDetail): Template[] {
 }
 
 /** The reply form prefilled with a template: the one asked for, else the one the rules suggested. */
-export function prefill(c: C, detail: MatchDetail, wanted: string | undefined): ReplyFormState {
+export function prefill(
+  c: C,
+  detail: MatchDetail,
+  wanted: string | undefined,
+  to: Post = detail.match.post,
+): ReplyFormState {
   const candidates = templatesFor(detail);
   const { match, config } = detail;
   const suggested = match.decision.reply?.templateId;
@@ -233,7 +330,7 @@ export function prefill(c: C, detail: MatchDetail, wanted: string | undefined): 
   const watch = config.watches.find((w) => w.id === match.decision.watches[0]);
   try {
     const text = renderTemplate(template, {
-      post: match.post,
+      post: to,
       watch: { id: watch?.id ?? match.decision.watches[0] ?? '', name: watch?.name },
       variables: config.variables,
     });
@@ -334,56 +431,97 @@ export interface ActionForms {
   readonly error?: string | undefined;
   /** Shown at the top of the page (the page is long: the field with the error may be far below). */
   readonly flash?: string | undefined;
+  /** The case's forms (follow-up, note) as they were sent, after a refusal. */
+  readonly case?: Partial<Omit<CaseForms, 'errors'>> | undefined;
 }
 
-function replyForm(c: C, detail: MatchDetail, state: ReplyFormState, errors: FieldErrors) {
+/** The follow-up form prefilled with a template rendered for the answer's author. */
+export function prefillFollowUp(
+  c: C,
+  detail: MatchDetail,
+  wanted: string | undefined,
+  answerId = '',
+): FollowUpFormState {
+  const answers = detail.case.events.filter((e) => e.kind === 'answer' && e.postId !== null);
+  const answer = answers.find((a) => a.id === answerId) ?? answers.at(-1);
+  if (answer === undefined || wanted === undefined || wanted === '')
+    return { templateId: '', category: detail.match.decision.category ?? 'custom', text: '', answerId };
+  const to = answer.post ?? {
+    ...detail.match.post,
+    author: { ...detail.match.post.author, handle: answer.authorHandle ?? detail.match.post.author.handle },
+  };
+  return { ...prefill(c, detail, wanted, to), answerId };
+}
+
+/** The author a reply goes to: the matched post's, or for a follow-up the answer's author. */
+export function recipientOf(detail: MatchDetail, answerId: string): string {
+  const answer = detail.case.events.find((e) => e.id === answerId && e.kind === 'answer');
+  return answer?.post?.author.handle ?? answer?.authorHandle ?? detail.match.post.author.handle;
+}
+
+/** The template menu, category select and live length line of the reply and follow-up forms. */
+export function templateControls(c: C, detail: MatchDetail): TemplateControls {
   const { match } = detail;
   const candidates = templatesFor(detail);
   const platform = platformName(match.platform);
-  const length =
-    state.text.trim() === ''
-      ? null
-      : measureReplyTo(
-          state.text.trim(),
-          { platform: match.platform, authorHandle: match.post.author.handle },
-          { maxCharacters: detail.config.platforms.mastodon.maxCharacters },
-        );
   const byCategory = CATEGORIES.map((category) => ({
     category,
     templates: candidates.filter((tpl) => tpl.category === category),
   })).filter((group) => group.templates.length > 0);
-  return html`<section aria-labelledby="reply-h"><h3 id="reply-h">${t(c, 'inbox.reply.title')}</h3>
-${
-  candidates.length === 0
-    ? html`<p class="muted">${t(c, 'inbox.template.noneApply')}</p>`
-    : html`<form method="get" action="/inbox/${match.id}#reply-h" class="filters">
-<div style="flex:1"><label for="tpl">${t(c, 'inbox.template')}</label><select id="tpl" name="template">
-<option value=""${state.templateId === '' ? html` selected` : ''}>${t(c, 'inbox.template.none')}</option>
+  return {
+    picker: (name, selected, anchor) => {
+      const id = name === 'template' ? 'tpl' : `${name}-tpl`;
+      return candidates.length === 0
+        ? html`<p class="muted">${t(c, 'inbox.template.noneApply')}</p>`
+        : html`<form method="get" action="/inbox/${match.id}#${anchor}" class="filters">
+<div style="flex:1"><label for="${id}">${t(c, 'inbox.template')}</label><select id="${id}" name="${name}">
+<option value=""${selected === '' ? html` selected` : ''}>${t(c, 'inbox.template.none')}</option>
 ${byCategory.map(
   (group) =>
     html`<optgroup label="${label(c, 'inbox.category', group.category)}">${group.templates.map(
       (tpl) =>
-        html`<option value="${tpl.id}"${tpl.id === state.templateId ? html` selected` : ''}>${templateLabel(tpl)}</option>`,
+        html`<option value="${tpl.id}"${tpl.id === selected ? html` selected` : ''}>${templateLabel(tpl)}</option>`,
     )}</optgroup>`,
 )}</select></div>
-<div><button type="submit" class="secondary">${t(c, 'inbox.template.use')}</button></div></form>`
+<div><button type="submit" class="secondary">${t(c, 'inbox.template.use')}</button></div></form>`;
+    },
+    category: (id, selected) => html`<label for="${id}">${t(c, 'inbox.reply.category')}</label>
+<select id="${id}" name="category">${CATEGORIES.map(
+      (category) =>
+        html`<option value="${category}"${category === selected ? html` selected` : ''}>${label(c, 'inbox.category', category)}</option>`,
+    )}</select>`,
+    length: (id, text, answerId) => {
+      const handle = recipientOf(detail, answerId);
+      const length =
+        text.trim() === ''
+          ? null
+          : measureReplyTo(
+              text.trim(),
+              { platform: match.platform, authorHandle: handle },
+              { maxCharacters: detail.config.platforms.mastodon.maxCharacters },
+            );
+      // The script (MEASURE_SCRIPT) asks /api/matches/:id/measure as the reviewer types and fills the
+      // counter from the template in data-template; the server stays the judge on submit.
+      return html`<p id="${id}" class="muted" data-match="${match.id}" data-template="${t(c, 'inbox.reply.length', { platform })}"><small><span class="length${length && !length.ok ? ' over' : ''}" aria-live="polite">${length ? t(c, 'inbox.reply.length', { length: length.length, limit: length.limit, platform }) : ''}</span>${
+        match.platform === 'mastodon' ? html` ${t(c, 'inbox.reply.mastodonMention', { handle })}` : ''
+      }</small></p>`;
+    },
+  };
 }
+
+function replyForm(c: C, detail: MatchDetail, state: ReplyFormState, errors: FieldErrors) {
+  const { match } = detail;
+  const controls = templateControls(c, detail);
+  return html`<section aria-labelledby="reply-h"><h3 id="reply-h">${t(c, 'inbox.reply.title')}</h3>
+${controls.picker('template', state.templateId, 'reply-h')}
 ${state.notice ? html`<p class="error" role="alert">${state.notice}</p>` : ''}
-<form method="post" action="/inbox/${match.id}/reply">${csrfField(c)}
+<form method="post" action="/inbox/${match.id}/reply" id="reply-form">${csrfField(c)}
 <input type="hidden" name="templateId" value="${state.templateId}">${fieldError(errors, 'templateId')}
-<label for="reply-category">${t(c, 'inbox.reply.category')}</label>
-<select id="reply-category" name="category">${CATEGORIES.map(
-    (category) =>
-      html`<option value="${category}"${category === state.category ? html` selected` : ''}>${label(c, 'inbox.category', category)}</option>`,
-  )}</select>${fieldError(errors, 'category')}
+${controls.category('reply-category', state.category)}${fieldError(errors, 'category')}
 <label for="reply-text">${t(c, 'inbox.reply.textLabel')}</label>
-<textarea id="reply-text" name="text" rows="6" aria-describedby="reply-length"${errors.text ? html` aria-invalid="true"` : ''}>${state.text}</textarea>
+<textarea id="reply-text" name="text" rows="6" data-measure="reply-length" aria-describedby="reply-length"${errors.text ? html` aria-invalid="true"` : ''}>${state.text}</textarea>
 ${fieldError(errors, 'text')}
-<p id="reply-length" class="muted"><small>${length ? t(c, 'inbox.reply.length', { length: length.length, limit: length.limit, platform }) : ''}${
-    match.platform === 'mastodon'
-      ? html` ${t(c, 'inbox.reply.mastodonMention', { handle: match.post.author.handle })}`
-      : ''
-  }</small></p>
+${controls.length('reply-length', state.text, '')}
 <p><button type="submit">${t(c, 'inbox.reply.send')}</button></p>
 </form></section>`;
 }
@@ -457,6 +595,7 @@ export function detailBody(c: C, detail: MatchDetail, forms: ActionForms) {
 <p class="post-text">${match.post.text}</p>
 ${href ? html`<p><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a></p>` : ''}
 <p>${statusBadge(c, match.status)} ${badges(c, match)}</p>
+${caseSummary(c, match, c.get('deps').now())}
 <dl class="kv">
 <dt>${t(c, 'inbox.col.platform')}</dt><dd>${platformName(match.platform)}</dd>
 <dt>${t(c, 'inbox.detail.postedAt')}</dt><dd>${timeTag(new Date(match.post.createdAt), c.get('timeZone'))}</dd>
@@ -491,6 +630,21 @@ ${
 <div class="card"><h2>${t(c, 'inbox.reply.title')}</h2>${replySection(c, detail, editor, forms.errors, forms.url ?? '')}</div>
 <div class="card"><h2>${t(c, 'inbox.review.title')}</h2>${reviewSection(c, detail)}</div>
 </div>
+<div class="card" id="case"><h2>${t(c, 'case.title')}</h2>${caseThread(c, match, detail.case, detail.decisions, editor)}
+${caseForms(
+  c,
+  match.id,
+  detail.case,
+  {
+    followUp: forms.case?.followUp ?? prefillFollowUp(c, detail, undefined),
+    note: forms.case?.note ?? '',
+    errors: forms.errors,
+  },
+  templateControls(c, detail),
+  detail.reply !== null && (detail.reply.state === 'sent' || detail.reply.state === 'manual_done'),
+  match.caseState,
+)}</div>
+<div class="card" id="customer-history"><h2>${t(c, 'case.history.title')}</h2>${historyCard(c, detail.case, c.get('deps').now(), platformName)}</div>
 <div class="card"><h2>${t(c, 'inbox.detail.history')}</h2>${historySection(c, detail)}</div>
 <div class="card"><h2>${t(c, 'inbox.actions.title')}</h2>${actionsSection(c, detail, forms)}</div>`;
 }

@@ -1,0 +1,2 @@
+CREATE INDEX "matches_case_state_created_idx" ON "matches" USING btree ("case_state","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "matches_assignee_created_idx" ON "matches" USING btree (("assignee"->>'kind'),("assignee"->>'id'),"created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE "matches"."assignee" IS NOT NULL;
