@@ -290,6 +290,41 @@ describe('the customer’s history', () => {
     expect(m.text).toContain('We replied 3 weeks ago');
   });
 
+  it('links the customer with their account on another platform; the history then shows it as linked', async () => {
+    const xAuthor = { id: 'link-x', handle: 'taro_reads', displayName: 'たろう', followers: 3 };
+    const earlier = await answered(
+      'ours-l1',
+      { id: 'answer-l1', text: 'ありがとう', kind: 'thanks' },
+      makePost('ブクログの本棚が消えた', { author: xAuthor }),
+    );
+    // The same person on Mastodon under another name: no handle key can find them.
+    const [onMastodon] = await w.store([
+      makePost('ブクログのバーコード読み取りが遅い', {
+        platform: 'mastodon',
+        author: { id: 'm-link', handle: 'tarou@mstdn.jp', displayName: 'たろう', followers: 1 },
+      }),
+    ]);
+    if (onMastodon === undefined) throw new Error('no match');
+    const before = await page(`/inbox/${onMastodon.id}`);
+    expect(before.text).not.toContain(`data-history="${earlier.id}"`);
+    expect(before.text).toContain('id="link-identity-form"');
+    const refused = await t.request(`/api/matches/${onMastodon.id}/link-identity`, {
+      as: editor,
+      json: { platform: 'x', handle: '@nobody_known' },
+    });
+    expect(refused.status).toBe(422);
+    const linked = await t.request(`/api/matches/${onMastodon.id}/link-identity`, {
+      as: editor,
+      json: { platform: 'x', handle: '@Taro_Reads' },
+    });
+    expect(linked.status).toBe(200);
+    const after = await page(`/inbox/${onMastodon.id}`);
+    expect(after.text).toContain(`data-history="${earlier.id}"`);
+    expect(after.text).toContain('関連付けたアカウント');
+    expect((await t.repos.audit.list({ limit: 20 })).map((a) => a.action)).toContain('person.link');
+    expect((await page(`/inbox/${onMastodon.id}`, 'viewer')).text).not.toContain('id="link-identity-form"');
+  });
+
   it('says when the cooldown is still running, and when we never replied', async () => {
     const author = { id: 'hist-2', handle: 'taro', displayName: '太郎', followers: 3 };
     await answered(

@@ -2,7 +2,7 @@ import { type Platform, platformSchema } from '@kikimimi/rules';
 import { and, asc, desc, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
-import { contacts, matches, posts, replies } from '../schema.ts';
+import { contacts, identityLinks, matches, posts, replies } from '../schema.ts';
 import type { MatchRecord, ReplyRecord } from '../types.ts';
 import { handleKeyOf } from './ingest.ts';
 import { toMatchRecord } from './matches.ts';
@@ -13,8 +13,11 @@ import { parseInput } from './shared.ts';
 export interface CustomerCase {
   readonly match: MatchRecord;
   readonly replies: readonly ReplyRecord[];
-  /** same_author: same platform and author id; same_name: the handle key the cooldown compares. */
-  readonly relation: 'same_author' | 'same_name';
+  /**
+   * same_author: same platform and author id; linked: an identity a reviewer linked to this customer
+   * (another platform's account of the same person); same_name: the handle key the cooldown compares.
+   */
+  readonly relation: 'same_author' | 'linked' | 'same_name';
 }
 
 /** A customer's history: what kikimimi matched of theirs before and how we answered. */
@@ -49,9 +52,20 @@ export function createCustomerRepository(db: Database): CustomerRepository {
       // Both branches use an index: posts_author_idx, and contacts_handle_key_idx.
       const sameAuthor = sql`SELECT ${matches.id} FROM ${posts} JOIN ${matches} ON ${matches.platform} = ${posts.platform} AND ${matches.postId} = ${posts.postId} WHERE ${posts.authorId} = ${customer.authorId} AND ${posts.platform} = ${customer.platform}`;
       const key = handleKeyOf(customer.platform, customer.authorId, customer.handle);
+      // Identities linked to this one by a reviewer (identity_links: one person_id per person).
+      const linkedIdentities = sql`SELECT l.platform, l.author_id FROM ${identityLinks} l WHERE l.person_id = (SELECT person_id FROM ${identityLinks} WHERE platform = ${customer.platform} AND author_id = ${customer.authorId})`;
+      const linked = sql`SELECT ${matches.id} FROM ${posts} JOIN ${matches} ON ${matches.platform} = ${posts.platform} AND ${matches.postId} = ${posts.postId} WHERE (${posts.platform}, ${posts.authorId}) IN (${linkedIdentities})`;
       const ids = options.acrossPlatforms
-        ? sql`${sameAuthor} UNION SELECT ${contacts.matchId} FROM ${contacts} WHERE ${contacts.handleKey} = ${key} AND ${contacts.matchId} IS NOT NULL`
-        : sameAuthor;
+        ? sql`${sameAuthor} UNION ${linked} UNION SELECT ${contacts.matchId} FROM ${contacts} WHERE ${contacts.handleKey} = ${key} AND ${contacts.matchId} IS NOT NULL`
+        : sql`${sameAuthor} UNION ${linked}`;
+      const linkedKeys = new Set(
+        (
+          await db
+            .select({ platform: identityLinks.platform, authorId: identityLinks.authorId })
+            .from(identityLinks)
+            .where(sql`(${identityLinks.platform}, ${identityLinks.authorId}) IN (${linkedIdentities})`)
+        ).map((r) => `${r.platform}\u0000${r.authorId}`),
+      );
       const rows = await db
         .select({
           match: {
@@ -108,7 +122,9 @@ export function createCustomerRepository(db: Database): CustomerRepository {
         relation:
           row.match.platform === customer.platform && row.authorId === customer.authorId
             ? 'same_author'
-            : 'same_name',
+            : linkedKeys.has(`${row.match.platform}\u0000${row.authorId}`)
+              ? 'linked'
+              : 'same_name',
       }));
     },
   };

@@ -50,7 +50,8 @@ export type ActionName =
   | 'follow-up'
   | 'note'
   | 'assign'
-  | 'case-state';
+  | 'case-state'
+  | 'link-identity';
 
 export const ACTION_NAMES: readonly ActionName[] = [
   'reply',
@@ -62,6 +63,7 @@ export const ACTION_NAMES: readonly ActionName[] = [
   'note',
   'assign',
   'case-state',
+  'link-identity',
 ];
 
 const STATUS = {
@@ -125,6 +127,12 @@ export async function runDeskAction(
     }
     case 'case-state':
       outcome = await deps.desk.setCaseState(actor, matchId, { state: input.state });
+      break;
+    case 'link-identity':
+      outcome = await deps.desk.linkIdentity(actor, matchId, {
+        platform: input.platform,
+        handle: input.handle,
+      });
       break;
   }
   if (!outcome.ok) {

@@ -70,6 +70,11 @@ addMessages({
     en: 'same handle on {platform} (could be someone else)',
   },
   'case.history.noReply': { ja: '返信なし', en: 'not answered' },
+  'case.history.linked': { ja: '関連付けたアカウント', en: 'linked account' },
+  'case.link.title': { ja: '別のプラットフォームの同じお客様', en: 'The same customer on another platform' },
+  'case.link.platform': { ja: 'プラットフォーム', en: 'Platform' },
+  'case.link.handle': { ja: 'ハンドル（@name や name@instance）', en: 'Handle (@name or name@instance)' },
+  'case.link.send': { ja: '関連付ける', en: 'Link' },
   'case.history.replies': { ja: '返信 {n} 件', en: '{n} replies' },
   'case.cooldown.never': {
     ja: 'この件より前に、このお客様へ返信したことはありません。',
@@ -389,7 +394,9 @@ export function historyCard(c: C, data: CaseData, now: Date, platformName: (p: s
           return html`<li data-history="${h.match.id}">${timeTag(h.match.createdAt, tz)} · ${platformName(h.match.platform)} @${h.match.post.author.handle}${
             h.relation === 'same_name'
               ? html` <small class="muted">(${t(c, 'case.history.sameName', { platform: platformName(h.match.platform) })})</small>`
-              : ''
+              : h.relation === 'linked'
+                ? html` <small class="muted">(${t(c, 'case.history.linked')})</small>`
+                : ''
           } · ${label(c, 'inbox.status', h.match.status)} · ${sent.length === 0 ? t(c, 'case.history.noReply') : t(c, 'case.history.replies', { n: sent.length })}
 <div class="post-text small">${h.match.post.text.length > 140 ? `${h.match.post.text.slice(0, 139)}…` : h.match.post.text}</div>${
             sent[0]
@@ -409,3 +416,22 @@ export const CASE_STYLE = `
 .badge.reading-thanks{background:#dcfae6;color:#067647}.badge.reading-unhappy{background:#fde2e1;color:#b42318}.badge.reading-question{background:#fff1d6;color:#93370d}
 .customer-history{padding-left:1.1rem}.customer-history li{margin:.4rem 0}
 `;
+
+/**
+ * Links the customer with their account on another platform (an author kikimimi has seen): from
+ * then on the case history and the Discord review message show both. Editors and admins only.
+ */
+export function linkIdentityForm(
+  c: C,
+  matchId: string,
+  platforms: readonly { readonly id: string; readonly name: string }[],
+  errors: Readonly<Record<string, string>>,
+): Html {
+  return html`<form method="post" action="/inbox/${matchId}/link-identity" id="link-identity-form">${csrfField(c)}
+<h3>${t(c, 'case.link.title')}</h3>
+<label for="link-platform">${t(c, 'case.link.platform')}</label>
+<select id="link-platform" name="platform">${platforms.map((p) => html`<option value="${p.id}">${p.name}</option>`)}</select>
+<label for="link-handle">${t(c, 'case.link.handle')}</label>
+<input id="link-handle" name="handle" maxlength="400" autocomplete="off">${fieldError(errors, 'identity')}
+<p><button type="submit" class="secondary">${t(c, 'case.link.send')}</button></p></form>`;
+}

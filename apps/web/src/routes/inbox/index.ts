@@ -65,6 +65,7 @@ const DONE = new Set([
   'noted',
   'assigned',
   'case_state',
+  'linked',
 ]);
 
 const cursorOf = (m: MatchRecord) => encodeCursor(m.createdAt, m.id);

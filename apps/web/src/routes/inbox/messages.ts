@@ -208,6 +208,10 @@ addMessages({
   'inbox.done.noted': { ja: 'メモを保存しました。', en: 'Note saved.' },
   'inbox.done.assigned': { ja: '担当者を変更しました。', en: 'Assignee changed.' },
   'inbox.done.case_state': { ja: 'ケースの状態を変更しました。', en: 'Case state changed.' },
+  'inbox.done.linked': {
+    ja: '別のプラットフォームのアカウントを同じお客様として関連付けました。',
+    en: 'Linked the account on the other platform as the same customer.',
+  },
   'inbox.col.case': { ja: 'ケース', en: 'Case' },
   'inbox.field.case': { ja: 'ケースの状態', en: 'Case state' },
   'inbox.field.assignee': { ja: '担当者', en: 'Assignee' },

@@ -34,6 +34,7 @@ import {
   caseThread,
   type FollowUpFormState,
   historyCard,
+  linkIdentityForm,
   type TemplateControls,
 } from './case-view.ts';
 import { CASE_STATES, type FilterField, INTENTS, PLATFORMS, STATUSES } from './filters.ts';
@@ -644,7 +645,16 @@ ${caseForms(
   detail.reply !== null && (detail.reply.state === 'sent' || detail.reply.state === 'manual_done'),
   match.caseState,
 )}</div>
-<div class="card" id="customer-history"><h2>${t(c, 'case.history.title')}</h2>${historyCard(c, detail.case, c.get('deps').now(), platformName)}</div>
+<div class="card" id="customer-history"><h2>${t(c, 'case.history.title')}</h2>${historyCard(c, detail.case, c.get('deps').now(), platformName)}${
+    editor
+      ? linkIdentityForm(
+          c,
+          match.id,
+          PLATFORMS.filter((p) => p !== match.platform).map((p) => ({ id: p, name: platformName(p) })),
+          forms.errors,
+        )
+      : ''
+  }</div>
 <div class="card"><h2>${t(c, 'inbox.detail.history')}</h2>${historySection(c, detail)}</div>
 <div class="card"><h2>${t(c, 'inbox.actions.title')}</h2>${actionsSection(c, detail, forms)}</div>`;
 }
