@@ -445,6 +445,16 @@ describe('/api/query/check and /api/templates/preview', () => {
         ok: true,
         rendered: true,
       },
+      {
+        // Bluesky counts graphemes, links as written, and a reply needs no @mention in front.
+        platform: 'bluesky',
+        text,
+        length: measureReply(text, 'bluesky').length,
+        limit: 300,
+        remaining: 300 - measureReply(text, 'bluesky').length,
+        ok: true,
+        rendered: true,
+      },
     ]);
     const over = await api('POST', '/templates/preview', viewer, { text: 'あ'.repeat(141), platform: 'x' });
     expect(over.json?.previews[0]).toMatchObject({ length: 282, limit: 280, ok: false });

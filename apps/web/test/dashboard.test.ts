@@ -161,7 +161,8 @@ describe('GET /dashboard', () => {
     expect(page).toContain('<title>2026-11-18 Mastodon: 1</title>');
     expect(page).toContain('<title>2026-11-20 X: 3</title>');
     expect(page).toMatch(
-      /<table id="by-platform-table">.*<th scope="row">2026-11-20<\/th><td>3<\/td><td>0<\/td><td>3<\/td>/su,
+      // X, Mastodon, Bluesky, total.
+      /<table id="by-platform-table">.*<th scope="row">2026-11-20<\/th><td>3<\/td><td>0<\/td><td>0<\/td><td>3<\/td>/su,
     );
     expect(page).toMatch(
       /<table id="replies-table">.*ご案内.*お礼.*<span title="thanks-x">お礼 \(X\)<\/span>/su,
