@@ -59,7 +59,21 @@ export type { BeginReply, ReplyRepository } from './repositories/replies.ts';
 export type { ReviewRepository } from './repositories/reviews.ts';
 export type { NewSession, SessionInfo, SessionRepository } from './repositories/sessions.ts';
 export type { SourceRepository, UsageDay } from './repositories/sources.ts';
-export type { DashboardQuery, DashboardStats, StatsRepository } from './repositories/stats.ts';
+export {
+  ANSWER_KINDS,
+  type AnswerKind,
+  type AnswersQuery,
+  type CustomerAnswer,
+  type CustomerVoice,
+  type DashboardQuery,
+  type DashboardStats,
+  type EffectFigures,
+  type EffectQuery,
+  type EffectStats,
+  type StatsPage,
+  type StatsRepository,
+  type VoicesQuery,
+} from './repositories/stats.ts';
 export {
   LastAdminError,
   type LoginContext,

@@ -384,12 +384,13 @@ export const identityLinks = pgTable(
   ],
 );
 
-export const CASE_EVENT_KINDS = ['answer', 'like', 'repost', 'note', 'assigned', 'state'] as const;
+export const CASE_EVENT_KINDS = ['answer', 'like', 'repost', 'note', 'assigned', 'state', 'voice'] as const;
 
 /**
  * What happened in a case after the match, besides our replies and the review decisions: the
  * customer's answers and reactions to our replies, teammates' internal notes, assignments and state
- * changes. `dedupe_key` makes a platform event that is read twice one row.
+ * changes, and customer voices (ご意見: `detail.department`, the summary in `text`). `dedupe_key` makes a
+ * platform event that is read twice one row (and a case a voice once per department).
  */
 export const caseEvents = pgTable(
   'case_events',
@@ -421,6 +422,8 @@ export const caseEvents = pgTable(
   (t) => [
     index('case_events_match_idx').on(t.matchId, t.at),
     index('case_events_kind_at_idx').on(t.kind, t.at),
+    // The effect figures: the reactions to each reply.
+    index('case_events_reply_idx').on(t.replyId, t.kind),
     unique('case_events_dedupe_key').on(t.dedupeKey),
     check('case_events_kind_known', sql.raw(`kind IN (${CASE_EVENT_KINDS.map((s) => `'${s}'`).join(', ')})`)),
   ],

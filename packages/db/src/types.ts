@@ -111,7 +111,7 @@ export interface MatchRecord {
 
 export type CaseState = 'open' | 'waiting' | 'resolved';
 
-export type CaseEventKind = 'answer' | 'like' | 'repost' | 'note' | 'assigned' | 'state';
+export type CaseEventKind = 'answer' | 'like' | 'repost' | 'note' | 'assigned' | 'state' | 'voice';
 
 /** How the rules read a customer's answer (see @kikimimi/rules). */
 export interface AnswerReading {

@@ -83,6 +83,15 @@ export interface Desk {
   ): Promise<DeskOutcome>;
   /** Moves the case by hand: open, waiting (for the customer) or resolved. */
   setCaseState(actor: DeskActor, matchId: string, input: { readonly state?: unknown }): Promise<DeskOutcome>;
+  /**
+   * Tags the case as a customer voice (ご意見) for a department, with an optional summary: shared in the
+   * digest. Once per department; tagging again replaces the summary.
+   */
+  tagVoice(
+    actor: DeskActor,
+    matchId: string,
+    input: { readonly department?: unknown; readonly summary?: unknown },
+  ): Promise<DeskOutcome>;
 }
 
 export interface DeskDeps {
@@ -113,6 +122,9 @@ export const replyKey = (matchId: string, answerPostId?: string) =>
 
 /** The longest internal note. */
 export const MAX_NOTE = 4_000;
+/** The longest department name and voice summary. */
+export const MAX_DEPARTMENT = 100;
+export const MAX_VOICE_SUMMARY = 1_000;
 const CASE_STATES = ['open', 'waiting', 'resolved'] as const;
 
 const fail = <C extends DeskFailure['code']>(code: C, extra: object = {}): DeskFailure =>
@@ -603,6 +615,45 @@ export function createDesk(deps: DeskDeps): Desk {
         );
         await tx.audit(stored(actor), 'case.state', match.id, { state, previous: current.state }, now);
         await job(tx, 'caseUpdate', { matchId: match.id, eventId: event.id }, JOB_IDS.caseUpdate(event.id));
+        return { decision: null, event };
+      });
+    },
+
+    async tagVoice(actor, matchId, input) {
+      const match = await load(actor, matchId, 'voice');
+      if ('ok' in match) return match;
+      const oneLine = (value: unknown) =>
+        typeof value === 'string' ? value.replace(/\s+/gu, ' ').trim() : '';
+      const department = oneLine(input.department);
+      const summary = typeof input.summary === 'string' ? input.summary.replace(/\r\n?/gu, '\n').trim() : '';
+      const problems: DeskProblem[] = [];
+      if (department === '') problems.push({ field: 'department', code: 'empty_department' });
+      else if (department.length > MAX_DEPARTMENT)
+        problems.push({ field: 'department', code: 'input_too_long', params: { max: MAX_DEPARTMENT } });
+      if (summary.length > MAX_VOICE_SUMMARY)
+        problems.push({ field: 'summary', code: 'input_too_long', params: { max: MAX_VOICE_SUMMARY } });
+      if (problems.length > 0) return invalid(problems);
+      return decide(match.id, 'voice_tagged', async (tx) => {
+        const now = deps.now();
+        const { event, created } = await tx.tagVoice(
+          match.id,
+          { actor: stored(actor), department, summary },
+          now,
+        );
+        await tx.audit(
+          stored(actor),
+          'case.voice',
+          match.id,
+          { department, summary, eventId: event.id, ...(created ? {} : { updated: true }) },
+          now,
+        );
+        // Shown in the case's Discord thread; a second tag of the same department is shown again.
+        await job(
+          tx,
+          'caseUpdate',
+          { matchId: match.id, eventId: event.id },
+          JOB_IDS.caseUpdate(created ? event.id : `${event.id}-${now.getTime()}`),
+        );
         return { decision: null, event };
       });
     },

@@ -82,6 +82,7 @@ const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
     en: 'kikimimi has not seen an author with this handle on that platform (only authors whose posts arrived can be linked).',
   },
   same_identity: { ja: '同じアカウントです。', en: 'That is the same account.' },
+  empty_department: { ja: '部署を入力してください。', en: 'Name the department.' },
   unknown_answer: {
     ja: 'このケースにそのお客さまの返信はありません。',
     en: 'There is no such answer from the customer in this case.',

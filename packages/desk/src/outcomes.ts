@@ -12,7 +12,9 @@ export type DeskField =
   | 'assignee'
   | 'state'
   | 'answer'
-  | 'identity';
+  | 'identity'
+  | 'department'
+  | 'summary';
 
 /** One thing wrong with a decision's input, next to its field (texts: messages.ts). */
 export interface DeskProblem {
@@ -31,7 +33,8 @@ export interface DeskProblem {
     | 'unknown_answer'
     | 'empty_note'
     | 'unknown_identity'
-    | 'same_identity';
+    | 'same_identity'
+    | 'empty_department';
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
@@ -63,7 +66,8 @@ export type DecisionKindDone =
   | 'noted'
   | 'assigned'
   | 'case_state'
-  | 'linked';
+  | 'linked'
+  | 'voice_tagged';
 
 /** A decision the desk took: stored with its audit entry and its jobs, in one transaction. */
 export interface DeskSuccess {

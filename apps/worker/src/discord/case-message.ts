@@ -74,6 +74,14 @@ export function caseEventMessage(event: CaseEvent, lang: Lang): BotMessage | nul
           : fillText(t(lang, 'unassigned'), { name: nameOf(event) }),
       );
     }
+    case 'voice': {
+      const department = typeof event.detail.department === 'string' ? event.detail.department : '?';
+      const head = fillText(t(lang, 'voiceTagged'), {
+        name: nameOf(event),
+        department: escapeDisplayName(department),
+      });
+      return plain(event.text === '' ? head : `${head}\n${quote(event.text)}`);
+    }
     case 'state': {
       const state = event.detail.state as CaseState;
       const previous = event.detail.previous as CaseState;

@@ -76,6 +76,10 @@ const TEXT = {
     ja: '状態: {previous} → {state}（{name}）',
     en: 'State: {previous} → {state} ({name})',
   },
+  voiceTagged: {
+    ja: '📣 {name} さんが「{department}」へのご意見として共有しました',
+    en: '📣 {name} shared it as a customer voice for {department}',
+  },
   caseOpen: { ja: '対応中', en: 'open' },
   caseWaiting: { ja: 'お客さまの返信待ち', en: 'waiting for the customer' },
   caseResolved: { ja: '解決済み', en: 'resolved' },

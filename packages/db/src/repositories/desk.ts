@@ -87,6 +87,15 @@ export interface DeskTransaction {
     },
     now: Date,
   ): Promise<CaseEvent>;
+  /**
+   * Tags the case as a customer voice for `department` (once per department: tagging it again updates
+   * the summary, the tagger and the time). `created` is false for such an update.
+   */
+  tagVoice(
+    matchId: string,
+    voice: { readonly actor: Actor; readonly department: string; readonly summary: string },
+    now: Date,
+  ): Promise<{ event: CaseEvent; created: boolean }>;
   /** Puts a job in the outbox: relayed to its queue after the commit (see OutboxRepository). */
   enqueue(job: OutboxJob, now: Date): Promise<void>;
 }
@@ -202,6 +211,32 @@ function deskTransaction(tx: Tx): DeskTransaction {
         })
         .returning();
       return toCaseEvent(row as typeof caseEvents.$inferSelect);
+    },
+    async tagVoice(matchId, voice, now) {
+      const actor = parseActor(voice.actor);
+      // xmax = 0 only for a row this statement inserted (an update leaves the old version's xmax).
+      const [row] = await tx
+        .insert(caseEvents)
+        .values({
+          matchId,
+          kind: 'voice',
+          actor,
+          text: voice.summary,
+          detail: { department: voice.department },
+          dedupeKey: `voice:${matchId}:${voice.department}`,
+          at: now,
+          createdAt: now,
+        })
+        .onConflictDoUpdate({
+          target: caseEvents.dedupeKey,
+          set: { actor, text: voice.summary, at: now },
+        })
+        .returning({ id: caseEvents.id, created: sql<boolean>`(xmax = 0)` });
+      const [event] = await tx
+        .select()
+        .from(caseEvents)
+        .where(eq(caseEvents.id, (row as { id: string }).id));
+      return { event: toCaseEvent(event as typeof caseEvents.$inferSelect), created: Boolean(row?.created) };
     },
     async enqueue(jobInput, now) {
       const job = parseInput(jobSchema, jobInput, 'outbox job');

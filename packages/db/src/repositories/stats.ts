@@ -1,9 +1,10 @@
 import { timeZoneSchema } from '@kikimimi/rules';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
-import { matches, replies, reviewDecisions } from '../schema.ts';
-import { parseDate, parseInput } from './shared.ts';
+import { caseEvents, matches, posts, replies, reviewDecisions } from '../schema.ts';
+import type { Actor, AnswerReading, CaseState } from '../types.ts';
+import { isUuid, parseDate, parseInput } from './shared.ts';
 
 /*
  * The dashboard's figures, aggregated in PostgreSQL. Volume, response rate, median time to first
@@ -94,6 +95,120 @@ export interface DashboardStats {
 /** Aggregates for the console's dashboard. */
 export interface StatsRepository {
   dashboard(query: DashboardQuery): Promise<DashboardStats>;
+  /** The instants a dashboard period covers: the first local midnight of its `days` days, and `now`. */
+  period(query: DashboardQuery): Promise<{ from: Date; to: Date }>;
+  /** The effect of our replies sent during the period: reactions, positive reactions, time to react. */
+  effect(query: EffectQuery): Promise<EffectStats>;
+  /** What customers said back during the period (answers to our replies), newest first, keyset paged. */
+  answers(query: AnswersQuery, page?: StatsPage): Promise<CustomerAnswer[]>;
+  /** Cases tagged as customer voices (ご意見) during the period, newest first, keyset paged. */
+  voices(query: VoicesQuery, page?: StatsPage): Promise<CustomerVoice[]>;
+}
+
+/**
+ * The effect figures' selection: the replies sent in [from, to), of matches on `platform`, of `watch`,
+ * sent from `templateId` (the template of the reply decision that created the reply; '' for replies
+ * written without a template).
+ */
+export interface EffectQuery {
+  readonly from: Date;
+  readonly to: Date;
+  readonly platform?: string | undefined;
+  readonly watch?: string | undefined;
+  readonly templateId?: string | undefined;
+}
+
+export const ANSWER_KINDS = ['thanks', 'unhappy', 'question', 'other'] as const;
+export type AnswerKind = (typeof ANSWER_KINDS)[number];
+
+/** The answers received in [from, to) to replies selected like {@link EffectQuery}'s, of one reading. */
+export interface AnswersQuery extends EffectQuery {
+  readonly kind?: AnswerKind | undefined;
+}
+
+/** Voices tagged in [from, to), of matches on `platform` / of `watch`, for `department`. */
+export interface VoicesQuery {
+  readonly from: Date;
+  readonly to: Date;
+  readonly platform?: string | undefined;
+  readonly watch?: string | undefined;
+  readonly department?: string | undefined;
+}
+
+/** A keyset page: `limit` rows older than `before`. */
+export interface StatsPage {
+  /** 1–1000 (default 100). */
+  readonly limit?: number;
+  readonly before?: { readonly at: Date; readonly id: string } | undefined;
+}
+
+/** The effect of one group of replies (all, one platform, one template). */
+export interface EffectFigures {
+  /** Replies sent by the API (follow-ups included); replies posted by hand cannot be followed. */
+  readonly sent: number;
+  /** Of them, follow-ups (a reply to the customer's answer). */
+  readonly followUps: number;
+  /** Replies the customer reacted to: answered, liked or reposted (each reply counted once). */
+  readonly reacted: number;
+  readonly answered: number;
+  readonly liked: number;
+  readonly reposted: number;
+  /** Replies answered with thanks or liked. */
+  readonly positive: number;
+  /** reacted / sent; null without replies. */
+  readonly reactionRate: number | null;
+  /** positive / sent; null without replies. */
+  readonly positiveRate: number | null;
+  /** From our reply to the customer's first reaction (seconds), over the replies reacted to. */
+  readonly medianReactionSeconds: number | null;
+  readonly p90ReactionSeconds: number | null;
+}
+
+export interface EffectStats {
+  readonly period: { readonly from: Date; readonly to: Date };
+  readonly totals: EffectFigures;
+  /** Most replies first. */
+  readonly byPlatform: ReadonlyArray<EffectFigures & { readonly platform: string }>;
+  /** Most replies first; templateId null: written without a template. */
+  readonly byTemplate: ReadonlyArray<EffectFigures & { readonly templateId: string | null }>;
+  /** The answers to these replies by reading (thanks, unhappy, question, other); each answer counted. */
+  readonly answersByKind: Readonly<Record<AnswerKind, number>>;
+}
+
+/** A customer's answer to one of our replies, with the reply and the reading. */
+export interface CustomerAnswer {
+  readonly id: string;
+  readonly matchId: string;
+  readonly at: Date;
+  readonly platform: string;
+  readonly authorHandle: string | null;
+  readonly text: string;
+  readonly url: string | null;
+  readonly reading: AnswerReading | null;
+  readonly reply: {
+    readonly id: string;
+    readonly seq: number;
+    readonly text: string;
+    readonly sentAt: Date | null;
+    readonly templateId: string | null;
+  };
+}
+
+/** A case a reviewer tagged as a customer voice for a department. */
+export interface CustomerVoice {
+  readonly id: string;
+  readonly matchId: string;
+  readonly at: Date;
+  readonly department: string;
+  readonly summary: string;
+  readonly actor: Actor | null;
+  readonly platform: string;
+  readonly caseState: CaseState;
+  readonly author: { readonly handle: string; readonly displayName: string };
+  readonly postText: string;
+  readonly postUrl: string;
+  /** The customer's latest answer in the case, if any. */
+  readonly lastAnswer: { readonly text: string; readonly kind: AnswerKind | null } | null;
 }
 
 const querySchema = z.object({
@@ -102,6 +217,103 @@ const querySchema = z.object({
 });
 
 const int = (value: unknown) => Number(value ?? 0);
+
+const periodSchema = z
+  .object({
+    from: z.date(),
+    to: z.date(),
+    platform: z.string().min(1).max(40).optional(),
+    watch: z.string().min(1).max(200).optional(),
+  })
+  .refine((q) => q.from.getTime() <= q.to.getTime(), { message: 'from must not be after to', path: ['to'] })
+  .refine((q) => q.to.getTime() - q.from.getTime() <= 400 * 86_400_000, {
+    message: 'at most 400 days',
+    path: ['to'],
+  });
+const effectSchema = z.intersection(periodSchema, z.object({ templateId: z.string().max(200).optional() }));
+const answersSchema = z.intersection(effectSchema, z.object({ kind: z.enum(ANSWER_KINDS).optional() }));
+const voicesSchema = z.intersection(
+  periodSchema,
+  z.object({ department: z.string().trim().min(1).max(200).optional() }),
+);
+const pageSchema = z.object({
+  limit: z.number().int().min(1).max(1000).default(100),
+  before: z.object({ at: z.date(), id: z.string() }).optional(),
+});
+
+/** The template of a reply: the one of the reply decision that created it (same transaction, same instant). */
+const templateOf = (reply: SQL) => sql`(
+  SELECT nullif(d.detail->>'templateId', '') FROM ${reviewDecisions} d
+  WHERE d.match_id = ${reply}.match_id AND d.kind = 'reply' AND d.at <= ${reply}.created_at
+  ORDER BY d.at DESC, d.id DESC LIMIT 1)`;
+
+/** The selection of replies (alias r, joined to matches m) an effect query asks for. */
+function replyFilter(q: {
+  platform?: string | undefined;
+  watch?: string | undefined;
+  templateId?: string | undefined;
+}) {
+  const parts: SQL[] = [];
+  if (q.platform !== undefined) parts.push(sql`m.platform = ${q.platform}`);
+  if (q.watch !== undefined) parts.push(sql`${q.watch} = ANY(m.watches)`);
+  if (q.templateId !== undefined) {
+    parts.push(
+      q.templateId === ''
+        ? sql`${templateOf(sql`r`)} IS NULL`
+        : sql`${templateOf(sql`r`)} IS NOT DISTINCT FROM ${q.templateId}`,
+    );
+  }
+  return parts.length === 0 ? sql`TRUE` : sql.join(parts, sql` AND `);
+}
+
+interface FiguresRow {
+  platform: string | null;
+  template_id: string | null;
+  by_platform: number;
+  by_template: number;
+  sent: number;
+  follow_ups: number;
+  reacted: number;
+  answered: number;
+  liked: number;
+  reposted: number;
+  positive: number;
+  median: number | string | null;
+  p90: number | string | null;
+}
+
+function figuresOf(row: FiguresRow | undefined): EffectFigures {
+  const sent = int(row?.sent);
+  const reacted = int(row?.reacted);
+  const positive = int(row?.positive);
+  const seconds = (v: number | string | null | undefined) =>
+    v === null || v === undefined ? null : Number(v);
+  return {
+    sent,
+    followUps: int(row?.follow_ups),
+    reacted,
+    answered: int(row?.answered),
+    liked: int(row?.liked),
+    reposted: int(row?.reposted),
+    positive,
+    reactionRate: sent === 0 ? null : reacted / sent,
+    positiveRate: sent === 0 ? null : positive / sent,
+    medianReactionSeconds: seconds(row?.median),
+    p90ReactionSeconds: seconds(row?.p90),
+  };
+}
+
+const readingOf = (value: unknown): AnswerReading | null =>
+  value !== null && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string'
+    ? (value as AnswerReading)
+    : null;
+
+/** `(at, id) < before` for pages ordered by at DESC, id DESC. */
+function olderThan(alias: SQL, before: { at: Date; id: string } | undefined) {
+  if (before === undefined) return sql`TRUE`;
+  if (!isUuid(before.id)) return sql`${alias}.at < ${before.at}`;
+  return sql`(${alias}.at, ${alias}.id) < (${before.at}, ${before.id}::uuid)`;
+}
 
 /** The one row of the grouped statement (JSON built by PostgreSQL). */
 interface MainResult {
@@ -112,7 +324,203 @@ interface MainResult {
 }
 
 export function createStatsRepository(db: Database): StatsRepository {
+  async function periodBounds(input: DashboardQuery) {
+    const now = parseDate(input?.now, 'period end');
+    const { days, timeZone } = parseInput(
+      querySchema,
+      { days: input?.days, timeZone: input?.timeZone },
+      'period',
+    );
+    const bounds = await db.execute<{ from: Date | string }>(sql`
+      SELECT (date_trunc('day', ${now}::timestamptz AT TIME ZONE ${timeZone})
+              - make_interval(days => ${days - 1})) AT TIME ZONE ${timeZone} AS "from"`);
+    return { from: new Date((bounds.rows[0] as { from: Date | string }).from), to: now };
+  }
+
   return {
+    period: periodBounds,
+
+    async effect(input) {
+      const q = parseInput(effectSchema, input, 'effect query');
+      // One row per reply of the selection with its first reaction and what kinds it drew, then the
+      // figures over all, per platform and per template (GROUPING SETS: one scan).
+      const result = await db.execute<FiguresRow & Record<string, unknown>>(sql`
+        WITH sel AS (
+          SELECT r.id, r.seq, r.sent_at, m.platform, ${templateOf(sql`r`)} AS template_id
+          FROM ${replies} r JOIN ${matches} m ON m.id = r.match_id
+          WHERE r.state = 'sent' AND r.sent_at >= ${q.from} AND r.sent_at < ${q.to} AND ${replyFilter(q)}
+        ), per AS (
+          SELECT sel.*, x.first_at, coalesce(x.answered, false) AS answered, coalesce(x.liked, false) AS liked,
+                 coalesce(x.reposted, false) AS reposted, coalesce(x.positive, false) AS positive
+          FROM sel LEFT JOIN LATERAL (
+            SELECT min(e.at) AS first_at,
+                   bool_or(e.kind = 'answer') AS answered,
+                   bool_or(e.kind = 'like') AS liked,
+                   bool_or(e.kind = 'repost') AS reposted,
+                   bool_or(e.kind = 'like' OR (e.kind = 'answer' AND e.classification->>'kind' = 'thanks')) AS positive
+            FROM ${caseEvents} e
+            WHERE e.reply_id = sel.id AND e.kind IN ('answer', 'like', 'repost')
+          ) x ON TRUE
+        )
+        -- greatest() skips NULLs: the FILTER keeps replies without a reaction out of the percentiles.
+        SELECT platform, template_id,
+               GROUPING(platform)::int AS by_platform, GROUPING(template_id)::int AS by_template,
+               count(*)::int AS sent,
+               count(*) FILTER (WHERE seq > 1)::int AS follow_ups,
+               count(first_at)::int AS reacted,
+               count(*) FILTER (WHERE answered)::int AS answered,
+               count(*) FILTER (WHERE liked)::int AS liked,
+               count(*) FILTER (WHERE reposted)::int AS reposted,
+               count(*) FILTER (WHERE positive)::int AS positive,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(0, extract(epoch FROM first_at - sent_at)))
+                 FILTER (WHERE first_at IS NOT NULL) AS median,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(0, extract(epoch FROM first_at - sent_at)))
+                 FILTER (WHERE first_at IS NOT NULL) AS p90
+        FROM per
+        GROUP BY GROUPING SETS ((), (platform), (template_id))`);
+      const kinds = await db.execute<{ kind: string; n: number }>(sql`
+        SELECT e.classification->>'kind' AS kind, count(*)::int AS n
+        FROM ${replies} r JOIN ${matches} m ON m.id = r.match_id
+        JOIN ${caseEvents} e ON e.reply_id = r.id AND e.kind = 'answer'
+        WHERE r.state = 'sent' AND r.sent_at >= ${q.from} AND r.sent_at < ${q.to} AND ${replyFilter(q)}
+        GROUP BY 1`);
+      const rows = result.rows;
+      // GROUPING(x) is 1 when x is rolled up: the grand total has both, a platform row only template_id.
+      const total = rows.find((row) => int(row.by_platform) === 1 && int(row.by_template) === 1);
+      const bySent = (a: { sent: number }, b: { sent: number }) => b.sent - a.sent;
+      const answersByKind = Object.fromEntries(ANSWER_KINDS.map((k) => [k, 0])) as Record<AnswerKind, number>;
+      for (const row of kinds.rows) {
+        const kind = (ANSWER_KINDS as readonly string[]).includes(row.kind)
+          ? (row.kind as AnswerKind)
+          : 'other';
+        answersByKind[kind] += int(row.n);
+      }
+      return {
+        period: { from: q.from, to: q.to },
+        totals: figuresOf(total),
+        byPlatform: rows
+          .filter((row) => int(row.by_platform) === 0)
+          .map((row) => ({ platform: row.platform as string, ...figuresOf(row) }))
+          .sort((a, b) => bySent(a, b) || a.platform.localeCompare(b.platform)),
+        byTemplate: rows
+          .filter((row) => int(row.by_template) === 0)
+          .map((row) => ({ templateId: row.template_id, ...figuresOf(row) }))
+          .sort(
+            (a, b) =>
+              bySent(a, b) ||
+              // Replies without a template after the templates.
+              Number(a.templateId === null) - Number(b.templateId === null) ||
+              String(a.templateId).localeCompare(String(b.templateId)),
+          ),
+        answersByKind,
+      };
+    },
+
+    async answers(input, pageInput) {
+      const q = parseInput(answersSchema, input, 'answers query');
+      const page = parseInput(pageSchema, pageInput ?? {}, 'page');
+      const result = await db.execute<{
+        id: string;
+        match_id: string;
+        at: Date | string;
+        platform: string;
+        author_handle: string | null;
+        text: string;
+        url: string | null;
+        classification: unknown;
+        reply_id: string;
+        seq: number;
+        reply_text: string;
+        sent_at: Date | string | null;
+        template_id: string | null;
+      }>(sql`
+        SELECT e.id, e.match_id, e.at, m.platform, e.author_handle, e.text, e.url, e.classification,
+               r.id AS reply_id, r.seq, r.text AS reply_text, r.sent_at, ${templateOf(sql`r`)} AS template_id
+        FROM ${caseEvents} e
+        JOIN ${replies} r ON r.id = e.reply_id
+        JOIN ${matches} m ON m.id = e.match_id
+        WHERE e.kind = 'answer' AND e.at >= ${q.from} AND e.at < ${q.to} AND ${replyFilter(q)}
+          ${q.kind === undefined ? sql`` : sql`AND coalesce(e.classification->>'kind', 'other') = ${q.kind}`}
+          AND ${olderThan(sql`e`, page.before)}
+        ORDER BY e.at DESC, e.id DESC
+        LIMIT ${page.limit}`);
+      return result.rows.map((row) => ({
+        id: row.id,
+        matchId: row.match_id,
+        at: new Date(row.at),
+        platform: row.platform,
+        authorHandle: row.author_handle,
+        text: row.text,
+        url: row.url,
+        reading: readingOf(row.classification),
+        reply: {
+          id: row.reply_id,
+          seq: int(row.seq),
+          text: row.reply_text,
+          sentAt: row.sent_at === null ? null : new Date(row.sent_at),
+          templateId: row.template_id,
+        },
+      }));
+    },
+
+    async voices(input, pageInput) {
+      const q = parseInput(voicesSchema, input, 'voices query');
+      const page = parseInput(pageSchema, pageInput ?? {}, 'page');
+      const filters: SQL[] = [];
+      if (q.platform !== undefined) filters.push(sql`m.platform = ${q.platform}`);
+      if (q.watch !== undefined) filters.push(sql`${q.watch} = ANY(m.watches)`);
+      if (q.department !== undefined) filters.push(sql`e.detail->>'department' = ${q.department}`);
+      const result = await db.execute<{
+        id: string;
+        match_id: string;
+        at: Date | string;
+        department: string;
+        text: string;
+        actor: Actor | null;
+        platform: string;
+        case_state: string;
+        post: { text: string; url: string; author: { handle: string; displayName: string } };
+        last_text: string | null;
+        last_kind: string | null;
+      }>(sql`
+        SELECT e.id, e.match_id, e.at, e.detail->>'department' AS department, e.text, e.actor,
+               m.platform, m.case_state, p.post, a.text AS last_text, a.classification->>'kind' AS last_kind
+        FROM ${caseEvents} e
+        JOIN ${matches} m ON m.id = e.match_id
+        JOIN ${posts} p ON p.platform = m.platform AND p.post_id = m.post_id
+        LEFT JOIN LATERAL (
+          SELECT x.text, x.classification FROM ${caseEvents} x
+          WHERE x.match_id = e.match_id AND x.kind = 'answer' ORDER BY x.at DESC, x.id DESC LIMIT 1
+        ) a ON TRUE
+        WHERE e.kind = 'voice' AND e.at >= ${q.from} AND e.at < ${q.to}
+          ${filters.length === 0 ? sql`` : sql`AND ${sql.join(filters, sql` AND `)}`}
+          AND ${olderThan(sql`e`, page.before)}
+        ORDER BY e.at DESC, e.id DESC
+        LIMIT ${page.limit}`);
+      return result.rows.map((row) => ({
+        id: row.id,
+        matchId: row.match_id,
+        at: new Date(row.at),
+        department: row.department,
+        summary: row.text,
+        actor: row.actor,
+        platform: row.platform,
+        caseState: row.case_state as CaseState,
+        author: { handle: row.post.author.handle, displayName: row.post.author.displayName },
+        postText: row.post.text,
+        postUrl: row.post.url,
+        lastAnswer:
+          row.last_text === null
+            ? null
+            : {
+                text: row.last_text,
+                kind: (ANSWER_KINDS as readonly string[]).includes(row.last_kind ?? '')
+                  ? (row.last_kind as AnswerKind)
+                  : null,
+              },
+      }));
+    },
+
     async dashboard(input) {
       const now = parseDate(input?.now, 'dashboard time');
       const { days, timeZone } = parseInput(
