@@ -1,6 +1,7 @@
 import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
 import type { Job } from 'bullmq';
 import type { PipelineDeps } from './pipeline/deps.ts';
+import { handleDigest } from './pipeline/digest.ts';
 import { handleFollow } from './pipeline/follow.ts';
 import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
@@ -48,5 +49,6 @@ export const PROCESSORS: Processors = {
     deps.notifier === null
       ? 'skipped'
       : deps.notifier.caseEvent(payload.matchId, payload.eventId, { notify: payload.notify === true }),
+  digest: (payload, _job, { deps, jobs }) => handleDigest(payload, deps, jobs.queues.digest),
   sweep: (_payload, _job, { deps, jobs, sweepEveryMs }) => sweep(deps, jobs, { everyMs: sweepEveryMs }),
 };

@@ -26,6 +26,7 @@ import { runWithLease } from './lease.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { listenMetrics } from './metrics-server.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
+import { syncDigestScheduler } from './pipeline/digest.ts';
 import { createSchedulerKeeper, retime, syncFollowSchedulers, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
@@ -72,6 +73,8 @@ export interface WorkerOptions {
   readonly leaseTtlMs?: number;
   /** How often each account looks for customers' answers (default: the configuration's conversations.checkEveryMinutes). */
   readonly followEveryMs?: number;
+  /** How often the digest scheduler looks for a period to post (default DIGEST_TICK_MS; tests). */
+  readonly digestTickMs?: number;
   /** First wait after a failed poll, doubling per failure in a row up to 15 min (default 5 s). */
   readonly pollBackoffBaseMs?: number;
   /**
@@ -268,7 +271,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     );
     const synced = await syncSchedulers(jobs.queues.poll, deps, intervals);
     const followed = await syncFollowSchedulers(jobs.queues.follow, deps, options.followEveryMs);
-    log.debug({ ...synced, followed }, 'poll and follow schedulers in step with the configuration');
+    const digest = await syncDigestScheduler(jobs.queues.digest, deps, options.digestTickMs);
+    log.debug(
+      { ...synced, followed, digest },
+      'poll, follow and digest schedulers in step with the configuration',
+    );
   });
   const assertSchedules = (why: string) =>
     schedules

@@ -67,6 +67,7 @@ export {
   type CustomerVoice,
   type DashboardQuery,
   type DashboardStats,
+  type DigestPeriodQuery,
   type EffectFigures,
   type EffectQuery,
   type EffectStats,

@@ -80,6 +80,16 @@ export const JOBS = {
     schema: z.strictObject({ matchId: id, eventId: z.uuid(), notify: z.boolean().optional() }),
     options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
   },
+  /**
+   * The digest of customer voices and effect figures (conversations.digest). Without a period: from
+   * the job scheduler, queues the latest period that ended (job id per period); with one: posts it
+   * to the digest's Discord channel, once.
+   */
+  digest: {
+    schema: z.strictObject({ from: z.iso.datetime().optional(), to: z.iso.datetime().optional() }),
+    // Completed period jobs are kept (a tick that finds the period's job does not queue it again).
+    options: { ...LONG_RETRY, attempts: 50, removeOnComplete: 500, removeOnFail: 500 },
+  },
   /** Re-drive what a crash or a Redis loss left behind (from a job scheduler). */
   sweep: { schema: z.strictObject({}), options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 } },
 } as const satisfies Record<string, { schema: z.ZodType; options: JobsOptions }>;
@@ -104,6 +114,8 @@ export const JOB_IDS = {
   caseUpdate: (eventId: string) => jobId('case', eventId),
   refresh: (matchId: string, decisionId: string) => jobId('refresh', `${matchId}-${decisionId}`),
   escalate: (matchId: string, target: string) => jobId('escalate', `${matchId}-${target}`),
+  /** One digest per period, by the instant it ends. */
+  digest: (to: Date) => jobId('digest', to.toISOString()),
 } as const;
 
 /** Checks a payload against its job's schema; the error names the job and every fault. */

@@ -280,6 +280,24 @@ export type Organization = z.infer<typeof organizationSchema>;
 export const organizationTimeZone = (config: { organization?: Organization }): string =>
   config.organization?.timeZone ?? 'UTC';
 
+export const DIGEST_EVERY = ['daily', 'weekly', 'off'] as const;
+
+/**
+ * The digest of customer voices and the effect of our replies, posted to a Discord channel. A period
+ * ends at `hour`:00 in the organisation's time zone (weekly: on Monday) and lasts a day or a week; it
+ * is posted once, just after it ends. The console shows the same digest (/digest) for any period.
+ */
+export const digestSchema = z
+  .object({
+    every: z.enum(DIGEST_EVERY).default('off'),
+    /** The logical Discord channel (bound to a Discord channel in the console's Discord settings). */
+    channel: z.string().trim().min(1).max(100).default('review'),
+    /** The local hour (0–23, the organisation's time zone) at which each period ends and is posted. */
+    hour: z.number().int().min(0).max(23).default(9),
+  })
+  .default({ every: 'off', channel: 'review', hour: 9 });
+export type Digest = z.infer<typeof digestSchema>;
+
 /** Following each case after our reply (the conversations). */
 export const conversationsSchema = z
   .object({
@@ -291,8 +309,9 @@ export const conversationsSchema = z
      * not grow with the number of cases: X bills reads, see the console's cost estimate.
      */
     checkEveryMinutes: z.number().int().min(1).max(1440).default(5),
+    digest: digestSchema,
   })
-  .default({ followDays: 7, checkEveryMinutes: 5 });
+  .default({ followDays: 7, checkEveryMinutes: 5, digest: { every: 'off', channel: 'review', hour: 9 } });
 export type Conversations = z.infer<typeof conversationsSchema>;
 
 export const configSchema = z.object({

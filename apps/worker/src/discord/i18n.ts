@@ -80,6 +80,28 @@ const TEXT = {
     ja: '📣 {name} さんが「{department}」へのご意見として共有しました',
     en: '📣 {name} shared it as a customer voice for {department}',
   },
+  digestTitle: {
+    ja: '📣 **お客さまの声とご返信の効果** {from} 〜 {to}（{tz}）',
+    en: '📣 **Customer voices and the effect of our replies** {from} – {to} ({tz})',
+  },
+  digestEffect: {
+    ja: '返信 {sent} 件（フォローアップ {followUps}）· 反応率 {reaction}（{reacted} 件）· 好意的な反応 {positive}（{positives} 件）· 反応までの時間 中央値 {median} / 90% {p90}',
+    en: 'Replies {sent} ({followUps} follow-ups) · reaction rate {reaction} ({reacted}) · positive {positive} ({positives}) · time to reaction median {median} / p90 {p90}',
+  },
+  digestAnswers: {
+    ja: 'お客さまの返信: お礼 {thanks} · まだ不満 {unhappy} · 新しい質問 {question} · その他 {other}',
+    en: 'What customers said back: thanks {thanks} · still unhappy {unhappy} · new question {question} · other {other}',
+  },
+  digestVoices: { ja: '**ご意見 {n}{more} 件**', en: '**{n}{more} customer voices**' },
+  digestNoVoices: { ja: 'この期間のご意見はありません。', en: 'No customer voices in this period.' },
+  digestMore: {
+    ja: '（すべてはコンソールの /digest?from={from}&to={to} にあります）',
+    en: '(the whole digest is on the console at /digest?from={from}&to={to})',
+  },
+  digestSeconds: { ja: '{n} 秒', en: '{n} s' },
+  digestMinutes: { ja: '{n} 分', en: '{n} min' },
+  digestHours: { ja: '{h} 時間 {m} 分', en: '{h} h {m} min' },
+  digestDays: { ja: '{d} 日 {h} 時間', en: '{d} d {h} h' },
   caseOpen: { ja: '対応中', en: 'open' },
   caseWaiting: { ja: 'お客さまの返信待ち', en: 'waiting for the customer' },
   caseResolved: { ja: '解決済み', en: 'resolved' },

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { ReviewNotifier } from '../pipeline/deps.ts';
 import type { Store } from '../ports.ts';
 import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './case-message.ts';
+import { digestMessage, digestNonce } from './digest-message.ts';
 import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
 import { buildReviewMessage, type ReviewView } from './review-message.ts';
@@ -164,6 +165,16 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         { nonce: escalationNonce(matchId, target) },
       );
       return true;
+    },
+
+    async digest(channel, view) {
+      const settings = await store.discord.get();
+      const channelId = settings.channels[channel];
+      if (channelId === undefined) return 'no_channel';
+      await discord.send(channelId, digestMessage(view, langOf(settings.locale, 'ja')), {
+        nonce: digestNonce(view.to),
+      });
+      return 'posted';
     },
   };
 }

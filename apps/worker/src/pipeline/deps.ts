@@ -3,6 +3,7 @@ import type { ConnectorCache } from '../connectors.ts';
 import type { EngineProvider } from '../engine-provider.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../ports.ts';
+import type { DigestView } from './digest.ts';
 
 /** Follow-up work, put on the queues (idempotent: one job per match and kind while it exists). */
 export interface Enqueue {
@@ -27,6 +28,8 @@ export interface ReviewNotifier {
    * `notify`: also tells the review channel that the case is open again.
    */
   caseEvent(matchId: string, eventId: string, options: { notify: boolean }): Promise<'posted' | 'skipped'>;
+  /** Posts a digest into the channel bound to the logical `channel`, once per period whatever the retries. */
+  digest(channel: string, digest: DigestView): Promise<'posted' | 'no_channel'>;
 }
 
 /** Everything the pipeline’s handlers use, wired once in worker.ts (startWorker). */

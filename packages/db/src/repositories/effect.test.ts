@@ -215,6 +215,36 @@ describe('effect of our replies', () => {
     });
   });
 
+  it.each([
+    // 2026-11-24 is a Tuesday; 18:00 in Tokyo.
+    ['daily', 9, 'Asia/Tokyo', '2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'],
+    ['daily', 20, 'Asia/Tokyo', '2026-11-22T11:00:00Z', '2026-11-23T11:00:00Z'],
+    ['weekly', 9, 'Asia/Tokyo', '2026-11-16T00:00:00Z', '2026-11-23T00:00:00Z'],
+    ['daily', 9, 'UTC', '2026-11-23T09:00:00Z', '2026-11-24T09:00:00Z'],
+    // 04:00 in New York: the period that ended yesterday at 9:00.
+    ['daily', 9, 'America/New_York', '2026-11-22T14:00:00Z', '2026-11-23T14:00:00Z'],
+  ] as const)(
+    'the latest %s digest period ending at %i:00 in %s',
+    async (every, hour, timeZone, from, to) => {
+      expect(await t.repos.stats.digestPeriod({ now: NOW, every, hour, timeZone })).toEqual({
+        from: new Date(from),
+        to: new Date(to),
+      });
+    },
+  );
+
+  it('a daily digest across a daylight saving change lasts the local day', async () => {
+    expect(
+      await t.repos.stats.digestPeriod({
+        // Daylight saving time ended in New York at 2:00 on Sunday 1 November 2026: a 25-hour day.
+        now: new Date('2026-11-01T15:00:00Z'),
+        every: 'daily',
+        hour: 9,
+        timeZone: 'America/New_York',
+      }),
+    ).toEqual({ from: new Date('2026-10-31T13:00:00Z'), to: new Date('2026-11-01T14:00:00Z') });
+  });
+
   it('refuses a period that ends before it starts', async () => {
     await expect(t.repos.stats.effect({ from: later(10), to: later(0) })).rejects.toThrow(
       /from must not be after to/,

@@ -97,12 +97,25 @@ export interface StatsRepository {
   dashboard(query: DashboardQuery): Promise<DashboardStats>;
   /** The instants a dashboard period covers: the first local midnight of its `days` days, and `now`. */
   period(query: DashboardQuery): Promise<{ from: Date; to: Date }>;
+  /**
+   * The latest digest period that ended by `now`: it ends at `hour`:00 in `timeZone` (weekly: on a
+   * Monday) and starts a day (a week) of local time earlier, DST included.
+   */
+  digestPeriod(query: DigestPeriodQuery): Promise<{ from: Date; to: Date }>;
   /** The effect of our replies sent during the period: reactions, positive reactions, time to react. */
   effect(query: EffectQuery): Promise<EffectStats>;
   /** What customers said back during the period (answers to our replies), newest first, keyset paged. */
   answers(query: AnswersQuery, page?: StatsPage): Promise<CustomerAnswer[]>;
   /** Cases tagged as customer voices (ご意見) during the period, newest first, keyset paged. */
   voices(query: VoicesQuery, page?: StatsPage): Promise<CustomerVoice[]>;
+}
+
+export interface DigestPeriodQuery {
+  readonly now: Date;
+  readonly every: 'daily' | 'weekly';
+  /** 0–23. */
+  readonly hour: number;
+  readonly timeZone: string;
 }
 
 /**
@@ -236,6 +249,12 @@ const voicesSchema = z.intersection(
   periodSchema,
   z.object({ department: z.string().trim().min(1).max(200).optional() }),
 );
+const digestPeriodSchema = z.object({
+  every: z.enum(['daily', 'weekly']),
+  hour: z.number().int().min(0).max(23),
+  timeZone: timeZoneSchema,
+});
+
 const pageSchema = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
   before: z.object({ at: z.date(), id: z.string() }).optional(),
@@ -339,6 +358,32 @@ export function createStatsRepository(db: Database): StatsRepository {
 
   return {
     period: periodBounds,
+
+    async digestPeriod(input) {
+      const now = parseDate(input?.now, 'digest time');
+      const { every, hour, timeZone } = parseInput(
+        digestPeriodSchema,
+        { every: input?.every, hour: input?.hour, timeZone: input?.timeZone },
+        'digest period',
+      );
+      // In local time: the period's end this day (this week's Monday), or the one before if still ahead.
+      const unit = every === 'daily' ? 'day' : 'week';
+      const length = every === 'daily' ? 1 : 7;
+      const result = await db.execute<{ from: Date | string; to: Date | string }>(sql`
+        WITH l AS (SELECT ${now}::timestamptz AT TIME ZONE ${timeZone} AS t),
+        e AS (
+          SELECT CASE WHEN date_trunc(${unit}, t) + make_interval(hours => ${hour}) <= t
+                      THEN date_trunc(${unit}, t) + make_interval(hours => ${hour})
+                      ELSE date_trunc(${unit}, t) + make_interval(hours => ${hour}) - make_interval(days => ${length})
+                 END AS end_local
+          FROM l
+        )
+        SELECT (end_local - make_interval(days => ${length})) AT TIME ZONE ${timeZone} AS "from",
+               end_local AT TIME ZONE ${timeZone} AS "to"
+        FROM e`);
+      const row = result.rows[0] as { from: Date | string; to: Date | string };
+      return { from: new Date(row.from), to: new Date(row.to) };
+    },
 
     async effect(input) {
       const q = parseInput(effectSchema, input, 'effect query');
