@@ -14,6 +14,7 @@ import type { AppEnv, WebDeps } from './context.ts';
 import { detectLang } from './i18n.ts';
 import { authRoutes } from './routes/auth.ts';
 import { configApi, configRoutes } from './routes/config/index.ts';
+import { effectApi, effectRoutes } from './routes/effect/index.ts';
 import { createDashboardCache } from './routes/inbox/dashboard-cache.ts';
 import { inboxApi, inboxRoutes } from './routes/inbox/index.ts';
 import { statsOf } from './routes/inbox/shared.ts';
@@ -194,6 +195,8 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   });
   app.route('/', inboxRoutes(dashboards));
   app.route('/api', inboxApi(dashboards));
+  app.route('/', effectRoutes());
+  app.route('/api', effectApi());
 
   app.notFound((c) => notFound(c));
   app.onError((error, c) => {

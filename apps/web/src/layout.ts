@@ -7,6 +7,8 @@ import { addMessages, t } from './i18n.ts';
 addMessages({
   'nav.inbox': { ja: '受信箱', en: 'Inbox' },
   'nav.dashboard': { ja: 'ダッシュボード', en: 'Dashboard' },
+  'nav.effect': { ja: '返信の効果', en: 'Effect' },
+  'nav.digest': { ja: 'ダイジェスト', en: 'Digest' },
   'nav.platforms': { ja: 'プラットフォーム', en: 'Platforms' },
   'nav.discord': { ja: 'Discord', en: 'Discord' },
   'nav.watches': { ja: 'ウォッチ', en: 'Watches' },
@@ -27,6 +29,8 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 const NAV: ReadonlyArray<{ key: string; href: string; role: Role }> = [
   { key: 'inbox', href: '/inbox', role: 'viewer' },
   { key: 'dashboard', href: '/dashboard', role: 'viewer' },
+  { key: 'effect', href: '/effect', role: 'viewer' },
+  { key: 'digest', href: '/digest', role: 'viewer' },
   { key: 'platforms', href: '/platforms', role: 'viewer' },
   { key: 'discord', href: '/discord', role: 'viewer' },
   { key: 'watches', href: '/watches', role: 'viewer' },

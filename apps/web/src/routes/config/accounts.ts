@@ -21,7 +21,37 @@ export interface AccountStatus {
   /** X only: posts read × $0.005 — an estimate, the developer console has the bill. */
   readonly estimatedCostUsd: number | null;
   readonly lastError: { readonly source: string; readonly message: string; readonly at: Date | null } | null;
+  /** X only: what following customers' answers costs now (see followCost). */
+  readonly follow: FollowCost | null;
 }
+
+/**
+ * The cost of following cases on X: one request to the mention timeline every
+ * `conversations.checkEveryMinutes`, for all of the account's followed cases at once, and none while no
+ * case is followed. The posts those requests read are measured with the rest (postsRead).
+ */
+export interface FollowCost {
+  /** Cases of the account whose follow window is open now. */
+  readonly followedCases: number;
+  readonly checkEveryMinutes: number;
+  /** 24 × 60 / checkEveryMinutes while a case is followed, else 0. */
+  readonly requestsPerDay: number;
+  /** requestsPerDay / followedCases; null without followed cases. */
+  readonly requestsPerCasePerDay: number | null;
+}
+
+export function followCost(followedCases: number, checkEveryMinutes: number): FollowCost {
+  const requestsPerDay = followedCases === 0 ? 0 : (24 * 60) / checkEveryMinutes;
+  return {
+    followedCases,
+    checkEveryMinutes,
+    requestsPerDay,
+    requestsPerCasePerDay: followedCases === 0 ? null : requestsPerDay / followedCases,
+  };
+}
+
+/** The most followed replies counted for the estimate (an account follows far fewer). */
+const FOLLOWED_LIMIT = 50_000;
 
 export function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -32,9 +62,13 @@ export async function accountStatus(
   account: PlatformAccount,
   now: Date,
 ): Promise<AccountStatus> {
-  const [sources, usage] = await Promise.all([
+  const [sources, usage, followed, { config }] = await Promise.all([
     deps.repos.sources.list(account.id),
     deps.repos.sources.usage(account.id, monthStart(now), now),
+    account.platform === 'x'
+      ? deps.repos.cases.followed(account.id, now, FOLLOWED_LIMIT)
+      : Promise.resolve([]),
+    deps.repos.config.current(),
   ]);
   const sum = (key: 'postsRead' | 'requests' | 'replies') =>
     usage.reduce((total, day) => total + day[key], 0);
@@ -54,6 +88,11 @@ export async function accountStatus(
     lastError: failing
       ? { source: failing.sourceKey, message: failing.lastError ?? '', at: failing.lastErrorAt }
       : null,
+    // A case followed through several replies (follow-ups) is one case.
+    follow:
+      account.platform === 'x' && account.enabled
+        ? followCost(new Set(followed.map((f) => f.matchId)).size, config.conversations.checkEveryMinutes)
+        : null,
   };
 }
 
@@ -68,6 +107,7 @@ export function accountJson(status: AccountStatus) {
       replies: status.replies,
       estimatedCostUsd: status.estimatedCostUsd,
       estimate: status.estimatedCostUsd === null ? undefined : `about $${X_COST_PER_POST_READ} per post read`,
+      follow: status.follow,
     },
     sources: status.sources.map(({ cursor: _cursor, ...source }) => source),
     lastError: status.lastError,

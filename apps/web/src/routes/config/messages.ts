@@ -681,4 +681,18 @@ addMessages({
   'config.history.current': { ja: '現在', en: 'current' },
   'config.history.download': { ja: 'ダウンロード', en: 'Download' },
   'config.history.notFound': { ja: 'そのバージョンはありません。', en: 'There is no such version.' },
+  // Following on X: the cost (conversations)
+  'config.account.follow.title': { ja: '返信後の追跡（X）', en: 'Following after our replies (X)' },
+  'config.account.follow.line': {
+    ja: '追跡中のケース {cases} 件: {every} 分ごとに 1 リクエスト（すべてのケースをまとめて）= 1 日 約 {perDay} リクエスト、ケースあたり 1 日 {perCase} リクエスト。',
+    en: '{cases} followed cases: one request every {every} min (all cases at once) = about {perDay} requests a day, {perCase} per case a day.',
+  },
+  'config.account.follow.idle': {
+    ja: '追跡中のケースはありません: 追跡のリクエストはしていません（{every} 分ごとに確認）。',
+    en: 'No case is followed: nothing is asked of X for following (checked every {every} min).',
+  },
+  'config.account.follow.note': {
+    ja: '返信の読み取りは上の「読んだ投稿」に数えています（実測）。',
+    en: 'Answers read are counted in the posts read above (as measured).',
+  },
 });

@@ -308,6 +308,24 @@ function sourcesTable(c: C, status: AccountStatus) {
   </table>`;
 }
 
+const perCaseText = (n: number) => n.toFixed(n < 0.1 ? 3 : 2);
+
+/** What following customers' answers costs on X now (one request per check for every followed case). */
+function followCostLine(c: C, status: AccountStatus) {
+  const follow = status.follow;
+  if (follow === null) return '';
+  const line =
+    follow.followedCases === 0
+      ? t(c, 'config.account.follow.idle', { every: follow.checkEveryMinutes })
+      : t(c, 'config.account.follow.line', {
+          cases: follow.followedCases,
+          every: follow.checkEveryMinutes,
+          perDay: Math.round(follow.requestsPerDay),
+          perCase: perCaseText(follow.requestsPerCasePerDay ?? 0),
+        });
+  return html`<div data-figure="follow-cost"><strong>${t(c, 'config.account.follow.title')}</strong>: ${line} <span class="hint">${t(c, 'config.account.follow.note')}</span></div>`;
+}
+
 function accountCard(c: C, status: AccountStatus, isAdmin: boolean, edit: EditState | undefined) {
   const { account } = status;
   const editing = edit?.id === account.id ? edit : undefined;
@@ -319,7 +337,8 @@ function accountCard(c: C, status: AccountStatus, isAdmin: boolean, edit: EditSt
       <tr><th>${t(c, 'config.account.interval')}</th><td>${t(c, 'config.account.seconds', { n: account.pollIntervalSeconds })}</td></tr>
       ${account.platform === 'mastodon' ? html`<tr><th>${t(c, 'config.account.stream')}</th><td>${badge(account.streamEnabled, t(c, 'config.on'), t(c, 'config.off'))}${account.streamingUrl ? html` <code>${account.streamingUrl}</code>` : ''}</td></tr>` : ''}
       <tr><th>${t(c, 'config.account.usage', { month: status.month })}</th><td>${t(c, 'config.account.usageLine', { read: status.postsRead, requests: status.requests, replies: status.replies })}
-        ${status.estimatedCostUsd === null ? '' : html`<div><strong>${t(c, 'config.account.cost', { cost: `$${status.estimatedCostUsd.toFixed(2)}` })}</strong> <span class="hint">${t(c, 'config.account.costNote', { per: `$${X_COST_PER_POST_READ}` })}</span></div>`}</td></tr>
+        ${status.estimatedCostUsd === null ? '' : html`<div><strong>${t(c, 'config.account.cost', { cost: `$${status.estimatedCostUsd.toFixed(2)}` })}</strong> <span class="hint">${t(c, 'config.account.costNote', { per: `$${X_COST_PER_POST_READ}` })}</span></div>`}
+        ${followCostLine(c, status)}</td></tr>
       <tr><th>${t(c, 'config.account.lastError')}</th><td>${status.lastError ? html`<span class="error">${status.lastError.message}</span> <span class="hint">${when(c, status.lastError.at)} · <code>${status.lastError.source}</code></span>` : '—'}</td></tr>
     </tbody></table>
     <h4>${t(c, 'config.account.sources')}</h4>
