@@ -162,6 +162,14 @@ describe('the effect page', () => {
 });
 
 describe('customer voices', () => {
+  it('the match page has the voice form for editors, with the escalation routes suggested', async () => {
+    const page = await (await t.request(`/inbox/${m.trouble?.id}`, { as: 'editor' })).text();
+    expect(page).toContain(`action="/inbox/${m.trouble?.id}/voice"`);
+    expect(page).toContain('<option>billing</option>');
+    const viewer = await (await t.request(`/inbox/${m.trouble?.id}`, { as: 'viewer' })).text();
+    expect(viewer).not.toContain('/voice"');
+  });
+
   it('an editor tags a case for a department; a viewer cannot; an empty department is refused', async () => {
     const viewer = await t.request(`/inbox/${m.trouble?.id}/voice`, {
       as: 'viewer',

@@ -58,7 +58,7 @@ export function voiceForm(
 <form method="post" action="/inbox/${match.id}/voice" novalidate>${csrfField(c)}
 <div><label for="voice-department">${t(c, 'voice.department')}</label>
 <input id="voice-department" name="department" list="${listId}" maxlength="100" required value="${options.state?.department ?? ''}"${errors.department ? html` aria-invalid="true" aria-describedby="voice-department-error"` : ''}>
-<datalist id="${listId}">${(options.departments ?? []).map((d) => html`<option value="${d}"></option>`)}</datalist>
+<datalist id="${listId}">${(options.departments ?? []).map((d) => html`<option>${d}</option>`)}</datalist>
 <span id="voice-department-error">${fieldError(errors, 'department')}</span></div>
 <div><label for="voice-summary">${t(c, 'voice.summary')}</label>
 <textarea id="voice-summary" name="summary" rows="2" maxlength="1000"${errors.summary ? html` aria-invalid="true"` : ''}>${options.state?.summary ?? ''}</textarea>

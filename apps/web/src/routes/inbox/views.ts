@@ -24,6 +24,7 @@ import { escalationReasonText, suppressionDetailText } from '../../decision-text
 import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
+import { departmentSuggestions, voiceForm } from '../effect/voice.ts';
 import {
   CASE_STYLE,
   type CaseData,
@@ -656,5 +657,6 @@ ${caseForms(
       : ''
   }</div>
 <div class="card"><h2>${t(c, 'inbox.detail.history')}</h2>${historySection(c, detail)}</div>
-<div class="card"><h2>${t(c, 'inbox.actions.title')}</h2>${actionsSection(c, detail, forms)}</div>`;
+<div class="card"><h2>${t(c, 'inbox.actions.title')}</h2>${actionsSection(c, detail, forms)}</div>
+${voiceForm(c, match, { events: detail.case.events, departments: departmentSuggestions(detail.config) })}`;
 }
