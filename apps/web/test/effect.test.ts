@@ -284,3 +284,27 @@ describe('the cost of following on X', () => {
     });
   });
 });
+
+describe('the digest channel', () => {
+  it('asks for a Discord channel for conversations.digest.channel while the digest is on', async () => {
+    const before = await (await t.request('/discord?lang=en', { as: 'admin' })).text();
+    expect(before).not.toContain('the digest of customer voices');
+    const { config } = await t.repos.config.current();
+    const saved = await t.repos.config.replace(
+      {
+        ...config,
+        conversations: { ...config.conversations, digest: { every: 'weekly', channel: 'voices', hour: 8 } },
+      },
+      { kind: 'system', id: 'test', name: 'test' },
+    );
+    expect(saved.ok).toBe(true);
+    const body = await (await t.request('/discord?lang=en', { as: 'admin' })).text();
+    expect(body).toMatch(/Still needs a channel: [^<]*voices/u);
+    expect(body).toContain('the digest of customer voices and effect (conversations.digest)');
+    const digest = unescapeHtml(await (await t.request('/digest?lang=en', { as: 'viewer' })).text());
+    expect(digest).toContain('Posted to Discord #voices every Monday at 8:00 (UTC).');
+    // The latest weekly period: Monday 23 November 08:00 UTC back to the Monday before.
+    expect(digest).toContain('value="2026-11-16T08:00:00.000Z"');
+    expect(digest).toContain('value="2026-11-23T08:00:00.000Z"');
+  });
+});

@@ -47,7 +47,7 @@ export interface References {
   readonly roles: ReadonlyMap<string, readonly string[]>;
 }
 
-/** Channel names (routing and escalation routes) and role names (escalation mentions) the configuration refers to. */
+/** Channel names (routing, escalation routes, the digest's) and role names (escalation mentions) the configuration refers to. */
 export function references(lang: Lang, config: Config): References {
   const channels = new Map<string, string[]>();
   const roles = new Map<string, string[]>();
@@ -72,6 +72,8 @@ export function references(lang: Lang, config: Config): References {
       add(roles, role, t(lang, 'config.discord.use.mention', { id: rule.id }));
     }
   }
+  if (config.conversations.digest.every !== 'off')
+    add(channels, config.conversations.digest.channel, t(lang, 'config.discord.use.digest'));
   return { channels, roles };
 }
 

@@ -309,6 +309,10 @@ addMessages({
     en: 'review channel of watch {id}',
   },
   'config.discord.use.escalation': { ja: 'エスカレーション {id} の送り先', en: 'route of escalation {id}' },
+  'config.discord.use.digest': {
+    ja: 'ご意見と返信の効果のダイジェスト（conversations.digest）',
+    en: 'the digest of customer voices and effect (conversations.digest)',
+  },
   'config.discord.use.mention': {
     ja: 'エスカレーション {id} のメンション',
     en: 'mentioned by escalation {id}',
