@@ -9,7 +9,6 @@
  *   node apps/worker/bench/follow-bench.ts [--cases 1000] [--every 5,10,15] [--answer-share 0.3]
  *
  * Real PostgreSQL (an own schema per interval, dropped at the end); the X stand-in in this process.
- * Needs the X stand-in with conversations (`usage()`, `addReply`, the mention timeline).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -40,27 +39,6 @@ const DAY_MINUTES = 24 * 60;
 const SYSTEM = { kind: 'system', id: 'bench', name: 'bench' } as const;
 const T0 = new Date('2026-11-24T00:00:00.000Z');
 
-/** What the bench needs of the X stand-in beyond the interface every version has. */
-interface ConversationalX {
-  usage(): {
-    readonly endpoints: Readonly<Record<string, { readonly requests: number; readonly postsRead: number }>>;
-    readonly requests: number;
-    readonly billedPostReads: number;
-  };
-  resetUsage(): void;
-  addReply(inReplyTo: string, input: { text: string; author: { handle: string; id?: string } }): string;
-}
-
-function conversational(x: XSandbox): ConversationalX {
-  const candidate = x as unknown as Partial<ConversationalX>;
-  if (typeof candidate.usage !== 'function' || typeof candidate.addReply !== 'function') {
-    throw new Error(
-      'this X stand-in has no usage() / addReply(): the bench needs the stand-in with conversations',
-    );
-  }
-  return candidate as ConversationalX;
-}
-
 /** A small seeded PRNG (mulberry32): the same answers at the same minutes every run. */
 function random(seed: number) {
   let a = seed >>> 0;
@@ -88,7 +66,6 @@ interface Row {
 }
 
 async function run(x: XSandbox, every: number): Promise<Row> {
-  const cx = conversational(x);
   const schema = `kk_follow_bench_${randomBytes(4).toString('hex')}`;
   const database = createDb({ connectionString: DATABASE_URL, schema, max: 4 });
   try {
@@ -191,7 +168,7 @@ async function run(x: XSandbox, every: number): Promise<Row> {
       now: () => clock,
     };
 
-    cx.resetUsage();
+    x.resetUsage();
     x.resetRateLimit();
     const started = performance.now();
     let next = 0;
@@ -200,7 +177,7 @@ async function run(x: XSandbox, every: number): Promise<Row> {
       clock = new Date(T0.getTime() + minute * MIN);
       while (next < answers.length && (answers[next]?.at ?? Infinity) <= minute) {
         const a = answers[next] as (typeof answers)[number];
-        cx.addReply(a.c.ours, { text: 'ありがとうございます！助かりました', author: a.c.customer });
+        x.addReply(a.c.ours, { text: 'ありがとうございます！助かりました', author: a.c.customer });
         next++;
       }
       // Simulated minutes pass between checks: X's 15-minute window would have reset.
@@ -210,7 +187,7 @@ async function run(x: XSandbox, every: number): Promise<Row> {
       checks++;
     }
     const ms = performance.now() - started;
-    const usage = cx.usage();
+    const usage = x.usage();
     const recorded = await database.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${schema}".case_events WHERE kind = 'answer'`,
     );
