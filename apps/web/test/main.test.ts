@@ -247,6 +247,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     const { queues } = (await api.json()) as { queues: { name: string }[] };
     expect(queues.map((q) => q.name).sort()).toEqual([
       'caseUpdate',
+      'digest',
       'escalate',
       'follow',
       'ingest',
