@@ -269,18 +269,18 @@ describe('the digest', () => {
 describe('the cost of following on X', () => {
   it('shows requests per followed case per day on the account', async () => {
     const page = unescapeHtml(await (await t.request('/platforms', { as: 'viewer' })).text());
-    // One followed X case (praise), checked every 5 minutes: 288 requests a day, 288 per case.
-    expect(page).toContain('追跡中のケース 1 件: 5 分ごとに 1 リクエスト');
-    expect(page).toContain('1 日 約 288 リクエスト、ケースあたり 1 日 288.00 リクエスト');
+    // One followed X case (praise), checked every 10 minutes (the default): 144 requests a day, 144 per case.
+    expect(page).toContain('追跡中のケース 1 件: 10 分ごとに 1 リクエスト');
+    expect(page).toContain('1 日 約 144 リクエスト、ケースあたり 1 日 144.00 リクエスト');
     const api = (await (await t.request('/api/accounts', { as: 'viewer' })).json()) as {
       accounts: Array<{ platform: string; usage: { follow: unknown } }>;
     };
     const x = api.accounts.find((a) => a.platform === 'x');
     expect(x?.usage.follow).toEqual({
       followedCases: 1,
-      checkEveryMinutes: 5,
-      requestsPerDay: 288,
-      requestsPerCasePerDay: 288,
+      checkEveryMinutes: 10,
+      requestsPerDay: 144,
+      requestsPerCasePerDay: 144,
     });
   });
 });

@@ -308,10 +308,10 @@ export const conversationsSchema = z
      * followed case of the account (X: the mention timeline; Mastodon: notifications), so the cost does
      * not grow with the number of cases: X bills reads, see the console's cost estimate.
      */
-    checkEveryMinutes: z.number().int().min(1).max(1440).default(5),
+    checkEveryMinutes: z.number().int().min(1).max(1440).default(10),
     digest: digestSchema,
   })
-  .default({ followDays: 7, checkEveryMinutes: 5, digest: { every: 'off', channel: 'review', hour: 9 } });
+  .default({ followDays: 7, checkEveryMinutes: 10, digest: { every: 'off', channel: 'review', hour: 9 } });
 export type Conversations = z.infer<typeof conversationsSchema>;
 
 export const configSchema = z.object({
