@@ -59,6 +59,11 @@ export interface SourceState {
 
 export interface PollOutcome {
   readonly cursor: string | null;
+  /**
+   * The cursor the poll started from: the new cursor is stored only if the stored one is still this
+   * (another poll of the same source may have moved it meanwhile). Absent: stored unconditionally.
+   */
+  readonly previousCursor?: string | null;
   readonly rateLimit: { readonly limit: number; readonly remaining: number; readonly resetAt: Date } | null;
   readonly postsRead: number;
   readonly requests: number;

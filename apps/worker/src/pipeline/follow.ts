@@ -83,6 +83,8 @@ export async function handleFollow(
     FOLLOW_SOURCE_KEY,
     {
       cursor: result.cursor,
+      // Two looks at once (a slow one overlapping the next): the newer cursor is kept.
+      previousCursor: state?.cursor ?? null,
       rateLimit: result.rateLimit,
       postsRead: result.postsRead,
       requests: result.requests,

@@ -104,6 +104,9 @@ export async function handlePoll(
         sourceKey: job.sourceKey,
         outcome: {
           cursor: result.cursor,
+          // Stored only over the cursor this poll started from: a slow poll overlapping the next one
+          // (on another worker) must not replace a newer cursor and drop its pending segments.
+          previousCursor: state?.cursor ?? null,
           rateLimit: result.rateLimit,
           postsRead: result.postsRead,
           requests: result.pages,

@@ -158,3 +158,39 @@ describe('sources', () => {
     ).rejects.toThrow(/valid Date/u);
   });
 });
+
+describe('sources: overlapping polls', () => {
+  it('two polls of one source at once: the one that started from a replaced cursor keeps the other’s', async () => {
+    const own = (
+      await t.repos.accounts.create({ platform: 'x', label: 'overlap', credentials: { t: 1 } }, WEB_ACTOR)
+    ).id;
+    const poll = (cursor: string, previousCursor: string | null) =>
+      t.repos.sources.recordPoll(
+        own,
+        'tag:overlap',
+        { cursor, previousCursor, rateLimit: null, postsRead: 1, requests: 1 },
+        T('2026-11-24T10:00:00.000Z'),
+      );
+    expect((await poll('100', null)).cursor).toBe('100');
+    // Both started from 100; the faster stores first, the slower one's cursor is not stored over it.
+    expect((await poll('{"sinceId":"180","bounds":["150"]}', '100')).cursor).toBe(
+      '{"sinceId":"180","bounds":["150"]}',
+    );
+    expect((await poll('{"sinceId":"170","bounds":[]}', '100')).cursor).toBe(
+      '{"sinceId":"180","bounds":["150"]}',
+    );
+    // A poll that started from the stored cursor moves it on.
+    expect((await poll('200', '{"sinceId":"180","bounds":["150"]}')).cursor).toBe('200');
+    // Without previousCursor (callers that do not race) it is stored as before.
+    expect(
+      (
+        await t.repos.sources.recordPoll(
+          own,
+          'tag:overlap',
+          { cursor: '300', rateLimit: null, postsRead: 0, requests: 1 },
+          T('2026-11-24T10:01:00.000Z'),
+        )
+      ).cursor,
+    ).toBe('300');
+  });
+});

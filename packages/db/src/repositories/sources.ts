@@ -50,6 +50,7 @@ export const pollOutcomeSchema = z.object({
     .nullable(),
   postsRead: z.number().int().nonnegative(),
   requests: z.number().int().nonnegative(),
+  previousCursor: z.string().max(2000).nullable().optional(),
 });
 
 type Row = typeof sourceStates.$inferSelect;
@@ -132,7 +133,14 @@ export async function applyPoll(
       target: [sourceStates.accountId, sourceStates.sourceKey],
       set: {
         ...values,
-        cursor: sql`coalesce(excluded.cursor, ${sourceStates.cursor})`,
+        // A poll that started from a cursor another poll of the same source has replaced since (two
+        // polls at once: a slow one overlapping the next on another worker) keeps the other's cursor.
+        // Its posts are stored all the same; a cursor stays the complete record of one poll, whose
+        // pending segments (X's `bounds`) are never dropped by another poll's cursor.
+        cursor:
+          outcome.previousCursor === undefined
+            ? sql`coalesce(excluded.cursor, ${sourceStates.cursor})`
+            : sql`CASE WHEN ${sourceStates.cursor} IS NOT DISTINCT FROM ${outcome.previousCursor}::text THEN coalesce(excluded.cursor, ${sourceStates.cursor}) ELSE ${sourceStates.cursor} END`,
       },
     })
     .returning();
