@@ -49,7 +49,7 @@ export interface BlueskyConnectorOptions {
   readonly identifier: string;
   /** An app password (Settings → Privacy and security → App passwords), never the account password. */
   readonly appPassword: string;
-  /** The firehose to stream from (default wss://bsky.network). */
+  /** The firehose to stream from (default wss://bsky.network); an http(s):// address means ws(s)://. */
   readonly relayUrl?: string;
   /** The PLC directory that resolves did:plc identities (default https://plc.directory). */
   readonly plcUrl?: string;
@@ -408,7 +408,8 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
       throw new PermanentError('bluesky', `a ${source.platform} stream cannot be read on Bluesky`);
     return firehoseEvents(
       {
-        service: options.relayUrl ?? BLUESKY_DEFAULT_RELAY,
+        // A relay or PDS named by its https:// address (as accounts store it) is the same host over wss://.
+        service: (options.relayUrl ?? BLUESKY_DEFAULT_RELAY).replace(/^http(s?):\/\//u, 'ws$1://'),
         idResolver,
         verify: options.verifyStream ?? true,
         toEvent: async (evt) => {
