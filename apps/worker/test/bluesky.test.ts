@@ -198,7 +198,7 @@ describe('Bluesky through kikimimi, against the reference network', () => {
     expect((await ourRepliesUnder(question.uri)).map((r) => r.post.uri)).toEqual([crashed.id]);
   }, 120_000);
 
-  it('the stream delivers posts, and after a worker restart resumes from its cursor without losing one', async () => {
+  it('the stream delivers posts, resumes from its cursor after a worker restart without losing one, and closes the match of a deleted post', async () => {
     // (A worker closed within milliseconds of its start can hang in close(): let it settle first.)
     await waitFor(async () => (await searchPolls()).length > 0, 20_000, 'the first search polls');
     await stop();
@@ -244,6 +244,14 @@ describe('Bluesky through kikimimi, against the reference network', () => {
       await waitFor(() => reviewMessages(text).length > 0, 20_000, `review of ${text}`);
     await new Promise((r) => setTimeout(r, 1_000));
     for (const text of texts) expect(reviewMessages(text), text).toHaveLength(1);
+    // The author deletes one: the stream says so and its unanswered match is closed.
+    await alice.agent.deletePost(missedA.uri);
+    await waitFor(
+      async () => (await matchOf(missedA.uri)).status === 'deleted',
+      20_000,
+      'the deleted post to close its match',
+    );
+
     // No search poll ran since they were posted: the resumed stream alone brought them.
     const polls = await searchPolls();
     expect(polls.length).toBeGreaterThan(0);
