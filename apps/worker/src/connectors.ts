@@ -1,10 +1,21 @@
 import { type Connector, connectorForAccount, IncompleteAccountError } from '@kikimimi/connectors';
+
+/** How the worker resolves Bluesky identities when not on Bluesky's own network (see WorkerOptions.bluesky). */
+export interface BlueskyNetworkOptions {
+  readonly plcUrl?: string;
+  readonly identityFetch?: typeof globalThis.fetch;
+}
+
 import type { PlatformAccount } from '@kikimimi/db';
 
 /** Builds the connector for an account from its (decrypted) credentials. */
-export function connectorFor(account: PlatformAccount, credentials: unknown): Connector {
+export function connectorFor(
+  account: PlatformAccount,
+  credentials: unknown,
+  bluesky?: BlueskyNetworkOptions,
+): Connector {
   try {
-    return connectorForAccount({ ...account, credentials });
+    return connectorForAccount({ ...account, credentials }, bluesky ? { bluesky } : {});
   } catch (error) {
     if (error instanceof IncompleteAccountError)
       throw new Error(`account ${account.label}: ${error.message}`);

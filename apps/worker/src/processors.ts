@@ -31,7 +31,21 @@ export const PROCESSORS: Processors = {
     return result;
   },
   ingest: (payload, _job, { deps }) =>
-    ingestPosts({ accountId: payload.accountId, posts: parsePosts(payload.posts, deps) }, deps),
+    ingestPosts(
+      {
+        accountId: payload.accountId,
+        posts: parsePosts(payload.posts, deps),
+        ...(payload.cursor === undefined
+          ? {}
+          : {
+              cursor: {
+                sourceKey: payload.sourceKey,
+                outcome: { cursor: payload.cursor, rateLimit: null, postsRead: 0, requests: 0 },
+              },
+            }),
+      },
+      deps,
+    ),
   postChange: (payload, _job, { deps }) => handlePostChange(payload, deps),
   notify: async (payload, _job, { deps }) =>
     deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),

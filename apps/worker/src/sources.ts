@@ -28,6 +28,21 @@ export function sourcesFor(
       stream: [],
     };
   }
+  if (account.platform === 'bluesky') {
+    return {
+      poll: engine.blueskyQueries.queries.slice(0, MAX_SOURCES_PER_ACCOUNT).map((q) => ({
+        platform: 'bluesky' as const,
+        kind: 'search' as const,
+        key: `bluesky-search-${digest(q.query)}`,
+        query: q.query,
+      })),
+      // The whole network's firehose: the matcher keeps what the watches match. One per account;
+      // its cursor is stored under this key with the posts it brought (source_states).
+      stream: account.streamEnabled
+        ? [{ platform: 'bluesky' as const, kind: 'firehose' as const, key: 'bluesky-firehose' }]
+        : [],
+    };
+  }
   const { hashtags, searchTerms } = engine.mastodonSources;
   const poll: PollSource[] = [
     { platform: 'mastodon', kind: 'mentions', key: 'mastodon-mentions' },

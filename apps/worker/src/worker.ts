@@ -17,7 +17,7 @@ import { maskUrl, preflight } from '@kikimimi/runtime';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectorFor, createConnectorCache } from './connectors.ts';
+import { type BlueskyNetworkOptions, connectorFor, createConnectorCache } from './connectors.ts';
 import { runDiscordGateway } from './discord/gateway.ts';
 import { createDiscordNotifier } from './discord/notifier.ts';
 import { createRestDiscordPort } from './discord/rest-port.ts';
@@ -87,6 +87,11 @@ export interface WorkerOptions {
    * builds it (apps/cli/src/demo/), so the worker itself never loads the stand-ins. Default: none.
    */
   readonly demo?: DemoWorld | undefined;
+  /**
+   * Bluesky identities (DID documents) from another PLC directory than https://plc.directory, and/or
+   * fetched without the SSRF guard that refuses private addresses: only for a self-run or test network.
+   */
+  readonly bluesky?: BlueskyNetworkOptions | undefined;
 }
 
 /** What an injected demo world gets from the worker. */
@@ -166,7 +171,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const metrics = createMetrics();
   const engines = createEngineProvider(store.config);
   const connectors = createConnectorCache(async (account) =>
-    connectorFor(account, await store.accounts.credentials(account.id)),
+    connectorFor(account, await store.accounts.credentials(account.id), options.bluesky),
   );
   const now = () => new Date();
   const discordPort = options.discord ? createRestDiscordPort(options.discord) : null;

@@ -43,6 +43,7 @@ export interface AccountTarget {
   readonly platform: Platform;
   /** X: the API's base URL when not X itself (a stand-in); Mastodon: the instance; Bluesky: the PDS. */
   readonly baseUrl: string | null;
+  /** Mastodon: the streaming server when not the instance; Bluesky: the firehose (default the relay). */
   readonly streamingUrl: string | null;
   /** The decrypted credentials, checked here. */
   readonly credentials: unknown;
@@ -62,7 +63,17 @@ export class IncompleteAccountError extends ConnectorError {
 const fieldsOf = (error: z.ZodError) => [...new Set(error.issues.map((i) => i.path.join('.') || '(all)'))];
 
 /** The connector for an account; IncompleteAccountError when its credentials or address are incomplete. */
-export function connectorForAccount(target: AccountTarget, options: { timeoutMs?: number } = {}): Connector {
+export function connectorForAccount(
+  target: AccountTarget,
+  options: {
+    timeoutMs?: number;
+    /**
+     * Bluesky identity resolution for a network other than Bluesky's own (a self-run PLC directory, a
+     * test network): see BlueskyConnectorOptions.plcUrl and identityFetch.
+     */
+    bluesky?: { readonly plcUrl?: string; readonly identityFetch?: typeof globalThis.fetch };
+  } = {},
+): Connector {
   const timeout = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   if (target.platform === 'x') {
     const parsed = xCredentialsSchema.safeParse(target.credentials);
@@ -94,6 +105,9 @@ export function connectorForAccount(target: AccountTarget, options: { timeoutMs?
       service: target.baseUrl ?? BLUESKY_DEFAULT_SERVICE,
       identifier: parsed.data.identifier,
       appPassword: parsed.data.appPassword,
+      ...(target.streamingUrl ? { relayUrl: target.streamingUrl } : {}),
+      ...(options.bluesky?.plcUrl ? { plcUrl: options.bluesky.plcUrl } : {}),
+      ...(options.bluesky?.identityFetch ? { identityFetch: options.bluesky.identityFetch } : {}),
       ...timeout,
     });
   }

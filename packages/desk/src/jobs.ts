@@ -21,9 +21,17 @@ export const JOBS = {
     schema: z.strictObject({ accountId: id, sourceKey: id }),
     options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
   },
-  /** Posts that arrived on a stream, handed on in batches. */
+  /**
+   * Posts that arrived on a stream, handed on in batches. `cursor`: where the stream stands after
+   * them (Bluesky), stored with the posts in one transaction; a batch may carry only a cursor.
+   */
   ingest: {
-    schema: z.strictObject({ accountId: id, sourceKey: id, posts: z.array(z.unknown()).min(1) }),
+    schema: z
+      .strictObject({ accountId: id, sourceKey: id, posts: z.array(z.unknown()), cursor: id.optional() })
+      .refine((p) => p.posts.length > 0 || p.cursor !== undefined, {
+        message: 'an ingest job carries posts, a stream cursor or both',
+        path: ['posts'],
+      }),
     options: {
       attempts: 10,
       backoff: { type: 'exponential', delay: 1_000 },

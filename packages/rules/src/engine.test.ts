@@ -158,6 +158,12 @@ describe('RulesEngine.decide', () => {
     expect(engine.mastodonSources.hashtags).toEqual(
       expect.arrayContaining(['ぶくろぐ', 'ブクログ', 'booklog']),
     );
+    // Bluesky search has no OR: one search per alternative (with its kana variant); the
+    // Mastodon-only watch is not asked of Bluesky.
+    const bluesky = engine.blueskyQueries.queries.map((q) => q.query);
+    expect(bluesky).toEqual(expect.arrayContaining(['ブクログ', 'booklog']));
+    expect(bluesky.some((q) => q.startsWith('#'))).toBe(false);
+    expect(engine.blueskyQueries.queries.every((q) => q.watchIds.join() === 'brand')).toBe(true);
   });
 });
 

@@ -3,6 +3,8 @@ import type { Category, Config, Intent, Priority } from './config.ts';
 import { createRouter, type Escalation } from './escalate.ts';
 import { createMatcher, type MatchEntry } from './match/matcher.ts';
 import {
+  type BlueskyQueryPlan,
+  compileBlueskyQueries,
   compileMastodonSources,
   compileXQueries,
   type MastodonSources,
@@ -70,6 +72,8 @@ export interface RulesEngine {
   readonly xQueries: XQueryPlan;
   /** Hashtags and search terms that cover every enabled Mastodon watch. */
   readonly mastodonSources: MastodonSources;
+  /** Bluesky searches that cover every enabled Bluesky watch (Bluesky search has no OR: one per alternative). */
+  readonly blueskyQueries: BlueskyQueryPlan;
 }
 
 const ESCALATION_KEY = 'escalation:';
@@ -126,6 +130,7 @@ export function createRulesEngine(config: Config): RulesEngine {
       excludeReposts: config.platforms.x.excludeReposts,
     }),
     mastodonSources: compileMastodonSources(compiledFor('mastodon')),
+    blueskyQueries: compileBlueskyQueries(compiledFor('bluesky')),
 
     matchWatches(post) {
       return split(matcher.match(preparePost(post))).watchIds;

@@ -7,11 +7,17 @@ import type { PipelineDeps } from './deps.ts';
 
 const FLUSH_MS = 100;
 const FLUSH_SIZE = 100;
+/** A stream position without posts (nothing matched for a while) is stored at most this often. */
+const CURSOR_ONLY_MS = 5_000;
 
 /**
  * Holds every streaming source of every enabled account, each under its own Redis lease so that
  * replicas never double-read. Posts that match a watch are handed to the ingest queue in small
- * batches; the rest of a public stream is not kept. An author's edit (of a post we keep, or one that
+ * batches; the rest of a public stream is not kept. A stream that can resume (Bluesky's firehose)
+ * hands its position on with each batch, stored with the batch's posts in one transaction
+ * (source_states, under the source's key), and resumes from the stored one after a restart or a
+ * lost lease: a post is not lost (its position is stored with it or after it) and not repeated
+ * (re-read events, e.g. after an older batch's job ran last, are skipped as already stored). An author's edit (of a post we keep, or one that
  * matches now) and deletion (of a post we keep) become a `postChange` job each; one that concerns a
  * post still waiting in the batch changes the batch instead.
  */
@@ -36,20 +42,34 @@ export async function runStreams(
           async (held) => {
             const connector = await deps.connectors.get(account);
             if (connector.stream === undefined) return;
+            const stored = (await deps.store.sources.get(account.id, source.key))?.cursor ?? null;
             let batch: Post[] = [];
             let seq = 0;
-            const flush = async () => {
-              if (batch.length === 0) return;
+            // The position of the last event read, and the last one handed on.
+            let position: string | null = stored;
+            let handedOn: string | null = stored;
+            let handedOnAt = Date.now();
+            const flush = async (cursorOnly = false) => {
+              const moved = position !== handedOn;
+              if (batch.length === 0 && !(cursorOnly && moved)) return;
               const posts = batch;
+              const cursor = position;
               batch = [];
               await enqueue(
                 'ingest',
-                { accountId: account.id, sourceKey: source.key, posts },
+                {
+                  accountId: account.id,
+                  sourceKey: source.key,
+                  posts,
+                  ...(cursor !== null && moved ? { cursor } : {}),
+                },
                 { jobId: jobId('ingest', `${account.id}-${Date.now()}-${seq++}`) },
               );
+              handedOn = cursor;
+              handedOnAt = Date.now();
             };
             const timer = setInterval(() => {
-              flush().catch((error: unknown) =>
+              flush(Date.now() - handedOnAt >= CURSOR_ONLY_MS).catch((error: unknown) =>
                 deps.log.warn({ error: String(error) }, 'stream flush failed'),
               );
             }, FLUSH_MS);
@@ -57,10 +77,13 @@ export async function runStreams(
             try {
               for await (const event of connector.stream(source, {
                 signal: held,
+                cursor: stored,
                 onState: (state, detail) =>
                   deps.log.info({ account: account.label, source: source.key, state, detail }, 'stream'),
               })) {
                 const { engine: current } = await deps.engines.current();
+                // Whatever the event, the stream has read past it: handed on with the next batch.
+                if (event.cursor !== undefined) position = event.cursor;
                 if (event.kind === 'post') {
                   if (current.matchWatches(event.post).length === 0) continue;
                   batch.push(event.post);
@@ -97,7 +120,7 @@ export async function runStreams(
               }
             } finally {
               clearInterval(timer);
-              await flush().catch(() => {});
+              await flush(true).catch(() => {});
               deps.metrics.streams.dec();
             }
           },

@@ -332,3 +332,71 @@ describe('stream (firehose)', () => {
     expect(ids(rest)).toEqual(ids(resumed.slice(1)));
   });
 });
+
+describe('activity (notifications)', () => {
+  it('reports answers to our reply and likes / reposts of it, each once, from a cursor that starts now', async () => {
+    // A conversation that happened before the first look is not reported later.
+    const earlier = await post(alice, 'kkact earlier question');
+    await bsky.net.processAll();
+    const old = await connector.reply(
+      { postId: earlier.uri, url: 'https://bsky.app/e', authorHandle: 'alice.test' },
+      'An earlier answer',
+      { idempotencyKey: 'act-old' },
+    );
+    await bsky.net.processAll();
+    await alice.agent.like(
+      old.id,
+      (await alice.agent.getPosts({ uris: [old.id] })).data.posts[0]?.cid as string,
+    );
+    await bsky.net.processAll();
+
+    // First look: one request, and a cursor even when it finds nothing.
+    const bob = await bsky.createAccount('bob');
+    const first = await connectorFor(bob).activity?.(null);
+    expect(first?.items).toEqual([]);
+    expect(first?.cursor).not.toBeNull();
+    expect(first?.requests).toBe(1);
+    const start = await connector.activity?.(null);
+    expect(start?.requests).toBe(1);
+    expect(start?.cursor).not.toBeNull();
+
+    // Our reply to alice, her answer to it, her like and bob's repost of it, and a mention that
+    // answers nothing.
+    const question = await post(alice, 'kkact where is my order?');
+    await bsky.net.processAll();
+    const ours = await connector.reply(
+      { postId: question.uri, url: 'https://bsky.app/q', authorHandle: 'alice.test' },
+      'Sorry! Could you tell us the order number?',
+      { idempotencyKey: 'act-1' },
+    );
+    await bsky.net.processAll();
+    const oursCid = (await alice.agent.getPosts({ uris: [ours.id] })).data.posts[0]?.cid as string;
+    const answer = await alice.agent.post({
+      text: 'kkact it is 12345',
+      reply: { root: { uri: question.uri, cid: question.cid }, parent: { uri: ours.id, cid: oursCid } },
+      createdAt: new Date().toISOString(),
+    });
+    await alice.agent.like(ours.id, oursCid);
+    await bob.agent.repost(ours.id, oursCid);
+    await post(alice, 'kkact hello @desk.test');
+    await bsky.net.processAll();
+
+    const next = await connector.activity?.(start?.cursor ?? null);
+    expect(next?.caughtUp).toBe(true);
+    const items = next?.items ?? [];
+    expect(items.map((i) => (i.kind === 'answer' ? `answer ${i.post.id}` : `${i.kind} ${i.postId}`))).toEqual(
+      [`answer ${answer.uri}`, `like ${ours.id}`, `repost ${ours.id}`],
+    );
+    const first0 = items[0];
+    expect(first0?.kind === 'answer' && first0.post.inReplyTo).toBe(ours.id);
+    expect(first0?.kind === 'answer' && first0.post.author.handle).toBe('alice.test');
+    expect(items[2]?.kind === 'repost' && items[2].author).toEqual({ id: bob.did, handle: 'bob.test' });
+
+    // Nothing new: nothing again, whatever the late window re-reads.
+    const again = await connector.activity?.(next?.cursor ?? null);
+    expect(again?.items).toEqual([]);
+    expect(again?.caughtUp).toBe(true);
+
+    await expect(connector.activity?.('{"v":1}')).rejects.toThrow(/not a Bluesky activity cursor/u);
+  });
+});

@@ -11,6 +11,8 @@ import {
 } from '../errors.ts';
 import type {
   AccountIdentity,
+  ActivityItem,
+  ActivityResult,
   Connector,
   PollOptions,
   PollResult,
@@ -24,11 +26,12 @@ import type {
   StreamOptions,
   StreamSource,
 } from '../types.ts';
+import { ACTIVITY_SEEN_MAX, decodeActivityCursor, encodeActivityCursor } from './bluesky-activity-cursor.ts';
 import { type BlueskyCursor, decodeCursor, encodeCursor, sortTime } from './bluesky-cursor.ts';
 import { type BlueskyOperation, readRateLimit, toConnectorError } from './bluesky-errors.ts';
 import { labelsOf, normalizePost, parseAtUri, webUrlOf } from './bluesky-normalize.ts';
 import { rkeyFor } from './bluesky-rkey.ts';
-import { postRecordSchema, postViewSchema } from './bluesky-schemas.ts';
+import { notificationSchema, postRecordSchema, postViewSchema } from './bluesky-schemas.ts';
 import { firehoseEvents, POST_COLLECTION } from './bluesky-stream.ts';
 
 /** The main Bluesky service (PDS entryway) an account signs in to unless it has its own PDS. */
@@ -46,7 +49,7 @@ export interface BlueskyConnectorOptions {
   readonly identifier: string;
   /** An app password (Settings → Privacy and security → App passwords), never the account password. */
   readonly appPassword: string;
-  /** The firehose to stream from (default wss://bsky.network). */
+  /** The firehose to stream from (default wss://bsky.network); an http(s):// address means ws(s)://. */
   readonly relayUrl?: string;
   /** The PLC directory that resolves did:plc identities (default https://plc.directory). */
   readonly plcUrl?: string;
@@ -69,6 +72,9 @@ const DEFAULT_LATE_WINDOW_MS = 5 * 60 * 1000;
 const PROFILE_TTL_MS = 60 * 60 * 1000;
 const PROFILE_CACHE_MAX = 50_000;
 const HIDDEN = new Set(['!hide', '!takedown']);
+/** The notifications the conversations read: answers (replies, mentions) and reactions. */
+const ACTIVITY_REASONS = ['reply', 'mention', 'like', 'repost'] as const;
+const ACTIVITY_PAGE_SIZE = 50;
 
 interface Profile {
   readonly handle: string;
@@ -402,7 +408,8 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
       throw new PermanentError('bluesky', `a ${source.platform} stream cannot be read on Bluesky`);
     return firehoseEvents(
       {
-        service: options.relayUrl ?? BLUESKY_DEFAULT_RELAY,
+        // A relay or PDS named by its https:// address (as accounts store it) is the same host over wss://.
+        service: (options.relayUrl ?? BLUESKY_DEFAULT_RELAY).replace(/^http(s?):\/\//u, 'ws$1://'),
         idResolver,
         verify: options.verifyStream ?? true,
         toEvent: async (evt) => {
@@ -432,11 +439,140 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     );
   }
 
+  /**
+   * Answers to and likes / reposts of the account's posts, from its notifications
+   * (`app.bsky.notification.listNotifications`, reasons reply, mention, like, repost): one request a
+   * call covers every followed conversation. The list pages newest first and has no "since": a call
+   * pages down to the cursor's time (minus the late window, for notifications indexed late) within
+   * its page budget; a burst larger than the budget skips its oldest (caughtUp false), as X does.
+   * The first call (no cursor) reads one page and returns a cursor even when it finds nothing.
+   */
+  async function activity(
+    cursor: string | null,
+    activityOptions: { readonly pageBudget?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<ActivityResult> {
+    const state = cursor === null ? null : decodeActivityCursor(cursor);
+    const budget = state === null ? 1 : Math.max(1, Math.floor(activityOptions.pageBudget ?? 3));
+    const floor = state === null ? null : new Date(Date.parse(state.since) - lateWindowMs).toISOString();
+    const seen = new Map<string, string>(
+      (state?.seen ?? []).map((entry) => [
+        entry.slice(entry.indexOf(' ') + 1),
+        entry.slice(0, entry.indexOf(' ')),
+      ]),
+    );
+    await signIn();
+    const me = did();
+    const found: Array<{ at: string; uri: string; item: ActivityItem }> = [];
+    const rejected: RejectedItem[] = [];
+    let requests = 0;
+    let postsRead = 0;
+    let rateLimit: RateLimitState | null = null;
+    let caughtUp = false;
+    let pageCursor: string | undefined;
+    let newest = state?.since ?? null;
+    while (requests < budget) {
+      activityOptions.signal?.throwIfAborted();
+      const res = await authed('notifications', () =>
+        agent.app.bsky.notification.listNotifications(
+          {
+            reasons: [...ACTIVITY_REASONS],
+            limit: ACTIVITY_PAGE_SIZE,
+            ...(pageCursor === undefined ? {} : { cursor: pageCursor }),
+          },
+          callOptions(activityOptions.signal),
+        ),
+      );
+      requests += 1;
+      rateLimit = readRateLimit(res.headers) ?? rateLimit;
+      let reachedFloor = false;
+      for (const raw of res.data.notifications) {
+        const parsed = notificationSchema.safeParse(raw);
+        if (!parsed.success) {
+          rejected.push({ id: (raw as { uri?: string }).uri ?? null, reason: 'not a Bluesky notification' });
+          continue;
+        }
+        const n = parsed.data;
+        const at = Number.isNaN(Date.parse(n.indexedAt)) ? null : new Date(n.indexedAt).toISOString();
+        if (at === null) {
+          rejected.push({
+            id: n.uri,
+            reason: `unreadable indexedAt ${JSON.stringify(n.indexedAt.slice(0, 40))}`,
+          });
+          continue;
+        }
+        if (floor !== null && at < floor) {
+          reachedFloor = true;
+          continue;
+        }
+        if (seen.has(n.uri)) continue;
+        seen.set(n.uri, at);
+        if (newest === null || at > newest) newest = at;
+        if (n.reason === 'reply' || n.reason === 'mention') {
+          postsRead += 1;
+          const post = normalizePost({
+            uri: n.uri,
+            record: n.record,
+            author: n.author,
+            indexedAt: n.indexedAt,
+          });
+          if ('reason' in post) rejected.push(post);
+          // A mention that answers nothing is not part of a conversation.
+          else if (post.inReplyTo !== null) found.push({ at, uri: n.uri, item: { kind: 'answer', post } });
+        } else if (n.reason === 'like' || n.reason === 'repost') {
+          const subject =
+            n.reasonSubject ?? (n.record as { subject?: { uri?: unknown } }).subject?.uri ?? null;
+          // Only reactions on our own posts (a repost of a repost notifies with another reason).
+          if (typeof subject !== 'string' || parseAtUri(subject)?.did !== me) continue;
+          const createdAt = n.record.createdAt ?? '';
+          found.push({
+            at,
+            uri: n.uri,
+            item: {
+              kind: n.reason,
+              postId: subject,
+              author: { id: n.author.did, handle: n.author.handle.toLowerCase() },
+              at: new Date(Number.isNaN(Date.parse(createdAt)) ? at : createdAt),
+            },
+          });
+        }
+      }
+      if (
+        state === null ||
+        reachedFloor ||
+        !res.data.cursor ||
+        res.data.notifications.length < ACTIVITY_PAGE_SIZE
+      ) {
+        caughtUp = true;
+        break;
+      }
+      pageCursor = res.data.cursor;
+    }
+    // Nothing seen yet: listen from now.
+    const since = newest ?? new Date().toISOString();
+    const keepFrom = new Date(Date.parse(since) - lateWindowMs).toISOString();
+    const keep = [...seen]
+      .filter(([, at]) => at >= keepFrom)
+      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+      .slice(-ACTIVITY_SEEN_MAX)
+      .map(([uri, at]) => `${at} ${uri}`);
+    found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+    return {
+      items: found.map((f) => f.item),
+      cursor: encodeActivityCursor({ since, seen: keep }),
+      caughtUp,
+      requests,
+      postsRead,
+      rateLimit,
+      rejected,
+    };
+  }
+
   return {
     platform: 'bluesky',
     poll,
     stream,
     reply,
+    activity,
     verifyCredentials,
     maxReplyLength: async () => BLUESKY_MAX_GRAPHEMES,
   };

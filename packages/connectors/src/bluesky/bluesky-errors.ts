@@ -16,7 +16,8 @@ export type BlueskyOperation =
   | 'verify credentials'
   | 'login'
   | 'profiles'
-  | 'post lookup';
+  | 'post lookup'
+  | 'notifications';
 
 /** Bluesky's rate-limit headers (`ratelimit-limit`, `-remaining`, `-reset` in epoch seconds). */
 export function readRateLimit(

@@ -60,3 +60,13 @@ export const postViewSchema = z.looseObject({
   labels: z.array(z.looseObject({ val: z.string() })).optional(),
 });
 export type PostView = z.infer<typeof postViewSchema>;
+
+/** app.bsky.notification.listNotifications#notification (the parts the conversations read). */
+export const notificationSchema = z.looseObject({
+  uri: z.string().min(1),
+  author: authorViewSchema,
+  reason: z.string(),
+  reasonSubject: z.string().optional(),
+  record: z.looseObject({ createdAt: z.string().optional() }),
+  indexedAt: z.string(),
+});

@@ -40,7 +40,8 @@ const keySchema = z.string().min(1).max(500);
 const accountIdSchema = z.uuid({ error: 'an account id (uuid)' });
 
 export const pollOutcomeSchema = z.object({
-  cursor: z.string().max(2000).nullable(),
+  // Opaque to us; a Bluesky search cursor lists the posts of its late window (up to 10 000 URIs).
+  cursor: z.string().max(1_500_000).nullable(),
   rateLimit: z
     .object({
       limit: z.number().int().nonnegative(),

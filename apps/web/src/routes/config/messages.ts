@@ -241,6 +241,22 @@ addMessages({
     ja: 'インスタンスの「設定 → 開発 → 新規アプリ」でスコープ read と write:statuses を付けて作成し、アクセストークンをコピーしてください。',
     en: 'On your instance: Preferences → Development → New application with the scopes read and write:statuses; copy its access token.',
   },
+  'config.connect.blueskyHint': {
+    ja: 'Bluesky の「設定 → プライバシーとセキュリティ → アプリパスワード」でアプリパスワードを作成し、ハンドルと一緒に入力してください。アカウントのパスワードは使いません（README「Connecting Bluesky」）。',
+    en: 'In Bluesky: Settings → Privacy and security → App passwords; create one and enter it with the handle. Never the account password (README, "Connecting Bluesky").',
+  },
+  'config.account.pdsUrl': { ja: 'PDS の URL', en: 'PDS URL' },
+  'config.account.pdsUrlHint': {
+    ja: '空欄なら https://bsky.social（自分の PDS を使うアカウントだけ入力）。',
+    en: 'Blank: https://bsky.social (enter it only for an account on its own PDS).',
+  },
+  'config.account.blueskyHandle': { ja: 'ハンドル', en: 'Handle' },
+  'config.account.appPassword': { ja: 'アプリパスワード', en: 'App password' },
+  'config.account.relayUrl': { ja: 'リレー（firehose）の URL', en: 'Relay (firehose) URL' },
+  'config.account.relayUrlHint': {
+    ja: '空欄なら wss://bsky.network。ストリーミングは Bluesky 全体の投稿を受信し、ウォッチに合うものだけを残します。',
+    en: 'Blank: wss://bsky.network. Streaming receives every post on Bluesky and keeps those the watches match.',
+  },
   'config.connect.connect': { ja: '接続をテストして保存', en: 'Test and connect' },
   'config.connect.testOnly': { ja: '接続テストのみ', en: 'Test only' },
   'config.connect.test': { ja: '接続テスト', en: 'Test connection' },

@@ -40,12 +40,8 @@ import {
 } from './shared.ts';
 import { badge, checkbox, field, textInput } from './ui.ts';
 
-/**
- * Platforms whose accounts this page connects. Bluesky's connector exists (handle + app password),
- * but its form comes with the console part of issue 12: until then this page neither lists nor
- * accepts Bluesky accounts.
- */
-const CONNECTABLE = PLATFORMS.filter((p) => p !== 'bluesky');
+/** Platforms whose accounts this page connects: all of them. */
+const CONNECTABLE = PLATFORMS;
 
 /** Non-secret values of a connect or edit form; secret fields are never filled back in. */
 export interface AccountForm {
@@ -62,6 +58,7 @@ export interface AccountForm {
 const SECRET_FIELDS = {
   x: { oauth1: ['appKey', 'appSecret', 'accessToken', 'accessSecret'], oauth2: ['oauth2AccessToken'] },
   mastodon: ['accessToken'],
+  bluesky: ['identifier', 'appPassword'],
 } as const;
 
 function readAccountForm(body: FormBody): AccountForm {
@@ -109,6 +106,13 @@ function readCredentials(
   kind: string,
 ): { credentials: unknown; problems: Problem[] } {
   const lang = c.get('lang');
+  if (platform === 'bluesky') {
+    const identifier = str(body, 'identifier');
+    const appPassword = str(body, 'appPassword');
+    if (identifier === '' && appPassword === '') return { credentials: undefined, problems: [] };
+    const credentials = { identifier, appPassword };
+    return { credentials, problems: checkCredentials(lang, platform, credentials) };
+  }
   if (platform === 'mastodon') {
     const accessToken = str(body, 'accessToken');
     if (accessToken === '') return { credentials: undefined, problems: [] };
@@ -140,10 +144,10 @@ function accountFields(
   const fields = defined({
     label: form.label,
     baseUrl: form.baseUrl === '' ? null : form.baseUrl,
-    streamingUrl: platform === 'mastodon' ? (form.streamingUrl === '' ? null : form.streamingUrl) : undefined,
+    streamingUrl: platform !== 'x' ? (form.streamingUrl === '' ? null : form.streamingUrl) : undefined,
     enabled: form.enabled,
     pollIntervalSeconds: num({ v: form.pollIntervalSeconds }, 'v') ?? 60,
-    streamEnabled: platform === 'mastodon' ? form.streamEnabled : undefined,
+    streamEnabled: platform !== 'x' ? form.streamEnabled : undefined,
   });
   const checked = validate(accountFieldsSchema, fields, c.get('lang'));
   const problems = checked.ok ? [] : checked.problems;
@@ -238,6 +242,22 @@ function accountFormFields(
 ) {
   const x = platform === 'x';
   const id = (path: string) => `${prefix}${path}`;
+  if (platform === 'bluesky')
+    return html`
+    ${field({ path: 'label', id: id('label'), label: t(c, 'config.account.label'), errors, hint: t(c, 'config.account.labelHint'), control: textInput({ path: 'label', id: id('label'), value: form.label, errors, required: true }) })}
+    <div class="row">
+      <div>${field({ path: 'identifier', id: id('identifier'), label: t(c, 'config.account.blueskyHandle'), errors, hint: existing ? t(c, 'config.account.keepSecret') : 'alice.bsky.social', control: textInput({ path: 'identifier', id: id('identifier'), value: '', errors, autocomplete: 'off' }) })}</div>
+      <div>${secretInput(c, prefix, 'appPassword', t(c, 'config.account.appPassword'), errors, existing)}</div>
+    </div>
+    ${field({ path: 'baseUrl', id: id('baseUrl'), label: t(c, 'config.account.pdsUrl'), errors, hint: t(c, 'config.account.pdsUrlHint'), control: textInput({ path: 'baseUrl', id: id('baseUrl'), type: 'url', value: form.baseUrl, errors, placeholder: 'https://bsky.social' }) })}
+    <div class="row">
+      <div>${field({ path: 'pollIntervalSeconds', id: id('pollIntervalSeconds'), label: t(c, 'config.account.interval'), errors, control: textInput({ path: 'pollIntervalSeconds', id: id('pollIntervalSeconds'), type: 'number', min: 1, value: form.pollIntervalSeconds, errors }) })}</div>
+    </div>
+    ${checkbox({ path: 'enabled', id: id('enabled'), label: t(c, 'config.enabled'), checked: form.enabled })}
+    ${checkbox({ path: 'streamEnabled', id: id('streamEnabled'), label: t(c, 'config.account.stream'), checked: form.streamEnabled })}
+    <details${form.streamingUrl !== '' ? html` open` : ''}><summary>${t(c, 'config.account.advanced')}</summary>
+      ${field({ path: 'streamingUrl', id: id('streamingUrl'), label: t(c, 'config.account.relayUrl'), errors, hint: t(c, 'config.account.relayUrlHint'), control: textInput({ path: 'streamingUrl', id: id('streamingUrl'), type: 'url', value: form.streamingUrl, errors, placeholder: 'https://bsky.network' }) })}
+    </details>`;
   return html`
     ${field({ path: 'label', id: id('label'), label: t(c, 'config.account.label'), errors, hint: t(c, 'config.account.labelHint'), control: textInput({ path: 'label', id: id('label'), value: form.label, errors, required: true }) })}
     ${x ? '' : field({ path: 'baseUrl', id: id('baseUrl'), label: t(c, 'config.account.instanceUrl'), errors, hint: 'https://mstdn.jp', control: textInput({ path: 'baseUrl', id: id('baseUrl'), type: 'url', value: form.baseUrl, errors, required: true, placeholder: 'https://' }) })}
@@ -333,9 +353,9 @@ function accountCard(c: C, status: AccountStatus, isAdmin: boolean, edit: EditSt
     <h3>${account.label} ${badge(account.enabled, t(c, 'config.enabled'), t(c, 'config.disabled'))} ${account.demo ? html`<span class="badge">${t(c, 'config.account.demo')}</span>` : ''}</h3>
     <table><tbody>
       <tr><th>${t(c, 'config.account.handle')}</th><td>${account.handle ? `@${account.handle}` : html`<span class="muted">${t(c, 'config.account.unchecked')}</span>`}</td></tr>
-      ${account.baseUrl ? html`<tr><th>${account.platform === 'x' ? t(c, 'config.account.baseUrl') : t(c, 'config.account.instanceUrl')}</th><td><code>${account.baseUrl}</code></td></tr>` : ''}
+      ${account.baseUrl ? html`<tr><th>${account.platform === 'x' ? t(c, 'config.account.baseUrl') : account.platform === 'bluesky' ? t(c, 'config.account.pdsUrl') : t(c, 'config.account.instanceUrl')}</th><td><code>${account.baseUrl}</code></td></tr>` : ''}
       <tr><th>${t(c, 'config.account.interval')}</th><td>${t(c, 'config.account.seconds', { n: account.pollIntervalSeconds })}</td></tr>
-      ${account.platform === 'mastodon' ? html`<tr><th>${t(c, 'config.account.stream')}</th><td>${badge(account.streamEnabled, t(c, 'config.on'), t(c, 'config.off'))}${account.streamingUrl ? html` <code>${account.streamingUrl}</code>` : ''}</td></tr>` : ''}
+      ${account.platform !== 'x' ? html`<tr><th>${t(c, 'config.account.stream')}</th><td>${badge(account.streamEnabled, t(c, 'config.on'), t(c, 'config.off'))}${account.streamingUrl ? html` <code>${account.streamingUrl}</code>` : ''}</td></tr>` : ''}
       <tr><th>${t(c, 'config.account.usage', { month: status.month })}</th><td>${t(c, 'config.account.usageLine', { read: status.postsRead, requests: status.requests, replies: status.replies })}
         ${status.estimatedCostUsd === null ? '' : html`<div><strong>${t(c, 'config.account.cost', { cost: `$${status.estimatedCostUsd.toFixed(2)}` })}</strong> <span class="hint">${t(c, 'config.account.costNote', { per: `$${X_COST_PER_POST_READ}` })}</span></div>`}
         ${followCostLine(c, status)}</td></tr>
@@ -435,6 +455,8 @@ const ACCOUNT_FIELDS = new Set([
   'accessToken',
   'accessSecret',
   'oauth2AccessToken',
+  'identifier',
+  'appPassword',
 ]);
 const accountField = (path: string) => {
   const name = path.replace(/^credentials\./u, '').split(/[.[]/u)[0] ?? '';
@@ -456,7 +478,9 @@ async function connect(c: C, platform: Platform) {
         ? 'oauth2AccessToken'
         : platform === 'x'
           ? 'appKey'
-          : 'accessToken';
+          : platform === 'bluesky'
+            ? 'appPassword'
+            : 'accessToken';
     problems.push({ path, message: t(c, 'config.account.credentialsRequired') });
   }
   const fail = (list: Problem[], result?: ConnectionResult) => {
