@@ -51,7 +51,7 @@ export const pollOutcomeSchema = z.object({
     .nullable(),
   postsRead: z.number().int().nonnegative(),
   requests: z.number().int().nonnegative(),
-  previousCursor: z.string().max(2000).nullable().optional(),
+  previousCursor: z.string().max(1_500_000).nullable().optional(),
 });
 
 type Row = typeof sourceStates.$inferSelect;
