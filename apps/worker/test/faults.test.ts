@@ -59,6 +59,22 @@ async function allMatches(w: TestWorld): Promise<Match[]> {
 
 const countMatches = async (w: TestWorld) => (await allMatches(w)).length;
 
+/**
+ * Waits for the first poll of the X account's sources. A source's first poll starts "from now" (one
+ * page of the newest posts, by design: a new watch is about what people say from then on), so a flow
+ * that began before it — a worker slow to start on a loaded machine — would lose its oldest posts.
+ */
+async function firstPolled(w: TestWorld): Promise<void> {
+  await waitFor(
+    async () => {
+      const states = await w.repos.sources.list(w.accounts.x);
+      return states.length > 0 && states.every((state) => state.lastPolledAt !== null);
+    },
+    60_000,
+    'the first poll of the X sources',
+  );
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const random = (min: number, max: number) => min + Math.random() * (max - min);
 
@@ -130,6 +146,7 @@ describe('faults', () => {
     const options = { ...w.workerOptions, leaseTtlMs: 1_500, sweepEveryMs: 1_000 };
     let current = await spawnWorker(options);
     children.push(current);
+    await firstPolled(w);
 
     const stop = new AbortController();
     const reviewer = startReviewer(w, 40, stop.signal);
@@ -208,6 +225,7 @@ describe('faults', () => {
     const w = world;
     const options = { ...w.workerOptions, leaseTtlMs: 1_500 };
     children.push(await spawnWorker(options), await spawnWorker(options));
+    await firstPolled(w);
     const stop = new AbortController();
     const reviewer = startReviewer(w, 20, stop.signal);
     const posted = await flow(w, 300, 3, 'pair');
@@ -235,6 +253,7 @@ describe('faults', () => {
     world = await createTestWorld();
     const w = world;
     await w.startWorker();
+    await firstPolled(w);
     const first = await flow(w, 40, 1, 'before');
     w.x.faults.inject({ fault: { kind: 'rate-limit', resetInSeconds: 2 }, path: '/2/tweets/search/recent' });
     w.x.faults.inject({ fault: { kind: 'status', status: 503 }, path: '/2/tweets/search/recent', times: 2 });
@@ -261,6 +280,7 @@ describe('faults', () => {
     world = await createTestWorld();
     const w = world;
     await w.startWorker();
+    await firstPolled(w);
     w.discord.setUnavailable(true);
     const posted = await flow(w, 30, 1, 'outage');
     await sleep(3_000);
@@ -280,6 +300,7 @@ describe('faults', () => {
       world = await createTestWorld({ redisUrl: redis.url });
       const w = world;
       await w.startWorker();
+      await firstPolled(w);
       const before = await flow(w, 20, 1, 'before-restart');
       await waitFor(
         () => reviewMessagesByMatch(w).size >= before.length,
