@@ -32,6 +32,9 @@ import { runStreams } from './pipeline/streams.ts';
 import type { Store } from './ports.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
+/** How long a stopping worker waits for its running jobs, then for its connections, before it goes on. */
+const CLOSE_GRACE_MS = 10_000;
+
 export interface WorkerOptions {
   readonly databaseUrl: string;
   /** PostgreSQL schema (search_path); tests use their own. */
@@ -387,6 +390,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   log.info({ queues: JOB_NAMES, discord: options.discord !== undefined, metricsUrl }, 'worker started');
 
   let closing: Promise<void> | null = null;
+  /** Whether `work` settles within `ms` (it goes on either way). */
+  const within = (ms: number, work: Promise<unknown>) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      work.then(
+        () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      );
+    });
   return {
     metrics,
     metricsUrl,
@@ -397,8 +415,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       closing ??= (async () => {
         stop.abort();
         clearInterval(scheduleTimer);
-        await Promise.all(workers.map((w) => w.close()));
-        await Promise.allSettled(background);
+        // Running jobs get a while to finish; one that hangs (a platform that never answers) must not
+        // hold the shutdown: it is left behind, stalls, and another worker takes it over.
+        const graceful = await within(CLOSE_GRACE_MS, Promise.all(workers.map((w) => w.close())));
+        if (!graceful) {
+          log.warn({ graceMs: CLOSE_GRACE_MS }, 'jobs still running at shutdown: left for another worker');
+          await Promise.allSettled(workers.map((w) => w.close(true)));
+        }
+        if (!(await within(CLOSE_GRACE_MS, Promise.allSettled(background)))) {
+          log.warn(
+            { graceMs: CLOSE_GRACE_MS },
+            'a connection did not stop in time at shutdown: closing anyway',
+          );
+        }
         await jobs.close();
         await subscriber.quit().catch(() => {});
         await connection.quit().catch(() => {});
