@@ -193,6 +193,11 @@ export interface Connector {
   stream?(source: StreamSource, options: StreamOptions): AsyncIterable<StreamEvent>;
   reply(target: ReplyTarget, text: string, options: ReplyOptions): Promise<ReplyResult>;
   /**
+   * Posts a status of the account's own, not an answer to anyone (a surge's announcement). The same
+   * idempotency key gives the same post back, never a second one. Mastodon: public by default.
+   */
+  post(text: string, options: ReplyOptions): Promise<ReplyResult>;
+  /**
    * Answers to and reactions on the account's own posts since `cursor` (null: from now — only the
    * newest page). One call covers every followed conversation of the account, however many there are.
    */

@@ -75,6 +75,15 @@ export {
   type StatsRepository,
   type VoicesQuery,
 } from './repositories/stats.ts';
+export type {
+  AnnouncementRecord,
+  SurgeHandling,
+  SurgeHistoryRow,
+  SurgePeriodSummary,
+  SurgeRecord,
+  SurgeRepository,
+  SurgeSummaryInput,
+} from './repositories/surges.ts';
 export {
   LastAdminError,
   type LoginContext,

@@ -203,9 +203,12 @@ export const matches = pgTable(
     assignee: jsonb('assignee').$type<Actor>(),
     /** Until when the customer's answers to our replies are followed (null: not followed). */
     followUntil: timestamp('follow_until', { withTimezone: true }),
+    /** The surge this match is part of (reviewed together with it, not on its own); null: none. */
+    surgeId: text('surge_id').references(() => surges.id),
   },
   (t) => [
     unique('matches_platform_post_id_key').on(t.platform, t.postId),
+    index('matches_surge_idx').on(t.surgeId, t.createdAt),
     foreignKey({
       name: 'matches_post_fkey',
       columns: [t.platform, t.postId],
@@ -523,3 +526,74 @@ export const outbox = pgTable('outbox', {
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
 });
+
+export const SURGE_STATUSES = ['open', 'closed'] as const;
+export const ANNOUNCEMENT_STATES = ['pending', 'sent', 'failed'] as const;
+
+/**
+ * Surges: an unusual number of near-identical matches of one watch (an outage's flood), reviewed as one
+ * case. The id is the detector's ("surge:" and the id of the match that started it). Counts and
+ * examples are the detector's summary as last recorded; members point here by `matches.surge_id`.
+ */
+export const surges = pgTable(
+  'surges',
+  {
+    id: text('id').primaryKey(),
+    watchId: text('watch_id').notNull(),
+    status: text('status').notNull().default('open'),
+    detectedAt: timestamp('detected_at', { withTimezone: true }).notNull(),
+    firstAt: timestamp('first_at', { withTimezone: true }).notNull(),
+    lastAt: timestamp('last_at', { withTimezone: true }).notNull(),
+    count: integer('count').notNull(),
+    intents: jsonb('intents').$type<Record<string, number>>().notNull(),
+    platforms: jsonb('platforms').$type<Record<string, number>>().notNull(),
+    examples: jsonb('examples').$type<{ id: string; text: string }[]>().notNull(),
+    perMinute: jsonb('per_minute').$type<{ minute: number; count: number }[]>().notNull(),
+    /** What reviewers did about it, in order: announced, dismissed, escalated, replied, closed. */
+    handling: text('handling').array().notNull().default(sql`'{}'::text[]`),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    /** quiet (no new member for the configured time) or reviewer. */
+    closedBy: text('closed_by'),
+    /** Its one Discord message; `nonce` makes a re-post after a crash a no-op. */
+    channelId: text('channel_id'),
+    messageId: text('message_id'),
+    nonce: text('nonce'),
+    createdAt: createdAt(),
+    updatedAt: createdAt('updated_at'),
+  },
+  (t) => [
+    index('surges_status_detected_idx').on(t.status, t.detectedAt),
+    index('surges_detected_idx').on(t.detectedAt),
+    check('surges_status_known', sql.raw(`status IN (${SURGE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+  ],
+);
+
+/** A surge's announcement on one account: at most one per surge and account, whoever presses twice. */
+export const surgeAnnouncements = pgTable(
+  'surge_announcements',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    surgeId: text('surge_id')
+      .notNull()
+      .references(() => surges.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id').notNull(),
+    platform: text('platform').notNull(),
+    text: text('text').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    state: text('state').notNull().default('pending'),
+    platformPostId: text('platform_post_id'),
+    url: text('url'),
+    error: text('error'),
+    createdBy: jsonb('created_by').$type<Actor>().notNull(),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('surge_announcements_surge_account_key').on(t.surgeId, t.accountId),
+    unique('surge_announcements_idempotency_key_key').on(t.idempotencyKey),
+    check(
+      'surge_announcements_state_known',
+      sql.raw(`state IN (${ANNOUNCEMENT_STATES.map((s) => `'${s}'`).join(', ')})`),
+    ),
+  ],
+);

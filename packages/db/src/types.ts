@@ -112,6 +112,8 @@ export interface MatchRecord {
   readonly assignee: Actor | null;
   /** Until when the customer's answers to our replies are followed; null: not followed. */
   readonly followUntil: Date | null;
+  /** The surge it is part of (reviewed with it, not on its own); null or absent: none. */
+  readonly surgeId?: string | null;
 }
 
 export type CaseState = 'open' | 'waiting' | 'resolved';

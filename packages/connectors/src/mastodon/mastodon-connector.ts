@@ -498,6 +498,19 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     return { id: created.data.id, url: created.data.url ?? created.data.uri };
   };
 
+  const post = async (text: string, postOptions: ReplyOptions): Promise<ReplyResult> => {
+    const response = await client.v1.statuses.create
+      .$raw(
+        { status: text, visibility: postOptions.visibility ?? 'public' },
+        // Mastodon keeps the key an hour: a retry within it returns the first status instead of a second.
+        { requestInit: { headers: { 'Idempotency-Key': postOptions.idempotencyKey } } },
+      )
+      .catch(fail('post'));
+    const created = createdStatusSchema.safeParse(response.data);
+    if (!created.success) throw unreadable('status', created.error);
+    return { id: created.data.id, url: created.data.url ?? created.data.uri };
+  };
+
   // --- streaming -------------------------------------------------------------------------------
 
   const streamingUrl = async (): Promise<string> => {
@@ -627,6 +640,7 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
     poll,
     stream,
     reply,
+    post,
     activity,
     verifyCredentials,
     describeInstance,

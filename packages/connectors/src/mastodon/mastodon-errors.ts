@@ -11,7 +11,7 @@ import type { RateLimitState } from '../types.ts';
 import { recentFailedAnswer } from './mastodon-http-status.ts';
 
 /** What the connector was doing when the error happened; the same status means different things. */
-export type MastodonOperation = 'poll' | 'reply' | 'verify' | 'instance' | 'stream';
+export type MastodonOperation = 'poll' | 'reply' | 'post' | 'verify' | 'instance' | 'stream';
 
 /** Where an error happened, and what it must not reveal. */
 export interface ErrorContext {

@@ -443,6 +443,84 @@ export function createXConnector(options: XConnectorOptions): Connector {
     return result;
   }
 
+  /** Our own post (not a reply) with this text among the account's recent posts, if there is one. */
+  async function findEarlierPost(userId: string, text: string): Promise<string | null> {
+    const wanted = comparableReplyText(text);
+    let paginationToken: string | undefined;
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      let body: unknown;
+      try {
+        body = await client.v2.get<unknown>(
+          'users/:id/tweets',
+          {
+            max_results: LOOKUP_PAGE_SIZE,
+            exclude: ['retweets', 'replies'],
+            pagination_token: paginationToken,
+            'tweet.fields': TWEET_FIELDS,
+          },
+          { params: { id: userId } },
+        );
+      } catch (error) {
+        throw fail(error, 'post lookup');
+      }
+      const parsed = xPageSchema.safeParse(body);
+      if (!parsed.success) throw unreadable('post lookup', describeIssues(parsed.error));
+      for (const raw of parsed.data.data ?? []) {
+        const tweet = xTweetSchema.safeParse(raw);
+        if (!tweet.success) continue;
+        const answers = tweet.data.referenced_tweets?.some((r) => r.type === 'replied_to') === true;
+        if (!answers && comparableReplyText(fullText(tweet.data)) === wanted) return tweet.data.id;
+      }
+      paginationToken = parsed.data.meta.next_token;
+      if (paginationToken === undefined) break;
+    }
+    return null;
+  }
+
+  /**
+   * A post of the account's own (a surge's announcement). X has no idempotency key: a retry after a
+   * lost response is refused as duplicate content, and the earlier post with this text is returned.
+   */
+  async function post(text: string, { idempotencyKey }: { idempotencyKey: string }): Promise<ReplyResult> {
+    const remembered = sent.get(idempotencyKey);
+    if (remembered !== undefined) return remembered;
+    const length = measureReply(text, 'x');
+    if (!length.ok) {
+      throw new PermanentError(
+        'x',
+        `the post weighs ${length.length} of X's ${length.limit} characters (or is blank); shorten it`,
+      );
+    }
+    const me = account ?? (await verifyCredentials());
+    let result: ReplyResult;
+    try {
+      const body: unknown = await client.v2.tweet(text);
+      const parsed = xCreatedSchema.safeParse(body);
+      if (!parsed.success) throw unreadable('post', describeIssues(parsed.error));
+      result = { id: parsed.data.data.id, url: postUrl(me.handle, parsed.data.data.id) };
+    } catch (error) {
+      if (!(error instanceof ApiResponseError && error.code === 403)) throw fail(error, 'post');
+      const problem = problemOf(error);
+      const said = redact(describeProblem(problem));
+      if (!isDuplicateContent(problem)) {
+        if (isAccessProblem(problem))
+          throw new AuthFailedError('x', `X refused the post: the credentials may not post (${said})`);
+        throw new PermanentError('x', `X refused the post (${said})`);
+      }
+      const earlier = await findEarlierPost(me.id, text);
+      if (earlier === null) {
+        throw new PermanentError(
+          'x',
+          `X refused the post as duplicate content (${said}) and no earlier post with this text is among the account's recent posts; X does not take the same text twice, so vary it`,
+        );
+      }
+      result = { id: earlier, url: postUrl(me.handle, earlier) };
+    }
+    if (sent.size >= REMEMBERED_REPLIES) sent.delete(sent.keys().next().value as string);
+    sent.set(idempotencyKey, result);
+    return result;
+  }
+
   /**
    * Answers to the account's posts from its mention timeline (`GET /2/users/:id/mentions`): every reply
    * to one of our posts mentions us, so one request a call covers all followed conversations, however
@@ -522,6 +600,7 @@ export function createXConnector(options: XConnectorOptions): Connector {
     platform: 'x',
     poll,
     reply,
+    post,
     activity,
     verifyCredentials,
     maxReplyLength: async () => X_MAX_WEIGHTED_LENGTH,

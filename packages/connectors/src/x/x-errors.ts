@@ -10,7 +10,14 @@ import type { RateLimitState } from '../types.ts';
 import { type XProblem, xProblemSchema } from './x-schemas.ts';
 
 /** What the connector was doing, for error messages. */
-export type XOperation = 'search' | 'mentions' | 'reply' | 'reply lookup' | 'verify credentials';
+export type XOperation =
+  | 'search'
+  | 'mentions'
+  | 'reply'
+  | 'reply lookup'
+  | 'post'
+  | 'post lookup'
+  | 'verify credentials';
 
 /** Removes secrets from text that leaves the connector (messages can quote what a server sent back). */
 export type Redact = (text: string) => string;

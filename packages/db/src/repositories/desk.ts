@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { caseEvents, matches, outbox, replies } from '../schema.ts';
+import { caseEvents, matches, outbox, replies, surgeAnnouncements, surges } from '../schema.ts';
 import type {
   Actor,
   CaseEvent,
@@ -25,6 +25,14 @@ import {
   type Tx,
   writeAudit,
 } from './shared.ts';
+import {
+  type AnnouncementRecord,
+  markHandled,
+  type SurgeHandling,
+  type SurgeRecord,
+  toAnnouncement,
+  toSurge,
+} from './surges.ts';
 
 /** A job to put on a queue once the transaction that wants it has committed. */
 export interface OutboxJob {
@@ -98,6 +106,26 @@ export interface DeskTransaction {
   ): Promise<{ event: CaseEvent; created: boolean }>;
   /** Puts a job in the outbox: relayed to its queue after the commit (see OutboxRepository). */
   enqueue(job: OutboxJob, now: Date): Promise<void>;
+  /** Locks a surge's row for the rest of the transaction (every decision on a surge takes it first). */
+  lockSurge(surgeId: string): Promise<SurgeRecord | null>;
+  /** The surge's announcement on an account; null when it has one already (pressed twice). */
+  insertAnnouncement(
+    surgeId: string,
+    input: {
+      readonly accountId: string;
+      readonly platform: string;
+      readonly text: string;
+      readonly idempotencyKey: string;
+      readonly createdBy: Actor;
+    },
+    now: Date,
+  ): Promise<AnnouncementRecord | null>;
+  /** Adds a mark to how the surge was handled (once each). */
+  markSurgeHandled(surgeId: string, mark: SurgeHandling, now: Date): Promise<void>;
+  /** A reviewer closes the surge. */
+  closeSurge(surgeId: string, now: Date): Promise<void>;
+  /** Locks and returns the surge's members still waiting for a decision (status new), by id. */
+  lockUndecidedMembers(surgeId: string): Promise<string[]>;
 }
 
 /** Runs a decision's storage steps in one PostgreSQL transaction. */
@@ -241,6 +269,42 @@ function deskTransaction(tx: Tx): DeskTransaction {
     async enqueue(jobInput, now) {
       const job = parseInput(jobSchema, jobInput, 'outbox job');
       await tx.insert(outbox).values({ ...job, createdAt: now });
+    },
+    async lockSurge(surgeId) {
+      const [row] = await tx.select().from(surges).where(eq(surges.id, surgeId)).for('update');
+      return row === undefined ? null : toSurge(row);
+    },
+    async insertAnnouncement(surgeId, input, now) {
+      const [row] = await tx
+        .insert(surgeAnnouncements)
+        .values({
+          surgeId,
+          accountId: input.accountId,
+          platform: input.platform,
+          text: input.text,
+          idempotencyKey: input.idempotencyKey,
+          createdBy: parseActor(input.createdBy),
+          createdAt: now,
+        })
+        .onConflictDoNothing()
+        .returning();
+      return row === undefined ? null : toAnnouncement(row);
+    },
+    markSurgeHandled: (surgeId, mark, now) => markHandled(tx, surgeId, mark, now),
+    async closeSurge(surgeId, now) {
+      await tx
+        .update(surges)
+        .set({ status: 'closed', closedAt: now, closedBy: 'reviewer', updatedAt: now })
+        .where(and(eq(surges.id, surgeId), eq(surges.status, 'open')));
+    },
+    async lockUndecidedMembers(surgeId) {
+      const rows = await tx
+        .select({ id: matches.id })
+        .from(matches)
+        .where(and(eq(matches.surgeId, surgeId), eq(matches.status, 'new')))
+        .orderBy(asc(matches.id))
+        .for('update');
+      return rows.map((r) => r.id);
     },
   };
 }

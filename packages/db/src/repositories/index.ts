@@ -17,6 +17,7 @@ import { createReviewRepository, type ReviewRepository } from './reviews.ts';
 import { createSessionRepository, type SessionRepository } from './sessions.ts';
 import { createSourceRepository, type SourceRepository } from './sources.ts';
 import { createStatsRepository, type StatsRepository } from './stats.ts';
+import { createSurgeRepository, type SurgeRepository } from './surges.ts';
 import { createUserRepository, type UserRepository } from './users.ts';
 
 /** Every repository over one database. */
@@ -38,6 +39,8 @@ export interface Repositories {
   readonly audit: AuditRepository;
   readonly posts: PostRepository;
   readonly stats: StatsRepository;
+  /** Surges: floods of near-identical matches reviewed as one (their members, message, announcements). */
+  readonly surges: SurgeRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly apiTokens: ApiTokenRepository;
@@ -71,6 +74,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     audit: createAuditRepository(db),
     posts: createPostRepository(db),
     stats: createStatsRepository(db),
+    surges: createSurgeRepository(db),
     users: createUserRepository(db),
     sessions: createSessionRepository(db),
     apiTokens: createApiTokenRepository(db),

@@ -98,6 +98,7 @@ const recordColumns = {
   caseState: matches.caseState,
   assignee: matches.assignee,
   followUntil: matches.followUntil,
+  surgeId: matches.surgeId,
 };
 
 type MatchRow = Pick<typeof matches.$inferSelect, keyof typeof recordColumns>;
@@ -119,6 +120,7 @@ export function toMatchRecord(row: MatchRow, post: Post): MatchRecord {
     caseState: row.caseState as CaseState,
     assignee: row.assignee ?? null,
     followUntil: row.followUntil ?? null,
+    surgeId: row.surgeId ?? null,
   };
 }
 
@@ -152,7 +154,8 @@ function fromListRow(row: unknown[]): MatchRecord {
     caseState: row[11] as CaseState,
     assignee: (row[12] as Actor | null) ?? null,
     followUntil: (row[13] as Date | null) ?? null,
-    post: row[14] as Post,
+    surgeId: (row[14] as string | null) ?? null,
+    post: row[15] as Post,
   };
 }
 const joinPost = and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId));
@@ -271,6 +274,8 @@ export function createMatchRepository(db: Database): MatchRepository {
           and(
             eq(matches.status, 'new'),
             eq(matches.suppressed, false),
+            // A surge's members are reviewed in the surge's one message.
+            isNull(matches.surgeId),
             lt(matches.createdAt, olderThan),
             notExists(
               db

@@ -1,0 +1,400 @@
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../client.ts';
+import { NotFoundError } from '../errors.ts';
+import { matches, posts, reviewMessages, surgeAnnouncements, surges } from '../schema.ts';
+import type { Actor } from '../types.ts';
+import { clip, isUuid, parseInput, type Tx } from './shared.ts';
+
+/** A surge as the detector summarises it (packages/rules SurgeSummary), times in ms since epoch. */
+export interface SurgeSummaryInput {
+  readonly id: string;
+  readonly watchId: string;
+  readonly status: 'open' | 'closed';
+  readonly detectedAt: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly count: number;
+  readonly intents: Readonly<Record<string, number | undefined>>;
+  readonly platforms: Readonly<Record<string, number | undefined>>;
+  readonly examples: readonly { readonly id: string; readonly text: string }[];
+  readonly perMinute: readonly { readonly minute: number; readonly count: number }[];
+  readonly closedAt?: number | undefined;
+  readonly closedBy?: 'quiet' | 'reviewer' | undefined;
+}
+
+export type SurgeHandling = 'announced' | 'dismissed' | 'escalated' | 'replied' | 'closed';
+
+export interface SurgeRecord {
+  readonly id: string;
+  readonly watchId: string;
+  readonly status: 'open' | 'closed';
+  readonly detectedAt: Date;
+  readonly firstAt: Date;
+  readonly lastAt: Date;
+  readonly count: number;
+  readonly intents: Readonly<Record<string, number>>;
+  readonly platforms: Readonly<Record<string, number>>;
+  readonly examples: readonly { readonly id: string; readonly text: string }[];
+  readonly perMinute: readonly { readonly minute: number; readonly count: number }[];
+  readonly handling: readonly SurgeHandling[];
+  readonly closedAt: Date | null;
+  readonly closedBy: 'quiet' | 'reviewer' | null;
+  readonly channelId: string | null;
+  readonly messageId: string | null;
+}
+
+export interface AnnouncementRecord {
+  readonly id: string;
+  readonly surgeId: string;
+  readonly accountId: string;
+  readonly platform: string;
+  readonly text: string;
+  readonly idempotencyKey: string;
+  readonly state: 'pending' | 'sent' | 'failed';
+  readonly platformPostId: string | null;
+  readonly url: string | null;
+  readonly error: string | null;
+  readonly createdBy: Actor;
+  readonly createdAt: Date;
+  readonly sentAt: Date | null;
+}
+
+/** A stored match as the surge detector reads it when it is rebuilt. */
+export interface SurgeHistoryRow {
+  readonly id: string;
+  /** The post's time, ms since epoch. */
+  readonly at: number;
+  readonly watchId: string;
+  readonly intent: string;
+  readonly text: string;
+  readonly platform: string;
+  readonly surgeId: string | null;
+}
+
+/** Surges of a period for the dashboard and the digest. */
+export interface SurgePeriodSummary {
+  readonly id: string;
+  readonly watchId: string;
+  readonly status: 'open' | 'closed';
+  readonly detectedAt: Date;
+  readonly count: number;
+  readonly handling: readonly SurgeHandling[];
+  readonly example: string | null;
+}
+
+export interface SurgeRepository {
+  /**
+   * Records a surge as the detector now sees it (created on first sight) and makes `memberIds` its
+   * members (matches already in a surge stay where they are). Returns the members that joined now and
+   * already had a review message of their own (to be edited to say so).
+   */
+  record(summary: SurgeSummaryInput, memberIds: readonly string[]): Promise<{ joinedWithMessage: string[] }>;
+  get(id: string): Promise<SurgeRecord | null>;
+  /** Newest first. */
+  list(options?: { readonly status?: 'open' | 'closed'; readonly limit?: number }): Promise<SurgeRecord[]>;
+  /** Member ids, oldest first, and their review status. */
+  members(
+    id: string,
+    limit?: number,
+  ): Promise<{ id: string; status: string; platform: string; text: string; url: string }[]>;
+  /** The surge each match belongs to (null: none), for the given ids. */
+  surgeOf(matchIds: readonly string[]): Promise<Map<string, string | null>>;
+  /** Claims the surge's one Discord message (the first claim wins); its channel and message id. */
+  claimMessage(
+    id: string,
+    channelId: string,
+    nonce: string,
+  ): Promise<{ channelId: string; messageId: string | null }>;
+  setMessageId(id: string, messageId: string): Promise<void>;
+  /** Matches since `since` (by post time) for rebuilding the detector, oldest first, unsuppressed only. */
+  history(since: Date): Promise<SurgeHistoryRow[]>;
+  /** Unsuppressed matches outside surges per watch, intent and hour since `since` (the detector's baseline). */
+  hourlyCounts(since: Date): Promise<{ watchId: string; intent: string; hourStart: Date; count: number }[]>;
+  announcements(surgeId: string): Promise<AnnouncementRecord[]>;
+  getAnnouncement(id: string): Promise<AnnouncementRecord | null>;
+  markAnnouncementSent(
+    id: string,
+    result: { platformPostId: string; url: string | null },
+    at: Date,
+  ): Promise<void>;
+  markAnnouncementFailed(id: string, error: string): Promise<void>;
+  /** Surges detected in [from, to), newest first: size and handling (dashboard, digest). */
+  inPeriod(from: Date, to: Date, limit?: number): Promise<SurgePeriodSummary[]>;
+}
+
+const surgeIdSchema = z.string().min(1).max(200);
+
+type SurgeRow = typeof surges.$inferSelect;
+export const toSurge = (row: SurgeRow): SurgeRecord => ({
+  id: row.id,
+  watchId: row.watchId,
+  status: row.status as SurgeRecord['status'],
+  detectedAt: row.detectedAt,
+  firstAt: row.firstAt,
+  lastAt: row.lastAt,
+  count: row.count,
+  intents: row.intents,
+  platforms: row.platforms,
+  examples: row.examples,
+  perMinute: row.perMinute,
+  handling: row.handling as SurgeHandling[],
+  closedAt: row.closedAt,
+  closedBy: (row.closedBy as SurgeRecord['closedBy']) ?? null,
+  channelId: row.channelId,
+  messageId: row.messageId,
+});
+
+type AnnouncementRow = typeof surgeAnnouncements.$inferSelect;
+export const toAnnouncement = (row: AnnouncementRow): AnnouncementRecord => ({
+  id: row.id,
+  surgeId: row.surgeId,
+  accountId: row.accountId,
+  platform: row.platform,
+  text: row.text,
+  idempotencyKey: row.idempotencyKey,
+  state: row.state as AnnouncementRecord['state'],
+  platformPostId: row.platformPostId,
+  url: row.url,
+  error: row.error,
+  createdBy: row.createdBy,
+  createdAt: row.createdAt,
+  sentAt: row.sentAt,
+});
+
+const counts = (value: Readonly<Record<string, number | undefined>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number'));
+
+/** Adds a handling mark once (inside a decision's transaction). */
+export async function markHandled(tx: Tx, surgeId: string, mark: SurgeHandling, now: Date): Promise<void> {
+  await tx
+    .update(surges)
+    .set({
+      handling: sql`CASE WHEN ${mark} = ANY(${surges.handling}) THEN ${surges.handling} ELSE array_append(${surges.handling}, ${mark}::text) END`,
+      updatedAt: now,
+    })
+    .where(eq(surges.id, surgeId));
+}
+
+export function createSurgeRepository(db: Database): SurgeRepository {
+  const get = async (idInput: string): Promise<SurgeRecord | null> => {
+    const id = parseInput(surgeIdSchema, idInput, 'surge id');
+    const [row] = await db.select().from(surges).where(eq(surges.id, id));
+    return row === undefined ? null : toSurge(row);
+  };
+  return {
+    async record(summary, memberIds) {
+      const ids = memberIds.filter(isUuid);
+      const values = {
+        watchId: summary.watchId,
+        detectedAt: new Date(summary.detectedAt),
+        firstAt: new Date(summary.firstAt),
+        lastAt: new Date(summary.lastAt),
+        count: summary.count,
+        intents: counts(summary.intents),
+        platforms: counts(summary.platforms),
+        examples: summary.examples.map((e) => ({ id: e.id, text: clip(e.text, 500) })),
+        perMinute: summary.perMinute.map((p) => ({ minute: p.minute, count: p.count })),
+        updatedAt: new Date(),
+      };
+      return db.transaction(async (tx) => {
+        await tx
+          .insert(surges)
+          .values({
+            id: summary.id,
+            status: summary.status,
+            ...values,
+            ...(summary.closedAt === undefined ? {} : { closedAt: new Date(summary.closedAt) }),
+            ...(summary.closedBy === undefined ? {} : { closedBy: summary.closedBy }),
+          })
+          .onConflictDoUpdate({
+            target: surges.id,
+            // A surge a reviewer closed stays closed whatever the detector still says.
+            set: {
+              ...values,
+              status: sql`CASE WHEN ${surges.status} = 'closed' THEN 'closed' ELSE ${summary.status} END`,
+              closedAt: sql`COALESCE(${surges.closedAt}, ${summary.closedAt === undefined ? null : new Date(summary.closedAt)}::timestamptz)`,
+              closedBy: sql`COALESCE(${surges.closedBy}, ${summary.closedBy ?? null}::text)`,
+            },
+          });
+        if (ids.length === 0) return { joinedWithMessage: [] };
+        const joined = await tx
+          .update(matches)
+          .set({ surgeId: summary.id })
+          .where(and(inArray(matches.id, ids), isNull(matches.surgeId), eq(matches.suppressed, false)))
+          .returning({ id: matches.id });
+        if (joined.length === 0) return { joinedWithMessage: [] };
+        const withMessage = await tx
+          .select({ id: reviewMessages.matchId })
+          .from(reviewMessages)
+          .where(
+            and(
+              inArray(
+                reviewMessages.matchId,
+                joined.map((j) => j.id),
+              ),
+              isNotNull(reviewMessages.messageId),
+            ),
+          );
+        return { joinedWithMessage: withMessage.map((r) => r.id) };
+      });
+    },
+
+    get,
+
+    async list(options = {}) {
+      const limit = parseInput(z.number().int().min(1).max(1000), options.limit ?? 100, 'limit');
+      const rows = await db
+        .select()
+        .from(surges)
+        .where(options.status === undefined ? undefined : eq(surges.status, options.status))
+        .orderBy(desc(surges.detectedAt))
+        .limit(limit);
+      return rows.map(toSurge);
+    },
+
+    async members(idInput, limitInput = 1000) {
+      const id = parseInput(surgeIdSchema, idInput, 'surge id');
+      const limit = parseInput(z.number().int().min(1).max(100_000), limitInput, 'limit');
+      return db
+        .select({
+          id: matches.id,
+          status: matches.status,
+          platform: matches.platform,
+          text: posts.text,
+          url: posts.url,
+        })
+        .from(matches)
+        .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+        .where(eq(matches.surgeId, id))
+        .orderBy(asc(matches.createdAt), asc(matches.id))
+        .limit(limit);
+    },
+
+    async surgeOf(matchIds) {
+      const ids = matchIds.filter(isUuid);
+      const result = new Map<string, string | null>();
+      if (ids.length === 0) return result;
+      const rows = await db
+        .select({ id: matches.id, surgeId: matches.surgeId })
+        .from(matches)
+        .where(inArray(matches.id, ids));
+      for (const row of rows) result.set(row.id, row.surgeId);
+      return result;
+    },
+
+    async claimMessage(idInput, channelId, nonce) {
+      const id = parseInput(surgeIdSchema, idInput, 'surge id');
+      await db
+        .update(surges)
+        .set({ channelId, nonce })
+        .where(and(eq(surges.id, id), isNull(surges.channelId)));
+      const surge = await get(id);
+      if (surge === null || surge.channelId === null) throw new NotFoundError('surge', id);
+      return { channelId: surge.channelId, messageId: surge.messageId };
+    },
+
+    async setMessageId(idInput, messageId) {
+      const id = parseInput(surgeIdSchema, idInput, 'surge id');
+      await db.update(surges).set({ messageId }).where(eq(surges.id, id));
+    },
+
+    async history(since) {
+      const rows = await db
+        .select({
+          id: matches.id,
+          at: posts.createdAt,
+          watches: matches.watches,
+          intent: matches.intent,
+          text: posts.text,
+          platform: matches.platform,
+          surgeId: matches.surgeId,
+        })
+        .from(matches)
+        .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+        .where(and(gte(posts.createdAt, since), eq(matches.suppressed, false)))
+        .orderBy(asc(posts.createdAt), asc(matches.id));
+      return rows.map((r) => ({
+        id: r.id,
+        at: r.at.getTime(),
+        watchId: r.watches[0] ?? '',
+        intent: r.intent,
+        text: r.text,
+        platform: r.platform,
+        surgeId: r.surgeId,
+      }));
+    },
+
+    async hourlyCounts(since) {
+      const hour = sql<Date>`date_trunc('hour', ${posts.createdAt})`;
+      const watch = sql<string>`${matches.watches}[1]`;
+      const rows = await db
+        .select({
+          watchId: watch,
+          intent: matches.intent,
+          hourStart: hour,
+          count: sql<number>`count(*)::int`,
+        })
+        .from(matches)
+        .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+        .where(and(gte(posts.createdAt, since), eq(matches.suppressed, false), isNull(matches.surgeId)))
+        .groupBy(watch, matches.intent, hour);
+      return rows.map((r) => ({ ...r, hourStart: new Date(r.hourStart) }));
+    },
+
+    async announcements(surgeIdInput) {
+      const surgeId = parseInput(surgeIdSchema, surgeIdInput, 'surge id');
+      const rows = await db
+        .select()
+        .from(surgeAnnouncements)
+        .where(eq(surgeAnnouncements.surgeId, surgeId))
+        .orderBy(asc(surgeAnnouncements.createdAt));
+      return rows.map(toAnnouncement);
+    },
+
+    async getAnnouncement(id) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.select().from(surgeAnnouncements).where(eq(surgeAnnouncements.id, id));
+      return row === undefined ? null : toAnnouncement(row);
+    },
+
+    async markAnnouncementSent(id, result, at) {
+      await db
+        .update(surgeAnnouncements)
+        .set({
+          state: 'sent',
+          platformPostId: result.platformPostId,
+          url: result.url,
+          error: null,
+          sentAt: at,
+        })
+        .where(eq(surgeAnnouncements.id, id));
+    },
+
+    async markAnnouncementFailed(id, error) {
+      await db
+        .update(surgeAnnouncements)
+        .set({ state: 'failed', error: clip(error) })
+        .where(and(eq(surgeAnnouncements.id, id), sql`${surgeAnnouncements.state} <> 'sent'`));
+    },
+
+    async inPeriod(from, to, limitInput = 50) {
+      const limit = parseInput(z.number().int().min(1).max(1000), limitInput, 'limit');
+      const rows = await db
+        .select()
+        .from(surges)
+        .where(and(gte(surges.detectedAt, from), lt(surges.detectedAt, to)))
+        .orderBy(desc(surges.detectedAt))
+        .limit(limit);
+      return rows.map((row) => ({
+        id: row.id,
+        watchId: row.watchId,
+        status: row.status as SurgePeriodSummary['status'],
+        detectedAt: row.detectedAt,
+        count: row.count,
+        handling: row.handling as SurgeHandling[],
+        example: row.examples[0]?.text ?? null,
+      }));
+    },
+  };
+}
