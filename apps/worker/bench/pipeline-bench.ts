@@ -298,6 +298,9 @@ async function createIngestRig() {
     metrics: createMetrics(),
     now: () => new Date(),
     enqueue: {
+      // The bench measures ingest and review queuing without the surge detector (surges off).
+      review: (matchIds: readonly string[]) => deps.enqueue.notifyMany(matchIds),
+      surgeMessage: async () => {},
       // As worker.ts queues a review: one job per match, its id derived from the match.
       notify: timed('enqueue', async (matchId: string) => {
         phases.jobs++;

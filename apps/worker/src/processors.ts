@@ -1,5 +1,6 @@
 import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
 import type { Job } from 'bullmq';
+import { handleAnnouncement } from './pipeline/announce.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { handleDigest } from './pipeline/digest.ts';
 import { handleFollow } from './pipeline/follow.ts';
@@ -7,6 +8,7 @@ import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
 import { handlePostChange } from './pipeline/post-change.ts';
 import { handleReply } from './pipeline/reply.ts';
+import type { SurgeRunner } from './pipeline/surge.ts';
 import { sweep } from './pipeline/sweep.ts';
 
 /** What a processor gets besides its payload: the pipeline, the queues, and worker-level hooks. */
@@ -16,6 +18,8 @@ export interface ProcessorContext {
   /** A poll asks for another interval (the platform's rate-limit budget). */
   retime(job: JobPayload<'poll'>, everyMs: number): Promise<void>;
   readonly sweepEveryMs: number;
+  /** The surge detector, in the worker that holds the surge lease (null elsewhere). */
+  surge(): SurgeRunner | null;
 }
 
 /** One processor per job of the catalogue; the payload is checked against its schema before it runs. */
@@ -64,5 +68,14 @@ export const PROCESSORS: Processors = {
       ? 'skipped'
       : deps.notifier.caseEvent(payload.matchId, payload.eventId, { notify: payload.notify === true }),
   digest: (payload, _job, { deps, jobs }) => handleDigest(payload, deps, jobs.queues.digest),
+  async surge(payload, _job, { surge }) {
+    const runner = surge();
+    // Only the lease holder runs this queue; a lost lease makes its worker close first.
+    if (runner === null) throw new Error('the surge detector is not held by this worker');
+    return runner.handle(payload);
+  },
+  surgeMessage: async (payload, _job, { deps }) =>
+    deps.notifier === null ? 'skipped' : deps.notifier.surgeMessage(payload.surgeId),
+  announce: (payload, job, { deps }) => handleAnnouncement(payload, deps, job),
   sweep: (_payload, _job, { deps, jobs, sweepEveryMs }) => sweep(deps, jobs, { everyMs: sweepEveryMs }),
 };

@@ -5,6 +5,7 @@ import {
   createDesk,
   createJobQueues,
   createOutboxRelay,
+  createSurgeDesk,
   type Desk,
   JOB_IDS,
   JOB_NAMES,
@@ -12,6 +13,8 @@ import {
   MATCHES_CHANNEL,
   matchesChangedMessage,
   parsePayload,
+  SURGE_EDIT_MS,
+  type SurgeDesk,
 } from '@kikimimi/desk';
 import { maskUrl, preflight } from '@kikimimi/runtime';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
@@ -29,6 +32,7 @@ import type { PipelineDeps } from './pipeline/deps.ts';
 import { syncDigestScheduler } from './pipeline/digest.ts';
 import { createSchedulerKeeper, retime, syncFollowSchedulers, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
+import { rebuildSurgeRunner, type SurgeRunner } from './pipeline/surge.ts';
 import type { Store } from './ports.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
@@ -116,6 +120,8 @@ export interface RunningWorker {
   readonly store: Store;
   /** The review desk of this worker (the Discord buttons' decisions). */
   readonly desk: Desk;
+  /** Decisions on whole surges. */
+  readonly surgeDesk: SurgeDesk;
   /** Re-reads configuration and accounts (what a config-changed message does). */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -208,10 +214,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           'notify',
           matchIds.map((matchId) => ({ payload: { matchId }, options: { jobId: JOB_IDS.notify(matchId) } })),
         ),
+      async surgeMessage(surgeId) {
+        const window = Math.floor(Date.now() / SURGE_EDIT_MS);
+        await jobs.enqueue('surgeMessage', { surgeId }, { jobId: JOB_IDS.surgeMessage(surgeId, window) });
+      },
+      async review(matchIds) {
+        if (matchIds.length === 0) return;
+        const { config } = await engines.current();
+        if (!config.surges.enabled) return deps.enqueue.notifyMany(matchIds);
+        for (let i = 0; i < matchIds.length; i += 1_000) {
+          const chunk = matchIds.slice(i, i + 1_000);
+          await jobs.enqueue('surge', { matchIds: chunk }, { jobId: JOB_IDS.surge(chunk[0] as string) });
+        }
+      },
     },
   };
   const relay = createOutboxRelay({ outbox: store.outbox, jobs, log });
   const desk = createDesk({ repos: store, now, afterCommit: () => relay.nudge() });
+  const surgeDesk = createSurgeDesk({ repos: store, now, afterCommit: () => relay.nudge() });
+  let surgeRunner: SurgeRunner | null = null;
 
   const intervals = new Map<string, number>();
   const sweepEveryMs = options.sweepEveryMs ?? 30_000;
@@ -220,6 +241,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     jobs,
     sweepEveryMs,
     retime: (job, everyMs) => retime(jobs.queues.poll, intervals, job, everyMs),
+    surge: () => surgeRunner,
   };
   const lockMs = options.jobLockMs ?? 5_000;
   const settings = {
@@ -253,7 +275,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return processor(payload, job, context);
     };
   };
-  const workers = JOB_NAMES.map(
+  // The surge queue is processed only by the holder of the surge lease (below).
+  const workers = JOB_NAMES.filter((name) => name !== 'surge').map(
     (name) => new Worker(name, run(name), name === 'sweep' ? { ...settings, concurrency: 1 } : settings),
   );
   // Jobs whose completion means a match changed: a decision shown, a reply's outcome, a case event.
@@ -332,6 +355,42 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     refresh().catch((error: unknown) => log.error({ error: String(error) }, 'configuration reload failed'));
   });
 
+  // One surge detector for the deployment: the lease holder rebuilds it from the stored matches and
+  // processes the surge queue one job at a time, in order (docs/adr/009-surges.md).
+  background.push(
+    runWithLease(
+      connection,
+      `${prefix}:lease:surge`,
+      async (signal) => {
+        const runner = await rebuildSurgeRunner(deps, jobs);
+        surgeRunner = runner;
+        const worker = new Worker('surge', run('surge'), { ...settings, concurrency: 1 });
+        worker.on('failed', onFailed('surge'));
+        worker.on('error', onRedisError);
+        const quiet = setInterval(() => {
+          runner
+            .closeQuiet(now().getTime())
+            .catch((error: unknown) => log.warn({ error: String(error) }, 'closing quiet surges failed'));
+        }, 30_000);
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        clearInterval(quiet);
+        await worker.close();
+        if (surgeRunner === runner) surgeRunner = null;
+      },
+      {
+        signal: stop.signal,
+        name: 'surge detector',
+        log,
+        ...(options.leaseTtlMs
+          ? { ttlMs: options.leaseTtlMs, retryMs: Math.max(200, options.leaseTtlMs / 3) }
+          : {}),
+      },
+    ),
+  );
+
   if (options.demo) {
     const demo = options.demo;
     background.push(
@@ -359,7 +418,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           runDiscordGateway(
             { ...discord, signal },
             // biome-ignore lint/style/noNonNullAssertion: with a Discord token the notifier exists (above).
-            { desk, store, engines, notifier: notifier! },
+            { desk, surgeDesk, store, engines, notifier: notifier! },
             log,
           ),
         {
@@ -410,6 +469,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metricsUrl,
     store,
     desk,
+    surgeDesk,
     refresh,
     close() {
       closing ??= (async () => {

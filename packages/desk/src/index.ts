@@ -21,6 +21,7 @@ export {
   matchesChangedMessage,
   parseMatchesChanged,
   parsePayload,
+  SURGE_EDIT_MS,
 } from './jobs.ts';
 export { failureMessage, type Lang, problemMessage } from './messages.ts';
 export { createOutboxRelay, type OutboxRelay, type RelayLog } from './outbox-relay.ts';
@@ -32,3 +33,11 @@ export type {
   DeskProblem,
   DeskSuccess,
 } from './outcomes.ts';
+export {
+  announcementKey,
+  createSurgeDesk,
+  type SurgeDesk,
+  type SurgeDeskDeps,
+  type SurgeOutcome,
+  type SurgeSuccess,
+} from './surge-desk.ts';

@@ -98,6 +98,32 @@ export const JOBS = {
     // Completed period jobs are kept (a tick that finds the period's job does not queue it again).
     options: { ...LONG_RETRY, attempts: 50, removeOnComplete: 500, removeOnFail: 500 },
   },
+  /**
+   * New unsuppressed matches to judge for surges, or a surge a reviewer closed: processed one at a time,
+   * in order, by the one worker holding the surge lease (the detector's state lives there).
+   */
+  surge: {
+    schema: z.union([
+      z.strictObject({ matchIds: z.array(id).min(1).max(1_000) }),
+      z.strictObject({ closeSurgeId: id }),
+    ]),
+    options: {
+      attempts: 20,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    },
+  },
+  /** Post or edit a surge's one Discord message (job id per surge and 5-second window: edits are paced). */
+  surgeMessage: {
+    schema: z.strictObject({ surgeId: id }),
+    options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
+  },
+  /** Post a surge's announcement on one account (once: job id per announcement; the row makes it exactly-once). */
+  announce: {
+    schema: z.strictObject({ announcementId: z.uuid() }),
+    options: { attempts: 20, backoff: { type: 'custom' }, removeOnComplete: 1000, removeOnFail: 5000 },
+  },
   /** Re-drive what a crash or a Redis loss left behind (from a job scheduler). */
   sweep: { schema: z.strictObject({}), options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 } },
 } as const satisfies Record<string, { schema: z.ZodType; options: JobsOptions }>;
@@ -124,7 +150,15 @@ export const JOB_IDS = {
   escalate: (matchId: string, target: string) => jobId('escalate', `${matchId}-${target}`),
   /** One digest per period, by the instant it ends. */
   digest: (to: Date) => jobId('digest', to.toISOString()),
+  surge: (firstMatchId: string) => jobId('surge', firstMatchId),
+  surgeClose: (surgeId: string) => jobId('surgeclose', surgeId),
+  /** One message job per surge and window of SURGE_EDIT_MS: at most one edit per window. */
+  surgeMessage: (surgeId: string, window: number) => jobId('surgemsg', `${surgeId}-${window}`),
+  announce: (announcementId: string) => jobId('announce', announcementId),
 } as const;
+
+/** A surge's Discord message is edited at most once per this many ms. */
+export const SURGE_EDIT_MS = 5_000;
 
 /** Checks a payload against its job's schema; the error names the job and every fault. */
 export function parsePayload<N extends JobName>(name: N, payload: unknown): JobPayload<N> {

@@ -117,6 +117,32 @@ const TEXT = {
   takeIt: { ja: '担当する', en: 'Take it' },
   followUp: { ja: 'お客さまの返信に答える', en: 'Answer them' },
   followUpModalTitle: { ja: 'フォローアップ — {handle}', en: 'Follow-up — {handle}' },
+  surgeTitle: { ja: '🌊 急増: {count} 件の似た投稿', en: '🌊 Surge: {count} similar posts' },
+  surgeClosedTitle: { ja: '🌊 急増（終了）: {count} 件', en: '🌊 Surge (closed): {count} posts' },
+  surgeFirst: { ja: '最初', en: 'First' },
+  surgeLatest: { ja: '最新', en: 'Latest' },
+  surgeRate: { ja: '件数／分（直近）', en: 'Posts per minute (recent)' },
+  surgeExamples: { ja: '代表的な投稿', en: 'Representative posts' },
+  surgePlatforms: { ja: 'プラットフォーム', en: 'Platforms' },
+  surgeHandling: { ja: '対応', en: 'Handling' },
+  surgeAnnounce: { ja: '告知を投稿', en: 'Post an announcement' },
+  surgeDismiss: { ja: 'すべて対応不要', en: 'Dismiss all' },
+  surgeClose: { ja: '急増を終了', en: 'Close the surge' },
+  surgeAnnounceTitle: { ja: '告知（各アカウントに1回）', en: 'Announcement (once per account)' },
+  surgeAnnounceDefault: {
+    ja: '現在、一部のお客さまでご利用いただけない不具合が発生しています。ご迷惑をおかけし申し訳ございません。復旧まで今しばらくお待ちください。',
+    en: 'Some of you cannot use the service right now. We are sorry for the trouble and are working on it; we will post again when it is fixed.',
+  },
+  surgeJoined: {
+    ja: '🌊 この投稿は急増（{count} 件）の一部になりました。急増のメッセージで対応してください。',
+    en: '🌊 This post is now part of a surge ({count} posts): handle it from the surge message.',
+  },
+  announced: { ja: '告知済み', en: 'announced' },
+  surgeDismissed: { ja: '対応不要', en: 'dismissed' },
+  surgeEscalated: { ja: 'エスカレーション済み', en: 'escalated' },
+  surgeReplied: { ja: '返信済み', en: 'replied' },
+  surgeClosed: { ja: '終了', en: 'closed' },
+  surgeAnnouncementLine: { ja: '{platform}: {state}', en: '{platform}: {state}' },
 } as const;
 
 export type TextKey = keyof typeof TEXT;

@@ -6,6 +6,7 @@ import {
   failureMessage,
   problemMessage,
   replyDraft,
+  type SurgeDesk,
 } from '@kikimimi/desk';
 import type { Category } from '@kikimimi/rules';
 import { fillText } from '@kikimimi/runtime';
@@ -21,6 +22,7 @@ import { type Lang, langOf, t } from './i18n.ts';
 import type { DiscordNotifier } from './notifier.ts';
 import type { BotMessage } from './port.ts';
 import { ids, parseCustomId } from './review-message.ts';
+import { handleSurgeInteraction } from './surge-interactions.ts';
 
 /** One interaction as the handler sees it: what was clicked, by whom, and how to answer. */
 export interface InteractionIo {
@@ -39,6 +41,8 @@ export interface InteractionIo {
 /** What the interaction handler uses: the desk takes every decision; the rest only reads and renders. */
 export interface InteractionDeps {
   readonly desk: Desk;
+  /** Decisions on whole surges (their message's buttons); absent: surge buttons do nothing. */
+  readonly surgeDesk?: SurgeDesk;
   readonly store: Store;
   readonly engines: EngineProvider;
   readonly notifier: DiscordNotifier;
@@ -64,6 +68,9 @@ function refusal(outcome: Exclude<DeskOutcome, { ok: true }>, lang: Lang): strin
  * ephemeral refusal and the attempt is audited (by the desk).
  */
 export async function handleInteraction(io: InteractionIo, deps: InteractionDeps): Promise<void> {
+  if (deps.surgeDesk !== undefined) {
+    if (await handleSurgeInteraction(io, { surgeDesk: deps.surgeDesk, store: deps.store })) return;
+  }
   const parsed = parseCustomId(io.customId);
   if (parsed === null) return;
   const { store, desk } = deps;

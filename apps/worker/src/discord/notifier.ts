@@ -10,6 +10,7 @@ import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
 import { buildReviewMessage, type ReviewView } from './review-message.ts';
 import { escapeDisplayName } from './safe-text.ts';
+import { buildSurgeMessage, surgeNonce } from './surge-message.ts';
 
 const YEAR = 365 * 24 * 3_600_000;
 
@@ -47,12 +48,13 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         .filter((i) => !(i.platform === match.platform && i.authorId === match.post.author.id))
         .map((i) => ({ platform: i.platform, authorId: i.authorId, handle: i.handle })),
     ];
-    const [settings, contacts, decisions, replies, events] = await Promise.all([
+    const [settings, contacts, decisions, replies, events, surge] = await Promise.all([
       store.discord.get(),
       store.ingest.contactHistory(identities, new Date(deps.now().getTime() - YEAR)),
       store.reviews.decisions(match.id),
       store.replies.listForMatch(match.id),
       store.cases.events(match.id),
+      match.surgeId ? store.surges.get(match.surgeId) : null,
     ]);
     // The reply the status shows: one still under way or needing a person (a follow-up's included), else the first.
     const reply =
@@ -61,7 +63,16 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         .at(-1) ??
       replies.find((r) => r.seq === 1) ??
       null;
-    return { match, contacts, decisions, reply, replies, events, lang: langOf(settings.locale, 'ja') };
+    return {
+      match,
+      contacts,
+      decisions,
+      reply,
+      replies,
+      events,
+      lang: langOf(settings.locale, 'ja'),
+      ...(surge ? { surge: { count: surge.count } } : {}),
+    };
   };
   const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
 
@@ -74,7 +85,8 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
      */
     async post(matchId) {
       const match = await store.matches.get(matchId);
-      if (match === null || match.suppressed) return 'skipped';
+      // A surge's members are reviewed in the surge's one message.
+      if (match === null || match.suppressed || match.surgeId) return 'skipped';
       const existing = await store.reviews.getMessage(matchId);
       if (existing?.messageId) return 'exists';
       const settings = await store.discord.get();
@@ -121,6 +133,42 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
           nonce: eventNonce(event.id, 'r'),
         });
       await discord.edit(ref.channelId, ref.messageId, await message(match));
+      return 'posted';
+    },
+
+    /**
+     * Posts a surge's one message (claimed in the database first, sent with a nonce Discord enforces),
+     * or edits it to show the surge as it now is. The caller paces the edits (one job per surge and
+     * SURGE_EDIT_MS window).
+     */
+    async surgeMessage(surgeId) {
+      const surge = await store.surges.get(surgeId);
+      if (surge === null) return 'skipped';
+      const [settings, announcements, { config }] = await Promise.all([
+        store.discord.get(),
+        store.surges.announcements(surgeId),
+        deps.engines.current(),
+      ]);
+      const lang = langOf(settings.locale, 'ja');
+      const shown = buildSurgeMessage(surge, announcements, lang);
+      if (surge.messageId !== null && surge.channelId !== null) {
+        await discord.edit(surge.channelId, surge.messageId, shown);
+        return 'edited';
+      }
+      const wanted = config.routing.defaultReviewChannel;
+      const channelId = settings.channels[wanted];
+      if (channelId === undefined) {
+        throw new UnrecoverableError(
+          `no Discord channel is bound to the review channel "${wanted}": set it in the console's Discord settings`,
+        );
+      }
+      const ref = await store.surges.claimMessage(surgeId, channelId, surgeNonce(surgeId));
+      if (ref.messageId !== null) {
+        await discord.edit(ref.channelId, ref.messageId, shown);
+        return 'edited';
+      }
+      const sent = await discord.send(ref.channelId, shown, { nonce: surgeNonce(surgeId) });
+      await store.surges.setMessageId(surgeId, sent.id);
       return 'posted';
     },
 

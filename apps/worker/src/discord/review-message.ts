@@ -102,6 +102,8 @@ export interface ReviewView {
   readonly replies?: readonly ReplyRecord[];
   /** Names of escalation targets, for display. */
   readonly lang: Lang;
+  /** The surge it joined after its own message went out (absent: none). */
+  readonly surge?: { readonly count: number } | undefined;
 }
 
 /** The review message for a match, in its current state (used for the first post and every update). */
@@ -148,6 +150,8 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   if (state.line !== null) fields.push({ name: t(lang, 'status'), value: clip(state.line, FIELD_VALUE_MAX) });
   const conversation = caseOf(view);
   fields.push({ name: t(lang, 'caseField'), value: clip(conversation.line, FIELD_VALUE_MAX) });
+  if (view.surge !== undefined)
+    fields.push({ name: '🌊', value: t(lang, 'surgeJoined', { count: view.surge.count }) });
 
   const followers =
     post.author.followers === null

@@ -10,6 +10,13 @@ export interface Enqueue {
   notify(matchId: string): Promise<void>;
   /** The same for a page of matches, in one round trip. */
   notifyMany(matchIds: readonly string[]): Promise<void>;
+  /**
+   * New unsuppressed matches to review: through the surge detector when surges are on (it hands the
+   * ordinary ones on to `notifyMany`), else straight to `notifyMany`.
+   */
+  review(matchIds: readonly string[]): Promise<void>;
+  /** Brings a surge's message in step: one job per surge and SURGE_EDIT_MS window (edits are paced). */
+  surgeMessage(surgeId: string): Promise<void>;
 }
 
 /**
@@ -30,6 +37,8 @@ export interface ReviewNotifier {
   caseEvent(matchId: string, eventId: string, options: { notify: boolean }): Promise<'posted' | 'skipped'>;
   /** Posts a digest into the channel bound to the logical `channel`, once per period whatever the retries. */
   digest(channel: string, digest: DigestView): Promise<'posted' | 'no_channel'>;
+  /** Posts a surge's one message, or edits it to show the surge as it now is. */
+  surgeMessage(surgeId: string): Promise<'posted' | 'edited' | 'skipped'>;
 }
 
 /** Everything the pipeline’s handlers use, wired once in worker.ts (startWorker). */

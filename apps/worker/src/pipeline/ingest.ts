@@ -66,7 +66,7 @@ export async function announce(
       suppressed: String(match.suppressed),
     });
   }
-  await deps.enqueue.notifyMany(newMatches.filter((m) => !m.suppressed).map((m) => m.id));
+  await deps.enqueue.review(newMatches.filter((m) => !m.suppressed).map((m) => m.id));
 }
 
 /** The rules' decision for each post, with the contact history and reply counts the policy needs. */

@@ -107,8 +107,11 @@ export interface SurgeRepository {
     nonce: string,
   ): Promise<{ channelId: string; messageId: string | null }>;
   setMessageId(id: string, messageId: string): Promise<void>;
-  /** Matches since `since` (by post time) for rebuilding the detector, oldest first, unsuppressed only. */
-  history(since: Date): Promise<SurgeHistoryRow[]>;
+  /**
+   * Unsuppressed matches since `since` (by post time), oldest first: what the detector is rebuilt from;
+   * with `ids`, only those (what it judges next).
+   */
+  history(since: Date, ids?: readonly string[]): Promise<SurgeHistoryRow[]>;
   /** Unsuppressed matches outside surges per watch, intent and hour since `since` (the detector's baseline). */
   hourlyCounts(since: Date): Promise<{ watchId: string; intent: string; hourStart: Date; count: number }[]>;
   announcements(surgeId: string): Promise<AnnouncementRecord[]>;
@@ -299,7 +302,9 @@ export function createSurgeRepository(db: Database): SurgeRepository {
       await db.update(surges).set({ messageId }).where(eq(surges.id, id));
     },
 
-    async history(since) {
+    async history(since, idsInput) {
+      const ids = idsInput?.filter(isUuid);
+      if (ids !== undefined && ids.length === 0) return [];
       const rows = await db
         .select({
           id: matches.id,
@@ -312,7 +317,13 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         })
         .from(matches)
         .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
-        .where(and(gte(posts.createdAt, since), eq(matches.suppressed, false)))
+        .where(
+          and(
+            gte(posts.createdAt, since),
+            eq(matches.suppressed, false),
+            ids === undefined ? undefined : inArray(matches.id, ids),
+          ),
+        )
         .orderBy(asc(posts.createdAt), asc(matches.id));
       return rows.map((r) => ({
         id: r.id,

@@ -1,0 +1,139 @@
+import type { AnnouncementRecord, SurgeRecord } from '@kikimimi/db';
+import { ButtonStyle, ComponentType } from 'discord.js';
+import { type Lang, t } from './i18n.ts';
+import type { BotMessage } from './port.ts';
+import { quote } from './safe-text.ts';
+
+/**
+ * A surge's one review message: size, rate over time, first and latest, representative posts, intents,
+ * platforms, how it was handled; buttons for the whole surge. custom_ids: `kks:<action>:<uuid>` where
+ * the surge's id is `surge:<uuid>` — a announce (form), am its submission, d dismiss all, c close.
+ */
+const ACTIONS = new Set(['a', 'am', 'd', 'c']);
+export type SurgeAction = 'a' | 'am' | 'd' | 'c';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+const SURGE_PREFIX = 'surge:';
+
+export const surgeIds = {
+  custom: (action: SurgeAction, surgeId: string) => `kks:${action}:${surgeId.slice(SURGE_PREFIX.length)}`,
+};
+
+/** A surge custom_id back from Discord, or null for anything else. */
+export function parseSurgeCustomId(customId: string): { action: SurgeAction; surgeId: string } | null {
+  const [prefix, action, uuid, ...rest] = customId.split(':');
+  if (prefix !== 'kks' || action === undefined || !ACTIONS.has(action) || rest.length > 0) return null;
+  if (uuid === undefined || !UUID.test(uuid)) return null;
+  return { action: action as SurgeAction, surgeId: `${SURGE_PREFIX}${uuid}` };
+}
+
+/** Discord nonces are at most 25 characters: one per surge. */
+export const surgeNonce = (surgeId: string) =>
+  `s${surgeId.slice(SURGE_PREFIX.length).replace(/-/gu, '')}`.slice(0, 25);
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const time = (at: Date) => `<t:${Math.floor(at.getTime() / 1000)}:T>`;
+const BARS = '▁▂▃▄▅▆▇█';
+const PLATFORM_NAME: Readonly<Record<string, string>> = { x: 'X', mastodon: 'Mastodon', bluesky: 'Bluesky' };
+
+/** The last `minutes` minutes of the per-minute counts as a bar line with the peak. */
+export function rateLine(perMinute: SurgeRecord['perMinute'], lastAt: Date, minutes = 15): string {
+  const end = Math.floor(lastAt.getTime() / 60_000) * 60_000;
+  const byMinute = new Map(perMinute.map((p) => [p.minute, p.count]));
+  const counts: number[] = [];
+  for (let m = end - (minutes - 1) * 60_000; m <= end; m += 60_000) counts.push(byMinute.get(m) ?? 0);
+  const peak = Math.max(1, ...counts);
+  const bars = counts
+    .map((c) => (c === 0 ? '·' : BARS[Math.min(7, Math.floor((c / peak) * 7.999))]))
+    .join('');
+  return `\`${bars}\` peak ${peak}/min`;
+}
+
+const share = (counts: Readonly<Record<string, number>>, name: (k: string) => string) =>
+  Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${name(k)} ${n}`)
+    .join(' · ') || '—';
+
+export function buildSurgeMessage(
+  surge: SurgeRecord,
+  announcements: readonly AnnouncementRecord[],
+  lang: Lang,
+): BotMessage {
+  const open = surge.status === 'open';
+  const handling = surge.handling.map((h) =>
+    t(
+      lang,
+      (
+        {
+          announced: 'announced',
+          dismissed: 'surgeDismissed',
+          escalated: 'surgeEscalated',
+          replied: 'surgeReplied',
+          closed: 'surgeClosed',
+        } as const
+      )[h],
+    ),
+  );
+  const announced = announcements.map(
+    (a) => `${PLATFORM_NAME[a.platform] ?? a.platform}: ${a.state}${a.url ? ` ${a.url}` : ''}`,
+  );
+  const fields = [
+    { name: t(lang, 'watch'), value: clip(surge.watchId, 200), inline: true },
+    {
+      name: t(lang, 'intent'),
+      value: clip(
+        share(surge.intents, (k) => t(lang, k as 'trouble')),
+        500,
+      ),
+      inline: true,
+    },
+    {
+      name: t(lang, 'surgePlatforms'),
+      value: share(surge.platforms, (k) => PLATFORM_NAME[k] ?? k),
+      inline: true,
+    },
+    { name: t(lang, 'surgeFirst'), value: time(surge.firstAt), inline: true },
+    { name: t(lang, 'surgeLatest'), value: time(surge.lastAt), inline: true },
+    { name: t(lang, 'surgeRate'), value: rateLine(surge.perMinute, surge.lastAt) },
+    {
+      name: t(lang, 'surgeExamples'),
+      value: clip(
+        surge.examples.map((e) => quote(clip(e.text.replace(/\s+/gu, ' '), 180))).join('\n') || '—',
+        1000,
+      ),
+    },
+  ];
+  if (handling.length > 0 || announced.length > 0) {
+    fields.push({
+      name: t(lang, 'surgeHandling'),
+      value: clip([handling.join(' · '), ...announced].filter((l) => l !== '').join('\n'), 1000),
+    });
+  }
+  const button = (
+    action: SurgeAction,
+    label: string,
+    style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
+  ) => ({
+    type: ComponentType.Button as const,
+    custom_id: surgeIds.custom(action, surge.id),
+    label,
+    style,
+  });
+  const buttons = [
+    button('a', t(lang, 'surgeAnnounce'), ButtonStyle.Primary),
+    button('d', t(lang, 'surgeDismiss'), ButtonStyle.Secondary),
+    ...(open ? [button('c', t(lang, 'surgeClose'), ButtonStyle.Danger)] : []),
+  ];
+  return {
+    content: '',
+    embeds: [
+      {
+        title: t(lang, open ? 'surgeTitle' : 'surgeClosedTitle', { count: surge.count }),
+        color: open ? 0xe74c3c : 0x95a5a6,
+        fields,
+        footer: { text: surge.id },
+      },
+    ],
+    components: [{ type: ComponentType.ActionRow, components: buttons }],
+  };
+}

@@ -1,0 +1,197 @@
+import { JOB_IDS, type JobPayload, type JobQueues } from '@kikimimi/desk';
+import {
+  baselineFrom,
+  createSurgeDetector,
+  type Intent,
+  intentSchema,
+  normalizeText,
+  type Platform,
+  platformSchema,
+  type SurgeConfig,
+  type SurgeDetector,
+  type SurgeMatch,
+  type SurgeSummary,
+  type SurgeVerdict,
+} from '@kikimimi/rules';
+import type { PipelineDeps } from './deps.ts';
+
+const HOUR = 3_600_000;
+const WEEK = 7 * 24 * HOUR;
+
+/**
+ * The deployment's one surge detector (see docs/adr/009-surges.md): held by the worker that holds the
+ * surge lease, fed by the `surge` queue one job at a time, in order. It is rebuilt at start from the
+ * stored matches (the baseline from hourly counts in SQL, the recent hours replayed), so a restart or a
+ * takeover loses nothing. Ordinary matches go on to their own review message at once; members of a
+ * surge are recorded (`matches.surge_id`) and the surge's one message is posted or edited.
+ */
+export interface SurgeRunner {
+  handle(payload: JobPayload<'surge'>): Promise<{ ordinary: number; members: number }>;
+  /** Closes surges quiet for the configured time (called now and then by the holder). */
+  closeQuiet(now: number): Promise<number>;
+}
+
+type Deps = Pick<PipelineDeps, 'store' | 'engines' | 'log' | 'enqueue' | 'now'>;
+
+/** The detector as the stored matches left it: what a new holder starts from. */
+export async function rebuildSurgeRunner(deps: Deps, jobs: Pick<JobQueues, 'enqueue'>): Promise<SurgeRunner> {
+  const { store, log } = deps;
+  const { config } = await deps.engines.current();
+  const settings: SurgeConfig = config.surges;
+  const now = deps.now().getTime();
+  const baselineSince = new Date(now - settings.baselineWeeks * WEEK - HOUR);
+  // Recent matches are replayed (their windows, near-duplicate groups and open surges); older ones only
+  // count towards the baseline.
+  const replaySince = now - Math.max(2 * HOUR, (settings.windowMinutes + settings.quietMinutes) * 60_000 * 2);
+  const [counts, history] = await Promise.all([
+    store.surges.hourlyCounts(baselineSince),
+    store.surges.history(new Date(replaySince)),
+  ]);
+  const replayHour = Math.floor(replaySince / HOUR) * HOUR;
+  // Hours being replayed are counted by the replay itself.
+  const baseline = baselineFrom(
+    counts
+      .filter((c) => c.hourStart.getTime() < replayHour && intentSchema.safeParse(c.intent).success)
+      .map((c) => ({ ...c, intent: c.intent as Intent })),
+    counts.length === 0 ? replayHour : Math.min(...counts.map((c) => c.hourStart.getTime())),
+  );
+  const detector = createSurgeDetector({ config: settings, baseline });
+  const seen = new Map<string, number>();
+  const closedByReviewers = new Set(
+    (await store.surges.list({ status: 'closed', limit: 1000 })).map((s) => s.id),
+  );
+  const runner = createRunner(detector, seen, deps, jobs, settings);
+  for (const row of history) {
+    const match = toSurgeMatch(row);
+    if (match === null) continue;
+    seen.set(match.id, match.at);
+    const verdict = detector.add(match);
+    // A surge a reviewer closed stays closed in the detector too.
+    if (verdict.kind !== 'ordinary' && closedByReviewers.has(verdict.surge.id)) {
+      detector.close(verdict.surge.id, match.at);
+      continue;
+    }
+    // Recorded again (idempotent): a crash between the detector and the database loses nothing.
+    if (verdict.kind !== 'ordinary') await runner.record(verdict, match.id, { message: false });
+  }
+  log.info(
+    { replayed: history.length, open: detector.openSurges().length, groups: detector.clusterCount() },
+    'surge detector rebuilt from the stored matches',
+  );
+  return runner;
+}
+
+function toSurgeMatch(row: {
+  id: string;
+  at: number;
+  watchId: string;
+  intent: string;
+  text: string;
+  platform: string;
+}): SurgeMatch | null {
+  const intent = intentSchema.safeParse(row.intent);
+  const platform = platformSchema.safeParse(row.platform);
+  if (!intent.success || !platform.success || row.watchId === '') return null;
+  return {
+    id: row.id,
+    at: row.at,
+    watchId: row.watchId,
+    intent: intent.data,
+    platform: platform.data as Platform,
+    text: normalizeText(row.text),
+  };
+}
+
+function createRunner(
+  detector: SurgeDetector,
+  seen: Map<string, number>,
+  deps: Deps,
+  jobs: Pick<JobQueues, 'enqueue'>,
+  settings: SurgeConfig,
+): SurgeRunner & {
+  record(
+    verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>,
+    matchId: string,
+    options: { message: boolean },
+  ): Promise<void>;
+} {
+  const { store } = deps;
+  const forgetBefore = () =>
+    deps.now().getTime() - 2 * (settings.windowMinutes + settings.quietMinutes) * 60_000 - 2 * HOUR;
+
+  /** Paced: one message job per surge and window; the job reads the surge as it then is. */
+  const message = (surgeId: string) => deps.enqueue.surgeMessage(surgeId);
+
+  const recordClosed = async (closed: readonly SurgeSummary[]) => {
+    for (const surge of closed) {
+      await store.surges.record(surge, []);
+      await message(surge.id);
+    }
+  };
+
+  const record = async (
+    verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>,
+    matchId: string,
+    options: { message: boolean },
+  ) => {
+    const { joinedWithMessage } = await store.surges.record(verdict.surge, [matchId, ...verdict.earlier]);
+    // Members whose own review message went out before they joined: edited to say so (not deleted).
+    for (const id of joinedWithMessage) {
+      await jobs.enqueue('refresh', { matchId: id }, { jobId: JOB_IDS.refresh(id, verdict.surge.id) });
+    }
+    if (options.message) await message(verdict.surge.id);
+  };
+
+  return {
+    record,
+    async handle(payload) {
+      if ('closeSurgeId' in payload) {
+        const closed = detector.close(payload.closeSurgeId, deps.now().getTime());
+        if (closed !== undefined) await store.surges.record(closed, []);
+        return { ordinary: 0, members: 0 };
+      }
+      const rows = await store.surges.history(new Date(0), payload.matchIds);
+      const ordinary: string[] = [];
+      let members = 0;
+      // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
+      const again = rows.filter((r) => seen.has(r.id));
+      for (const row of again) {
+        if (row.surgeId === null) ordinary.push(row.id);
+        else {
+          members++;
+          await message(row.surgeId);
+        }
+      }
+      for (const row of rows) {
+        if (seen.has(row.id)) continue;
+        const match = toSurgeMatch(row);
+        if (match === null) {
+          ordinary.push(row.id);
+          continue;
+        }
+        const verdict = detector.add(match);
+        seen.set(match.id, match.at);
+        await recordClosed(verdict.closed);
+        if (verdict.kind === 'ordinary') ordinary.push(match.id);
+        else {
+          members++;
+          await record(verdict, match.id, { message: true });
+        }
+      }
+      // Stored but not a match the detector reads (suppressed since, or gone): reviewed as usual.
+      const known = new Set(rows.map((r) => r.id));
+      for (const id of payload.matchIds) if (!known.has(id)) ordinary.push(id);
+      if (ordinary.length > 0) await deps.enqueue.notifyMany(ordinary);
+      if (seen.size > 50_000) {
+        const cutoff = forgetBefore();
+        for (const [id, at] of seen) if (at < cutoff) seen.delete(id);
+      }
+      return { ordinary: ordinary.length, members };
+    },
+    async closeQuiet(now) {
+      const closed = detector.closeQuiet(now);
+      await recordClosed(closed);
+      return closed.length;
+    },
+  };
+}
