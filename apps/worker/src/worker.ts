@@ -222,6 +222,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (matchIds.length === 0) return;
         const { config } = await engines.current();
         if (!config.surges.enabled) return deps.enqueue.notifyMany(matchIds);
+        // Marked first: the sweeper leaves them to the detector (and re-drives them if the job is lost).
+        await store.surges.markPending(matchIds);
         for (let i = 0; i < matchIds.length; i += 1_000) {
           const chunk = matchIds.slice(i, i + 1_000);
           await jobs.enqueue('surge', { matchIds: chunk }, { jobId: JOB_IDS.surge(chunk[0] as string) });

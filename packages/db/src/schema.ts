@@ -205,6 +205,8 @@ export const matches = pgTable(
     followUntil: timestamp('follow_until', { withTimezone: true }),
     /** The surge this match is part of (reviewed together with it, not on its own); null: none. */
     surgeId: text('surge_id').references(() => surges.id),
+    /** Waiting for the surge detector's verdict: the sweeper leaves its review message to the detector. */
+    surgePending: boolean('surge_pending').notNull().default(false),
   },
   (t) => [
     unique('matches_platform_post_id_key').on(t.platform, t.postId),

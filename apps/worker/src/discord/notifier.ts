@@ -102,6 +102,9 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       if (ref.messageId) return 'exists';
       const sent = await discord.send(ref.channelId, await message(match), { nonce: nonceFor(matchId) });
       await store.reviews.setMessageId(matchId, sent.id);
+      // It joined a surge while its message was on its way: the message says so.
+      const now = await store.matches.get(matchId);
+      if (now?.surgeId) await discord.edit(ref.channelId, sent.id, await message(now));
       deps.metrics.reviewLatency.observe(
         Math.max(0, deps.now().getTime() - match.createdAt.getTime()) / 1000,
       );

@@ -182,6 +182,7 @@ function createRunner(
       const known = new Set(rows.map((r) => r.id));
       for (const id of payload.matchIds) if (!known.has(id)) ordinary.push(id);
       if (ordinary.length > 0) await deps.enqueue.notifyMany(ordinary);
+      await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {
         const cutoff = forgetBefore();
         for (const [id, at] of seen) if (at < cutoff) seen.delete(id);

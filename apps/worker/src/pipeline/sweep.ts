@@ -9,7 +9,7 @@ import type { PipelineDeps } from './deps.ts';
  */
 export async function sweep(
   deps: Pick<PipelineDeps, 'store' | 'notifier' | 'enqueue' | 'now'>,
-  jobs: Pick<JobQueues, 'queues' | 'ensure'>,
+  jobs: Pick<JobQueues, 'queues' | 'ensure' | 'enqueue'>,
   options: { readonly everyMs: number },
 ): Promise<{ requeued: number; replies: number }> {
   const olderThan = new Date(deps.now().getTime() - 2 * options.everyMs);
@@ -25,6 +25,17 @@ export async function sweep(
         requeued++;
       }
     }
+  }
+  // Matches whose surge job was lost (Redis lost its data): judged again (judging twice is harmless).
+  const pending = await deps.store.surges.pending(olderThan, 1_000);
+  if (pending.length > 0) {
+    const minute = Math.floor(deps.now().getTime() / 60_000);
+    await jobs.enqueue(
+      'surge',
+      { matchIds: pending },
+      { jobId: JOB_IDS.surge(`sweep-${pending[0]}-${minute}`) },
+    );
+    requeued += pending.length;
   }
   let replies = 0;
   for (const reply of await deps.store.replies.unfinished(olderThan, 500)) {

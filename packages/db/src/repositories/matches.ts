@@ -276,6 +276,7 @@ export function createMatchRepository(db: Database): MatchRepository {
             eq(matches.suppressed, false),
             // A surge's members are reviewed in the surge's one message.
             isNull(matches.surgeId),
+            eq(matches.surgePending, false),
             lt(matches.createdAt, olderThan),
             notExists(
               db

@@ -114,6 +114,12 @@ export interface SurgeRepository {
   history(since: Date, ids?: readonly string[]): Promise<SurgeHistoryRow[]>;
   /** Unsuppressed matches outside surges per watch, intent and hour since `since` (the detector's baseline). */
   hourlyCounts(since: Date): Promise<{ watchId: string; intent: string; hourStart: Date; count: number }[]>;
+  /** The matches wait for the detector's verdict (the sweeper leaves them to it). */
+  markPending(matchIds: readonly string[]): Promise<void>;
+  /** The detector judged them. */
+  markJudged(matchIds: readonly string[]): Promise<void>;
+  /** Matches still waiting for the detector since before `olderThan` (their surge job was lost?). */
+  pending(olderThan: Date, limit: number): Promise<string[]>;
   announcements(surgeId: string): Promise<AnnouncementRecord[]>;
   getAnnouncement(id: string): Promise<AnnouncementRecord | null>;
   markAnnouncementSent(
@@ -351,6 +357,32 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         .where(and(gte(posts.createdAt, since), eq(matches.suppressed, false), isNull(matches.surgeId)))
         .groupBy(watch, matches.intent, hour);
       return rows.map((r) => ({ ...r, hourStart: new Date(r.hourStart) }));
+    },
+
+    async markPending(matchIds) {
+      const ids = matchIds.filter(isUuid);
+      if (ids.length > 0)
+        await db.update(matches).set({ surgePending: true }).where(inArray(matches.id, ids));
+    },
+
+    async markJudged(matchIds) {
+      const ids = matchIds.filter(isUuid);
+      if (ids.length > 0)
+        await db
+          .update(matches)
+          .set({ surgePending: false })
+          .where(and(inArray(matches.id, ids), eq(matches.surgePending, true)));
+    },
+
+    async pending(olderThan, limitInput) {
+      const limit = parseInput(z.number().int().min(1).max(10_000), limitInput, 'limit');
+      const rows = await db
+        .select({ id: matches.id })
+        .from(matches)
+        .where(and(eq(matches.surgePending, true), lt(matches.createdAt, olderThan)))
+        .orderBy(asc(matches.createdAt))
+        .limit(limit);
+      return rows.map((r) => r.id);
     },
 
     async announcements(surgeIdInput) {

@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  embedText,
+  matchIdOf,
+  matchMessages,
+  playScenario,
+  type ScenarioResult,
+  SURGE_CONFIG,
+  surgeMessages,
+  watchReviewMessages,
+} from './surge-scenario.ts';
+import { createTestWorld, type TestWorld, waitFor } from './world.ts';
+
+/**
+ * Issue 15 end to end over the stand-ins, with real PostgreSQL and Redis: an outage burst among normal
+ * traffic becomes one surge message in Discord (whose per-channel rate limit is on), ordinary matches
+ * keep their own review messages, and the announcement goes out once per platform however often its
+ * form is submitted. The burst is 1,000 posts over 30 s here (the issue says 2 minutes: the benchmark
+ * runs that; the test scales time down to stay short).
+ */
+let world: TestWorld;
+let scenario: ScenarioResult;
+let watcher: ReturnType<typeof watchReviewMessages>;
+
+beforeAll(async () => {
+  world = await createTestWorld({ config: SURGE_CONFIG });
+  world.discord.setChannelRateLimit(true);
+  await world.startWorker();
+  watcher = watchReviewMessages(world);
+  scenario = await playScenario(world, { burstMs: 30_000, calmMs: 8_000, normalPerSecond: 1 });
+  await waitFor(
+    async () => (await world.repos.surges.list()).some((s) => s.count >= 900),
+    60_000,
+    'the surge',
+  );
+}, 180_000);
+afterAll(async () => {
+  watcher?.stop();
+  await world?.close();
+});
+
+type Match = Awaited<ReturnType<TestWorld['repos']['matches']['list']>>[number];
+async function storedMatches(): Promise<Match[]> {
+  const all: Match[] = [];
+  let before: Match | undefined;
+  for (;;) {
+    const page = await world.repos.matches.list({}, { limit: 500, ...(before ? { before } : {}) });
+    all.push(...page);
+    if (page.length < 500) return all;
+    before = page[page.length - 1];
+  }
+}
+
+describe('an outage burst among normal traffic', () => {
+  it('becomes one surge with one message, not 1,000', async () => {
+    const surges = await world.repos.surges.list();
+    expect(surges).toHaveLength(1);
+    const [surge] = surges;
+    if (surge === undefined) throw new Error('no surge');
+    // Give the last paced edit its window, then look at Discord.
+    await waitFor(
+      async () => {
+        const now = await world.repos.surges.get(surge.id);
+        return surgeMessages(world).some((m) => embedText(m).includes(`${now?.count} `));
+      },
+      20_000,
+      'the surge message showing the final count',
+    );
+    const latest = await world.repos.surges.get(surge.id);
+    expect(surgeMessages(world)).toHaveLength(1);
+    const [message] = surgeMessages(world);
+    expect(embedText(message as never)).toContain(String(latest?.count));
+    expect(latest?.count).toBeGreaterThanOrEqual(900);
+    expect(latest?.examples.length).toBeGreaterThan(0);
+    expect(Object.keys(latest?.platforms ?? {})).toEqual(['x']);
+    // Individual review messages: the normal traffic and at most the burst's first posts (before it
+    // was a surge; they are edited to say they joined, not deleted).
+    const outageIds = new Set([...scenario.added].filter(([, v]) => v.outage).map(([id]) => id));
+    const outageMessages = matchMessages(world).filter((m) => {
+      const id = /status\/(\d+)/u.exec(embedText(m))?.[1];
+      return id !== undefined && outageIds.has(id);
+    });
+    expect(outageMessages.length).toBeLessThan(60);
+    // Those that joined the surge after their own message went out: edited to say so (not deleted).
+    const members = new Set(
+      (await storedMatches()).filter((m) => m.surgeId === surge.id).map((m) => m.postId),
+    );
+    const early = outageMessages.filter((m) => members.has(/status\/(\d+)/u.exec(embedText(m))?.[1] ?? ''));
+    expect(early.length).toBeGreaterThan(0);
+    await waitFor(
+      () => early.every((m) => embedText(world.discord.message(m.id) ?? m).includes('🌊')),
+      20_000,
+      `the early members edited to say they joined the surge (${early.length} of ${outageMessages.length} outage messages)`,
+    );
+  });
+
+  it('leaves ordinary matches their own review message, each once', { timeout: 120_000 }, async () => {
+    const stored = await storedMatches();
+    const ordinary = stored.filter((m) => !m.surgeId && !m.suppressed && scenario.added.has(m.postId));
+    expect(ordinary.filter((m) => !scenario.added.get(m.postId)?.outage).length).toBeGreaterThan(10);
+    // Behind the burst's first posts (reviewed one by one before it was a surge), at Discord's 5
+    // messages per 5 s per channel: the benchmark measures how long (README "Measured").
+    await waitFor(
+      () => ordinary.every((m) => watcher.firstSeen.has(m.id)),
+      60_000,
+      'a review message for every ordinary match',
+    );
+    const perMatch = new Map<string, number>();
+    for (const m of matchMessages(world)) {
+      const id = matchIdOf(m);
+      if (id !== null) perMatch.set(id, (perMatch.get(id) ?? 0) + 1);
+    }
+    expect([...perMatch.values()].every((n) => n === 1)).toBe(true);
+    // Surge members have none of their own but those reviewed before the surge began.
+    const members = stored.filter((m) => m.surgeId);
+    expect(members.filter((m) => perMatch.has(m.id)).length).toBeLessThan(60);
+  });
+
+  it('posts the announcement once per platform when its form is submitted twice', async () => {
+    const [message] = surgeMessages(world);
+    if (message === undefined) throw new Error('no surge message');
+    const alice = world.discord.userId('alice');
+    const announceId = JSON.stringify(message.components).match(/kks:a:[0-9a-f-]{36}/u)?.[0] ?? '';
+    const opened = await world.discord.clickButton({
+      messageId: message.id,
+      customId: announceId,
+      userId: alice,
+    });
+    expect(opened.type).toBe('modal');
+    const customId = opened.modal?.customId ?? '';
+    const text = 'ただいまログインできない障害が発生しています。復旧までお待ちください。';
+    const submit = () =>
+      world.discord.submitModal({ customId, userId: alice, messageId: message.id, values: { text } });
+    await Promise.all([submit(), submit()]);
+    await submit();
+    const xPosts = () => world.x.replies().filter((r) => r.inReplyTo === '' && r.text === text);
+    const mastodonPosts = () =>
+      world.mastodon.statuses().filter((s) => s.content.includes('ただいまログインできない'));
+    await waitFor(() => xPosts().length === 1 && mastodonPosts().length === 1, 20_000, 'both announcements');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(xPosts()).toHaveLength(1);
+    expect(mastodonPosts()).toHaveLength(1);
+    const surge = (await world.repos.surges.list())[0];
+    const announcements = await world.repos.surges.announcements(surge?.id ?? '');
+    expect(announcements.map((a) => [a.platform, a.state]).sort()).toEqual([
+      ['mastodon', 'sent'],
+      ['x', 'sent'],
+    ]);
+    expect(surge?.handling).toContain('announced');
+  });
+
+  it('closes the surge: later similar matches are reviewed one by one again', async () => {
+    const [message] = surgeMessages(world);
+    if (message === undefined) throw new Error('no surge message');
+    const alice = world.discord.userId('alice');
+    const closeId = JSON.stringify(message.components).match(/kks:c:[0-9a-f-]{36}/u)?.[0] ?? '';
+    await world.discord.clickButton({ messageId: message.id, customId: closeId, userId: alice });
+    const surge = (await world.repos.surges.list())[0];
+    expect(surge?.status).toBe('closed');
+    expect(surge?.closedBy).toBe('reviewer');
+    const id = world.x.addPost({
+      text: 'しおりノート ログインできない…落ちてる？',
+      author: { handle: 'latecomer', name: 'late' },
+    });
+    await waitFor(
+      () => matchMessages(world).some((m) => embedText(m).includes(`status/${id}`)),
+      20_000,
+      'a review message for a match after the close',
+    );
+  });
+});
