@@ -1,0 +1,103 @@
+/**
+ * Surges against the issue's targets, on this machine (issue 15): the time from the burst's start to
+ * the surge's Discord message (goal < 60 s); the p95 latency of ordinary matches during the burst
+ * against before it, in the same run; review messages sent during the burst. Printed, never asserted.
+ *
+ *   node apps/worker/bench/surge-bench.ts [--burst 1000] [--burst-s 120] [--calm-s 60] [--normal-per-s 1]
+ *
+ * The real worker (startWorker) in a test world (real PostgreSQL and Redis; the X stand-in polled by
+ * twitter-api-v2 every second; the Discord stand-in, spoken to by discord.js, with its per-channel rate
+ * limit of 5 messages per 5 s on). The scenario (test/surge-scenario.ts) adds normal traffic for
+ * `--calm-s`, then the generator's outage burst (`--burst` posts over `--burst-s`) among it, then
+ * `--calm-s` of normal traffic again, each post at its time. Latency: from the post's arrival on the
+ * stand-in to its review message in Discord (polled every 50 ms). Everything it creates is removed.
+ */
+import { parseArgs } from 'node:util';
+import {
+  matchMessages,
+  percentile,
+  playScenario,
+  SURGE_CONFIG,
+  surgeMessages,
+  watchReviewMessages,
+} from '../test/surge-scenario.ts';
+import { createTestWorld, waitFor } from '../test/world.ts';
+
+const { values } = parseArgs({
+  options: {
+    burst: { type: 'string', default: '1000' },
+    'burst-s': { type: 'string', default: '120' },
+    'calm-s': { type: 'string', default: '60' },
+    'normal-per-s': { type: 'string', default: '1' },
+  },
+});
+const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+
+const world = await createTestWorld({ config: SURGE_CONFIG });
+try {
+  world.discord.setChannelRateLimit(true);
+  await world.startWorker();
+  const watcher = watchReviewMessages(world);
+  const burstMs = Number(values['burst-s']) * 1000;
+  const calmMs = Number(values['calm-s']) * 1000;
+  const scenario = await playScenario(world, {
+    burstCount: Number(values.burst),
+    burstMs,
+    calmMs,
+    normalPerSecond: Number(values['normal-per-s']),
+  });
+  // Every match reviewed one way or the other (its own message, or a member of a surge).
+  const stored = async () => {
+    const all = [];
+    let before: Awaited<ReturnType<typeof world.repos.matches.list>>[number] | undefined;
+    for (;;) {
+      const page = await world.repos.matches.list({}, { limit: 500, ...(before ? { before } : {}) });
+      all.push(...page);
+      if (page.length < 500) return all;
+      before = page[page.length - 1];
+    }
+  };
+  const matches = await waitFor(
+    async () => {
+      const all = await stored();
+      const done = all.every((m) => m.suppressed || m.surgeId || watcher.firstSeen.has(m.id));
+      return done ? all : null;
+    },
+    300_000,
+    'every match reviewed',
+  );
+  watcher.stop();
+  const surgeAt = watcher.surgeSeenAt();
+  const ordinary = matches.filter((m) => !m.surgeId && !m.suppressed && scenario.added.has(m.postId));
+  const latency = (from: number, to: number) =>
+    ordinary
+      .filter((m) => {
+        const added = scenario.added.get(m.postId);
+        return added !== undefined && !added.outage && added.at >= from && added.at < to;
+      })
+      .map((m) => (watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number));
+  const before = latency(0, scenario.burstStart);
+  const during = latency(scenario.burstStart, scenario.burstEnd);
+  const sentDuring = matchMessages(world).filter((m) => {
+    const at = Date.parse(m.createdAt);
+    return at >= scenario.burstStart && at < scenario.burstEnd + 60_000;
+  }).length;
+  const surges = await world.repos.surges.list();
+  console.log(
+    `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${values['calm-s']} s calm before and after); Discord rate limit on`,
+  );
+  console.log(
+    `  surges: ${surges.length} (${surges.map((s) => `${s.count} members`).join(', ')}); surge messages: ${surgeMessages(world).length}`,
+  );
+  console.log(
+    `  burst start → surge message: ${seconds(surgeAt === null ? null : surgeAt - scenario.burstStart)} (goal < 60 s)`,
+  );
+  console.log(
+    `  ordinary matches, post → review message: before the burst p95 ${seconds(percentile(before, 95))} (n=${before.length}); during it p95 ${seconds(percentile(during, 95))} (n=${during.length})`,
+  );
+  console.log(
+    `  review messages of single matches created from the burst's start to 60 s after its end: ${sentDuring} (of them outage posts reviewed alone: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,
+  );
+} finally {
+  await world.close();
+}

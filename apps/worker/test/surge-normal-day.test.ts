@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { Post } from '@kikimimi/rules';
+import { demoBrand, type GeneratedPost, generateTraffic } from '@kikimimi/sandbox';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createConnectorCache } from '../src/connectors.ts';
+import { createEngineProvider } from '../src/engine-provider.ts';
+import { createMetrics } from '../src/metrics.ts';
+import type { PipelineDeps } from '../src/pipeline/deps.ts';
+import { ingestPosts } from '../src/pipeline/ingest.ts';
+import { rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
+import { SURGE_CONFIG } from './surge-scenario.ts';
+import { createTestWorld, type TestWorld } from './world.ts';
+
+/**
+ * A day of generated traffic through the worker's own code path — ingest (rules, storage) → the surge
+ * runner (detector, PostgreSQL) → review jobs — with the posts' own times as the clock (not real time):
+ * normal traffic makes no surge; the same day with an outage burst makes one.
+ */
+let world: TestWorld | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+const toPost = (g: GeneratedPost): Post => {
+  const id = `1${createHash('sha1').update(g.ref).digest('hex').replace(/\D/gu, '').slice(0, 17)}`;
+  return {
+    platform: 'x',
+    id,
+    url: `https://x.com/${g.author.handle}/status/${id}`,
+    author: {
+      id: g.author.id,
+      handle: g.author.handle,
+      displayName: g.author.name,
+      followers: g.author.followers,
+      protected: false,
+    },
+    text: g.text,
+    lang: g.lang,
+    createdAt: g.createdAt.toISOString(),
+    repostOf: null,
+    inReplyTo: null,
+    conversationId: null,
+    hashtags: [],
+    mentions: [],
+  };
+};
+
+async function runDay(w: TestWorld, outage: boolean) {
+  const start = new Date(Date.now() - 25 * 3_600_000);
+  const posts = generateTraffic({
+    start,
+    hours: 24,
+    perHour: 150,
+    seed: 24,
+    brands: [demoBrand],
+    mix: { repost: 0 },
+    ...(outage ? { outages: [{ start: new Date(start.getTime() + 14 * 3_600_000) }] } : {}),
+  });
+  let clock = start.getTime();
+  const reviewed: string[] = [];
+  let runner: SurgeRunner | null = null;
+  const deps: PipelineDeps = {
+    store: w.repos,
+    engines: createEngineProvider(w.repos.config),
+    connectors: createConnectorCache(async () => {
+      throw new Error('nothing is polled here');
+    }),
+    notifier: null,
+    log: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    now: () => new Date(clock),
+    enqueue: {
+      notify: async (id) => {
+        reviewed.push(id);
+      },
+      notifyMany: async (ids) => {
+        reviewed.push(...ids);
+      },
+      // As the worker does with surges on, minus the queue: straight to the detector's holder.
+      review: async (ids) => {
+        if (ids.length === 0) return;
+        await w.repos.surges.markPending(ids);
+        await runner?.handle({ matchIds: [...ids] });
+      },
+      surgeMessage: async () => {},
+    },
+  };
+  runner = await rebuildSurgeRunner(deps, { enqueue: async () => ({}) as never });
+  // Pages of 20 posts, the clock at each page's last post.
+  for (let i = 0; i < posts.length; i += 20) {
+    const page = posts.slice(i, i + 20);
+    clock = (page[page.length - 1] as GeneratedPost).createdAt.getTime();
+    await ingestPosts({ accountId: w.accounts.x, posts: page.map(toPost) }, deps);
+    await runner.closeQuiet(clock);
+  }
+  return { posts: posts.length, reviewed: reviewed.length, surges: await w.repos.surges.list() };
+}
+
+describe('a day of generated traffic through the worker’s surge path', () => {
+  it('makes no surge of normal traffic: every match is reviewed on its own', async () => {
+    world = await createTestWorld({ config: SURGE_CONFIG });
+    const day = await runDay(world, false);
+    expect(day.posts).toBeGreaterThan(3_000);
+    expect(day.surges).toEqual([]);
+    expect(day.reviewed).toBeGreaterThan(1_000);
+  }, 180_000);
+
+  it('makes one surge of the same day with an outage burst in it', async () => {
+    world = await createTestWorld({ config: SURGE_CONFIG });
+    const day = await runDay(world, true);
+    expect(day.surges).toHaveLength(1);
+    expect(day.surges[0]?.count).toBeGreaterThan(900);
+  }, 180_000);
+});
