@@ -18,6 +18,7 @@ import { effectApi, effectRoutes } from './routes/effect/index.ts';
 import { createDashboardCache } from './routes/inbox/dashboard-cache.ts';
 import { inboxApi, inboxRoutes } from './routes/inbox/index.ts';
 import { statsOf } from './routes/inbox/shared.ts';
+import { surgeRoutes } from './routes/surges.ts';
 import { clientError, notFound, serverError, systemRoutes } from './routes/system.ts';
 
 /** How long the dashboard's figures are reused by default (DASHBOARD_CACHE_SECONDS; see dashboard-cache.ts). */
@@ -194,6 +195,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
       deps.log.warn({ err: error, ...query }, 'dashboard: refreshing the figures failed; showing older ones'),
   });
   app.route('/', inboxRoutes(dashboards));
+  app.route('/', surgeRoutes());
   app.route('/api', inboxApi(dashboards));
   app.route('/', effectRoutes());
   app.route('/api', effectApi());
