@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kill, spawnWorker } from './processes.ts';
-import { createTestWorld, type TestWorld, waitFor } from './world.ts';
+import { createTestWorld, TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
+
+/**
+ * These floods are hundreds of near-identical posts within seconds: with surges on they would (rightly)
+ * become one surge. Here every post must get its own review message, so surges are off (the surge
+ * path under faults: surge-announce-kill.test.ts and surges.test.ts).
+ */
+const NO_SURGES = { ...TEST_CONFIG, surges: { enabled: false } };
 
 /**
  * What must hold whatever goes wrong: every matching post gets exactly one review message, and no
@@ -141,7 +148,7 @@ function startReviewer(
 
 describe('faults', () => {
   it('SIGKILL at random points while 1,000 posts flow: one review message per match, no post replied to twice', async () => {
-    world = await createTestWorld();
+    world = await createTestWorld({ config: NO_SURGES });
     const w = world;
     const options = { ...w.workerOptions, leaseTtlMs: 1_500, sweepEveryMs: 1_000 };
     let current = await spawnWorker(options);
@@ -221,7 +228,7 @@ describe('faults', () => {
   }, 240_000);
 
   it('two worker processes share the load without duplicate messages or replies', async () => {
-    world = await createTestWorld();
+    world = await createTestWorld({ config: NO_SURGES });
     const w = world;
     const options = { ...w.workerOptions, leaseTtlMs: 1_500 };
     children.push(await spawnWorker(options), await spawnWorker(options));
@@ -250,7 +257,7 @@ describe('faults', () => {
   }, 330_000);
 
   it('platform 429, 5xx and malformed answers: the worker backs off and recovers, nothing is lost', async () => {
-    world = await createTestWorld();
+    world = await createTestWorld({ config: NO_SURGES });
     const w = world;
     await w.startWorker();
     await firstPolled(w);
@@ -277,7 +284,7 @@ describe('faults', () => {
   }, 120_000);
 
   it('Discord unavailable for a while: review messages are delivered when it returns', async () => {
-    world = await createTestWorld();
+    world = await createTestWorld({ config: NO_SURGES });
     const w = world;
     await w.startWorker();
     await firstPolled(w);
@@ -297,7 +304,7 @@ describe('faults', () => {
   it('Redis restarts mid-run: the pipeline resumes', async () => {
     const redis = await startOwnRedis();
     try {
-      world = await createTestWorld({ redisUrl: redis.url });
+      world = await createTestWorld({ redisUrl: redis.url, config: NO_SURGES });
       const w = world;
       await w.startWorker();
       await firstPolled(w);
