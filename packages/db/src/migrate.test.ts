@@ -26,6 +26,8 @@ const TABLES = [
   'review_messages',
   'sessions',
   'source_states',
+  'surge_announcements',
+  'surges',
   'usage_daily',
   'users',
 ];
