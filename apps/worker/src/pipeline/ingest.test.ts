@@ -15,9 +15,12 @@ describe('announce: what follows the storing of new matches', () => {
       metrics: createMetrics(),
       enqueue: {
         notify: async () => {},
-        notifyMany: async (ids: readonly string[]) => {
+        notifyMany: async () => {},
+        // A review goes through the surge detector (worker.ts decides where it goes).
+        review: async (ids: readonly string[]) => {
           notified.push([...ids]);
         },
+        surgeMessage: async () => {},
       },
       announceMatches: (kind, ids) => told.push([kind, ids]),
     });
@@ -29,7 +32,12 @@ describe('announce: what follows the storing of new matches', () => {
     const told: unknown[] = [];
     await announce([], {
       metrics: createMetrics(),
-      enqueue: { notify: async () => {}, notifyMany: async () => {} },
+      enqueue: {
+        notify: async () => {},
+        notifyMany: async () => {},
+        review: async () => {},
+        surgeMessage: async () => {},
+      },
       announceMatches: (kind, ids) => told.push([kind, ids]),
     });
     expect(told).toEqual([]);

@@ -390,6 +390,50 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     }
   }
 
+  /**
+   * A post of the account's own (a surge's announcement), under a record key derived from the
+   * idempotency key: a retry finds the first post instead of making a second.
+   */
+  async function post(text: string, postOptions: ReplyOptions): Promise<ReplyResult> {
+    const rkey = rkeyFor(postOptions.idempotencyKey);
+    await signIn();
+    const repo = did();
+    const handle = agent.session?.handle ?? repo;
+    const result = (uri: string): ReplyResult => ({ id: uri, url: webUrlOf(uri, handle) });
+    const before = await authed('reply', () => existingReply(repo, rkey));
+    if (before !== null) return result(before.uri);
+    if (text.trim() === '') throw new PermanentError('bluesky', 'a Bluesky post cannot be empty');
+    const length = countGraphemes(text);
+    if (length > BLUESKY_MAX_GRAPHEMES)
+      throw new PermanentError(
+        'bluesky',
+        `the post is ${length} graphemes; Bluesky allows ${BLUESKY_MAX_GRAPHEMES}`,
+      );
+    const rich = new RichText({ text });
+    try {
+      await rich.detectFacets(agent);
+    } catch (error) {
+      throw toConnectorError(error, 'reply', server);
+    }
+    const record = {
+      $type: POST_COLLECTION,
+      text: rich.text,
+      ...(rich.facets && rich.facets.length > 0 ? { facets: rich.facets } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      const res = await agent.com.atproto.repo.createRecord(
+        { repo, collection: POST_COLLECTION, rkey, record, validate: true },
+        callOptions(),
+      );
+      return result(res.data.uri);
+    } catch (error) {
+      const after = await existingReply(repo, rkey).catch(() => null);
+      if (after !== null) return result(after.uri);
+      throw toConnectorError(error, 'reply', server) satisfies ConnectorError;
+    }
+  }
+
   async function verifyCredentials(): Promise<AccountIdentity> {
     await signIn();
     const me = did();
@@ -573,6 +617,7 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     stream,
     reply,
     activity,
+    post,
     verifyCredentials,
     maxReplyLength: async () => BLUESKY_MAX_GRAPHEMES,
   };

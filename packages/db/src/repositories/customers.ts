@@ -83,6 +83,7 @@ export function createCustomerRepository(db: Database): CustomerRepository {
             caseState: matches.caseState,
             assignee: matches.assignee,
             followUntil: matches.followUntil,
+            surgeId: matches.surgeId,
           },
           post: posts.post,
           authorId: posts.authorId,
