@@ -274,6 +274,7 @@ async function insertMatches(
       caseState: item.decision.suppressed ? 'resolved' : 'open',
       assignee: null,
       followUntil: null,
+      surgeId: null,
     });
   }
   return created;
