@@ -246,6 +246,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as { queues: { name: string }[] };
     expect(queues.map((q) => q.name).sort()).toEqual([
+      'announce',
       'caseUpdate',
       'digest',
       'escalate',
@@ -256,6 +257,8 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
       'postChange',
       'refresh',
       'reply',
+      'surge',
+      'surgeMessage',
       'sweep',
     ]);
     const anonymous = await fetch(`${web.url}/admin/queues/api/queues`, { redirect: 'manual' });
