@@ -161,7 +161,12 @@ async function run(x: XSandbox, every: number): Promise<Row> {
       store: repos,
       engines: createEngineProvider(repos.config),
       connectors: createConnectorCache(async (a) => connectorFor(a, await repos.accounts.credentials(a.id))),
-      enqueue: { notify: async () => {}, notifyMany: async () => {} },
+      enqueue: {
+        notify: async () => {},
+        notifyMany: async () => {},
+        review: async () => {},
+        surgeMessage: async () => {},
+      },
       notifier: null,
       log: pino({ level: 'silent' }),
       metrics: createMetrics(),
