@@ -358,7 +358,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
 
   // One surge detector for the deployment: the lease holder rebuilds it from the stored matches and
-  // processes the surge queue one job at a time, in order (docs/adr/009-surges.md).
+  // processes the surge queue one job at a time, in order (docs/adr/010-surges.md).
   background.push(
     runWithLease(
       connection,

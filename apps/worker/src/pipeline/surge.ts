@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
 
 /**
- * The deployment's one surge detector (see docs/adr/009-surges.md): held by the worker that holds the
+ * The deployment's one surge detector (see docs/adr/010-surges.md): held by the worker that holds the
  * surge lease, fed by the `surge` queue one job at a time, in order. It is rebuilt at start from the
  * stored matches (the baseline from hourly counts in SQL, the recent hours replayed), so a restart or a
  * takeover loses nothing. Ordinary matches go on to their own review message at once; members of a
