@@ -215,8 +215,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           matchIds.map((matchId) => ({ payload: { matchId }, options: { jobId: JOB_IDS.notify(matchId) } })),
         ),
       async surgeMessage(surgeId) {
-        const window = Math.floor(Date.now() / SURGE_EDIT_MS);
-        await jobs.enqueue('surgeMessage', { surgeId }, { jobId: JOB_IDS.surgeMessage(surgeId, window) });
+        // One job per surge and window, run when the window ends: it reads the surge then, so every
+        // member that joined during the window is shown (a job run at the window's start would leave
+        // the last members of a burst unshown until another joined).
+        const at = Date.now();
+        const window = Math.floor(at / SURGE_EDIT_MS);
+        await jobs.enqueue(
+          'surgeMessage',
+          { surgeId },
+          { jobId: JOB_IDS.surgeMessage(surgeId, window), delay: (window + 1) * SURGE_EDIT_MS - at },
+        );
       },
       async review(matchIds) {
         if (matchIds.length === 0) return;

@@ -63,7 +63,7 @@ describe('an outage burst among normal traffic', () => {
         const now = await world.repos.surges.get(surge.id);
         return surgeMessages(world).some((m) => embedText(m).includes(`${now?.count} `));
       },
-      20_000,
+      60_000,
       'the surge message showing the final count',
     );
     const latest = await world.repos.surges.get(surge.id);
@@ -89,7 +89,7 @@ describe('an outage burst among normal traffic', () => {
     expect(early.length).toBeGreaterThan(0);
     await waitFor(
       () => early.every((m) => embedText(world.discord.message(m.id) ?? m).includes('🌊')),
-      20_000,
+      60_000,
       `the early members edited to say they joined the surge (${early.length} of ${outageMessages.length} outage messages)`,
     );
   });
@@ -136,7 +136,7 @@ describe('an outage burst among normal traffic', () => {
     const xPosts = () => world.x.replies().filter((r) => r.inReplyTo === '' && r.text === text);
     const mastodonPosts = () =>
       world.mastodon.statuses().filter((s) => s.content.includes('ただいまログインできない'));
-    await waitFor(() => xPosts().length === 1 && mastodonPosts().length === 1, 20_000, 'both announcements');
+    await waitFor(() => xPosts().length === 1 && mastodonPosts().length === 1, 60_000, 'both announcements');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(xPosts()).toHaveLength(1);
     expect(mastodonPosts()).toHaveLength(1);
@@ -164,7 +164,7 @@ describe('an outage burst among normal traffic', () => {
     });
     await waitFor(
       () => matchMessages(world).some((m) => embedText(m).includes(`status/${id}`)),
-      20_000,
+      60_000,
       'a review message for a match after the close',
     );
   });
