@@ -5,7 +5,7 @@ import type { Database } from '../client.ts';
 import { contacts, identityLinks, matches, posts, replies } from '../schema.ts';
 import type { MatchRecord, ReplyRecord } from '../types.ts';
 import { handleKeyOf } from './ingest.ts';
-import { toMatchRecord } from './matches.ts';
+import { recordColumns, toMatchRecord } from './matches.ts';
 import { toReply } from './replies.ts';
 import { parseInput } from './shared.ts';
 
@@ -68,23 +68,7 @@ export function createCustomerRepository(db: Database): CustomerRepository {
       );
       const rows = await db
         .select({
-          match: {
-            id: matches.id,
-            platform: matches.platform,
-            postId: matches.postId,
-            accountId: matches.accountId,
-            decision: matches.decision,
-            status: matches.status,
-            priority: matches.priority,
-            suppressed: matches.suppressed,
-            escalated: matches.escalated,
-            createdAt: matches.createdAt,
-            firstResponseAt: matches.firstResponseAt,
-            caseState: matches.caseState,
-            assignee: matches.assignee,
-            followUntil: matches.followUntil,
-            surgeId: matches.surgeId,
-          },
+          match: recordColumns,
           post: posts.post,
           authorId: posts.authorId,
         })

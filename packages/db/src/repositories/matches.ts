@@ -83,7 +83,7 @@ const pageSchema = z.object({
  * suppression reasons are copies of what `decision` holds (kept as columns for filtering and
  * indexing), and reading them for every row of an inbox page cost a sixth of its time.
  */
-const recordColumns = {
+export const recordColumns = {
   id: matches.id,
   platform: matches.platform,
   postId: matches.postId,
