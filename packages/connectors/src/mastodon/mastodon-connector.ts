@@ -70,6 +70,9 @@ const isInvalidDate = (error: unknown): boolean =>
   error instanceof MastoHttpError && error.statusCode === 422 && /invalid date/iu.test(error.message);
 
 const DEFAULT_LATE_WINDOW_MS = 10 * 60 * 1000;
+/** The cursor of a source that has never had a post: ids are positive, so every item comes after it. */
+const NOTHING_YET = '0';
+
 // Ids of the late window kept in the cursor; past this the window shrinks (a tag busier than this
 // in the window re-reads a shorter stretch).
 const MAX_LATE_SEEN = 400;
@@ -318,7 +321,9 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
       take(collector, page, page.items);
       const pageIds = page.items.map((i) => i.pageId);
       const newest = maxId(pageIds);
-      if (newest === undefined) return result(collector, null, true);
+      // Nothing there at all: read everything that comes, from the start. Left null, the next poll
+      // would be a first poll again and take one page, losing the oldest posts of a bigger burst.
+      if (newest === undefined) return result(collector, { after: NOTHING_YET }, true);
       // The window below starts at this page's oldest item: older history is not "late".
       const oldest = minId(pageIds) ?? newest;
       return result(collector, lateCursor(newest, oldest, pageIds, lateWindowMs, undefined), true);
@@ -399,7 +404,7 @@ export function createMastodonConnector(options: MastodonConnectorOptions): Conn
       const page = await searchPage(q, { limit });
       take(collector, page, page.items);
       const newest = maxId(page.items.map((i) => i.pageId));
-      return result(collector, newest === undefined ? null : { after: newest }, true);
+      return result(collector, { after: newest ?? NOTHING_YET }, true);
     }
     let state = decodeCursor(cursor);
     while (collector.pages < budget) {

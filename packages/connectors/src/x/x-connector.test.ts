@@ -83,9 +83,13 @@ describe('poll: cursor', () => {
     expect(x.requestCount('/2/tweets/search/recent')).toBe(2);
   });
 
-  it('with nothing ever found, keeps a null cursor', async () => {
+  it('a first poll that finds nothing listens from then on: a burst bigger than a page is read whole', async () => {
     const result = await connector.poll(source, null);
-    expect(result).toMatchObject({ posts: [], cursor: null, caughtUp: true, pages: 1, postsRead: 0 });
+    expect(result).toMatchObject({ posts: [], caughtUp: true, pages: 1, postsRead: 0 });
+    expect(decodeCursor(result.cursor).sinceId).not.toBeNull();
+    const burst = Array.from({ length: 25 }, () => add('after an empty first poll'));
+    const { posts } = await drain(result.cursor, { pageSize: 10, pageBudget: 5 });
+    expect(posts.map((p) => p.id)).toEqual(burst);
   });
 
   it('starts from now: a first poll reads only the newest page, not the seven-day window', async () => {

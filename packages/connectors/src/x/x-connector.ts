@@ -106,6 +106,11 @@ function comparableReplyText(text: string): string {
  */
 const SEARCH_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 const RESTART_MARGIN_MS = 5 * 60 * 1000;
+/**
+ * A first poll that finds nothing listens from the time it started, less this: posts reach recent
+ * search a few seconds after they are made, and our clock and X's may differ a little.
+ */
+const FIRST_POLL_LAG_MS = 60 * 1000;
 
 /** `t:<ISO time>` → the time, for `start_time`; null when it is not one. */
 function sinceTime(cursor: string): { time: string } | null {
@@ -262,6 +267,7 @@ export function createXConnector(options: XConnectorOptions): Connector {
     // (every post read is billed, and a new watch is about what people say from now on).
     const firstPoll = sinceId === null && bounds.length === 0;
     if (firstPoll) progress.budget = 1;
+    const startedAt = Date.now();
 
     while (progress.pages < progress.budget) {
       const upper = bounds[0] ?? null;
@@ -290,6 +296,10 @@ export function createXConnector(options: XConnectorOptions): Connector {
         rejected.push(...segment.rejected);
         if (upper === null) {
           sinceId = maxId(sinceId, segment.pages[0]?.newest);
+          // Nothing found yet: from now on, not "first poll" again. Left null, the next poll would
+          // read one page of the newest posts only, and a burst bigger than a page in between would
+          // lose its oldest posts.
+          if (sinceId === null && firstPoll) sinceId = idAt(new Date(startedAt - FIRST_POLL_LAG_MS));
           caughtUp = true;
           break;
         }
