@@ -207,23 +207,26 @@ describe('polling', () => {
       (sandbox: MastodonSandbox, i: number) =>
         sandbox.addPost({ text: `ブクログ落ちてる ${i}`, author: { handle: 'y' } }),
     ],
-  ] as const)('%s that never had a post: after an empty first poll, a burst bigger than a page is read whole', async (_, source, add) => {
-    const { sandbox, connector } = await world();
-    const empty = await connector.poll(source, null, { pageSize: 10 });
-    expect(empty).toMatchObject({ posts: [], caughtUp: true, pages: 1 });
-    expect(empty.cursor).not.toBeNull();
-    const burst = Array.from({ length: 25 }, (_, i) => add(sandbox, i));
-    const seen: string[] = [];
-    let cursor = empty.cursor;
-    for (let poll = 0; poll < 10; poll++) {
-      const next = await connector.poll(source, cursor, { pageSize: 10, pageBudget: 2 });
-      seen.push(...next.posts.map((p) => p.id));
-      cursor = next.cursor;
-      if (next.caughtUp) break;
-    }
-    expect([...seen].sort()).toEqual([...burst].sort());
-    expect(new Set(seen).size).toBe(seen.length);
-  });
+  ] as const)(
+    '%s that never had a post: after an empty first poll, a burst bigger than a page is read whole',
+    async (_, source, add) => {
+      const { sandbox, connector } = await world();
+      const empty = await connector.poll(source, null, { pageSize: 10 });
+      expect(empty).toMatchObject({ posts: [], caughtUp: true, pages: 1 });
+      expect(empty.cursor).not.toBeNull();
+      const burst = Array.from({ length: 25 }, (_, i) => add(sandbox, i));
+      const seen: string[] = [];
+      let cursor = empty.cursor;
+      for (let poll = 0; poll < 10; poll++) {
+        const next = await connector.poll(source, cursor, { pageSize: 10, pageBudget: 2 });
+        seen.push(...next.posts.map((p) => p.id));
+        cursor = next.cursor;
+        if (next.caughtUp) break;
+      }
+      expect([...seen].sort()).toEqual([...burst].sort());
+      expect(new Set(seen).size).toBe(seen.length);
+    },
+  );
 
   it('reports the rate limit from the X-RateLimit-* headers', async () => {
     const { sandbox, connector } = await world({ rateLimit: { limit: 50, windowSeconds: 300 } });
