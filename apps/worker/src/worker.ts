@@ -209,10 +209,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       async notify(matchId) {
         await jobs.enqueue('notify', { matchId }, { jobId: JOB_IDS.notify(matchId) });
       },
-      notifyMany: (matchIds) =>
+      notifyMany: (matchIds, options) =>
         jobs.enqueueMany(
           'notify',
-          matchIds.map((matchId) => ({ payload: { matchId }, options: { jobId: JOB_IDS.notify(matchId) } })),
+          matchIds.map((matchId) => ({
+            payload: { matchId },
+            options: {
+              jobId: JOB_IDS.notify(matchId),
+              ...(options?.delayMs ? { delay: options.delayMs } : {}),
+            },
+          })),
         ),
       async surgeMessage(surgeId) {
         // One job per surge and window, run when the window ends: it reads the surge then, so every

@@ -232,6 +232,7 @@ export const SURGE_DEFAULTS = {
   similarity: 0.3,
   quietMinutes: 30,
   baselineWeeks: 4,
+  holdSeconds: 60,
 } as const;
 
 /**
@@ -253,6 +254,13 @@ export const surgesSchema = z
     quietMinutes: z.number().int().min(1).max(10_080).default(SURGE_DEFAULTS.quietMinutes),
     /** The usual count is the median of the same hour of the week over this many past weeks. */
     baselineWeeks: z.number().int().min(1).max(12).default(SURGE_DEFAULTS.baselineWeeks),
+    /**
+     * A match whose near-duplicate group looks like a surge starting (a quarter of `minCount`, with
+     * the same baseline checks) waits this long for its own review message: if the surge forms
+     * meanwhile it joins the surge's one message instead. Keeps a flood's first matches from filling
+     * the review channel ahead of ordinary ones. 0: never wait.
+     */
+    holdSeconds: z.number().int().min(0).max(600).default(SURGE_DEFAULTS.holdSeconds),
   })
   .default({ ...SURGE_DEFAULTS });
 export type SurgeConfig = z.infer<typeof surgesSchema>;

@@ -8,8 +8,8 @@ import type { DigestView } from './digest.ts';
 /** Follow-up work, put on the queues (idempotent: one job per match and kind while it exists). */
 export interface Enqueue {
   notify(matchId: string): Promise<void>;
-  /** The same for a page of matches, in one round trip. */
-  notifyMany(matchIds: readonly string[]): Promise<void>;
+  /** The same for a page of matches, in one round trip; `delayMs`: not before then. */
+  notifyMany(matchIds: readonly string[], options?: { readonly delayMs?: number }): Promise<void>;
   /**
    * New unsuppressed matches to review: through the surge detector when surges are on (it hands the
    * ordinary ones on to `notifyMany`), else straight to `notifyMany`.

@@ -26,7 +26,7 @@ const WEEK = 7 * 24 * HOUR;
  * surge are recorded (`matches.surge_id`) and the surge's one message is posted or edited.
  */
 export interface SurgeRunner {
-  handle(payload: JobPayload<'surge'>): Promise<{ ordinary: number; members: number }>;
+  handle(payload: JobPayload<'surge'>): Promise<{ ordinary: number; held: number; members: number }>;
   /** Closes surges quiet for the configured time (called now and then by the holder). */
   closeQuiet(now: number): Promise<number>;
 }
@@ -53,7 +53,12 @@ export async function rebuildSurgeRunner(deps: Deps, jobs: Pick<JobQueues, 'enqu
     counts
       .filter((c) => c.hourStart.getTime() < replayHour && intentSchema.safeParse(c.intent).success)
       .map((c) => ({ ...c, intent: c.intent as Intent })),
-    counts.length === 0 ? replayHour : Math.min(...counts.map((c) => c.hourStart.getTime())),
+    // Watched since the first stored match: an installation without history has seen nothing usual yet
+    // (its first hour is not "two quiet hours"), which is what holding a forming group's reviews asks.
+    [...counts.map((c) => c.hourStart.getTime()), ...history.map((row) => row.at)].reduce(
+      (a, b) => Math.min(a, b),
+      now,
+    ),
   );
   const detector = createSurgeDetector({ config: settings, baseline });
   const seen = new Map<string, number>();
@@ -148,10 +153,12 @@ function createRunner(
       if ('closeSurgeId' in payload) {
         const closed = detector.close(payload.closeSurgeId, deps.now().getTime());
         if (closed !== undefined) await store.surges.record(closed, []);
-        return { ordinary: 0, members: 0 };
+        return { ordinary: 0, held: 0, members: 0 };
       }
       const rows = await store.surges.history(new Date(0), payload.matchIds);
       const ordinary: string[] = [];
+      /** Ordinary for now, but a surge looks to be forming around them: their review waits for it. */
+      const held: string[] = [];
       let members = 0;
       // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
       const again = rows.filter((r) => seen.has(r.id));
@@ -172,7 +179,7 @@ function createRunner(
         const verdict = detector.add(match);
         seen.set(match.id, match.at);
         await recordClosed(verdict.closed);
-        if (verdict.kind === 'ordinary') ordinary.push(match.id);
+        if (verdict.kind === 'ordinary') (verdict.forming ? held : ordinary).push(match.id);
         else {
           members++;
           await record(verdict, match.id, { message: true });
@@ -182,12 +189,18 @@ function createRunner(
       const known = new Set(rows.map((r) => r.id));
       for (const id of payload.matchIds) if (!known.has(id)) ordinary.push(id);
       if (ordinary.length > 0) await deps.enqueue.notifyMany(ordinary);
+      // If the surge forms meanwhile they are its members and the notify job skips them; if not, their
+      // own review message goes out then (the ones that joined are in `joinedWithMessage` otherwise).
+      if (held.length > 0) {
+        const holdMs = settings.holdSeconds * 1000;
+        await deps.enqueue.notifyMany(held, holdMs > 0 ? { delayMs: holdMs } : {});
+      }
       await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {
         const cutoff = forgetBefore();
         for (const [id, at] of seen) if (at < cutoff) seen.delete(id);
       }
-      return { ordinary: ordinary.length, members };
+      return { ordinary: ordinary.length, held: held.length, members };
     },
     async closeQuiet(now) {
       const closed = detector.closeQuiet(now);

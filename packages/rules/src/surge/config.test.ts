@@ -14,6 +14,7 @@ describe('the surges section of the configuration', () => {
       similarity: 0.3,
       quietMinutes: 30,
       baselineWeeks: 4,
+      holdSeconds: 60,
     });
     expect(loaded.ok && loaded.config.surges).toEqual(SURGE_DEFAULTS);
   });
@@ -32,6 +33,7 @@ describe('the surges section of the configuration', () => {
         similarity: 2,
         quietMinutes: -1,
         baselineWeeks: 13,
+        holdSeconds: 601,
       },
     });
     expect(loaded.ok).toBe(false);
@@ -43,6 +45,7 @@ describe('the surges section of the configuration', () => {
       'surges.similarity',
       'surges.quietMinutes',
       'surges.baselineWeeks',
+      'surges.holdSeconds',
     ]);
     for (const problem of problems) expect(problem.message).not.toBe('');
   });

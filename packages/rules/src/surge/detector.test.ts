@@ -144,6 +144,10 @@ describe('surge detector', () => {
     );
     const verdicts = complaints.map((m) => detector.add(m));
     expect(verdicts.slice(0, 19).every((v) => v.kind === 'ordinary')).toBe(true);
+    // From a quarter of the 20 on, the group is said to be forming (its reviews can wait for the surge).
+    const forming = verdicts.map((v) => (v.kind === 'ordinary' ? (v.forming?.count ?? 0) : -1));
+    expect(forming.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(forming.slice(4, 19)).toEqual(Array.from({ length: 15 }, (_, i) => i + 5));
     const last = verdicts[19];
     expect(last?.kind).toBe('started');
     if (last?.kind !== 'started') return;
@@ -166,7 +170,10 @@ describe('surge detector', () => {
     const r = random(2);
     const normal = createSurgeDetector({ baseline: baselineFrom(rows, T0 - 4 * 168 * HOUR) });
     const usual = spread(50, T0, 10 * MIN, (at) => match('big', at, outage('ブクログ', r)));
-    expect(usual.map((m) => normal.add(m).kind)).toEqual(usual.map(() => 'ordinary'));
+    const usualVerdicts = usual.map((m) => normal.add(m));
+    expect(usualVerdicts.map((v) => v.kind)).toEqual(usual.map(() => 'ordinary'));
+    // Nor is a big brand's everyday complaint "forming": its reviews never wait.
+    expect(usualVerdicts.filter((v) => v.kind === 'ordinary' && v.forming)).toEqual([]);
 
     // The same 50 for a brand that usually has none are a surge…
     const fresh = createSurgeDetector();
@@ -214,6 +221,14 @@ describe('surge detector', () => {
     expect(surge?.examples.length).toBeGreaterThan(0);
     expect(surge?.perMinute.reduce((sum, p) => sum + p.count, 0)).toBe(surge?.count);
     for (const m of during) expect(verdicts.get(m.id)?.kind, m.text).toBe('ordinary');
+    // Ordinary traffic is never held back as "forming"; a burst's early matches are.
+    // A day of ordinary traffic is never held back as "forming"; the burst's early matches are. (The
+    // 40 "during" posts are themselves four times a quiet watch's usual rate, from 14 subjects: while the
+    // watch is flooded, two of them resemble two others closely enough to wait.)
+    const formingOf = (m: SurgeMatch) => (verdicts.get(m.id) as { forming?: unknown }).forming;
+    for (const m of day) expect(formingOf(m), m.text).toBeUndefined();
+    expect(during.filter(formingOf).length).toBeLessThanOrEqual(2);
+    expect(inBurst.filter((v) => v.kind === 'ordinary' && v.forming).length).toBeGreaterThan(0);
     expect([...verdicts].filter(([id, v]) => !burstIds.has(id) && v.kind !== 'ordinary')).toEqual([]);
   });
 
@@ -236,6 +251,18 @@ describe('surge detector', () => {
     expect(detector.close(open?.id ?? '', T0 + HOUR + 3 * MIN)).toBeUndefined();
     // Judged afresh: the next similar match starts no surge on its own.
     expect(detector.add(match('w', T0 + HOUR + 4 * MIN, outage('しおりノート', r))).kind).toBe('ordinary');
+    // …and, for a window after the reviewer's close, none is held back as a surge forming either.
+    const later = spread(10, T0 + HOUR + 4 * MIN + 1, 2 * MIN, (at) =>
+      match('w', at, outage('しおりノート', r)),
+    );
+    const verdicts = later.map((m) => detector.add(m));
+    expect(verdicts.map((v) => v.kind === 'ordinary' && v.forming !== undefined)).toEqual(
+      later.map(() => false),
+    );
+    // The state carries it: a detector continued from JSON does the same.
+    const copy = createSurgeDetector({ config: { quietMinutes: 30 }, state: detector.toJSON() });
+    const next = copy.add(match('w', T0 + HOUR + 7 * MIN, outage('しおりノート', r)));
+    expect(next.kind === 'ordinary' && next.forming).toBeFalsy();
   });
 
   it('does nothing when disabled', () => {

@@ -48,7 +48,19 @@ export interface SurgeSummary {
 
 /** What the detector says about a match. */
 export type SurgeVerdict =
-  | { readonly kind: 'ordinary'; readonly closed: readonly SurgeSummary[] }
+  | {
+      readonly kind: 'ordinary';
+      readonly closed: readonly SurgeSummary[];
+      /**
+       * Set when the match's near-duplicate group looks like the start of a surge, or of another
+       * wording joining one: the group would already be a surge at a quarter of `minCount` (at least 3;
+       * same baseline and wording checks), or its watch is flooded or has a surge open and the group
+       * has three or more matches. Its own review can wait a little (`holdSeconds`) for the surge. Never
+       * set before the detector has watched a full hour (nothing is usual yet), nor for a window after
+       * a reviewer closed a surge in the watch.
+       */
+      readonly forming?: { readonly count: number };
+    }
   | {
       /** `started`: this match made a new surge; `joined`: it belongs to an open one. */
       readonly kind: 'started' | 'joined';
@@ -190,6 +202,8 @@ export interface SurgeState {
   }[];
   /** [id, at, intent, platform, in a surge] of the matches the groups remember. */
   readonly members: readonly (readonly [string, number, Intent, Platform, boolean])[];
+  /** [watch id, time] of the last surge a reviewer closed in each watch, within the window (absent: none). */
+  readonly reviewerClosed?: readonly (readonly [string, number])[];
   readonly surges: readonly {
     readonly id: string;
     readonly watchId: string;
@@ -256,6 +270,11 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   const surges = new Map<string, Surge>();
   const texts = new Map<string, WatchText>();
   let clusterTotal = 0;
+  /**
+   * Per watch: when a reviewer last closed a surge there. For a window after that, nothing in the watch
+   * is said to be "forming": the reviewer asked for its matches one by one.
+   */
+  const reviewerClosed = new Map<string, number>();
   /** With a surge open in the watch, a near-duplicate group joins it at this size. */
   const attachCount = Math.max(3, Math.ceil(config.minCount / 4));
   /**
@@ -587,6 +606,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         key,
         buckets.map(([m, n]) => [m, n]),
       );
+    for (const [watchId, at] of state.reviewerClosed ?? []) reviewerClosed.set(watchId, at);
     for (const [watchId, matches, counts] of state.texts)
       texts.set(watchId, { matches, counts: new Map(counts.map(([h, n]) => [h, n])) });
     const members: Member[] = (state.members ?? []).map(([id, at, intent, platform, inSurge]) => ({
@@ -677,6 +697,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       // Idle clusters in least-recently-seen order, so a restored detector evicts the same ones.
       clusters: clusterStates,
       members,
+      reviewerClosed: [...reviewerClosed].filter(([, at]) => at + windowMs > clock),
       surges: [...surges.values()].map((s) => ({
         id: s.id,
         watchId: s.watchId,
@@ -728,7 +749,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     const signature = minHash(distinctive(match.watchId, shingles));
     // Which bigrams a watch's posts share is learned from its usual traffic: not from a flood, nor from a
     // group of near-duplicates forming (their shared words would stop counting just as they matter).
-    let learning = !watchIsBusy(match.watchId, match.at);
+    const busy = watchIsBusy(match.watchId, match.at);
+    let learning = !busy;
     if (signature === undefined) {
       if (learning) learnText(match.watchId, shingles);
       return ordinary();
@@ -792,7 +814,22 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     }
     if (surge === undefined || !member.inSurge) {
       if (learning) learnText(match.watchId, shingles);
-      return ordinary();
+      const verdict = ordinary();
+      const closedAt = reviewerClosed.get(match.watchId);
+      const afterClose = closedAt !== undefined && match.at < closedAt + windowMs;
+      // Forming: a group that would already be a surge at a quarter of the size, or, while its watch is
+      // flooded (or has a surge open), any group of three or more: another wording of the same outage.
+      let forming = 0;
+      for (const cluster of similar) {
+        if (cluster.surge !== undefined) continue;
+        // Only once the detector has watched a full hour: before that nothing is usual yet, and a busy
+        // brand's first hour would look like one long flood.
+        if (afterClose || !(hourOf(match.at) > baseline.observedFromHour)) continue;
+        const total = windowTotal(cluster);
+        if ((busy || surge !== undefined) && total >= 3) forming = Math.max(forming, total);
+        else if (isSurging(cluster, match.at, attachCount)) forming = Math.max(forming, total);
+      }
+      return forming > 0 ? { kind: 'ordinary', closed, forming: { count: forming } } : verdict;
     }
     return { kind, surge: summary(surge, 'open'), earlier, closed };
   };
@@ -805,7 +842,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     },
     close: (surgeId, now) => {
       const surge = surges.get(surgeId);
-      return surge === undefined ? undefined : end(surge, now, 'reviewer');
+      if (surge === undefined) return undefined;
+      reviewerClosed.set(surge.watchId, Math.max(now, reviewerClosed.get(surge.watchId) ?? now));
+      return end(surge, now, 'reviewer');
     },
     openSurges: () => [...surges.values()].map((s) => summary(s, 'open')),
     usualPerHour: (watchId, intent, at) => usual(groupKey(watchId, intent), at),
