@@ -682,7 +682,13 @@ export function createStatsRepository(db: Database): StatsRepository {
           GROUP BY 1, 2, 3
           ORDER BY n DESC, category, template_id NULLS LAST`),
         // Surge members per day and in all (b NULL), through matches(surge_id, created_at).
-        db.execute<{ b: number | null; n: number; surges: number; unsuppressed: number; responded: number }>(sql`
+        db.execute<{
+          b: number | null;
+          n: number;
+          surges: number;
+          unsuppressed: number;
+          responded: number;
+        }>(sql`
           WITH s AS (
             SELECT width_bucket(${matches.createdAt}, ${period.edges}::timestamptz[]) AS b,
                    ${matches.surgeId} AS surge_id, ${matches.suppressed} AS suppressed,

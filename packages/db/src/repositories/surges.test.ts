@@ -116,7 +116,13 @@ describe('surges of a period, with how they were handled', () => {
         made.push(
           await tx.insertAnnouncement(
             SECOND,
-            { accountId, platform, text: '障害のお知らせ', idempotencyKey: `k-${platform}`, createdBy: WEB_ACTOR },
+            {
+              accountId,
+              platform,
+              text: '障害のお知らせ',
+              idempotencyKey: `k-${platform}`,
+              createdBy: WEB_ACTOR,
+            },
             T1,
           ),
         );
@@ -186,9 +192,9 @@ describe('surges of a period, with how they were handled', () => {
     expect(
       (await t.repos.surges.inPeriod(new Date(T0.getTime() - 2 * 86_400_000), T1, 1)).map((s) => s.id),
     ).toEqual([SECOND]);
-    expect(await t.repos.surges.inPeriod(new Date('2020-01-01T00:00:00Z'), new Date('2020-01-02T00:00:00Z'))).toEqual(
-      [],
-    );
+    expect(
+      await t.repos.surges.inPeriod(new Date('2020-01-01T00:00:00Z'), new Date('2020-01-02T00:00:00Z')),
+    ).toEqual([]);
     await expect(t.repos.surges.inPeriod(T0, T1, 0)).rejects.toThrow(/limit/u);
   });
 
