@@ -153,3 +153,76 @@ describe('surges in the console', () => {
     expect(t.enqueued.some((j) => j.queue === 'surge' && j.data.closeSurgeId === SURGE)).toBe(true);
   });
 });
+
+describe('surges in the digest', () => {
+  // After the decisions above: announced on both accounts (not posted yet: no worker here), both
+  // members dismissed, closed by a reviewer.
+  const period = () => {
+    const now = Date.now();
+    return `?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 3_600_000).toISOString()}`;
+  };
+
+  it('lists the period’s surges with their size and how they were handled (page, ja and en)', async () => {
+    const page = unescapeHtml(await (await t.request(`/digest${period()}`, { as: 'viewer' })).text());
+    expect(page).toContain('この期間の急増 (1)');
+    const table = page.slice(page.indexOf('id="surges-table"'), page.indexOf('id="voices"'));
+    expect(table).toContain(`<tr data-surge-id="${SURGE}">`);
+    expect(table).toContain(`<a href="${path}"`);
+    expect(table).toContain('<strong data-size>2 件</strong>');
+    expect(table).toContain('<span data-announced>告知: Mastodon（送信中）・X（送信中）</span>');
+    expect(table).toContain('<span data-members>未対応 0 · 対応不要 2</span>');
+    expect(table).toContain('終了（担当者が終了）');
+    const english = unescapeHtml(
+      await (await t.request(`/digest${period()}&lang=en`, { as: 'viewer' })).text(),
+    );
+    expect(english).toContain('Announced on Mastodon (sending), X (sending)');
+    expect(english).toContain('<span data-members>0 waiting · 2 dismissed</span>');
+    expect(english).toContain('closed by a reviewer');
+    // A period without surges says so.
+    const quiet = await (
+      await t.request('/digest?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z', { as: 'viewer' })
+    ).text();
+    expect(quiet).toContain('id="surges-table-empty"');
+  });
+
+  it('exports them in the CSV between the figures and the voices, and answers them as JSON', async () => {
+    const csv = await (await t.request(`/digest.csv${period()}`, { as: 'viewer' })).text();
+    const lines = csv.split('\r\n');
+    expect(lines).toContain('surges,1');
+    expect(lines).toContain('surge_posts,2');
+    const header = lines.indexOf(
+      'surge_id,first_at,last_at,detected_at,size,watch,intents,platforms,announced,members,waiting,replied,dismissed,escalated,deleted,handling,status,closed_at,closed_by,example',
+    );
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header - 1]).toBe('');
+    const row = (lines[header + 1] ?? '').split(',');
+    expect(row.slice(0, 1)).toEqual([SURGE]);
+    expect(row.slice(4, 17)).toEqual([
+      '2',
+      'brand',
+      'trouble:2',
+      'x:2',
+      'mastodon:pending x:pending',
+      '2',
+      '0',
+      '0',
+      '2',
+      '0',
+      '0',
+      'announced dismissed closed',
+      'closed',
+    ]);
+    expect(row.at(-2)).toBe('reviewer');
+    expect(lines[header + 2]).toBe('');
+    expect(lines[header + 3]?.startsWith('tagged_at,department')).toBe(true);
+
+    const json = (await (await t.request(`/api/digest${period()}`, { as: 'viewer' })).json()) as {
+      surges: Array<{ id: string; href: string; count: number; handled: { members: { dismissed: number } } }>;
+      moreSurges: boolean;
+    };
+    expect(json.moreSurges).toBe(false);
+    expect(json.surges.map((s) => [s.id, s.href, s.count, s.handled.members.dismissed])).toEqual([
+      [SURGE, path, 2, 2],
+    ]);
+  });
+});
