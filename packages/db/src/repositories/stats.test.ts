@@ -360,7 +360,7 @@ describe.skipIf(process.env.KIKIMIMI_PERF !== '1')(
     it.each([7, 30, 90])('last %i days, with the suggested covering indexes', async (days) => {
       await big.pool.query(`
       CREATE INDEX IF NOT EXISTS matches_created_stats_idx ON matches (created_at)
-        INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons)`);
+        INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons, surge_id)`);
       await big.pool.query(
         'CREATE INDEX IF NOT EXISTS review_decisions_kind_at_idx ON review_decisions (kind, at)',
       );

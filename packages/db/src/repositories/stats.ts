@@ -25,9 +25,10 @@ import { type SurgePeriodSummary, surgesInPeriod } from './surges.ts';
  * The range bounds are plain parameters so that the planner sees how many rows they cover.
  *
  * With 100,000 matches in the period each statement reads the whole range; heap rows are wide (the
- * decision jsonb), so two indexes make the scans index-only / narrow (suggested to the lead):
+ * decision jsonb), so two indexes make the scans index-only / narrow (suggested to the lead; surge_id
+ * for the surge figures: without it they cost 10–25 % more, measured with 10 surges of 1,000):
  *   CREATE INDEX matches_created_stats_idx ON matches (created_at)
- *     INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons);
+ *     INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons, surge_id);
  *   CREATE INDEX review_decisions_kind_at_idx ON review_decisions (kind, at);
  */
 
@@ -681,7 +682,8 @@ export function createStatsRepository(db: Database): StatsRepository {
           WHERE d.kind IN ('reply', 'escalate') AND d.at >= ${from} AND d.at < ${now}
           GROUP BY 1, 2, 3
           ORDER BY n DESC, category, template_id NULLS LAST`),
-        // Surge members per day and in all (b NULL), through matches(surge_id, created_at).
+        // Surge members per day and in all (b NULL): hashed per day and surge first, so that only those
+        // few groups are sorted for the distinct count.
         db.execute<{
           b: number | null;
           n: number;
@@ -691,13 +693,15 @@ export function createStatsRepository(db: Database): StatsRepository {
         }>(sql`
           WITH s AS (
             SELECT width_bucket(${matches.createdAt}, ${period.edges}::timestamptz[]) AS b,
-                   ${matches.surgeId} AS surge_id, ${matches.suppressed} AS suppressed,
-                   ${matches.firstResponseAt} AS first_response_at
+                   ${matches.surgeId} AS surge_id, count(*) AS n,
+                   count(*) FILTER (WHERE NOT ${matches.suppressed}) AS unsuppressed,
+                   count(*) FILTER (WHERE NOT ${matches.suppressed}
+                                    AND ${matches.firstResponseAt} IS NOT NULL) AS responded
             FROM ${matches} WHERE ${matches.surgeId} IS NOT NULL AND ${inPeriod}
+            GROUP BY 1, 2
           )
-          SELECT b, count(*)::int AS n, count(DISTINCT surge_id)::int AS surges,
-                 count(*) FILTER (WHERE NOT suppressed)::int AS unsuppressed,
-                 count(*) FILTER (WHERE NOT suppressed AND first_response_at IS NOT NULL)::int AS responded
+          SELECT b, sum(n)::int AS n, count(DISTINCT surge_id)::int AS surges,
+                 sum(unsuppressed)::int AS unsuppressed, sum(responded)::int AS responded
           FROM s GROUP BY GROUPING SETS ((b), ())`),
         surgesInPeriod(db, from, now, DASHBOARD_SURGES + 1),
       ]);
