@@ -195,7 +195,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
       deps.log.warn({ err: error, ...query }, 'dashboard: refreshing the figures failed; showing older ones'),
   });
   app.route('/', inboxRoutes(dashboards));
-  app.route('/', surgeRoutes());
+  app.route('/', surgeRoutes(dashboards));
   app.route('/api', inboxApi(dashboards));
   app.route('/', effectRoutes());
   app.route('/api', effectApi());

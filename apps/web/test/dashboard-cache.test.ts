@@ -26,6 +26,20 @@ function viewAt(now: Date, days: number, timeZone: string, matches: number): Das
     },
     replies: [],
     suppressedByReason: [],
+    surges: {
+      matches: 0,
+      responded: 0,
+      count: 0,
+      outside: {
+        unsuppressed: matches,
+        responded: 0,
+        responseRate: null,
+        medianFirstResponseSeconds: null,
+      },
+      daily: [],
+      list: [],
+      more: false,
+    },
   };
 }
 

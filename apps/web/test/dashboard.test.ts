@@ -2,7 +2,7 @@ import type { MatchRecord } from '@kikimimi/db';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DashboardView } from '../src/routes/inbox/shared.ts';
 import { createTestApp, type TestApp } from './harness.ts';
-import { DISCORD_REVIEWER, makePost, setUpWorld, type World } from './inbox-fixtures.ts';
+import { DISCORD_REVIEWER, makePost, setUpWorld, unescapeHtml, type World } from './inbox-fixtures.ts';
 
 /*
  * A small known week, stored through the repositories, and the figures the dashboard must show:
@@ -271,5 +271,188 @@ describe('the figures are kept for a minute (DASHBOARD_CACHE_SECONDS)', () => {
       ['refresh'],
     );
     expect((await ct.request('/api/dashboard?days=7&refresh=0', { as: 'viewer' })).status).toBe(200);
+  });
+});
+
+describe('surges on the dashboard', () => {
+  /*
+   * 22 Nov: two ordinary matches, one replied after an hour. 23 Nov 14:50 and 15:10 UTC (23:50 and
+   * 00:10 in Tokyo): a surge of three (x, x, mastodon), one member replied, announced on X.
+   * → 5 matches, 3 in one surge; outside it 1 of 2 answered (50 %); with it 2 of 5.
+   */
+  let st: TestApp;
+  let sw: World;
+  const SURGE = 'surge:99999999-8888-4777-8666-555555555555';
+  const surgePath = `/surges/${encodeURIComponent(SURGE)}`;
+
+  beforeAll(async () => {
+    st = await createTestApp({ now: () => NOW });
+    sw = await setUpWorld(st);
+    const store = async (iso: string, text: string, extra = {}) => {
+      const when = new Date(iso);
+      const [match] = await sw.store([makePost(text, { createdAt: when.toISOString(), ...extra })], {
+        at: when,
+      });
+      if (!match) throw new Error(text);
+      return match;
+    };
+    const ordinary = await store('2026-11-22T10:00:00Z', 'ブクログ最高、ありがとう');
+    await store('2026-11-22T11:00:00Z', 'ブクログの使い方を教えてください？');
+    const members = [
+      await store('2026-11-23T14:50:00Z', 'ブクログ 落ちてる？ログインできない'),
+      await store('2026-11-23T15:00:00Z', 'ブクログ 落ちてる？ログインできない…'),
+      await store('2026-11-23T15:10:00Z', 'ブクログ 落ちてる？ログインできない！', { platform: 'mastodon' }),
+    ];
+    await st.repos.surges.record(
+      {
+        id: SURGE,
+        watchId: 'brand',
+        status: 'open',
+        detectedAt: Date.parse('2026-11-23T15:00:00Z'),
+        firstAt: Date.parse('2026-11-23T14:50:00Z'),
+        lastAt: Date.parse('2026-11-23T15:10:00Z'),
+        count: 3,
+        intents: { trouble: 3 },
+        platforms: { x: 2, mastodon: 1 },
+        examples: [{ id: members[0]?.id ?? '', text: 'ブクログ 落ちてる？ログインできない' }],
+        perMinute: [],
+      },
+      members.map((x) => x.id),
+    );
+    const respondIn = async (match: MatchRecord, hours: number) => {
+      const when = new Date(match.createdAt.getTime() + hours * HOUR);
+      await st.repos.reviews.recordDecision(
+        match.id,
+        'reply',
+        DISCORD_REVIEWER,
+        { category: 'apology', text: 'ご不便をおかけしています' },
+        when,
+      );
+      await st.repos.matches.setStatus(match.id, 'replied', when);
+    };
+    await respondIn(ordinary, 1);
+    await respondIn(members[0] as MatchRecord, 0.5);
+    const [announcement] = await st.repos.desk.transaction(async (tx) => {
+      const made = await tx.insertAnnouncement(
+        SURGE,
+        {
+          accountId: sw.account.id,
+          platform: 'x',
+          text: '障害が発生しています',
+          idempotencyKey: 'announce-x',
+          createdBy: DISCORD_REVIEWER,
+        },
+        NOW,
+      );
+      await tx.markSurgeHandled(SURGE, 'announced', NOW);
+      return [made];
+    });
+    await st.repos.surges.markAnnouncementSent(
+      announcement?.id ?? '',
+      { platformPostId: '77', url: 'https://x.com/brand/status/77' },
+      NOW,
+    );
+  });
+
+  afterAll(async () => {
+    await st?.close();
+  });
+
+  type SurgeJson = DashboardJson['surges'] & {
+    list: Array<DashboardJson['surges']['list'][number] & { href: string; firstAt: string }>;
+  };
+
+  it('gives the surges of the period with their size and handling, and the figures outside them (JSON)', async () => {
+    const body = (await (
+      await st.request('/api/dashboard?days=7', { as: 'viewer' })
+    ).json()) as DashboardJson;
+    expect(body.totals).toMatchObject({ matches: 5, unsuppressed: 5, responded: 2, responseRate: 0.4 });
+    const surges = body.surges as SurgeJson;
+    expect(surges).toMatchObject({
+      matches: 3,
+      responded: 1,
+      count: 1,
+      outside: { unsuppressed: 2, responded: 1, responseRate: 0.5, medianFirstResponseSeconds: 3600 },
+      more: false,
+    });
+    expect(surges.daily.filter((d) => d.matches > 0)).toEqual([{ day: '2026-11-23', matches: 3, surges: 1 }]);
+    expect(surges.list).toHaveLength(1);
+    expect(surges.list[0]).toMatchObject({
+      id: SURGE,
+      href: surgePath,
+      count: 3,
+      status: 'open',
+      watchId: 'brand',
+      platforms: { x: 2, mastodon: 1 },
+      firstAt: '2026-11-23T14:50:00.000Z',
+      handling: ['announced'],
+      handled: {
+        members: { total: 3, waiting: 2, replied: 1, dismissed: 0, escalated: 0, deleted: 0 },
+        announcements: [{ platform: 'x', state: 'sent', url: 'https://x.com/brand/status/77' }],
+      },
+    });
+  });
+
+  it('marks the surge days on the charts in the time zone asked for', async () => {
+    const tokyo = (await (
+      await st.request('/api/dashboard?days=7&tz=Asia/Tokyo', { as: 'viewer' })
+    ).json()) as DashboardJson;
+    expect(tokyo.surges.daily.filter((d) => d.matches > 0)).toEqual([
+      { day: '2026-11-23', matches: 1, surges: 1 },
+      { day: '2026-11-24', matches: 2, surges: 1 },
+    ]);
+    const page = unescapeHtml(
+      await (await st.request('/dashboard?days=7&tz=Asia/Tokyo', { as: 'viewer' })).text(),
+    );
+    // Both charts, each day with a surge marked, with its figures in the mark's title and the table.
+    expect(page.match(/data-surge-day="2026-11-23"/gu)).toHaveLength(2);
+    expect(page.match(/data-surge-day="2026-11-24"/gu)).toHaveLength(2);
+    expect(page).not.toContain('data-surge-day="2026-11-22"');
+    expect(page).toContain('<title>2026-11-24: 急増 1 件、急増の投稿 2 件</title>');
+    expect(page).toContain('急増のあった日は 2 日。</desc>');
+    expect(page).toMatch(
+      /<th scope="col">うち急増<\/th><\/tr>.*<th scope="row">2026-11-24<\/th>(<td>\d+<\/td>)+<td>2<\/td><\/tr>/su,
+    );
+    // Times of the surge in the dashboard's zone.
+    expect(page).toContain('2026-11-23 23:50 Asia/Tokyo');
+  });
+
+  it('explains the figures surges swell, and lists each surge with how it was handled (page)', async () => {
+    const page = unescapeHtml(await (await st.request('/dashboard?days=7', { as: 'viewer' })).text());
+    expect(page).toMatch(/data-figure="matches">.*?>5<.*?うち急増の投稿 3（急増 1 件）/su);
+    expect(page).toContain('急増を除くと 50.0%（2 件のうち 1 件）');
+    expect(page).toContain('急増を除くと 1 時間 0 分');
+    const table = page.slice(page.indexOf('id="surges-table"'));
+    expect(table).toContain(`<tr data-surge-id="${SURGE}">`);
+    expect(table).toContain(`<a href="${surgePath}"`);
+    expect(table).toContain('3 件');
+    expect(table).toContain('X 2 · Mastodon 1');
+    expect(table).toContain('<span data-announced>告知: X</span> <a href="https://x.com/brand/status/77"');
+    expect(table).toContain('<span data-members>未対応 2 · 返信 1</span>');
+    expect(table).toContain('継続中');
+    expect(table).toContain('ブクログ');
+    const english = unescapeHtml(
+      await (await st.request('/dashboard?days=7&lang=en', { as: 'viewer' })).text(),
+    );
+    expect(english).toContain('3 of them in surges (surges: 1)');
+    expect(english).toContain('Outside surges: 50.0% (1 of 2)');
+    expect(english).toContain('<span data-announced>Announced on X</span>');
+    expect(english).toContain('<span data-members>2 waiting · 1 replied</span>');
+  });
+
+  it('shows a decision on the surge taken in this console at once, past the cached figures', async () => {
+    const before = (await (
+      await st.request('/api/dashboard?days=7', { as: 'viewer' })
+    ).json()) as DashboardJson;
+    expect(before.surges.list[0]?.handled.members.waiting).toBe(2);
+    const res = await st.request(`${surgePath}/dismiss`, { method: 'POST', as: 'editor', form: {} });
+    expect(res.status).toBe(303);
+    const after = (await (
+      await st.request('/api/dashboard?days=7', { as: 'viewer' })
+    ).json()) as DashboardJson;
+    expect(after.surges.list[0]?.handled.members).toMatchObject({ waiting: 0, dismissed: 2, replied: 1 });
+    expect(after.surges.list[0]?.handling).toEqual(['announced', 'dismissed']);
+    const page = unescapeHtml(await (await st.request('/dashboard?days=7', { as: 'viewer' })).text());
+    expect(page).toContain('<span data-members>未対応 0 · 返信 1 · 対応不要 2</span>');
   });
 });

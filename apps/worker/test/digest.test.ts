@@ -62,13 +62,33 @@ beforeAll(async () => {
       new Date(periodEnd.getTime() + 1),
     );
   });
+  // The match was one of a surge of the period, which a reviewer closed without answering it.
+  const at = periodEnd.getTime() - 3 * HOUR;
+  await world.repos.surges.record(
+    {
+      id: 'surge:12345678-1234-4234-8234-123456789012',
+      watchId: match.decision.watches[0] ?? '',
+      status: 'closed',
+      detectedAt: at,
+      firstAt: at,
+      lastAt: at,
+      count: 1,
+      intents: { [match.decision.intent]: 1 },
+      platforms: { x: 1 },
+      examples: [{ id: match.id, text: post.text }],
+      perMinute: [],
+      closedAt: at + 60_000,
+      closedBy: 'reviewer',
+    },
+    [match.id],
+  );
 });
 afterAll(async () => {
   await world?.close();
 });
 
 describe('the digest', () => {
-  it('posts the period that ended to its channel once, with its voices and effect figures', async () => {
+  it('posts the period that ended to its channel once, with its voices, effect figures and surges', async () => {
     const pr = world.discord.channelId('pr');
     const worker = await world.startWorker({ digestTickMs: 300 });
     const [message] = await waitFor(
@@ -86,6 +106,9 @@ describe('the digest', () => {
     // Text from outside never pings.
     expect(message?.content).not.toContain('@everyone');
     expect(message?.content).toContain('返信 0 件');
+    // The period's surge, with its size and how it was handled.
+    expect(message?.content).toContain('🌊 **急増 1 件**');
+    expect(message?.content).toMatch(/\n• .* · \*\*1 件\*\* · .* · X 1 · 告知なし · 未対応 1 · 終了\n/u);
 
     // More ticks: the period's job exists, nothing new.
     await new Promise((resolve) => setTimeout(resolve, 1_500));

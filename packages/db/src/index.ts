@@ -65,8 +65,10 @@ export {
   type AnswersQuery,
   type CustomerAnswer,
   type CustomerVoice,
+  DASHBOARD_SURGES,
   type DashboardQuery,
   type DashboardStats,
+  type DashboardSurges,
   type DigestPeriodQuery,
   type EffectFigures,
   type EffectQuery,
@@ -77,8 +79,11 @@ export {
 } from './repositories/stats.ts';
 export type {
   AnnouncementRecord,
+  SurgeAnnouncementMark,
+  SurgeHandled,
   SurgeHandling,
   SurgeHistoryRow,
+  SurgeMemberCounts,
   SurgePeriodSummary,
   SurgeRecord,
   SurgeRepository,

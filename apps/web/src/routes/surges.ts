@@ -7,6 +7,7 @@ import type { AppEnv } from '../context.ts';
 import { addMessages, t } from '../i18n.ts';
 import { atLeast, csrfField, page } from '../layout.ts';
 import { deskActor } from './inbox/actions.ts';
+import type { DashboardCache } from './inbox/dashboard-cache.ts';
 import { type C, depsOf, timeTag, userOf } from './inbox/shared.ts';
 
 /*
@@ -44,7 +45,8 @@ addMessages({
 const ACTIONS = ['announce', 'dismiss', 'close'] as const;
 type Action = (typeof ACTIONS)[number];
 
-const surgeHref = (surge: Pick<SurgeRecord, 'id'>) => `/surges/${encodeURIComponent(surge.id)}`;
+/** A surge's page in the console. */
+export const surgeHref = (surge: Pick<SurgeRecord, 'id'>) => `/surges/${encodeURIComponent(surge.id)}`;
 
 /** A badge naming a surge and its size, linking to its page (the inbox can show it next to a match). */
 export const surgeBadge = (c: C, surge: Pick<SurgeRecord, 'id' | 'count'>) =>
@@ -105,7 +107,8 @@ ${surge.status === 'open' ? form('close', t(c, 'surges.close')) : ''}
   });
 }
 
-export function surgeRoutes(): Hono<AppEnv> {
+/** `dashboards`: the dashboard's cached figures, dropped after a decision (they mark surges' handling). */
+export function surgeRoutes(dashboards?: Pick<DashboardCache, 'clear'>): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/surges', requireUser, async (c) => {
     const surges = await depsOf(c).repos.surges.list({ limit: 200 });
@@ -134,6 +137,7 @@ ${surges.map((s) => html`<tr><td><a href="${surgeHref(s)}">${timeTag(s.detectedA
             ? await desk.dismissAll(actor, id, {})
             : await desk.close(actor, id);
       if (outcome.ok) {
+        dashboards?.clear();
         await deps.relayOutbox();
         return c.redirect(`${surgeHref(outcome.surge)}?done=${action}`, 303);
       }

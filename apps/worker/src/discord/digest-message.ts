@@ -1,4 +1,4 @@
-import type { EffectFigures } from '@kikimimi/db';
+import type { EffectFigures, SurgePeriodSummary } from '@kikimimi/db';
 import { fillText } from '@kikimimi/runtime';
 import type { DigestView } from '../pipeline/digest.ts';
 import { type Lang, t } from './i18n.ts';
@@ -7,9 +7,10 @@ import { escapeDisplayName, quote } from './safe-text.ts';
 
 /*
  * The digest as one Discord message: the period, the effect of our replies, what customers said back
- * by reading, and the voices (department, the customer's words, the summary). Everything that came
- * from outside is quoted; the message pings nobody. Discord allows 2,000 characters: voices are
- * clipped to fit, and the console's /digest page has the whole digest.
+ * by reading, the surges (when, how big, where, how they were handled) and the voices (department, the
+ * customer's words, the summary). Everything that came from outside is quoted; the message pings
+ * nobody. Discord allows 2,000 characters: surges and voices are listed while they fit, and the
+ * console's /digest page has the whole digest.
  */
 
 const MAX = 2000;
@@ -66,6 +67,72 @@ export function effectLine(figures: EffectFigures, lang: Lang): string {
   });
 }
 
+const PLATFORM_NAME: Readonly<Record<string, string>> = { x: 'X', mastodon: 'Mastodon', bluesky: 'Bluesky' };
+const platformName = (platform: string) => PLATFORM_NAME[platform] ?? quote(platform);
+
+const MEMBER_TEXT = {
+  waiting: 'digestSurgeWaiting',
+  replied: 'digestSurgeReplied',
+  dismissed: 'digestSurgeDismissed',
+  escalated: 'digestSurgeEscalated',
+  deleted: 'digestSurgeDeleted',
+} as const;
+
+/**
+ * One surge on one line: "11-24 09:12〜10:05 · **1030 件** · brand · X 1000 / Mastodon 30 · 告知: X ·
+ * 未対応 0 · 対応不要 1020 · 返信 10 · 終了" (times in the digest's zone; waiting always shown, the
+ * other outcomes when some members had them).
+ */
+export function surgeLine(surge: SurgePeriodSummary, timeZone: string, lang: Lang): string {
+  const first = localTime(surge.firstAt, timeZone);
+  const last = localTime(surge.lastAt, timeZone);
+  // "MM-DD HH:mm", the end's day left out when it is the same.
+  const when = fillText(t(lang, 'digestSurgeWhen'), {
+    from: first.slice(5),
+    to: last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last.slice(5),
+  });
+  const platforms = Object.entries(surge.platforms)
+    .sort((a, b) => b[1] - a[1])
+    .map(([p, n]) => `${platformName(p)} ${n}`)
+    .join(' / ');
+  const announcements = surge.handled.announcements;
+  const announced =
+    announcements.length === 0
+      ? t(lang, 'digestSurgeNotAnnounced')
+      : fillText(t(lang, 'digestSurgeAnnounced'), {
+          where: announcements
+            .map((a) =>
+              a.state === 'sent'
+                ? platformName(a.platform)
+                : fillText(
+                    t(
+                      lang,
+                      a.state === 'failed'
+                        ? 'digestSurgeAnnouncementFailed'
+                        : 'digestSurgeAnnouncementPending',
+                    ),
+                    { platform: platformName(a.platform) },
+                  ),
+            )
+            .join(t(lang, 'digestSurgeAnd')),
+        });
+  const members = surge.handled.members;
+  const outcomes = (Object.keys(MEMBER_TEXT) as (keyof typeof MEMBER_TEXT)[])
+    .filter((k) => k === 'waiting' || members[k] > 0)
+    .map((k) => fillText(t(lang, MEMBER_TEXT[k]), { n: members[k] }));
+  return [
+    when,
+    `**${fillText(t(lang, 'digestSurgeSize'), { n: surge.count })}**`,
+    quote(clipChars(surge.watchId, 40)),
+    platforms,
+    announced,
+    ...outcomes,
+    t(lang, surge.status === 'open' ? 'digestSurgeOpen' : 'digestSurgeClosed'),
+  ]
+    .filter((part) => part !== '')
+    .join(' · ');
+}
+
 export function digestMessage(view: DigestView, lang: Lang): BotMessage {
   const { effect } = view;
   const lines = [
@@ -91,27 +158,42 @@ export function digestMessage(view: DigestView, lang: Lang): BotMessage {
         .join(' ／ '),
     );
   }
-  lines.push('');
-  if (view.voices.length === 0) {
-    lines.push(t(lang, 'digestNoVoices'));
-  } else {
-    lines.push(
-      fillText(t(lang, 'digestVoices'), { n: view.voices.length, more: view.moreVoices ? '+' : '' }),
-    );
-  }
   let content = lines.join('\n');
   const tail = fillText(t(lang, 'digestMore'), {
     from: view.from.toISOString(),
     to: view.to.toISOString(),
   });
+  const fits = (line: string) => [...content].length + [...line].length + [...tail].length + 2 <= MAX;
+  // Surges first: a flood is what the team most needs to see; each line only while it fits.
+  let surgesListed = 0;
+  if (view.surges.length > 0) {
+    const head = `\n\n${fillText(t(lang, 'digestSurges'), { n: view.surges.length, more: view.moreSurges ? '+' : '' })}`;
+    if (fits(head)) {
+      content += head;
+      for (const surge of view.surges) {
+        const line = `\n• ${surgeLine(surge, view.timeZone, lang)}`;
+        if (!fits(line)) break;
+        content += line;
+        surgesListed++;
+      }
+    }
+  }
+  const voicesHead = `\n\n${
+    view.voices.length === 0
+      ? t(lang, 'digestNoVoices')
+      : fillText(t(lang, 'digestVoices'), { n: view.voices.length, more: view.moreVoices ? '+' : '' })
+  }`;
+  const voicesShown = fits(voicesHead);
+  if (voicesShown) content += voicesHead;
   let listed = 0;
-  for (const voice of view.voices) {
+  for (const voice of voicesShown ? view.voices : []) {
     const summary = voice.summary === '' ? '' : ` — ${quote(clipChars(voice.summary, 160))}`;
     const line = `\n• **${escapeDisplayName(voice.department)}** ${escapeDisplayName(`@${voice.author.handle}`)}: 「${quote(clipChars(voice.postText, 120))}」${summary}`;
-    if ([...content].length + [...line].length + [...tail].length + 2 > MAX) break;
+    if (!fits(line)) break;
     content += line;
     listed++;
   }
-  if (listed < view.voices.length || view.moreVoices) content += `\n${tail}`;
+  if (listed < view.voices.length || view.moreVoices || surgesListed < view.surges.length || view.moreSurges)
+    content += `\n${tail}`;
   return { content, embeds: [], components: [] };
 }

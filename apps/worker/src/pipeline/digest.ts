@@ -1,14 +1,15 @@
-import type { CustomerVoice, EffectStats } from '@kikimimi/db';
+import type { CustomerVoice, EffectStats, SurgePeriodSummary } from '@kikimimi/db';
 import { JOB_IDS, JOBS } from '@kikimimi/desk';
 import { organizationTimeZone } from '@kikimimi/rules';
 import type { Queue } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
 /*
- * The scheduled digest (conversations.digest): the period's customer voices and the effect of our
- * replies, posted to a Discord channel. A job scheduler ticks every few minutes; a tick finds the latest
- * period that ended (a day or a week up to `hour`:00 in the organisation's time zone) and queues its
- * job under a job id per period, so a period is queued once however many ticks see it. The period's
+ * The scheduled digest (conversations.digest): the period's customer voices, the effect of our
+ * replies and the surges (their size and how they were handled), posted to a Discord channel. A job
+ * scheduler ticks every few minutes; a tick finds the latest period that ended (a day or a week up to
+ * `hour`:00 in the organisation's time zone) and queues its job under a job id per period, so a
+ * period is queued once however many ticks see it. The period's
  * job posts it, and an audit entry (`digest.posted`, target `digest:<end>`) keeps a period from being
  * posted twice even when Redis lost its jobs; a crash between the post and that entry posts it again.
  */
@@ -23,10 +24,16 @@ export interface DigestView {
   readonly voices: readonly CustomerVoice[];
   /** More voices than listed. */
   readonly moreVoices: boolean;
+  /** Surges with posts in the period, newest first (at most DIGEST_SURGES), with how they were handled. */
+  readonly surges: readonly SurgePeriodSummary[];
+  /** More surges than listed. */
+  readonly moreSurges: boolean;
 }
 
 /** Voices listed in one Discord digest (the message has room for about this many). */
 export const DIGEST_VOICES = 15;
+/** Surges listed in one Discord digest (the rest are on the console's /digest page). */
+export const DIGEST_SURGES = 5;
 /** How often the digest scheduler ticks: a period is posted at most this long after it ends. */
 export const DIGEST_TICK_MS = 5 * 60_000;
 export const DIGEST_SCHEDULER_ID = 'digest';
@@ -40,15 +47,16 @@ export type DigestOutcome =
   | { readonly outcome: 'off' | 'queued' | 'exists' | 'posted' | 'already_posted' | 'no_discord' }
   | { readonly outcome: 'no_channel'; readonly channel: string };
 
-/** The digest of [from, to): effect figures and the voices tagged in it. */
+/** The digest of [from, to): effect figures, the voices tagged in it and its surges. */
 export async function loadDigest(
   deps: Pick<PipelineDeps, 'store'>,
   period: { readonly from: Date; readonly to: Date },
   timeZone: string,
 ): Promise<DigestView> {
-  const [effect, voices] = await Promise.all([
+  const [effect, voices, surges] = await Promise.all([
     deps.store.stats.effect(period),
     deps.store.stats.voices(period, { limit: DIGEST_VOICES + 1 }),
+    deps.store.surges.inPeriod(period.from, period.to, DIGEST_SURGES + 1),
   ]);
   return {
     from: period.from,
@@ -57,6 +65,8 @@ export async function loadDigest(
     effect,
     voices: voices.slice(0, DIGEST_VOICES),
     moreVoices: voices.length > DIGEST_VOICES,
+    surges: surges.slice(0, DIGEST_SURGES),
+    moreSurges: surges.length > DIGEST_SURGES,
   };
 }
 
@@ -110,6 +120,7 @@ export async function handleDigest(
     channel: settings.channel,
     replies: view.effect.totals.sent,
     voices: view.voices.length,
+    surges: view.surges.length,
   });
   deps.log.info({ from: period.from, to: period.to, channel: settings.channel }, 'digest posted');
   return { outcome: 'posted' };

@@ -1,5 +1,18 @@
 import { intentSchema, type Platform, type Post, type Priority, platformSchema } from '@kikimimi/rules';
-import { and, arrayContains, asc, desc, eq, gte, inArray, isNull, lt, notExists, sql } from 'drizzle-orm';
+import {
+  and,
+  arrayContains,
+  asc,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notExists,
+  sql,
+} from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { CASE_STATES, MATCH_STATUSES, matches, posts, reviewMessages } from '../schema.ts';
@@ -14,6 +27,8 @@ export interface MatchFilters {
   readonly watch?: string | undefined;
   readonly escalated?: boolean | undefined;
   readonly suppressed?: boolean | undefined;
+  /** Members of a surge (true) or matches reviewed on their own (false). */
+  readonly inSurge?: boolean | undefined;
   /** The case's state (open, waiting, resolved), one or several. */
   readonly caseState?: CaseState | readonly CaseState[] | undefined;
   /** Who took the case: null for nobody, else the assignee's kind and id (a console user: 'web'). */
@@ -63,6 +78,7 @@ const filtersSchema = z.strictObject({
   watch: z.string().min(1).max(64).optional(),
   escalated: z.boolean().optional(),
   suppressed: z.boolean().optional(),
+  inSurge: z.boolean().optional(),
   caseState: z.union([z.enum(CASE_STATES), z.array(z.enum(CASE_STATES)).min(1)]).optional(),
   assignee: z
     .strictObject({ kind: z.enum(['discord', 'web', 'system']), id: z.string().min(1).max(200) })
@@ -212,6 +228,8 @@ export function createMatchRepository(db: Database): MatchRepository {
       if (f.watch !== undefined) conditions.push(arrayContains(matches.watches, [f.watch]));
       if (f.escalated !== undefined) conditions.push(eq(matches.escalated, f.escalated));
       if (f.suppressed !== undefined) conditions.push(eq(matches.suppressed, f.suppressed));
+      if (f.inSurge !== undefined)
+        conditions.push(f.inSurge ? isNotNull(matches.surgeId) : isNull(matches.surgeId));
       if (f.ids !== undefined) {
         if (f.ids.length === 0) return [];
         conditions.push(inArray(matches.id, f.ids as string[]));

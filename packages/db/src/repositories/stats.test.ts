@@ -215,6 +215,70 @@ describe('stats.dashboard', () => {
   });
 });
 
+describe('stats.dashboard: surges', () => {
+  const SURGE = 'surge:dddddddd-eeee-4fff-8000-111111111111';
+  beforeAll(async () => {
+    // The edge match (outside the UTC week, inside the Tokyo one), billing (escalated) and question
+    // (replied) are one surge.
+    const members = [m.edge, m.billing, m.question] as MatchRecord[];
+    await t.repos.surges.record(
+      {
+        id: SURGE,
+        watchId: 'brand',
+        status: 'open',
+        detectedAt: at('2026-11-20T00:10:00Z').getTime(),
+        firstAt: at('2026-11-17T23:59:00Z').getTime(),
+        lastAt: at('2026-11-20T03:00:00Z').getTime(),
+        count: 3,
+        intents: { trouble: 3 },
+        platforms: { x: 3 },
+        examples: [{ id: m.billing?.id ?? '', text: 'ブクログで課金できない' }],
+        perMinute: [],
+      },
+      members.map((x) => x.id),
+    );
+  });
+
+  it('says how many matches were in surges, day by day, and the figures outside them', async () => {
+    const s = await stats.dashboard({ now: NOW, days: 7 });
+    // The totals are unchanged: surges are explained beside them.
+    expect(s.totals).toMatchObject({ matches: 6, responded: 4, responseRate: 0.8 });
+    expect(s.surges).toMatchObject({
+      matches: 2,
+      responded: 2,
+      count: 1,
+      // praise (0.5 h) and trouble (2 h) answered, recent not: 2 of 3.
+      outside: { unsuppressed: 3, responded: 2, responseRate: 2 / 3, medianFirstResponseSeconds: 4500 },
+      more: false,
+    });
+    expect(s.surges.daily.map((d) => [d.day, d.matches, d.surges])).toEqual([
+      ['2026-11-18', 0, 0],
+      ['2026-11-19', 0, 0],
+      ['2026-11-20', 2, 1],
+      ['2026-11-21', 0, 0],
+      ['2026-11-22', 0, 0],
+      ['2026-11-23', 0, 0],
+      ['2026-11-24', 0, 0],
+    ]);
+    expect(s.surges.list.map((x) => [x.id, x.count, x.handled.members])).toEqual([
+      [SURGE, 3, { total: 3, waiting: 0, replied: 1, dismissed: 1, escalated: 1, deleted: 0 }],
+    ]);
+  });
+
+  it('counts the surge days in the given time zone', async () => {
+    const s = await stats.dashboard({ now: NOW, days: 7, timeZone: 'Asia/Tokyo' });
+    expect(s.surges.matches).toBe(3);
+    expect(s.surges.daily.slice(0, 3).map((d) => d.matches)).toEqual([1, 0, 2]);
+  });
+
+  it('has no surges in a quiet period', async () => {
+    const s = await stats.dashboard({ now: new Date('2020-01-01T00:00:00Z'), days: 30 });
+    expect(s.surges).toMatchObject({ matches: 0, count: 0, list: [], more: false });
+    expect(s.surges.outside.responseRate).toBeNull();
+    expect(s.surges.daily.every((d) => d.matches === 0)).toBe(true);
+  });
+});
+
 // A measurement, not a test: seeding 100,000 matches and timing queries on a shared 2-core machine
 // belongs to a benchmark run (KIKIMIMI_PERF=1 npx vitest run src/repositories/stats.test.ts), not to npm test.
 describe.skipIf(process.env.KIKIMIMI_PERF !== '1')(
@@ -296,7 +360,7 @@ describe.skipIf(process.env.KIKIMIMI_PERF !== '1')(
     it.each([7, 30, 90])('last %i days, with the suggested covering indexes', async (days) => {
       await big.pool.query(`
       CREATE INDEX IF NOT EXISTS matches_created_stats_idx ON matches (created_at)
-        INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons)`);
+        INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons, surge_id)`);
       await big.pool.query(
         'CREATE INDEX IF NOT EXISTS review_decisions_kind_at_idx ON review_decisions (kind, at)',
       );

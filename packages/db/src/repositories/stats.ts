@@ -5,6 +5,7 @@ import type { Database } from '../client.ts';
 import { caseEvents, matches, posts, replies, reviewDecisions } from '../schema.ts';
 import type { Actor, AnswerReading, CaseState } from '../types.ts';
 import { isUuid, parseDate, parseInput } from './shared.ts';
+import { type SurgePeriodSummary, surgesInPeriod } from './surges.ts';
 
 /*
  * The dashboard's figures, aggregated in PostgreSQL. Volume, response rate, median time to first
@@ -14,17 +15,20 @@ import { isUuid, parseDate, parseInput } from './shared.ts';
  * decisions are counted when they were taken (review_decisions.at).
  *
  * One small statement finds the period's local midnights (PostgreSQL's tz data, DST included), then
- * four run in parallel on the pool, the first three a range scan of matches(created_at):
+ * six run in parallel on the pool, the first three a range scan of matches(created_at):
  *  - per day × platform × intent with FILTERed counts, hashed (≤ days × 10 groups), summed three ways;
- *  - the median (percentile_cont) over the responded matches;
+ *  - the median (percentile_cont) over the responded matches, and over those outside surges;
  *  - suppression reasons (unnest over the suppressed matches);
- *  - reply/escalation decisions by category and template, joined to their replies for the outcome.
+ *  - reply/escalation decisions by category and template, joined to their replies for the outcome;
+ *  - surge members per day (matches(surge_id, created_at): only members are read);
+ *  - the period's surges with their handling (surges.ts `surgesInPeriod`, a few rows).
  * The range bounds are plain parameters so that the planner sees how many rows they cover.
  *
  * With 100,000 matches in the period each statement reads the whole range; heap rows are wide (the
- * decision jsonb), so two indexes make the scans index-only / narrow (suggested to the lead):
+ * decision jsonb), so two indexes make the scans index-only / narrow (suggested to the lead; surge_id
+ * for the surge figures: without it they cost 10–25 % more, measured with 10 surges of 1,000):
  *   CREATE INDEX matches_created_stats_idx ON matches (created_at)
- *     INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons);
+ *     INCLUDE (platform, intent, suppressed, escalated, first_response_at, suppression_reasons, surge_id);
  *   CREATE INDEX review_decisions_kind_at_idx ON review_decisions (kind, at);
  */
 
@@ -90,6 +94,38 @@ export interface DashboardStats {
   readonly replies: readonly RepliesByTemplate[];
   /** Suppressed matches per reason (a match may have several), most frequent first. */
   readonly suppressedByReason: ReadonlyArray<{ readonly reason: string; readonly count: number }>;
+  /** The period's surges, and how much of the figures above they make. */
+  readonly surges: DashboardSurges;
+}
+
+/** Surges listed on the dashboard at most (the console's /surges lists every one). */
+export const DASHBOARD_SURGES = 20;
+
+/**
+ * What surges make of a dashboard's figures: a surge's members are many matches reviewed as one, so
+ * they swell the match count and move the response rate and time in bulk (one "dismiss all" answers
+ * hundreds at once). The same figures over the matches reviewed one by one are given beside.
+ */
+export interface DashboardSurges {
+  /** Matches of the period that are members of a surge (part of totals.matches; never suppressed). */
+  readonly matches: number;
+  /** Of them, with a first response. */
+  readonly responded: number;
+  /** Surges those matches belong to. */
+  readonly count: number;
+  /** The response rate and median time to first response over the unsuppressed matches outside surges. */
+  readonly outside: {
+    readonly unsuppressed: number;
+    readonly responded: number;
+    readonly responseRate: number | null;
+    readonly medianFirstResponseSeconds: number | null;
+  };
+  /** Per day of `daily`, same order: matches in surges and how many surges they belong to. */
+  readonly daily: ReadonlyArray<{ readonly day: string; readonly matches: number; readonly surges: number }>;
+  /** Surges with members posted in the period, newest first, at most DASHBOARD_SURGES. */
+  readonly list: readonly SurgePeriodSummary[];
+  /** More surges than listed. */
+  readonly more: boolean;
 }
 
 /** Aggregates for the console's dashboard. */
@@ -589,7 +625,7 @@ export function createStatsRepository(db: Database): StatsRepository {
       // Bounds as plain parameters, so that the planner estimates the range (and picks hashing).
       const inPeriod = sql`${matches.createdAt} >= ${from} AND ${matches.createdAt} < ${now}`;
 
-      const [grouped, median, reasons, decided] = await Promise.all([
+      const [grouped, median, reasons, decided, surgeDays, surgeList] = await Promise.all([
         // Matches per day × platform × intent with the counts the totals need (≤ days × 10 groups),
         // then summed three ways.
         db.execute<{ stats: MainResult }>(sql`
@@ -615,9 +651,12 @@ export function createStatsRepository(db: Database): StatsRepository {
                       coalesce(sum(responded), 0)::int AS responded,
                       coalesce(sum(escalated), 0)::int AS escalated FROM g) x)
           ) AS stats`),
-        db.execute<{ median: number | string | null }>(sql`
+        db.execute<{ median: number | string | null; outside: number | string | null }>(sql`
           SELECT percentile_cont(0.5) WITHIN GROUP (
-                   ORDER BY extract(epoch FROM ${matches.firstResponseAt} - ${matches.createdAt})) AS median
+                   ORDER BY extract(epoch FROM ${matches.firstResponseAt} - ${matches.createdAt})) AS median,
+                 percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM ${matches.firstResponseAt} - ${matches.createdAt}))
+                   FILTER (WHERE ${matches.surgeId} IS NULL) AS outside
           FROM ${matches}
           WHERE ${inPeriod} AND NOT ${matches.suppressed} AND ${matches.firstResponseAt} IS NOT NULL`),
         db.execute<{ reason: string; n: number }>(sql`
@@ -643,6 +682,28 @@ export function createStatsRepository(db: Database): StatsRepository {
           WHERE d.kind IN ('reply', 'escalate') AND d.at >= ${from} AND d.at < ${now}
           GROUP BY 1, 2, 3
           ORDER BY n DESC, category, template_id NULLS LAST`),
+        // Surge members per day and in all (b NULL): hashed per day and surge first, so that only those
+        // few groups are sorted for the distinct count.
+        db.execute<{
+          b: number | null;
+          n: number;
+          surges: number;
+          unsuppressed: number;
+          responded: number;
+        }>(sql`
+          WITH s AS (
+            SELECT width_bucket(${matches.createdAt}, ${period.edges}::timestamptz[]) AS b,
+                   ${matches.surgeId} AS surge_id, count(*) AS n,
+                   count(*) FILTER (WHERE NOT ${matches.suppressed}) AS unsuppressed,
+                   count(*) FILTER (WHERE NOT ${matches.suppressed}
+                                    AND ${matches.firstResponseAt} IS NOT NULL) AS responded
+            FROM ${matches} WHERE ${matches.surgeId} IS NOT NULL AND ${inPeriod}
+            GROUP BY 1, 2
+          )
+          SELECT b, sum(n)::int AS n, count(DISTINCT surge_id)::int AS surges,
+                 sum(unsuppressed)::int AS unsuppressed, sum(responded)::int AS responded
+          FROM s GROUP BY GROUPING SETS ((b), ())`),
+        surgesInPeriod(db, from, now, DASHBOARD_SURGES + 1),
       ]);
 
       const result = (grouped.rows[0] as { stats: MainResult }).stats;
@@ -669,7 +730,24 @@ export function createStatsRepository(db: Database): StatsRepository {
 
       const { totals } = result;
       const medianValue = median.rows[0]?.median ?? null;
+      const outsideMedian = median.rows[0]?.outside ?? null;
       const unsuppressed = totals.n - totals.suppressed;
+      const surgeDaily = period.days.map((day) => ({ day, matches: 0, surges: 0 }));
+      const inSurges = { n: 0, surges: 0, unsuppressed: 0, responded: 0 };
+      for (const row of surgeDays.rows) {
+        const counts = { matches: int(row.n), surges: int(row.surges) };
+        if (row.b === null) {
+          inSurges.n = counts.matches;
+          inSurges.surges = counts.surges;
+          inSurges.unsuppressed = int(row.unsuppressed);
+          inSurges.responded = int(row.responded);
+        } else {
+          const entry = surgeDaily[row.b - 1];
+          if (entry) Object.assign(entry, counts);
+        }
+      }
+      const outsideUnsuppressed = unsuppressed - inSurges.unsuppressed;
+      const outsideResponded = totals.responded - inSurges.responded;
       const replyRows = decided.rows
         .filter((row) => row.kind === 'reply')
         .map((row) => ({
@@ -696,6 +774,20 @@ export function createStatsRepository(db: Database): StatsRepository {
         },
         replies: replyRows,
         suppressedByReason: reasons.rows.map((row) => ({ reason: row.reason, count: int(row.n) })),
+        surges: {
+          matches: int(inSurges.n),
+          responded: int(inSurges.responded),
+          count: int(inSurges.surges),
+          outside: {
+            unsuppressed: outsideUnsuppressed,
+            responded: outsideResponded,
+            responseRate: outsideUnsuppressed === 0 ? null : outsideResponded / outsideUnsuppressed,
+            medianFirstResponseSeconds: outsideMedian === null ? null : Number(outsideMedian),
+          },
+          daily: surgeDaily,
+          list: surgeList.slice(0, DASHBOARD_SURGES),
+          more: surgeList.length > DASHBOARD_SURGES,
+        },
       };
     },
   };

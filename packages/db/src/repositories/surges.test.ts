@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, decideAll, engineFor, makePost, type TestDb } from '../../test/support.ts';
+import { createTestDb, decideAll, engineFor, makePost, type TestDb, WEB_ACTOR } from '../../test/support.ts';
 import type { MatchRecord } from '../types.ts';
 
 let t: TestDb;
@@ -75,5 +75,141 @@ describe('surges repository', () => {
     expect(counts.reduce((n, c) => n + c.count, 0)).toBe(1);
     const period = await t.repos.surges.inPeriod(T0, new Date(T0.getTime() + 3_600_000));
     expect(period.map((s) => [s.count, s.handling])).toEqual([[4, []]]);
+  });
+});
+
+describe('surges of a period, with how they were handled', () => {
+  const SECOND = 'surge:bbbbbbbb-cccc-4ddd-8eee-ffffffffffff';
+  const OLD = 'surge:cccccccc-dddd-4eee-8fff-000000000000';
+  const T1 = new Date(T0.getTime() + 2 * 3_600_000);
+  let members: MatchRecord[] = [];
+
+  beforeAll(async () => {
+    const posts = [0, 1, 2, 3, 4].map((n) =>
+      makePost(String(3000 + n), `ブクログ 重い ${n}`, n === 4 ? { platform: 'mastodon' } : {}),
+    );
+    members = (await t.repos.ingest.storeBatch(null, decideAll(engine, posts, T1), undefined, T1)).newMatches;
+    await t.repos.surges.record(
+      {
+        ...summary(5),
+        id: SECOND,
+        // Began before the period asked for below, ended inside it.
+        firstAt: T1.getTime() - 30 * 60_000,
+        lastAt: T1.getTime(),
+        detectedAt: T1.getTime() - 20 * 60_000,
+        platforms: { x: 4, mastodon: 1 },
+      },
+      members.map((m) => m.id),
+    );
+    // Two dismissed, one replied, one escalated, one still waiting; announced on X (sent) and Mastodon (failed).
+    const [m0, m1, m2, m3] = members;
+    await t.repos.matches.setStatus(m0?.id ?? '', 'dismissed', T1);
+    await t.repos.matches.setStatus(m1?.id ?? '', 'dismissed', T1);
+    await t.repos.matches.setStatus(m2?.id ?? '', 'replied', T1);
+    await t.repos.matches.setStatus(m3?.id ?? '', 'escalated', T1);
+    const announced = await t.repos.desk.transaction(async (tx) => {
+      const made = [];
+      for (const [accountId, platform] of [
+        ['aaaaaaaa-0000-4000-8000-000000000001', 'x'],
+        ['aaaaaaaa-0000-4000-8000-000000000002', 'mastodon'],
+      ] as const) {
+        made.push(
+          await tx.insertAnnouncement(
+            SECOND,
+            {
+              accountId,
+              platform,
+              text: '障害のお知らせ',
+              idempotencyKey: `k-${platform}`,
+              createdBy: WEB_ACTOR,
+            },
+            T1,
+          ),
+        );
+      }
+      await tx.markSurgeHandled(SECOND, 'announced', T1);
+      await tx.markSurgeHandled(SECOND, 'dismissed', T1);
+      return made;
+    });
+    await t.repos.surges.markAnnouncementSent(
+      announced[0]?.id ?? '',
+      { platformPostId: '9', url: 'https://x.com/brand/status/9' },
+      T1,
+    );
+    await t.repos.surges.markAnnouncementFailed(announced[1]?.id ?? '', 'refused');
+    // A surge entirely before the period: left out.
+    await t.repos.surges.record(
+      {
+        ...summary(20),
+        id: OLD,
+        firstAt: T0.getTime() - 86_400_000,
+        detectedAt: T0.getTime() - 86_300_000,
+        lastAt: T0.getTime() - 86_000_000,
+      },
+      [],
+    );
+  });
+
+  it('gives each surge’s size, platforms and handling — members by status and announcements — in one statement', async () => {
+    const from = new Date(T1.getTime() - 10 * 60_000);
+    const period = await t.repos.surges.inPeriod(from, new Date(T1.getTime() + 60_000));
+    expect(period.map((s) => s.id)).toEqual([SECOND]);
+    const [surge] = period;
+    expect(surge).toMatchObject({
+      count: 5,
+      status: 'open',
+      watchId: 'brand',
+      platforms: { x: 4, mastodon: 1 },
+      intents: { trouble: 5 },
+      handling: ['announced', 'dismissed'],
+      example: 'ブクログ 落ちてる',
+      firstAt: new Date(T1.getTime() - 30 * 60_000),
+      lastAt: T1,
+      closedAt: null,
+      closedBy: null,
+    });
+    expect(surge?.handled.members).toEqual({
+      total: 5,
+      waiting: 1,
+      replied: 1,
+      dismissed: 2,
+      escalated: 1,
+      deleted: 0,
+    });
+    expect(surge?.handled.announcements).toEqual([
+      { platform: 'mastodon', state: 'failed', url: null },
+      { platform: 'x', state: 'sent', url: 'https://x.com/brand/status/9' },
+    ]);
+  });
+
+  it('lists newest first within a limit, a closed surge with its members, and nothing for a quiet period', async () => {
+    const wide = await t.repos.surges.inPeriod(new Date(T0.getTime() - 2 * 86_400_000), T1);
+    expect(wide.map((s) => s.id)).toEqual([SECOND, summary(1).id, OLD]);
+    const first = wide.find((s) => s.id === summary(1).id);
+    expect(first).toMatchObject({ status: 'closed', closedBy: 'reviewer' });
+    expect(first?.handled.members).toMatchObject({ total: 3, waiting: 3 });
+    expect(first?.handled.announcements).toEqual([]);
+    expect(
+      (await t.repos.surges.inPeriod(new Date(T0.getTime() - 2 * 86_400_000), T1, 1)).map((s) => s.id),
+    ).toEqual([SECOND]);
+    expect(
+      await t.repos.surges.inPeriod(new Date('2020-01-01T00:00:00Z'), new Date('2020-01-02T00:00:00Z')),
+    ).toEqual([]);
+    await expect(t.repos.surges.inPeriod(T0, T1, 0)).rejects.toThrow(/limit/u);
+  });
+
+  it('gives the sizes of a page’s surges, and filters matches in and outside surges', async () => {
+    const sizes = await t.repos.surges.sizes([SECOND, summary(1).id, 'surge:unknown', SECOND]);
+    expect(Object.fromEntries(sizes)).toEqual({
+      [SECOND]: { count: 5, status: 'open' },
+      [summary(1).id]: { count: 4, status: 'closed' },
+    });
+    const inSurges = await t.repos.matches.list({ inSurge: true }, { limit: 100 });
+    expect(inSurges.map((m) => m.id).sort()).toEqual(
+      [...members.map((m) => m.id), matches[0]?.id, matches[1]?.id, matches[2]?.id].sort(),
+    );
+    expect((await t.repos.matches.list({ inSurge: false }, { limit: 100 })).map((m) => m.id)).toEqual([
+      matches[3]?.id,
+    ]);
   });
 });

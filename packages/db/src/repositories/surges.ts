@@ -4,7 +4,7 @@ import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
 import { matches, posts, reviewMessages, surgeAnnouncements, surges } from '../schema.ts';
 import type { Actor } from '../types.ts';
-import { clip, isUuid, parseInput, type Tx } from './shared.ts';
+import { clip, type Executor, isUuid, parseDate, parseInput, type Tx } from './shared.ts';
 
 /** A surge as the detector summarises it (packages/rules SurgeSummary), times in ms since epoch. */
 export interface SurgeSummaryInput {
@@ -72,14 +72,53 @@ export interface SurgeHistoryRow {
   readonly surgeId: string | null;
 }
 
-/** Surges of a period for the dashboard and the digest. */
+/**
+ * How a surge's members stand, by their review status: `waiting` (new: nobody decided yet), `replied`
+ * (a reply decided, sent or to be posted by hand), `dismissed`, `escalated`, `deleted` (the author
+ * deleted the post). `total` is the members recorded. New outcomes add a key.
+ */
+export interface SurgeMemberCounts {
+  readonly total: number;
+  readonly waiting: number;
+  readonly replied: number;
+  readonly dismissed: number;
+  readonly escalated: number;
+  readonly deleted: number;
+}
+
+/** An announcement of a surge on one account. */
+export interface SurgeAnnouncementMark {
+  readonly platform: string;
+  readonly state: 'pending' | 'sent' | 'failed';
+  readonly url: string | null;
+}
+
+/** What was done about a surge (an object, so that further decisions add their facts beside these). */
+export interface SurgeHandled {
+  readonly members: SurgeMemberCounts;
+  /** One per account it was announced on, oldest first (by platform when made together). */
+  readonly announcements: readonly SurgeAnnouncementMark[];
+}
+
+/** A surge of a period for the dashboard and the digest: when, how big, where, how it was handled. */
 export interface SurgePeriodSummary {
   readonly id: string;
   readonly watchId: string;
   readonly status: 'open' | 'closed';
   readonly detectedAt: Date;
+  /** Its first and latest member's post time. */
+  readonly firstAt: Date;
+  readonly lastAt: Date;
+  readonly closedAt: Date | null;
+  readonly closedBy: 'quiet' | 'reviewer' | null;
+  /** Its size: members as the detector last counted them. */
   readonly count: number;
+  readonly intents: Readonly<Record<string, number>>;
+  readonly platforms: Readonly<Record<string, number>>;
+  /** The decisions on the whole surge, in order (announced, dismissed, escalated, replied, closed). */
   readonly handling: readonly SurgeHandling[];
+  readonly handled: SurgeHandled;
+  /** Its first representative post. */
   readonly example: string | null;
 }
 
@@ -98,6 +137,8 @@ export interface SurgeRepository {
     id: string,
     limit?: number,
   ): Promise<{ id: string; status: string; platform: string; text: string; url: string }[]>;
+  /** The size and state of the given surges (the badges of an inbox page's members), in one query. */
+  sizes(ids: readonly string[]): Promise<Map<string, { count: number; status: 'open' | 'closed' }>>;
   /** The surge each match belongs to (null: none), for the given ids. */
   surgeOf(matchIds: readonly string[]): Promise<Map<string, string | null>>;
   /** Claims the surge's one Discord message (the first claim wins); its channel and message id. */
@@ -128,7 +169,11 @@ export interface SurgeRepository {
     at: Date,
   ): Promise<void>;
   markAnnouncementFailed(id: string, error: string): Promise<void>;
-  /** Surges detected in [from, to), newest first: size and handling (dashboard, digest). */
+  /**
+   * Surges with members posted in [from, to) (first member before `to`, latest at or after `from`),
+   * newest first (by detection), at most `limit` (1–1000, default 50): size, where, and how they were
+   * handled, members and announcements counted in the same statement (dashboard, digest).
+   */
   inPeriod(from: Date, to: Date, limit?: number): Promise<SurgePeriodSummary[]>;
 }
 
@@ -280,6 +325,19 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         .limit(limit);
     },
 
+    async sizes(idsInput) {
+      const ids = [...new Set(idsInput)].filter((id) => surgeIdSchema.safeParse(id).success);
+      const result = new Map<string, { count: number; status: 'open' | 'closed' }>();
+      if (ids.length === 0) return result;
+      const rows = await db
+        .select({ id: surges.id, count: surges.count, status: surges.status })
+        .from(surges)
+        .where(inArray(surges.id, ids));
+      for (const row of rows)
+        result.set(row.id, { count: row.count, status: row.status as 'open' | 'closed' });
+      return result;
+    },
+
     async surgeOf(matchIds) {
       const ids = matchIds.filter(isUuid);
       const result = new Map<string, string | null>();
@@ -422,22 +480,90 @@ export function createSurgeRepository(db: Database): SurgeRepository {
     },
 
     async inPeriod(from, to, limitInput = 50) {
-      const limit = parseInput(z.number().int().min(1).max(1000), limitInput, 'limit');
-      const rows = await db
-        .select()
-        .from(surges)
-        .where(and(gte(surges.detectedAt, from), lt(surges.detectedAt, to)))
-        .orderBy(desc(surges.detectedAt))
-        .limit(limit);
-      return rows.map((row) => ({
-        id: row.id,
-        watchId: row.watchId,
-        status: row.status as SurgePeriodSummary['status'],
-        detectedAt: row.detectedAt,
-        count: row.count,
-        handling: row.handling as SurgeHandling[],
-        example: row.examples[0]?.text ?? null,
-      }));
+      return surgesInPeriod(db, from, to, limitInput);
     },
   };
+}
+
+type PeriodRow = {
+  id: string;
+  watch_id: string;
+  status: string;
+  detected_at: Date | string;
+  first_at: Date | string;
+  last_at: Date | string;
+  closed_at: Date | string | null;
+  closed_by: string | null;
+  count: number;
+  intents: Record<string, number>;
+  platforms: Record<string, number>;
+  handling: string[];
+  example: string | null;
+  members: SurgeMemberCounts | null;
+  announcements: SurgeAnnouncementMark[] | null;
+};
+
+const NO_MEMBERS: SurgeMemberCounts = {
+  total: 0,
+  waiting: 0,
+  replied: 0,
+  dismissed: 0,
+  escalated: 0,
+  deleted: 0,
+};
+
+/**
+ * The surges of [from, to) with how they were handled, in one statement: each surge's members counted
+ * by status through matches(surge_id) and its announcements, both as lateral subqueries (no query per
+ * surge). Shared by `surges.inPeriod` and the dashboard's figures.
+ */
+export async function surgesInPeriod(
+  db: Executor,
+  fromInput: Date,
+  toInput: Date,
+  limitInput: number,
+): Promise<SurgePeriodSummary[]> {
+  const from = parseDate(fromInput, 'period start');
+  const to = parseDate(toInput, 'period end');
+  const limit = parseInput(z.number().int().min(1).max(1000), limitInput, 'limit');
+  const result = await db.execute<PeriodRow>(sql`
+    SELECT s.id, s.watch_id, s.status, s.detected_at, s.first_at, s.last_at, s.closed_at, s.closed_by,
+           s.count, s.intents, s.platforms, s.handling, s.examples->0->>'text' AS example,
+           m.members, a.announcements
+    FROM ${surges} s
+    LEFT JOIN LATERAL (
+      SELECT json_build_object(
+               'total', count(*),
+               'waiting', count(*) FILTER (WHERE x.status = 'new'),
+               'replied', count(*) FILTER (WHERE x.status IN ('replied', 'manual_pending')),
+               'dismissed', count(*) FILTER (WHERE x.status = 'dismissed'),
+               'escalated', count(*) FILTER (WHERE x.status = 'escalated'),
+               'deleted', count(*) FILTER (WHERE x.status = 'deleted')) AS members
+      FROM ${matches} x WHERE x.surge_id = s.id
+    ) m ON TRUE
+    LEFT JOIN LATERAL (
+      SELECT json_agg(json_build_object('platform', y.platform, 'state', y.state, 'url', y.url)
+                      ORDER BY y.created_at, y.platform, y.id) AS announcements
+      FROM ${surgeAnnouncements} y WHERE y.surge_id = s.id
+    ) a ON TRUE
+    WHERE s.first_at < ${to} AND s.last_at >= ${from}
+    ORDER BY s.detected_at DESC, s.id DESC
+    LIMIT ${limit}`);
+  const at = (value: Date | string) => new Date(value);
+  return result.rows.map((row) => ({
+    id: row.id,
+    watchId: row.watch_id,
+    status: row.status as SurgePeriodSummary['status'],
+    detectedAt: at(row.detected_at),
+    firstAt: at(row.first_at),
+    lastAt: at(row.last_at),
+    closedAt: row.closed_at === null ? null : at(row.closed_at),
+    closedBy: (row.closed_by as SurgePeriodSummary['closedBy']) ?? null,
+    count: row.count,
+    intents: row.intents,
+    platforms: row.platforms,
+    handling: row.handling as SurgeHandling[],
+    handled: { members: row.members ?? NO_MEMBERS, announcements: row.announcements ?? [] },
+    example: row.example,
+  }));
 }

@@ -1,4 +1,4 @@
-import type { CustomerVoice, EffectStats, Repositories } from '@kikimimi/db';
+import type { CustomerVoice, EffectStats, Repositories, SurgePeriodSummary } from '@kikimimi/db';
 import { type Config, organizationTimeZone } from '@kikimimi/rules';
 import { html } from 'hono/html';
 import { formatNumber } from '../../format.ts';
@@ -6,13 +6,15 @@ import { t } from '../../i18n.ts';
 import type { Html } from '../../layout.ts';
 import { csvLine } from '../inbox/csv.ts';
 import { type C, timeTag, zonedText } from '../inbox/shared.ts';
+import { watchNamesOf } from '../inbox/views.ts';
+import { surgeCsv, surgeTable } from '../surge-marks.ts';
 import { effectCards, figuresTable, platformLabel } from './effect.ts';
 import './messages.ts';
 
 /*
  * The digest in the console (/digest?from=…&to=…) and as CSV, for people without Discord: the same
- * figures and voices the worker posts to the digest channel (conversations.digest), for any period.
- * Without a period: the latest one the schedule posted (or the last 7 days while it is off).
+ * figures, surges and voices the worker posts to the digest channel (conversations.digest), for any
+ * period. Without a period: the latest one the schedule posted (or the last 7 days while it is off).
  */
 
 export interface DigestForm {
@@ -26,6 +28,8 @@ export interface DigestForm {
 const MAX_DAYS = 400;
 /** Voices shown on the page (all of them are in the CSV). */
 export const PAGE_VOICES = 200;
+/** Surges shown on the page and in the CSV (the console's /surges lists every one). */
+export const DIGEST_PAGE_SURGES = 100;
 
 /** The period of a request: `from` and `to` (ISO 8601), or the latest scheduled period. */
 export async function parseDigestForm(
@@ -63,17 +67,27 @@ export interface DigestData {
   readonly effect: EffectStats;
   readonly voices: readonly CustomerVoice[];
   readonly more: boolean;
+  /** The period's surges with how they were handled, newest first. */
+  readonly surges: readonly SurgePeriodSummary[];
+  readonly moreSurges: boolean;
 }
 
 export async function loadDigestPage(
   repos: Repositories,
   period: { from: Date; to: Date },
 ): Promise<DigestData> {
-  const [effect, voices] = await Promise.all([
+  const [effect, voices, surges] = await Promise.all([
     repos.stats.effect(period),
     repos.stats.voices(period, { limit: PAGE_VOICES + 1 }),
+    repos.surges.inPeriod(period.from, period.to, DIGEST_PAGE_SURGES + 1),
   ]);
-  return { effect, voices: voices.slice(0, PAGE_VOICES), more: voices.length > PAGE_VOICES };
+  return {
+    effect,
+    voices: voices.slice(0, PAGE_VOICES),
+    more: voices.length > PAGE_VOICES,
+    surges: surges.slice(0, DIGEST_PAGE_SURGES),
+    moreSurges: surges.length > DIGEST_PAGE_SURGES,
+  };
 }
 
 const periodQuery = (form: { from: Date; to: Date }) =>
@@ -114,6 +128,11 @@ ${effectCards(c, effect.totals)}
     (k, i) =>
       html`${i > 0 ? ' · ' : ''}${t(c, `effect.kind.${k}`)} <strong data-kind="${k}">${formatNumber(effect.answersByKind[k])}</strong>`,
   )}</p></div>
+<div class="card" style="overflow-x:auto"><h2 id="surges">${t(c, 'surgeMarks.title')} (${formatNumber(data.surges.length)}${data.moreSurges ? '+' : ''})</h2>${surgeTable(
+    c,
+    data.surges,
+    { id: 'surges-table', timeZone, watchNames: watchNamesOf(config), more: data.moreSurges },
+  )}</div>
 <div class="card" style="overflow-x:auto"><h2 id="voices">${t(c, 'digest.voices')} (${formatNumber(data.voices.length)}${data.more ? '+' : ''})</h2>${
     data.voices.length === 0
       ? html`<p class="muted" id="voices-empty">${t(c, 'digest.noVoices')}</p>`
@@ -141,11 +160,14 @@ export const DIGEST_VOICE_COLUMNS = [
 ] as const;
 
 const VOICE_PAGE = 500;
+/** Surges in one CSV at most (the repository's limit; a period with more is not a realistic one). */
+const MAX_SURGE_ROWS = 1000;
 const MAX_VOICE_ROWS = 100_000;
 
 /**
- * The digest as CSV: the period and its figures (figure,value rows), a blank line, then every voice of
- * the period (one row each, streamed a page at a time).
+ * The digest as CSV: the period and its figures (figure,value rows), a blank line, the period's
+ * surges (one row each, with how they were handled), a blank line, then every voice of the period
+ * (one row each, streamed a page at a time).
  */
 export function digestCsv(repos: Repositories, period: { from: Date; to: Date }): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -156,7 +178,10 @@ export function digestCsv(repos: Repositories, period: { from: Date; to: Date })
     async pull(controller) {
       if (step === 'figures') {
         step = 'voices';
-        const effect = await repos.stats.effect(period);
+        const [effect, surges] = await Promise.all([
+          repos.stats.effect(period),
+          repos.surges.inPeriod(period.from, period.to, MAX_SURGE_ROWS),
+        ]);
         const f = effect.totals;
         const rows: Array<readonly [string, string | number | null]> = [
           ['period_from', period.from.toISOString()],
@@ -172,10 +197,12 @@ export function digestCsv(repos: Repositories, period: { from: Date; to: Date })
           ...(['thanks', 'unhappy', 'question', 'other'] as const).map(
             (k) => [`answers_${k}`, effect.answersByKind[k]] as const,
           ),
+          ['surges', surges.length],
+          ['surge_posts', surges.reduce((n, s) => n + s.count, 0)],
         ];
         controller.enqueue(
           encoder.encode(
-            `\uFEFF${csvLine(DIGEST_FIGURE_COLUMNS)}${rows.map((r) => csvLine(r)).join('')}\r\n${csvLine(DIGEST_VOICE_COLUMNS)}`,
+            `\uFEFF${csvLine(DIGEST_FIGURE_COLUMNS)}${rows.map((r) => csvLine(r)).join('')}\r\n${surgeCsv(surges)}\r\n${csvLine(DIGEST_VOICE_COLUMNS)}`,
           ),
         );
         return;

@@ -7,6 +7,7 @@ import { t } from '../../i18n.ts';
 import { page } from '../../layout.ts';
 import { deskActor } from '../inbox/actions.ts';
 import { type C, depsOf, encodeCursor, LOCAL_TIME_SCRIPT, userOf } from '../inbox/shared.ts';
+import { surgeJson } from '../surge-marks.ts';
 import { digestBody, digestCsv, loadDigestPage, parseDigestForm } from './digest.ts';
 import {
   ANSWERS_PAGE,
@@ -189,6 +190,8 @@ export function effectApi(): Hono<AppEnv> {
       effect: effectJson(data.effect),
       voices: data.voices.map(voiceJson),
       moreVoices: data.more,
+      surges: data.surges.map(surgeJson),
+      moreSurges: data.moreSurges,
     });
   });
 

@@ -27,6 +27,7 @@ export const CSV_COLUMNS = [
   'post_created_at',
   'post_text',
   'first_response_at',
+  'surge_id',
 ] as const;
 
 /** A formula start, also after leading blanks or line breaks (spreadsheets skip them when they parse). */
@@ -63,6 +64,7 @@ export function matchCells(m: MatchRecord): Array<string | number | boolean | nu
     m.post.createdAt,
     m.post.text,
     m.firstResponseAt?.toISOString() ?? null,
+    m.surgeId ?? null,
   ];
 }
 

@@ -2,9 +2,10 @@ import { html } from 'hono/html';
 import { clockText, formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import type { Html } from '../../layout.ts';
+import { surgeTable } from '../surge-marks.ts';
 import { INTENTS, PLATFORMS } from './filters.ts';
 import { type C, type DashboardView, durationText, label } from './shared.ts';
-import { platformName } from './views.ts';
+import { platformName, type WatchNames } from './views.ts';
 
 /** The periods offered (days); the API accepts any 1–366. */
 export const PERIODS = [7, 30, 90] as const;
@@ -18,6 +19,9 @@ interface Series {
   readonly label: string;
   readonly color: string;
 }
+
+/** The surge marks' colour (no series uses it). */
+const SURGE_COLOR = '#0e7490';
 
 const PLATFORM_COLORS: Record<string, string> = { x: '#1d232a', mastodon: '#6364ff' };
 const INTENT_COLORS: Record<string, string> = {
@@ -51,21 +55,27 @@ export function stackedBars(
     readonly days: DashboardView['daily'];
     readonly series: readonly Series[];
     readonly value: (day: DashboardView['daily'][number], key: string) => number;
+    /** Days marked above their bar (surges): matches in surges and how many surges, by the day's index. */
+    readonly marks?: DashboardView['surges']['daily'];
   },
 ): Html {
   const { id, title, days, series, value } = options;
+  const marks = options.marks ?? [];
+  const marked = marks.some((m) => m.matches > 0);
   const totals = days.map((d) => series.reduce((sum, s) => sum + value(d, s.key), 0));
   const max = Math.max(0, ...totals);
   const top = niceMax(max);
   const left = 44;
   const bottom = 28;
   const height = 220;
-  const plot = height - bottom - 10;
+  // Room above the tallest bar for a surge mark.
+  const above = 14;
+  const plot = height - bottom - above;
   // The plot is as wide as the card (880 units) whatever the period; bars stay slim for short ones.
   const step = Math.max(6, Math.floor(880 / Math.max(1, days.length)));
   const barWidth = Math.max(3, Math.min(48, Math.round(step * 0.7)));
   const width = left + step * days.length + 10;
-  const y = (v: number) => 10 + plot - (v / top) * plot;
+  const y = (v: number) => above + plot - (v / top) * plot;
   const labelEvery = Math.ceil(days.length / 10);
   const total = totals.reduce((a, b) => a + b, 0);
 
@@ -80,17 +90,25 @@ export function stackedBars(
       const y1 = y(base);
       return html`<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${barWidth}" height="${Math.max(0.5, y0 - y1).toFixed(1)}" fill="${s.color}"><title>${d.day} ${s.label}: ${fmt(v)}</title></rect>`;
     });
+    const mark = marks[i];
+    const flag =
+      mark !== undefined && mark.matches > 0
+        ? html`<g data-surge-day="${d.day}"><title>${t(c, 'dashboard.surgeDay', { day: d.day, n: fmt(mark.matches), s: fmt(mark.surges) })}</title><path d="M${(x + barWidth / 2 - 5).toFixed(1)} ${(y(base) - 11).toFixed(1)} h10 l-5 8 z" fill="${SURGE_COLOR}"/><rect x="${x.toFixed(1)}" y="${y(base).toFixed(1)}" width="${barWidth}" height="${Math.max(0.5, y(0) - y(base)).toFixed(1)}" fill="none" stroke="${SURGE_COLOR}" stroke-width="1.5" stroke-dasharray="3 2"/></g>`
+        : '';
     const tick =
       i % labelEvery === 0
         ? html`<text x="${(left + i * step + step / 2).toFixed(1)}" y="${height - 10}" text-anchor="middle" font-size="10" fill="#5b6770">${d.day.slice(5)}</text>`
         : '';
-    return html`<g>${segments}</g>${tick}`;
+    return html`<g>${segments}</g>${flag}${tick}`;
   });
   const grid = [0, top / 2, top].map(
     (v) =>
       html`<line x1="${left}" x2="${width - 5}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#d9dee3" stroke-width="1"/><text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10" fill="#5b6770">${fmt(v)}</text>`,
   );
-  const desc = t(c, 'dashboard.chartDesc', { days: days.length, total: fmt(total), max: fmt(max) });
+  const surgeDays = marks.filter((m) => m.matches > 0).length;
+  const desc = `${t(c, 'dashboard.chartDesc', { days: days.length, total: fmt(total), max: fmt(max) })}${
+    marked ? t(c, 'dashboard.chartDescSurges', { n: surgeDays }) : ''
+  }`;
   return html`<figure class="chart" style="margin:0">
 <svg role="img" aria-labelledby="${id}-t ${id}-d" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px;height:auto" xmlns="http://www.w3.org/2000/svg">
 <title id="${id}-t">${title}</title><desc id="${id}-d">${desc}</desc>
@@ -98,12 +116,12 @@ ${grid}${bars}</svg>
 <figcaption><ul class="legend" style="list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1rem;margin:.3rem 0">${series.map(
     (s) =>
       html`<li><span aria-hidden="true" style="display:inline-block;width:.8em;height:.8em;background:${s.color};margin-right:.3em"></span>${s.label}</li>`,
-  )}</ul></figcaption>
+  )}${marked ? html`<li data-legend="surge"><span aria-hidden="true" style="color:${SURGE_COLOR};margin-right:.3em">▼</span>${t(c, 'dashboard.surgeLegend')}</li>` : ''}</ul></figcaption>
 <details><summary>${t(c, 'dashboard.tableFallback')}</summary>
-<table id="${id}-table"><thead><tr><th scope="col">${t(c, 'dashboard.day')}</th>${series.map((s) => html`<th scope="col">${s.label}</th>`)}<th scope="col">${t(c, 'dashboard.total')}</th></tr></thead>
+<table id="${id}-table"><thead><tr><th scope="col">${t(c, 'dashboard.day')}</th>${series.map((s) => html`<th scope="col">${s.label}</th>`)}<th scope="col">${t(c, 'dashboard.total')}</th>${marked ? html`<th scope="col">${t(c, 'dashboard.inSurgesColumn')}</th>` : ''}</tr></thead>
 <tbody>${days.map(
     (d, i) =>
-      html`<tr><th scope="row">${d.day}</th>${series.map((s) => html`<td>${fmt(value(d, s.key))}</td>`)}<td>${fmt(totals[i] ?? 0)}</td></tr>`,
+      html`<tr><th scope="row">${d.day}</th>${series.map((s) => html`<td>${fmt(value(d, s.key))}</td>`)}<td>${fmt(totals[i] ?? 0)}</td>${marked ? html`<td>${fmt(marks[i]?.matches ?? 0)}</td>` : ''}</tr>`,
   )}</tbody></table></details></figure>`;
 }
 
@@ -123,7 +141,7 @@ function seriesOf(
   }));
 }
 
-function card(title: string, value: string, note: string, id: string) {
+function card(title: string, value: string, note: string | Html, id: string) {
   return html`<div class="card" style="margin:0" data-figure="${id}"><div class="muted">${title}</div><div style="font-size:1.8rem;font-weight:700">${value}</div><small class="muted">${note}</small></div>`;
 }
 
@@ -138,13 +156,22 @@ export function dashboardBody(
   stats: DashboardView,
   form: { days: number; timeZone: string },
   templateNames: ReadonlyMap<string, string> = new Map(),
+  watchNames: WatchNames = new Map(),
 ) {
   const lang = c.get('lang');
-  const { totals } = stats;
+  const { totals, surges } = stats;
   const none = t(c, 'dashboard.none');
   const rate = totals.responseRate === null ? none : `${(totals.responseRate * 100).toFixed(1)}%`;
   const median =
     totals.medianFirstResponseSeconds === null ? none : durationText(lang, totals.medianFirstResponseSeconds);
+  // What surges make of the figures: their members are many matches reviewed as one.
+  const inSurges = surges.matches > 0;
+  const outsideRate =
+    surges.outside.responseRate === null ? none : `${(surges.outside.responseRate * 100).toFixed(1)}%`;
+  const outsideMedian =
+    surges.outside.medianFirstResponseSeconds === null
+      ? none
+      : durationText(lang, surges.outside.medianFirstResponseSeconds);
   const last = stats.daily[stats.daily.length - 1]?.day ?? '';
   const first = stats.daily[0]?.day ?? '';
   // The organisation's zone first, then the usual ones and the one asked for.
@@ -174,9 +201,9 @@ ${c.get('user')?.role === 'admin' ? html`<div><a href="/organization">${t(c, 'da
 </form>
 <p class="muted" id="dashboard-period">${t(c, 'dashboard.range', { from: first, to: last, tz: stats.period.timeZone })} · <time datetime="${stats.period.to.toISOString()}" data-as-of>${t(c, 'dashboard.asOf', { time: clockText(stats.period.to, stats.period.timeZone) })}</time> · <a href="/dashboard?${new URLSearchParams({ days: String(form.days), tz: form.timeZone, refresh: '1' }).toString()}" id="dashboard-refresh">${t(c, 'dashboard.refresh')}</a></p>
 <div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:1rem">
-${card(t(c, 'dashboard.matches'), fmt(totals.matches), t(c, 'dashboard.matchesNote', { n: fmt(totals.suppressed) }), 'matches')}
-${card(t(c, 'dashboard.responseRate'), rate, t(c, 'dashboard.responseRateNote', { n: fmt(totals.responded), total: fmt(totals.unsuppressed) }), 'response-rate')}
-${card(t(c, 'dashboard.median'), median, '', 'median')}
+${card(t(c, 'dashboard.matches'), fmt(totals.matches), html`${t(c, 'dashboard.matchesNote', { n: fmt(totals.suppressed) })}${inSurges ? html`<br><a href="#surges" data-note="in-surges">${t(c, 'dashboard.matchesInSurges', { n: fmt(surges.matches), s: fmt(surges.count) })}</a>` : ''}`, 'matches')}
+${card(t(c, 'dashboard.responseRate'), rate, html`${t(c, 'dashboard.responseRateNote', { n: fmt(totals.responded), total: fmt(totals.unsuppressed) })}${inSurges ? html`<br><span data-note="outside-surges">${t(c, 'dashboard.responseRateOutside', { rate: outsideRate, n: fmt(surges.outside.responded), total: fmt(surges.outside.unsuppressed) })}</span>` : ''}`, 'response-rate')}
+${card(t(c, 'dashboard.median'), median, inSurges ? html`<span data-note="outside-surges">${t(c, 'dashboard.medianOutside', { median: outsideMedian })}</span>` : '', 'median')}
 ${card(t(c, 'dashboard.escalated'), fmt(totals.escalated), t(c, 'dashboard.escalatedNote', { n: fmt(totals.escalated), d: fmt(totals.escalationDecisions) }), 'escalated')}
 ${card(t(c, 'dashboard.replies'), fmt(totals.replies), t(c, 'dashboard.repliesNote'), 'replies')}
 </div>
@@ -186,6 +213,7 @@ ${card(t(c, 'dashboard.replies'), fmt(totals.replies), t(c, 'dashboard.repliesNo
     days: stats.daily,
     series: platformSeries,
     value: (d, key) => d.byPlatform[key] ?? 0,
+    marks: surges.daily,
   })}</div>
 <div class="card"><h2>${t(c, 'dashboard.byIntent')}</h2>${stackedBars(c, {
     id: 'by-intent',
@@ -193,7 +221,18 @@ ${card(t(c, 'dashboard.replies'), fmt(totals.replies), t(c, 'dashboard.repliesNo
     days: stats.daily,
     series: intentSeries,
     value: (d, key) => d.byIntent[key] ?? 0,
+    marks: surges.daily,
   })}</div>
+<div class="card" style="overflow-x:auto"><h2 id="surges">${t(c, 'surgeMarks.title')}</h2>${surgeTable(
+    c,
+    surges.list,
+    {
+      id: 'surges-table',
+      timeZone: stats.period.timeZone,
+      watchNames,
+      more: surges.more,
+    },
+  )}</div>
 <div class="grid2" style="display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:0 1rem">
 <div class="card"><h2>${t(c, 'dashboard.repliesByTemplate')}</h2>${
     stats.replies.length === 0

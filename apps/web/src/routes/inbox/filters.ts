@@ -19,6 +19,7 @@ export const FILTER_FIELDS = [
   'watch',
   'escalated',
   'suppressed',
+  'surge',
 ] as const;
 export type FilterField = (typeof FILTER_FIELDS)[number];
 
@@ -44,7 +45,7 @@ function yesNo(value: string): boolean | undefined | null {
  * The inbox filters of a request. Blank values mean "any"; a value that cannot be a filter is reported
  * next to its field and ignored (never a 500, never a silently different list). `status` may list
  * several statuses (and `case` several case states) separated by commas (the API). `assignee` is `me`,
- * `nobody` or a console user's id.
+ * `nobody` or a console user's id. `surge`: true for members of a surge, false for the others.
  */
 export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilters {
   const raw = (name: string) => (c.req.query(name) ?? '').trim();
@@ -59,6 +60,7 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
   let watch: string | undefined;
   let escalated: boolean | undefined;
   let suppressed: boolean | undefined;
+  let inSurge: boolean | undefined;
   let caseState: CaseState | CaseState[] | undefined;
   let assignee: MatchFilters['assignee'];
 
@@ -108,7 +110,7 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
       query.watch = watchText;
     } else invalid('watch');
   }
-  for (const field of ['escalated', 'suppressed'] as const) {
+  for (const field of ['escalated', 'suppressed', 'surge'] as const) {
     const text = raw(field);
     if (text === '') continue;
     const value = yesNo(text);
@@ -118,7 +120,8 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
     }
     query[field] = String(value);
     if (field === 'escalated') escalated = value;
-    else suppressed = value;
+    else if (field === 'suppressed') suppressed = value;
+    else inSurge = value;
   }
 
   let before: ParsedFilters['before'];
@@ -136,6 +139,7 @@ export function parseFilters(c: C, cursorParam: 'before' | 'cursor'): ParsedFilt
     ...(watch === undefined ? {} : { watch }),
     ...(escalated === undefined ? {} : { escalated }),
     ...(suppressed === undefined ? {} : { suppressed }),
+    ...(inSurge === undefined ? {} : { inSurge }),
     ...(caseState === undefined ? {} : { caseState }),
     ...(assignee === undefined ? {} : { assignee }),
   };

@@ -7,6 +7,7 @@ import { requireRole, requireUser } from '../../auth/middleware.ts';
 import type { AppEnv } from '../../context.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, page } from '../../layout.ts';
+import { surgeJson } from '../surge-marks.ts';
 import { ACTION_NAMES, type ActionName, type ActionOutcome, runDeskAction } from './actions.ts';
 import { auditBody, auditCursor, auditForRole, parseAuditQuery } from './audit.ts';
 import { BULK_ACTIONS, type BulkAction, bulkPage, MAX_BULK, runBulk } from './bulk.ts';
@@ -40,6 +41,7 @@ import {
   prefill,
   prefillFollowUp,
   recipientOf,
+  surgeSizesOf,
   watchNamesOf,
 } from './views.ts';
 
@@ -138,6 +140,7 @@ export function inboxRoutes(dashboards: DashboardCache): Hono<AppEnv> {
     ]);
     const hasErrors = Object.keys(parsed.errors).length > 0;
     const names = watchNamesOf(config);
+    const surges = await surgeSizesOf(depsOf(c).repos, items);
     const me = userOf(c);
     const editor = atLeast(me.role, 'editor');
     const teammates = users.filter((u) => u.id !== me.id);
@@ -166,7 +169,7 @@ ${
         ? html`<th><input type="checkbox" id="select-all" aria-label="${t(c, 'inbox.bulk.selectAll')}"></th>`
         : ''
     }<th>${t(c, 'inbox.col.time')}</th><th>${t(c, 'inbox.col.platform')}</th><th>${t(c, 'inbox.col.author')}</th><th>${t(c, 'inbox.col.post')}</th><th>${t(c, 'inbox.col.watches')}</th><th>${t(c, 'inbox.col.intent')}</th><th>${t(c, 'inbox.col.status')}</th><th>${t(c, 'inbox.col.case')}</th></tr></thead>
-<tbody>${items.map((m) => matchRow(c, m, names, editor))}</tbody></table></div>
+<tbody>${items.map((m) => matchRow(c, m, names, editor, surges))}</tbody></table></div>
 <p>${parsed.before ? html`<a href="/inbox${filterQuery(parsed.query)}">${t(c, 'inbox.first')}</a> ` : ''}${
       next
         ? html`<a href="/inbox${filterQuery(parsed.query, { before: next })}" rel="next">${t(c, 'inbox.next')}</a>`
@@ -301,7 +304,7 @@ ${keyHelp(c)}`;
     const templateNames = new Map(config.templates.map((tpl) => [tpl.id, tpl.name ?? tpl.id]));
     return page(c, {
       title: t(c, 'dashboard.title'),
-      body: dashboardBody(c, view, form, templateNames),
+      body: dashboardBody(c, view, form, templateNames, watchNamesOf(config)),
       active: 'dashboard',
     });
   });
@@ -517,6 +520,7 @@ export function inboxApi(dashboards: DashboardCache): Hono<AppEnv> {
       asOf: view.period.to.toISOString(),
       ...view,
       period: { ...view.period, from: view.period.from.toISOString(), to: view.period.to.toISOString() },
+      surges: { ...view.surges, list: view.surges.list.map(surgeJson) },
     });
   });
 

@@ -5,7 +5,7 @@ import { t } from '../../i18n.ts';
 import { atLeast } from '../../layout.ts';
 import type { ParsedFilters } from './filters.ts';
 import { type C, depsOf } from './shared.ts';
-import { matchRow, watchNamesOf } from './views.ts';
+import { matchRow, surgeSizesOf, watchNamesOf } from './views.ts';
 
 /*
  * Daily work in the inbox: the live feed (server-sent events), keyboard shortcuts and the reply boxes'
@@ -72,12 +72,13 @@ export function inboxEvents(c: C, parsed: ParsedFilters) {
             deps.repos.config.current(),
           ]);
           const names = watchNamesOf(config);
+          const surges = await surgeSizesOf(deps.repos, items);
           const shown = new Set(items.map((m) => m.id));
           const rows = await Promise.all(
             items.map(async (m) => ({
               id: m.id,
               kind: kinds.get(m.id) ?? 'changed',
-              html: String(await matchRow(c, m, names, editor)),
+              html: String(await matchRow(c, m, names, editor, surges)),
             })),
           );
           const gone = ids.filter((id) => !shown.has(id) && kinds.get(id) === 'changed');

@@ -36,6 +36,9 @@ addMessages({
   'inbox.field.watch': { ja: 'ウォッチ', en: 'Watch' },
   'inbox.field.escalated': { ja: 'エスカレーション', en: 'Escalated' },
   'inbox.field.suppressed': { ja: '抑制', en: 'Suppressed' },
+  'inbox.field.surge': { ja: '急増', en: 'Surge' },
+  'inbox.filter.inSurge': { ja: '急増の投稿', en: 'In a surge' },
+  'inbox.filter.notInSurge': { ja: '急増以外', en: 'Not in a surge' },
 
   'inbox.status.new': { ja: '未対応', en: 'New' },
   'inbox.status.suppressed': { ja: '抑制', en: 'Suppressed' },
@@ -346,6 +349,28 @@ addMessages({
     ja: 'マッチ・対応率・時間・抑制は期間中に検出されたマッチについて、返信とエスカレーション操作は期間中の操作について集計しています。',
     en: 'Matches, response rate, time and suppression count the matches found during the period; replies and escalations by reviewers count what was decided during it.',
   },
+  'dashboard.matchesInSurges': {
+    ja: 'うち急増の投稿 {n}（急増 {s} 件）',
+    en: '{n} of them in surges (surges: {s})',
+  },
+  'dashboard.responseRateOutside': {
+    ja: '急増を除くと {rate}（{total} 件のうち {n} 件）',
+    en: 'Outside surges: {rate} ({n} of {total})',
+  },
+  'dashboard.medianOutside': { ja: '急増を除くと {median}', en: 'Outside surges: {median}' },
+  'dashboard.surgeDay': {
+    ja: '{day}: 急増 {s} 件、急増の投稿 {n} 件',
+    en: '{day}: {n} matches in surges (surges: {s})',
+  },
+  'dashboard.surgeLegend': {
+    ja: '急増のあった日（点線はその日の合計）',
+    en: 'A day with a surge (dotted: the day’s total)',
+  },
+  'dashboard.chartDescSurges': {
+    ja: '急増のあった日は {n} 日。',
+    en: ' Surges on {n} of the days.',
+  },
+  'dashboard.inSurgesColumn': { ja: 'うち急増', en: 'Of them in surges' },
   'dashboard.duration.s': { ja: '{s} 秒', en: '{s} s' },
   'dashboard.duration.m': { ja: '{m} 分', en: '{m} min' },
   'dashboard.duration.hm': { ja: '{h} 時間 {m} 分', en: '{h} h {m} min' },

@@ -1,6 +1,7 @@
 import type {
   AuditEntry,
   CaseEvent,
+  DashboardSurges,
   MatchRecord,
   ReplyRecord,
   Repositories,
@@ -109,6 +110,7 @@ export function matchJson(match: MatchRecord) {
     caseState: match.caseState,
     assignee: match.assignee,
     followUntil: match.followUntil?.toISOString() ?? null,
+    surgeId: match.surgeId ?? null,
     post: {
       url: match.post.url,
       text: match.post.text,
@@ -231,6 +233,8 @@ export interface DashboardView {
     readonly posted: number;
   }>;
   readonly suppressedByReason: ReadonlyArray<{ readonly reason: string; readonly count: number }>;
+  /** The period's surges and how much of the figures they make (marked on the page). */
+  readonly surges: DashboardSurges;
 }
 
 export interface StatsView {

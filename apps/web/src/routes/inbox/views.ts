@@ -25,6 +25,7 @@ import { formatNumber } from '../../format.ts';
 import { t } from '../../i18n.ts';
 import { atLeast, csrfField, type FieldErrors, fieldError, type Html } from '../../layout.ts';
 import { departmentSuggestions, voiceForm } from '../effect/voice.ts';
+import { surgeBadge } from '../surges.ts';
 import {
   CASE_STYLE,
   type CaseData,
@@ -88,8 +89,13 @@ export function statusBadge(c: C, status: string) {
   return html`<span class="badge st-${status}">${label(c, 'inbox.status', status)}</span>`;
 }
 
-function badges(c: C, match: MatchRecord) {
+/** Surge id → its size, for the badges of a page's members (`surges.sizes`). */
+export type SurgeSizes = ReadonlyMap<string, { readonly count: number }>;
+
+function badges(c: C, match: MatchRecord, surges: SurgeSizes) {
   const parts: Html[] = [];
+  const surge = match.surgeId ? surges.get(match.surgeId) : undefined;
+  if (match.surgeId && surge) parts.push(surgeBadge(c, { id: match.surgeId, count: surge.count }));
   if (match.priority !== 'normal') {
     parts.push(
       html`<span class="badge ${match.priority}" title="${t(c, 'inbox.priorityLabel', { p: label(c, 'inbox.priority', match.priority) })}">${label(c, 'inbox.priority', match.priority)}</span>`,
@@ -135,7 +141,22 @@ function watchList(ids: readonly string[], names: WatchNames) {
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-export function matchRow(c: C, match: MatchRecord, names: WatchNames, selectable = false) {
+/** The surges of these matches with their sizes (for their badges): one query, none without members. */
+export async function surgeSizesOf(
+  repos: Pick<WebDeps['repos'], 'surges'>,
+  matches: readonly MatchRecord[],
+): Promise<SurgeSizes> {
+  const ids = matches.flatMap((m) => (m.surgeId ? [m.surgeId] : []));
+  return ids.length === 0 ? new Map() : repos.surges.sizes(ids);
+}
+
+export function matchRow(
+  c: C,
+  match: MatchRecord,
+  names: WatchNames,
+  selectable = false,
+  surges: SurgeSizes = new Map(),
+) {
   const href = safeHref(match.post.url);
   return html`<tr data-match-id="${match.id}">
 ${selectable ? html`<td class="select"><input type="checkbox" name="ids" value="${match.id}" form="bulk-form" aria-label="${t(c, 'inbox.bulk.select')}"></td>` : ''}
@@ -145,7 +166,7 @@ ${selectable ? html`<td class="select"><input type="checkbox" name="ids" value="
 <td class="post">${clip(match.post.text, 280)}${href ? html`<br><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a>` : ''}</td>
 <td>${watchList(match.decision.watches, names)}</td>
 <td>${label(c, 'inbox.intent', match.decision.intent)}<br>${signals(c, match)}</td>
-<td>${statusBadge(c, match.status)}${badges(c, match)}</td>
+<td>${statusBadge(c, match.status)}${badges(c, match, surges)}</td>
 <td>${caseStateBadge(c, match.caseState)}<br><small data-assignee="${match.assignee?.id ?? ''}">${match.assignee ? match.assignee.name || match.assignee.id : t(c, 'case.nobody')}</small></td>
 </tr>`;
 }
@@ -216,6 +237,15 @@ ${field(
 )}
 ${field('escalated', html`<select id="f-escalated" name="escalated">${yesNo('escalated')}</select>`)}
 ${field('suppressed', html`<select id="f-suppressed" name="suppressed">${yesNo('suppressed')}</select>`)}
+${field(
+  'surge',
+  html`<select id="f-surge" name="surge">${options(
+    ['true', 'false'],
+    query.surge,
+    (v) => t(c, v === 'true' ? 'inbox.filter.inSurge' : 'inbox.filter.notInSurge'),
+    any,
+  )}</select>`,
+)}
 <div><button type="submit">${t(c, 'inbox.filter.apply')}</button> <a href="/inbox">${t(c, 'inbox.filter.clear')}</a></div>
 </form>`;
 }
@@ -233,6 +263,8 @@ export interface MatchDetail {
   readonly account: PlatformAccount | null;
   /** The case: every reply, the events, teammates, the customer's history. */
   readonly case: CaseData;
+  /** The surge it is a member of, with its size (its badge); null or absent: none. */
+  readonly surge?: { readonly id: string; readonly count: number } | null;
 }
 
 const YEAR = 365 * 24 * 3_600_000;
@@ -244,7 +276,7 @@ export async function loadDetail(deps: WebDeps, id: string): Promise<MatchDetail
   const match = await repos.matches.get(id);
   if (match === null) return null;
   const author = match.post.author;
-  const [decisions, replies, message, { config }, settings, account, events, users, contacts] =
+  const [decisions, replies, message, { config }, settings, account, events, users, contacts, surges] =
     await Promise.all([
       repos.reviews.decisions(match.id),
       repos.replies.listForMatch(match.id),
@@ -259,6 +291,7 @@ export async function loadDetail(deps: WebDeps, id: string): Promise<MatchDetail
         [{ platform: match.platform, authorId: author.id, handle: author.handle }],
         new Date(deps.now().getTime() - YEAR),
       ),
+      surgeSizesOf(repos, [match]),
     ]);
   const history = await repos.customers.history(
     { platform: match.platform, authorId: author.id, handle: author.handle },
@@ -275,8 +308,10 @@ export async function loadDetail(deps: WebDeps, id: string): Promise<MatchDetail
         (contact.platform === match.platform && contact.authorId === author.id)),
   );
   const reply = replies.find((r) => r.seq === 1) ?? null;
+  const surge = match.surgeId ? surges.get(match.surgeId) : undefined;
   return {
     match,
+    surge: match.surgeId && surge ? { id: match.surgeId, count: surge.count } : null,
     decisions,
     reply,
     message,
@@ -596,7 +631,7 @@ export function detailBody(c: C, detail: MatchDetail, forms: ActionForms) {
 <p class="muted">@${match.post.author.handle}${match.post.author.followers === null ? '' : html` · ${t(c, 'inbox.followers', { n: formatNumber(match.post.author.followers) })}`}</p>
 <p class="post-text">${match.post.text}</p>
 ${href ? html`<p><a href="${href}" rel="noopener noreferrer" target="_blank">${t(c, 'inbox.postLink')}</a></p>` : ''}
-<p>${statusBadge(c, match.status)} ${badges(c, match)}</p>
+<p>${statusBadge(c, match.status)} ${badges(c, match, detail.surge ? new Map([[detail.surge.id, detail.surge]]) : new Map())}</p>
 ${caseSummary(c, match, c.get('deps').now())}
 <dl class="kv">
 <dt>${t(c, 'inbox.col.platform')}</dt><dd>${platformName(match.platform)}</dd>
