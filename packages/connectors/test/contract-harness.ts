@@ -13,6 +13,14 @@ export interface ContractWorld {
   readonly keyword: string;
   /** Largest page the stand-in serves for `source` (the suite adds more than this in one burst). */
   readonly pageSize: number;
+  /** Whether `source` lists reposts at all (default true; Bluesky's search never does). */
+  readonly repostsInSource?: boolean;
+  /**
+   * Whether a burst larger than the page budget is handed on oldest first across polls (default
+   * true). Bluesky's connector hands on the newest pages first and reads the older part after them
+   * (its README, "Cursors"): every post once, but not in one order across polls.
+   */
+  readonly burstOldestFirst?: boolean;
   /** Adds a post the source will see; returns its platform id. */
   addPost(post: SandboxPostInput): string;
   /** Adds a post whose text is HTML (Mastodon) or has entities (X); returns its id. */

@@ -1,3 +1,4 @@
+export * from './bluesky/index.ts';
 export * from './discord/index.ts';
 export * from './faults.ts';
 export * from './generator/index.ts';
