@@ -128,6 +128,11 @@ describe('compileBlueskyQueries', () => {
     ['booklog -is:repost -落ちてる', ['booklog']],
     ['booklog lang:ja from:alice.bsky.social', ['booklog lang:ja from:alice.bsky.social']],
     ['@booklog.bsky.social', ['mentions:booklog.bsky.social']],
+    // Names that are no Bluesky handle: search would drop the operator and find everything.
+    ['@booklog_jp', ['"@booklog_jp"']],
+    ['@booklog_jp OR @booklog.bsky.social', ['"@booklog_jp"', 'mentions:booklog.bsky.social']],
+    ['booklog -from:booklog_jp', ['booklog']],
+    ['booklog from:booklog_jp', ['booklog']],
     ['booklog url:https://booklog.jp/help', ['booklog domain:booklog.jp']],
   ])('%s → %j', (query, expected) => {
     expect(queries(query)).toEqual(expected);

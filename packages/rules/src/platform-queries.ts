@@ -1,3 +1,4 @@
+import { isValidHandle } from './handles.ts';
 import type { QueryNode } from './query-ast.ts';
 
 /**
@@ -258,10 +259,18 @@ function blueskyAlternatives(node: QueryNode): string[][] | null {
       ]);
     case 'hashtag':
       return searchVariants(node.raw).map((v) => [`#${v}`]);
-    case 'mention':
-      return [[`mentions:${node.raw.replace(/^@/u, '')}`]];
-    case 'from':
-      return [[`from:${node.value.replace(/^@/u, '')}`]];
+    // Bluesky's search drops a `mentions:` or `from:` whose value is no handle (no domain), and a query
+    // left with nothing finds every post (palomar's parse_query.go): an X or Mastodon name is searched
+    // as the word it is in a post's text ("@name" stays a word there), and an author no Bluesky
+    // account can be is nothing to search for.
+    case 'mention': {
+      const name = node.raw.replace(/^@/u, '');
+      return [[isValidHandle('bluesky', name.toLowerCase()) ? `mentions:${name}` : blueskyTerm(`@${name}`)]];
+    }
+    case 'from': {
+      const name = node.value.replace(/^@/u, '');
+      return isValidHandle('bluesky', name.toLowerCase()) ? [[`from:${name}`]] : null;
+    }
     case 'lang':
       return [[`lang:${node.value}`]];
     case 'url': {
