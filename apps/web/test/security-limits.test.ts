@@ -42,6 +42,20 @@ describe('configuration size', () => {
     expect((await t.repos.config.current()).version).toBe(0);
   });
 
+  it('refuses watches that need more Bluesky searches than an account polls, saying why in Japanese', async () => {
+    const watches = Array.from({ length: 51 }, (_, i) => ({
+      id: `b${i}`,
+      query: `"brand ${i}" OR "product ${i}"`,
+      platforms: ['bluesky'],
+    }));
+    const res = await t.request('/api/config', { method: 'PUT', as: 'admin', json: { watches } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain(
+      'これらのウォッチは Bluesky の検索が 102 個必要です（1 アカウントの上限は 100 個）',
+    );
+    expect((await t.repos.config.current()).version).toBe(0);
+  });
+
   it('refuses one watch more than the limit through the API, in English', async () => {
     const watches = Array.from({ length: CONFIG_LIMITS.watches + 1 }, (_, i) => ({
       id: `w${i}`,

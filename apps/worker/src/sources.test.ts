@@ -29,6 +29,18 @@ describe('sourcesFor', () => {
     expect(sourcesFor(account('x'), engine).poll).toHaveLength(MAX_SOURCES_PER_ACCOUNT);
   });
 
+  it('caps the Bluesky searches of one account', () => {
+    // Built without loadConfig (which refuses this many): a configuration stored before the cap.
+    const watches = Array.from({ length: 150 }, (_, i) => ({
+      id: `w${i}`,
+      query: `"brand ${i}" OR "product ${i}"`,
+      platforms: ['bluesky' as const],
+    }));
+    const engine = createRulesEngine(configSchema.parse({ watches }));
+    expect(engine.blueskyQueries.queries.length).toBe(300);
+    expect(sourcesFor(account('bluesky'), engine).poll).toHaveLength(MAX_SOURCES_PER_ACCOUNT);
+  });
+
   it('polls a Bluesky account with the watches compiled to Bluesky search, and streams the firehose when asked', () => {
     const engine = createRulesEngine(
       configSchema.parse({

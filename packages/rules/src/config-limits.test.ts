@@ -112,4 +112,30 @@ describe('configuration limits', () => {
     // The same watches on X only are fine there (X combines them into few queries).
     expect(loadConfig({ watches: many.map((w) => ({ ...w, platforms: ['x'] })) }).ok).toBe(true);
   });
+
+  it('refuses watches that would make an account poll more than the cap of Bluesky searches', () => {
+    // Bluesky search has no OR: each alternative is a search (phrases: no Mastodon hashtags either).
+    const watches = (platforms: Array<'x' | 'mastodon' | 'bluesky'>) =>
+      Array.from({ length: MAX_SOURCES_PER_ACCOUNT / 2 + 1 }, (_, i) => ({
+        id: `b${i}`,
+        query: `"brand ${i}" OR "product ${i}"`,
+        platforms,
+      }));
+    const result = loadConfig({ watches: watches(['bluesky']) });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems).toEqual([
+      {
+        path: 'watches',
+        message: expect.stringMatching(
+          new RegExp(
+            `^these watches need ${MAX_SOURCES_PER_ACCOUNT + 2} Bluesky searches; an account polls at most ${MAX_SOURCES_PER_ACCOUNT} \\(kikimimi's limit\\)`,
+            'u',
+          ),
+        ),
+      },
+    ]);
+    // One fewer is fine, and so are the same watches elsewhere.
+    expect(loadConfig({ watches: watches(['bluesky']).slice(1) }).ok).toBe(true);
+    expect(loadConfig({ watches: watches(['x', 'mastodon']) }).ok).toBe(true);
+  });
 });

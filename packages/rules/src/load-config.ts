@@ -3,11 +3,12 @@ import { type Config, configSchema, escalationRuleSchema, templateSchema, watchS
 import { createRulesEngine, type RulesEngine } from './engine.ts';
 import {
   type CompiledWatch,
+  compileBlueskyQueries,
   compileMastodonSources,
   compileXQueries,
   MAX_SOURCES_PER_ACCOUNT,
 } from './platform-queries.ts';
-import { PLATFORMS } from './post.ts';
+import { PLATFORMS, type Platform } from './post.ts';
 import { tryParseQuery } from './query/parse.ts';
 import { checkTemplateText } from './templates/render.ts';
 
@@ -82,13 +83,13 @@ export function checkConfig(
     maxLength: config.platforms.x.maxQueryLength,
     excludeReposts: config.platforms.x.excludeReposts,
   };
-  const polled: Record<'x' | 'mastodon', CompiledWatch[]> = { x: [], mastodon: [] };
+  const polled: Record<Platform, CompiledWatch[]> = { x: [], mastodon: [], bluesky: [] };
   config.watches.forEach((watch, i) => {
     const ast = query(watch.query, `watches[${i}].query`);
     if (ast === undefined || !watch.enabled) return;
-    const on = (platform: 'x' | 'mastodon') =>
-      watch.platforms === undefined || watch.platforms.includes(platform);
+    const on = (platform: Platform) => watch.platforms === undefined || watch.platforms.includes(platform);
     if (on('mastodon')) polled.mastodon.push({ id: watch.id, ast });
+    if (on('bluesky')) polled.bluesky.push({ id: watch.id, ast });
     if (on('x')) {
       polled.x.push({ id: watch.id, ast });
       for (const problem of compileXQueries([{ id: watch.id, ast }], xOptions).problems)
@@ -108,6 +109,13 @@ export function checkConfig(
     problems.push({
       path: 'watches',
       message: `these watches need ${hashtags} Mastodon hashtag timelines; an account follows at most ${MAX_SOURCES_PER_ACCOUNT} (kikimimi's limit): each single word becomes a hashtag, so write phrases ("…") or limit watches to X`,
+    });
+  }
+  const blueskySearches = compileBlueskyQueries(polled.bluesky).queries.length;
+  if (blueskySearches > MAX_SOURCES_PER_ACCOUNT) {
+    problems.push({
+      path: 'watches',
+      message: `these watches need ${blueskySearches} Bluesky searches; an account polls at most ${MAX_SOURCES_PER_ACCOUNT} (kikimimi's limit): Bluesky search has no OR, so each alternative of a watch is a search of its own — write fewer alternatives, or limit watches to X and Mastodon`,
     });
   }
 

@@ -174,8 +174,8 @@ export function compileXQueries(watches: readonly CompiledWatch[], options: XQue
 
 /**
  * The most sources one account polls (X search queries; Mastodon hashtag timelines, besides its
- * mentions and a few searches): each is a request per poll. A configuration that needs more is
- * refused (checkConfig); the worker never polls more than this.
+ * mentions and a few searches; Bluesky searches): each is a request per poll. A configuration that
+ * needs more is refused (checkConfig); the worker never polls more than this.
  */
 export const MAX_SOURCES_PER_ACCOUNT = 100;
 

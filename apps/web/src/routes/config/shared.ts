@@ -193,6 +193,10 @@ const JA_MESSAGES: readonly Rewrite[] = [
     /^these watches need (\d+) Mastodon hashtag timelines; an account follows at most (\d+).*$/u,
     'これらのウォッチは Mastodon のハッシュタグを $1 個たどる必要があります（1 アカウントの上限は $2 個）。単語ひとつの条件はハッシュタグになるため、フレーズ（"…"）にするか、ウォッチを X のみに限定してください',
   ],
+  [
+    /^these watches need (\d+) Bluesky searches; an account polls at most (\d+).*$/u,
+    'これらのウォッチは Bluesky の検索が $1 個必要です（1 アカウントの上限は $2 個）。Bluesky の検索には OR がないため、ウォッチの「OR」の選択肢ごとに検索がひとつ増えます。選択肢を減らすか、ウォッチを X と Mastodon のみに限定してください',
+  ],
 ];
 
 /** Rows per page of a configuration list (watches, templates, escalation rules). */
