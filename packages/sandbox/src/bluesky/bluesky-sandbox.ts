@@ -206,6 +206,7 @@ const LOGIN_LIMITS = [
 const SEARCH_MAX_OFFSET = 10_000;
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** Starts a Bluesky stand-in (the XRPC API of a PDS and its AppView) on 127.0.0.1. */
 export async function startBlueskySandbox(options: BlueskySandboxOptions = {}): Promise<BlueskySandbox> {
@@ -264,7 +265,12 @@ export async function startBlueskySandbox(options: BlueskySandboxOptions = {}): 
       actors.set(actor.did, actor);
       byHandle.set(handle, actor);
     }
-    if (details?.name !== undefined) actor.displayName = details.name;
+    // A profile record holds at most 64 graphemes of display name (app.bsky.actor.profile).
+    if (details?.name !== undefined)
+      actor.displayName = [...graphemes.segment(details.name)]
+        .slice(0, 64)
+        .map((g) => g.segment)
+        .join('');
     if (details?.followers !== undefined) actor.followers = details.followers;
     return actor;
   };
