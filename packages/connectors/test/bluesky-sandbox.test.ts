@@ -103,6 +103,22 @@ describe('the Bluesky connector on the stand-in', () => {
     expect(a.url).toBe(`https://bsky.app/profile/${sandbox.account.handle}/post/${a.id.split('/').pop()}`);
   });
 
+  it('replies with a mention of a handle nobody has: the text keeps it, without a mention facet', async () => {
+    const question = sandbox.addPost({ text: 'kkmention hello', author: { handle: 'hana' } });
+    sandbox.addPost({ text: 'hi', author: { handle: 'ken' } });
+    const target = { postId: question, url: 'https://bsky.app/x', authorHandle: 'hana.bsky.social' };
+    const text = 'Ask @ken.bsky.social or @nobody-here.bsky.social';
+    const sent = await connector.reply(target, text, { idempotencyKey: 'mention-1' });
+    const record = sandbox.posts().find((p) => p.uri === sent.id)?.record as {
+      text: string;
+      facets: Array<{ features: Array<{ $type: string; did?: string }> }>;
+    };
+    expect(record.text).toBe(text);
+    expect(record.facets.flatMap((f) => f.features)).toEqual([
+      { $type: 'app.bsky.richtext.facet#mention', did: sandbox.posts()[1]?.author.did },
+    ]);
+  });
+
   it('says when the author does not let us reply, with a link to reply by hand', async () => {
     const question = sandbox.addPost({ text: 'kkgate hello', author: { handle: 'hana' } });
     sandbox.setReplyRestricted(true);

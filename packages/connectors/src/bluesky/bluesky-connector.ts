@@ -82,6 +82,23 @@ interface Profile {
   readonly at: number;
 }
 
+/**
+ * The facets of a text to post, without mentions of handles that did not resolve: `detectFacets`
+ * leaves their DID empty, which the PDS refuses ("must be a valid did"); the Bluesky app drops them
+ * too, and the text still shows the @handle.
+ */
+function facetsOf(rich: RichText): { facets?: NonNullable<RichText['facets']> } {
+  const facets = (rich.facets ?? [])
+    .map((facet) => ({
+      ...facet,
+      features: facet.features.filter(
+        (f) => !(f.$type === 'app.bsky.richtext.facet#mention' && (f as { did?: string }).did === ''),
+      ),
+    }))
+    .filter((facet) => facet.features.length > 0);
+  return facets.length > 0 ? { facets } : {};
+}
+
 export function createBlueskyConnector(options: BlueskyConnectorOptions): Connector {
   const service = (options.service ?? BLUESKY_DEFAULT_SERVICE).replace(/\/+$/u, '');
   let serviceUrl: URL;
@@ -368,7 +385,7 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     const record = {
       $type: POST_COLLECTION,
       text: rich.text,
-      ...(rich.facets && rich.facets.length > 0 ? { facets: rich.facets } : {}),
+      ...facetsOf(rich),
       reply: { root: { uri: root.uri, cid: root.cid }, parent: parentRef },
       ...(parentRecord.success && parentRecord.data.langs
         ? { langs: parentRecord.data.langs.slice(0, 3) }
@@ -418,7 +435,7 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     const record = {
       $type: POST_COLLECTION,
       text: rich.text,
-      ...(rich.facets && rich.facets.length > 0 ? { facets: rich.facets } : {}),
+      ...facetsOf(rich),
       createdAt: new Date().toISOString(),
     };
     try {
