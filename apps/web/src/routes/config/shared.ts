@@ -171,7 +171,7 @@ const JA_MESSAGES: readonly Rewrite[] = [
   ],
   [
     /^unknown platform "(.*)" \(use .*\)$/u,
-    '不明なプラットフォーム「$1」です（x か mastodon を「x:handle」のように書いてください）',
+    '不明なプラットフォーム「$1」です（x・mastodon・bluesky のどれかを「x:handle」のように書いてください）',
   ],
   [
     /^the configuration changed meanwhile: expected version (\d+), the current one is (\d+)$/u,
