@@ -78,6 +78,16 @@ try {
       .map((m) => (watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number));
   const before = latency(0, scenario.burstStart);
   const during = latency(scenario.burstStart, scenario.burstEnd);
+  // Where the time goes: post → match stored (polling, ingest), stored → review message (surge job,
+  // notify job, Discord).
+  const split = ordinary.filter((m) => {
+    const added = scenario.added.get(m.postId);
+    return (
+      added !== undefined && !added.outage && added.at >= scenario.burstStart && added.at < scenario.burstEnd
+    );
+  });
+  const storedIn = split.map((m) => m.createdAt.getTime() - (scenario.added.get(m.postId)?.at as number));
+  const reviewedIn = split.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime());
   const sentDuring = matchMessages(world).filter((m) => {
     const at = Date.parse(m.createdAt);
     return at >= scenario.burstStart && at < scenario.burstEnd + 60_000;
@@ -94,6 +104,9 @@ try {
   );
   console.log(
     `  ordinary matches, post → review message: before the burst p95 ${seconds(percentile(before, 95))} (n=${before.length}); during it p95 ${seconds(percentile(during, 95))} (n=${during.length})`,
+  );
+  console.log(
+    `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,
   );
   console.log(
     `  review messages of single matches created from the burst's start to 60 s after its end: ${sentDuring} (of them outage posts reviewed alone: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,

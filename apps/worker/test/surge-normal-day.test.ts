@@ -60,6 +60,8 @@ async function runDay(w: TestWorld, outage: boolean) {
   });
   let clock = start.getTime();
   const reviewed: string[] = [];
+  /** Reviews put off (`delayMs`): a surge looked to be forming around them. */
+  const held: string[] = [];
   let runner: SurgeRunner | null = null;
   const deps: PipelineDeps = {
     store: w.repos,
@@ -75,8 +77,8 @@ async function runDay(w: TestWorld, outage: boolean) {
       notify: async (id) => {
         reviewed.push(id);
       },
-      notifyMany: async (ids) => {
-        reviewed.push(...ids);
+      notifyMany: async (ids, options) => {
+        (options?.delayMs ? held : reviewed).push(...ids);
       },
       // As the worker does with surges on, minus the queue: straight to the detector's holder.
       review: async (ids) => {
@@ -95,7 +97,17 @@ async function runDay(w: TestWorld, outage: boolean) {
     await ingestPosts({ accountId: w.accounts.x, posts: page.map(toPost) }, deps);
     await runner.closeQuiet(clock);
   }
-  return { posts: posts.length, reviewed: reviewed.length, surges: await w.repos.surges.list() };
+  const outageTexts = new Set(posts.filter((p) => p.scenario === 'outage').map((p) => p.text));
+  const stored = await w.repos.surges.history(new Date(0));
+  const outageIds = new Set(stored.filter((m) => outageTexts.has(m.text)).map((m) => m.id));
+  return {
+    posts: posts.length,
+    reviewed: reviewed.length,
+    held: held.length,
+    /** Outage matches that got a review message of their own at once. */
+    outageAlone: reviewed.filter((id) => outageIds.has(id)).length,
+    surges: await w.repos.surges.list(),
+  };
 }
 
 describe('a day of generated traffic through the worker’s surge path', () => {
@@ -105,6 +117,8 @@ describe('a day of generated traffic through the worker’s surge path', () => {
     expect(day.posts).toBeGreaterThan(3_000);
     expect(day.surges).toEqual([]);
     expect(day.reviewed).toBeGreaterThan(1_000);
+    // Nothing of a normal day looks like a surge forming: no review waits.
+    expect(day.held).toBe(0);
   }, 180_000);
 
   it('makes one surge of the same day with an outage burst in it', async () => {
@@ -112,5 +126,16 @@ describe('a day of generated traffic through the worker’s surge path', () => {
     const day = await runDay(world, true);
     expect(day.surges).toHaveLength(1);
     expect(day.surges[0]?.count).toBeGreaterThan(900);
-  }, 180_000);
+    await world.close();
+    // The same day without the forming hold: many more of the outage's matches go for a review of
+    // their own before the surge is there to take them.
+    world = await createTestWorld({ config: { ...SURGE_CONFIG, surges: { holdSeconds: 0 } } });
+    const unheld = await runDay(world, true);
+    expect(unheld.held).toBe(0);
+    expect(day.held).toBeGreaterThan(0);
+    expect(day.outageAlone).toBeLessThan(unheld.outageAlone * 0.8);
+    console.log(
+      `outage matches reviewed at once: ${day.outageAlone} with the hold (${day.held} held), ${unheld.outageAlone} without`,
+    );
+  }, 240_000);
 });

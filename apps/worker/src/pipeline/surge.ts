@@ -160,15 +160,37 @@ function createRunner(
       /** Ordinary for now, but a surge looks to be forming around them: their review waits for it. */
       const held: string[] = [];
       let members = 0;
+      /**
+       * Members found in this job, per surge with its latest summary: stored in one transaction per
+       * surge at the end, not one per match (a burst's job holds a hundred; one each made the surge
+       * queue the bottleneck, and every ordinary match waited behind it).
+       */
+      const pending = new Map<
+        string,
+        { verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>; ids: string[] }
+      >();
+      const flush = async () => {
+        for (const [surgeId, { verdict, ids }] of pending) {
+          const { joinedWithMessage } = await store.surges.record(verdict.surge, ids);
+          // Members whose own review message went out before they joined: edited to say so (not deleted).
+          for (const id of joinedWithMessage) {
+            await jobs.enqueue('refresh', { matchId: id }, { jobId: JOB_IDS.refresh(id, surgeId) });
+          }
+          await message(surgeId);
+        }
+        pending.clear();
+      };
       // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
       const again = rows.filter((r) => seen.has(r.id));
+      const againSurges = new Set<string>();
       for (const row of again) {
         if (row.surgeId === null) ordinary.push(row.id);
         else {
           members++;
-          await message(row.surgeId);
+          againSurges.add(row.surgeId);
         }
       }
+      for (const surgeId of againSurges) await message(surgeId);
       for (const row of rows) {
         if (seen.has(row.id)) continue;
         const match = toSurgeMatch(row);
@@ -178,22 +200,34 @@ function createRunner(
         }
         const verdict = detector.add(match);
         seen.set(match.id, match.at);
-        await recordClosed(verdict.closed);
+        if (verdict.closed.length > 0) {
+          await flush();
+          await recordClosed(verdict.closed);
+        }
         if (verdict.kind === 'ordinary') (verdict.forming ? held : ordinary).push(match.id);
         else {
           members++;
-          await record(verdict, match.id, { message: true });
+          const entry = pending.get(verdict.surge.id) ?? { verdict, ids: [] };
+          entry.verdict = verdict;
+          entry.ids.push(match.id, ...verdict.earlier);
+          pending.set(verdict.surge.id, entry);
         }
       }
       // Stored but not a match the detector reads (suppressed since, or gone): reviewed as usual.
       const known = new Set(rows.map((r) => r.id));
       for (const id of payload.matchIds) if (!known.has(id)) ordinary.push(id);
-      if (ordinary.length > 0) await deps.enqueue.notifyMany(ordinary);
+      // Ordinary ones first (their reviews need not wait for the members to be stored), less those
+      // that joined a surge later in this job.
+      const joining = new Set([...pending.values()].flatMap((p) => p.ids));
+      const reviewNow = ordinary.filter((id) => !joining.has(id));
+      if (reviewNow.length > 0) await deps.enqueue.notifyMany(reviewNow);
+      await flush();
       // If the surge forms meanwhile they are its members and the notify job skips them; if not, their
       // own review message goes out then (the ones that joined are in `joinedWithMessage` otherwise).
-      if (held.length > 0) {
+      const waiting = held.filter((id) => !joining.has(id));
+      if (waiting.length > 0) {
         const holdMs = settings.holdSeconds * 1000;
-        await deps.enqueue.notifyMany(held, holdMs > 0 ? { delayMs: holdMs } : {});
+        await deps.enqueue.notifyMany(waiting, holdMs > 0 ? { delayMs: holdMs } : {});
       }
       await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {
