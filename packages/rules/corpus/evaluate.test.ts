@@ -52,8 +52,9 @@ describe('loadCorpus', () => {
   });
 });
 
-describe('evaluateCorpus (regression guard)', () => {
-  const evaluation = evaluateCorpus(corpus);
+// The dictionaries alone: with the learned model (trained on this corpus) the figure is in-sample.
+describe('evaluateCorpus (regression guard, dictionaries alone)', () => {
+  const evaluation = evaluateCorpus(corpus, { dictionaryOnly: true });
 
   it('keeps macro-F1 at or above 0.8', () => {
     expect(evaluation.macroF1).toBeGreaterThanOrEqual(0.8);
@@ -86,7 +87,7 @@ describe('evaluateCorpus by language', () => {
       { id: 'e1', lang: 'en', text: 'hello there', intent: 'praise' },
       { id: 'e2', lang: 'en', text: 'app keeps crashing', intent: 'trouble' },
     ] as const;
-    const evaluation = evaluateCorpus(posts);
+    const evaluation = evaluateCorpus(posts, { dictionaryOnly: true });
     expect(evaluation.byLanguage.ja.macroF1).toBe(1);
     // en: the praise post is missed (no signal → neutral), so praise F1 is 0 and trouble F1 is 1.
     expect(evaluation.byLanguage.en.macroF1).toBeCloseTo(0.5, 5);

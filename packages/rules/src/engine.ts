@@ -1,4 +1,4 @@
-import { createClassifier, type IntentSignal } from './classify/classify.ts';
+import { createClassifier, type IntentSignal, type ModelReading } from './classify/classify.ts';
 import type { Category, Config, Intent, Priority } from './config.ts';
 import { createRouter, type Escalation } from './escalate.ts';
 import { createMatcher, type MatchEntry } from './match/matcher.ts';
@@ -47,6 +47,8 @@ export type Decision =
       readonly watches: readonly string[];
       readonly intent: Intent;
       readonly signals: readonly IntentSignal[];
+      /** What the learned model concluded (absent in decisions made before it, or without built-in words). */
+      readonly model?: ModelReading;
       readonly category: Category | null;
       readonly reply: SuggestedReply | null;
       readonly route: { readonly reviewChannel: string; readonly priority: Priority };
@@ -142,7 +144,7 @@ export function createRulesEngine(config: Config): RulesEngine {
       const { watchIds, escalationIds } = split(matcher.match(prepared));
       if (watchIds.length === 0) return { matched: false, post: ref };
 
-      const { intent, category, signals } = classifier.classify(prepared.prose);
+      const { intent, category, signals, model } = classifier.classify(prepared.prose);
       const routing = router.route({ post, watchIds, intent, queryMatches: escalationIds });
       const verdict = suppression.check(post, {
         now: context.now,
@@ -188,6 +190,7 @@ export function createRulesEngine(config: Config): RulesEngine {
         watches: watchIds,
         intent,
         signals,
+        ...(model === undefined ? {} : { model }),
         category,
         reply,
         route: { reviewChannel: routing.reviewChannel, priority: routing.priority },

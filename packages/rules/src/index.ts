@@ -13,10 +13,12 @@ export {
 } from './classify/answers.ts';
 export {
   type Classifier,
+  type ClassifierOptions,
   categoryForIntent,
   createClassifier,
   type IntentResult,
   type IntentSignal,
+  type ModelReading,
 } from './classify/classify.ts';
 export * from './config.ts';
 export * from './engine.ts';

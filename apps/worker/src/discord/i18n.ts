@@ -23,6 +23,12 @@ const TEXT = {
   watch: { ja: 'ウォッチ', en: 'Watch' },
   intent: { ja: '意図', en: 'Intent' },
   signals: { ja: '根拠', en: 'Signals' },
+  model: { ja: '学習モデル', en: 'Model' },
+  modelReading: { ja: '{intent} {percent}%', en: '{intent} {percent}%' },
+  modelOverrules: {
+    ja: '{intent} {percent}%（単語だけなら {dictionary}）',
+    en: '{intent} {percent}% (words alone: {dictionary})',
+  },
   suggested: { ja: '推奨の対応', en: 'Suggested' },
   escalations: { ja: 'エスカレーション', en: 'Escalations' },
   contacts: { ja: '過去の対応', en: 'Earlier contacts' },

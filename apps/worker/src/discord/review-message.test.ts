@@ -345,6 +345,40 @@ describe('the review message', () => {
     }
   });
 
+  it('shows what the learned intent model concluded, and what the words alone said when it differs', () => {
+    const base = matchOf(TROUBLE);
+    const withModel = (model: {
+      intent: 'complaint' | 'trouble';
+      probability: number;
+      dictionary: 'neutral' | 'trouble';
+    }) => embedOf(buildReviewMessage(view({ match: { ...base, decision: { ...base.decision, model } } })));
+    const differs = withModel({ intent: 'complaint', probability: 0.816, dictionary: 'neutral' });
+    expect(differs.fields?.find((f) => f.name === '学習モデル')?.value).toBe('不満 82%（単語だけなら 中立）');
+    const agrees = withModel({ intent: 'trouble', probability: 0.9, dictionary: 'trouble' });
+    expect(agrees.fields?.find((f) => f.name === '学習モデル')?.value).toBe('お困りごと 90%');
+    const english = embedOf(
+      buildReviewMessage(
+        view({
+          lang: 'en',
+          match: {
+            ...base,
+            decision: {
+              ...base.decision,
+              model: { intent: 'complaint', probability: 0.5, dictionary: 'neutral' },
+            },
+          },
+        }),
+      ),
+    );
+    expect(english.fields?.find((f) => f.name === 'Model')?.value).toBe(
+      'complaint 50% (words alone: neutral)',
+    );
+    // A decision stored before the model (no `model`) shows no such field.
+    const { model: _none, ...before } = base.decision;
+    const old = embedOf(buildReviewMessage(view({ match: { ...base, decision: before } })));
+    expect(old.fields?.some((f) => f.name === '学習モデル')).toBe(false);
+  });
+
   it('speaks the guild language', () => {
     const message = buildReviewMessage(view({ lang: 'en' }));
     expect(buttons(message).map((b) => b.label)).toEqual([

@@ -1,5 +1,6 @@
 import type { CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 import type { Category, ContactRecord } from '@kikimimi/rules';
+import { fillText } from '@kikimimi/runtime';
 import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
 import type { BotMessage } from './port.ts';
@@ -120,6 +121,19 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   const words = [...new Set(decision.signals.map((s) => (s.negated ? `¬${s.word}` : s.word)))];
   if (words.length > 0)
     fields.push({ name: t(lang, 'signals'), value: clip(quote(words.slice(0, 10).join(' · ')), 1000) });
+  if (decision.model !== undefined) {
+    // The learned model decided the intent; say how sure it was and what the words alone would say.
+    const { intent, probability, dictionary } = decision.model;
+    fields.push({
+      name: t(lang, 'model'),
+      value: fillText(t(lang, dictionary === intent ? 'modelReading' : 'modelOverrules'), {
+        intent: t(lang, intent),
+        percent: String(Math.round(probability * 100)),
+        dictionary: t(lang, dictionary),
+      }),
+      inline: true,
+    });
+  }
   if (decision.escalations.length > 0) {
     fields.push({
       name: t(lang, 'escalations'),

@@ -120,7 +120,7 @@ function decide(scores: Record<AnswerSignalKind, number>): AnswerKind {
 export function createAnswerClassifier(
   config: ClassifierConfig = classifierSchema.parse(undefined),
 ): AnswerClassifier {
-  const intents: Classifier = createClassifier(config, ANSWER_WORDS);
+  const intents: Classifier = createClassifier(config, ANSWER_WORDS, { model: null });
   return {
     classify(text: string): AnswerResult {
       if (typeof text !== 'string')

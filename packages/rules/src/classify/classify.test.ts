@@ -3,14 +3,17 @@ import { type ClassifierConfig, classifierSchema, type Intent } from '../config.
 import { normalizeText, splitUrls } from '../normalize.ts';
 import { categoryForIntent, createClassifier, type IntentResult, MAX_SIGNALS } from './classify.ts';
 
-const builtIn = createClassifier(classifierSchema.parse(undefined));
+// These tests pin the dictionary's own reading (words, negation, grammar, precedence): what the
+// learned model reads, and what decides alone when a team replaces the built-in words. The classifier
+// with its model is tested in model.test.ts.
+const builtIn = createClassifier(classifierSchema.parse(undefined), {}, { model: null });
 
 function run(text: string, classifier = builtIn): IntentResult {
   return classifier.classify(normalizeText(splitUrls(text).prose));
 }
 
 function configured(overrides: Partial<ClassifierConfig>): ReturnType<typeof createClassifier> {
-  return createClassifier(classifierSchema.parse(overrides));
+  return createClassifier(classifierSchema.parse(overrides), {}, { model: null });
 }
 
 describe('classify: plain intents', () => {

@@ -20,6 +20,12 @@
  *      highest score decides.
  *   3. Otherwise the highest score wins; ties go trouble > complaint > question > praise, because
  *      thanking an unhappy person does more harm than apologising to a content one.
+ *
+ * That is the dictionary's verdict. With the built-in dictionaries the learned model (model.ts,
+ * trained on the labelled corpus) then has the last word: it weighs the post's character n-grams
+ * against the dictionary's scores and verdict, and a team's configured words on top (issue 13). The
+ * signals stay the dictionary's words; IntentResult.model says what the model concluded and what the
+ * dictionary alone would have said.
  */
 import type { Category, ClassifierConfig, Intent } from '../config.ts';
 import { isWordCode, normalizeText } from '../normalize.ts';
@@ -39,8 +45,11 @@ import {
   type SignalIntent,
   TROUBLE_NEGATORS,
 } from './dictionaries.ts';
+import intentModelData from './intent-model.json' with { type: 'json' };
+import { compileModel, type DictionaryReading, type IntentModel, type IntentModelData } from './model.ts';
 
 export type { DictionaryWord, SignalIntent } from './dictionaries.ts';
+export type { IntentModel } from './model.ts';
 
 /** The reply category an intent leads to ("custom" templates are chosen by people, not by intent). */
 export type ReplyCategory = Exclude<Category, 'custom'>;
@@ -85,6 +94,18 @@ export interface IntentResult {
   scores: Record<SignalIntent, number>;
   /** Ad/news/notice markers, each once, at most MAX_SIGNALS; each raises the evidence an intent needs. */
   notices: NoticeMarker[];
+  /** Present when the learned model decided `intent` (the built-in dictionaries are on). */
+  model?: ModelReading;
+}
+
+/** What the learned model concluded, for people reading a decision ("model: complaint 82 %"). */
+export interface ModelReading {
+  /** The model's verdict: the `intent` of the result. */
+  intent: Intent;
+  /** The model's probability for it, 0–1 (rounded to 3 decimals). */
+  probability: number;
+  /** What the dictionary words alone would have decided. */
+  dictionary: Intent;
 }
 
 /** A compiled classifier. */
@@ -93,6 +114,34 @@ export interface Classifier {
   classify(normalizedProse: string): IntentResult;
 }
 
+/** The learned model shipped with the built-in dictionaries (scripts/train-intent-model.ts writes it). */
+let builtInModel: IntentModel | undefined;
+
+/** The shipped intent model, compiled on first use. */
+export function builtInIntentModel(): IntentModel {
+  builtInModel ??= compileModel(intentModelData as IntentModelData);
+  return builtInModel;
+}
+
+/** Options of createClassifier beyond the dictionaries. */
+export interface ClassifierOptions {
+  /**
+   * The learned model that makes the final call; null: the dictionary decides alone. Default: the
+   * shipped model when the built-in dictionaries are on (it was trained with them), none when a team
+   * replaced them (`useBuiltIn: false`).
+   */
+  readonly model?: IntentModel | null;
+}
+
+/** The dictionary's reading of a post as the model takes it, from a result of a classifier without a model. */
+export function dictionaryReading(result: IntentResult): DictionaryReading {
+  let noticeWeight = 0;
+  for (const notice of result.notices) noticeWeight += notice.weight;
+  return { scores: result.scores, intent: result.model?.dictionary ?? result.intent, noticeWeight };
+}
+
+/** Entry rank of a word from the team's configuration (see Entry.rank). */
+const TEAM_RANK = 2;
 /** Weight of a word a team adds in its configuration. */
 const CONFIG_WORD_WEIGHT = 1.5;
 /** Below this nothing is decided: the post is neutral. */
@@ -319,7 +368,7 @@ function compileEntries(config: ClassifierConfig, extra: ExtraWords): TrieNode {
   }
   for (const word of extra.skip ?? []) addPlain('skip', { word, weight: 0 }, 1);
   for (const intent of PRECEDENCE) {
-    for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, 2);
+    for (const word of config[intent]) add(intent, { word, weight: CONFIG_WORD_WEIGHT }, TEAM_RANK);
   }
   return root;
 }
@@ -341,17 +390,33 @@ export interface ExtraWords {
  * Compiles the dictionaries (built-in, a specialised classifier's extra words, then configured words)
  * once; classify() is then one scan.
  */
-export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {}): Classifier {
+export function createClassifier(
+  config: ClassifierConfig,
+  extra: ExtraWords = {},
+  options: ClassifierOptions = {},
+): Classifier {
   const root = compileEntries(config, extra);
+  const model =
+    options.model === undefined ? (config.useBuiltIn ? builtInIntentModel() : null) : options.model;
 
   const japaneseNegators = [...JAPANESE_NEGATORS];
   const englishNegators = new Set(ENGLISH_NEGATORS);
+  /** The team's negators: a word they turn around is the team's evidence too. */
+  const teamNegators = new Set<string>();
   for (const negator of config.negators) {
     const word = normalizeWord(negator);
     if (word === '') continue;
+    teamNegators.add(word);
     if (isWordCode(word.charCodeAt(0))) englishNegators.add(word);
     else japaneseNegators.push(word);
   }
+  // Signals that come from the team's configuration (its words, or a word its negator turned around)
+  // steer the model directly (TEAM_WORD_LOGIT); followed only when the team configured something.
+  const hasTeamWords =
+    teamNegators.size > 0 ||
+    config.praise.length + config.complaint.length + config.trouble.length + config.question.length > 0;
+  /** Set by the negation tests: the negator they found is one of the team's. */
+  let negatorWasTeam = false;
   const abilityNegators = new Set(ABILITY_NEGATORS);
   const troubleNegators = new Set(TROUBLE_NEGATORS);
   const gapWords = new Set(NEGATION_GAP_WORDS);
@@ -379,6 +444,7 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
     }
     rhetorical.lastIndex = after;
     if (rhetorical.test(text)) return -1;
+    if (teamNegators.size > 0) negatorWasTeam = teamNegators.has(match[0].slice(match[1]?.length ?? 0));
     return after;
   }
 
@@ -394,6 +460,7 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
       if (ability) {
         if (troubleNegators.has(word) || word.endsWith("n't")) return true;
       } else if (englishNegators.has(word) || (word.endsWith("n't") && !abilityNegators.has(word))) {
+        negatorWasTeam = teamNegators.has(word);
         return true;
       }
       if (!gapWords.has(word)) return false;
@@ -415,9 +482,11 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
   }
 
   const candidateEnds: number[] = [];
+  let teamSignals: Set<IntentSignal> | undefined;
   const candidateEntries: Entry[] = [];
 
   function classify(text: string): IntentResult {
+    teamSignals = hasTeamWords ? new Set() : undefined;
     const signals: IntentSignal[] = [];
     const notices: NoticeMarker[] = [];
     const negationIsTrouble: boolean[] = [];
@@ -488,6 +557,7 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
           }
           negated = true;
         } else if (entry.intent !== 'question') {
+          negatorWasTeam = false;
           if (entry.negation === 'after') {
             const negationEnd = japaneseNegationEnd(text, end, entry.adjectival);
             if (negationEnd >= 0) {
@@ -514,8 +584,12 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
           futureInquiry.lastIndex = resume;
           if (futureInquiry.test(text)) intent = 'question';
         }
-        signals.push({ intent, word: entry.label, at: i, negated, weight: entry.weight });
+        const signal: IntentSignal = { intent, word: entry.label, at: i, negated, weight: entry.weight };
+        signals.push(signal);
         negationIsTrouble.push(entry.needsNegation);
+        if (teamSignals !== undefined && (entry.rank === TEAM_RANK || (negated && negatorWasTeam))) {
+          teamSignals.add(signal);
+        }
         next = resume;
         break;
       }
@@ -543,7 +617,7 @@ export function createClassifier(config: ClassifierConfig, extra: ExtraWords = {
         if (!ironic) applyImprovement(text, signals, negationIsTrouble);
       }
     }
-    return decide(signals, negationIsTrouble, notices, ironic);
+    return decide(signals, negationIsTrouble, notices, ironic, text, model, teamSignals);
   }
 
   return { classify };
@@ -860,8 +934,13 @@ function decide(
   negationIsTrouble: readonly boolean[],
   notices: NoticeMarker[],
   ironic: boolean,
+  text: string,
+  model: IntentModel | null,
+  teamSignals: ReadonlySet<IntentSignal> | undefined,
 ): IntentResult {
   const scores: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
+  const team: Record<SignalIntent, number> = { praise: 0, complaint: 0, trouble: 0, question: 0 };
+  let teamEvidence = false;
   // Repeating a word is not more evidence: each (word, negated) pair counts once, at its strongest.
   // Most posts hold a handful of signals, where the quadratic look-around is cheaper than a Map.
   const distinct: Array<{ signal: IntentSignal; intent: SignalIntent; amount: number }> = [];
@@ -878,6 +957,10 @@ function decide(
       amount = Math.max(amount, contribution(other, negationIsTrouble[m] === true)[1]);
     }
     scores[intent] += amount;
+    if (teamSignals?.has(signal) === true) {
+      team[intent] += amount;
+      teamEvidence = true;
+    }
     distinct.push({ signal, intent, amount });
   }
 
@@ -886,17 +969,36 @@ function decide(
     if (scores[intent] > scores[top] + 1e-9) top = intent;
   }
   let intent: Intent;
-  const needed = MIN_EVIDENCE + (notices.length === 0 ? 0 : noticeWeight(notices));
-  if (scores[top] < needed - 1e-9) intent = 'neutral';
+  const noticed = notices.length === 0 ? 0 : noticeWeight(notices);
+  if (scores[top] < MIN_EVIDENCE + noticed - 1e-9) intent = 'neutral';
   else if (!ironic && scores.trouble >= TROUBLE_FLOOR && scores.trouble * 2 >= scores[top])
     intent = 'trouble';
   else intent = top;
+  if (model === null) {
+    return {
+      intent,
+      category: categoryForIntent(intent),
+      signals: reported(distinct, intent),
+      scores,
+      notices: distinctNotices(notices),
+    };
+  }
+  const verdict = model.predict(
+    text,
+    { scores, intent, noticeWeight: noticed },
+    teamEvidence ? team : undefined,
+  );
   return {
-    intent,
-    category: categoryForIntent(intent),
-    signals: reported(distinct, intent),
+    intent: verdict.intent,
+    category: categoryForIntent(verdict.intent),
+    signals: reported(distinct, verdict.intent),
     scores,
     notices: distinctNotices(notices),
+    model: {
+      intent: verdict.intent,
+      probability: Math.round(verdict.probability * 1000) / 1000,
+      dictionary: intent,
+    },
   };
 }
 

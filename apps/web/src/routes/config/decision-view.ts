@@ -31,6 +31,21 @@ export function decisionsTable(c: C, matches: readonly PreviewMatch[]) {
             <div>${t(c, 'config.preview.watches')}: ${decision.watches.join(', ')}</div>
             <div>${t(c, 'config.preview.intent')}: <strong>${t(c, `config.intent.${decision.intent}`)}</strong>${decision.category === null ? '' : html` → ${t(c, `config.category.${decision.category}`)}`}</div>
             <div>${t(c, 'config.preview.signals')}: ${signals.length === 0 ? '—' : signals}</div>
+            ${
+              decision.model === undefined
+                ? ''
+                : html`<div>${t(
+                    c,
+                    decision.model.dictionary === decision.model.intent
+                      ? 'config.preview.model'
+                      : 'config.preview.modelOverrules',
+                    {
+                      intent: t(c, `config.intent.${decision.model.intent}`),
+                      percent: Math.round(decision.model.probability * 100),
+                      dictionary: t(c, `config.intent.${decision.model.dictionary}`),
+                    },
+                  )}</div>`
+            }
           </td>
           <td>
             ${

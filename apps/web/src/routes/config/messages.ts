@@ -464,6 +464,11 @@ addMessages({
   'config.preview.watches': { ja: 'ウォッチ', en: 'Watches' },
   'config.preview.intent': { ja: '意図', en: 'Intent' },
   'config.preview.signals': { ja: 'シグナル', en: 'Signals' },
+  'config.preview.model': { ja: '学習モデル: {intent} {percent}%', en: 'Model: {intent} {percent}%' },
+  'config.preview.modelOverrules': {
+    ja: '学習モデル: {intent} {percent}%（単語だけなら {dictionary}）',
+    en: 'Model: {intent} {percent}% (words alone: {dictionary})',
+  },
   'config.preview.suppressed': { ja: '抑制', en: 'Suppressed' },
   'config.preview.toReview': {
     ja: 'レビューへ: {channel}（優先度 {priority}）',

@@ -70,6 +70,11 @@ addMessages({
   'inbox.reason.daily_cap_reached': { ja: '1 日の返信上限', en: 'Daily reply cap reached' },
   'inbox.signals': { ja: '手がかり', en: 'Signals' },
   'inbox.negated': { ja: '否定', en: 'negated' },
+  'inbox.model': { ja: '学習モデル: {intent} {percent}%', en: 'model: {intent} {percent}%' },
+  'inbox.modelOverrules': {
+    ja: '学習モデル: {intent} {percent}%（単語だけなら {dictionary}）',
+    en: 'model: {intent} {percent}% (words alone: {dictionary})',
+  },
 
   // Match detail
   'inbox.detail.title': { ja: 'マッチの詳細', en: 'Match' },

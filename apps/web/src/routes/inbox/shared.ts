@@ -98,6 +98,7 @@ export function matchJson(match: MatchRecord) {
     category: d.category,
     watches: d.watches,
     signals: d.signals,
+    model: d.model ?? null,
     escalated: match.escalated,
     escalations: d.escalations,
     suppressed: match.suppressed,

@@ -119,10 +119,23 @@ function author(c: C, match: MatchRecord) {
 
 function signals(c: C, match: MatchRecord) {
   const list = match.decision.signals;
-  if (list.length === 0) return '';
+  const model = match.decision.model;
+  if (list.length === 0 && model === undefined) return '';
   return html`<small class="muted" title="${t(c, 'inbox.signals')}">${list.map(
     (s, i) => html`${i > 0 ? ', ' : ''}${s.word}${s.negated ? html` (${t(c, 'inbox.negated')})` : ''}`,
-  )}</small>`;
+  )}${
+    model === undefined
+      ? ''
+      : html`${list.length > 0 ? html`<br>` : ''}${t(
+          c,
+          model.dictionary === model.intent ? 'inbox.model' : 'inbox.modelOverrules',
+          {
+            intent: t(c, `inbox.intent.${model.intent}`),
+            percent: Math.round(model.probability * 100),
+            dictionary: t(c, `inbox.intent.${model.dictionary}`),
+          },
+        )}`
+  }</small>`;
 }
 
 /** Watch id → what the reviewer reads: its name when it has one. */

@@ -1,0 +1,253 @@
+/**
+ * The learned layer of the intent classifier (issue 13): a linear model over the post's character
+ * n-grams, stacked with the dictionary's own reading of the post.
+ *
+ * Two stages, both multinomial logistic regression, trained by scripts/train-intent-model.ts on every
+ * labelled set in corpus/ and stored in intent-model.json:
+ *
+ *   1. Character n-grams (1 to `maxN` characters of the normalised text, digits folded to 0) hashed
+ *      into 2^bits buckets, each bucket counted once per post (present or not); one weight per bucket and intent, stored as
+ *      int8 with one scale. Japanese needs no tokeniser for this, English words show up as n-grams
+ *      with their spaces.
+ *   2. A small model that weighs stage 1's log-probabilities against the dictionary's scores, its
+ *      verdict and its notice markers (META_FEATURES). It was trained on stage-1 outputs for posts
+ *      stage 1 had not seen (out of fold, one labelled set left out at a time), so it learns how far
+ *      each side can be trusted on new posts.
+ *
+ * A team's configured words are the team telling the classifier what it means: each unit of their
+ * evidence adds TEAM_WORD_LOGIT to its intent's final score on top of counting in the dictionary scores.
+ *
+ * Everything here is integer and float arithmetic in a fixed order: the same text gives the same
+ * answer on every run and machine.
+ */
+import type { Intent } from '../config.ts';
+import type { SignalIntent } from './dictionaries.ts';
+
+/** The intents the model scores, in the order of its weights. */
+export const MODEL_INTENTS: readonly Intent[] = ['praise', 'complaint', 'trouble', 'question', 'neutral'];
+const K = 5;
+
+/** The dictionary scores, in the order of the meta features. */
+const SCORE_INTENTS: readonly SignalIntent[] = ['praise', 'complaint', 'trouble', 'question'];
+
+/**
+ * Stage 2's inputs, in order: stage 1's log-probability per intent (5), each dictionary score clipped
+ * to 4 and halved (4), the dictionary's verdict one-hot (5), the notice markers' weight clipped to 2
+ * (1), a bias (1).
+ */
+export const META_FEATURES = 16;
+
+/** Extra final score per unit of a team's own evidence (a configured word weighs 1.5: +4.5). */
+export const TEAM_WORD_LOGIT = 3;
+
+/** The stored model (intent-model.json), as written by the training script. */
+export interface IntentModelData {
+  readonly format: 'kikimimi-intent-model/1';
+  readonly intents: readonly string[];
+  /** Hash buckets: 2^bits. */
+  readonly bits: number;
+  /** Longest character n-gram. */
+  readonly maxN: number;
+  /** Stage 1: int8 weights, bucket-major (bucket × 5 + intent), base64; the real weight is q × scale. */
+  readonly scale: number;
+  readonly weights: string;
+  /** Stage 2: 5 × META_FEATURES weights, intent-major. */
+  readonly meta: readonly number[];
+  /** What it was trained on, for people. */
+  readonly trainedOn: { readonly sets: readonly string[]; readonly posts: number };
+}
+
+/** The dictionary's reading of a post, as the model uses it. */
+export interface DictionaryReading {
+  readonly scores: Readonly<Record<SignalIntent, number>>;
+  readonly intent: Intent;
+  /** The notice markers' extra evidence (each distinct marker's weight). */
+  readonly noticeWeight: number;
+}
+
+/** What the model says about a post. */
+export interface ModelVerdict {
+  readonly intent: Intent;
+  /** The model's probability for that intent, 0–1. */
+  readonly probability: number;
+}
+
+/** A compiled model. */
+export interface IntentModel {
+  /**
+   * Final verdict for normalised text. `team` holds the team's own evidence per intent (configured
+   * words, after negation), or undefined when there is none.
+   */
+  predict(
+    text: string,
+    reading: DictionaryReading,
+    team?: Readonly<Record<SignalIntent, number>>,
+  ): ModelVerdict;
+  /** Stage 1 alone: the n-gram logits (for training and tests). */
+  ngramLogits(text: string): Float64Array;
+  readonly data: IntentModelData;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 16777619;
+const SPACE = 0x20;
+
+/**
+ * Calls `visit` with the bucket of every character n-gram (1 to maxN characters) of ` text ` (a space
+ * on each side marks the start and the end; digits are folded to 0), in text order, repeats included.
+ * The model's features are the distinct buckets (present or not: counting repeats measured worse).
+ * Training uses this; prediction inlines the same loop (a test holds the two together).
+ */
+export function forEachBucket(
+  text: string,
+  bits: number,
+  maxN: number,
+  visit: (bucket: number) => void,
+): void {
+  const mask = (1 << bits) - 1;
+  const length = text.length + 2;
+  for (let i = 0; i < length; i++) {
+    let h = FNV_OFFSET;
+    const last = Math.min(length, i + maxN);
+    for (let j = i; j < last; j++) {
+      let c = j === 0 || j === length - 1 ? SPACE : text.charCodeAt(j - 1);
+      if (c >= 0x30 && c <= 0x39) c = 0x30; // 5回も, 30 minutes: the digits do not matter
+      h = Math.imul(h ^ c, FNV_PRIME);
+      visit((h ^ (h >>> 15)) & mask);
+    }
+  }
+}
+
+/** The meta features for one post (stage 1's logits and the dictionary's reading), into `out`. */
+export function metaFeatures(
+  ngram: Float64Array,
+  reading: DictionaryReading,
+  out: Float64Array,
+): Float64Array {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) max = Math.max(max, ngram[k] as number);
+  let sum = 0;
+  for (let k = 0; k < K; k++) sum += Math.exp((ngram[k] as number) - max);
+  const logSum = max + Math.log(sum);
+  for (let k = 0; k < K; k++) out[k] = (ngram[k] as number) - logSum;
+  for (let k = 0; k < 4; k++) out[K + k] = Math.min(reading.scores[SCORE_INTENTS[k] as SignalIntent], 4) / 2;
+  for (let k = 0; k < K; k++) out[K + 4 + k] = reading.intent === MODEL_INTENTS[k] ? 1 : 0;
+  out[K + 4 + K] = Math.min(reading.noticeWeight, 2);
+  out[META_FEATURES - 1] = 1;
+  return out;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Base64 to signed bytes (this package stays free of Node's Buffer). */
+export function decodeBase64(text: string): Int8Array {
+  const values = new Uint8Array(128).fill(255);
+  for (let i = 0; i < BASE64.length; i++) values[BASE64.charCodeAt(i)] = i;
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--; // '='
+  const out = new Int8Array(Math.floor((end * 6) / 8));
+  let buffer = 0;
+  let held = 0;
+  let at = 0;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? (values[code] as number) : 255;
+    if (value === 255) throw new Error(`intent model: not base64 at ${i}`);
+    buffer = ((buffer << 6) | value) & 0xffffff;
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out[at++] = (buffer >> held) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** Checks a stored model and prepares it for prediction. */
+export function compileModel(data: IntentModelData): IntentModel {
+  if (data.format !== 'kikimimi-intent-model/1')
+    throw new Error(`intent model: unknown format ${data.format}`);
+  if (data.intents.join() !== MODEL_INTENTS.join())
+    throw new Error('intent model: intents differ from this code');
+  if (!Number.isInteger(data.bits) || data.bits < 8 || data.bits > 24)
+    throw new Error('intent model: bad bits');
+  const weights = decodeBase64(data.weights);
+  if (weights.length !== (1 << data.bits) * K) throw new Error('intent model: weights do not match bits');
+  if (data.meta.length !== K * META_FEATURES)
+    throw new Error('intent model: meta weights have the wrong size');
+  const meta = Float64Array.from(data.meta);
+  const { bits, maxN, scale } = data;
+
+  const mask = (1 << bits) - 1;
+  // seen[bucket] === mark: already counted in this post. One byte per bucket keeps it in cache; the
+  // marks start afresh every 255 posts.
+  const seen = new Uint8Array(1 << bits);
+  let mark = 0;
+  const ngram = new Float64Array(K);
+  const features = new Float64Array(META_FEATURES);
+  const final = new Float64Array(K);
+
+  /** forEachBucket with the weights summed in place: the hot path, no call per n-gram. */
+  function ngramInto(text: string, out: Float64Array): Float64Array {
+    if (++mark === 256) {
+      seen.fill(0);
+      mark = 1;
+    }
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    const length = text.length + 2;
+    for (let i = 0; i < length; i++) {
+      let h = FNV_OFFSET;
+      const last = Math.min(length, i + maxN);
+      for (let j = i; j < last; j++) {
+        let c = j === 0 || j === length - 1 ? SPACE : text.charCodeAt(j - 1);
+        if (c >= 0x30 && c <= 0x39) c = 0x30;
+        h = Math.imul(h ^ c, FNV_PRIME);
+        const bucket = (h ^ (h >>> 15)) & mask;
+        if (seen[bucket] === mark) continue;
+        seen[bucket] = mark;
+        const base = bucket * K;
+        s0 += weights[base] as number;
+        s1 += weights[base + 1] as number;
+        s2 += weights[base + 2] as number;
+        s3 += weights[base + 3] as number;
+        s4 += weights[base + 4] as number;
+      }
+    }
+    out[0] = s0 * scale;
+    out[1] = s1 * scale;
+    out[2] = s2 * scale;
+    out[3] = s3 * scale;
+    out[4] = s4 * scale;
+    return out;
+  }
+
+  return {
+    data,
+    ngramLogits(text) {
+      return ngramInto(text, new Float64Array(K));
+    },
+    predict(text, reading, team) {
+      metaFeatures(ngramInto(text, ngram), reading, features);
+      for (let k = 0; k < K; k++) {
+        let z = 0;
+        const base = k * META_FEATURES;
+        for (let f = 0; f < META_FEATURES; f++) z += (meta[base + f] as number) * (features[f] as number);
+        final[k] = z;
+      }
+      if (team !== undefined) {
+        for (let k = 0; k < 4; k++) {
+          final[k] = (final[k] as number) + TEAM_WORD_LOGIT * team[SCORE_INTENTS[k] as SignalIntent];
+        }
+      }
+      let best = 0;
+      for (let k = 1; k < K; k++) if ((final[k] as number) > (final[best] as number)) best = k;
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp((final[k] as number) - (final[best] as number));
+      return { intent: MODEL_INTENTS[best] as Intent, probability: 1 / sum };
+    },
+  };
+}
