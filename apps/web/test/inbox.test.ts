@@ -87,6 +87,10 @@ describe('GET /inbox', () => {
     expect(page).toContain(praise.post.url);
     expect(page).toContain('ブクログ最高、ありがとう！');
     expect(page).toContain('称賛'); // intent praise in Japanese
+    // The learned intent model's verdict next to the signals (decisions carry it since issue 13 round 6).
+    const model = praise.decision.model;
+    expect(model).toBeDefined();
+    expect(page).toContain(`学習モデル: 称賛 ${Math.round((model?.probability ?? 0) * 100)}%`);
     expect(page).toContain('自社アカウント'); // suppression reason of the own-account match
     expect(page).toContain('緊急'); // the billing match's priority
     expect(page).toContain('<time datetime="');

@@ -38,7 +38,7 @@ export interface TrainingSettings {
 }
 
 export const SETTINGS: TrainingSettings = {
-  bits: 16,
+  bits: 15,
   maxN: 4,
   ngramLambda: 1e-3,
   metaLambda: 1e-2,

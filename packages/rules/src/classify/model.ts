@@ -179,8 +179,8 @@ export function compileModel(data: IntentModelData): IntentModel {
   const { bits, maxN, scale } = data;
 
   const mask = (1 << bits) - 1;
-  // seen[bucket] === mark: already counted in this post. One byte per bucket keeps it in cache; the
-  // marks start afresh every 255 posts.
+  // seen[bucket] === mark: already counted in this post (each bucket once per post). The marks start
+  // afresh every 255 posts.
   const seen = new Uint8Array(1 << bits);
   let mark = 0;
   const ngram = new Float64Array(K);
@@ -188,24 +188,32 @@ export function compileModel(data: IntentModelData): IntentModel {
   const final = new Float64Array(K);
 
   /** forEachBucket with the weights summed in place: the hot path, no call per n-gram. */
+  let codes = new Uint16Array(256);
+
   function ngramInto(text: string, out: Float64Array): Float64Array {
     if (++mark === 256) {
       seen.fill(0);
       mark = 1;
     }
+    // The text between two spaces, digits folded, once; the n-gram loop then only reads codes.
+    const length = text.length + 2;
+    if (codes.length < length) codes = new Uint16Array(length * 2);
+    codes[0] = SPACE;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      codes[i + 1] = c >= 0x30 && c <= 0x39 ? 0x30 : c;
+    }
+    codes[length - 1] = SPACE;
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
     let s4 = 0;
-    const length = text.length + 2;
     for (let i = 0; i < length; i++) {
       let h = FNV_OFFSET;
       const last = Math.min(length, i + maxN);
       for (let j = i; j < last; j++) {
-        let c = j === 0 || j === length - 1 ? SPACE : text.charCodeAt(j - 1);
-        if (c >= 0x30 && c <= 0x39) c = 0x30;
-        h = Math.imul(h ^ c, FNV_PRIME);
+        h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
         const bucket = (h ^ (h >>> 15)) & mask;
         if (seen[bucket] === mark) continue;
         seen[bucket] = mark;
