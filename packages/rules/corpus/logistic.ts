@@ -4,7 +4,7 @@
  * itself only multiplies (src/classify/model.ts).
  *
  * Full-batch and without randomness: the same rows give the same weights, bit for bit.
- * Small on purpose (about a thousand posts, 2^16 × 5 weights): no library needed (ADR 011).
+ * Small on purpose (about a thousand posts, 2^15 × 5 weights): no library needed (ADR 011).
  */
 
 /** One training example: sparse features (indices ascending, values) and its class. */
