@@ -59,7 +59,12 @@ describe('daily reply caps', () => {
       const queue = new Queue('reply', { connection: redis, prefix: world.prefix });
       try {
         const id = JOB_IDS.reply(capped?.matchId ?? '');
-        expect(await (await queue.getJob(id))?.getState()).toBe('delayed');
+        // The reply is recorded as failed before BullMQ moves its job to the delayed set: wait for that.
+        await waitFor(
+          async () => (await (await queue.getJob(id))?.getState()) === 'delayed',
+          20_000,
+          'the reply job delayed',
+        );
         // When it is due: the delayed set's score (BullMQ keeps the time × 4096 + a counter there).
         const score = Number(await redis.zscore(`${world.prefix}:reply:delayed`, id));
         expect(Math.floor(score / 4096) - Date.now()).toBeGreaterThan(23 * 3_600_000);
