@@ -290,10 +290,14 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     (file) =>
       `== ${basename(file)}\n${formatEvaluation(evaluateCorpus(loadCorpus(file), { dictionaryOnly }), args.includes('--errors'))}`,
   );
+  const trainedOn = new Set(ALL_CORPORA.map((file) => basename(file)));
+  const inSample = paths.every((file) => trainedOn.has(basename(file)));
   console.log(
     dictionaryOnly
       ? 'the dictionaries alone (no learned model)\n'
-      : 'dictionaries + learned model — the model was trained on these sets: in-sample figures; for unseen posts see npm run eval:cv\n',
+      : inSample
+        ? 'dictionaries + learned model — the model was trained on these sets: in-sample figures; for unseen posts see npm run eval:cv\n'
+        : 'dictionaries + learned model (not trained on this set)\n',
   );
   console.log(reports.join('\n\n'));
 }
