@@ -233,6 +233,7 @@ export const SURGE_DEFAULTS = {
   quietMinutes: 30,
   baselineWeeks: 4,
   holdSeconds: 60,
+  replyIntervalSeconds: 30,
 } as const;
 
 /**
@@ -261,6 +262,11 @@ export const surgesSchema = z
      * the review channel ahead of ordinary ones. 0: never wait.
      */
     holdSeconds: z.number().int().min(0).max(600).default(SURGE_DEFAULTS.holdSeconds),
+    /**
+     * Replies to a surge's members go out one per this many seconds per account (paced: the brand does
+     * not post a hundred identical replies in a second).
+     */
+    replyIntervalSeconds: z.number().int().min(1).max(3_600).default(SURGE_DEFAULTS.replyIntervalSeconds),
   })
   .default({ ...SURGE_DEFAULTS });
 export type SurgeConfig = z.infer<typeof surgesSchema>;

@@ -15,6 +15,7 @@ describe('the surges section of the configuration', () => {
       quietMinutes: 30,
       baselineWeeks: 4,
       holdSeconds: 60,
+      replyIntervalSeconds: 30,
     });
     expect(loaded.ok && loaded.config.surges).toEqual(SURGE_DEFAULTS);
   });
@@ -34,6 +35,7 @@ describe('the surges section of the configuration', () => {
         quietMinutes: -1,
         baselineWeeks: 13,
         holdSeconds: 601,
+        replyIntervalSeconds: 0,
       },
     });
     expect(loaded.ok).toBe(false);
@@ -46,6 +48,7 @@ describe('the surges section of the configuration', () => {
       'surges.quietMinutes',
       'surges.baselineWeeks',
       'surges.holdSeconds',
+      'surges.replyIntervalSeconds',
     ]);
     for (const problem of problems) expect(problem.message).not.toBe('');
   });
