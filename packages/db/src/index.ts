@@ -35,9 +35,11 @@ export type { CustomerCase, CustomerRepository } from './repositories/customers.
 export type {
   DeskStore,
   DeskTransaction,
+  LockedMember,
   OutboxEntry,
   OutboxJob,
   OutboxRepository,
+  SurgeSkipRow,
 } from './repositories/desk.ts';
 export {
   type DiscordRepository,
@@ -80,12 +82,15 @@ export {
 export type {
   AnnouncementRecord,
   SurgeAnnouncementMark,
+  SurgeEscalationRecord,
   SurgeHandled,
   SurgeHandling,
   SurgeHistoryRow,
+  SurgeMember,
   SurgeMemberCounts,
   SurgePeriodSummary,
   SurgeRecord,
+  SurgeReplyProgress,
   SurgeRepository,
   SurgeSummaryInput,
 } from './repositories/surges.ts';

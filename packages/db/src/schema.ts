@@ -333,9 +333,13 @@ export const replies = pgTable(
     createdAt: createdAt(),
     updatedAt: createdAt('updated_at'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** A paced reply (to a surge's member) is not sent before this time; null: at once. */
+    dueAt: timestamp('due_at', { withTimezone: true }),
   },
   (t) => [
     unique('replies_match_seq_key').on(t.matchId, t.seq),
+    // The pacing of replies to a surge's members: the latest slot taken on each account.
+    index('replies_account_due_idx').on(t.accountId, t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     // One follow-up per post of the customer, whoever presses the button twice.
     unique('replies_match_target_key').on(t.matchId, t.targetPostId),
     unique('replies_idempotency_key_key').on(t.idempotencyKey),
@@ -523,6 +527,8 @@ export const outbox = pgTable('outbox', {
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
   /** Run the job again when the queue keeps a finished job under this id (a reviewer's retry). */
   rerun: boolean('rerun').notNull().default(false),
+  /** The job waits on its queue until then (a paced reply); null: it runs at once. */
+  notBefore: timestamp('not_before', { withTimezone: true }),
   createdAt: createdAt(),
   /** Failed relays (the queue unreachable) and the last reason, for operators. */
   attempts: integer('attempts').notNull().default(0),
@@ -598,4 +604,39 @@ export const surgeAnnouncements = pgTable(
       sql.raw(`state IN (${ANNOUNCEMENT_STATES.map((s) => `'${s}'`).join(', ')})`),
     ),
   ],
+);
+
+/**
+ * The members a reply to a surge's members left out, and why (the console's visible queue): the latest
+ * reason per surge and member; a member answered later keeps its row, its reply shows instead.
+ */
+export const surgeReplySkips = pgTable(
+  'surge_reply_skips',
+  {
+    surgeId: text('surge_id')
+      .notNull()
+      .references(() => surges.id, { onDelete: 'cascade' }),
+    matchId: uuid('match_id')
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    /** The desk's reason code (packages/desk SurgeSkip), with its parameters. */
+    reason: text('reason').notNull(),
+    params: jsonb('params').$type<Record<string, string | number>>().notNull().default({}),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'surge_reply_skips_pkey', columns: [t.surgeId, t.matchId] })],
+);
+
+/** A surge escalated to a target: once per surge and target (one ping), whoever presses twice. */
+export const surgeEscalations = pgTable(
+  'surge_escalations',
+  {
+    surgeId: text('surge_id')
+      .notNull()
+      .references(() => surges.id, { onDelete: 'cascade' }),
+    target: text('target').notNull(),
+    createdBy: jsonb('created_by').$type<Actor>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ name: 'surge_escalations_pkey', columns: [t.surgeId, t.target] })],
 );

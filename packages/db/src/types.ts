@@ -189,6 +189,8 @@ export interface ReplyRecord {
   readonly createdBy: Actor;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
+  /** A paced reply (to a surge's member) is not sent before this time; null: at once. */
+  readonly dueAt: Date | null;
 }
 
 export interface AuditEntry {

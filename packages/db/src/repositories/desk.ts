@@ -1,8 +1,18 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Platform } from '@kikimimi/rules';
+import { and, asc, eq, inArray, isNotNull, max, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { caseEvents, matches, outbox, replies, surgeAnnouncements, surges } from '../schema.ts';
+import {
+  caseEvents,
+  matches,
+  outbox,
+  replies,
+  surgeAnnouncements,
+  surgeEscalations,
+  surgeReplySkips,
+  surges,
+} from '../schema.ts';
 import type {
   Actor,
   CaseEvent,
@@ -42,6 +52,23 @@ export interface OutboxJob {
   readonly payload: Readonly<Record<string, unknown>>;
   /** Run the job again when the queue keeps a finished job under this id (a reviewer's retry). */
   readonly rerun?: boolean;
+  /** The job waits on its queue until then (a paced reply); absent: it runs at once. */
+  readonly notBefore?: Date;
+}
+
+/** A surge's member as a reply to the members reads it, under its lock. */
+export interface LockedMember {
+  readonly id: string;
+  readonly status: MatchStatus;
+  /** It has its reply (to the matched post) already. */
+  readonly replied: boolean;
+}
+
+/** Why a reply to a surge's members left one out (packages/desk decides; stored for the visible queue). */
+export interface SurgeSkipRow {
+  readonly matchId: string;
+  readonly reason: string;
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -126,6 +153,27 @@ export interface DeskTransaction {
   closeSurge(surgeId: string, now: Date): Promise<void>;
   /** Locks and returns the surge's members still waiting for a decision (status new), by id. */
   lockUndecidedMembers(surgeId: string): Promise<string[]>;
+  /**
+   * Locks the surge's members among `matchIds` (absent: every member still waiting, status new), in id
+   * order, each with its status and whether it has its reply; ids that are not members are left out.
+   */
+  lockMembers(surgeId: string, matchIds?: readonly string[]): Promise<LockedMember[]>;
+  /**
+   * Serialises the pacing of replies on these accounts until the transaction ends (advisory locks, taken
+   * in one order) and returns the latest due time already taken on each (an account without one is absent).
+   */
+  lockReplyPacing(accountIds: readonly string[]): Promise<Map<string, Date>>;
+  /**
+   * Replies per platform that count against today's cap (the day of `now` in `timeZone`): sent today,
+   * and those still to be sent that were decided within the last 24 hours.
+   */
+  repliesCountedToday(now: Date, timeZone: string): Promise<Partial<Record<Platform, number>>>;
+  /** Stores why these members were left out (the latest reason per member replaces an older one). */
+  recordSurgeSkips(surgeId: string, skips: readonly SurgeSkipRow[], now: Date): Promise<void>;
+  /** Forgets why these members were left out (they are answered now). */
+  clearSurgeSkips(surgeId: string, matchIds: readonly string[]): Promise<void>;
+  /** The surge's escalation to `target`; false when it has one already (pressed twice, or from both front-ends). */
+  insertSurgeEscalation(surgeId: string, target: string, actor: Actor, now: Date): Promise<boolean>;
 }
 
 /** Runs a decision's storage steps in one PostgreSQL transaction. */
@@ -158,7 +206,16 @@ const jobSchema = z.strictObject({
   jobId: z.string().min(1).max(500),
   payload: z.record(z.string(), z.unknown()),
   rerun: z.boolean().optional(),
+  notBefore: z.date().optional(),
 });
+const memberIdsSchema = z.array(z.uuid()).max(10_000);
+const skipsSchema = z.array(
+  z.strictObject({
+    matchId: z.uuid(),
+    reason: z.string().min(1).max(100),
+    params: z.record(z.string(), z.union([z.string().max(500), z.number()])).optional(),
+  }),
+);
 
 function deskTransaction(tx: Tx): DeskTransaction {
   return {
@@ -306,6 +363,107 @@ function deskTransaction(tx: Tx): DeskTransaction {
         .for('update');
       return rows.map((r) => r.id);
     },
+    async lockMembers(surgeId, matchIdsInput) {
+      const ids =
+        matchIdsInput === undefined ? undefined : parseInput(memberIdsSchema, matchIdsInput, 'members');
+      if (ids !== undefined && ids.length === 0) return [];
+      const rows = await tx
+        .select({ id: matches.id, status: matches.status })
+        .from(matches)
+        .where(
+          and(
+            eq(matches.surgeId, surgeId),
+            ids === undefined ? eq(matches.status, 'new') : inArray(matches.id, ids),
+          ),
+        )
+        .orderBy(asc(matches.id))
+        .for('update');
+      if (rows.length === 0) return [];
+      const answered = await tx
+        .select({ matchId: replies.matchId })
+        .from(replies)
+        .where(
+          and(
+            inArray(
+              replies.matchId,
+              rows.map((r) => r.id),
+            ),
+            eq(replies.seq, 1),
+          ),
+        );
+      const replied = new Set(answered.map((r) => r.matchId));
+      return rows.map((r) => ({ id: r.id, status: r.status as MatchStatus, replied: replied.has(r.id) }));
+    },
+    async lockReplyPacing(accountIdsInput) {
+      const accountIds = [...new Set(parseInput(memberIdsSchema, accountIdsInput, 'accounts'))].sort();
+      for (const accountId of accountIds) {
+        await tx.execute(
+          sql`SELECT pg_advisory_xact_lock(hashtext(${`kikimimi.reply-pacing:${accountId}`}))`,
+        );
+      }
+      const latest = new Map<string, Date>();
+      if (accountIds.length === 0) return latest;
+      const rows = await tx
+        .select({ accountId: replies.accountId, due: max(replies.dueAt) })
+        .from(replies)
+        .where(and(inArray(replies.accountId, accountIds), isNotNull(replies.dueAt)))
+        .groupBy(replies.accountId);
+      for (const row of rows) if (row.due !== null) latest.set(row.accountId, new Date(row.due));
+      return latest;
+    },
+    async repliesCountedToday(now, timeZone) {
+      const day = sql`date_trunc('day', ${now.toISOString()}::timestamptz AT TIME ZONE ${timeZone})`;
+      const rows = await tx
+        .select({ platform: matches.platform, count: sql<number>`count(*)::int` })
+        .from(replies)
+        .innerJoin(matches, eq(matches.id, replies.matchId))
+        .where(
+          sql`(${replies.state} IN ('sent', 'manual_done') AND ${replies.sentAt} >= (${day} AT TIME ZONE ${timeZone}) AND ${replies.sentAt} < ((${day} + interval '1 day') AT TIME ZONE ${timeZone}))
+            OR (${replies.state} IN ('pending', 'failed', 'manual_pending') AND ${replies.createdAt} >= ${new Date(now.getTime() - 86_400_000).toISOString()}::timestamptz)`,
+        )
+        .groupBy(matches.platform);
+      const out: Partial<Record<Platform, number>> = {};
+      for (const row of rows) out[row.platform as Platform] = row.count;
+      return out;
+    },
+    async recordSurgeSkips(surgeId, skipsInput, now) {
+      const skips = parseInput(skipsSchema, skipsInput, 'skipped members');
+      if (skips.length === 0) return;
+      await tx
+        .insert(surgeReplySkips)
+        .values(
+          skips.map((s) => ({
+            surgeId,
+            matchId: s.matchId,
+            reason: s.reason,
+            params: s.params ?? {},
+            at: now,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [surgeReplySkips.surgeId, surgeReplySkips.matchId],
+          set: {
+            reason: sql`excluded.reason`,
+            params: sql`excluded.params`,
+            at: sql`excluded.at`,
+          },
+        });
+    },
+    async clearSurgeSkips(surgeId, matchIdsInput) {
+      const ids = parseInput(memberIdsSchema, matchIdsInput, 'members');
+      if (ids.length === 0) return;
+      await tx
+        .delete(surgeReplySkips)
+        .where(and(eq(surgeReplySkips.surgeId, surgeId), inArray(surgeReplySkips.matchId, ids)));
+    },
+    async insertSurgeEscalation(surgeId, target, actor, now) {
+      const rows = await tx
+        .insert(surgeEscalations)
+        .values({ surgeId, target, createdBy: parseActor(actor), createdAt: now })
+        .onConflictDoNothing()
+        .returning({ target: surgeEscalations.target });
+      return rows.length > 0;
+    },
   };
 }
 
@@ -330,6 +488,7 @@ const toEntry = (row: OutboxRow): OutboxEntry => ({
   jobId: row.jobId,
   payload: row.payload,
   rerun: row.rerun,
+  ...(row.notBefore === null ? {} : { notBefore: row.notBefore }),
   createdAt: row.createdAt,
   attempts: row.attempts,
 });

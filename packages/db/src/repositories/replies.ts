@@ -29,6 +29,8 @@ export interface BeginReply {
   /** Unique per reply; the reply worker may hand it to the platform (Mastodon's Idempotency-Key). */
   readonly idempotencyKey: string;
   readonly actor: Actor;
+  /** Not sent before this time (a paced reply to a surge's member); absent: at once. */
+  readonly dueAt?: Date;
 }
 
 /**
@@ -113,6 +115,7 @@ export function toReply(row: Row): ReplyRecord {
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     sentAt: row.sentAt,
+    dueAt: row.dueAt,
   };
 }
 
@@ -245,6 +248,7 @@ export async function insertReply(
       createdBy: actor,
       createdAt: now,
       updatedAt: now,
+      ...(input.dueAt === undefined ? {} : { dueAt: parseDate(input.dueAt, 'reply due time') }),
     })
     .onConflictDoNothing()
     .returning();

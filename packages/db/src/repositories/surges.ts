@@ -2,8 +2,17 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, sql } from 'dr
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
-import { matches, posts, reviewMessages, surgeAnnouncements, surges } from '../schema.ts';
-import type { Actor } from '../types.ts';
+import {
+  matches,
+  posts,
+  replies,
+  reviewMessages,
+  surgeAnnouncements,
+  surgeEscalations,
+  surgeReplySkips,
+  surges,
+} from '../schema.ts';
+import type { Actor, ReplyState } from '../types.ts';
 import { clip, type Executor, isUuid, parseDate, parseInput, type Tx } from './shared.ts';
 
 /** A surge as the detector summarises it (packages/rules SurgeSummary), times in ms since epoch. */
@@ -58,6 +67,51 @@ export interface AnnouncementRecord {
   readonly createdBy: Actor;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
+}
+
+/** A surge's member with what a reply to the members did with it (the console's visible queue). */
+export interface SurgeMember {
+  readonly id: string;
+  readonly status: string;
+  readonly platform: string;
+  readonly text: string;
+  readonly url: string;
+  readonly authorHandle: string;
+  readonly createdAt: Date;
+  /** Its reply (to the matched post), from the surge or on its own; null: none. */
+  readonly reply: {
+    readonly state: ReplyState;
+    readonly dueAt: Date | null;
+    readonly sentAt: Date | null;
+    readonly url: string | null;
+    readonly manualUrl: string | null;
+    readonly error: string | null;
+  } | null;
+  /** Why the latest reply to the members left it out; null: it was not left out. */
+  readonly skip: {
+    readonly reason: string;
+    readonly params: Readonly<Record<string, string | number>>;
+    readonly at: Date;
+  } | null;
+}
+
+/** Where the replies to a surge's members stand (the counts its Discord message shows). */
+export interface SurgeReplyProgress {
+  /** Waiting for their time (paced) or being sent. */
+  readonly queued: number;
+  /** Sent by the API or posted by hand. */
+  readonly sent: number;
+  /** Failed, or waiting for a reviewer to post them by hand. */
+  readonly failed: number;
+  /** Left out (with a reason) and not answered since. */
+  readonly skipped: number;
+}
+
+/** A surge's escalation to one target. */
+export interface SurgeEscalationRecord {
+  readonly target: string;
+  readonly createdBy: Actor;
+  readonly createdAt: Date;
 }
 
 /** A stored match as the surge detector reads it when it is rebuilt. */
@@ -132,11 +186,12 @@ export interface SurgeRepository {
   get(id: string): Promise<SurgeRecord | null>;
   /** Newest first. */
   list(options?: { readonly status?: 'open' | 'closed'; readonly limit?: number }): Promise<SurgeRecord[]>;
-  /** Member ids, oldest first, and their review status. */
-  members(
-    id: string,
-    limit?: number,
-  ): Promise<{ id: string; status: string; platform: string; text: string; url: string }[]>;
+  /** Members, oldest first: their review status, their reply and why a reply to the members left them out. */
+  members(id: string, limit?: number): Promise<SurgeMember[]>;
+  /** Where the replies to the surge's members stand. */
+  replyProgress(id: string): Promise<SurgeReplyProgress>;
+  /** The surge's escalations, oldest first. */
+  escalations(id: string): Promise<SurgeEscalationRecord[]>;
   /** The size and state of the given surges (the badges of an inbox page's members), in one query. */
   sizes(ids: readonly string[]): Promise<Map<string, { count: number; status: 'open' | 'closed' }>>;
   /** The surge each match belongs to (null: none), for the given ids. */
@@ -310,19 +365,96 @@ export function createSurgeRepository(db: Database): SurgeRepository {
     async members(idInput, limitInput = 1000) {
       const id = parseInput(surgeIdSchema, idInput, 'surge id');
       const limit = parseInput(z.number().int().min(1).max(100_000), limitInput, 'limit');
-      return db
+      const rows = await db
         .select({
           id: matches.id,
           status: matches.status,
           platform: matches.platform,
           text: posts.text,
           url: posts.url,
+          authorHandle: sql<string>`${posts.post}->'author'->>'handle'`,
+          createdAt: matches.createdAt,
+          replyState: replies.state,
+          dueAt: replies.dueAt,
+          sentAt: replies.sentAt,
+          replyUrl: replies.url,
+          manualUrl: replies.manualUrl,
+          error: replies.error,
+          skipReason: surgeReplySkips.reason,
+          skipParams: surgeReplySkips.params,
+          skipAt: surgeReplySkips.at,
         })
         .from(matches)
         .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+        .leftJoin(replies, and(eq(replies.matchId, matches.id), eq(replies.seq, 1)))
+        .leftJoin(
+          surgeReplySkips,
+          and(eq(surgeReplySkips.surgeId, id), eq(surgeReplySkips.matchId, matches.id)),
+        )
         .where(eq(matches.surgeId, id))
         .orderBy(asc(matches.createdAt), asc(matches.id))
         .limit(limit);
+      return rows.map((r) => ({
+        id: r.id,
+        status: r.status,
+        platform: r.platform,
+        text: r.text,
+        url: r.url,
+        authorHandle: r.authorHandle ?? '',
+        createdAt: r.createdAt,
+        reply:
+          r.replyState === null
+            ? null
+            : {
+                state: r.replyState as ReplyState,
+                dueAt: r.dueAt,
+                sentAt: r.sentAt,
+                url: r.replyUrl,
+                manualUrl: r.manualUrl,
+                error: r.error,
+              },
+        skip:
+          r.skipReason === null || r.skipAt === null
+            ? null
+            : { reason: r.skipReason, params: r.skipParams ?? {}, at: r.skipAt },
+      }));
+    },
+
+    async replyProgress(idInput) {
+      const id = parseInput(surgeIdSchema, idInput, 'surge id');
+      const [row] = await db
+        .select({
+          queued: sql<number>`count(*) FILTER (WHERE ${replies.state} = 'pending')::int`,
+          sent: sql<number>`count(*) FILTER (WHERE ${replies.state} IN ('sent', 'manual_done'))::int`,
+          failed: sql<number>`count(*) FILTER (WHERE ${replies.state} IN ('failed', 'manual_pending'))::int`,
+          skipped: sql<number>`count(*) FILTER (WHERE ${replies.id} IS NULL AND ${surgeReplySkips.matchId} IS NOT NULL)::int`,
+        })
+        .from(matches)
+        .leftJoin(replies, and(eq(replies.matchId, matches.id), eq(replies.seq, 1)))
+        .leftJoin(
+          surgeReplySkips,
+          and(eq(surgeReplySkips.surgeId, id), eq(surgeReplySkips.matchId, matches.id)),
+        )
+        .where(eq(matches.surgeId, id));
+      return {
+        queued: row?.queued ?? 0,
+        sent: row?.sent ?? 0,
+        failed: row?.failed ?? 0,
+        skipped: row?.skipped ?? 0,
+      };
+    },
+
+    async escalations(idInput) {
+      const id = parseInput(surgeIdSchema, idInput, 'surge id');
+      return db
+        .select({
+          target: surgeEscalations.target,
+          createdBy: surgeEscalations.createdBy,
+          createdAt: surgeEscalations.createdAt,
+        })
+        .from(surgeEscalations)
+        .where(eq(surgeEscalations.surgeId, id))
+        .orderBy(asc(surgeEscalations.createdAt), asc(surgeEscalations.target));
     },
 
     async sizes(idsInput) {
