@@ -12,7 +12,6 @@ import {
   type Category,
   type Config,
   categorySchema,
-  measureReplyTo,
   pickTemplate,
   platformSchema,
   renderTemplate,
@@ -20,6 +19,16 @@ import {
 } from '@kikimimi/rules';
 import { JOB_IDS, type JobName, type JobPayload } from './jobs.ts';
 import type { DeskFailure, DeskOutcome, DeskProblem, DeskSuccess } from './outcomes.ts';
+import {
+  checkReplyText,
+  MAX_REPLY_INPUT,
+  replyKey,
+  replyPayload,
+  replyRefusal,
+  writeFirstReply,
+} from './reply-steps.ts';
+
+export { checkReplyText, MAX_REPLY_INPUT, replyKey };
 
 /**
  * Who takes a decision, with what makes them a reviewer: a console user's role (editors and admins
@@ -104,21 +113,9 @@ export interface DeskDeps {
   readonly afterCommit?: () => void;
 }
 
-/** The longest reply text accepted before measuring it the platform's way. */
-export const MAX_REPLY_INPUT = 10_000;
 /** The longest dismissal reason. */
 export const MAX_REASON = 200;
 const MAX_URL = 2_000;
-
-/**
- * The idempotency key of a reply: the platform (Mastodon) or the connector (X) sees a retry as the same
- * reply. The reply to the matched post is keyed by the match; a follow-up by the match and the post of
- * the customer it answers.
- */
-export const replyKey = (matchId: string, answerPostId?: string) =>
-  answerPostId === undefined
-    ? `kikimimi-${matchId}`
-    : `kikimimi-${matchId}-${answerPostId.replace(/[^A-Za-z0-9._-]/gu, '_').slice(0, 120)}`;
 
 /** The longest internal note. */
 export const MAX_NOTE = 4_000;
@@ -188,31 +185,6 @@ export function replyDraft(
     : '';
   return { template, text };
 }
-
-/** Checks a reply's text the platform's way (with the mention a Mastodon reply starts with). */
-export function checkReplyText(
-  match: Pick<MatchRecord, 'platform' | 'post'>,
-  text: string,
-  config: Pick<Config, 'platforms'>,
-): DeskProblem | null {
-  if (text === '') return { field: 'text', code: 'empty' };
-  if (text.length > MAX_REPLY_INPUT)
-    return { field: 'text', code: 'input_too_long', params: { max: MAX_REPLY_INPUT } };
-  const length = measureReplyTo(
-    text,
-    { platform: match.platform, authorHandle: match.post.author.handle },
-    { maxCharacters: config.platforms.mastodon.maxCharacters },
-  );
-  if (length.ok) return null;
-  const platform = match.platform === 'x' ? 'X' : match.platform === 'mastodon' ? 'Mastodon' : match.platform;
-  return length.length > length.limit
-    ? { field: 'text', code: 'too_long', params: { length: length.length, limit: length.limit, platform } }
-    : { field: 'text', code: 'unpostable', params: { platform } };
-}
-
-/** The reply job's payload: the first reply by its match (as before follow-ups), a follow-up by its id. */
-const replyPayload = (reply: Pick<ReplyRecord, 'id' | 'matchId' | 'seq'>) =>
-  reply.seq === 1 ? { matchId: reply.matchId } : { matchId: reply.matchId, replyId: reply.id };
 
 /** What a decision's transaction wrote. */
 interface Done {
@@ -325,10 +297,12 @@ export function createDesk(deps: DeskDeps): Desk {
     async reply(actor, matchId, input) {
       const match = await load(actor, matchId, 'reply');
       if ('ok' in match) return match;
-      if (match.status === 'deleted') return fail('post_deleted');
-      if (match.status === 'dismissed' || (await repos.replies.forMatch(match.id)) !== null)
-        return fail('already_handled');
-      if (match.suppressed) return fail('suppressed');
+      const refusal = replyRefusal({
+        status: match.status,
+        replied: (await repos.replies.forMatch(match.id)) !== null,
+        suppressed: match.suppressed,
+      });
+      if (refusal !== null) return fail(refusal);
 
       const { config } = await repos.config.current();
       const checked = checkReplyInput(match, input, config);
@@ -340,27 +314,17 @@ export function createDesk(deps: DeskDeps): Desk {
 
       return decide(match.id, 'replied', async (tx) => {
         const now = deps.now();
+        // The deletion (or another reviewer) may have come while the reviewer was writing.
         const status = await tx.lockMatch(match.id);
-        // The deletion may have arrived while the reviewer was writing.
-        if (status === 'deleted') return fail('post_deleted');
-        if (status === 'dismissed' || (await tx.replyOf(match.id)) !== null) return fail('already_handled');
-        const reply = await tx.insertReply(
+        const late = replyRefusal({ status, replied: (await tx.replyOf(match.id)) !== null });
+        if (late !== null) return fail(late);
+        const written = await writeFirstReply(
+          tx,
           match.id,
-          { accountId: account.id, text, idempotencyKey: replyKey(match.id), actor: stored(actor) },
+          { accountId: account.id, text, category, template, actor: stored(actor) },
           now,
         );
-        if (reply === null) return fail('already_handled');
-        const decision = await tx.recordDecision(
-          match.id,
-          'reply',
-          stored(actor),
-          { category, ...(template ? { templateId: template.id } : {}), text },
-          now,
-        );
-        await tx.setStatus(match.id, 'replied', now);
-        await job(tx, 'reply', replyPayload(reply), JOB_IDS.reply(match.id, reply));
-        await job(tx, 'refresh', { matchId: match.id }, JOB_IDS.refresh(match.id, decision.id));
-        return { decision, reply };
+        return written ?? fail('already_handled');
       });
     },
 

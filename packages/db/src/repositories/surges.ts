@@ -76,6 +76,7 @@ export interface SurgeMember {
   readonly platform: string;
   readonly text: string;
   readonly url: string;
+  readonly authorId: string;
   readonly authorHandle: string;
   readonly createdAt: Date;
   /** Its reply (to the matched post), from the surge or on its own; null: none. */
@@ -372,6 +373,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
           platform: matches.platform,
           text: posts.text,
           url: posts.url,
+          authorId: posts.authorId,
           authorHandle: sql<string>`${posts.post}->'author'->>'handle'`,
           createdAt: matches.createdAt,
           replyState: replies.state,
@@ -400,6 +402,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         platform: r.platform,
         text: r.text,
         url: r.url,
+        authorId: r.authorId,
         authorHandle: r.authorHandle ?? '',
         createdAt: r.createdAt,
         reply:
