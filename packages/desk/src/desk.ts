@@ -149,7 +149,7 @@ export function mayDecide(actor: DeskActor, settings: Pick<DiscordSettings, 'rev
  * (the escalation is then only recorded).
  */
 export function escalationTargets(
-  match: Pick<MatchRecord, 'decision'>,
+  match: { readonly decision: { readonly escalations: readonly { readonly route?: string | undefined }[] } },
   config: Pick<Config, 'escalation'>,
   settings: Pick<DiscordSettings, 'channels'>,
 ): { targets: string[]; discord: boolean } {

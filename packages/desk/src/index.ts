@@ -23,7 +23,7 @@ export {
   parsePayload,
   SURGE_EDIT_MS,
 } from './jobs.ts';
-export { failureMessage, type Lang, problemMessage } from './messages.ts';
+export { failureMessage, type Lang, problemMessage, skipMessage } from './messages.ts';
 export { createOutboxRelay, type OutboxRelay, type RelayLog } from './outbox-relay.ts';
 export type {
   DecisionKindDone,
@@ -36,8 +36,11 @@ export type {
 export {
   announcementKey,
   createSurgeDesk,
+  MAX_SURGE_REPLIES,
   type SurgeDesk,
   type SurgeDeskDeps,
   type SurgeOutcome,
+  type SurgeReplyInput,
   type SurgeSuccess,
 } from './surge-desk.ts';
+export type { SurgeSkip, SurgeSkipReason } from './surge-replies.ts';

@@ -119,6 +119,11 @@ export const JOBS = {
     schema: z.strictObject({ surgeId: id }),
     options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
   },
+  /** Post a surge into the escalation channel of `target`: one ping (job id per surge and target). */
+  surgeEscalate: {
+    schema: z.strictObject({ surgeId: id, target: id, actorName: z.string().min(1).max(200) }),
+    options: { ...LONG_RETRY, removeOnComplete: 1000, removeOnFail: 1000 },
+  },
   /** Post a surge's announcement on one account (once: job id per announcement; the row makes it exactly-once). */
   announce: {
     schema: z.strictObject({ announcementId: z.uuid() }),
@@ -155,6 +160,7 @@ export const JOB_IDS = {
   /** One message job per surge and window of SURGE_EDIT_MS: at most one edit per window. */
   surgeMessage: (surgeId: string, window: number) => jobId('surgemsg', `${surgeId}-${window}`),
   announce: (announcementId: string) => jobId('announce', announcementId),
+  surgeEscalate: (surgeId: string, target: string) => jobId('surgeesc', `${surgeId}-${target}`),
 } as const;
 
 /** A surge's Discord message is edited at most once per this many ms. */

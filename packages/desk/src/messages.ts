@@ -1,5 +1,6 @@
 import { fillText, type Lang, type Text } from '@kikimimi/runtime';
 import type { DeskFailure, DeskProblem } from './outcomes.ts';
+import type { SurgeSkip, SurgeSkipReason } from './surge-replies.ts';
 
 /** The languages the desk answers in (the console's and Discord's: the one i18n system of @kikimimi/runtime). */
 export type { Lang };
@@ -50,6 +51,10 @@ const FAILURES: { readonly [C in DeskFailure['code']]: Text } = {
     ja: 'お客さまからの返信がまだありません（フォローアップはお客さまの返信に答えるものです）。',
     en: 'The customer has not written back yet (a follow-up answers what they said).',
   },
+  nothing_waiting: {
+    ja: '選んだ急増のメンバーに返信を待っている人はいません（すべて対応済みです）。',
+    en: 'None of the chosen members of the surge is waiting for a reply (all are handled).',
+  },
   invalid: { ja: '入力内容を確認してください', en: 'Please check the form' },
 };
 
@@ -87,6 +92,55 @@ const PROBLEMS: { readonly [C in DeskProblem['code']]: Text } = {
     ja: 'このケースにそのお客さまの返信はありません。',
     en: 'There is no such answer from the customer in this case.',
   },
+  no_members: {
+    ja: '返信するメンバーを選ぶか、「返信待ちのすべて」を選んでください。',
+    en: 'Choose the members to answer, or “all waiting”.',
+  },
+  not_member: {
+    ja: 'この急増のメンバーではない投稿が含まれています。',
+    en: 'Some of the chosen posts are not members of this surge.',
+  },
+  too_many_members: {
+    ja: '一度に返信できるのは {max} 件までです。',
+    en: 'At most {max} members can be answered at once.',
+  },
+  bad_placeholder: {
+    ja: '差し込み {placeholder} は使えません（使えるのは {author.name} {author.handle} {post.url} {watch} {vars.名前}、波かっこそのものは {{ と }}）。',
+    en: 'The placeholder {placeholder} cannot be used ({author.name}, {author.handle}, {post.url}, {watch} and {vars.NAME} can; write {{ and }} for braces).',
+  },
+};
+
+/*
+ * Why a reply to a surge's members left one out, shown per member on the surge's page. Reasons that are
+ * a single reply's refusals or problems read as those do.
+ */
+const SKIPS: { readonly [R in SurgeSkipReason]?: Text } = {
+  already_handled: {
+    ja: 'すでに対応済みです（返信済みか対応不要）。',
+    en: 'Already handled (answered or dismissed).',
+  },
+  own_account: { ja: '自社のアカウントです。', en: 'One of our own accounts.' },
+  do_not_contact: {
+    ja: '連絡しないでほしいと言われた人です。',
+    en: 'This person asked not to be contacted.',
+  },
+  repost: { ja: 'リポストです（リポストには返信しません）。', en: 'A repost (reposts are not answered).' },
+  author_cooldown: {
+    ja: 'この人には {hours} 時間以内に返信しています（同じ人への連絡間隔）。',
+    en: 'This person was answered within the last {hours} h (author cooldown).',
+  },
+  same_person: {
+    ja: '同じ人の別の投稿に返信します（1 人に 1 回）。',
+    en: 'The same person is answered on another post (once per person).',
+  },
+  daily_cap: {
+    ja: '{platform} の 1 日の返信上限（{cap} 件）に達しています。',
+    en: 'The daily reply cap on {platform} ({cap}) is reached.',
+  },
+  no_template: {
+    ja: 'この投稿に合うテンプレート（{category}）がありません。',
+    en: 'No template ({category}) fits this post.',
+  },
 };
 
 const NONE: Text = { ja: 'なし', en: 'none' };
@@ -104,4 +158,19 @@ export function problemMessage(problem: DeskProblem, lang: Lang): string {
   const params: Record<string, string | number> = { ...problem.params };
   if (problem.code === 'unknown_target' && params.targets === '') params.targets = NONE[lang];
   return fillText(PROBLEMS[problem.code][lang], params);
+}
+
+/** Why a reply to a surge's members left this member out. */
+export function skipMessage(
+  skip: { readonly reason: SurgeSkip['reason'] | string; readonly params?: SurgeSkip['params'] },
+  lang: Lang,
+): string {
+  const params = { ...skip.params };
+  const own = SKIPS[skip.reason as SurgeSkipReason];
+  if (own !== undefined) return fillText(own[lang], params);
+  if (Object.hasOwn(PROBLEMS, skip.reason))
+    return fillText(PROBLEMS[skip.reason as DeskProblem['code']][lang], params);
+  if (Object.hasOwn(FAILURES, skip.reason))
+    return fillText(FAILURES[skip.reason as DeskFailure['code']][lang], params);
+  return skip.reason;
 }

@@ -45,8 +45,11 @@ export function createOutboxRelay(deps: {
   readonly log: RelayLog;
   /** Per job; the rows of a batch that times out stay for the next round (default 5 s). */
   readonly sendTimeoutMs?: number;
+  /** The clock a job's `notBefore` is measured against (default: the system's). */
+  readonly now?: () => number;
 }): OutboxRelay {
   const timeoutMs = deps.sendTimeoutMs ?? SEND_TIMEOUT_MS;
+  const now = deps.now ?? Date.now;
   const send = async (entries: readonly OutboxEntry[]) => {
     for (const entry of entries) {
       if (!isJobName(entry.queue)) {
@@ -58,8 +61,15 @@ export function createOutboxRelay(deps: {
       // Redis down: ioredis waits for the reconnection, and the relay's transaction (which holds the
       // rows) would stay open as long. Given up after a while instead; a job that reaches the queue
       // later anyway is added again under the same id next round, which the queue ignores.
+      // A paced job (a reply to a surge's member) waits on its queue until its time; the job itself
+      // checks the time again (a job re-driven early waits again).
+      const delay = entry.notBefore === undefined ? 0 : entry.notBefore.getTime() - now();
       if (entry.rerun) await bounded(deps.jobs.ensure(name, payload, entry.jobId), timeoutMs);
-      else await bounded(deps.jobs.enqueue(name, payload, { jobId: entry.jobId }), timeoutMs);
+      else
+        await bounded(
+          deps.jobs.enqueue(name, payload, { jobId: entry.jobId, ...(delay > 0 ? { delay } : {}) }),
+          timeoutMs,
+        );
     }
   };
 

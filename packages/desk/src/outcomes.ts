@@ -14,7 +14,8 @@ export type DeskField =
   | 'answer'
   | 'identity'
   | 'department'
-  | 'summary';
+  | 'summary'
+  | 'members';
 
 /** One thing wrong with a decision's input, next to its field (texts: messages.ts). */
 export interface DeskProblem {
@@ -34,7 +35,11 @@ export interface DeskProblem {
     | 'empty_note'
     | 'unknown_identity'
     | 'same_identity'
-    | 'empty_department';
+    | 'empty_department'
+    | 'no_members'
+    | 'not_member'
+    | 'too_many_members'
+    | 'bad_placeholder';
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
@@ -54,6 +59,8 @@ export type DeskFailure =
   | { readonly ok: false; readonly code: 'not_replied' }
   /** A follow-up answers something the customer said back: there is nothing yet. */
   | { readonly ok: false; readonly code: 'no_answer' }
+  /** A reply to a surge's members "all waiting": no member is waiting any more. */
+  | { readonly ok: false; readonly code: 'nothing_waiting' }
   | { readonly ok: false; readonly code: 'invalid'; readonly problems: readonly DeskProblem[] };
 
 export type DecisionKindDone =

@@ -1,20 +1,61 @@
-import type { Actor, AnnouncementRecord, DeskTransaction, Repositories, SurgeRecord } from '@kikimimi/db';
-import { measureReply, type Platform } from '@kikimimi/rules';
-import { type DeskActor, MAX_REASON, MAX_REPLY_INPUT, mayDecide } from './desk.ts';
+import type {
+  Actor,
+  AnnouncementRecord,
+  DeskTransaction,
+  MatchRecord,
+  Repositories,
+  SurgeMember,
+  SurgeRecord,
+} from '@kikimimi/db';
+import {
+  type Category,
+  type Config,
+  categorySchema,
+  checkTemplateText,
+  measureReply,
+  organizationTimeZone,
+  type Platform,
+} from '@kikimimi/rules';
+import { type DeskActor, escalationTargets, MAX_REASON, MAX_REPLY_INPUT, mayDecide } from './desk.ts';
 import { JOB_IDS, type JobName, type JobPayload, SURGE_EDIT_MS } from './jobs.ts';
-import type { DeskFailure } from './outcomes.ts';
+import type { DeskFailure, DeskProblem } from './outcomes.ts';
+import { writeFirstReply } from './reply-steps.ts';
+import { planSurgeReplies, type ReplySource, type SurgeSkip, suppressionPolicyOf } from './surge-replies.ts';
 
 /** What a decision on a surge did. */
 export interface SurgeSuccess {
   readonly ok: true;
-  readonly kind: 'announced' | 'dismissed' | 'closed';
+  readonly kind: 'announced' | 'dismissed' | 'closed' | 'replied' | 'escalated';
   readonly surge: SurgeRecord;
   /** Announcements created now (0 when every account had one already: pressed twice). */
   readonly announcements?: readonly AnnouncementRecord[];
   /** Members dismissed now. */
   readonly dismissed?: number;
+  /** Replies queued now (a reply to the members), each with the time it goes out. */
+  readonly queued?: readonly { readonly matchId: string; readonly accountId: string; readonly dueAt: Date }[];
+  /** Members the reply left out, and why. */
+  readonly skipped?: readonly SurgeSkip[];
+  /** Members still waiting beyond the most one reply to the members takes (MAX_SURGE_REPLIES). */
+  readonly remaining?: number;
+  /** Where the surge was escalated to. */
+  readonly target?: string;
 }
 export type SurgeOutcome = SurgeSuccess | DeskFailure;
+
+/** A reply to a surge's members: whom (`matchIds`, or `all` still waiting) and what (see ReplySource). */
+export interface SurgeReplyInput {
+  readonly matchIds?: unknown;
+  /** Every member still waiting (true, or a checkbox's "on"). */
+  readonly all?: unknown;
+  /** The reply, its placeholders ({author.name}…) filled per member; empty: the template's text. */
+  readonly text?: unknown;
+  readonly templateId?: unknown;
+  /** Without text and template: each member gets its template of this category (default guidance). */
+  readonly category?: unknown;
+}
+
+/** The most members one reply to the members answers (the rest stay waiting for the next). */
+export const MAX_SURGE_REPLIES = 500;
 
 /** Decisions on a whole surge: one transaction each (the surge's row lock first), audited, jobs via the outbox. */
 export interface SurgeDesk {
@@ -31,19 +72,34 @@ export interface SurgeDesk {
   dismissAll(actor: DeskActor, surgeId: string, input: { readonly reason?: unknown }): Promise<SurgeOutcome>;
   /** Closes the surge: later matches are decided one by one again. */
   close(actor: DeskActor, surgeId: string): Promise<SurgeOutcome>;
+  /**
+   * Replies to the selected members (or all still waiting) with one prepared text, each member through
+   * the rules of a single reply (and its own reply row and idempotency key: never twice), paced one per
+   * `surges.replyIntervalSeconds` per account; the members that may not be answered are left out with
+   * the reason. Audited as `surge.reply`.
+   */
+  replyToMembers(actor: DeskActor, surgeId: string, input: SurgeReplyInput): Promise<SurgeOutcome>;
+  /**
+   * Escalates the whole surge to a target (an escalation route): one message and one ping in its
+   * channel, once per surge and target whoever presses twice. Audited as `surge.escalate`.
+   */
+  escalate(actor: DeskActor, surgeId: string, input: { readonly target?: unknown }): Promise<SurgeOutcome>;
 }
 
 export interface SurgeDeskDeps {
-  readonly repos: Pick<Repositories, 'surges' | 'accounts' | 'discord' | 'desk' | 'audit'>;
+  readonly repos: Pick<
+    Repositories,
+    'surges' | 'accounts' | 'discord' | 'desk' | 'audit' | 'matches' | 'config' | 'ingest'
+  >;
   readonly now: () => Date;
   readonly afterCommit?: () => void;
 }
 
-const fail = (code: 'not_found' | 'forbidden' | 'already_handled' | 'no_account'): DeskFailure => ({
-  ok: false,
-  code,
-});
+type SurgeFailureCode = 'not_found' | 'forbidden' | 'already_handled' | 'no_account' | 'nothing_waiting';
+const fail = (code: SurgeFailureCode): DeskFailure => ({ ok: false, code });
+const invalid = (problems: DeskProblem[]): DeskFailure => ({ ok: false, code: 'invalid', problems });
 const stored = (actor: DeskActor): Actor => ({ kind: actor.kind, id: actor.id, name: actor.name });
+const HOUR_MS = 3_600_000;
 
 /** The idempotency key of a surge's announcement on an account. */
 export const announcementKey = (surgeId: string, accountId: string) =>
@@ -100,6 +156,17 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
     const surge = await repos.surges.get(surgeId);
     if (surge === null || done === undefined) return fail('not_found');
     return { ...(done as T), surge };
+  };
+
+  /** The matches of these ids (oldest first, as given), in pages the repository takes. */
+  const loadMatches = async (ids: readonly string[]): Promise<MatchRecord[]> => {
+    const byId = new Map<string, MatchRecord>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const page = ids.slice(i, i + 500);
+      for (const match of await repos.matches.list({ ids: page }, { limit: page.length }))
+        byId.set(match.id, match);
+    }
+    return ids.flatMap((id) => byId.get(id) ?? []);
   };
 
   return {
@@ -213,5 +280,191 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
       });
       return 'surge' in outcome ? { ok: true, kind: 'closed', ...outcome } : outcome;
     },
+
+    async replyToMembers(actor, surgeId, input) {
+      const refused = await authorize(actor, surgeId, 'reply');
+      if (refused !== null) return refused;
+      if ((await repos.surges.get(surgeId)) === null) return fail('not_found');
+      const { config } = await repos.config.current();
+      const source = replySource(input, config);
+      if ('ok' in source) return source;
+      const members = await repos.surges.members(surgeId, 100_000);
+      const selection = selectMembers(members, input);
+      if ('ok' in selection) return selection;
+      const records = await loadMatches(selection.ids);
+      const accounts = new Map((await repos.accounts.list()).map((a) => [a.id, a]));
+      const policy = suppressionPolicyOf(config);
+      const cooldownMs = config.suppression.authorCooldownHours * HOUR_MS;
+      const contacts =
+        cooldownMs > 0 && records.length > 0
+          ? await repos.ingest.contactHistory(
+              records.flatMap((m) => policy.authorKeys(m.platform, m.post.author)),
+              new Date(deps.now().getTime() - cooldownMs),
+            )
+          : [];
+      // Each person once per surge: the authors the surge has answered already.
+      const answered = members
+        .filter((m) => m.reply !== null)
+        .map((m) => ({ platform: m.platform as Platform, id: m.authorId, handle: m.authorHandle }));
+
+      const outcome = await decide(surgeId, async (tx) => {
+        const now = deps.now();
+        const locked = new Map((await tx.lockMembers(surgeId, selection.ids)).map((m) => [m.id, m]));
+        const planned = records.flatMap((match) => {
+          const state = locked.get(match.id);
+          return state === undefined ? [] : [{ match, status: state.status, replied: state.replied }];
+        });
+        const plan = planSurgeReplies({
+          members: planned,
+          source,
+          config,
+          accounts,
+          contacts,
+          answered,
+          countedToday: await tx.repliesCountedToday(now, organizationTimeZone(config)),
+          latestDue: await tx.lockReplyPacing([
+            ...new Set(planned.flatMap((m) => (m.match.accountId === null ? [] : [m.match.accountId]))),
+          ]),
+          intervalMs: config.surges.replyIntervalSeconds * 1_000,
+          now,
+        });
+        // Everyone chosen was answered or dismissed meanwhile (pressed twice): nothing to decide.
+        if (plan.replies.length === 0 && plan.skips.every((skip) => skip.reason === 'already_handled'))
+          return fail('nothing_waiting');
+        const skipped: SurgeSkip[] = [...plan.skips];
+        const queued: { matchId: string; accountId: string; dueAt: Date }[] = [];
+        for (const reply of plan.replies) {
+          const written = await writeFirstReply(
+            tx,
+            reply.matchId,
+            {
+              accountId: reply.accountId,
+              text: reply.text,
+              category: reply.category,
+              template: reply.template,
+              actor: stored(actor),
+              dueAt: reply.dueAt,
+              detail: { surgeId },
+            },
+            now,
+          );
+          if (written === null) skipped.push({ matchId: reply.matchId, reason: 'already_handled' });
+          else queued.push({ matchId: reply.matchId, accountId: reply.accountId, dueAt: reply.dueAt });
+        }
+        await tx.recordSurgeSkips(surgeId, skipped, now);
+        await tx.clearSurgeSkips(
+          surgeId,
+          queued.map((q) => q.matchId),
+        );
+        if (queued.length > 0) await tx.markSurgeHandled(surgeId, 'replied', now);
+        const reasons: Record<string, number> = {};
+        for (const s of skipped) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1;
+        await tx.audit(
+          stored(actor),
+          'surge.reply',
+          surgeId,
+          {
+            queued: queued.length,
+            skipped: reasons,
+            remaining: selection.remaining,
+            ...(source.kind === 'text'
+              ? { text: source.text, ...(source.template ? { templateId: source.template.id } : {}) }
+              : { category: source.category }),
+          },
+          now,
+        );
+        await refreshMessage(tx, surgeId, now);
+        return { queued, skipped, remaining: selection.remaining };
+      });
+      return 'surge' in outcome ? { ok: true, kind: 'replied', ...outcome } : outcome;
+    },
+
+    async escalate(actor, surgeId, input) {
+      const refused = await authorize(actor, surgeId, 'escalate');
+      if (refused !== null) return refused;
+      const [{ config }, settings] = await Promise.all([repos.config.current(), repos.discord.get()]);
+      // The configured routes (a surge's members were routed by the same rules).
+      const { targets } = escalationTargets({ decision: { escalations: [] } }, config, settings);
+      const target = typeof input.target === 'string' ? input.target.trim() : '';
+      if (!targets.includes(target))
+        return invalid([
+          { field: 'target', code: 'unknown_target', params: { targets: targets.join(', ') } },
+        ]);
+      const outcome = await decide(surgeId, async (tx) => {
+        const now = deps.now();
+        // One escalation per surge and target, whoever presses and from where: no second ping.
+        if (!(await tx.insertSurgeEscalation(surgeId, target, stored(actor), now)))
+          return { ok: false, code: 'already_escalated', target } as DeskFailure;
+        await tx.markSurgeHandled(surgeId, 'escalated', now);
+        await tx.audit(stored(actor), 'surge.escalate', surgeId, { target }, now);
+        await job(
+          tx,
+          'surgeEscalate',
+          { surgeId, target, actorName: actor.name || actor.id },
+          JOB_IDS.surgeEscalate(surgeId, target),
+        );
+        await refreshMessage(tx, surgeId, now);
+        return { target };
+      });
+      return 'surge' in outcome ? { ok: true, kind: 'escalated', ...outcome } : outcome;
+    },
   };
+}
+
+const present = (value: unknown) => value !== undefined && value !== null && value !== '';
+
+/** The text of a reply to the members (checked once; filled per member later), or the form's problems. */
+function replySource(input: SurgeReplyInput, config: Config): ReplySource | DeskFailure {
+  const problems: DeskProblem[] = [];
+  const template = present(input.templateId)
+    ? config.templates.find((tpl) => tpl.id === input.templateId)
+    : undefined;
+  if (present(input.templateId) && template === undefined)
+    problems.push({ field: 'templateId', code: 'unknown_template' });
+  let category: Category = template?.category ?? 'guidance';
+  if (present(input.category)) {
+    const parsed = categorySchema.safeParse(input.category);
+    if (parsed.success) category = parsed.data;
+    else problems.push({ field: 'category', code: 'unknown_category' });
+  }
+  const written = typeof input.text === 'string' ? input.text.replace(/\r\n?/gu, '\n').trim() : '';
+  const text = written !== '' ? written : (template?.text ?? '');
+  if (text.length > MAX_REPLY_INPUT)
+    problems.push({ field: 'text', code: 'input_too_long', params: { max: MAX_REPLY_INPUT } });
+  else if (text !== '') {
+    const [bad] = checkTemplateText(text, Object.keys(config.variables));
+    if (bad !== undefined)
+      problems.push({
+        field: 'text',
+        code: 'bad_placeholder',
+        params: { placeholder: text.slice(bad.offset, bad.offset + Math.max(1, bad.length)) },
+      });
+  }
+  if (problems.length > 0) return invalid(problems);
+  if (text !== '') return { kind: 'text', text, category, ...(template ? { template } : {}) };
+  // Nothing written and no template chosen: each member's own template of the category.
+  return { kind: 'category', category };
+}
+
+/** The members to answer, oldest first, or the selection's problem. */
+function selectMembers(
+  members: readonly SurgeMember[],
+  input: SurgeReplyInput,
+): { ids: string[]; remaining: number } | DeskFailure {
+  if (input.all === true || input.all === 'on' || input.all === 'true' || input.all === '1') {
+    const waiting = members.filter((m) => m.status === 'new' && m.reply === null);
+    if (waiting.length === 0) return fail('nothing_waiting');
+    return {
+      ids: waiting.slice(0, MAX_SURGE_REPLIES).map((m) => m.id),
+      remaining: Math.max(0, waiting.length - MAX_SURGE_REPLIES),
+    };
+  }
+  const raw = Array.isArray(input.matchIds) ? input.matchIds : [input.matchIds];
+  const chosen = new Set(raw.filter((id): id is string => typeof id === 'string' && id !== ''));
+  if (chosen.size === 0) return invalid([{ field: 'members', code: 'no_members' }]);
+  if (chosen.size > MAX_SURGE_REPLIES)
+    return invalid([{ field: 'members', code: 'too_many_members', params: { max: MAX_SURGE_REPLIES } }]);
+  const known = new Set(members.map((m) => m.id));
+  if ([...chosen].some((id) => !known.has(id))) return invalid([{ field: 'members', code: 'not_member' }]);
+  return { ids: members.filter((m) => chosen.has(m.id)).map((m) => m.id), remaining: 0 };
 }

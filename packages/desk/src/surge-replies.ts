@@ -1,0 +1,207 @@
+import type { MatchRecord, MatchStatus, PlatformAccount } from '@kikimimi/db';
+import {
+  type Category,
+  type Config,
+  type ContactRecord,
+  createSuppressionPolicy,
+  type Platform,
+  renderTemplate,
+  type SuppressionPolicy,
+  type SuppressionReason,
+  type Template,
+} from '@kikimimi/rules';
+import { replyDraft } from './desk.ts';
+import { checkReplyText, replyRefusal } from './reply-steps.ts';
+
+/*
+ * A reply to a surge's members, planned: which members get one (each through the same rules as a single
+ * reply — replyRefusal, the account, the text measured the platform's way — and the suppression policy
+ * asked again, as the members were judged when they arrived), which are left out and why, and when each
+ * reply goes out: one per `surges.replyIntervalSeconds` per account, after the replies already paced on
+ * that account. Pure: the desk reads and locks what it needs, and writes what this decides.
+ */
+
+/** Why a reply to a surge's members left one out (texts: messages.ts `skipMessage`). */
+export type SurgeSkipReason =
+  | 'already_handled'
+  | 'post_deleted'
+  | 'suppressed'
+  | 'no_account'
+  | 'own_account'
+  | 'do_not_contact'
+  | 'repost'
+  | 'author_cooldown'
+  | 'same_person'
+  | 'daily_cap'
+  | 'no_template'
+  | 'empty'
+  | 'too_long'
+  | 'unpostable'
+  | 'input_too_long';
+
+/** A member left out, and why. */
+export interface SurgeSkip {
+  readonly matchId: string;
+  readonly reason: SurgeSkipReason;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** A member's reply as planned: from which account, what, and not before when. */
+export interface PlannedReply {
+  readonly matchId: string;
+  readonly accountId: string;
+  readonly platform: Platform;
+  readonly text: string;
+  readonly category: Category;
+  readonly template?: Template | undefined;
+  readonly dueAt: Date;
+}
+
+/**
+ * The text of the replies: written once (its placeholders filled for each member, like a template's),
+ * or for each member the template of a category that fits its post (as a single reply's form offers).
+ */
+export type ReplySource =
+  | {
+      readonly kind: 'text';
+      readonly text: string;
+      readonly category: Category;
+      readonly template?: Template;
+    }
+  | { readonly kind: 'category'; readonly category: Category };
+
+/** A member as the plan reads it: the match, and its state under its lock. */
+export interface PlanMember {
+  readonly match: MatchRecord;
+  readonly status: MatchStatus | null;
+  readonly replied: boolean;
+}
+
+export interface SurgeReplyPlanInput {
+  /** Oldest first: the order the replies go out in. */
+  readonly members: readonly PlanMember[];
+  readonly source: ReplySource;
+  readonly config: Config;
+  readonly accounts: ReadonlyMap<string, Pick<PlatformAccount, 'id' | 'platform'>>;
+  /** Contacts within the author cooldown that may concern the members' authors. */
+  readonly contacts: readonly ContactRecord[];
+  /** The authors of the surge's members answered already (answered once per person). */
+  readonly answered: readonly { readonly platform: Platform; readonly id: string; readonly handle: string }[];
+  /** Replies per platform that count against today's cap already. */
+  readonly countedToday: Partial<Record<Platform, number>>;
+  /** The latest due time already taken per account. */
+  readonly latestDue: ReadonlyMap<string, Date>;
+  readonly intervalMs: number;
+  readonly now: Date;
+}
+
+/** Suppression reasons asked again when replying (a too-old post or today's cap are judged otherwise). */
+const STILL_SUPPRESSING = [
+  'own_account',
+  'do_not_contact',
+  'repost',
+  'author_cooldown',
+] as const satisfies readonly (SuppressionReason & SurgeSkipReason)[];
+
+/** The suppression policy of a configuration (as the rules engine builds it). */
+export function suppressionPolicyOf(config: Config): SuppressionPolicy {
+  const instance = config.platforms.mastodon.instance;
+  return createSuppressionPolicy(
+    config.suppression,
+    instance === undefined ? {} : { mastodonInstance: instance },
+  );
+}
+
+export function planSurgeReplies(input: SurgeReplyPlanInput): {
+  replies: PlannedReply[];
+  skips: SurgeSkip[];
+} {
+  const { config, now } = input;
+  const policy = suppressionPolicyOf(config);
+  const answered = new Set(input.answered.flatMap((a) => policy.authorKeys(a.platform, a)));
+  const counted: Partial<Record<Platform, number>> = { ...input.countedToday };
+  const nextDue = new Map<string, number>();
+  const replies: PlannedReply[] = [];
+  const skips: SurgeSkip[] = [];
+  const skip = (matchId: string, reason: SurgeSkipReason, params?: Record<string, string | number>) =>
+    skips.push({ matchId, reason, ...(params === undefined ? {} : { params }) });
+
+  for (const { match, status, replied } of input.members) {
+    const refusal = replyRefusal({ status, replied, suppressed: match.suppressed });
+    if (refusal !== null) {
+      skip(match.id, refusal);
+      continue;
+    }
+    const account = match.accountId === null ? undefined : input.accounts.get(match.accountId);
+    if (account === undefined) {
+      skip(match.id, 'no_account');
+      continue;
+    }
+    const verdict = policy.check(match.post, { now, contactHistory: input.contacts, repliesToday: {} });
+    const reason = STILL_SUPPRESSING.find((r) => verdict.reasons.includes(r));
+    if (reason !== undefined) {
+      skip(
+        match.id,
+        reason,
+        reason === 'author_cooldown' ? { hours: config.suppression.authorCooldownHours } : undefined,
+      );
+      continue;
+    }
+    const keys = policy.authorKeys(match.platform, match.post.author);
+    if (keys.some((key) => answered.has(key))) {
+      skip(match.id, 'same_person', { handle: match.post.author.handle });
+      continue;
+    }
+    const drafted = draft(match, input.source, config);
+    if (drafted === null) {
+      skip(match.id, 'no_template', { category: input.source.category });
+      continue;
+    }
+    const problem = checkReplyText(match, drafted.text, config);
+    if (problem !== null) {
+      skip(match.id, problem.code as SurgeSkipReason, { ...problem.params });
+      continue;
+    }
+    const cap = config.suppression.dailyReplyCap[match.platform];
+    const today = counted[match.platform] ?? 0;
+    if (cap !== undefined && today >= cap) {
+      skip(match.id, 'daily_cap', { cap, platform: match.platform });
+      continue;
+    }
+    counted[match.platform] = today + 1;
+    for (const key of keys) answered.add(key);
+    // One reply per interval on each account: after the ones paced there already, the first at once.
+    const previous = nextDue.get(account.id) ?? input.latestDue.get(account.id)?.getTime();
+    const due = previous === undefined ? now.getTime() : Math.max(now.getTime(), previous + input.intervalMs);
+    nextDue.set(account.id, due);
+    replies.push({
+      matchId: match.id,
+      accountId: account.id,
+      platform: match.platform,
+      text: drafted.text,
+      category: drafted.category,
+      template: drafted.template,
+      dueAt: new Date(due),
+    });
+  }
+  return { replies, skips };
+}
+
+/** The member's text: the written one with its placeholders filled, or its template of the category. */
+function draft(
+  match: MatchRecord,
+  source: ReplySource,
+  config: Config,
+): { text: string; category: Category; template: Template | undefined } | null {
+  if (source.kind === 'category') {
+    const { template, text } = replyDraft(match, source.category, config);
+    return template === undefined ? null : { text: text.trim(), category: source.category, template };
+  }
+  const watchId = match.decision.watches[0] ?? '';
+  const watch = config.watches.find((w) => w.id === watchId);
+  const text = renderTemplate(
+    { text: source.text },
+    { post: match.post, watch: { id: watch?.id ?? watchId, name: watch?.name }, variables: config.variables },
+  );
+  return { text: text.trim(), category: source.category, template: source.template };
+}
