@@ -77,5 +77,12 @@ export const PROCESSORS: Processors = {
   surgeMessage: async (payload, _job, { deps }) =>
     deps.notifier === null ? 'skipped' : deps.notifier.surgeMessage(payload.surgeId),
   announce: (payload, job, { deps }) => handleAnnouncement(payload, deps, job),
+  async surgeEscalate(payload, _job, { deps }) {
+    if (deps.notifier === null) return false;
+    const posted = await deps.notifier.escalateSurge(payload.surgeId, payload.target, payload.actorName);
+    // The surge's message shows where it was escalated (paced like every edit of it).
+    await deps.enqueue.surgeMessage(payload.surgeId);
+    return posted;
+  },
   sweep: (_payload, _job, { deps, jobs, sweepEveryMs }) => sweep(deps, jobs, { everyMs: sweepEveryMs }),
 };

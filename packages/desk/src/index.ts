@@ -37,10 +37,17 @@ export {
   announcementKey,
   createSurgeDesk,
   MAX_SURGE_REPLIES,
+  replySourceOf,
   type SurgeDesk,
   type SurgeDeskDeps,
   type SurgeOutcome,
   type SurgeReplyInput,
   type SurgeSuccess,
 } from './surge-desk.ts';
-export type { SurgeSkip, SurgeSkipReason } from './surge-replies.ts';
+export {
+  measureSurgeReply,
+  type ReplySource,
+  type SurgeReplyLength,
+  type SurgeSkip,
+  type SurgeSkipReason,
+} from './surge-replies.ts';

@@ -286,7 +286,7 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
       if (refused !== null) return refused;
       if ((await repos.surges.get(surgeId)) === null) return fail('not_found');
       const { config } = await repos.config.current();
-      const source = replySource(input, config);
+      const source = replySourceOf(input, config);
       if ('ok' in source) return source;
       const members = await repos.surges.members(surgeId, 100_000);
       const selection = selectMembers(members, input);
@@ -414,7 +414,7 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
 const present = (value: unknown) => value !== undefined && value !== null && value !== '';
 
 /** The text of a reply to the members (checked once; filled per member later), or the form's problems. */
-function replySource(input: SurgeReplyInput, config: Config): ReplySource | DeskFailure {
+export function replySourceOf(input: SurgeReplyInput, config: Config): ReplySource | DeskFailure {
   const problems: DeskProblem[] = [];
   const template = present(input.templateId)
     ? config.templates.find((tpl) => tpl.id === input.templateId)

@@ -4,6 +4,7 @@ import {
   type Config,
   type ContactRecord,
   createSuppressionPolicy,
+  measureReplyTo,
   type Platform,
   renderTemplate,
   type SuppressionPolicy,
@@ -204,4 +205,41 @@ function draft(
     { post: match.post, watch: { id: watch?.id ?? watchId, name: watch?.name }, variables: config.variables },
   );
   return { text: text.trim(), category: source.category, template: source.template };
+}
+
+/** How a reply to the members comes out on one platform: its longest, the limit, how many are too long. */
+export interface SurgeReplyLength {
+  readonly platform: Platform;
+  readonly longest: number;
+  readonly limit: number;
+  /** Members whose reply would be too long (or not postable): they would be left out. */
+  readonly over: number;
+}
+
+/**
+ * Measures a reply to these members the platform's way, per member (its name filled in, on Mastodon
+ * with its @handle in front) as the reply will check it: the form's live counter.
+ */
+export function measureSurgeReply(
+  members: readonly MatchRecord[],
+  source: ReplySource,
+  config: Config,
+): SurgeReplyLength[] {
+  const byPlatform = new Map<Platform, { longest: number; limit: number; over: number }>();
+  for (const match of members) {
+    const drafted = draft(match, source, config);
+    if (drafted === null) continue;
+    const measured = measureReplyTo(
+      drafted.text,
+      { platform: match.platform, authorHandle: match.post.author.handle },
+      { maxCharacters: config.platforms.mastodon.maxCharacters },
+    );
+    const seen = byPlatform.get(match.platform) ?? { longest: 0, limit: measured.limit, over: 0 };
+    byPlatform.set(match.platform, {
+      longest: Math.max(seen.longest, measured.length),
+      limit: measured.limit,
+      over: seen.over + (checkReplyText(match, drafted.text, config) === null ? 0 : 1),
+    });
+  }
+  return [...byPlatform].map(([platform, m]) => ({ platform, ...m }));
 }

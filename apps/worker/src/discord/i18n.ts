@@ -149,6 +149,27 @@ const TEXT = {
   surgeAnnounce: { ja: '告知を投稿', en: 'Post an announcement' },
   surgeDismiss: { ja: 'すべて対応不要', en: 'Dismiss all' },
   surgeClose: { ja: '急増を終了', en: 'Close the surge' },
+  surgeReply: { ja: '返信待ちにまとめて返信', en: 'Reply to all waiting' },
+  surgeReplyTitle: { ja: '返信待ちのメンバーにまとめて返信', en: 'Reply to every member still waiting' },
+  surgeReplyLabel: {
+    ja: '返信（{author.name} などはお客さまごとに）',
+    en: 'Reply ({author.name} etc. per customer)',
+  },
+  surgeReplyDefault: {
+    ja: '{author.name}さん、ご不便をおかけして申し訳ございません。現在、復旧に向けて対応しております。',
+    en: '{author.name}, we are sorry for the trouble. We are working on it and will let you know.',
+  },
+  surgeEscalate: { ja: 'エスカレーション', en: 'Escalate' },
+  surgeEscalatedTo: { ja: 'エスカレーション先:', en: 'Escalated to:' },
+  surgeEscalatedFrom: {
+    ja: '🌊 急増のエスカレーション',
+    en: '🌊 A surge escalated',
+  },
+  surgeReplies: { ja: 'メンバーへの返信', en: 'Replies to members' },
+  surgeReplyCounts: {
+    ja: '送信待ち {queued} · 送信済み {sent} · 見送り {skipped} · 失敗 {failed}',
+    en: 'queued {queued} · sent {sent} · skipped {skipped} · failed {failed}',
+  },
   surgeAnnounceTitle: { ja: '告知（各アカウントに1回）', en: 'Announcement (once per account)' },
   surgeAnnounceDefault: {
     ja: '現在、一部のお客さまでご利用いただけない不具合が発生しています。ご迷惑をおかけし申し訳ございません。復旧まで今しばらくお待ちください。',

@@ -10,7 +10,7 @@ import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
 import { buildReviewMessage, type ReviewView } from './review-message.ts';
 import { escapeDisplayName } from './safe-text.ts';
-import { buildSurgeMessage, surgeNonce } from './surge-message.ts';
+import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
 
 const YEAR = 365 * 24 * 3_600_000;
 
@@ -34,6 +34,10 @@ export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0,
 /** The nonce of the one escalation message of a match and target. */
 export const escalationNonce = (matchId: string, target: string) =>
   `e${target.slice(0, 4)}${matchId.replace(/-/gu, '')}`.slice(0, 25);
+
+/** The nonce of the one escalation message of a surge and target. */
+export const surgeEscalationNonce = (surgeId: string, target: string) =>
+  `x${target.slice(0, 4)}${surgeId.replace(/^surge:/u, '').replace(/-/gu, '')}`.slice(0, 25);
 
 export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifier {
   const { store, discord } = deps;
@@ -75,6 +79,28 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     };
   };
   const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
+
+  /** The channel bound to an escalation target and the roles its rules mention (only bound ones); null: none. */
+  const escalationChannel = async (target: string) => {
+    const settings = await store.discord.get();
+    const channelId = settings.channels[target];
+    if (channelId === undefined) return null;
+    const { config } = await deps.engines.current();
+    const roleNames = new Set(
+      config.escalation
+        .filter((rule) => rule.actions.route === target)
+        .flatMap((rule) => rule.actions.mentionRoles),
+    );
+    const roleIds = [...roleNames]
+      .map((name) => settings.roles[name] ?? null)
+      .filter((id): id is string => id !== null);
+    return {
+      channelId,
+      roleIds,
+      mention: roleIds.map((id) => `<@&${id}>`).join(' '),
+      lang: langOf(settings.locale, 'ja'),
+    };
+  };
 
   return {
     message,
@@ -147,13 +173,9 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     async surgeMessage(surgeId) {
       const surge = await store.surges.get(surgeId);
       if (surge === null) return 'skipped';
-      const [settings, announcements, { config }] = await Promise.all([
-        store.discord.get(),
-        store.surges.announcements(surgeId),
-        deps.engines.current(),
-      ]);
+      const [settings, { config }] = await Promise.all([store.discord.get(), deps.engines.current()]);
       const lang = langOf(settings.locale, 'ja');
-      const shown = buildSurgeMessage(surge, announcements, lang);
+      const shown = await currentSurgeMessage(store, surge, lang);
       if (surge.messageId !== null && surge.channelId !== null) {
         await discord.edit(surge.channelId, surge.messageId, shown);
         return 'edited';
@@ -189,31 +211,43 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     async escalate(matchId, target, actorName) {
       const match = await store.matches.get(matchId);
       if (match === null) return false;
-      const settings = await store.discord.get();
-      const channelId = settings.channels[target];
-      if (channelId === undefined) return false;
-      const { config } = await deps.engines.current();
-      const roleNames = new Set(
-        config.escalation
-          .filter((rule) => rule.actions.route === target)
-          .flatMap((rule) => rule.actions.mentionRoles),
-      );
-      const roleIds = [...roleNames]
-        .map((name) => settings.roles[name] ?? null)
-        .filter((id): id is string => id !== null);
+      const to = await escalationChannel(target);
+      if (to === null) return false;
       const review = await message(match);
-      const mention = roleIds.map((id) => `<@&${id}>`).join(' ');
-      const lang = langOf(settings.locale, 'ja');
       await discord.send(
-        channelId,
+        to.channelId,
         {
-          content: `${mention} ${t(lang, 'escalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
+          content: `${to.mention} ${t(to.lang, 'escalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
           embeds: review.embeds,
           components: [],
-          allowedRoleIds: roleIds,
+          allowedRoleIds: to.roleIds,
         },
         // One escalation message per match and target, whatever the retries.
         { nonce: escalationNonce(matchId, target) },
+      );
+      return true;
+    },
+
+    /**
+     * Posts a surge (its summary, without buttons) into the escalation channel bound to `target`,
+     * mentioning the target's roles: one message, one ping. False when the target has no channel.
+     */
+    async escalateSurge(surgeId, target, actorName) {
+      const surge = await store.surges.get(surgeId);
+      if (surge === null) return false;
+      const to = await escalationChannel(target);
+      if (to === null) return false;
+      const shown = await currentSurgeMessage(store, surge, to.lang);
+      await discord.send(
+        to.channelId,
+        {
+          content: `${to.mention} ${t(to.lang, 'surgeEscalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
+          embeds: shown.embeds,
+          components: [],
+          allowedRoleIds: to.roleIds,
+        },
+        // One escalation message per surge and target, whatever the retries.
+        { nonce: surgeEscalationNonce(surgeId, target) },
       );
       return true;
     },

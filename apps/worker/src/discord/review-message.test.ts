@@ -77,6 +77,7 @@ const reply = (state: ReplyState, extra: Partial<ReplyRecord> = {}): ReplyRecord
   createdBy: actor,
   createdAt: new Date('2026-11-24T01:00:00Z'),
   sentAt: null,
+  dueAt: null,
   ...extra,
 });
 const view = (extra: Partial<ReviewView> = {}): ReviewView => ({

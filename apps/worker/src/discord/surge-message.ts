@@ -1,29 +1,51 @@
-import type { AnnouncementRecord, SurgeRecord } from '@kikimimi/db';
+import type {
+  AnnouncementRecord,
+  SurgeEscalationRecord,
+  SurgeRecord,
+  SurgeReplyProgress,
+} from '@kikimimi/db';
 import { ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
+import type { Store } from '../ports.ts';
 import type { BotMessage } from './port.ts';
+import { CUSTOM_ID_MAX } from './review-message.ts';
 import { quote } from './safe-text.ts';
 
 /**
  * A surge's one review message: size, rate over time, first and latest, representative posts, intents,
- * platforms, how it was handled; buttons for the whole surge. custom_ids: `kks:<action>:<uuid>` where
- * the surge's id is `surge:<uuid>` — a announce (form), am its submission, d dismiss all, c close.
+ * platforms, how it was handled (the replies to its members counted, where it was escalated); buttons
+ * for the whole surge. custom_ids: `kks:<action>:<uuid>` where the surge's id is `surge:<uuid>` — r reply
+ * to every member still waiting (form), rm its submission, a announce (form), am its submission,
+ * e escalate (the targets), et:<target> to that target, d dismiss all, c close.
  */
-const ACTIONS = new Set(['a', 'am', 'd', 'c']);
-export type SurgeAction = 'a' | 'am' | 'd' | 'c';
+const ACTIONS = new Set(['r', 'rm', 'a', 'am', 'e', 'et', 'd', 'c']);
+export type SurgeAction = 'r' | 'rm' | 'a' | 'am' | 'e' | 'et' | 'd' | 'c';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 const SURGE_PREFIX = 'surge:';
 
 export const surgeIds = {
-  custom: (action: SurgeAction, surgeId: string) => `kks:${action}:${surgeId.slice(SURGE_PREFIX.length)}`,
+  custom: (action: Exclude<SurgeAction, 'et'>, surgeId: string) =>
+    `kks:${action}:${surgeId.slice(SURGE_PREFIX.length)}`,
+  /** Null for a target too long to fit in a custom_id (it is not offered as a button). */
+  escalateTo: (surgeId: string, target: string): string | null => {
+    const id = `kks:et:${surgeId.slice(SURGE_PREFIX.length)}:${target}`;
+    return id.length > CUSTOM_ID_MAX ? null : id;
+  },
 };
 
 /** A surge custom_id back from Discord, or null for anything else. */
-export function parseSurgeCustomId(customId: string): { action: SurgeAction; surgeId: string } | null {
+export function parseSurgeCustomId(
+  customId: string,
+): { action: SurgeAction; surgeId: string; target?: string } | null {
+  if (customId.length > CUSTOM_ID_MAX) return null;
   const [prefix, action, uuid, ...rest] = customId.split(':');
-  if (prefix !== 'kks' || action === undefined || !ACTIONS.has(action) || rest.length > 0) return null;
+  if (prefix !== 'kks' || action === undefined || !ACTIONS.has(action)) return null;
   if (uuid === undefined || !UUID.test(uuid)) return null;
-  return { action: action as SurgeAction, surgeId: `${SURGE_PREFIX}${uuid}` };
+  const surgeId = `${SURGE_PREFIX}${uuid}`;
+  // A target may itself contain ':' (route names are free text).
+  const target = rest.join(':');
+  if (action === 'et') return target === '' ? null : { action, surgeId, target };
+  return rest.length > 0 ? null : { action: action as SurgeAction, surgeId };
 }
 
 /** Discord nonces are at most 25 characters: one per surge. */
@@ -54,10 +76,17 @@ const share = (counts: Readonly<Record<string, number>>, name: (k: string) => st
     .map(([k, n]) => `${name(k)} ${n}`)
     .join(' · ') || '—';
 
+/** What else the message shows besides the surge: the replies to its members and its escalations. */
+export interface SurgeMessageExtras {
+  readonly replies?: SurgeReplyProgress;
+  readonly escalations?: readonly SurgeEscalationRecord[];
+}
+
 export function buildSurgeMessage(
   surge: SurgeRecord,
   announcements: readonly AnnouncementRecord[],
   lang: Lang,
+  extras: SurgeMessageExtras = {},
 ): BotMessage {
   const open = surge.status === 'open';
   const handling = surge.handling.map((h) =>
@@ -103,14 +132,22 @@ export function buildSurgeMessage(
       ),
     },
   ];
-  if (handling.length > 0 || announced.length > 0) {
+  const escalated =
+    extras.escalations !== undefined && extras.escalations.length > 0
+      ? `${t(lang, 'surgeEscalatedTo')} ${extras.escalations.map((e) => e.target).join(', ')}`
+      : '';
+  if (handling.length > 0 || announced.length > 0 || escalated !== '') {
     fields.push({
       name: t(lang, 'surgeHandling'),
-      value: clip([handling.join(' · '), ...announced].filter((l) => l !== '').join('\n'), 1000),
+      value: clip([handling.join(' · '), escalated, ...announced].filter((l) => l !== '').join('\n'), 1000),
     });
   }
+  const replies = extras.replies;
+  if (replies !== undefined && replies.queued + replies.sent + replies.failed + replies.skipped > 0) {
+    fields.push({ name: t(lang, 'surgeReplies'), value: t(lang, 'surgeReplyCounts', { ...replies }) });
+  }
   const button = (
-    action: SurgeAction,
+    action: Exclude<SurgeAction, 'et'>,
     label: string,
     style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
   ) => ({
@@ -120,7 +157,9 @@ export function buildSurgeMessage(
     style,
   });
   const buttons = [
+    button('r', t(lang, 'surgeReply'), ButtonStyle.Primary),
     button('a', t(lang, 'surgeAnnounce'), ButtonStyle.Primary),
+    button('e', t(lang, 'surgeEscalate'), ButtonStyle.Secondary),
     button('d', t(lang, 'surgeDismiss'), ButtonStyle.Secondary),
     ...(open ? [button('c', t(lang, 'surgeClose'), ButtonStyle.Danger)] : []),
   ];
@@ -136,4 +175,18 @@ export function buildSurgeMessage(
     ],
     components: [{ type: ComponentType.ActionRow, components: buttons }],
   };
+}
+
+/** The surge's message as it should look now, read fresh from the store. */
+export async function currentSurgeMessage(
+  store: Pick<Store, 'surges'>,
+  surge: SurgeRecord,
+  lang: Lang,
+): Promise<BotMessage> {
+  const [announcements, replies, escalations] = await Promise.all([
+    store.surges.announcements(surge.id),
+    store.surges.replyProgress(surge.id),
+    store.surges.escalations(surge.id),
+  ]);
+  return buildSurgeMessage(surge, announcements, lang, { replies, escalations });
 }

@@ -30,6 +30,8 @@ export interface ReviewNotifier {
   refresh(matchId: string): Promise<void>;
   /** Posts a match into the escalation channel of `target`, once; false when the target has none. */
   escalate(matchId: string, target: string, actorName: string): Promise<boolean>;
+  /** Posts a surge into the escalation channel of `target`, once (one ping); false when the target has none. */
+  escalateSurge(surgeId: string, target: string, actorName: string): Promise<boolean>;
   /**
    * Shows a case event (the customer's answer, a teammate's note…) under the match's review message;
    * `notify`: also tells the review channel that the case is open again.

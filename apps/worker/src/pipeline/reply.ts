@@ -2,6 +2,9 @@ import { ConnectorError, RateLimitedError, ReplyNotAllowedError } from '@kikimim
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
+/** How early a paced reply's job may run (timers are not exact). */
+const EARLY_MS = 250;
+
 /**
  * Sends one public reply of a match's case: the reply to the matched post (no `replyId`) or a
  * follow-up. The reply row is created when the reviewer decides; this job only moves it forward. A
@@ -23,6 +26,12 @@ export async function handleReply(
   if (reply === null || reply.matchId !== matchId)
     throw new UnrecoverableError(`match ${matchId} has no such reply to send`);
   if (reply.state !== 'pending' && reply.state !== 'failed') return 'done';
+  // A paced reply (to a surge's member) waits for its time, however early its job came (re-driven by
+  // the sweeper, or relayed without its delay).
+  if (reply.dueAt !== null && job !== undefined && reply.dueAt.getTime() > deps.now().getTime() + EARLY_MS) {
+    await job.moveToDelayed(reply.dueAt.getTime(), job.token);
+    throw new DelayedError();
+  }
   const match = await store.matches.get(matchId);
   const account = await store.accounts.get(reply.accountId);
   if (match === null || account === null)
@@ -50,7 +59,7 @@ export async function handleReply(
         { match: matchId, platform: account.platform },
         'the platform refused an API reply: handed to the reviewer to post by hand',
       );
-      await refresh(matchId, deps);
+      await refresh(match, deps);
       return 'manual';
     }
     await store.replies.markFailed(reply.id, message, deps.now());
@@ -62,7 +71,7 @@ export async function handleReply(
         { match: matchId, resetAt: error.resetAt, scope: error.scope },
         'daily reply cap spent: waiting for its reset',
       );
-      await refresh(matchId, deps);
+      await refresh(match, deps);
       await job.moveToDelayed(Math.max(Date.now(), error.resetAt.getTime()) + 1_000, job.token);
       throw new DelayedError();
     }
@@ -71,11 +80,11 @@ export async function handleReply(
     if (!retryable) {
       // Nothing will change on a retry: the reviewer gets the text and a link to post it by hand.
       await store.replies.markManualPending(reply.id, target.url);
-      await refresh(matchId, deps);
+      await refresh(match, deps);
       throw new UnrecoverableError(`reply to ${target.url} failed: ${message}`);
     }
     // Tried again with backoff; meanwhile reviewers see that it failed (and may send it again now).
-    await refresh(matchId, deps);
+    await refresh(match, deps);
     throw error;
   }
   // The platform has the reply. Recording it may still fail (the database busy or gone): then the
@@ -89,7 +98,7 @@ export async function handleReply(
   });
   metrics.replies.inc({ platform: account.platform, outcome: 'sent' });
   log.info({ match: matchId, platform: account.platform, reply: result.url }, 'reply sent');
-  await refresh(matchId, deps);
+  await refresh(match, deps);
   return 'sent';
 }
 
@@ -103,11 +112,23 @@ export function shownError(error: unknown): string {
   return 'kikimimi could not send it (an internal error: the worker’s log has the details)';
 }
 
-/** The review message follows the reply's outcome; a Discord hiccup does not fail the reply job. */
-async function refresh(matchId: string, deps: PipelineDeps): Promise<void> {
+/**
+ * The review message follows the reply's outcome, and a surge's message its count of replies (paced
+ * edits); a Discord hiccup does not fail the reply job.
+ */
+async function refresh(
+  match: { readonly id: string; readonly surgeId?: string | null | undefined },
+  deps: PipelineDeps,
+): Promise<void> {
   await deps.notifier
-    ?.refresh(matchId)
+    ?.refresh(match.id)
     .catch((error: unknown) =>
-      deps.log.warn({ match: matchId, error: String(error) }, 'could not update the review message'),
+      deps.log.warn({ match: match.id, error: String(error) }, 'could not update the review message'),
     );
+  if (match.surgeId && deps.notifier !== null)
+    await deps.enqueue
+      .surgeMessage(match.surgeId)
+      .catch((error: unknown) =>
+        deps.log.warn({ surge: match.surgeId, error: String(error) }, 'could not update the surge message'),
+      );
 }
