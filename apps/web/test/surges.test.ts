@@ -226,3 +226,148 @@ describe('surges in the digest', () => {
     ]);
   });
 });
+
+describe('replying to a surge’s members and escalating it in the console', () => {
+  const OTHER = 'surge:22222222-3333-4444-8555-666666666666';
+  const other = `/surges/${encodeURIComponent(OTHER)}`;
+  let crowd: Awaited<ReturnType<World['match']>>[] = [];
+
+  beforeAll(async () => {
+    crowd = [
+      await w.match('ブクログ 落ちてる 1', {
+        author: { id: 'hanako', handle: 'hanako', displayName: '花子', followers: 1 },
+      }),
+      await w.match('ブクログ 落ちてる 2', {
+        author: { id: 'hanako', handle: 'hanako', displayName: '花子', followers: 1 },
+      }),
+      await w.match('ブクログ 落ちてる 3'),
+      await w.match('ブクログ 落ちてる 4', { platform: 'mastodon' }),
+    ];
+    const now = Date.now();
+    await t.repos.surges.record(
+      {
+        id: OTHER,
+        watchId: 'brand',
+        status: 'open',
+        detectedAt: now,
+        firstAt: now - 60_000,
+        lastAt: now,
+        count: crowd.length,
+        intents: { trouble: crowd.length },
+        platforms: { x: 3, mastodon: 1 },
+        examples: [],
+        perMinute: [],
+      },
+      crowd.map((m) => m.id),
+    );
+  });
+
+  it('offers the guidance template, everyone waiting and a box per member, with the length measured', async () => {
+    const body = await (await t.request(other, { as: 'editor' })).text();
+    expect(body).toContain(`action="${other}/reply"`);
+    expect(body).toContain('こちらをご覧ください: {vars.helpUrl}');
+    expect(body).toContain('返信待ちのすべて（4 件）');
+    expect(body.match(/name="matchIds"/gu)).toHaveLength(4);
+    expect(body).toMatch(/X: 最長 \d+ \/ 280/u);
+    const viewer = await (await t.request(other, { as: 'viewer' })).text();
+    expect(viewer).not.toContain(`${other}/reply`);
+    expect(viewer).not.toContain('name="matchIds"');
+    // The live counter asks the server, which measures per member as the reply will check it.
+    const measured = await t.request(`/api/surges/${encodeURIComponent(OTHER)}/measure`, {
+      as: 'editor',
+      json: { text: 'あ'.repeat(300) },
+      headers: { 'Accept-Language': 'en' },
+    });
+    expect(measured.status).toBe(200);
+    expect(await measured.json()).toEqual({
+      text: 'Mastodon: longest 307 / 500 · X: longest 600 / 280 (3 too long: left out)',
+      ok: false,
+    });
+  });
+
+  it('refuses a form without members, or with a placeholder it does not know, in the reader’s language', async () => {
+    const none = await t.request(`${other}/reply`, {
+      method: 'POST',
+      as: 'editor',
+      form: { text: 'お知らせです', templateId: '' },
+    });
+    expect(none.status).toBe(422);
+    const ja = await none.text();
+    expect(ja).toContain('返信するメンバーを選ぶか、「返信待ちのすべて」を選んでください。');
+    // What the reviewer wrote is kept.
+    expect(ja).toContain('>お知らせです</textarea>');
+    const en = await t.request(`${other}/reply?lang=en`, {
+      method: 'POST',
+      as: 'editor',
+      form: { text: '{author.nam}, see here', all: 'on' },
+      headers: { 'Accept-Language': 'en' },
+    });
+    expect(en.status).toBe(422);
+    expect(await en.text()).toContain('The placeholder {author.nam} cannot be used');
+    expect(t.enqueued.filter((j) => j.queue === 'reply')).toHaveLength(0);
+    expect(
+      (await t.request(`${other}/reply`, { method: 'POST', as: 'viewer', form: { all: 'on' } })).status,
+    ).toBe(403);
+  });
+
+  it('queues one reply per person, shows the queue with the reasons, and a second press changes nothing', async () => {
+    const chosen = [crowd[0]?.id ?? '', crowd[1]?.id ?? '', crowd[2]?.id ?? ''];
+    const response = await t.request(`${other}/reply`, {
+      method: 'POST',
+      as: 'editor',
+      form: { text: '{author.name}さん、ただいま復旧作業中です。', templateId: 'guide', matchIds: chosen },
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe(`${other}?done=reply&queued=2&skipped=1`);
+    expect((await t.repos.replies.forMatch(crowd[0]?.id ?? ''))?.text).toBe(
+      '花子さん、ただいま復旧作業中です。',
+    );
+    expect(await t.repos.replies.forMatch(crowd[1]?.id ?? '')).toBeNull();
+    expect(t.enqueued.filter((j) => j.queue === 'reply').map((j) => j.data.matchId)).toEqual([
+      crowd[0]?.id,
+      crowd[2]?.id,
+    ]);
+    const body = await (await t.request(response.headers.get('location') ?? '', { as: 'viewer' })).text();
+    expect(body).toContain('2 件の返信を送信待ちにしました。1 件は見送りました');
+    expect(body).toContain('見送り: 同じ人の別の投稿に返信します（1 人に 1 回）。');
+    expect(body).toContain('送信待ち・送信予定');
+    expect(body).toContain('送信待ち 2 · 送信済み 0 · 見送り 1 · 失敗 0');
+    const again = await t.request(`${other}/reply`, {
+      method: 'POST',
+      as: 'editor',
+      form: { text: 'もう一度', matchIds: [crowd[0]?.id ?? ''] },
+    });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('返信を待っている人はいません');
+    expect(t.enqueued.filter((j) => j.queue === 'reply')).toHaveLength(2);
+  });
+
+  it('escalates the surge once per target: a second press is refused and pings nobody', async () => {
+    const first = await t.request(`${other}/escalate`, {
+      method: 'POST',
+      as: 'editor',
+      form: { target: 'billing' },
+    });
+    expect(first.status).toBe(303);
+    const second = await t.request(`${other}/escalate`, {
+      method: 'POST',
+      as: 'editor',
+      form: { target: 'billing' },
+    });
+    expect(second.status).toBe(409);
+    expect(await second.text()).toContain('billing へはすでにエスカレーション済みです。');
+    const unknown = await t.request(`${other}/escalate?lang=en`, {
+      method: 'POST',
+      as: 'editor',
+      form: { target: 'legal' },
+    });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.text()).toContain('There is no such escalation target (billing).');
+    expect(t.enqueued.filter((j) => j.queue === 'surgeEscalate')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ surgeId: OTHER, target: 'billing' }) }),
+    ]);
+    const body = await (await t.request(other, { as: 'viewer' })).text();
+    expect(body).toMatch(/<li>billing（[^）]+）/u);
+    expect((await t.repos.surges.get(OTHER))?.handling).toEqual(['replied', 'escalated']);
+  });
+});

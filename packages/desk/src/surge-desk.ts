@@ -302,10 +302,6 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
               new Date(deps.now().getTime() - cooldownMs),
             )
           : [];
-      // Each person once per surge: the authors the surge has answered already.
-      const answered = members
-        .filter((m) => m.reply !== null)
-        .map((m) => ({ platform: m.platform as Platform, id: m.authorId, handle: m.authorHandle }));
 
       const outcome = await decide(surgeId, async (tx) => {
         const now = deps.now();
@@ -320,7 +316,8 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
           config,
           accounts,
           contacts,
-          answered,
+          // Each person once per surge: the authors it has answered already (under its lock).
+          answered: await tx.answeredAuthors(surgeId),
           countedToday: await tx.repliesCountedToday(now, organizationTimeZone(config)),
           latestDue: await tx.lockReplyPacing([
             ...new Set(planned.flatMap((m) => (m.match.accountId === null ? [] : [m.match.accountId]))),
@@ -351,7 +348,12 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
           if (written === null) skipped.push({ matchId: reply.matchId, reason: 'already_handled' });
           else queued.push({ matchId: reply.matchId, accountId: reply.accountId, dueAt: reply.dueAt });
         }
-        await tx.recordSurgeSkips(surgeId, skipped, now);
+        // Why members were left out, for the page; those answered or dismissed already show that instead.
+        await tx.recordSurgeSkips(
+          surgeId,
+          skipped.filter((skip) => skip.reason !== 'already_handled'),
+          now,
+        );
         await tx.clearSurgeSkips(
           surgeId,
           queued.map((q) => q.matchId),

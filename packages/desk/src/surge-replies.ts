@@ -241,5 +241,7 @@ export function measureSurgeReply(
       over: seen.over + (checkReplyText(match, drafted.text, config) === null ? 0 : 1),
     });
   }
-  return [...byPlatform].map(([platform, m]) => ({ platform, ...m }));
+  return [...byPlatform]
+    .map(([platform, m]) => ({ platform, ...m }))
+    .sort((a, b) => a.platform.localeCompare(b.platform));
 }

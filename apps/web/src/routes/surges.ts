@@ -180,7 +180,11 @@ function doneHref(action: Action, outcome: Extract<SurgeOutcome, { ok: true }>):
   const query = new URLSearchParams({ done: action });
   if (action === 'reply') {
     query.set('queued', String(outcome.queued?.length ?? 0));
-    query.set('skipped', String(outcome.skipped?.length ?? 0));
+    // Left out with a reason (those answered or dismissed meanwhile are not "left out").
+    query.set(
+      'skipped',
+      String((outcome.skipped ?? []).filter((s) => s.reason !== 'already_handled').length),
+    );
     if ((outcome.remaining ?? 0) > 0) query.set('remaining', String(outcome.remaining));
   }
   if (action === 'escalate' && outcome.target !== undefined) query.set('target', outcome.target);

@@ -159,6 +159,10 @@ const TEXT = {
     ja: '{author.name}さん、ご不便をおかけして申し訳ございません。現在、復旧に向けて対応しております。',
     en: '{author.name}, we are sorry for the trouble. We are working on it and will let you know.',
   },
+  surgeNothingQueued: {
+    ja: '新たに返信できるメンバーはいません（見送り {skipped} 件。理由はコンソールの急増のページにあります）。',
+    en: 'No member could be answered now ({skipped} left out: the reasons are on the surge’s page in the console).',
+  },
   surgeEscalate: { ja: 'エスカレーション', en: 'Escalate' },
   surgeEscalatedTo: { ja: 'エスカレーション先:', en: 'Escalated to:' },
   surgeEscalatedFrom: {

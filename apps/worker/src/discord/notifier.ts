@@ -241,7 +241,8 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       await discord.send(
         to.channelId,
         {
-          content: `${to.mention} ${t(to.lang, 'surgeEscalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
+          content:
+            `${to.mention} ${t(to.lang, 'surgeEscalatedFrom')} — ${escapeDisplayName(actorName)}`.trim(),
           embeds: shown.embeds,
           components: [],
           allowedRoleIds: to.roleIds,

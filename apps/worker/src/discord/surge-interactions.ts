@@ -7,7 +7,12 @@ import {
   type SurgeOutcome,
 } from '@kikimimi/desk';
 import { type Platform, pickTemplate } from '@kikimimi/rules';
-import { type APIModalInteractionResponseCallbackData, ButtonStyle, ComponentType, TextInputStyle } from 'discord.js';
+import {
+  type APIModalInteractionResponseCallbackData,
+  ButtonStyle,
+  ComponentType,
+  TextInputStyle,
+} from 'discord.js';
 import type { Store } from '../ports.ts';
 import { type Lang, langOf, t } from './i18n.ts';
 import type { InteractionIo } from './interactions.ts';
@@ -94,15 +99,22 @@ export async function handleSurgeInteraction(
       );
       return true;
     }
-    case 'rm':
-      await answer(
-        await surgeDesk.replyToMembers(actor, surgeId, {
-          all: true,
-          text: io.fields?.text ?? '',
-          category: 'guidance',
-        }),
-      );
+    case 'rm': {
+      const outcome = await surgeDesk.replyToMembers(actor, surgeId, {
+        all: true,
+        text: io.fields?.text ?? '',
+        category: 'guidance',
+      });
+      // Nobody new to answer (the rest were left out before): say so rather than show the same message.
+      if (outcome.ok && (outcome.queued ?? []).length === 0)
+        await io.replyEphemeral({
+          content: t(lang, 'surgeNothingQueued', {
+            skipped: (outcome.skipped ?? []).filter((s) => s.reason !== 'already_handled').length,
+          }),
+        });
+      else await answer(outcome);
       return true;
+    }
     case 'a': {
       const { config } = await store.config.current();
       const template = config.templates.find((tpl) => tpl.id === 'announcement');

@@ -5,8 +5,8 @@ import type {
   SurgeReplyProgress,
 } from '@kikimimi/db';
 import { ButtonStyle, ComponentType } from 'discord.js';
-import { type Lang, t } from './i18n.ts';
 import type { Store } from '../ports.ts';
+import { type Lang, t } from './i18n.ts';
 import type { BotMessage } from './port.ts';
 import { CUSTOM_ID_MAX } from './review-message.ts';
 import { quote } from './safe-text.ts';

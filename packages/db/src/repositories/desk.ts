@@ -7,6 +7,7 @@ import {
   caseEvents,
   matches,
   outbox,
+  posts,
   replies,
   surgeAnnouncements,
   surgeEscalations,
@@ -172,6 +173,8 @@ export interface DeskTransaction {
   recordSurgeSkips(surgeId: string, skips: readonly SurgeSkipRow[], now: Date): Promise<void>;
   /** Forgets why these members were left out (they are answered now). */
   clearSurgeSkips(surgeId: string, matchIds: readonly string[]): Promise<void>;
+  /** The authors of the surge's members that have their reply (read under the surge's lock). */
+  answeredAuthors(surgeId: string): Promise<{ platform: Platform; id: string; handle: string }[]>;
   /** The surge's escalation to `target`; false when it has one already (pressed twice, or from both front-ends). */
   insertSurgeEscalation(surgeId: string, target: string, actor: Actor, now: Date): Promise<boolean>;
 }
@@ -455,6 +458,19 @@ function deskTransaction(tx: Tx): DeskTransaction {
       await tx
         .delete(surgeReplySkips)
         .where(and(eq(surgeReplySkips.surgeId, surgeId), inArray(surgeReplySkips.matchId, ids)));
+    },
+    async answeredAuthors(surgeId) {
+      const rows = await tx
+        .selectDistinct({
+          platform: matches.platform,
+          id: posts.authorId,
+          handle: sql<string>`${posts.post}->'author'->>'handle'`,
+        })
+        .from(matches)
+        .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
+        .innerJoin(replies, and(eq(replies.matchId, matches.id), eq(replies.seq, 1)))
+        .where(eq(matches.surgeId, surgeId));
+      return rows.map((r) => ({ platform: r.platform as Platform, id: r.id, handle: r.handle ?? '' }));
     },
     async insertSurgeEscalation(surgeId, target, actor, now) {
       const rows = await tx
