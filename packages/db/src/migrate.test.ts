@@ -27,6 +27,8 @@ const TABLES = [
   'sessions',
   'source_states',
   'surge_announcements',
+  'surge_escalations',
+  'surge_reply_skips',
   'surges',
   'usage_daily',
   'users',
