@@ -258,6 +258,7 @@ describe('startWeb (real PostgreSQL, Redis, HTTP)', () => {
       'refresh',
       'reply',
       'surge',
+      'surgeEscalate',
       'surgeMessage',
       'sweep',
     ]);
