@@ -71,9 +71,10 @@ addMessages({
   'surges.member.skipped': { ja: '見送り: {reason}', en: 'left out: {reason}' },
   'surges.member.dismissed': { ja: '対応不要', en: 'dismissed' },
   'surges.member.other': { ja: '{status}', en: '{status}' },
-  'surges.done.reply': {
-    ja: '{queued} 件の返信を送信待ちにしました。{skipped} 件は見送りました（理由はメンバーの表に）。',
-    en: '{queued} replies are queued; {skipped} members were left out (the reasons are in the members’ table).',
+  'surges.done.reply': { ja: '{queued} 件の返信を送信待ちにしました。', en: '{queued} replies are queued.' },
+  'surges.done.skipped': {
+    ja: '{skipped} 件は見送りました（理由はメンバーの表に）。',
+    en: '{skipped} members were left out (the reasons are in the members’ table).',
   },
   'surges.done.remaining': {
     ja: 'まだ {count} 件が返信を待っています（もう一度送ると続きに返信します）。',

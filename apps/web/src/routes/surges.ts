@@ -164,11 +164,14 @@ function doneFlash(c: C): { kind: 'ok'; text: string } | undefined {
   const count = (name: string) => Number.parseInt(c.req.query(name) ?? '0', 10) || 0;
   if (done === 'reply') {
     const remaining = count('remaining');
-    const text = t(c, 'surges.done.reply', { queued: count('queued'), skipped: count('skipped') });
-    return {
-      kind: 'ok',
-      text: remaining > 0 ? `${text} ${t(c, 'surges.done.remaining', { count: remaining })}` : text,
-    };
+    const skipped = count('skipped');
+    const parts = [
+      t(c, 'surges.done.reply', { queued: count('queued') }),
+      ...(skipped > 0 ? [t(c, 'surges.done.skipped', { skipped })] : []),
+      ...(remaining > 0 ? [t(c, 'surges.done.remaining', { count: remaining })] : []),
+    ];
+    // Japanese sentences follow one another without a space.
+    return { kind: 'ok', text: parts.join(c.get('lang') === 'ja' ? '' : ' ') };
   }
   if (done === 'escalate')
     return { kind: 'ok', text: t(c, 'surges.done.escalate', { target: c.req.query('target') ?? '' }) };
