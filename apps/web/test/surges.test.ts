@@ -331,7 +331,7 @@ describe('replying to a surge’s members and escalating it in the console', () 
     expect(body).toContain('2 件の返信を送信待ちにしました。1 件は見送りました');
     expect(body).toContain('見送り: 同じ人の別の投稿に返信します（1 人に 1 回）。');
     expect(body).toContain('送信待ち・送信予定');
-    expect(body).toContain('送信待ち 2 · 送信済み 0 · 見送り 1 · 失敗 0');
+    expect(body).toContain('返信待ち 1 · 送信待ち 2 · 送信済み 0 · 見送り 1 · 失敗 0');
     const again = await t.request(`${other}/reply`, {
       method: 'POST',
       as: 'editor',

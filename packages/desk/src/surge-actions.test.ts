@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDesk, type DeskActor } from './desk.ts';
 import { failureMessage, problemMessage, skipMessage } from './messages.ts';
 import { createOutboxRelay } from './outbox-relay.ts';
-import { createSurgeDesk, type SurgeDesk, type SurgeSuccess } from './surge-desk.ts';
+import { createSurgeDesk, MAX_SURGE_REPLIES, type SurgeDesk, type SurgeSuccess } from './surge-desk.ts';
 
 /*
  * The decisions on a whole surge that answer people: a reply to its members (each through the rules
@@ -240,6 +240,7 @@ describe('a reply to a surge’s members', () => {
       '同じ人の別の投稿に返信します（1 人に 1 回）。',
     );
     expect(await t.repos.surges.replyProgress(surge.id)).toEqual({
+      waiting: 0,
       queued: 3,
       sent: 0,
       failed: 0,
@@ -356,6 +357,24 @@ describe('a reply to a surge’s members', () => {
       { matchId: surge.match('503').id, reason: 'daily_cap', params: { cap: 2, platform: 'x' } },
     ]);
   });
+
+  it('answers at most MAX_SURGE_REPLIES members a press, oldest first, and says how many still wait', async () => {
+    const surge = await makeSurge(
+      Array.from({ length: MAX_SURGE_REPLIES + 2 }, (_, i) => ({ id: `8${String(i).padStart(4, '0')}` })),
+    );
+    const first = ok(await surgeDesk.replyToMembers(EDITOR, surge.id, { all: true }));
+    expect(first.queued).toHaveLength(MAX_SURGE_REPLIES);
+    expect(first.remaining).toBe(2);
+    expect(first.queued?.[0]?.matchId).toBe(surge.match('80000').id);
+    expect(await replyOf(surge.match(`8${String(MAX_SURGE_REPLIES).padStart(4, '0')}`).id)).toBeNull();
+    expect((await t.repos.surges.replyProgress(surge.id)).waiting).toBe(2);
+    const next = ok(await surgeDesk.replyToMembers(EDITOR, surge.id, { all: true }));
+    expect(next.queued).toHaveLength(2);
+    expect(next.remaining).toBe(0);
+    // Paced after the first press's replies on the same account.
+    const lastOfFirst = Math.max(...(first.queued ?? []).map((q) => q.dueAt.getTime()));
+    expect(Math.min(...(next.queued ?? []).map((q) => q.dueAt.getTime()))).toBe(lastOfFirst + 30_000);
+  }, 60_000);
 
   it('refuses a bad form with its problems, and a viewer', async () => {
     const surge = await makeSurge([{ id: '601' }]);

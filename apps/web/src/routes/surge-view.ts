@@ -1,5 +1,11 @@
 import type { MatchRecord, Repositories, SurgeMember, SurgeRecord } from '@kikimimi/db';
-import { escalationTargets, measureSurgeReply, replySourceOf, skipMessage } from '@kikimimi/desk';
+import {
+  escalationTargets,
+  MAX_SURGE_REPLIES,
+  measureSurgeReply,
+  replySourceOf,
+  skipMessage,
+} from '@kikimimi/desk';
 import { type Config, type Platform, pickTemplate } from '@kikimimi/rules';
 import { html } from 'hono/html';
 import type { Lang } from '../context.ts';
@@ -33,8 +39,8 @@ addMessages({
   },
   'surges.replies': { ja: 'メンバーへの返信', en: 'Replies to the members' },
   'surges.replies.counts': {
-    ja: '送信待ち {queued} · 送信済み {sent} · 見送り {skipped} · 失敗 {failed}',
-    en: 'queued {queued} · sent {sent} · skipped {skipped} · failed {failed}',
+    ja: '返信待ち {waiting} · 送信待ち {queued} · 送信済み {sent} · 見送り {skipped} · 失敗 {failed}',
+    en: 'waiting {waiting} · queued {queued} · sent {sent} · skipped {skipped} · failed {failed}',
   },
   'surges.reply.template': { ja: 'テンプレート', en: 'Template' },
   'surges.reply.perMember': {
@@ -202,7 +208,7 @@ export function replyForm(
 <textarea id="surge-text" name="text" rows="5" maxlength="10000" data-surge="${surge.id}" aria-describedby="surge-length">${state.text}</textarea>
 <p id="surge-length" class="muted"><small class="length${length.ok ? '' : ' over'}" aria-live="polite">${length.text}</small></p>
 <label><input type="checkbox" name="all" value="on" id="surge-all"${state.all ? html` checked` : ''}> ${t(c, 'surges.reply.all', { count: input.waiting })}</label>
-<p class="muted"><small>${t(c, 'surges.reply.pacing', { seconds: config.surges.replyIntervalSeconds, max: 500 })}</small></p>
+<p class="muted"><small>${t(c, 'surges.reply.pacing', { seconds: config.surges.replyIntervalSeconds, max: MAX_SURGE_REPLIES })}</small></p>
 <p><button type="submit">${t(c, 'surges.reply.send')}</button></p></form>`;
 }
 

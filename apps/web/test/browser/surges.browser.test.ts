@@ -156,7 +156,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a surge’s page in Chromium', () => {
     expect(await page.textContent('.flash')).toContain('1 件の返信を送信待ちにしました');
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is checked
     const shown = await page.innerText('main');
-    expect(shown).toContain('送信待ち 1 · 送信済み 0 · 見送り 0 · 失敗 0');
+    expect(shown).toContain('返信待ち 2 · 送信待ち 1 · 送信済み 0 · 見送り 0 · 失敗 0');
     expect(await page.locator('input[name=matchIds]').count()).toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'surge.png'), fullPage: true });
     expect(problems).toEqual([]);

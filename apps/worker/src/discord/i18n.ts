@@ -171,8 +171,8 @@ const TEXT = {
   },
   surgeReplies: { ja: 'メンバーへの返信', en: 'Replies to members' },
   surgeReplyCounts: {
-    ja: '送信待ち {queued} · 送信済み {sent} · 見送り {skipped} · 失敗 {failed}',
-    en: 'queued {queued} · sent {sent} · skipped {skipped} · failed {failed}',
+    ja: '返信待ち {waiting} · 送信待ち {queued} · 送信済み {sent} · 見送り {skipped} · 失敗 {failed}',
+    en: 'waiting {waiting} · queued {queued} · sent {sent} · skipped {skipped} · failed {failed}',
   },
   surgeAnnounceTitle: { ja: '告知（各アカウントに1回）', en: 'Announcement (once per account)' },
   surgeAnnounceDefault: {

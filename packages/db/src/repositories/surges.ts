@@ -98,6 +98,8 @@ export interface SurgeMember {
 
 /** Where the replies to a surge's members stand (the counts its Discord message shows). */
 export interface SurgeReplyProgress {
+  /** Members nobody decided on yet, not answered and not left out. */
+  readonly waiting: number;
   /** Waiting for their time (paced) or being sent. */
   readonly queued: number;
   /** Sent by the API or posted by hand. */
@@ -427,6 +429,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
       const id = parseInput(surgeIdSchema, idInput, 'surge id');
       const [row] = await db
         .select({
+          waiting: sql<number>`count(*) FILTER (WHERE ${matches.status} = 'new' AND ${replies.id} IS NULL AND ${surgeReplySkips.matchId} IS NULL)::int`,
           queued: sql<number>`count(*) FILTER (WHERE ${replies.state} = 'pending')::int`,
           sent: sql<number>`count(*) FILTER (WHERE ${replies.state} IN ('sent', 'manual_done'))::int`,
           failed: sql<number>`count(*) FILTER (WHERE ${replies.state} IN ('failed', 'manual_pending'))::int`,
@@ -440,6 +443,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         )
         .where(eq(matches.surgeId, id));
       return {
+        waiting: row?.waiting ?? 0,
         queued: row?.queued ?? 0,
         sent: row?.sent ?? 0,
         failed: row?.failed ?? 0,
