@@ -36,17 +36,17 @@ export type {
 export {
   announcementKey,
   createSurgeDesk,
-  MAX_SURGE_REPLIES,
-  replySourceOf,
   type SurgeDesk,
   type SurgeDeskDeps,
   type SurgeOutcome,
-  type SurgeReplyInput,
   type SurgeSuccess,
 } from './surge-desk.ts';
 export {
+  MAX_SURGE_REPLIES,
   measureSurgeReply,
   type ReplySource,
+  replySourceOf,
+  type SurgeReplyInput,
   type SurgeReplyLength,
   type SurgeSkip,
   type SurgeSkipReason,

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDesk, type DeskActor } from './desk.ts';
 import { failureMessage, problemMessage, skipMessage } from './messages.ts';
 import { createOutboxRelay } from './outbox-relay.ts';
-import { createSurgeDesk, MAX_SURGE_REPLIES, type SurgeDesk, type SurgeSuccess } from './surge-desk.ts';
+import { createSurgeDesk, type SurgeDesk, type SurgeSuccess } from './surge-desk.ts';
+import { MAX_SURGE_REPLIES } from './surge-replies.ts';
 
 /*
  * The decisions on a whole surge that answer people: a reply to its members (each through the rules
