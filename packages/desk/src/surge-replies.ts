@@ -18,11 +18,12 @@ import type { DeskFailure, DeskProblem } from './outcomes.ts';
 import { checkReplyText, MAX_REPLY_INPUT, replyRefusal } from './reply-steps.ts';
 
 /*
- * A reply to a surge's members: its form read (whom, what text) and the reply planned — which members get one (each through the same rules as a single
- * reply — replyRefusal, the account, the text measured the platform's way — and the suppression policy
- * asked again, as the members were judged when they arrived), which are left out and why, and when each
- * reply goes out: one per `surges.replyIntervalSeconds` per account, after the replies already paced on
- * that account. Pure: the desk reads and locks what it needs, and writes what this decides.
+ * A reply to a surge's members: its form read (whom, what text) and the reply planned — which members
+ * get one (each through the same rules as a single reply — replyRefusal, the account, the text measured
+ * the platform's way — and the suppression policy asked again, as the members were judged when they
+ * arrived), which are left out and why, and when each reply goes out: one per
+ * `surges.replyIntervalSeconds` per account, after the replies already paced on that account. Pure: the
+ * desk reads and locks what it needs, and writes what this decides.
  */
 
 /** Why a reply to a surge's members left one out (texts: messages.ts `skipMessage`). */
