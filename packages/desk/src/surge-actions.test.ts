@@ -255,6 +255,26 @@ describe('a reply to a surge’s members', () => {
     expect((await t.repos.surges.get(surge.id))?.handling).toEqual(['replied']);
   });
 
+  it('counts the same handle on another platform as the same person only as the cooldown does', async () => {
+    const surge = await makeSurge([
+      { id: '251', handle: 'hana' },
+      { id: '252', platform: 'mastodon', handle: 'hana@mstdn.example', authorId: 'hana-m' },
+      { id: '253', platform: 'mastodon', handle: 'sun@a.example', authorId: 'sun-a' },
+      { id: '254', platform: 'mastodon', handle: 'sun@b.example', authorId: 'sun-b' },
+    ]);
+    const outcome = ok(await surgeDesk.replyToMembers(EDITOR, surge.id, { all: true }));
+    // With the cooldown on and linkHandlesAcrossPlatforms (the defaults), x:hana and mastodon:hana@… are
+    // one person; sun@a and sun@b on Mastodon are two.
+    expect(reasons(outcome)).toEqual({ [surge.match('252').id]: 'same_person' });
+    // With the cooldown off, only the same account is the same person.
+    await setConfig({ suppression: { ...CONFIG.suppression, authorCooldownHours: 0 } });
+    const other = await makeSurge([
+      { id: '261', handle: 'kei' },
+      { id: '262', platform: 'mastodon', handle: 'kei@mstdn.example', authorId: 'kei-m' },
+    ]);
+    expect(ok(await surgeDesk.replyToMembers(EDITOR, other.id, { all: true })).queued).toHaveLength(2);
+  });
+
   it('never writes a second reply when pressed twice at once, nor later', async () => {
     const surge = await makeSurge([{ id: '301' }, { id: '302' }, { id: '303', platform: 'mastodon' }]);
     const text = '{author.name}さん、ただいま復旧作業中です。';

@@ -90,7 +90,7 @@ export interface SurgeReplyPlanInput {
   readonly accounts: ReadonlyMap<string, Pick<PlatformAccount, 'id' | 'platform'>>;
   /** Contacts within the author cooldown that may concern the members' authors. */
   readonly contacts: readonly ContactRecord[];
-  /** The authors of the surge's members answered already (answered once per person). */
+  /** The authors of the surge's members answered already (each person is answered once per surge). */
   readonly answered: readonly { readonly platform: Platform; readonly id: string; readonly handle: string }[];
   /** Replies per platform that count against today's cap already. */
   readonly countedToday: Partial<Record<Platform, number>>;
@@ -123,7 +123,22 @@ export function planSurgeReplies(input: SurgeReplyPlanInput): {
 } {
   const { config, now } = input;
   const policy = suppressionPolicyOf(config);
-  const answered = new Set(input.answered.flatMap((a) => policy.authorKeys(a.platform, a)));
+  // The people answered: by account, and as contacts "now" for the cooldown's wider notion of a person
+  // (linked accounts, the same handle on another platform), which applies when the cooldown is on.
+  const at = now.toISOString();
+  const answeredAccounts = new Set(input.answered.map((a) => `${a.platform}:${a.id}`));
+  const answeredContacts: ContactRecord[] = input.answered.map((a) => ({
+    platform: a.platform,
+    authorId: a.id,
+    handle: a.handle,
+    at,
+  }));
+  const samePerson = (match: MatchRecord) =>
+    answeredAccounts.has(`${match.platform}:${match.post.author.id}`) ||
+    (answeredContacts.length > 0 &&
+      policy
+        .check(match.post, { now, contactHistory: answeredContacts, repliesToday: {} })
+        .reasons.includes('author_cooldown'));
   const counted: Partial<Record<Platform, number>> = { ...input.countedToday };
   const nextDue = new Map<string, number>();
   const replies: PlannedReply[] = [];
@@ -152,8 +167,7 @@ export function planSurgeReplies(input: SurgeReplyPlanInput): {
       );
       continue;
     }
-    const keys = policy.authorKeys(match.platform, match.post.author);
-    if (keys.some((key) => answered.has(key))) {
+    if (samePerson(match)) {
       skip(match.id, 'same_person', { handle: match.post.author.handle });
       continue;
     }
@@ -174,7 +188,13 @@ export function planSurgeReplies(input: SurgeReplyPlanInput): {
       continue;
     }
     counted[match.platform] = today + 1;
-    for (const key of keys) answered.add(key);
+    answeredAccounts.add(`${match.platform}:${match.post.author.id}`);
+    answeredContacts.push({
+      platform: match.platform,
+      authorId: match.post.author.id,
+      handle: match.post.author.handle,
+      at,
+    });
     // One reply per interval on each account: after the ones paced there already, the first at once.
     const previous = nextDue.get(account.id) ?? input.latestDue.get(account.id)?.getTime();
     const due = previous === undefined ? now.getTime() : Math.max(now.getTime(), previous + input.intervalMs);
