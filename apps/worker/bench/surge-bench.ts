@@ -4,13 +4,16 @@
  * against before it, in the same run; review messages sent during the burst. Printed, never asserted.
  *
  *   node apps/worker/bench/surge-bench.ts [--burst 1000] [--burst-s 120] [--calm-s 60] [--normal-per-s 1]
+ *                                          [--history-h 0]
  *
  * The real worker (startWorker) in a test world (real PostgreSQL and Redis; the X stand-in polled by
  * twitter-api-v2 every second; the Discord stand-in, spoken to by discord.js, with its per-channel rate
  * limit of 5 messages per 5 s on). The scenario (test/surge-scenario.ts) adds normal traffic for
  * `--calm-s`, then the generator's outage burst (`--burst` posts over `--burst-s`) among it, then
  * `--calm-s` of normal traffic again, each post at its time. Latency: from the post's arrival on the
- * stand-in to its review message in Discord (polled every 50 ms). Everything it creates is removed.
+ * stand-in to its review message in Discord (polled every 50 ms). `--history-h`: that many hours of
+ * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
+ * as in a deployment that has been running. Everything it creates is removed.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -18,6 +21,7 @@ import {
   percentile,
   playScenario,
   SURGE_CONFIG,
+  storeHistory,
   surgeMessages,
   watchReviewMessages,
 } from '../test/surge-scenario.ts';
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     'burst-s': { type: 'string', default: '120' },
     'calm-s': { type: 'string', default: '60' },
     'normal-per-s': { type: 'string', default: '1' },
+    'history-h': { type: 'string', default: '0' },
   },
 });
 const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
@@ -36,6 +41,11 @@ const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toF
 const world = await createTestWorld({ config: SURGE_CONFIG });
 try {
   world.discord.setChannelRateLimit(true);
+  const historyHours = Number(values['history-h']);
+  if (historyHours > 0) {
+    const stored = await storeHistory(world, historyHours, Number(values['normal-per-s']));
+    console.log(`history: ${stored} posts of normal traffic over the ${historyHours} h before now, stored`);
+  }
   await world.startWorker();
   const watcher = watchReviewMessages(world);
   const burstMs = Number(values['burst-s']) * 1000;
@@ -60,7 +70,9 @@ try {
   const matches = await waitFor(
     async () => {
       const all = await stored();
-      const done = all.every((m) => m.suppressed || m.surgeId || watcher.firstSeen.has(m.id));
+      const done = all
+        .filter((m) => scenario.added.has(m.postId))
+        .every((m) => m.suppressed || m.surgeId || watcher.firstSeen.has(m.id));
       return done ? all : null;
     },
     300_000,

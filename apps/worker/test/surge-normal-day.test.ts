@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { Post } from '@kikimimi/rules';
 import { demoBrand, type GeneratedPost, generateTraffic } from '@kikimimi/sandbox';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createConnectorCache } from '../src/connectors.ts';
-import { createEngineProvider } from '../src/engine-provider.ts';
-import { createMetrics } from '../src/metrics.ts';
-import type { PipelineDeps } from '../src/pipeline/deps.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
-import { SURGE_CONFIG } from './surge-scenario.ts';
+import { ingestDeps, SURGE_CONFIG, toPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -22,30 +15,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-const toPost = (g: GeneratedPost): Post => {
-  const id = `1${createHash('sha1').update(g.ref).digest('hex').replace(/\D/gu, '').slice(0, 17)}`;
-  return {
-    platform: 'x',
-    id,
-    url: `https://x.com/${g.author.handle}/status/${id}`,
-    author: {
-      id: g.author.id,
-      handle: g.author.handle,
-      displayName: g.author.name,
-      followers: g.author.followers,
-      protected: false,
-    },
-    text: g.text,
-    lang: g.lang,
-    createdAt: g.createdAt.toISOString(),
-    repostOf: null,
-    inReplyTo: null,
-    conversationId: null,
-    hashtags: [],
-    mentions: [],
-  };
-};
 
 async function runDay(w: TestWorld, outage: boolean) {
   const start = new Date(Date.now() - 25 * 3_600_000);
@@ -63,17 +32,9 @@ async function runDay(w: TestWorld, outage: boolean) {
   /** Reviews put off (`delayMs`): a surge looked to be forming around them. */
   const held: string[] = [];
   let runner: SurgeRunner | null = null;
-  const deps: PipelineDeps = {
-    store: w.repos,
-    engines: createEngineProvider(w.repos.config),
-    connectors: createConnectorCache(async () => {
-      throw new Error('nothing is polled here');
-    }),
-    notifier: null,
-    log: pino({ level: 'silent' }),
-    metrics: createMetrics(),
-    now: () => new Date(clock),
-    enqueue: {
+  const deps = ingestDeps(
+    w,
+    {
       notify: async (id) => {
         reviewed.push(id);
       },
@@ -86,9 +47,9 @@ async function runDay(w: TestWorld, outage: boolean) {
         await w.repos.surges.markPending(ids);
         await runner?.handle({ matchIds: [...ids] });
       },
-      surgeMessage: async () => {},
     },
-  };
+    () => new Date(clock),
+  );
   runner = await rebuildSurgeRunner(deps, { enqueue: async () => ({}) as never });
   // Pages of 20 posts, the clock at each page's last post.
   for (let i = 0; i < posts.length; i += 20) {

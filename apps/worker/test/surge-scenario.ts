@@ -1,6 +1,14 @@
-import type { ConfigInput } from '@kikimimi/rules';
+import { createHash } from 'node:crypto';
+import type { ConfigInput, Post } from '@kikimimi/rules';
 import { createPostGenerator, type DiscordSandbox, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
-import { TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
+import pg from 'pg';
+import pino from 'pino';
+import { createConnectorCache } from '../src/connectors.ts';
+import { createEngineProvider } from '../src/engine-provider.ts';
+import { createMetrics } from '../src/metrics.ts';
+import type { PipelineDeps } from '../src/pipeline/deps.ts';
+import { ingestPosts } from '../src/pipeline/ingest.ts';
+import { DATABASE_URL, TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
 
 /**
  * The outage scenario of issue 15 over the stand-ins, shared by apps/worker/test/surges.test.ts and
@@ -127,3 +135,81 @@ export const percentile = (values: readonly number[], p: number): number | null 
 };
 
 export { waitFor };
+
+/** A generated post as the X connector would hand it on (an X-like id from the post's ref). */
+export const toPost = (g: GeneratedPost): Post => {
+  const id = `1${createHash('sha1').update(g.ref).digest('hex').replace(/\D/gu, '').slice(0, 17)}`;
+  return {
+    platform: 'x',
+    id,
+    url: `https://x.com/${g.author.handle}/status/${id}`,
+    author: {
+      id: g.author.id,
+      handle: g.author.handle,
+      displayName: g.author.name,
+      followers: g.author.followers,
+      protected: false,
+    },
+    text: g.text,
+    lang: g.lang,
+    createdAt: g.createdAt.toISOString(),
+    repostOf: null,
+    inReplyTo: null,
+    conversationId: null,
+    hashtags: [],
+    mentions: [],
+  };
+};
+
+/**
+ * Deps to run the worker's ingest outside a worker; `review` is where new matches go (default:
+ * nowhere) and `now` its clock.
+ */
+export function ingestDeps(
+  world: TestWorld,
+  enqueue: Partial<PipelineDeps['enqueue']> & { review?: PipelineDeps['enqueue']['review'] },
+  now: () => Date = () => new Date(),
+): PipelineDeps {
+  const nothing = async () => {};
+  return {
+    store: world.repos,
+    engines: createEngineProvider(world.repos.config),
+    connectors: createConnectorCache(async () => {
+      throw new Error('nothing is polled here');
+    }),
+    notifier: null,
+    log: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    now,
+    enqueue: { notify: nothing, notifyMany: nothing, review: nothing, surgeMessage: nothing, ...enqueue },
+  };
+}
+
+/**
+ * Hours of normal traffic before now, stored as a running deployment would have them (matches of
+ * the posts' times, already decided): what the surge detector learns the usual from when it starts.
+ */
+export async function storeHistory(world: TestWorld, hours: number, perSecond: number): Promise<number> {
+  const end = Date.now() - 60_000;
+  const start = end - hours * 3_600_000;
+  const count = Math.floor(hours * 3_600 * perSecond);
+  const generator = createPostGenerator({ seed: 16, brands: [demoBrand], now: () => new Date() });
+  const deps = ingestDeps(world, {});
+  const page: Post[] = [];
+  for (let i = 0; i < count; i++) {
+    let post = generator.next();
+    while (post.brand === undefined) post = generator.next();
+    page.push(toPost({ ...post, createdAt: new Date(start + (i * (end - start)) / count) }));
+    if (page.length === 500 || i === count - 1) {
+      await ingestPosts({ accountId: world.accounts.x, posts: page.splice(0) }, deps);
+    }
+  }
+  // Decided long ago: not work for the reviewers (nor for the sweeper, which re-drives reviews).
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  try {
+    await pool.query(`UPDATE "${world.schema}".matches SET status = 'dismissed' WHERE status = 'new'`);
+  } finally {
+    await pool.end();
+  }
+  return count;
+}
