@@ -180,6 +180,8 @@ function createRunner(
         }
         pending.clear();
       };
+      /** Every match that became a member in this job (also those stored by a flush before a close). */
+      const joining = new Set<string>();
       // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
       const again = rows.filter((r) => seen.has(r.id));
       const againSurges = new Set<string>();
@@ -211,6 +213,8 @@ function createRunner(
           entry.verdict = verdict;
           entry.ids.push(match.id, ...verdict.earlier);
           pending.set(verdict.surge.id, entry);
+          joining.add(match.id);
+          for (const id of verdict.earlier) joining.add(id);
         }
       }
       // Stored but not a match the detector reads (suppressed since, or gone): reviewed as usual.
@@ -218,7 +222,6 @@ function createRunner(
       for (const id of payload.matchIds) if (!known.has(id)) ordinary.push(id);
       // Ordinary ones first (their reviews need not wait for the members to be stored), less those
       // that joined a surge later in this job.
-      const joining = new Set([...pending.values()].flatMap((p) => p.ids));
       const reviewNow = ordinary.filter((id) => !joining.has(id));
       if (reviewNow.length > 0) await deps.enqueue.notifyMany(reviewNow);
       await flush();
