@@ -101,14 +101,23 @@ export function createSurgeDesk(deps: SurgeDeskDeps): SurgeDesk {
   const job = <N extends JobName>(tx: DeskTransaction, name: N, payload: JobPayload<N>, jobId: string) =>
     tx.enqueue({ queue: name, jobId, payload }, deps.now());
 
-  /** The surge's message shows the decision (the next edit window). */
-  const refreshMessage = (tx: DeskTransaction, surgeId: string, now: Date) =>
-    job(
-      tx,
-      'surgeMessage',
-      { surgeId },
-      JOB_IDS.surgeMessage(surgeId, Math.floor(now.getTime() / SURGE_EDIT_MS)),
+  /**
+   * The surge's message shows the decision: the edit job of this window, run at its end as the
+   * worker's are (a job run at once would take the window's id, and a later decision in the same
+   * window would find it done and not be shown).
+   */
+  const refreshMessage = (tx: DeskTransaction, surgeId: string, now: Date) => {
+    const window = Math.floor(now.getTime() / SURGE_EDIT_MS);
+    return tx.enqueue(
+      {
+        queue: 'surgeMessage',
+        jobId: JOB_IDS.surgeMessage(surgeId, window),
+        payload: { surgeId },
+        notBefore: new Date((window + 1) * SURGE_EDIT_MS),
+      },
+      deps.now(),
     );
+  };
 
   const decide = async <T extends object>(
     surgeId: string,
