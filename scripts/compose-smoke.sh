@@ -30,6 +30,10 @@ command -v podman >/dev/null || missing+=(podman)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v runc >/dev/null || missing+=(runc)
+# curl asks the API socket and the console; pgrep (procps) finds conmon monitors left behind (without
+# it that check would find nothing and pass).
+command -v curl >/dev/null || missing+=(curl)
+command -v pgrep >/dev/null || missing+=(procps)
 # Container names on a compose network are resolved by CNI's dnsname plugin.
 [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -220,6 +224,8 @@ say "$(grep -c . <<<"$first") demo matches in the JSON API"
 for service in worker web; do
   uid=$(compose exec -T "$service" sh -c 'id -u; awk "/^Uid:/ {print \$2}" /proc/1/status')
   [ "$(sort -u <<<"$uid")" = 1000 ] || fail "$service runs as uid $(tr '\n' ' ' <<<"$uid") (expected node, 1000)"
+  # podman (since 3.0) writes what the container wrote on stderr to its own stderr, dropped here: this
+  # checks the container's stdout only.
   logs=$(podman logs "$(container_of "$service")" 2>/dev/null)
   [ -n "$logs" ] || fail "$service wrote nothing on stdout"
   node -e 'for (const line of require("fs").readFileSync(0, "utf8").split("\n")) if (line) JSON.parse(line)' \
