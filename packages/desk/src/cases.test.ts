@@ -139,6 +139,64 @@ describe('follow-ups', () => {
     });
     expect(await t.repos.replies.listForMatch(answered.id)).toHaveLength(1);
   });
+
+  it('are held to the suppression rules of a first reply — do-not-contact, our own accounts, the daily cap — but not the cooldown', async () => {
+    const match = await answeredMatch('ours-s', 'answer-s');
+    const handle = match.post.author.handle;
+    const configure = async (suppression: Record<string, unknown>) => {
+      const saved = await t.repos.config.replace(
+        { watches: [{ id: 'brand', query: 'ブクログ' }], suppression },
+        WEB_ACTOR,
+      );
+      if (!saved.ok) throw new Error(JSON.stringify(saved.problems));
+    };
+    try {
+      await configure({ doNotContact: [{ platform: 'x', handle: `@${handle.toLowerCase()}` }] });
+      const doNotContact = await desk.followUp(EDITOR, match.id, { text: '確認いたします' });
+      expect(doNotContact).toEqual({ ok: false, code: 'follow_up_suppressed', reason: 'do_not_contact' });
+      if (!doNotContact.ok) {
+        expect(failureMessage(doNotContact, 'ja')).toBe(
+          'このフォローアップは送れません。連絡しないでほしいと言われた人です。',
+        );
+        expect(failureMessage(doNotContact, 'en')).toBe(
+          'This follow-up cannot be sent. This person asked not to be contacted.',
+        );
+      }
+
+      await configure({ ownAccounts: [{ platform: 'x', handle }] });
+      expect(await desk.followUp(REVIEWER, match.id, { text: '確認いたします' })).toMatchObject({
+        ok: false,
+        code: 'follow_up_suppressed',
+        reason: 'own_account',
+      });
+
+      await configure({ dailyReplyCap: { x: 0 } });
+      const capped = await desk.followUp(EDITOR, match.id, { text: '確認いたします' });
+      expect(capped).toEqual({
+        ok: false,
+        code: 'follow_up_suppressed',
+        reason: 'daily_cap',
+        params: { cap: 0, platform: 'x' },
+      });
+      if (!capped.ok) {
+        expect(failureMessage(capped, 'en')).toBe(
+          'This follow-up cannot be sent. The daily reply cap on x (0) is reached.',
+        );
+      }
+      // Nothing written for a refused follow-up.
+      expect(await t.repos.replies.listForMatch(match.id)).toHaveLength(1);
+      expect((await outbox(match.id)).filter((j) => j.queue === 'reply')).toHaveLength(1);
+
+      // We answered this customer seconds ago, well within the cooldown: someone who wrote back is answered.
+      await configure({ authorCooldownHours: 720, dailyReplyCap: { x: 1_000 } });
+      expect(await desk.followUp(EDITOR, match.id, { text: '確認いたします' })).toMatchObject({
+        ok: true,
+        kind: 'followed_up',
+      });
+    } finally {
+      await configure({});
+    }
+  });
 });
 
 describe('notes, assignment and state', () => {

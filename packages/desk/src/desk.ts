@@ -12,6 +12,7 @@ import {
   type Category,
   type Config,
   categorySchema,
+  organizationTimeZone,
   pickTemplate,
   platformSchema,
   renderTemplate,
@@ -21,6 +22,7 @@ import { JOB_IDS, type JobName, type JobPayload } from './jobs.ts';
 import type { DeskFailure, DeskOutcome, DeskProblem, DeskSuccess } from './outcomes.ts';
 import {
   checkReplyText,
+  followUpSuppression,
   MAX_REPLY_INPUT,
   replyKey,
   replyPayload,
@@ -66,7 +68,8 @@ export interface Desk {
   /**
    * Answers what the customer said back (`answerId`: a case event of kind answer; absent: their latest
    * answer) with another public reply — once per answer, whoever presses the button twice. Not a new
-   * contact: the author cooldown does not apply to someone who wrote back.
+   * contact: the author cooldown does not apply to someone who wrote back; the other suppression rules
+   * do (our own accounts, do-not-contact, the daily reply cap: `follow_up_suppressed`).
    */
   followUp(
     actor: DeskActor,
@@ -454,6 +457,15 @@ export function createDesk(deps: DeskDeps): Desk {
         const now = deps.now();
         const status = await tx.lockMatch(match.id);
         if (status === 'deleted' || status === 'dismissed') return fail('already_handled');
+        // Suppression as for a first reply, but for the one who wrote back and without the cooldown;
+        // the cap counted as a surge's replies count it (sent today, and those on their way).
+        const suppressed = followUpSuppression(
+          answerPost,
+          config,
+          await tx.repliesCountedToday(now, organizationTimeZone(config)),
+          now,
+        );
+        if (suppressed !== null) return fail('follow_up_suppressed', suppressed);
         const postId = answer.postId as string;
         const reply = await tx.insertReply(
           match.id,

@@ -51,6 +51,10 @@ const FAILURES: { readonly [C in DeskFailure['code']]: Text } = {
     ja: 'お客さまからの返信がまだありません（フォローアップはお客さまの返信に答えるものです）。',
     en: 'The customer has not written back yet (a follow-up answers what they said).',
   },
+  follow_up_suppressed: {
+    ja: 'このフォローアップは送れません。{why}',
+    en: 'This follow-up cannot be sent. {why}',
+  },
   nothing_waiting: {
     ja: '選んだ急増のメンバーに返信を待っている人はいません（すべて対応済みです）。',
     en: 'None of the chosen members of the surge is waiting for a reply (all are handled).',
@@ -147,6 +151,11 @@ const NONE: Text = { ja: 'なし', en: 'none' };
 
 /** The text of a refused decision. */
 export function failureMessage(failure: DeskFailure, lang: Lang): string {
+  if (failure.code === 'follow_up_suppressed') {
+    // Why, as a surge member left out for the same reason reads.
+    const why = fillText((SKIPS[failure.reason] as Text)[lang], { ...failure.params });
+    return fillText(FAILURES.follow_up_suppressed[lang], { why });
+  }
   return fillText(
     FAILURES[failure.code][lang],
     failure.code === 'already_escalated' ? { target: failure.target } : {},

@@ -59,6 +59,16 @@ export type DeskFailure =
   | { readonly ok: false; readonly code: 'not_replied' }
   /** A follow-up answers something the customer said back: there is nothing yet. */
   | { readonly ok: false; readonly code: 'no_answer' }
+  /**
+   * A follow-up the suppression rules hold back: the customer is one of our own accounts or asked not to
+   * be contacted, or the platform's daily reply cap is reached (the author cooldown does not apply).
+   */
+  | {
+      readonly ok: false;
+      readonly code: 'follow_up_suppressed';
+      readonly reason: 'own_account' | 'do_not_contact' | 'daily_cap';
+      readonly params?: Readonly<Record<string, string | number>>;
+    }
   /** A reply to a surge's members "all waiting": no member is waiting any more. */
   | { readonly ok: false; readonly code: 'nothing_waiting' }
   | { readonly ok: false; readonly code: 'invalid'; readonly problems: readonly DeskProblem[] };

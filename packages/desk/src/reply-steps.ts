@@ -6,7 +6,16 @@ import type {
   ReplyRecord,
   ReviewDecision,
 } from '@kikimimi/db';
-import { type Category, type Config, measureReplyTo, type Template } from '@kikimimi/rules';
+import {
+  type Category,
+  type Config,
+  createSuppressionPolicy,
+  measureReplyTo,
+  type Platform,
+  type Post,
+  type SuppressionPolicy,
+  type Template,
+} from '@kikimimi/rules';
 import { JOB_IDS } from './jobs.ts';
 import type { DeskProblem } from './outcomes.ts';
 
@@ -46,6 +55,49 @@ export function replyRefusal(state: {
   if (state.status === 'deleted') return 'post_deleted';
   if (state.status === 'dismissed' || state.replied) return 'already_handled';
   if (state.suppressed === true) return 'suppressed';
+  return null;
+}
+
+/** The suppression policy of a configuration (as the rules engine builds it). */
+export function suppressionPolicyOf(config: Config): SuppressionPolicy {
+  const instance = config.platforms.mastodon.instance;
+  return createSuppressionPolicy(
+    config.suppression,
+    instance === undefined ? {} : { mastodonInstance: instance },
+  );
+}
+
+/** Why a follow-up may not be sent (texts: messages.ts, as a surge member's skip). */
+export type FollowUpSuppression =
+  | { readonly reason: 'own_account' | 'do_not_contact' }
+  | { readonly reason: 'daily_cap'; readonly params: { readonly cap: number; readonly platform: Platform } };
+
+/**
+ * Whether a follow-up to the customer's answer (`answer`: their post) is suppressed: the rules a first
+ * reply is held to — one of our own accounts, someone who asked not to be contacted, the platform's
+ * daily reply cap (`countedToday`: the replies that count against it already) — except the author
+ * cooldown: answering someone who wrote back is not contacting them again. Reposts and the post's age
+ * do not apply to an answer in a conversation. Null: it may be sent.
+ */
+export function followUpSuppression(
+  answer: Post,
+  config: Config,
+  countedToday: Partial<Record<Platform, number>>,
+  now: Date,
+): FollowUpSuppression | null {
+  // No contact history: the cooldown never applies.
+  const verdict = suppressionPolicyOf(config).check(answer, {
+    now,
+    contactHistory: [],
+    repliesToday: countedToday,
+  });
+  if (verdict.reasons.includes('own_account')) return { reason: 'own_account' };
+  if (verdict.reasons.includes('do_not_contact')) return { reason: 'do_not_contact' };
+  if (verdict.reasons.includes('daily_cap_reached'))
+    return {
+      reason: 'daily_cap',
+      params: { cap: config.suppression.dailyReplyCap[answer.platform] ?? 0, platform: answer.platform },
+    };
   return null;
 }
 

@@ -10,14 +10,13 @@ import { measureReply, organizationTimeZone, type Platform } from '@kikimimi/rul
 import { type DeskActor, escalationTargets, MAX_REASON, MAX_REPLY_INPUT, mayDecide } from './desk.ts';
 import { JOB_IDS, type JobName, type JobPayload, SURGE_EDIT_MS } from './jobs.ts';
 import type { DeskFailure, DeskProblem } from './outcomes.ts';
-import { writeFirstReply } from './reply-steps.ts';
+import { suppressionPolicyOf, writeFirstReply } from './reply-steps.ts';
 import {
   planSurgeReplies,
   replySourceOf,
   type SurgeReplyInput,
   type SurgeSkip,
   selectMembers,
-  suppressionPolicyOf,
 } from './surge-replies.ts';
 
 /** What a decision on a surge did. */

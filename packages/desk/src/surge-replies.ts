@@ -5,17 +5,15 @@ import {
   type ContactRecord,
   categorySchema,
   checkTemplateText,
-  createSuppressionPolicy,
   measureReplyTo,
   type Platform,
   renderTemplate,
-  type SuppressionPolicy,
   type SuppressionReason,
   type Template,
 } from '@kikimimi/rules';
 import { replyDraft } from './desk.ts';
 import type { DeskFailure, DeskProblem } from './outcomes.ts';
-import { checkReplyText, MAX_REPLY_INPUT, replyRefusal } from './reply-steps.ts';
+import { checkReplyText, MAX_REPLY_INPUT, replyRefusal, suppressionPolicyOf } from './reply-steps.ts';
 
 /*
  * A reply to a surge's members: its form read (whom, what text) and the reply planned — which members
@@ -107,15 +105,6 @@ const STILL_SUPPRESSING = [
   'repost',
   'author_cooldown',
 ] as const satisfies readonly (SuppressionReason & SurgeSkipReason)[];
-
-/** The suppression policy of a configuration (as the rules engine builds it). */
-export function suppressionPolicyOf(config: Config): SuppressionPolicy {
-  const instance = config.platforms.mastodon.instance;
-  return createSuppressionPolicy(
-    config.suppression,
-    instance === undefined ? {} : { mastodonInstance: instance },
-  );
-}
 
 export function planSurgeReplies(input: SurgeReplyPlanInput): {
   replies: PlannedReply[];
