@@ -5,7 +5,7 @@
  *   node apps/worker/scripts/review-screenshot.ts
  */
 import { fileURLToPath } from 'node:url';
-import type { MatchRecord } from '@kikimimi/db';
+import type { MatchRecord, ReplyRecord } from '@kikimimi/db';
 import { loadConfig, postSchema } from '@kikimimi/rules';
 import { chromium } from 'playwright-core';
 import { buildReviewMessage } from '../src/discord/review-message.ts';
@@ -44,11 +44,37 @@ const match = {
   createdAt: new Date(),
   firstResponseAt: null,
 } as unknown as MatchRecord;
+// An earlier post of the same person on Mastodon (the same handle), answered three weeks before.
+const earlierAt = new Date('2026-11-03T10:00:00+09:00');
+const earlier = {
+  ...match,
+  id: '0b1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
+  platform: 'mastodon',
+  postId: '109',
+  post: {
+    ...post,
+    platform: 'mastodon',
+    id: '109',
+    author: { ...post.author, id: '9', handle: 'taro@mstdn.example' },
+    text: 'しおりノートの同期が止まった…',
+  },
+  status: 'replied',
+  createdAt: earlierAt,
+} as unknown as MatchRecord;
 const message = buildReviewMessage({
   match,
-  contacts: [
-    { platform: 'mastodon', authorId: '9', handle: 'taro@mstdn.example', at: '2026-10-02T10:00:00+09:00' },
+  history: [
+    {
+      match: earlier,
+      replies: [{ state: 'sent', seq: 1, sentAt: earlierAt } as unknown as ReplyRecord],
+      relation: 'same_name',
+    },
   ],
+  cooldown: {
+    last: { at: earlierAt, platform: 'mastodon', handle: 'taro@mstdn.example' },
+    hours: 72,
+    now: new Date('2026-11-24T09:12:00+09:00'),
+  },
   decisions: [],
   reply: null,
   lang: 'ja',

@@ -8,7 +8,7 @@ import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './cas
 import { digestMessage, digestNonce } from './digest-message.ts';
 import { langOf, t } from './i18n.ts';
 import type { BotMessage, DiscordPort } from './port.ts';
-import { buildReviewMessage, type ReviewView } from './review-message.ts';
+import { buildReviewMessage, HISTORY_SHOWN, type ReviewView } from './review-message.ts';
 import { escapeDisplayName } from './safe-text.ts';
 import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
 
@@ -44,22 +44,39 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
 
   /** Everything shown on a review message, read fresh from the store. */
   const view = async (match: MatchRecord): Promise<ReviewView> => {
-    // The customer's earlier contacts on every platform a reviewer linked to this author.
-    const linked = await store.people.identitiesOf(match.platform, match.post.author.id);
+    const author = match.post.author;
+    // The customer's contacts on every platform a reviewer linked to this author: the cooldown's state.
+    const [linked, { config }] = await Promise.all([
+      store.people.identitiesOf(match.platform, author.id),
+      deps.engines.current(),
+    ]);
     const identities = [
-      { platform: match.platform, authorId: match.post.author.id, handle: match.post.author.handle },
+      { platform: match.platform, authorId: author.id, handle: author.handle },
       ...linked
-        .filter((i) => !(i.platform === match.platform && i.authorId === match.post.author.id))
+        .filter((i) => !(i.platform === match.platform && i.authorId === author.id))
         .map((i) => ({ platform: i.platform, authorId: i.authorId, handle: i.handle })),
     ];
-    const [settings, contacts, decisions, replies, events, surge] = await Promise.all([
+    const acrossPlatforms = config.suppression.linkHandlesAcrossPlatforms;
+    const [settings, contacts, history, decisions, replies, events, surge] = await Promise.all([
       store.discord.get(),
       store.ingest.contactHistory(identities, new Date(deps.now().getTime() - YEAR)),
+      // The console's history of the case: earlier matches, answered or not, with our replies.
+      store.customers.history(
+        { platform: match.platform, authorId: author.id, handle: author.handle },
+        { excludeMatchId: match.id, acrossPlatforms, limit: HISTORY_SHOWN + 1 },
+      ),
       store.reviews.decisions(match.id),
       store.replies.listForMatch(match.id),
       store.cases.events(match.id),
       match.surgeId ? store.surges.get(match.surgeId) : null,
     ]);
+    // The latest contact before this case (newest first): of these identities, and with
+    // linkHandlesAcrossPlatforms of the same handle elsewhere too — as the console's case page says it.
+    const last = contacts.find(
+      (c) =>
+        c.matchId !== match.id &&
+        (acrossPlatforms || identities.some((i) => i.platform === c.platform && i.authorId === c.authorId)),
+    );
     // The reply the status shows: one still under way or needing a person (a follow-up's included), else the first.
     const reply =
       replies
@@ -69,7 +86,13 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       null;
     return {
       match,
-      contacts,
+      history,
+      cooldown: {
+        last:
+          last === undefined ? null : { at: new Date(last.at), platform: last.platform, handle: last.handle },
+        hours: config.suppression.authorCooldownHours,
+        now: deps.now(),
+      },
       decisions,
       reply,
       replies,

@@ -63,7 +63,8 @@ describe('buildReviewMessage links', () => {
   it('links to the post on its own instance', () => {
     const message = buildReviewMessage({
       match: matchWithUrl('https://mastodon.example/@alice/1'),
-      contacts: [],
+      history: [],
+      cooldown: { last: null, hours: 72, now: new Date() },
       decisions: [],
       reply: null,
       lang: 'en',
@@ -81,7 +82,8 @@ describe('buildReviewMessage links', () => {
   ])('never links to %s (author %s)', (url, handle) => {
     const message = buildReviewMessage({
       match: matchWithUrl(url, handle),
-      contacts: [],
+      history: [],
+      cooldown: { last: null, hours: 72, now: new Date() },
       decisions: [],
       reply: null,
       lang: 'en',

@@ -1,11 +1,25 @@
 import { readFileSync } from 'node:fs';
-import type { CaseEvent, MatchRecord, ReplyRecord, ReplyState, ReviewDecision } from '@kikimimi/db';
+import type {
+  CaseEvent,
+  CustomerCase,
+  MatchRecord,
+  ReplyRecord,
+  ReplyState,
+  ReviewDecision,
+} from '@kikimimi/db';
 import { type Category, loadConfig, postSchema } from '@kikimimi/rules';
 import { type APIEmbed, ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import type { BotMessage } from './port.ts';
 import { messageBody } from './rest-port.ts';
-import { buildReviewMessage, CUSTOM_ID_MAX, ids, parseCustomId, type ReviewView } from './review-message.ts';
+import {
+  buildReviewMessage,
+  CUSTOM_ID_MAX,
+  HISTORY_SHOWN,
+  ids,
+  parseCustomId,
+  type ReviewView,
+} from './review-message.ts';
 
 const MATCH_ID = '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f';
 const loaded = loadConfig(
@@ -80,9 +94,11 @@ const reply = (state: ReplyState, extra: Partial<ReplyRecord> = {}): ReplyRecord
   dueAt: null,
   ...extra,
 });
+const BUILT_AT = new Date('2026-11-24T00:15:00Z');
 const view = (extra: Partial<ReviewView> = {}): ReviewView => ({
   match: matchOf(TROUBLE),
-  contacts: [],
+  history: [],
+  cooldown: { last: null, hours: 72, now: BUILT_AT },
   decisions: [],
   reply: null,
   lang: 'ja',
@@ -103,6 +119,49 @@ const actionIds = (message: BotMessage) =>
     .filter((b) => b.style !== ButtonStyle.Link)
     .map((b) => parseCustomId(b.id)?.action);
 const embedOf = (message: BotMessage): APIEmbed => message.embeds[0] as APIEmbed;
+const fieldOf = (message: BotMessage, name: string) =>
+  embedOf(message).fields?.find((f) => f.name === name)?.value ?? '';
+const unixOf = (date: Date) => Math.floor(date.getTime() / 1000);
+const DAY = 86_400_000;
+
+/** An earlier match of the customer for the history: `answered` replies sent (0: not answered). */
+function earlierCase(
+  n: number,
+  extra: {
+    platform?: 'x' | 'mastodon';
+    handle?: string;
+    text?: string;
+    answered?: number;
+    relation?: CustomerCase['relation'];
+    daysAgo?: number;
+  } = {},
+): CustomerCase {
+  const base = matchOf(TROUBLE);
+  const platform = extra.platform ?? 'x';
+  const createdAt = new Date(BUILT_AT.getTime() - (extra.daysAgo ?? 21) * DAY);
+  const answered = extra.answered ?? 0;
+  return {
+    match: {
+      ...base,
+      id: `0000000${n}-4b5a-4c6d-8e9f-0a1b2c3d4e5f`,
+      platform,
+      postId: `p${n}`,
+      post: {
+        ...base.post,
+        platform,
+        id: `p${n}`,
+        author: { ...base.post.author, handle: extra.handle ?? base.post.author.handle },
+        text: extra.text ?? `しおりノートの件 ${n}`,
+      },
+      status: answered > 0 ? 'replied' : 'dismissed',
+      createdAt,
+    },
+    replies: Array.from({ length: answered }, (_, i) =>
+      reply('sent', { id: `h${n}-${i}`, seq: i + 1, sentAt: createdAt }),
+    ),
+    relation: extra.relation ?? 'same_author',
+  };
+}
 const statusOf = (message: BotMessage) => embedOf(message).fields?.find((f) => f.name === '状態')?.value;
 
 describe('custom ids', () => {
@@ -277,6 +336,80 @@ describe('the review message', () => {
     expect(actionIds(answered)).toEqual(['nt']);
   });
 
+  it("shows the customer's history: the cooldown's state in words, and earlier matches answered or not", () => {
+    const repliedAt = new Date(BUILT_AT.getTime() - 21 * DAY);
+    const message = buildReviewMessage(
+      view({
+        history: [
+          earlierCase(1, { text: '同期が止まった\nもう一度', answered: 1 }),
+          earlierCase(2, {
+            platform: 'mastodon',
+            handle: 'taro@mstdn.example',
+            relation: 'linked',
+            text: '解約したい',
+            daysAgo: 40,
+          }),
+          earlierCase(3, { relation: 'same_name', answered: 2, daysAgo: 60 }),
+        ],
+        cooldown: {
+          last: { at: repliedAt, platform: 'x', handle: 'taro_yamada' },
+          hours: 72,
+          now: BUILT_AT,
+        },
+      }),
+    );
+    const lines = fieldOf(message, 'このお客様とのこれまで').split('\n');
+    // "We replied 3 weeks ago" (Discord writes the time in the reader's words) and the cooldown's state.
+    expect(lines[0]).toBe(
+      `<t:${unixOf(repliedAt)}:R>に返信しました（X @taro\\_yamada）。クールダウン（72 時間）は終わっています。`,
+    );
+    expect(lines.slice(1)).toEqual([
+      `• <t:${unixOf(repliedAt)}:R> X @taro\\_yamada: 同期が止まった もう一度 → 返信済み`,
+      `• <t:${unixOf(new Date(BUILT_AT.getTime() - 40 * DAY))}:R> Mastodon @taro@\u200bmstdn.example (関連付けたアカウント): 解約したい → 返信なし`,
+      `• <t:${unixOf(new Date(BUILT_AT.getTime() - 60 * DAY))}:R> X @taro\\_yamada (同じハンドル名・別の人の可能性あり): しおりノートの件 3 → 返信済み ×2`,
+    ]);
+
+    // Within the cooldown: until when new posts of theirs are held back.
+    const hourAgo = new Date(BUILT_AT.getTime() - 3_600_000);
+    const active = buildReviewMessage(
+      view({
+        cooldown: { last: { at: hourAgo, platform: 'x', handle: 'taro_yamada' }, hours: 72, now: BUILT_AT },
+      }),
+    );
+    expect(fieldOf(active, 'このお客様とのこれまで')).toBe(
+      `<t:${unixOf(hourAgo)}:R>に返信しました（X @taro\\_yamada）。クールダウン中: <t:${unixOf(hourAgo) + 72 * 3600}:f> まで新しい投稿は抑制されます（72 時間）。\nこれまでのマッチはありません。`,
+    );
+    // Never answered before; and in English, a cooldown switched off.
+    expect(fieldOf(buildReviewMessage(view()), 'このお客様とのこれまで')).toBe(
+      'この件より前に、このお客様へ返信したことはありません。\nこれまでのマッチはありません。',
+    );
+    const english = buildReviewMessage(
+      view({
+        lang: 'en',
+        history: [earlierCase(4, { daysAgo: 2 })],
+        cooldown: { last: { at: hourAgo, platform: 'mastodon', handle: 'taro' }, hours: 0, now: BUILT_AT },
+      }),
+    );
+    expect(fieldOf(english, 'This customer’s history')).toBe(
+      `We replied <t:${unixOf(hourAgo)}:R> (Mastodon @taro). No cooldown is set.\n• <t:${unixOf(new Date(BUILT_AT.getTime() - 2 * DAY))}:R> X @taro\\_yamada: しおりノートの件 4 → not answered`,
+    );
+  });
+
+  it('lists five earlier matches at most, their text escaped, and says where the older ones are', () => {
+    const history = Array.from({ length: HISTORY_SHOWN + 1 }, (_, i) =>
+      earlierCase(i, { text: `@everyone <@123> **太字** [link](https://evil.example) ${'長'.repeat(100)}` }),
+    );
+    const field = fieldOf(buildReviewMessage(view({ history })), 'このお客様とのこれまで');
+    const lines = field.split('\n');
+    expect(lines).toHaveLength(1 + HISTORY_SHOWN + 1);
+    expect(lines.at(-1)).toBe('…それより前はコンソールのマッチのページに');
+    expect(field).not.toMatch(/@everyone|<@|\*\*太字|\[link\]/u);
+    expect(field).toContain('@\u200beveryone');
+    expect(field).toContain('\\*\\*太字\\*\\*');
+    // Each post is clipped to a short line.
+    expect(lines[1]).toMatch(/長…\\? → 返信なし$/u);
+  });
+
   it('links the reply when sent, and the hand-posting page when the platform refused it', () => {
     const sent = buildReviewMessage(view({ reply: reply('sent', { url: 'https://x.com/brand/status/9' }) }));
     expect(buttons(sent).map((b) => b.id)).toContain('https://x.com/brand/status/9');
@@ -310,13 +443,14 @@ describe('the review message', () => {
   it("stays within Discord's embed limits however long the post, names and reasons are", () => {
     const long = (n: number) => 'しおりノート解約'.repeat(Math.ceil(n / 8)).slice(0, n);
     const match = matchOf(long(20_000), { handle: 'h'.repeat(300), displayName: 'd'.repeat(300) });
-    const contacts = Array.from({ length: 50 }, (_, i) => ({
-      platform: 'x' as const,
-      authorId: '42',
-      handle: `${'c'.repeat(200)}${i}`,
-      at: '2026-10-01T00:00:00Z',
-      matchId: `m${i}`,
-    }));
+    const history = Array.from({ length: HISTORY_SHOWN + 1 }, (_, i) =>
+      earlierCase(i, { handle: `${'c'.repeat(300)}${i}`, text: long(20_000), answered: 3 }),
+    );
+    const cooldown = {
+      last: { at: new Date('2026-11-20T00:00:00Z'), platform: 'x' as const, handle: 'h'.repeat(400) },
+      hours: 72,
+      now: BUILT_AT,
+    };
     const longName = { kind: 'web', id: 'u', name: 'n'.repeat(2_000) } as const;
     const states: Partial<ReviewView>[] = [
       { decisions: [{ ...decision('dismiss', { reason: long(5_000) }), actor: longName }] },
@@ -327,7 +461,7 @@ describe('the review message', () => {
       { decisions: [{ ...decision('escalate', { target: long(5_000) }), actor: longName }] },
     ];
     for (const extra of states) {
-      const embed = embedOf(buildReviewMessage(view({ match, contacts, ...extra })));
+      const embed = embedOf(buildReviewMessage(view({ match, history, cooldown, ...extra })));
       const fields = embed.fields ?? [];
       expect(embed.title?.length).toBeLessThanOrEqual(256);
       expect(embed.author?.name.length).toBeLessThanOrEqual(256);

@@ -1,5 +1,5 @@
-import type { CaseEvent, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
-import type { Category, ContactRecord } from '@kikimimi/rules';
+import type { CaseEvent, CustomerCase, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
+import type { Category, Platform } from '@kikimimi/rules';
 import { fillText } from '@kikimimi/runtime';
 import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
@@ -92,9 +92,25 @@ const CATEGORIES: readonly Category[] = ['thanks', 'apology', 'guidance'];
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const unix = (date: Date | string) => Math.floor(new Date(date).getTime() / 1000);
 
+/** The author cooldown as the review message states it. */
+export interface CooldownView {
+  /** This person's latest contact before this case (any of their identities), null: none in a year. */
+  readonly last: { readonly at: Date; readonly platform: Platform; readonly handle: string } | null;
+  /** suppression.authorCooldownHours (0: off). */
+  readonly hours: number;
+  /** When the message is built: whether the cooldown is still on. */
+  readonly now: Date;
+}
+
 export interface ReviewView {
   readonly match: MatchRecord;
-  readonly contacts: readonly ContactRecord[];
+  /**
+   * The customer's earlier matches, newest first, answered or not, with our replies in them: the
+   * console's history of the case (customers.history, linked identities and the cooldown's handle key).
+   * At most {@link HISTORY_SHOWN} are listed; one more says there are older ones.
+   */
+  readonly history: readonly CustomerCase[];
+  readonly cooldown: CooldownView;
   readonly decisions: readonly ReviewDecision[];
   readonly reply: ReplyRecord | null;
   /** The case after the match: the customer's answers and reactions, notes… (absent: none). */
@@ -145,20 +161,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
       ),
     });
   }
-  const earlier = view.contacts.filter((c) => c.matchId !== match.id);
-  fields.push({
-    name: t(lang, 'contacts'),
-    value:
-      earlier.length === 0
-        ? t(lang, 'noContacts')
-        : clip(
-            earlier
-              .slice(0, 5)
-              .map((c) => `${PLATFORM_NAME[c.platform]} @${quote(c.handle)} <t:${unix(c.at)}:R>`)
-              .join('\n'),
-            1000,
-          ),
-  });
+  fields.push({ name: t(lang, 'history'), value: historyOf(view) });
 
   const state = stateOf(view);
   if (state.line !== null) fields.push({ name: t(lang, 'status'), value: clip(state.line, FIELD_VALUE_MAX) });
@@ -293,6 +296,71 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
   };
   if (caseRow.components.length > 0) components.push(caseRow);
   return { content: '', embeds: [embed], components };
+}
+
+/** Earlier matches listed on the review message (the console's match page lists more). */
+export const HISTORY_SHOWN = 5;
+/** Room for the history field's value, under Discord's 1,024 characters. */
+const HISTORY_MAX = 1000;
+const HOUR_MS = 3_600_000;
+
+/** Text from the outside on one line, clipped, escaped, and with `<` broken (no `<@id>` or `<t:…>`). */
+const snippet = (text: string, max: number) =>
+  quote(clip(text.replace(/\s+/gu, ' ').trim(), max)).replace(/</gu, '<\u200b');
+
+/**
+ * The customer's history in one field: the author cooldown's state in words ("we replied 3 weeks ago;
+ * the cooldown is over"), then their earlier matches — answered or not, on any platform of theirs —
+ * newest first, one line each, as many as fit.
+ */
+function historyOf(view: ReviewView): string {
+  const { lang, cooldown } = view;
+  const lines: string[] = [];
+  if (cooldown.last === null) lines.push(t(lang, 'cooldownNever'));
+  else {
+    const { at, platform, handle } = cooldown.last;
+    const replied = t(lang, 'cooldownReplied', {
+      ago: `<t:${unix(at)}:R>`,
+      who: `${PLATFORM_NAME[platform]} @${escapeDisplayName(handle)}`,
+    });
+    const until = new Date(at.getTime() + cooldown.hours * HOUR_MS);
+    const state =
+      cooldown.hours <= 0
+        ? t(lang, 'cooldownOff')
+        : until > cooldown.now
+          ? t(lang, 'cooldownActive', { until: `<t:${unix(until)}:f>`, hours: cooldown.hours })
+          : t(lang, 'cooldownOver', { hours: cooldown.hours });
+    // Japanese sentences follow one another without a space.
+    lines.push(`${replied}${lang === 'ja' ? '' : ' '}${state}`);
+  }
+  if (view.history.length === 0) lines.push(t(lang, 'historyNone'));
+  let used = lines.join('\n').length;
+  const more = t(lang, 'historyMore');
+  for (const [i, h] of view.history.entries()) {
+    const line = i < HISTORY_SHOWN ? historyLine(h, lang) : null;
+    // The last line must leave room for saying there is more.
+    if (line === null || used + 1 + line.length + 1 + more.length > HISTORY_MAX) {
+      lines.push(more);
+      break;
+    }
+    lines.push(line);
+    used += 1 + line.length;
+  }
+  return clip(lines.join('\n'), FIELD_VALUE_MAX);
+}
+
+const RELATION_KEY = { linked: 'historyLinked', same_name: 'historySameName' } as const;
+
+/** One earlier match: when, whose account, what they wrote, and whether we answered. */
+function historyLine(h: CustomerCase, lang: ReviewView['lang']): string {
+  const { match } = h;
+  const sent = h.replies.filter((r) => r.state === 'sent' || r.state === 'manual_done');
+  const relation = h.relation === 'same_author' ? '' : ` (${t(lang, RELATION_KEY[h.relation])})`;
+  const answered =
+    sent.length === 0
+      ? t(lang, 'historyNoReply')
+      : `${t(lang, 'historyAnswered')}${sent.length > 1 ? ` ×${sent.length}` : ''}`;
+  return `• <t:${unix(match.createdAt)}:R> ${PLATFORM_NAME[match.platform]} @${escapeDisplayName(match.post.author.handle)}${relation}: ${snippet(match.post.text, 60)} → ${answered}`;
 }
 
 /** The template category that fits an answer: thanks for thanks, an apology for the unhappy, guidance else. */
