@@ -93,7 +93,6 @@ describe('a conversation after our reply', () => {
       text: 'わざわざ対応そして返信頂きありがとうございます！助かりました',
       author: { handle: 'hana', name: 'はな' },
     });
-    world.mastodon.favourite(ours.id, { handle: 'hana', name: 'はな' });
 
     const thread = await world.discord.waitForThread(review.id, 20_000);
     const said = await world.discord.waitForMessage(
@@ -102,10 +101,6 @@ describe('a conversation after our reply', () => {
     );
     expect(said.content).toContain('お礼');
     expect(said.allowedMentions).toMatchObject({ parse: [] });
-    await world.discord.waitForMessage(
-      (m) => m.channelId === thread.id && m.content.includes('いいね'),
-      20_000,
-    );
 
     const match = await waitFor(
       async () => {
@@ -115,9 +110,51 @@ describe('a conversation after our reply', () => {
       20_000,
       'the case to be resolved',
     );
+
+    // It counts on the dashboard: the effect figures and "what customers said back", read as the
+    // console's /effect, /api/effect and /api/effect/answers read them (the period: the last two days).
+    const effect = async () => {
+      const period = await world.repos.stats.period({ now: new Date(), days: 2, timeZone: 'Asia/Tokyo' });
+      return world.repos.stats.effect({ ...period, platform: 'mastodon' });
+    };
+    // Our one reply on Mastodon so far, answered with thanks (no like yet): reacted to, and positive.
+    const thanked = await effect();
+    expect(thanked.totals).toMatchObject({
+      sent: 1,
+      reacted: 1,
+      positive: 1,
+      answered: 1,
+      liked: 0,
+      reactionRate: 1,
+      positiveRate: 1,
+    });
+    expect(thanked.answersByKind.thanks).toBe(1);
+    const [reply] = await world.repos.replies.listForMatch(match.id);
+    const saidBack = await world.repos.stats.answers(
+      { ...thanked.period, platform: 'mastodon', kind: 'thanks' },
+      { limit: 50 },
+    );
+    // Her words as she wrote them (after the mention of our account a Mastodon reply starts with).
+    expect(saidBack).toContainEqual(
+      expect.objectContaining({
+        text: expect.stringContaining('わざわざ対応そして返信頂きありがとうございます！助かりました'),
+        reading: expect.objectContaining({ kind: 'thanks' }),
+        reply: expect.objectContaining({ id: reply?.id }),
+        authorHandle: 'hana',
+      }),
+    );
+
+    // She likes our reply too: shown in the thread, and the reply still counts once.
+    world.mastodon.favourite(ours.id, { handle: 'hana', name: 'はな' });
+    await world.discord.waitForMessage(
+      (m) => m.channelId === thread.id && m.content.includes('いいね'),
+      20_000,
+    );
     const events = await world.repos.cases.events(match.id);
     expect(events.map((e) => e.kind).sort()).toEqual(['answer', 'like']);
     expect(events.find((e) => e.kind === 'answer')?.reading?.kind).toBe('thanks');
+    expect((await effect()).totals).toMatchObject({ sent: 1, reacted: 1, positive: 1, liked: 1 });
+
     // Nobody in the review channel is told about a thankful answer: only the thread has it.
     expect(
       world.discord
