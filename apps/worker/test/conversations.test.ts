@@ -262,4 +262,45 @@ describe('a conversation after our reply', () => {
     expect((await matchOf('mastodon', postId)).assignee).toMatchObject({ kind: 'discord', id: alice });
     expect(world.mastodon.replies().filter((r) => r.inReplyTo === postId)).toHaveLength(0);
   }, 60_000);
+
+  it("the review message shows the customer's history: earlier matches answered or not, and the cooldown in words", async () => {
+    const yui = { handle: 'yui', name: 'ゆい' };
+    const firstId = world.mastodon.addPost({
+      text: 'しおりノートの本棚が消えた #しおりノート',
+      author: yui,
+      hashtags: ['しおりノート'],
+    });
+    await (await sendPrefilledReply(await reviewMessageFor('本棚が消えた', 'review-mastodon'))).submit();
+    // Sent and recorded (the contact the cooldown reads) before she writes again.
+    await waitFor(
+      async () => (await matchOf('mastodon', firstId)).caseState === 'waiting',
+      20_000,
+      'our reply',
+    );
+    world.mastodon.addPost({
+      text: 'しおりノートのアイコンが変わった？ #しおりノート',
+      author: yui,
+      hashtags: ['しおりノート'],
+    });
+    const second = await reviewMessageFor('アイコンが変わった', 'review-mastodon');
+    // The second match's message: the first answered; we replied to her (the test's cooldown is off).
+    const history = (message: SandboxMessage) =>
+      ((message.embeds[0] as { fields?: Array<{ name: string; value: string }> }).fields ?? []).find(
+        (f) => f.name === 'このお客様とのこれまで',
+      )?.value ?? '';
+    expect(history(second)).toMatch(
+      /^<t:\d+:R>に返信しました（Mastodon @\u200b?yui）。クールダウンは設定されていません。\n• <t:\d+:R> Mastodon @yui: しおりノートの本棚が消えた #しおりノート → 返信済み$/u,
+    );
+    world.mastodon.addPost({
+      text: 'しおりノートで読了日を直したい #しおりノート',
+      author: yui,
+      hashtags: ['しおりノート'],
+    });
+    // The third: the second, not answered, newest first.
+    const lines = history(await reviewMessageFor('読了日を直したい', 'review-mastodon')).split('\n');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/Mastodon @yui: しおりノートのアイコンが変わった？ #しおりノート → 返信なし$/u),
+      expect.stringMatching(/Mastodon @yui: しおりノートの本棚が消えた #しおりノート → 返信済み$/u),
+    ]);
+  }, 90_000);
 });
