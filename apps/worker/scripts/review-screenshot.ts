@@ -43,6 +43,8 @@ const match = {
   escalated: decision.escalations.length > 0,
   createdAt: new Date(),
   firstResponseAt: null,
+  caseState: 'open',
+  assignee: null,
 } as unknown as MatchRecord;
 // An earlier post of the same person on Mastodon (the same handle), answered three weeks before.
 const earlierAt = new Date('2026-11-03T10:00:00+09:00');
