@@ -4,7 +4,7 @@
  * against before it, in the same run; review messages sent during the burst. Printed, never asserted.
  *
  *   node apps/worker/bench/surge-bench.ts [--burst 1000] [--burst-s 120] [--calm-s 60] [--normal-per-s 1]
- *                                          [--history-h 0]
+ *                                          [--history-h 1]
  *
  * The real worker (startWorker) in a test world (real PostgreSQL and Redis; the X stand-in polled by
  * twitter-api-v2 every second; the Discord stand-in, spoken to by discord.js, with its per-channel rate
@@ -13,7 +13,9 @@
  * `--calm-s` of normal traffic again, each post at its time. Latency: from the post's arrival on the
  * stand-in to its review message in Discord (polled every 50 ms). `--history-h`: that many hours of
  * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
- * as in a deployment that has been running. Everything it creates is removed.
+ * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
+ * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
+ * Everything it creates is removed.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -23,6 +25,7 @@ import {
   SURGE_CONFIG,
   storeHistory,
   surgeMessages,
+  watchingSince,
   watchReviewMessages,
 } from '../test/surge-scenario.ts';
 import { createTestWorld, waitFor } from '../test/world.ts';
@@ -33,7 +36,7 @@ const { values } = parseArgs({
     'burst-s': { type: 'string', default: '120' },
     'calm-s': { type: 'string', default: '60' },
     'normal-per-s': { type: 'string', default: '1' },
-    'history-h': { type: 'string', default: '0' },
+    'history-h': { type: 'string', default: '1' },
   },
 });
 const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
@@ -45,6 +48,9 @@ try {
   if (historyHours > 0) {
     const stored = await storeHistory(world, historyHours, Number(values['normal-per-s']));
     console.log(`history: ${stored} posts of normal traffic over the ${historyHours} h before now, stored`);
+  } else {
+    await watchingSince(world, 30);
+    console.log('history: one match 30 minutes before now, stored');
   }
   await world.startWorker();
   const watcher = watchReviewMessages(world);

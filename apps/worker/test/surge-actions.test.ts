@@ -2,7 +2,7 @@ import { createJobQueues, JOB_IDS } from '@kikimimi/desk';
 import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedText, surgeMessages } from './surge-scenario.ts';
+import { embedText, surgeMessages, watchingSince } from './surge-scenario.ts';
 import { createTestWorld, REDIS_URL, TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
 
 /**
@@ -19,6 +19,7 @@ beforeAll(async () => {
   world = await createTestWorld({
     config: { ...TEST_CONFIG, surges: { minCount: 5, replyIntervalSeconds: INTERVAL_S } },
   });
+  await watchingSince(world);
   await world.startWorker();
 }, 60_000);
 afterAll(async () => {

@@ -186,6 +186,30 @@ export function ingestDeps(
 }
 
 /**
+ * One everyday match stored `minutes` ago (default 30): the deployment has been listening that long. A
+ * surge detector compares a flood with what it watched before it, and says nothing is a surge before
+ * it has watched a window (README "Surges"): tests that make one call this before starting the worker.
+ */
+export async function watchingSince(world: TestWorld, minutes = 30): Promise<void> {
+  const generator = createPostGenerator({ seed: 17, brands: [demoBrand], now: () => new Date() });
+  const post = toPost({
+    ...generator.next(),
+    text: 'しおりノート 使い始めました',
+    createdAt: new Date(Date.now() - minutes * 60_000),
+  });
+  await ingestPosts({ accountId: world.accounts.x, posts: [post] }, ingestDeps(world, {}));
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  try {
+    const { rowCount } = await pool.query(
+      `UPDATE "${world.schema}".matches SET status = 'dismissed' WHERE status = 'new'`,
+    );
+    if (rowCount !== 1) throw new Error(`watchingSince: ${rowCount} matches stored, expected 1`);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
  * Hours of normal traffic before now, stored as a running deployment would have them (matches of
  * the posts' times, already decided): what the surge detector learns the usual from when it starts.
  */

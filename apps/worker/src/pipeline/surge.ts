@@ -54,11 +54,12 @@ export async function rebuildSurgeRunner(deps: Deps, jobs: Pick<JobQueues, 'enqu
       .filter((c) => c.hourStart.getTime() < replayHour && intentSchema.safeParse(c.intent).success)
       .map((c) => ({ ...c, intent: c.intent as Intent })),
     // Watched since the first stored match: an installation without history has seen nothing usual yet
-    // (its first hour is not "two quiet hours"), which is what holding a forming group's reviews asks.
-    [...counts.map((c) => c.hourStart.getTime()), ...history.map((row) => row.at)].reduce(
-      (a, b) => Math.min(a, b),
-      now,
-    ),
+    // (its first hour is not "two quiet hours"). Its exact time when it is replayed; an hour's start
+    // when it is older (then the detector's first hour is long over).
+    [
+      ...counts.map((c) => c.hourStart.getTime()).filter((hourStart) => hourStart < replayHour),
+      ...history.map((row) => row.at),
+    ].reduce((a, b) => Math.min(a, b), now),
   );
   const detector = createSurgeDetector({ config: settings, baseline });
   const seen = new Map<string, number>();

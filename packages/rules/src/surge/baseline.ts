@@ -19,6 +19,8 @@ export interface Baseline {
   readonly groups: Map<string, HourlyCounts>;
   /** The first hour the counts cover: earlier hours are unknown, not quiet. */
   observedFromHour: number;
+  /** When watching began (ms since epoch), if known: what a detector's first hour is measured from. */
+  readonly observedSince?: number;
 }
 
 export const groupKey = (watchId: string, intent: Intent): string => `${watchId}\u0000${intent}`;
@@ -100,5 +102,5 @@ export function baselineFrom(rows: readonly HourlyCount[], since: number | strin
     }
     counts.set(hourOf(at), (counts.get(hourOf(at)) ?? 0) + row.count);
   });
-  return { groups, observedFromHour: firstFullHour(from) };
+  return { groups, observedFromHour: firstFullHour(from), observedSince: from };
 }

@@ -56,8 +56,7 @@ export type SurgeVerdict =
        * wording joining one: the group would already be a surge at a quarter of `minCount` (at least 3;
        * same baseline and wording checks), or its watch is flooded or has a surge open and the group
        * has three or more matches. Its own review can wait a little (`holdSeconds`) for the surge. Never
-       * set before the detector has watched a full hour (nothing is usual yet), nor for a window after
-       * a reviewer closed a surge in the watch.
+       * set for a window after a reviewer closed a surge in the watch.
        */
       readonly forming?: { readonly count: number };
     }
@@ -66,8 +65,9 @@ export type SurgeVerdict =
       readonly kind: 'started' | 'joined';
       readonly surge: SurgeSummary;
       /**
-       * Earlier matches (ids, the most recent 200 at most) that were ordinary until now and belong to
-       * the surge: their near-duplicate group has just become part of it.
+       * Earlier matches (ids, the most recent 200 of each group at most) that were ordinary until now
+       * and belong to the surge: their near-duplicate group has just become part of it, or (while the
+       * flood goes on, each time the surge has doubled) its first text says what the surge's members say.
        */
       readonly earlier: readonly string[];
       readonly closed: readonly SurgeSummary[];
@@ -117,6 +117,16 @@ const COMMON_SHARE = 0.3;
 const COMMON_MIN_MATCHES = 20;
 /** Bigram counts are halved when a watch reaches twice this many matches: recent ones weigh most. */
 const COMMON_HALF_LIFE = 1_000;
+/**
+ * A match like none of a surge's near-duplicate groups joins it while its intent is flooded when its
+ * words are this much more typical of the surge's members than of the watch's usual matches (mean log
+ * likelihood ratio per bigram; README "Surges"). Measured on the generator's outage among normal
+ * traffic: the outage's stragglers score a median of 0.5, normal matches during it a 95th percentile
+ * of −0.1.
+ */
+const PROFILE_MIN = 0.3;
+/** A watch's intent is flooded by its matches over this many minutes (this one and the one before). */
+const FLOOD_MINUTES = 2;
 
 const INTENTS: readonly Intent[] = intentSchema.options;
 const INTENT_INDEX = new Map(INTENTS.map((intent, i) => [intent, i]));
@@ -163,6 +173,11 @@ interface Surge {
   examples: { id: string; text: string }[];
   perMinute: [number, number][];
   clusters: Set<Cluster>;
+  /** What its members say: bigram → members that have it, and how many texts were counted. */
+  words: Map<number, number>;
+  texts: number;
+  /** The member count at which it next looks for recent groups saying the same (`sweep`). */
+  nextSweep: number;
 }
 
 /** How often each bigram occurs in a watch's recent matches (not counting surges). */
@@ -204,6 +219,10 @@ export interface SurgeState {
   readonly members: readonly (readonly [string, number, Intent, Platform, boolean])[];
   /** [watch id, time] of the last surge a reviewer closed in each watch, within the window (absent: none). */
   readonly reviewerClosed?: readonly (readonly [string, number])[];
+  /** When watching began (ms; absent or null: at the first match). */
+  readonly startedAt?: number | null;
+  /** [group key, [[minute, count]…]] of the matches before the first full hour was watched (absent: none). */
+  readonly early?: readonly (readonly [string, readonly (readonly [number, number])[]])[];
   readonly surges: readonly {
     readonly id: string;
     readonly watchId: string;
@@ -216,6 +235,10 @@ export interface SurgeState {
     readonly platforms: Partial<Record<Platform, number>>;
     readonly examples: readonly { readonly id: string; readonly text: string }[];
     readonly perMinute: readonly (readonly [number, number])[];
+    /** [bigram, members with it] and the texts counted (absent in older states: none). */
+    readonly words?: readonly (readonly [number, number])[];
+    readonly texts?: number;
+    readonly nextSweep?: number;
   }[];
 }
 
@@ -241,7 +264,9 @@ function checkMatch(match: SurgeMatch): void {
  * matches of one watch (estimated Jaccard similarity of character bigrams ≥ `similarity` with the
  * group's first text) counts at least `minCount`, and the matches of that watch and the group's
  * intents since the group appeared number at least `factor` times their usual count for that time
- * (README "Surges"). Throws on a configuration the schema refuses, naming the setting.
+ * (README "Surges"). Until the baseline has a full hour, the usual count is their rate between the
+ * start of watching and the group's appearance, and nothing is a surge before a window was watched
+ * before it. Throws on a configuration the schema refuses, naming the setting.
  */
 export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDetector {
   const parsed = surgesSchema.safeParse({ ...SURGE_DEFAULTS, ...options.config });
@@ -261,6 +286,13 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     observedFromHour: options.baseline?.observedFromHour ?? Number.NaN,
   };
   let prunedHour = Number.NEGATIVE_INFINITY;
+  /** When watching began: the baseline's start, or the first match. */
+  let startedAt = options.baseline?.observedSince ?? Number.NaN;
+  /**
+   * Per group: minute → matches not in a surge, until the first full hour is watched. Until then the
+   * baseline knows nothing usual, and the matches seen so far are the only measure of it.
+   */
+  const early = new Map<string, Map<number, number>>();
   /** Per group: [minute, count] of the window, oldest first. */
   const windows = new Map<string, [number, number][]>();
   /** Clusters not in a surge, least recently seen first (a Map keeps insertion order). */
@@ -360,27 +392,86 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     usualCache.set(key, { hour, value });
     return value;
   };
+  /** Before the baseline has a full hour (it says 0 for everything then): the matches seen so far are the usual. */
+  const isEarly = (at: number) => !(hourOf(at) > baseline.observedFromHour);
+  const countEarly = (key: string, at: number, n: number) => {
+    if (!isEarly(at)) return;
+    let minutes = early.get(key);
+    if (minutes === undefined) {
+      minutes = new Map();
+      early.set(key, minutes);
+    }
+    const minute = Math.floor(at / MINUTE_MS);
+    const value = (minutes.get(minute) ?? 0) + n;
+    if (value > 0) minutes.set(minute, value);
+    else minutes.delete(minute);
+  };
+  /**
+   * The count of a group to expect over `minutes` minutes from `fromMinute`: from the baseline once it
+   * has a full hour; before that, the group's rate between the start of watching and `fromMinute`,
+   * undefined when that was shorter than `minSpan` ms (too little watched to tell what is usual).
+   */
+  const expected = (
+    key: string,
+    at: number,
+    fromMinute: number,
+    minutes: number,
+    minSpan: number,
+  ): number | undefined => {
+    if (!isEarly(at)) return (usual(key, at) * minutes) / 60;
+    const span = fromMinute * MINUTE_MS - startedAt;
+    if (!(span >= minSpan && span > 0)) return undefined;
+    let before = 0;
+    for (const [minute, count] of early.get(key) ?? []) if (minute < fromMinute) before += count;
+    return (before * minutes * MINUTE_MS) / span;
+  };
+  /** The usual count of a group over the window (undefined when too little was watched to say). */
+  const expectedInWindow = (key: string, at: number): number | undefined =>
+    expected(key, at, windowStart(), config.windowMinutes, MINUTE_MS);
   /** The usual count in a window of a watch's main intents among `intents` (those with a quarter or more). */
   const usualFor = (watchId: string, intents: Partial<Record<Intent, number>>, at: number): number => {
     let total = 0;
     for (const intent of INTENTS) total += intents[intent] ?? 0;
-    let expected = 0;
+    let sum = 0;
     for (const intent of INTENTS) {
       if ((intents[intent] ?? 0) < total * INTENT_SHARE) continue;
-      expected += (usual(groupKey(watchId, intent), at) * config.windowMinutes) / 60;
+      sum += expectedInWindow(groupKey(watchId, intent), at) ?? 0;
     }
-    return expected;
+    return sum;
   };
-  /** The watch has more matches in the window than usual would allow: a flood, not a lesson. */
+  /**
+   * The watch has more matches in the window than usual would allow: a flood, not a lesson. Not in the
+   * first minute of watching (nothing to tell a flood from the usual by).
+   */
   const watchIsBusy = (watchId: string, at: number): boolean => {
     let current = 0;
-    let expected = 0;
+    let usualCount = 0;
     for (const intent of INTENTS) {
       const key = groupKey(watchId, intent);
       current += inWindow(key);
-      expected += (usual(key, at) * config.windowMinutes) / 60;
+      const usualHere = expectedInWindow(key, at);
+      if (usualHere === undefined) return false;
+      usualCount += usualHere;
     }
-    return current >= Math.max(config.minCount, config.factor * expected);
+    return current >= Math.max(config.minCount, config.factor * usualCount);
+  };
+
+  /**
+   * A watch's intent is flooded: over this minute and the one before (the window at most), or over this
+   * minute so far, `minCount` or more matches and `factor` times its usual count for that time. Short,
+   * so a flood is seen in its first seconds, not diluted by the quiet minutes before it.
+   */
+  const intentFlooded = (key: string, at: number): boolean => {
+    const minute = Math.floor(clock / MINUTE_MS);
+    const from = Math.max(windowStart(), minute - FLOOD_MINUTES + 1);
+    const usualHere = expected(key, at, from, minute - from + 1, MINUTE_MS);
+    if (usualHere === undefined) return false;
+    if (inWindow(key, from) >= Math.max(config.minCount, config.factor * usualHere)) return true;
+    // This minute so far against the usual for as long: a flood in its first seconds (`minCount` is
+    // the floor, so a few matches early in a minute are never one).
+    const sofar = (clock - minute * MINUTE_MS) / MINUTE_MS;
+    const usualSoFar = (expected(key, at, minute, 1, MINUTE_MS) ?? 0) * sofar;
+    return inWindow(key, minute) >= Math.max(config.minCount, config.factor * usualSoFar);
   };
 
   // --- clusters --------------------------------------------------------------------------------
@@ -429,6 +520,16 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     return perIntent;
   };
   const windowTotal = (cluster: Cluster): number => clusterCount(cluster).reduce((a, b) => a + b, 0);
+  /** A group's matches over the flood's minutes (this one and those before it). */
+  const recentTotal = (cluster: Cluster): number => {
+    const from = Math.floor(clock / MINUTE_MS) - FLOOD_MINUTES + 1;
+    let sum = 0;
+    for (const bucket of cluster.buckets) {
+      if ((bucket[0] as number) < from) continue;
+      for (let i = 1; i < bucket.length; i++) sum += bucket[i] as number;
+    }
+    return sum;
+  };
   const expireClusters = () => {
     const before = clock - windowMs;
     for (const cluster of idle.values()) {
@@ -531,6 +632,61 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     if (recent >= busyCount && recent >= usualFor(surge.watchId, surge.intents, member.at))
       surge.busyAt = Math.max(surge.busyAt, member.at);
   };
+  /** One of the surge's main intents (a quarter of its members or more) is flooded in its watch. */
+  const surgeFlooded = (surge: Surge): boolean =>
+    INTENTS.some(
+      (intent) =>
+        (surge.intents[intent] ?? 0) >= surge.count * INTENT_SHARE &&
+        intentFlooded(groupKey(surge.watchId, intent), clock),
+    );
+  const learnWords = (surge: Surge, set: Uint32Array, n: number) => {
+    surge.texts += n;
+    for (const shingle of set) surge.words.set(shingle, (surge.words.get(shingle) ?? 0) + n);
+  };
+  /**
+   * How much more typical `set` is of the surge's members than of its watch's usual matches: the mean
+   * over its bigrams of log(P(bigram | member) / P(bigram | usual match)), each smoothed.
+   */
+  const profileScore = (surge: Surge, set: Uint32Array): number => {
+    const usualText = texts.get(surge.watchId);
+    if (set.length === 0 || usualText === undefined || usualText.matches < COMMON_MIN_MATCHES) return 0;
+    let sum = 0;
+    for (const shingle of set) {
+      const member = ((surge.words.get(shingle) ?? 0) + 0.5) / (surge.texts + 1);
+      const usualMatch = ((usualText.counts.get(shingle) ?? 0) + 0.5) / (usualText.matches + 1);
+      sum += Math.log(member / usualMatch);
+    }
+    return sum / set.length;
+  };
+  /**
+   * Each time a surge has doubled (from `minCount` members), while the flood goes on: the first match
+   * of each of the watch's recent groups not in it whose text says what the surge's members say joins
+   * it (an outage's first posts, each worded its own way, queued for a review of their own before the
+   * surge formed). Returns them.
+   */
+  const sweep = (surge: Surge): string[] => {
+    if (surge.texts < surge.nextSweep) return [];
+    surge.nextSweep = 2 * surge.texts;
+    if (!surgeFlooded(surge)) return [];
+    const from = windowStart() * MINUTE_MS;
+    const earlier: string[] = [];
+    for (const cluster of idle.values()) {
+      if (cluster.watchId !== surge.watchId || cluster.last < from) continue;
+      // The group's first match only: the only one whose text is kept. The group itself stays apart
+      // (its other matches only resemble that text, and so may later ones).
+      const seed = cluster.members.find((m) => m.id === cluster.seed.id);
+      if (seed === undefined || seed.inSurge) continue;
+      const set = textShingles(cluster.seed.text);
+      if (profileScore(surge, set) < PROFILE_MIN) continue;
+      seed.inSurge = true;
+      addToSurge(surge, seed);
+      learnWords(surge, set, 1);
+      countUsual(groupKey(cluster.watchId, seed.intent), seed.at, -1);
+      countEarly(groupKey(cluster.watchId, seed.intent), seed.at, -1);
+      earlier.push(seed.id);
+    }
+    return earlier;
+  };
   const attach = (surge: Surge, cluster: Cluster): string[] => {
     cluster.surge = surge;
     surge.clusters.add(cluster);
@@ -544,8 +700,11 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       addToSurge(surge, member);
       // They were counted as usual traffic; they were not.
       countUsual(groupKey(cluster.watchId, member.intent), member.at, -1);
+      countEarly(groupKey(cluster.watchId, member.intent), member.at, -1);
     }
     cluster.members = [];
+    // Their texts are not kept: the group's first text stands for each.
+    if (earlier.length > 0) learnWords(surge, textShingles(cluster.seed.text), earlier.length);
     return earlier;
   };
   const end = (surge: Surge, at: number, by: 'quiet' | 'reviewer'): SurgeSummary => {
@@ -579,14 +738,19 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     const from = Math.max(windowStart(), Math.floor(cluster.born / MINUTE_MS));
     const minutes = Math.floor(clock / MINUTE_MS) - from + 1;
     let current = 0;
-    let expected = 0;
-    perIntent.forEach((n, i) => {
-      if (n < total * INTENT_SHARE) return;
+    let usualCount = 0;
+    for (let i = 0; i < perIntent.length; i++) {
+      if ((perIntent[i] as number) < total * INTENT_SHARE) continue;
       const key = groupKey(cluster.watchId, INTENTS[i] as Intent);
       current += inWindow(key, from);
-      expected += (usual(key, at) * minutes) / 60;
-    });
-    return current >= config.factor * expected;
+      // Before the first full hour: at least a window watched before the group appeared, or nothing to
+      // compare with (a busy brand's first minutes would otherwise look like one long flood) — then
+      // only a group of `factor` times `minCount` within the window is one.
+      const usualHere = expected(key, at, from, minutes, windowMs);
+      if (usualHere === undefined) return total >= config.factor * config.minCount;
+      usualCount += usualHere;
+    }
+    return current >= config.factor * usualCount;
   };
 
   // --- state -----------------------------------------------------------------------------------
@@ -607,6 +771,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         buckets.map(([m, n]) => [m, n]),
       );
     for (const [watchId, at] of state.reviewerClosed ?? []) reviewerClosed.set(watchId, at);
+    startedAt = state.startedAt ?? Number.NaN;
+    early.clear();
+    for (const [key, minutes] of state.early ?? []) early.set(key, new Map(minutes.map(([m, n]) => [m, n])));
     for (const [watchId, matches, counts] of state.texts)
       texts.set(watchId, { matches, counts: new Map(counts.map(([h, n]) => [h, n])) });
     const members: Member[] = (state.members ?? []).map(([id, at, intent, platform, inSurge]) => ({
@@ -625,6 +792,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         examples: s.examples.map((e) => ({ ...e })),
         perMinute: s.perMinute.map(([m, n]) => [m, n]),
         clusters: new Set(),
+        words: new Map((s.words ?? []).map(([h, n]) => [h, n])),
+        texts: s.texts ?? 0,
+        nextSweep: s.nextSweep ?? config.minCount,
       };
       surges.set(surge.id, surge);
       bySurge.set(surge.id, surge);
@@ -698,6 +868,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       clusters: clusterStates,
       members,
       reviewerClosed: [...reviewerClosed].filter(([, at]) => at + windowMs > clock),
+      startedAt: Number.isFinite(startedAt) ? startedAt : null,
+      early: [...early].map(([key, minutes]) => [key, [...minutes]]),
       surges: [...surges.values()].map((s) => ({
         id: s.id,
         watchId: s.watchId,
@@ -710,6 +882,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         platforms: { ...s.platforms },
         examples: s.examples.map((e) => ({ ...e })),
         perMinute: s.perMinute.map(([m, n]) => [m, n] as const),
+        words: [...s.words],
+        texts: s.texts,
+        nextSweep: s.nextSweep,
       })),
     };
   };
@@ -718,6 +893,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   const add = (match: SurgeMatch): SurgeVerdict => {
     checkMatch(match);
     if (Number.isNaN(baseline.observedFromHour)) baseline.observedFromHour = firstFullHour(match.at);
+    if (Number.isNaN(startedAt)) startedAt = match.at;
     if (match.at > clock) clock = match.at;
     const hour = hourOf(clock);
     if (hour > prunedHour) {
@@ -727,6 +903,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
         if (buckets.every(([minute]) => minute < from)) windows.delete(key);
       }
       prunedHour = hour;
+      if (!isEarly(clock)) early.clear();
     }
     const closed = closeQuiet(clock);
     const key = groupKey(match.watchId, match.intent);
@@ -741,6 +918,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     };
     const ordinary = (): SurgeVerdict => {
       countUsual(key, match.at, 1);
+      countEarly(key, match.at, 1);
       return { kind: 'ordinary', closed };
     };
     if (!config.enabled) return ordinary();
@@ -760,7 +938,28 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     const inSurge = similar.find((c) => c.surge !== undefined)?.surge;
     if (inSurge !== undefined) {
       addToSurge(inSurge, member);
-      return { kind: 'joined', surge: summary(inSurge, 'open'), earlier: [], closed };
+      learnWords(inSurge, shingles, 1);
+      const earlier = sweep(inSurge);
+      return { kind: 'joined', surge: summary(inSurge, 'open'), earlier, closed };
+    }
+    // The match's intent is flooded in its watch (`minCount` or more over two minutes, `factor` times
+    // the usual): an outage said in many wordings, each group of near-duplicates still small.
+    const flooded = intentFlooded(key, match.at);
+    // Like none of an open surge's groups, but saying what its members say (an outage's hundredth
+    // wording) while the flood goes on (the match's intent, or one of the surge's own, flooded): it
+    // joins. Once the surge has `minCount` members to tell.
+    const open = openSurgeOf(match.watchId);
+    if (
+      open !== undefined &&
+      open.texts >= config.minCount &&
+      (flooded || surgeFlooded(open)) &&
+      profileScore(open, shingles) >= PROFILE_MIN
+    ) {
+      member.inSurge = true;
+      addToSurge(open, member);
+      learnWords(open, shingles, 1);
+      const earlier = sweep(open);
+      return { kind: 'joined', surge: summary(open, 'open'), earlier, closed };
     }
     if (similar.length === 0) {
       const cluster: Cluster = {
@@ -787,10 +986,34 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     }
     let surge = openSurgeOf(match.watchId);
     const kind = surge === undefined ? 'started' : 'joined';
+    // While the intent is flooded, a group starts a surge from `attachCount` matches, and joins an open
+    // one from three when its first text also says what the surge's members say.
+    // Small groups count only when fast: that many within the flood's minutes, and (when the group is
+    // older than them) `factor` times its own rate before — the flood of their intent would make any
+    // everyday wording of the watch look unusual.
+    const fast = (cluster: Cluster, n: number): boolean => {
+      const recent = recentTotal(cluster);
+      if (recent < n) return false;
+      const horizon = (Math.floor(clock / MINUTE_MS) - FLOOD_MINUTES + 1) * MINUTE_MS;
+      const before = horizon - cluster.born;
+      if (before > 0 && recent < (config.factor * (cluster.total - recent) * (clock - horizon)) / before)
+        return false;
+      return isSurging(cluster, match.at, n);
+    };
     const earlier: string[] = [];
     for (const cluster of similar) {
       if (cluster.surge !== undefined) continue;
-      if (!isSurging(cluster, match.at, surge === undefined ? config.minCount : attachCount)) continue;
+      // Another group joins an open surge only while the flood goes on (its intent or one of the
+      // surge's own flooded): later, everyday wordings would be taken for the outage's.
+      const surging =
+        surge !== undefined
+          ? (flooded || surgeFlooded(surge)) &&
+            (fast(cluster, attachCount) ||
+              (surge.texts >= config.minCount &&
+                fast(cluster, 3) &&
+                profileScore(surge, textShingles(cluster.seed.text)) >= PROFILE_MIN))
+          : isSurging(cluster, match.at, config.minCount) || (flooded && fast(cluster, attachCount));
+      if (!surging) continue;
       if (surge === undefined) {
         surge = {
           id: `surge:${match.id}`,
@@ -805,10 +1028,14 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
           examples: [],
           perMinute: [],
           clusters: new Set(),
+          words: new Map(),
+          texts: 0,
+          nextSweep: config.minCount,
         };
         surges.set(surge.id, surge);
         member.inSurge = true;
         addToSurge(surge, member);
+        learnWords(surge, shingles, 1);
       }
       for (const id of attach(surge, cluster)) if (id !== match.id) earlier.push(id);
     }
@@ -817,20 +1044,25 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       const verdict = ordinary();
       const closedAt = reviewerClosed.get(match.watchId);
       const afterClose = closedAt !== undefined && match.at < closedAt + windowMs;
-      // Forming: a group that would already be a surge at a quarter of the size, or, while its watch is
-      // flooded (or has a surge open), any group of three or more: another wording of the same outage.
+      // Forming: a group that would already be a surge at a quarter of the size or, while its watch or
+      // intent is flooded (or its watch has a surge open), three within the flood's minutes: another
+      // wording of the same outage. The same baseline and wording checks as a surge's: a big brand's
+      // everyday wordings repeat all day and are not held.
       let forming = 0;
+      const flood = busy || flooded || surge !== undefined;
       for (const cluster of similar) {
-        if (cluster.surge !== undefined) continue;
-        // Only once the detector has watched a full hour: before that nothing is usual yet, and a busy
-        // brand's first hour would look like one long flood.
-        if (afterClose || !(hourOf(match.at) > baseline.observedFromHour)) continue;
-        const total = windowTotal(cluster);
-        if ((busy || surge !== undefined) && total >= 3) forming = Math.max(forming, total);
-        else if (isSurging(cluster, match.at, attachCount)) forming = Math.max(forming, total);
+        if (cluster.surge !== undefined || afterClose) continue;
+        if (flood ? fast(cluster, 3) : isSurging(cluster, match.at, attachCount))
+          forming = Math.max(forming, windowTotal(cluster));
       }
+      // Its intent is flooded and no surge is open in the watch yet, or one too new to tell what its
+      // members say: one is all but certain to form within seconds, and this match may well be part of
+      // it (taken in when the surge has `minCount` members and looks for the ones that say the same).
+      if (flooded && !afterClose && (surge === undefined || surge.texts < config.minCount))
+        forming = Math.max(forming, 1);
       return forming > 0 ? { kind: 'ordinary', closed, forming: { count: forming } } : verdict;
     }
+    earlier.push(...sweep(surge));
     return { kind, surge: summary(surge, 'open'), earlier, closed };
   };
 

@@ -1,0 +1,127 @@
+/**
+ * The surge benchmark's scenario replayed through the surge detector alone, in a second, for tuning
+ * the detector (issue 15): no worker, no Discord, no database. The same generator and configuration as
+ * apps/worker/bench/surge-bench.ts; each post decided by the rules engine (its intent) and handed to
+ * the detector in time order, on the posts' own clock.
+ *
+ *   node apps/worker/bench/surge-replay.ts [--history-h 1] [--normal-per-s 1] [--burst 1000] [--burst-s 120]
+ *                                          [--calm-s 30]
+ *
+ * Prints when the surge started, how many outage posts never became members (neither at once nor
+ * later through `earlier`: each of them gets a review message of its own), by 10 s of the burst, and
+ * how many normal matches were taken into the surge. Printed, never asserted.
+ */
+import { parseArgs } from 'node:util';
+import { createSurgeDetector, loadConfig, normalizeText, type SurgeVerdict } from '@kikimimi/rules';
+import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
+import { SURGE_CONFIG, toPost } from '../test/surge-scenario.ts';
+
+const { values } = parseArgs({
+  options: {
+    'history-h': { type: 'string', default: '1' },
+    'normal-per-s': { type: 'string', default: '1' },
+    burst: { type: 'string', default: '1000' },
+    'burst-s': { type: 'string', default: '120' },
+    'calm-s': { type: 'string', default: '30' },
+  },
+});
+const historyHours = Number(values['history-h']);
+const perSecond = Number(values['normal-per-s']);
+const burstMs = Number(values['burst-s']) * 1000;
+const calmMs = Number(values['calm-s']) * 1000;
+
+const loaded = loadConfig(SURGE_CONFIG);
+if (!loaded.ok) throw new Error('the surge configuration does not load');
+const { engine } = loaded;
+
+const start = Date.parse('2026-12-07T10:00:00Z');
+const burstStart = start + calmMs;
+const end = burstStart + burstMs + calmMs;
+const brandPosts = (seed: number, count: number, from: number, span: number) => {
+  const generator = createPostGenerator({ seed, brands: [demoBrand], now: () => new Date(from) });
+  return Array.from({ length: count }, (_, i) => {
+    let post = generator.next();
+    while (post.brand === undefined) post = generator.next();
+    return { at: from + (i * span) / count, post, outage: false };
+  });
+};
+const history = brandPosts(
+  16,
+  Math.floor(historyHours * 3_600 * perSecond),
+  start - historyHours * 3_600_000,
+  historyHours * 3_600_000,
+);
+const normal = brandPosts(15, Math.floor(((end - start) / 1000) * perSecond), start, end - start);
+const burst = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) })
+  .outageBurst({ start: new Date(burstStart), count: Number(values.burst), durationMs: burstMs })
+  .map((post) => ({ at: post.createdAt.getTime(), post, outage: true }));
+const timeline = [...history, ...[...normal, ...burst].sort((a, b) => a.at - b.at)];
+
+const detector = createSurgeDetector({ config: loaded.config.surges });
+const verdicts = new Map<string, { verdict: SurgeVerdict; at: number; outage: boolean }>();
+const earlier = new Set<string>();
+let startedAt: number | null = null;
+const began = performance.now();
+timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outage: boolean }, i) => {
+  const decision = engine.decide(toPost({ ...post, createdAt: new Date(at) }), { now: new Date(at) });
+  if (!decision.matched || decision.suppressed) return;
+  const id = `m${i}`;
+  const verdict = detector.add({
+    id,
+    at,
+    watchId: decision.watches[0] as string,
+    intent: decision.intent,
+    text: normalizeText(post.text),
+    platform: 'x',
+  });
+  if (at < start) return;
+  verdicts.set(id, { verdict, at, outage });
+  if (verdict.kind !== 'ordinary') {
+    for (const e of verdict.earlier) earlier.add(e);
+    if (verdict.kind === 'started' && startedAt === null) startedAt = at;
+  }
+});
+const member = (id: string, verdict: SurgeVerdict) => verdict.kind !== 'ordinary' || earlier.has(id);
+const alone: Record<string, number> = {};
+let outageTotal = 0;
+let outageAlone = 0;
+let normalTotal = 0;
+let normalTaken = 0;
+let outageHeld = 0;
+let outageAtOnce = 0;
+const atOnce: Record<string, number> = {};
+let normalHeld = 0;
+for (const [id, { verdict, at, outage }] of verdicts) {
+  if (outage) {
+    outageTotal++;
+    if (verdict.kind === 'ordinary' && !verdict.forming) {
+      outageAtOnce++;
+      const bucket = `${Math.floor((at - burstStart) / 10_000) * 10}s`;
+      atOnce[bucket] = (atOnce[bucket] ?? 0) + 1;
+    }
+    if (member(id, verdict)) continue;
+    outageAlone++;
+    if (verdict.kind === 'ordinary' && verdict.forming) outageHeld++;
+    const bucket = `${Math.floor((at - burstStart) / 10_000) * 10}s`;
+    alone[bucket] = (alone[bucket] ?? 0) + 1;
+  } else {
+    normalTotal++;
+    if (member(id, verdict)) normalTaken++;
+    else if (verdict.kind === 'ordinary' && verdict.forming) normalHeld++;
+  }
+}
+console.log(
+  `surge replay: ${history.length} posts of history (${historyHours} h), then ${values.burst} outage posts over ${values['burst-s']} s among ${perSecond} normal post/s (${values['calm-s']} s calm before and after); ${((performance.now() - began) / 1000).toFixed(1)} s`,
+);
+console.log(
+  `  surges: ${new Set([...verdicts.values()].flatMap(({ verdict }) => (verdict.kind === 'ordinary' ? [] : [verdict.surge.id]))).size}; started ${startedAt === null ? 'never' : `${((startedAt - burstStart) / 1000).toFixed(1)} s after the burst began`}`,
+);
+console.log(
+  `  outage matches never in the surge: ${outageAlone} of ${outageTotal} (${outageHeld} of them held first); by 10 s of the burst: ${JSON.stringify(alone)}`,
+);
+console.log(
+  `  outage matches sent for a review of their own at once (members later or not): ${outageAtOnce}; by 10 s of the burst: ${JSON.stringify(atOnce)}`,
+);
+console.log(
+  `  normal matches taken into the surge: ${normalTaken} of ${normalTotal}; held for a surge that did not take them: ${normalHeld}`,
+);
