@@ -12,7 +12,13 @@
  * how many normal matches were taken into the surge. Printed, never asserted.
  */
 import { parseArgs } from 'node:util';
-import { createSurgeDetector, loadConfig, normalizeText, type SurgeVerdict } from '@kikimimi/rules';
+import {
+  createSurgeDetector,
+  loadConfig,
+  normalizeText,
+  type SurgeMatch,
+  type SurgeVerdict,
+} from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import { SURGE_CONFIG, toPost } from '../test/surge-scenario.ts';
 
@@ -61,19 +67,33 @@ const detector = createSurgeDetector({ config: loaded.config.surges });
 const verdicts = new Map<string, { verdict: SurgeVerdict; at: number; outage: boolean }>();
 const earlier = new Set<string>();
 let startedAt: number | null = null;
+/** Held matches, asked again when their hold is over (as the worker does). */
+const holdMs = loaded.config.surges.holdSeconds * 1000;
+const rechecks: { due: number; match: SurgeMatch }[] = [];
+const reconsidered = new Set<string>();
+const recheckUntil = (now: number) => {
+  while (rechecks.length > 0 && (rechecks[0] as { due: number }).due <= now) {
+    const { match } = rechecks.shift() as { match: SurgeMatch };
+    if (earlier.has(match.id)) continue;
+    if (detector.reconsider(match).kind !== 'ordinary') reconsidered.add(match.id);
+  }
+};
 const began = performance.now();
 timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outage: boolean }, i) => {
   const decision = engine.decide(toPost({ ...post, createdAt: new Date(at) }), { now: new Date(at) });
   if (!decision.matched || decision.suppressed) return;
+  recheckUntil(at);
   const id = `m${i}`;
-  const verdict = detector.add({
+  const match: SurgeMatch = {
     id,
     at,
     watchId: decision.watches[0] as string,
     intent: decision.intent,
     text: normalizeText(post.text),
     platform: 'x',
-  });
+  };
+  const verdict = detector.add(match);
+  if (verdict.kind === 'ordinary' && verdict.forming) rechecks.push({ due: at + holdMs, match });
   if (at < start) return;
   verdicts.set(id, { verdict, at, outage });
   if (verdict.kind !== 'ordinary') {
@@ -81,7 +101,9 @@ timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outag
     if (verdict.kind === 'started' && startedAt === null) startedAt = at;
   }
 });
-const member = (id: string, verdict: SurgeVerdict) => verdict.kind !== 'ordinary' || earlier.has(id);
+recheckUntil(Number.POSITIVE_INFINITY);
+const member = (id: string, verdict: SurgeVerdict) =>
+  verdict.kind !== 'ordinary' || earlier.has(id) || reconsidered.has(id);
 const alone: Record<string, number> = {};
 let outageTotal = 0;
 let outageAlone = 0;

@@ -68,10 +68,15 @@ afterAll(async () => {
 
 type SandboxMessage = ReturnType<DiscordSandbox['messages']>[number];
 const embedText = (message: SandboxMessage) => JSON.stringify(message.embeds);
+/** Review messages of the post saying `text` (its own text: later ones of the author quote it as history). */
 const reviewMessages = (text: string) =>
   world.discord
     .messages()
-    .filter((m) => m.channelId === world.discord.channelId('review') && embedText(m).includes(text));
+    .filter(
+      (m) =>
+        m.channelId === world.discord.channelId('review') &&
+        m.embeds.some((e) => typeof e.description === 'string' && e.description.includes(text)),
+    );
 
 async function post(account: Account, text: string) {
   const created = await account.agent.post({ text, createdAt: new Date().toISOString() });

@@ -99,12 +99,14 @@ export const JOBS = {
     options: { ...LONG_RETRY, attempts: 50, removeOnComplete: 500, removeOnFail: 500 },
   },
   /**
-   * New unsuppressed matches to judge for surges, or a surge a reviewer closed: processed one at a time,
-   * in order, by the one worker holding the surge lease (the detector's state lives there).
+   * New unsuppressed matches to judge for surges, matches held for a forming surge to ask about again
+   * as their hold ends, or a surge a reviewer closed: processed one at a time, in order, by the one
+   * worker holding the surge lease (the detector's state lives there).
    */
   surge: {
     schema: z.union([
       z.strictObject({ matchIds: z.array(id).min(1).max(1_000) }),
+      z.strictObject({ reconsiderIds: z.array(id).min(1).max(1_000) }),
       z.strictObject({ closeSurgeId: id }),
     ]),
     options: {
@@ -157,6 +159,7 @@ export const JOB_IDS = {
   digest: (to: Date) => jobId('digest', to.toISOString()),
   surge: (firstMatchId: string) => jobId('surge', firstMatchId),
   surgeClose: (surgeId: string) => jobId('surgeclose', surgeId),
+  surgeReconsider: (firstMatchId: string) => jobId('surgeagain', firstMatchId),
   /** One message job per surge and window of SURGE_EDIT_MS: at most one edit per window. */
   surgeMessage: (surgeId: string, window: number) => jobId('surgemsg', `${surgeId}-${window}`),
   announce: (announcementId: string) => jobId('announce', announcementId),

@@ -17,6 +17,8 @@ import type { PipelineDeps } from './deps.ts';
 
 const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
+/** A held match is asked about again this long before its hold ends (its notify job runs then). */
+const RECONSIDER_EARLY_MS = 2_000;
 
 /**
  * The deployment's one surge detector (see docs/adr/010-surges.md): held by the worker that holds the
@@ -148,6 +150,36 @@ function createRunner(
     if (options.message) await message(verdict.surge.id);
   };
 
+  /** Held matches whose hold is about to end: those the open surge takes in now become members. */
+  const reconsider = async (ids: readonly string[]) => {
+    const rows = await store.surges.history(new Date(0), ids);
+    const joined = new Map<
+      string,
+      { verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>; ids: string[] }
+    >();
+    for (const row of rows) {
+      // Already a member (or not judged by this detector: a rebuild replays it as it was).
+      if (row.surgeId !== null || !seen.has(row.id)) continue;
+      const match = toSurgeMatch(row);
+      if (match === null) continue;
+      const verdict = detector.reconsider(match);
+      if (verdict.kind === 'ordinary') continue;
+      const entry = joined.get(verdict.surge.id) ?? { verdict, ids: [] };
+      entry.verdict = verdict;
+      entry.ids.push(match.id);
+      joined.set(verdict.surge.id, entry);
+    }
+    let members = 0;
+    for (const [surgeId, { verdict, ids: memberIds }] of joined) {
+      const { joinedWithMessage } = await store.surges.record(verdict.surge, memberIds);
+      for (const id of joinedWithMessage)
+        await jobs.enqueue('refresh', { matchId: id }, { jobId: JOB_IDS.refresh(id, surgeId) });
+      await message(surgeId);
+      members += memberIds.length;
+    }
+    return { ordinary: 0, held: 0, members };
+  };
+
   return {
     record,
     async handle(payload) {
@@ -156,6 +188,7 @@ function createRunner(
         if (closed !== undefined) await store.surges.record(closed, []);
         return { ordinary: 0, held: 0, members: 0 };
       }
+      if ('reconsiderIds' in payload) return reconsider(payload.reconsiderIds);
       const rows = await store.surges.history(new Date(0), payload.matchIds);
       const ordinary: string[] = [];
       /** Ordinary for now, but a surge looks to be forming around them: their review waits for it. */
@@ -232,6 +265,17 @@ function createRunner(
       if (waiting.length > 0) {
         const holdMs = settings.holdSeconds * 1000;
         await deps.enqueue.notifyMany(waiting, holdMs > 0 ? { delayMs: holdMs } : {});
+        // Asked again a moment before their hold ends, with what the surge has learned meanwhile: one
+        // that joins it now is skipped by its notify job.
+        if (holdMs > 0)
+          await jobs.enqueue(
+            'surge',
+            { reconsiderIds: waiting },
+            {
+              jobId: JOB_IDS.surgeReconsider(waiting[0] as string),
+              delay: Math.max(0, holdMs - RECONSIDER_EARLY_MS),
+            },
+          );
       }
       await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {

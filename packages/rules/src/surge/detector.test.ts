@@ -418,6 +418,33 @@ describe('surge detector', () => {
     expect(everydayHeld.length).toBeLessThanOrEqual(16);
   });
 
+  it('takes a held match in when asked again, once, if it says what the members say', () => {
+    const r = random(14);
+    const detector = createSurgeDetector(watchedFor(48));
+    // Everyday posts first, so the watch's usual words are known.
+    for (const m of spread(60, T0 - 30 * MIN, 30 * MIN, (at) =>
+      match('w', at, everyday('しおりノート', r), 'question'),
+    ))
+      detector.add(m);
+    for (const m of spread(200, T0, 60_000, (at) => match('w', at, outage('しおりノート', r))))
+      detector.add(m);
+    const [before] = detector.openSurges();
+    expect(before?.count).toBeGreaterThan(100);
+    // Held while the surge formed (here: its verdict is not what is asked about), its hold now over.
+    const held = match('w', T0 + 10_000, 'ねえ、しおりノートさっきからずっとログインできない、落ちてる？');
+    expect(detector.reconsider(held).kind).toBe('joined');
+    expect(detector.openSurges()[0]?.count).toBe((before?.count ?? 0) + 1);
+    // Asked twice, it joins once; an everyday question does not join.
+    expect(detector.reconsider(held).kind).toBe('ordinary');
+    const question = match('w', T0 + 11_000, everyday('しおりノート', r), 'question');
+    expect(detector.reconsider(question).kind).toBe('ordinary');
+    expect(detector.openSurges()[0]?.count).toBe((before?.count ?? 0) + 1);
+    // After the flood (and so after the surge's window) nothing is taken in.
+    const late = match('w', T0 + 20 * MIN, 'しおりノートさっきからずっとログインできない');
+    detector.add(match('w', T0 + 20 * MIN, everyday('しおりノート', r), 'question'));
+    expect(detector.reconsider(late).kind).toBe('ordinary');
+  });
+
   it('says nothing is a surge before a window was watched', () => {
     const r = random(10);
     const complaints = (from: number) =>

@@ -82,6 +82,14 @@ export interface SurgeDetector {
   /** A reviewer closes a surge: later matches are judged afresh. Undefined when no such open surge. */
   close(surgeId: string, now: number): SurgeSummary | undefined;
   readonly openSurges: () => SurgeSummary[];
+  /**
+   * Asks again about a match judged ordinary earlier (held for a forming surge, its hold over): it joins
+   * its watch's open surge now if the flood goes on and it says what the surge's members say (as a
+   * match like none of its groups would). Ordinary otherwise. Asked twice, it joins once; a match
+   * already handed over in a verdict's `earlier` is the caller's to leave out (groups that join a
+   * surge forget their members' ids).
+   */
+  reconsider(match: SurgeMatch): SurgeVerdict;
   /** The usual matches per hour for a watch and intent at `at` (what a surge is measured against). */
   usualPerHour(watchId: string, intent: Intent, at: number): number;
   /** Near-duplicate groups currently tracked. */
@@ -1066,6 +1074,45 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     return { kind, surge: summary(surge, 'open'), earlier, closed };
   };
 
+  /** Matches `reconsider` took in, within two windows (asked twice, they join once). */
+  const adopted = new Map<string, number>();
+  const reconsider = (match: SurgeMatch): SurgeVerdict => {
+    checkMatch(match);
+    const none: SurgeVerdict = { kind: 'ordinary', closed: [] };
+    const open = openSurgeOf(match.watchId);
+    if (!config.enabled || open === undefined || open.texts < config.minCount) return none;
+    if (match.at < open.firstAt - FLOOD_MINUTES * MINUTE_MS) return none;
+    const key = groupKey(match.watchId, match.intent);
+    if (!(intentFlooded(key, match.at) || surgeFlooded(open))) return none;
+    const shingles = textShingles(match.text);
+    if (profileScore(open, shingles) < PROFILE_MIN) return none;
+    // The match as its groups remember it (if they still do): it must not join again through them. A
+    // group that joined a surge has handed its members over (and forgotten them).
+    if (adopted.has(match.id)) return none;
+    let member: Member | undefined;
+    for (const cluster of idle.values()) {
+      if (cluster.watchId !== match.watchId || cluster.last < match.at) continue;
+      member = cluster.members.find((m) => m.id === match.id);
+      if (member !== undefined) break;
+    }
+    if (member?.inSurge) return none;
+    const joining: Member = member ?? {
+      id: match.id,
+      at: match.at,
+      intent: match.intent,
+      platform: match.platform,
+      inSurge: false,
+    };
+    joining.inSurge = true;
+    adopted.set(match.id, match.at);
+    for (const [id, at] of adopted) if (at < clock - 2 * windowMs) adopted.delete(id);
+    addToSurge(open, joining);
+    learnWords(open, shingles, 1);
+    countUsual(key, match.at, -1);
+    countEarly(key, match.at, -1);
+    return { kind: 'joined', surge: summary(open, 'open'), earlier: [], closed: [] };
+  };
+
   return {
     add,
     closeQuiet: (now) => {
@@ -1079,6 +1126,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       return end(surge, now, 'reviewer');
     },
     openSurges: () => [...surges.values()].map((s) => summary(s, 'open')),
+    reconsider,
     usualPerHour: (watchId, intent, at) => usual(groupKey(watchId, intent), at),
     clusterCount: () => clusterTotal,
     toJSON,
