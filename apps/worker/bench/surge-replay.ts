@@ -20,6 +20,7 @@ import {
   type SurgeVerdict,
 } from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
+import { FLOOD_HOLD_MS, RECONSIDER_EARLY_MS } from '../src/pipeline/surge.ts';
 import { SURGE_CONFIG, toPost } from '../test/surge-scenario.ts';
 
 const { values } = parseArgs({
@@ -93,7 +94,11 @@ timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outag
     platform: 'x',
   };
   const verdict = detector.add(match);
-  if (verdict.kind === 'ordinary' && verdict.forming) rechecks.push({ due: at + holdMs, match });
+  if (verdict.kind === 'ordinary' && verdict.forming) {
+    const ms = verdict.forming.flood ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs;
+    rechecks.push({ due: at + ms - RECONSIDER_EARLY_MS, match });
+    rechecks.sort((a, b) => a.due - b.due);
+  }
   if (at < start) return;
   verdicts.set(id, { verdict, at, outage });
   if (verdict.kind !== 'ordinary') {

@@ -18,7 +18,12 @@ import type { PipelineDeps } from './deps.ts';
 const HOUR = 3_600_000;
 const WEEK = 7 * 24 * HOUR;
 /** A held match is asked about again this long before its hold ends (its notify job runs then). */
-const RECONSIDER_EARLY_MS = 2_000;
+export const RECONSIDER_EARLY_MS = 2_000;
+/**
+ * How long a match is held when only its intent's flood says a surge is coming (no group of its own
+ * forming): the surge is seconds away, and an everyday match of the same intent should not wait long.
+ */
+export const FLOOD_HOLD_MS = 15_000;
 
 /**
  * The deployment's one surge detector (see docs/adr/010-surges.md): held by the worker that holds the
@@ -193,6 +198,8 @@ function createRunner(
       const ordinary: string[] = [];
       /** Ordinary for now, but a surge looks to be forming around them: their review waits for it. */
       const held: string[] = [];
+      /** Held only while the flood of their intent has no surge yet: a short wait. */
+      const heldBriefly = new Set<string>();
       let members = 0;
       /**
        * Members found in this job, per surge with its latest summary: stored in one transaction per
@@ -240,8 +247,10 @@ function createRunner(
           await flush();
           await recordClosed(verdict.closed);
         }
-        if (verdict.kind === 'ordinary') (verdict.forming ? held : ordinary).push(match.id);
-        else {
+        if (verdict.kind === 'ordinary') {
+          (verdict.forming ? held : ordinary).push(match.id);
+          if (verdict.forming?.flood) heldBriefly.add(match.id);
+        } else {
           members++;
           const entry = pending.get(verdict.surge.id) ?? { verdict, ids: [] };
           entry.verdict = verdict;
@@ -262,18 +271,22 @@ function createRunner(
       // If the surge forms meanwhile they are its members and the notify job skips them; if not, their
       // own review message goes out then (the ones that joined are in `joinedWithMessage` otherwise).
       const waiting = held.filter((id) => !joining.has(id));
-      if (waiting.length > 0) {
-        const holdMs = settings.holdSeconds * 1000;
-        await deps.enqueue.notifyMany(waiting, holdMs > 0 ? { delayMs: holdMs } : {});
+      const holdMs = settings.holdSeconds * 1000;
+      for (const [ids, ms] of [
+        [waiting.filter((id) => !heldBriefly.has(id)), holdMs],
+        [waiting.filter((id) => heldBriefly.has(id)), Math.min(holdMs, FLOOD_HOLD_MS)],
+      ] as const) {
+        if (ids.length === 0) continue;
+        await deps.enqueue.notifyMany(ids, ms > 0 ? { delayMs: ms } : {});
         // Asked again a moment before their hold ends, with what the surge has learned meanwhile: one
         // that joins it now is skipped by its notify job.
-        if (holdMs > 0)
+        if (ms > 0)
           await jobs.enqueue(
             'surge',
-            { reconsiderIds: waiting },
+            { reconsiderIds: ids },
             {
-              jobId: JOB_IDS.surgeReconsider(waiting[0] as string),
-              delay: Math.max(0, holdMs - RECONSIDER_EARLY_MS),
+              jobId: JOB_IDS.surgeReconsider(ids[0] as string),
+              delay: Math.max(0, ms - RECONSIDER_EARLY_MS),
             },
           );
       }

@@ -409,6 +409,12 @@ describe('surge detector', () => {
     });
     // (65 without holding them while the surge forms: 33 with.)
     expect(atOnce.length).toBeLessThanOrEqual(40);
+    // Those held only because their intent is flooded say so: their wait can be short.
+    const floodOnly = burst.filter((m) => {
+      const v = verdicts.get(m.id);
+      return v?.kind === 'ordinary' && v.forming?.flood === true;
+    });
+    expect(floodOnly.length).toBeGreaterThan(0);
     const everydayHeld = everydayPosts.filter((m) => {
       const v = verdicts.get(m.id);
       return !(v?.kind === 'ordinary' && v.forming === undefined);

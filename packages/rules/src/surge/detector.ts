@@ -54,11 +54,14 @@ export type SurgeVerdict =
       /**
        * Set when the match's near-duplicate group looks like the start of a surge, or of another
        * wording joining one: the group would already be a surge at a quarter of `minCount` (at least 3;
-       * same baseline and wording checks), or its watch is flooded or has a surge open and the group
-       * has three or more matches. Its own review can wait a little (`holdSeconds`) for the surge. Never
-       * set for a window after a reviewer closed a surge in the watch.
+       * same baseline and wording checks), or its watch or intent is flooded or has a surge open and the
+       * group is fast at three; or its intent is flooded and no surge (or one with fewer than `minCount`
+       * members) is open in the watch yet. Its own review can wait a little (`holdSeconds`) for the
+       * surge, and be asked about again (`reconsider`). Never set for a window after a reviewer closed a
+       * surge in the watch. `flood`: only the latter (no group of its own forming): the surge is seconds
+       * away, a short wait is enough.
        */
-      readonly forming?: { readonly count: number };
+      readonly forming?: { readonly count: number; readonly flood?: true };
     }
   | {
       /** `started`: this match made a new surge; `joined`: it belongs to an open one. */
@@ -126,11 +129,11 @@ const COMMON_MIN_MATCHES = 20;
 /** Bigram counts are halved when a watch reaches twice this many matches: recent ones weigh most. */
 const COMMON_HALF_LIFE = 1_000;
 /**
- * A match like none of a surge's near-duplicate groups joins it while its intent is flooded when its
- * words are this much more typical of the surge's members than of the watch's usual matches (mean log
- * likelihood ratio per bigram; README "Surges"). Measured on the generator's outage among normal
- * traffic: the outage's stragglers score a median of 0.5, normal matches during it a 95th percentile
- * of −0.1.
+ * A match like none of a surge's near-duplicate groups joins it while the flood goes on when its words
+ * are this much more typical of the surge's members than of the watch's usual matches (mean log
+ * likelihood ratio per bigram; packages/rules/README.md "Surges"). Chosen with
+ * apps/worker/bench/surge-replay.ts on the generator's outage among normal traffic: lower takes in
+ * normal matches, higher leaves more of the outage's own posts alone.
  */
 const PROFILE_MIN = 0.3;
 /** A watch's intent is flooded by its matches over this many minutes (this one and the one before). */
@@ -273,8 +276,10 @@ function checkMatch(match: SurgeMatch): void {
  * group's first text) counts at least `minCount`, and the matches of that watch and the group's
  * intents since the group appeared number at least `factor` times their usual count for that time
  * (README "Surges"). Until the baseline has a full hour, the usual count is their rate between the
- * start of watching and the group's appearance, and nothing is a surge before a window was watched
- * before it. Throws on a configuration the schema refuses, naming the setting.
+ * start of watching and the group's appearance; for a group that appeared before a window was watched,
+ * only `factor × minCount` near-duplicates make a surge. Also: a flood of an intent lets small fast
+ * groups start and join a surge, and a surge takes in matches that say what its members say.
+ * Throws on a configuration the schema refuses, naming the setting.
  */
 export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDetector {
   const parsed = surgesSchema.safeParse({ ...SURGE_DEFAULTS, ...options.config });
@@ -448,8 +453,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     return sum;
   };
   /**
-   * The watch has more matches in the window than usual would allow: a flood, not a lesson. Not in the
-   * first minute of watching (nothing to tell a flood from the usual by).
+   * The watch has more matches in the window than usual would allow: a flood, not a lesson. Never
+   * before a window has been watched (nothing to tell a flood from the usual by).
    */
   const watchIsBusy = (watchId: string, at: number): boolean => {
     let current = 0;
@@ -1066,9 +1071,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       // Its intent is flooded and no surge is open in the watch yet, or one too new to tell what its
       // members say: one is all but certain to form within seconds, and this match may well be part of
       // it (taken in when the surge has `minCount` members and looks for the ones that say the same).
+      if (forming > 0) return { kind: 'ordinary', closed, forming: { count: forming } };
       if (flooded && !afterClose && (surge === undefined || surge.texts < config.minCount))
-        forming = Math.max(forming, 1);
-      return forming > 0 ? { kind: 'ordinary', closed, forming: { count: forming } } : verdict;
+        return { kind: 'ordinary', closed, forming: { count: 1, flood: true } };
+      return verdict;
     }
     earlier.push(...sweep(surge));
     return { kind, surge: summary(surge, 'open'), earlier, closed };
