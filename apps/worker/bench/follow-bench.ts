@@ -164,6 +164,7 @@ async function run(x: XSandbox, every: number): Promise<Row> {
       enqueue: {
         notify: async () => {},
         notifyMany: async () => {},
+        release: async () => {},
         review: async () => {},
         surgeMessage: async () => {},
       },

@@ -300,6 +300,7 @@ async function createIngestRig() {
     enqueue: {
       // The bench measures ingest and review queuing without the surge detector (surges off).
       review: (matchIds: readonly string[]) => deps.enqueue.notifyMany(matchIds),
+      release: async () => {},
       surgeMessage: async () => {},
       // As worker.ts queues a review: one job per match, its id derived from the match.
       notify: timed('enqueue', async (matchId: string) => {

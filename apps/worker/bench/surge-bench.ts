@@ -19,12 +19,14 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  matchIdOf,
   matchMessages,
   percentile,
   playScenario,
   SURGE_CONFIG,
   storeHistory,
   surgeMessages,
+  surgeThreadMessages,
   watchingSince,
   watchReviewMessages,
 } from '../test/surge-scenario.ts';
@@ -106,10 +108,17 @@ try {
   });
   const storedIn = split.map((m) => m.createdAt.getTime() - (scenario.added.get(m.postId)?.at as number));
   const reviewedIn = split.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime());
-  const sentDuring = matchMessages(world).filter((m) => {
+  const inBurst = (m: { createdAt: string }) => {
     const at = Date.parse(m.createdAt);
     return at >= scenario.burstStart && at < scenario.burstEnd + 60_000;
-  }).length;
+  };
+  const sentDuring = matchMessages(world).filter(inBurst).length;
+  const inThread = new Set(surgeThreadMessages(world).map((m) => matchIdOf(m)));
+  const sentInThread = surgeThreadMessages(world).filter(inBurst).length;
+  const ordinaryDuring = split.filter((m) => !inThread.has(m.id));
+  const duringInChannel = ordinaryDuring.map(
+    (m) => (watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number),
+  );
   const surges = await world.repos.surges.list();
   console.log(
     `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${values['calm-s']} s calm before and after); Discord rate limit on`,
@@ -126,8 +135,20 @@ try {
   console.log(
     `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,
   );
+  if (process.env.SURGE_BENCH_DEBUG)
+    console.log(
+      split
+        .map(
+          (m) =>
+            `${inThread.has(m.id) ? 'T' : 'C'}:${m.decision.intent}:${(((watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number)) / 1000).toFixed(1)}@${(((scenario.added.get(m.postId)?.at as number) - scenario.burstStart) / 1000).toFixed(0)}`,
+        )
+        .join(' '),
+    );
   console.log(
-    `  review messages of single matches created from the burst's start to 60 s after its end: ${sentDuring} (of them outage posts reviewed alone: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,
+    `    those reviewed in the review channel itself p95 ${seconds(percentile(duringInChannel, 95))} (n=${duringInChannel.length}); in the surge's thread: ${split.length - ordinaryDuring.length}`,
+  );
+  console.log(
+    `  review messages of single matches created from the burst's start to 60 s after its end: ${sentDuring}, of them ${sentInThread} in the surge's thread (outage posts reviewed alone: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,
   );
 } finally {
   await world.close();

@@ -2,7 +2,10 @@
  * The surge benchmark's scenario replayed through the surge detector alone, in a second, for tuning
  * the detector (issue 15): no worker, no Discord, no database. The same generator and configuration as
  * apps/worker/bench/surge-bench.ts; each post decided by the rules engine (its intent) and handed to
- * the detector in time order, on the posts' own clock.
+ * the detector in time order, on the posts' own clock. Held matches are asked again as the worker asks
+ * (pipeline/surge.ts): two seconds before their hold ends, or as soon as the watch's surge has
+ * `minCount` members; matches handed on in the 15 s before their intent was seen flooded are held back
+ * too (as if their message had not gone out yet: in the worker that depends on the channel's queue).
  *
  *   node apps/worker/bench/surge-replay.ts [--history-h 1] [--normal-per-s 1] [--burst 1000] [--burst-s 120]
  *                                          [--calm-s 30]
@@ -79,6 +82,9 @@ const recheckUntil = (now: number) => {
     if (detector.reconsider(match).kind !== 'ordinary') reconsidered.add(match.id);
   }
 };
+/** Per watch and intent: matches handed on at once in the last FLOOD_HOLD_MS (the worker's holdBack). */
+const handedOn = new Map<string, SurgeMatch[]>();
+const heldBack = new Set<string>();
 const began = performance.now();
 timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outage: boolean }, i) => {
   const decision = engine.decide(toPost({ ...post, createdAt: new Date(at) }), { now: new Date(at) });
@@ -99,6 +105,27 @@ timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outag
     rechecks.push({ due: at + ms - RECONSIDER_EARLY_MS, match });
     rechecks.sort((a, b) => a.due - b.due);
   }
+  // As the worker does: once the watch's surge has minCount members, every held match is asked now.
+  if (
+    detector.openSurges().some((s) => s.watchId === match.watchId && s.count >= loaded.config.surges.minCount)
+  ) {
+    for (const r of rechecks) if (r.match.watchId === match.watchId) r.due = Math.min(r.due, at);
+    recheckUntil(at);
+  }
+  // As the worker does: once the intent is seen flooded, the matches of it handed on at once just
+  // before wait too (if their message has not gone out: assumed here) and are asked again.
+  const key = `${match.watchId}:${match.intent}`;
+  if (verdict.kind === 'ordinary' && !verdict.forming) {
+    handedOn.set(key, [...(handedOn.get(key) ?? []).filter((m) => m.at > at - FLOOD_HOLD_MS), match]);
+  } else if (verdict.kind === 'started' || (verdict.kind === 'ordinary' && verdict.forming?.flood)) {
+    for (const held of handedOn.get(key) ?? []) {
+      if (held.at + FLOOD_HOLD_MS - RECONSIDER_EARLY_MS <= at) continue;
+      heldBack.add(held.id);
+      rechecks.push({ due: held.at + FLOOD_HOLD_MS - RECONSIDER_EARLY_MS, match: held });
+    }
+    rechecks.sort((a, b) => a.due - b.due);
+    handedOn.delete(key);
+  }
   if (at < start) return;
   verdicts.set(id, { verdict, at, outage });
   if (verdict.kind !== 'ordinary') {
@@ -116,11 +143,17 @@ let normalTotal = 0;
 let normalTaken = 0;
 let outageHeld = 0;
 let outageAtOnce = 0;
+let outageHeldBack = 0;
+let outageHeldBackJoined = 0;
 const atOnce: Record<string, number> = {};
 let normalHeld = 0;
 for (const [id, { verdict, at, outage }] of verdicts) {
   if (outage) {
     outageTotal++;
+    if (heldBack.has(id)) {
+      outageHeldBack++;
+      if (member(id, verdict)) outageHeldBackJoined++;
+    }
     if (verdict.kind === 'ordinary' && !verdict.forming) {
       outageAtOnce++;
       const bucket = `${Math.floor((at - burstStart) / 10_000) * 10}s`;
@@ -148,6 +181,9 @@ console.log(
 );
 console.log(
   `  outage matches sent for a review of their own at once (members later or not): ${outageAtOnce}; by 10 s of the burst: ${JSON.stringify(atOnce)}`,
+);
+console.log(
+  `  of those, held back once their intent was seen flooded (if their message had not gone out): ${outageHeldBack}, of which taken into the surge when asked again or by its sweep: ${outageHeldBackJoined}`,
 );
 console.log(
   `  normal matches taken into the surge: ${normalTaken} of ${normalTotal}; held for a surge that did not take them: ${normalHeld}`,

@@ -1,5 +1,5 @@
 import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { handleAnnouncement } from './pipeline/announce.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { handleDigest } from './pipeline/digest.ts';
@@ -51,8 +51,18 @@ export const PROCESSORS: Processors = {
       deps,
     ),
   postChange: (payload, _job, { deps }) => handlePostChange(payload, deps),
-  notify: async (payload, _job, { deps }) =>
-    deps.notifier === null ? 'skipped' : deps.notifier.post(payload.matchId),
+  async notify(payload, job, { deps }) {
+    if (deps.notifier === null) return 'skipped';
+    // Its intent turned out to be flooded after it was handed on: the message waits while the surge
+    // forms (pipeline/surge.ts holdBack), put back in the queue, not holding a worker.
+    const until = await deps.store.surges.heldUntil(payload.matchId);
+    const wait = until === null ? 0 : until.getTime() - deps.now().getTime();
+    if (wait > 0) {
+      await job.moveToDelayed(Date.now() + wait, job.token);
+      throw new DelayedError();
+    }
+    return deps.notifier.post(payload.matchId);
+  },
   reply: (payload, job, { deps }) => handleReply(payload, deps, job),
   // A decision taken anywhere (Discord or the console) is shown on the review message.
   refresh: async (payload, _job, { deps }) => deps.notifier?.refresh(payload.matchId),

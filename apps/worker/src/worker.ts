@@ -38,6 +38,8 @@ import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 /** How long a stopping worker waits for its running jobs, then for its connections, before it goes on. */
 const CLOSE_GRACE_MS = 10_000;
+/** The BullMQ priority of a held match's review (after every fresh one, which has none). */
+const HELD_REVIEW_PRIORITY = 10;
 
 export interface WorkerOptions {
   readonly databaseUrl: string;
@@ -216,10 +218,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
             payload: { matchId },
             options: {
               jobId: JOB_IDS.notify(matchId),
-              ...(options?.delayMs ? { delay: options.delayMs } : {}),
+              // A held match's review goes after the fresh ones when its time comes: it has waited
+              // for a surge already (and is most likely part of the flood); they have not.
+              ...(options?.delayMs ? { delay: options.delayMs, priority: HELD_REVIEW_PRIORITY } : {}),
             },
           })),
         ),
+      async release(matchIds) {
+        for (const matchId of matchIds) {
+          const job = await jobs.queues.notify.getJob(JOB_IDS.notify(matchId));
+          if (job === undefined) await deps.enqueue.notify(matchId);
+          // Running, done or gone meanwhile: nothing to hurry.
+          else if (await job.isDelayed()) await job.promote().catch(() => {});
+        }
+      },
       async surgeMessage(surgeId) {
         // One job per surge and window, run when the window ends: it reads the surge then, so every
         // member that joined during the window is shown (a job run at the window's start would leave

@@ -99,11 +99,35 @@ export const surgeMessages = (world: TestWorld) =>
     .messages(world.discord.channelId('review'))
     .filter((m) => !m.ephemeral && /kks:a:/u.test(JSON.stringify(m.components)));
 
-/** Review messages of single matches (every review channel). */
-export const matchMessages = (world: TestWorld) =>
-  ['review', 'review-x', 'review-mastodon']
-    .flatMap((name) => world.discord.messages(world.discord.channelId(name)))
+const REVIEW_CHANNELS = ['review', 'review-x', 'review-mastodon'];
+
+/**
+ * Review messages of single matches: in every review channel, and in the threads under them (a match
+ * of a surge's intent that the surge did not take in is reviewed in the thread of the surge's message).
+ */
+export const matchMessages = (world: TestWorld) => {
+  const channels = new Set(REVIEW_CHANNELS.map((name) => world.discord.channelId(name)));
+  const threads = world.discord.threads().filter((thread) => channels.has(thread.parentId));
+  return [...channels, ...threads.map((thread) => thread.id)]
+    .flatMap((id) => world.discord.messages(id))
     .filter((m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)));
+};
+
+/** Review messages of single matches in the review channels themselves (not in threads), in order. */
+export const channelMatchMessages = (world: TestWorld) =>
+  REVIEW_CHANNELS.flatMap((name) => world.discord.messages(world.discord.channelId(name))).filter(
+    (m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)),
+  );
+
+/** Review messages of single matches posted in a surge's thread (`matchMessages` counts them too). */
+export const surgeThreadMessages = (world: TestWorld) => {
+  const surgeMessageIds = new Set(surgeMessages(world).map((m) => m.id));
+  return world.discord
+    .threads()
+    .filter((thread) => surgeMessageIds.has(thread.messageId))
+    .flatMap((thread) => world.discord.messages(thread.id))
+    .filter((m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)));
+};
 
 /** The match a review message is for (from its buttons' custom_ids). */
 export const matchIdOf = (message: Message): string | null =>
@@ -181,7 +205,14 @@ export function ingestDeps(
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     now,
-    enqueue: { notify: nothing, notifyMany: nothing, review: nothing, surgeMessage: nothing, ...enqueue },
+    enqueue: {
+      notify: nothing,
+      notifyMany: nothing,
+      release: nothing,
+      review: nothing,
+      surgeMessage: nothing,
+      ...enqueue,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  channelMatchMessages,
   embedText,
   matchIdOf,
   matchMessages,
@@ -7,6 +8,7 @@ import {
   type ScenarioResult,
   SURGE_CONFIG,
   surgeMessages,
+  surgeThreadMessages,
   watchingSince,
   watchReviewMessages,
 } from './surge-scenario.ts';
@@ -118,6 +120,46 @@ describe('an outage burst among normal traffic', () => {
     // Surge members have none of their own but those reviewed before the surge began.
     const members = stored.filter((m) => m.surgeId);
     expect(members.filter((m) => perMatch.has(m.id)).length).toBeLessThan(60);
+    // While the surge was open, matches of its intents it did not take in were reviewed in the thread
+    // under its message; matches of the intents few or none of its members have stayed in the review
+    // channel.
+    const [surge] = await world.repos.surges.list();
+    const surgeIntents = new Set(Object.keys(surge?.intents ?? {}));
+    const total = Object.values(surge?.intents ?? {}).reduce((a, b) => a + b, 0);
+    // Intents of a tenth of its members or fewer (in this scenario: never one of its main ones).
+    const minor = (intent: string) => (surge?.intents[intent] ?? 0) <= total / 10;
+    const byId = new Map((await storedMatches()).map((m) => [m.id, m]));
+    const inThread = surgeThreadMessages(world).map((m) => byId.get(matchIdOf(m) ?? ''));
+    expect(inThread.length).toBeGreaterThan(0);
+    expect(inThread.filter((m) => m === undefined || !surgeIntents.has(m.decision.intent))).toEqual([]);
+    const otherIntents = ordinary.filter(
+      (m) =>
+        minor(m.decision.intent) &&
+        (scenario.added.get(m.postId)?.at ?? 0) >= scenario.burstStart + 10_000 &&
+        (scenario.added.get(m.postId)?.at ?? 0) < scenario.burstEnd,
+    );
+    const inChannel = new Set(channelMatchMessages(world).map((m) => matchIdOf(m)));
+    expect(otherIntents.length).toBeGreaterThan(0);
+    expect(otherIntents.filter((m) => !inChannel.has(m.id))).toEqual([]);
+  });
+
+  it("goes on with a case in the surge's thread: its events there, no thread of its own", async () => {
+    const [review] = surgeThreadMessages(world);
+    if (review === undefined) throw new Error('no review message in the surge thread');
+    const before = world.discord.messages(review.channelId).length;
+    const customId = JSON.stringify(review.components).match(/kk:tk:[0-9a-f-]{36}/u)?.[0] ?? '';
+    const taken = await world.discord.clickButton({
+      messageId: review.id,
+      customId,
+      userId: world.discord.userId('alice'),
+    });
+    expect(taken.type).toBe('update');
+    await waitFor(
+      () => world.discord.messages(review.channelId).length > before,
+      20_000,
+      'the case event in the surge thread',
+    );
+    expect(world.discord.threads().some((thread) => thread.messageId === review.id)).toBe(false);
   });
 
   it('posts the announcement once per platform when its form is submitted twice', async () => {
@@ -168,8 +210,10 @@ describe('an outage burst among normal traffic', () => {
     });
     await waitFor(
       () => matchMessages(world).some((m) => embedText(m).includes(`status/${id}`)),
-      60_000,
+      25_000,
       'a review message for a match after the close',
     );
+    // In the review channel again, not in the closed surge's thread.
+    expect(channelMatchMessages(world).some((m) => embedText(m).includes(`status/${id}`))).toBe(true);
   });
 });

@@ -207,6 +207,11 @@ export const matches = pgTable(
     surgeId: text('surge_id').references(() => surges.id),
     /** Waiting for the surge detector's verdict: the sweeper leaves its review message to the detector. */
     surgePending: boolean('surge_pending').notNull().default(false),
+    /**
+     * Its intent turned out to be flooded after it was handed on for its own review message: the
+     * message waits until then, so the surge forming can take it in (null: no wait).
+     */
+    surgeHoldUntil: timestamp('surge_hold_until', { withTimezone: true }),
   },
   (t) => [
     unique('matches_platform_post_id_key').on(t.platform, t.postId),

@@ -6,6 +6,11 @@ import { JOB_NAMES, JOBS, type JobName, type JobPayload, parsePayload } from './
 export interface EnqueueOptions {
   readonly jobId?: string;
   readonly delay?: number;
+  /**
+   * BullMQ's priority: 1 (first) to 2,097,152 (last); a job without one goes before every job with one.
+   * Unset: none.
+   */
+  readonly priority?: number;
 }
 
 /** A typed `enqueue`: the payload is checked against the catalogue and the job gets its options. */
@@ -41,6 +46,7 @@ const optionsFor = (name: JobName, options: EnqueueOptions = {}): JobsOptions =>
   ...JOBS[name].options,
   ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
   ...(options.delay === undefined ? {} : { delay: options.delay }),
+  ...(options.priority === undefined ? {} : { priority: options.priority }),
 });
 
 export function createJobQueues(

@@ -204,6 +204,10 @@ const TEXT = {
     ja: '現在、一部のお客さまでご利用いただけない不具合が発生しています。ご迷惑をおかけし申し訳ございません。復旧まで今しばらくお待ちください。',
     en: 'Some of you cannot use the service right now. We are sorry for the trouble and are working on it; we will post again when it is fixed.',
   },
+  surgeThreadName: {
+    ja: '🌊 急増中のその他の投稿（1件ずつ）',
+    en: '🌊 Other posts during the surge (one by one)',
+  },
   surgeJoined: {
     ja: '🌊 この投稿は急増（{count} 件）の一部になりました。急増のメッセージで対応してください。',
     en: '🌊 This post is now part of a surge ({count} posts): handle it from the surge message.',

@@ -13,6 +13,8 @@ import { escapeDisplayName } from './safe-text.ts';
 import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
 
 const YEAR = 365 * 24 * 3_600_000;
+/** An intent is one of a surge's own when a quarter of its members or more have it (as in the detector). */
+const SURGE_INTENT_SHARE = 0.25;
 
 export interface DiscordNotifierDeps {
   readonly store: Store;
@@ -125,6 +127,34 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     };
   };
 
+  /** Surge message id → the thread under it, in this process. */
+  const surgeThreads = new Map<string, string>();
+  /**
+   * The thread under the message of an open surge in the match's watch whose main intents (a quarter of
+   * its members or more) include the match's; null: none.
+   */
+  const surgeLane = async (match: MatchRecord, locale: string | undefined): Promise<string | null> => {
+    const watchId = match.decision.watches[0];
+    if (watchId === undefined) return null;
+    const open = await store.surges.list({ status: 'open', limit: 20 });
+    const surge = open.find((s) => {
+      if (s.watchId !== watchId || s.channelId === null || s.messageId === null) return false;
+      const total = Object.values(s.intents).reduce((a, b) => a + b, 0);
+      return (s.intents[match.decision.intent] ?? 0) >= total * SURGE_INTENT_SHARE;
+    });
+    if (surge === undefined || surge.channelId === null || surge.messageId === null) return null;
+    // Started once (each start after the first is a refused request, counted against Discord's limits).
+    const known = surgeThreads.get(surge.messageId);
+    if (known !== undefined) return known;
+    const thread = await discord.thread(
+      surge.channelId,
+      surge.messageId,
+      t(langOf(locale, 'ja'), 'surgeThreadName'),
+    );
+    surgeThreads.set(surge.messageId, thread);
+    return thread;
+  };
+
   return {
     message,
 
@@ -147,7 +177,11 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
           `no Discord channel is bound to the review channel "${wanted}" (nor to the default "${config.routing.defaultReviewChannel}"): set it in the console's Discord settings`,
         );
       }
-      const ref = await store.reviews.claimMessage(matchId, channelId, nonceFor(matchId));
+      // During a surge of its watch and intent, a match the surge did not take in is reviewed in the
+      // thread under the surge's message: the review channel (Discord takes 5 messages per 5 s in each
+      // channel; a thread is a channel of its own) keeps its pace for everything else.
+      const lane = await surgeLane(match, settings.locale);
+      const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
       const sent = await discord.send(ref.channelId, await message(match), { nonce: nonceFor(matchId) });
       await store.reviews.setMessageId(matchId, sent.id);
@@ -178,7 +212,11 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const lang = langOf(settings.locale, 'ja');
       const shown = caseEventMessage(event, lang);
       if (shown === null) return 'skipped';
-      const threadId = await discord.thread(ref.channelId, ref.messageId, threadName(match, lang));
+      // A review message in a surge's thread (surgeLane) cannot have a thread of its own (Discord has
+      // no threads in threads): its case goes on in that thread.
+      const threadId = (await store.surges.isSurgeMessage(ref.channelId))
+        ? ref.channelId
+        : await discord.thread(ref.channelId, ref.messageId, threadName(match, lang));
       await discord.send(threadId, shown, { nonce: eventNonce(event.id) });
       if (notify)
         await discord.send(ref.channelId, reopenedMessage(event, threadId, lang), {

@@ -10,6 +10,8 @@ export interface Enqueue {
   notify(matchId: string): Promise<void>;
   /** The same for a page of matches, in one round trip; `delayMs`: not before then. */
   notifyMany(matchIds: readonly string[], options?: { readonly delayMs?: number }): Promise<void>;
+  /** Held reviews go now instead of when their delay ends (their delayed notify jobs run at once). */
+  release(matchIds: readonly string[]): Promise<void>;
   /**
    * New unsuppressed matches to review: through the surge detector when surges are on (it hands the
    * ordinary ones on to `notifyMany`), else straight to `notifyMany`.

@@ -16,6 +16,7 @@ describe('announce: what follows the storing of new matches', () => {
       enqueue: {
         notify: async () => {},
         notifyMany: async () => {},
+        release: async () => {},
         // A review goes through the surge detector (worker.ts decides where it goes).
         review: async (ids: readonly string[]) => {
           notified.push([...ids]);
@@ -35,6 +36,7 @@ describe('announce: what follows the storing of new matches', () => {
       enqueue: {
         notify: async () => {},
         notifyMany: async () => {},
+        release: async () => {},
         review: async () => {},
         surgeMessage: async () => {},
       },

@@ -155,8 +155,46 @@ function createRunner(
     if (options.message) await message(verdict.surge.id);
   };
 
+  /**
+   * Per watch and intent: matches handed on for their own review message in the last FLOOD_HOLD_MS,
+   * and when. If their intent turns out to be flooded (the detector needs `minCount` of them to say so),
+   * those whose message has not gone out yet wait like the ones after them.
+   */
+  const handedOn = new Map<string, { id: string; watchId: string; at: number }[]>();
+  const floodKey = (match: Pick<SurgeMatch, 'watchId' | 'intent'>) => `${match.watchId}\u0000${match.intent}`;
+  const holdBack = async (keys: ReadonlySet<string>, now: number) => {
+    const entries: { id: string; watchId: string; until: Date }[] = [];
+    for (const key of keys) {
+      const recent = handedOn.get(key);
+      if (recent === undefined) continue;
+      handedOn.delete(key);
+      for (const { id, watchId, at } of recent) {
+        // Not worth it when its message is due before it could be asked again.
+        if (at + FLOOD_HOLD_MS - RECONSIDER_EARLY_MS > now)
+          entries.push({ id, watchId, until: new Date(at + FLOOD_HOLD_MS) });
+      }
+    }
+    if (entries.length === 0) return 0;
+    // Those whose notify job has run since are not held by it: the notify job reads the time first.
+    const held = await store.surges.holdBack(entries);
+    if (held.length === 0) return 0;
+    const heldIds = new Set(held);
+    for (const entry of entries)
+      if (heldIds.has(entry.id)) waitForSurge(entry.watchId, entry.id, entry.until.getTime());
+    const first = Math.min(...entries.map((e) => e.until.getTime()));
+    await jobs.enqueue(
+      'surge',
+      { reconsiderIds: held },
+      {
+        jobId: JOB_IDS.surgeReconsider(held[0] as string),
+        delay: Math.max(0, first - RECONSIDER_EARLY_MS - now),
+      },
+    );
+    return held.length;
+  };
+
   /** Held matches whose hold is about to end: those the open surge takes in now become members. */
-  const reconsider = async (ids: readonly string[]) => {
+  const reconsider = async (ids: readonly string[]): Promise<Set<string>> => {
     const rows = await store.surges.history(new Date(0), ids);
     const joined = new Map<
       string,
@@ -174,15 +212,52 @@ function createRunner(
       entry.ids.push(match.id);
       joined.set(verdict.surge.id, entry);
     }
-    let members = 0;
+    const members = new Set<string>();
     for (const [surgeId, { verdict, ids: memberIds }] of joined) {
       const { joinedWithMessage } = await store.surges.record(verdict.surge, memberIds);
       for (const id of joinedWithMessage)
         await jobs.enqueue('refresh', { matchId: id }, { jobId: JOB_IDS.refresh(id, surgeId) });
       await message(surgeId);
-      members += memberIds.length;
+      for (const id of memberIds) members.add(id);
     }
-    return { ordinary: 0, held: 0, members };
+    return members;
+  };
+
+  /**
+   * Per watch: held matches (for a surge forming, for the flood of their intent, or held back), and
+   * when their hold ends. Once the watch's surge has `minCount` members (enough to tell what they say),
+   * they are asked at once instead of at the end of their hold: those it takes in join it, the others
+   * are reviewed now (an everyday match caught in a flood then waits seconds, not the whole hold).
+   */
+  const waitingForSurge = new Map<string, Map<string, number>>();
+  const waitForSurge = (watchId: string, id: string, until: number) => {
+    const waiting = waitingForSurge.get(watchId) ?? new Map<string, number>();
+    waiting.set(id, Math.max(until, waiting.get(id) ?? 0));
+    waitingForSurge.set(watchId, waiting);
+  };
+  const askWhenSurgeReady = async (now: number): Promise<number> => {
+    if (waitingForSurge.size === 0) return 0;
+    const ready = new Set(
+      detector
+        .openSurges()
+        .filter((surge) => surge.count >= settings.minCount)
+        .map((surge) => surge.watchId),
+    );
+    let joined = 0;
+    for (const [watchId, waiting] of waitingForSurge) {
+      for (const [id, until] of waiting) if (until <= now) waiting.delete(id);
+      if (waiting.size === 0 || ready.has(watchId)) waitingForSurge.delete(watchId);
+      if (waiting.size === 0 || !ready.has(watchId)) continue;
+      const ids = [...waiting.keys()];
+      const members = await reconsider(ids);
+      joined += members.size;
+      const others = ids.filter((id) => !members.has(id));
+      if (others.length > 0) {
+        await store.surges.releaseHold(others);
+        await deps.enqueue.release(others);
+      }
+    }
+    return joined;
   };
 
   return {
@@ -193,7 +268,10 @@ function createRunner(
         if (closed !== undefined) await store.surges.record(closed, []);
         return { ordinary: 0, held: 0, members: 0 };
       }
-      if ('reconsiderIds' in payload) return reconsider(payload.reconsiderIds);
+      if ('reconsiderIds' in payload) {
+        const members = await reconsider(payload.reconsiderIds);
+        return { ordinary: 0, held: 0, members: members.size };
+      }
       const rows = await store.surges.history(new Date(0), payload.matchIds);
       const ordinary: string[] = [];
       /** Ordinary for now, but a surge looks to be forming around them: their review waits for it. */
@@ -223,6 +301,10 @@ function createRunner(
       };
       /** Every match that became a member in this job (also those stored by a flush before a close). */
       const joining = new Set<string>();
+      /** Watch and intent of each match handed on at once; and those found flooded in this job. */
+      const keyOf = new Map<string, { key: string; watchId: string }>();
+      const flooded = new Set<string>();
+      const watchOf = new Map<string, string>();
       // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
       const again = rows.filter((r) => seen.has(r.id));
       const againSurges = new Set<string>();
@@ -249,8 +331,14 @@ function createRunner(
         }
         if (verdict.kind === 'ordinary') {
           (verdict.forming ? held : ordinary).push(match.id);
-          if (verdict.forming?.flood) heldBriefly.add(match.id);
+          if (verdict.forming?.flood) {
+            heldBriefly.add(match.id);
+            flooded.add(floodKey(match));
+          }
+          if (!verdict.forming) keyOf.set(match.id, { key: floodKey(match), watchId: match.watchId });
+          if (verdict.forming) watchOf.set(match.id, match.watchId);
         } else {
+          if (verdict.kind === 'started') flooded.add(floodKey(match));
           members++;
           const entry = pending.get(verdict.surge.id) ?? { verdict, ids: [] };
           entry.verdict = verdict;
@@ -267,6 +355,22 @@ function createRunner(
       // that joined a surge later in this job.
       const reviewNow = ordinary.filter((id) => !joining.has(id));
       if (reviewNow.length > 0) await deps.enqueue.notifyMany(reviewNow);
+      const now = deps.now().getTime();
+      for (const id of reviewNow) {
+        const entry = keyOf.get(id);
+        if (entry === undefined) continue;
+        const recent = handedOn.get(entry.key) ?? [];
+        recent.push({ id, watchId: entry.watchId, at: now });
+        handedOn.set(entry.key, recent);
+      }
+      for (const [key, recent] of handedOn) {
+        const kept = recent.filter((r) => r.at > now - FLOOD_HOLD_MS);
+        if (kept.length === 0) handedOn.delete(key);
+        else if (kept.length < recent.length) handedOn.set(key, kept);
+      }
+      // Their intent is flooded now: the ones handed on just before (the flood's first posts, before
+      // it could be told from the usual) wait too, if their message has not gone out yet.
+      await holdBack(flooded, now);
       await flush();
       // If the surge forms meanwhile they are its members and the notify job skips them; if not, their
       // own review message goes out then (the ones that joined are in `joinedWithMessage` otherwise).
@@ -290,6 +394,12 @@ function createRunner(
             },
           );
       }
+      for (const id of waiting) {
+        const watchId = watchOf.get(id);
+        if (watchId !== undefined)
+          waitForSurge(watchId, id, now + (heldBriefly.has(id) ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs));
+      }
+      members += await askWhenSurgeReady(now);
       await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {
         const cutoff = forgetBefore();

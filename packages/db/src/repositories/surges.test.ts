@@ -70,6 +70,28 @@ describe('surges repository', () => {
     expect(await t.repos.matches.withoutReviewMessage(later, 100)).toEqual([last]);
   });
 
+  it('holds back review messages of matches outside surges, the later time winning', async () => {
+    const [member, , , last] = matches;
+    const at = (s: number) => new Date(T0.getTime() + s * 1_000);
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toBeNull();
+    // A surge's member needs no wait (its review is the surge's); an unknown id is left out.
+    const held = await t.repos.surges.holdBack([
+      { id: last?.id ?? '', until: at(15) },
+      { id: member?.id ?? '', until: at(15) },
+      { id: 'not-a-uuid', until: at(15) },
+    ]);
+    expect(held).toEqual([last?.id]);
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(15));
+    expect(await t.repos.surges.heldUntil(member?.id ?? '')).toBeNull();
+    await t.repos.surges.holdBack([{ id: last?.id ?? '', until: at(5) }]);
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(15));
+    await t.repos.surges.holdBack([{ id: last?.id ?? '', until: at(20) }]);
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(20));
+    expect(await t.repos.surges.holdBack([])).toEqual([]);
+    await t.repos.surges.releaseHold([last?.id ?? '', 'not-a-uuid']);
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toBeNull();
+  });
+
   it('counts matches outside surges per watch, intent and hour (the baseline) and lists surges of a period', async () => {
     const counts = await t.repos.surges.hourlyCounts(new Date(0));
     expect(counts.reduce((n, c) => n + c.count, 0)).toBe(1);

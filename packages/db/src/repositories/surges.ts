@@ -217,6 +217,20 @@ export interface SurgeRepository {
   markPending(matchIds: readonly string[]): Promise<void>;
   /** The detector judged them. */
   markJudged(matchIds: readonly string[]): Promise<void>;
+  /**
+   * Their review messages wait until the given times (their intent flooded after they were handed on):
+   * only matches not in a surge; the later time wins. Returns the ids that will wait.
+   */
+  holdBack(entries: readonly { readonly id: string; readonly until: Date }[]): Promise<string[]>;
+  /** Until when the match's review message waits (null: it need not). */
+  heldUntil(matchId: string): Promise<Date | null>;
+  /** Their review messages need not wait any longer (the surge they waited for has said no). */
+  releaseHold(matchIds: readonly string[]): Promise<void>;
+  /**
+   * Whether a Discord message id is a surge's message (a thread started from a message has the
+   * message's id: whether a channel is a surge's thread).
+   */
+  isSurgeMessage(messageId: string): Promise<boolean>;
   /** Matches still waiting for the detector since before `olderThan` (their surge job was lost?). */
   pending(olderThan: Date, limit: number): Promise<string[]>;
   announcements(surgeId: string): Promise<AnnouncementRecord[]>;
@@ -569,6 +583,48 @@ export function createSurgeRepository(db: Database): SurgeRepository {
           .update(matches)
           .set({ surgePending: false })
           .where(and(inArray(matches.id, ids), eq(matches.surgePending, true)));
+    },
+
+    async holdBack(entries) {
+      const valid = entries.filter((e) => isUuid(e.id) && Number.isFinite(e.until.getTime()));
+      if (valid.length === 0) return [];
+      const result = await db.execute<{ id: string }>(sql`
+        UPDATE matches AS m
+        SET surge_hold_until = GREATEST(m.surge_hold_until, v.until)
+        FROM jsonb_to_recordset(${JSON.stringify(
+          valid.map((e) => ({ id: e.id, until: e.until.toISOString() })),
+        )}::jsonb) AS v(id uuid, until timestamptz)
+        WHERE m.id = v.id AND m.surge_id IS NULL
+        RETURNING m.id`);
+      return result.rows.map((r) => r.id);
+    },
+
+    async heldUntil(matchId) {
+      if (!isUuid(matchId)) return null;
+      const [row] = await db
+        .select({ until: matches.surgeHoldUntil })
+        .from(matches)
+        .where(eq(matches.id, matchId));
+      return row?.until ?? null;
+    },
+
+    async releaseHold(matchIds) {
+      const ids = matchIds.filter(isUuid);
+      if (ids.length > 0)
+        await db
+          .update(matches)
+          .set({ surgeHoldUntil: null })
+          .where(and(inArray(matches.id, ids), isNotNull(matches.surgeHoldUntil)));
+    },
+
+    async isSurgeMessage(messageId) {
+      if (typeof messageId !== 'string' || messageId === '') return false;
+      const [row] = await db
+        .select({ id: surges.id })
+        .from(surges)
+        .where(eq(surges.messageId, messageId))
+        .limit(1);
+      return row !== undefined;
     },
 
     async pending(olderThan, limitInput) {

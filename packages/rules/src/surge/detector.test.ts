@@ -424,6 +424,37 @@ describe('surge detector', () => {
     expect(everydayHeld.length).toBeLessThanOrEqual(16);
   });
 
+  it('sees a flood in its first ten seconds, even late in a minute, and holds what follows', () => {
+    const r = random(17);
+    // 800 trouble matches an hour usually: about 13 a minute, two in ten seconds.
+    const rows = [];
+    for (let h = 1; h <= 48; h++)
+      rows.push({ watchId: 'w', intent: 'trouble' as const, hourStart: T0 - h * HOUR, count: 800 });
+    const detector = createSurgeDetector({ baseline: baselineFrom(rows, T0 - 48 * HOUR) });
+    const everydayPosts = spread(65, T0, 5 * MIN, (at) =>
+      match(
+        'w',
+        at,
+        `しおりノートの${r.pick(SUBJECTS)}が${r.pick(['動かない', '反映されない', '消えた'])}${r.pick(ENDINGS)}`,
+      ),
+    );
+    // 40 posts in the last ten seconds of a minute: this minute so far (13 + 40 against 3 × 13 × 5/6)
+    // and the last two minutes (3 × 26) are not yet a flood when its first 20 are in.
+    const burst = spread(40, T0 + 5 * MIN + 50_000, 10_000, (at) =>
+      match('w', at, outage('しおりノート', r)),
+    );
+    const verdicts = new Map(byTime(everydayPosts, burst).map((m) => [m.id, detector.add(m)] as const));
+    const sentAtOnce = (m: SurgeMatch) => {
+      const v = verdicts.get(m.id);
+      return v?.kind === 'ordinary' && v.forming === undefined;
+    };
+    expect(everydayPosts.filter((m) => !sentAtOnce(m))).toEqual([]);
+    // The first 20 within ten seconds are a flood: from then on none goes for a review of its own at
+    // once (all 40 would without the ten-second count).
+    expect(burst.slice(20).filter(sentAtOnce)).toEqual([]);
+    expect(burst.slice(0, 19).filter(sentAtOnce).length).toBeGreaterThan(0);
+  });
+
   it('takes a held match in when asked again, once, if it says what the members say', () => {
     const r = random(14);
     const detector = createSurgeDetector(watchedFor(48));

@@ -138,6 +138,12 @@ const COMMON_HALF_LIFE = 1_000;
 const PROFILE_MIN = 0.3;
 /** A watch's intent is flooded by its matches over this many minutes (this one and the one before). */
 const FLOOD_MINUTES = 2;
+/**
+ * …or over the last this many milliseconds: an outage's first seconds (`minCount` matches of one intent
+ * within them is a flood however busy the watch, unless `factor` times its usual rate says otherwise),
+ * seen before a minute's counts could tell it from the usual.
+ */
+const FLOOD_SHORT_MS = 10_000;
 
 const INTENTS: readonly Intent[] = intentSchema.options;
 const INTENT_INDEX = new Map(INTENTS.map((intent, i) => [intent, i]));
@@ -308,6 +314,25 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   const early = new Map<string, Map<number, number>>();
   /** Per group: [minute, count] of the window, oldest first. */
   const windows = new Map<string, [number, number][]>();
+  /**
+   * Per group: the times of its matches within the last `FLOOD_SHORT_MS`, oldest first. Not part of the
+   * saved state: a restored detector has seen no flood's first seconds (a rebuild replays them).
+   */
+  const lately = new Map<string, number[]>();
+  const countLately = (key: string, at: number) => {
+    let times = lately.get(key);
+    if (times === undefined) {
+      times = [];
+      lately.set(key, times);
+    }
+    let i = times.length;
+    while (i > 0 && (times[i - 1] as number) > at) i--;
+    times.splice(i, 0, at);
+    let old = 0;
+    while (old < times.length && (times[old] as number) <= clock - FLOOD_SHORT_MS) old++;
+    if (old > 0) times.splice(0, old);
+    if (times.length === 0) lately.delete(key);
+  };
   /** Clusters not in a surge, least recently seen first (a Map keeps insertion order). */
   const idle = new Map<number, Cluster>();
   /** Per watch: LSH band key → clusters (bare when alone, as most are: a third of the memory). */
@@ -474,18 +499,31 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
    * minute so far, `minCount` or more matches and `factor` times its usual count for that time. Short,
    * so a flood is seen in its first seconds, not diluted by the quiet minutes before it.
    */
-  const intentFlooded = (key: string, at: number): boolean => {
+  const intentFlooded = (key: string, at: number, shortFloor = config.minCount): boolean => {
     const minute = Math.floor(clock / MINUTE_MS);
     const from = Math.max(windowStart(), minute - FLOOD_MINUTES + 1);
     const usualHere = expected(key, at, from, minute - from + 1, MINUTE_MS);
     if (usualHere === undefined) return false;
     if (inWindow(key, from) >= Math.max(config.minCount, config.factor * usualHere)) return true;
-    // This minute so far against the usual for as long: a flood in its first seconds (`minCount` is
-    // the floor, so a few matches early in a minute are never one).
+    // This minute so far, and the last ten seconds, against the usual for as long: a flood in its first
+    // seconds (`minCount` is the floor, so a few matches close together are never one).
+    const perMinute = expected(key, at, minute, 1, MINUTE_MS) ?? 0;
     const sofar = (clock - minute * MINUTE_MS) / MINUTE_MS;
-    const usualSoFar = (expected(key, at, minute, 1, MINUTE_MS) ?? 0) * sofar;
-    return inWindow(key, minute) >= Math.max(config.minCount, config.factor * usualSoFar);
+    if (inWindow(key, minute) >= Math.max(config.minCount, config.factor * perMinute * sofar)) return true;
+    const times = lately.get(key);
+    if (times === undefined) return false;
+    let n = 0;
+    for (let i = times.length - 1; i >= 0 && (times[i] as number) > clock - FLOOD_SHORT_MS; i--) n++;
+    return n >= Math.max(shortFloor, (config.factor * perMinute * FLOOD_SHORT_MS) / MINUTE_MS);
   };
+  /**
+   * What holds a match back (never what starts a surge): its intent flooded, or half of `minCount` of
+   * it within the last ten seconds (and `factor` times its usual rate) — an outage's first seconds, so
+   * that its first posts wait for the surge instead of each taking a slot in the review channel.
+   */
+  const holdFloor = Math.max(3, Math.ceil(config.minCount / 2));
+  const floodLikely = (key: string, at: number, flooded: boolean): boolean =>
+    flooded || intentFlooded(key, at, holdFloor);
 
   // --- clusters --------------------------------------------------------------------------------
   const bandsOf = (watchId: string) => {
@@ -902,6 +940,12 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     };
   };
 
+  /** Within a window after a reviewer closed a surge in the match's watch (nothing is "forming" then). */
+  const afterReviewerClose = (match: SurgeMatch): boolean => {
+    const closedAt = reviewerClosed.get(match.watchId);
+    return closedAt !== undefined && match.at < closedAt + windowMs;
+  };
+
   // --- one match -------------------------------------------------------------------------------
   const add = (match: SurgeMatch): SurgeVerdict => {
     checkMatch(match);
@@ -922,6 +966,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     const key = groupKey(match.watchId, match.intent);
     const minute = Math.floor(match.at / MINUTE_MS);
     countWindow(key, minute);
+    if (match.at > clock - FLOOD_SHORT_MS) countLately(key, match.at);
     const member: Member = {
       id: match.id,
       at: match.at,
@@ -944,7 +989,17 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     let learning = !busy;
     if (signature === undefined) {
       if (learning) learnText(match.watchId, shingles);
-      return ordinary();
+      ordinary();
+      // Too short to compare with others; held like the rest of a flood of its intent while its surge
+      // forms (a reconsider may take it in).
+      const open = openSurgeOf(match.watchId);
+      if (
+        floodLikely(key, match.at, intentFlooded(key, match.at)) &&
+        !afterReviewerClose(match) &&
+        (open === undefined || open.texts < config.minCount)
+      )
+        return { kind: 'ordinary', closed, forming: { count: 1, flood: true } };
+      return { kind: 'ordinary', closed };
     }
 
     const similar = similarClusters(match.watchId, signature);
@@ -1011,6 +1066,8 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       const before = horizon - cluster.born;
       if (before > 0 && recent < (config.factor * (cluster.total - recent) * (clock - horizon)) / before)
         return false;
+      // The match's intent is flooded: that says its count is unusual, over the flood's own minutes.
+      if (flooded) return true;
       return isSurging(cluster, match.at, n);
     };
     const earlier: string[] = [];
@@ -1025,7 +1082,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
               (surge.texts >= config.minCount &&
                 fast(cluster, 3) &&
                 profileScore(surge, textShingles(cluster.seed.text)) >= PROFILE_MIN))
-          : isSurging(cluster, match.at, config.minCount) || (flooded && fast(cluster, attachCount));
+          : isSurging(cluster, match.at, config.minCount) ||
+            // Not for a window after a reviewer closed a surge in the watch: the flood they closed
+            // may still be in these minutes, and they asked for its matches one by one.
+            (flooded && !afterReviewerClose(match) && fast(cluster, 3));
       if (!surging) continue;
       if (surge === undefined) {
         surge = {
@@ -1055,8 +1115,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     if (surge === undefined || !member.inSurge) {
       if (learning) learnText(match.watchId, shingles);
       const verdict = ordinary();
-      const closedAt = reviewerClosed.get(match.watchId);
-      const afterClose = closedAt !== undefined && match.at < closedAt + windowMs;
+      const afterClose = afterReviewerClose(match);
       // Forming: a group that would already be a surge at a quarter of the size or, while its watch or
       // intent is flooded (or its watch has a surge open), three within the flood's minutes: another
       // wording of the same outage. The same baseline and wording checks as a surge's: a big brand's
@@ -1072,7 +1131,11 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       // members say: one is all but certain to form within seconds, and this match may well be part of
       // it (taken in when the surge has `minCount` members and looks for the ones that say the same).
       if (forming > 0) return { kind: 'ordinary', closed, forming: { count: forming } };
-      if (flooded && !afterClose && (surge === undefined || surge.texts < config.minCount))
+      if (
+        floodLikely(key, match.at, flooded) &&
+        !afterClose &&
+        (surge === undefined || surge.texts < config.minCount)
+      )
         return { kind: 'ordinary', closed, forming: { count: 1, flood: true } };
       return verdict;
     }

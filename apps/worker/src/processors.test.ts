@@ -1,0 +1,43 @@
+import { DelayedError, type Job } from 'bullmq';
+import { describe, expect, it, vi } from 'vitest';
+import { PROCESSORS, type ProcessorContext } from './processors.ts';
+
+const NOW = Date.parse('2026-12-05T10:00:00Z');
+
+function context(heldUntil: Date | null) {
+  const post = vi.fn(async () => 'posted' as const);
+  const deps = {
+    notifier: { post },
+    store: { surges: { heldUntil: async () => heldUntil } },
+    now: () => new Date(NOW),
+  };
+  return { post, context: { deps } as unknown as ProcessorContext };
+}
+
+describe('the notify job', () => {
+  it('puts itself back until the hold its match is under ends, without posting', async () => {
+    const { post, context: ctx } = context(new Date(NOW + 5_000));
+    const moveToDelayed = vi.fn(async () => {});
+    const job = { token: 'token-1', moveToDelayed } as unknown as Job;
+    const before = Date.now();
+    await expect(PROCESSORS.notify({ matchId: 'm1' }, job, ctx)).rejects.toBeInstanceOf(DelayedError);
+    expect(post).not.toHaveBeenCalled();
+    expect(moveToDelayed).toHaveBeenCalledTimes(1);
+    const [until, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    expect(token).toBe('token-1');
+    // Five seconds from now on the real clock (BullMQ's), whatever the pipeline's clock says.
+    expect(until).toBeGreaterThanOrEqual(before + 5_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 5_000);
+  });
+
+  it('posts at once when the hold is over or there is none', async () => {
+    for (const heldUntil of [null, new Date(NOW), new Date(NOW - 1_000)]) {
+      const { post, context: ctx } = context(heldUntil);
+      const moveToDelayed = vi.fn(async () => {});
+      const job = { token: 't', moveToDelayed } as unknown as Job;
+      await expect(PROCESSORS.notify({ matchId: 'm1' }, job, ctx)).resolves.toBe('posted');
+      expect(post).toHaveBeenCalledWith('m1');
+      expect(moveToDelayed).not.toHaveBeenCalled();
+    }
+  });
+});

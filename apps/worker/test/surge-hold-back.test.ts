@@ -1,0 +1,141 @@
+import type { Post } from '@kikimimi/rules';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestPosts } from '../src/pipeline/ingest.ts';
+import { FLOOD_HOLD_MS, rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
+import { ingestDeps, SURGE_CONFIG, watchingSince } from './surge-scenario.ts';
+import { createTestWorld, type TestWorld } from './world.ts';
+
+/**
+ * The surge runner (detector and PostgreSQL, on a clock of its own) with a flood whose first posts were
+ * handed on for review messages of their own before it could be told from the usual: once it is, they
+ * wait like the ones after them (held back, asked again), and once the surge has `minCount` members
+ * every match held only for the flood is asked at once: joined, or reviewed now.
+ */
+let world: TestWorld;
+let runner: SurgeRunner | null = null;
+let clock = Date.now();
+const atOnce: string[] = [];
+const delayed: string[] = [];
+const released: string[] = [];
+const reconsiders: string[][] = [];
+
+const OPENERS = ['', 'え、', 'ねえ ', '朝から', 'さっきから', '急に', 'また'];
+const ENDINGS = ['', '…', '！', 'ｗ', '??', ' 困る', ' 最悪'];
+let serial = 0;
+/** The outage's first posts, each in words of its own (no near-duplicate group forms among them). */
+const FIRST = [
+  'しおりノートにログインできない',
+  'ｼｵﾘﾉｰﾄ開けないんだけど、ずっとエラー',
+  'shiori note login fails every time',
+  'しおりノートのアプリが起動しない',
+  'Shiori Note is not loading at all for me',
+  'しおりノートで同期エラーが出て進まない',
+  'しおりnote 読み込みが終わらない助けて',
+];
+const outagePost = (at: number, text?: string): Post => {
+  serial++;
+  const id = String(7_000_000 + serial);
+  return {
+    platform: 'x',
+    id,
+    url: `https://x.com/u${serial}/status/${id}`,
+    author: {
+      id: `a${serial}`,
+      handle: `user${serial}`,
+      displayName: `User ${serial}`,
+      followers: 10,
+      protected: false,
+    },
+    text:
+      text ??
+      `${OPENERS[serial % OPENERS.length]}しおりノート ログインできない${ENDINGS[(serial * 3) % ENDINGS.length]}`,
+    lang: 'ja',
+    createdAt: new Date(at).toISOString(),
+    repostOf: null,
+    inReplyTo: null,
+    conversationId: null,
+    hashtags: [],
+    mentions: [],
+  };
+};
+
+beforeAll(async () => {
+  world = await createTestWorld({ config: SURGE_CONFIG });
+  await watchingSince(world);
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+});
+
+describe("a flood's first posts", () => {
+  it('are held back once it is seen, and asked as soon as the surge can tell', async () => {
+    const deps = ingestDeps(
+      world,
+      {
+        notifyMany: async (ids, options) => {
+          (options?.delayMs ? delayed : atOnce).push(...ids);
+        },
+        release: async (ids) => {
+          released.push(...ids);
+        },
+        review: async (ids) => {
+          if (ids.length === 0) return;
+          await world.repos.surges.markPending(ids);
+          await runner?.handle({ matchIds: [...ids] });
+        },
+      },
+      () => new Date(clock),
+    );
+    runner = await rebuildSurgeRunner(deps, {
+      enqueue: (async (name: string, payload: object) => {
+        if (name === 'surge' && 'reconsiderIds' in payload)
+          reconsiders.push([...(payload.reconsiderIds as string[])]);
+        return {};
+      }) as never,
+    });
+    const page = async (count: number, spacingMs: number, texts: readonly string[] = []) => {
+      const posts = Array.from({ length: count }, (_, i) => {
+        clock += spacingMs;
+        return outagePost(clock, texts[i]);
+      });
+      await ingestPosts({ accountId: world.accounts.x, posts }, deps);
+    };
+    // Seven of the outage's first posts: too few to be told from the usual, each reviewed at once.
+    await page(7, 300, FIRST);
+    const first = [...atOnce];
+    expect(first).toHaveLength(7);
+    for (const id of first) expect(await world.repos.surges.heldUntil(id)).toBeNull();
+    // Five more within the ten seconds: its flood is seen; the first seven, handed on a moment ago,
+    // wait too (their notify job reads the time) and are asked again before it ends.
+    const handedAt = clock;
+    await page(5, 300);
+    expect(delayed.length).toBeGreaterThan(0);
+    for (const id of first)
+      expect(await world.repos.surges.heldUntil(id)).toEqual(new Date(handedAt + FLOOD_HOLD_MS));
+    // (Any of the five handed on before its flood was seen: the same.)
+    for (const id of atOnce)
+      expect((await world.repos.surges.heldUntil(id))?.getTime()).toBeGreaterThan(clock);
+    expect(reconsiders.some((ids) => first.every((id) => ids.includes(id)))).toBe(true);
+    expect(released).toEqual([]);
+    // The flood goes on until its surge has minCount members: then everything held for the flood is
+    // asked at once — taken in, or released to be reviewed now (its hold cleared).
+    for (let i = 0; i < 10 && (await world.repos.surges.list()).every((s) => s.count < 20); i++)
+      await page(5, 300);
+    const [surge] = await world.repos.surges.list();
+    expect(surge?.count).toBeGreaterThanOrEqual(20);
+    const matches = await world.repos.surges.history(new Date(0), first);
+    for (const match of matches) {
+      if (match.surgeId !== null) continue;
+      expect(released).toContain(match.id);
+      expect(await world.repos.surges.heldUntil(match.id)).toBeNull();
+    }
+    // Each of them is a member or was released (one released may still join later: its message is
+    // then edited to say so); none released twice.
+    const members = new Set(matches.filter((m) => m.surgeId !== null).map((m) => m.id));
+    expect(first.filter((id) => !members.has(id) && !released.includes(id))).toEqual([]);
+    expect(new Set(released).size).toBe(released.length);
+    console.log(
+      `first posts: ${members.size} members, ${released.filter((id) => first.includes(id)).length} released`,
+    );
+  });
+});

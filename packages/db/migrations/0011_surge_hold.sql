@@ -1,0 +1,1 @@
+ALTER TABLE "matches" ADD COLUMN "surge_hold_until" timestamp with time zone;
