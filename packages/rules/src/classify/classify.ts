@@ -45,6 +45,7 @@ import {
   type SignalIntent,
   TROUBLE_NEGATORS,
 } from './dictionaries.ts';
+import { FlatTrie, type MapTrieNode, NONE } from './flat-trie.ts';
 import intentModelData from './intent-model.json' with { type: 'json' };
 import { compileModel, type DictionaryReading, type IntentModel, type IntentModelData } from './model.ts';
 
@@ -196,10 +197,7 @@ interface Entry {
   readonly rank: number;
 }
 
-interface TrieNode {
-  next: Map<number, TrieNode> | undefined;
-  entry: Entry | undefined;
-}
+type TrieNode = MapTrieNode<Entry>;
 
 function isJapaneseLetter(c: number): boolean {
   return (
@@ -395,7 +393,8 @@ export function createClassifier(
   extra: ExtraWords = {},
   options: ClassifierOptions = {},
 ): Classifier {
-  const root = compileEntries(config, extra);
+  const trie = new FlatTrie(compileEntries(config, extra));
+  const entries = trie.entries;
   const model =
     options.model === undefined ? (config.useBuiltIn ? builtInIntentModel() : null) : options.model;
 
@@ -497,24 +496,25 @@ export function createClassifier(
     let i = 0;
     while (i < length) {
       const c = foldCode(text.charCodeAt(i));
-      const firstNode = root.next?.get(c);
+      const firstNode = trie.child(0, c);
       // Inside a Latin word nothing can start: this skip is the start-of-word boundary test for
       // every entry that begins with a Latin letter (and keeps English scans cheap).
-      if (firstNode === undefined || (isWordCode(c) && isWordAt(text, i - 1))) {
+      if (firstNode === NONE || (isWordCode(c) && isWordAt(text, i - 1))) {
         i++;
         continue;
       }
       let count = 0;
-      let node: TrieNode | undefined = firstNode;
+      let node = firstNode;
       let j = i + 1;
-      while (node !== undefined) {
-        if (node.entry !== undefined) {
+      while (node !== NONE) {
+        const found = entries[node];
+        if (found !== undefined) {
           candidateEnds[count] = j;
-          candidateEntries[count] = node.entry;
+          candidateEntries[count] = found;
           count++;
         }
-        if (j >= length || node.next === undefined) break;
-        node = node.next.get(foldCode(text.charCodeAt(j)));
+        if (j >= length) break;
+        node = trie.child(node, foldCode(text.charCodeAt(j)));
         j++;
       }
       let next = i + 1;
@@ -735,19 +735,30 @@ function addPaidButStill(text: string, signals: IntentSignal[], negationIsTroubl
   }
 }
 
-/** Every construction's gates in one pattern, and which constructions each gate opens. */
-const GATES = new RegExp(alternation(CONSTRUCTIONS.flatMap((construction) => construction.gate)), 'gu');
-const GATE_OWNERS = new Map<string, number[]>();
-for (const [index, construction] of CONSTRUCTIONS.entries()) {
-  for (const gate of construction.gate) {
-    // The pattern finds the longest gate at a position: it opens the constructions of its prefixes too.
-    for (const longer of CONSTRUCTIONS.flatMap((c) => c.gate).filter((other) => other.startsWith(gate))) {
-      const owners = GATE_OWNERS.get(longer) ?? [];
-      if (!owners.includes(index)) owners.push(index);
-      GATE_OWNERS.set(longer, owners);
+/**
+ * Every construction's gates in one trie: a node where a gate ends holds the bit mask of the
+ * constructions it opens.
+ */
+const GATES: FlatTrie<number> = (() => {
+  const root: MapTrieNode<number> = { next: undefined, entry: undefined };
+  for (const [index, construction] of CONSTRUCTIONS.entries()) {
+    for (const gate of construction.gate) {
+      let node = root;
+      for (let i = 0; i < gate.length; i++) {
+        node.next ??= new Map();
+        const code = gate.charCodeAt(i);
+        let child = node.next.get(code);
+        if (child === undefined) {
+          child = { next: undefined, entry: undefined };
+          node.next.set(code, child);
+        }
+        node = child;
+      }
+      node.entry = (node.entry ?? 0) | (1 << index);
     }
   }
-}
+  return new FlatTrie(root);
+})();
 if (CONSTRUCTIONS.length > 31)
   throw new Error('constructions.ts: at most 31 constructions (a bit mask holds them)');
 
@@ -757,12 +768,15 @@ if (CONSTRUCTIONS.length > 31)
  * one ("店舗に行かないとできない") turns off the trouble words it spans.
  */
 function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
-  // One scan finds every gate (most posts hold none); a gate may start inside the previous one.
+  // One scan finds every gate at every position (most posts hold none; gates may overlap).
   let open = 0;
-  GATES.lastIndex = 0;
-  for (let gate = GATES.exec(text); gate !== null; gate = GATES.exec(text)) {
-    for (const index of GATE_OWNERS.get(gate[0]) as number[]) open |= 1 << index;
-    GATES.lastIndex = gate.index + 1;
+  const gates = GATES.entries;
+  for (let i = 0; i < text.length; i++) {
+    for (let node = GATES.child(0, text.charCodeAt(i)), j = i + 1; node !== NONE; j++) {
+      open |= gates[node] ?? 0;
+      if (j >= text.length) break;
+      node = GATES.child(node, text.charCodeAt(j));
+    }
   }
   if (open === 0) return;
   for (const [index, construction] of CONSTRUCTIONS.entries()) {
