@@ -737,7 +737,8 @@ function addPaidButStill(text: string, signals: IntentSignal[], negationIsTroubl
 
 /**
  * Every construction's gates in one trie: a node where a gate ends holds the bit mask of the
- * constructions it opens.
+ * constructions it opens. The scan walks the trie only where a gate's first two characters stand
+ * (GATE_PAIRS, hashed: a collision only costs a walk); one-character gates are GATE_SINGLES.
  */
 const GATES: FlatTrie<number> = (() => {
   const root: MapTrieNode<number> = { next: undefined, entry: undefined };
@@ -759,6 +760,20 @@ const GATES: FlatTrie<number> = (() => {
   }
   return new FlatTrie(root);
 })();
+const GATE_MASKS = Int32Array.from(GATES.entries, (mask) => mask ?? 0);
+const GATE_SINGLES = new Int32Array(0x10000);
+const GATE_PAIRS = new Uint8Array(0x10000);
+
+function gatePair(first: number, second: number): number {
+  return (Math.imul(first, 31) + second) & 0xffff;
+}
+
+for (const gate of CONSTRUCTIONS.flatMap((construction) => construction.gate)) {
+  const first = gate.charCodeAt(0);
+  if (gate.length === 1) GATE_SINGLES[first] = GATE_MASKS[GATES.child(0, first)] as number;
+  else GATE_PAIRS[gatePair(first, gate.charCodeAt(1))] = 1;
+}
+
 if (CONSTRUCTIONS.length > 31)
   throw new Error('constructions.ts: at most 31 constructions (a bit mask holds them)');
 
@@ -770,13 +785,18 @@ if (CONSTRUCTIONS.length > 31)
 function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
   // One scan finds every gate at every position (most posts hold none; gates may overlap).
   let open = 0;
-  const gates = GATES.entries;
-  for (let i = 0; i < text.length; i++) {
-    for (let node = GATES.child(0, text.charCodeAt(i)), j = i + 1; node !== NONE; j++) {
-      open |= gates[node] ?? 0;
-      if (j >= text.length) break;
-      node = GATES.child(node, text.charCodeAt(j));
+  const length = text.length;
+  let c = text.charCodeAt(0);
+  for (let i = 0; i < length; i++) {
+    open |= GATE_SINGLES[c] as number;
+    const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+    if (GATE_PAIRS[gatePair(c, next)] === 1) {
+      for (let node = GATES.child(0, c), j = i + 1; node !== NONE && j < length; j++) {
+        node = GATES.child(node, text.charCodeAt(j));
+        if (node !== NONE) open |= GATE_MASKS[node] as number;
+      }
     }
+    c = next;
   }
   if (open === 0) return;
   for (const [index, construction] of CONSTRUCTIONS.entries()) {
