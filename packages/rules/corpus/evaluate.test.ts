@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Intent, intentSchema } from '../src/config.ts';
-import { DEV_3, DEV_4, evaluateCorpus, HELDOUT_2, HELDOUT_3, HELDOUT_4, loadCorpus } from './evaluate.ts';
+import {
+  ALL_CORPORA,
+  DEV_3,
+  DEV_4,
+  evaluateCorpus,
+  HELDOUT_2,
+  HELDOUT_3,
+  HELDOUT_4,
+  HELDOUT_5,
+  loadCorpus,
+  TRAIN_6,
+  TRAIN_7,
+  TRAIN_8,
+} from './evaluate.ts';
 
 const corpus = loadCorpus();
 
@@ -146,5 +159,32 @@ describe('heldout-4 and dev-4 (round 5)', () => {
       [HELDOUT_2, HELDOUT_3, HELDOUT_4].flatMap((file) => loadCorpus(file).map((post) => post.text)),
     );
     expect(loadCorpus(DEV_4).filter((post) => heldoutTexts.has(post.text))).toEqual([]);
+  });
+});
+
+describe('train-6 to train-8 (round 7, written to train the model on)', () => {
+  it.each([
+    [TRAIN_6, 40, 40],
+    [TRAIN_7, 24, 24],
+    [TRAIN_8, 16, 24],
+  ])('%s has the same number of posts per intent in each language', (file, ja, en) => {
+    const posts = loadCorpus(file);
+    for (const [lang, perIntent] of [
+      ['ja', ja],
+      ['en', en],
+    ] as const) {
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.lang === lang && post.intent === intent).length).toBe(perIntent);
+      }
+    }
+  });
+
+  it('share no text with any other labelled set', () => {
+    const others = ALL_CORPORA.filter((file) => ![TRAIN_6, TRAIN_7, TRAIN_8].includes(file));
+    expect(others).toContain(HELDOUT_5);
+    const texts = new Set(others.flatMap((file) => loadCorpus(file).map((post) => post.text)));
+    const training = [TRAIN_6, TRAIN_7, TRAIN_8].flatMap((file) => loadCorpus(file));
+    expect(training.filter((post) => texts.has(post.text))).toEqual([]);
+    expect(new Set(training.map((post) => post.text)).size).toBe(training.length);
   });
 });

@@ -35,13 +35,16 @@ export interface TrainingSettings {
   readonly ngramLambda: number;
   /** L2 penalty of stage 2 (the combination). */
   readonly metaLambda: number;
+  /** Latin words and pairs of words as stage 1 features too (see IntentModelData.words). */
+  readonly words?: boolean;
 }
 
 export const SETTINGS: TrainingSettings = {
   bits: 15,
   maxN: 4,
-  ngramLambda: 1e-3,
+  ngramLambda: 3e-3,
   metaLambda: 1e-2,
+  words: true,
 };
 
 /** A labelled post and the set it comes from. */
@@ -84,7 +87,13 @@ export function preparePosts(
   return posts.map((post) => {
     const text = normalizeText(splitUrls(post.text).prose);
     const present = new Set<number>();
-    forEachBucket(text, settings.bits, settings.maxN, (bucket) => present.add(bucket));
+    forEachBucket(
+      text,
+      settings.bits,
+      settings.maxN,
+      (bucket) => present.add(bucket),
+      settings.words === true,
+    );
     const buckets = [...present].sort((a, b) => a - b);
     return {
       post,
@@ -175,6 +184,7 @@ export function trainIntentModel(
     intents: [...MODEL_INTENTS],
     bits: settings.bits,
     maxN: settings.maxN,
+    ...(settings.words === true ? { words: true } : {}),
     scale: stage1.scale,
     weights: Buffer.from(
       stage1.weights.buffer,

@@ -155,16 +155,33 @@ describe('the stored model', () => {
       'heldout-3',
       'dev-4',
       'heldout-4',
+      'heldout-5',
+      'train-6',
+      'train-7',
+      'train-8',
     ]);
     expect(model.data.trainedOn.posts).toBeGreaterThanOrEqual(1000);
   });
 
   it('scores n-grams as forEachBucket (what training reads) says', () => {
     const weights = decodeBase64(model.data.weights);
-    for (const text of ['ログインできない', 'the app keeps crashing 3 times', '', 'a', '最高！👍 5回目']) {
+    for (const text of [
+      'ログインできない',
+      'the app keeps crashing 3 times',
+      '',
+      'a',
+      '最高！👍 5回目',
+      "can't log in, again. why? it's 2am",
+    ]) {
       const expected = [0, 0, 0, 0, 0];
       const present = new Set<number>();
-      forEachBucket(text, model.data.bits, model.data.maxN, (bucket) => present.add(bucket));
+      forEachBucket(
+        text,
+        model.data.bits,
+        model.data.maxN,
+        (bucket) => present.add(bucket),
+        model.data.words === true,
+      );
       for (const bucket of present) {
         for (let k = 0; k < 5; k++)
           expected[k] = (expected[k] as number) + (weights[bucket * 5 + k] as number);

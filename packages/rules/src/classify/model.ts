@@ -5,10 +5,11 @@
  * Two stages, both multinomial logistic regression, trained by scripts/train-intent-model.ts on every
  * labelled set in corpus/ and stored in intent-model.json:
  *
- *   1. Character n-grams (1 to `maxN` characters of the normalised text, digits folded to 0) hashed
- *      into 2^bits buckets, each bucket counted once per post (present or not); one weight per bucket and intent, stored as
- *      int8 with one scale. Japanese needs no tokeniser for this, English words show up as n-grams
- *      with their spaces.
+ *   1. Character n-grams (1 to `maxN` characters of the normalised text, digits folded to 0) and,
+ *      with `words`, Latin words and pairs of consecutive words, hashed into 2^bits buckets, each
+ *      bucket counted once per post (present or not); one weight per bucket and intent, stored as
+ *      int8 with one scale. Japanese needs no tokeniser for this; English words show up as n-grams
+ *      with their spaces and as whole words ("not working", "still charged").
  *   2. A small model that weighs stage 1's log-probabilities against the dictionary's scores, its
  *      verdict and its notice markers (META_FEATURES). It was trained on stage-1 outputs for posts
  *      stage 1 had not seen (out of fold, one labelled set left out at a time), so it learns how far
@@ -48,6 +49,8 @@ export interface IntentModelData {
   readonly bits: number;
   /** Longest character n-gram. */
   readonly maxN: number;
+  /** Latin words and pairs of consecutive words are hashed into the same buckets too (absent: no). */
+  readonly words?: boolean;
   /** Stage 1: int8 weights, bucket-major (bucket × 5 + intent), base64; the real weight is q × scale. */
   readonly scale: number;
   readonly weights: string;
@@ -94,15 +97,17 @@ const SPACE = 0x20;
 
 /**
  * Calls `visit` with the bucket of every character n-gram (1 to maxN characters) of ` text ` (a space
- * on each side marks the start and the end; digits are folded to 0), in text order, repeats included.
- * The model's features are the distinct buckets (present or not: counting repeats measured worse).
- * Training uses this; prediction inlines the same loop (a test holds the two together).
+ * on each side marks the start and the end; digits are folded to 0), in text order, repeats included;
+ * with `words`, then the bucket of every Latin word and pair of words (forEachWord). The model's
+ * features are the distinct buckets (present or not: counting repeats measured worse). Training uses
+ * this; prediction inlines the same loops (a test holds the two together).
  */
 export function forEachBucket(
   text: string,
   bits: number,
   maxN: number,
   visit: (bucket: number) => void,
+  words = false,
 ): void {
   const mask = (1 << bits) - 1;
   const length = text.length + 2;
@@ -115,6 +120,51 @@ export function forEachBucket(
       h = Math.imul(h ^ c, FNV_PRIME);
       visit((h ^ (h >>> 15)) & mask);
     }
+  }
+  if (words) forEachWord(text, (hash) => visit(hash & mask));
+}
+
+/** A Latin word's character: a–z, a digit (folded to 0 by the caller) or an apostrophe. */
+function isWordChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || c === 0x30 || c === 0x27;
+}
+
+const WORD_SEED = 0x5bd1e995;
+const PAIR_SEED = 0x27d4eb2f;
+
+/**
+ * Calls `visit` with the hash (before masking) of every Latin word (a–z, digits folded to 0,
+ * apostrophes) of `text` and of every pair of consecutive words, in text order.
+ */
+export function forEachWord(text: string, visit: (hash: number) => void): void {
+  let previous = 0;
+  let h = 0;
+  let inWord = false;
+  const length = text.length;
+  for (let i = 0; i <= length; i++) {
+    let c = i < length ? text.charCodeAt(i) : 0x20;
+    if (c >= 0x30 && c <= 0x39) c = 0x30;
+    if (isWordChar(c)) {
+      if (!inWord) {
+        h = FNV_OFFSET ^ WORD_SEED;
+        inWord = true;
+      }
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
+    if (!inWord) {
+      // Punctuation (not a space) ends the phrase: no pair across it.
+      if (c !== 0x20) previous = 0;
+      continue;
+    }
+    inWord = false;
+    const word = h ^ (h >>> 15);
+    visit(word);
+    if (previous !== 0) {
+      const pair = Math.imul(previous ^ PAIR_SEED, FNV_PRIME) ^ word;
+      visit(pair ^ (pair >>> 13));
+    }
+    previous = c === 0x20 ? word | 1 : 0;
   }
 }
 
@@ -177,6 +227,7 @@ export function compileModel(data: IntentModelData): IntentModel {
     throw new Error('intent model: meta weights have the wrong size');
   const meta = Float64Array.from(data.meta);
   const { bits, maxN, scale } = data;
+  const words = data.words === true;
 
   const mask = (1 << bits) - 1;
   // seen[bucket] === mark: already counted in this post (each bucket once per post). The marks start
@@ -223,6 +274,53 @@ export function compileModel(data: IntentModelData): IntentModel {
         s2 += weights[base + 2] as number;
         s3 += weights[base + 3] as number;
         s4 += weights[base + 4] as number;
+      }
+    }
+    if (words) {
+      // forEachWord inlined: the post's Latin words and pairs of words.
+      let previous = 0;
+      let h = 0;
+      let inWord = false;
+      for (let i = 1; i < length; i++) {
+        const c = codes[i] as number;
+        if ((c >= 0x61 && c <= 0x7a) || c === 0x30 || c === 0x27) {
+          if (!inWord) {
+            h = FNV_OFFSET ^ WORD_SEED;
+            inWord = true;
+          }
+          h = Math.imul(h ^ c, FNV_PRIME);
+          continue;
+        }
+        if (!inWord) {
+          if (c !== SPACE) previous = 0;
+          continue;
+        }
+        inWord = false;
+        const word = h ^ (h >>> 15);
+        let bucket = word & mask;
+        if (seen[bucket] !== mark) {
+          seen[bucket] = mark;
+          const base = bucket * K;
+          s0 += weights[base] as number;
+          s1 += weights[base + 1] as number;
+          s2 += weights[base + 2] as number;
+          s3 += weights[base + 3] as number;
+          s4 += weights[base + 4] as number;
+        }
+        if (previous !== 0) {
+          const pair = Math.imul(previous ^ PAIR_SEED, FNV_PRIME) ^ word;
+          bucket = (pair ^ (pair >>> 13)) & mask;
+          if (seen[bucket] !== mark) {
+            seen[bucket] = mark;
+            const base = bucket * K;
+            s0 += weights[base] as number;
+            s1 += weights[base + 1] as number;
+            s2 += weights[base + 2] as number;
+            s3 += weights[base + 3] as number;
+            s4 += weights[base + 4] as number;
+          }
+        }
+        previous = c === SPACE ? word | 1 : 0;
       }
     }
     out[0] = s0 * scale;
