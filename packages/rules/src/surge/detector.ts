@@ -55,8 +55,8 @@ export type SurgeVerdict =
        * Set when the match's near-duplicate group looks like the start of a surge, or of another
        * wording joining one: the group would already be a surge at a quarter of `minCount` (at least 3;
        * same baseline and wording checks), or its watch or intent is flooded or has a surge open and the
-       * group is fast at three; or its intent is flooded and no surge (or one with fewer than `minCount`
-       * members) is open in the watch yet. Its own review can wait a little (`holdSeconds`) for the
+       * group is fast at three; or its intent is flooded (or has half of `minCount` within ten seconds)
+       * and no surge (or one with fewer than `minCount` members) is open in the watch yet. Its own review can wait a little (`holdSeconds`) for the
        * surge, and be asked about again (`reconsider`). Never set for a window after a reviewer closed a
        * surge in the watch. `flood`: only the latter (no group of its own forming): the surge is seconds
        * away, a short wait is enough.
@@ -495,9 +495,10 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   };
 
   /**
-   * A watch's intent is flooded: over this minute and the one before (the window at most), or over this
-   * minute so far, `minCount` or more matches and `factor` times its usual count for that time. Short,
-   * so a flood is seen in its first seconds, not diluted by the quiet minutes before it.
+   * A watch's intent is flooded: over this minute and the one before (the window at most), over this
+   * minute so far, or over the last ten seconds (there `shortFloor` instead of `minCount`), `minCount`
+   * or more matches and `factor` times its usual count for that time. Short, so a flood is seen in its
+   * first seconds, not diluted by the quiet minutes before it.
    */
   const intentFlooded = (key: string, at: number, shortFloor = config.minCount): boolean => {
     const minute = Math.floor(clock / MINUTE_MS);
