@@ -178,13 +178,20 @@ redis() { compose exec -T redis redis-cli --raw "$@"; }
 # Every match id, from the console's JSON API (at least $1 of them, waiting up to a minute).
 api_matches() { node "$root/scripts/compose/console.ts" matches "$base" "$work/admin-password" "$1"; }
 # No review (notify) job twice: one job per match (BullMQ job id notify-<match id>), in one state only,
-# and each for a match the JSON API shows.
+# and each for a match the JSON API shows. The states are read in one Lua script, so in one instant (read
+# one by one, a job moving on in between — active to delayed while its surge hold lasts, delayed to
+# prioritized when that ends — was seen in both).
+NOTIFY_JOB_IDS_LUA='local ids = {}
+for _, state in ipairs({"wait", "active", "paused"}) do
+  for _, id in ipairs(redis.call("LRANGE", "kikimimi:notify:" .. state, 0, -1)) do ids[#ids + 1] = id end
+end
+for _, state in ipairs({"completed", "failed", "delayed", "prioritized"}) do
+  for _, id in ipairs(redis.call("ZRANGE", "kikimimi:notify:" .. state, 0, -1)) do ids[#ids + 1] = id end
+end
+return ids'
 check_review_jobs() {
-  local key ids duplicates matches strays
-  ids=$(
-    for key in wait active paused; do redis LRANGE "kikimimi:notify:$key" 0 -1; done
-    for key in completed failed delayed prioritized; do redis ZRANGE "kikimimi:notify:$key" 0 -1; done
-  )
+  local ids duplicates matches strays
+  ids=$(redis EVAL "$NOTIFY_JOB_IDS_LUA" 0)
   ids=$(grep -v '^$' <<<"$ids" || true)
   [ -n "$ids" ] || fail "$1: no review job at all"
   duplicates=$(sort <<<"$ids" | uniq -d)
