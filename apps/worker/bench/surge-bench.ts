@@ -15,7 +15,8 @@
  * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
  * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
  * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
- * Everything it creates is removed.
+ * Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
+ * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted.
  */
 import { parseArgs } from 'node:util';
 import {

@@ -1,4 +1,5 @@
 import type { MatchRecord } from '@kikimimi/db';
+import { SURGE_INTENT_SHARE } from '@kikimimi/rules';
 import { UnrecoverableError } from 'bullmq';
 import type { EngineProvider } from '../engine-provider.ts';
 import type { Metrics } from '../metrics.ts';
@@ -13,8 +14,6 @@ import { escapeDisplayName } from './safe-text.ts';
 import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
 
 const YEAR = 365 * 24 * 3_600_000;
-/** An intent is one of a surge's own when a quarter of its members or more have it (as in the detector). */
-const SURGE_INTENT_SHARE = 0.25;
 
 export interface DiscordNotifierDeps {
   readonly store: Store;

@@ -118,7 +118,7 @@ const MEMBER_MEMORY = 200;
 const EXAMPLES = 5;
 const SERIES_MINUTES = 360;
 /** Intents making up at least this share of a group's matches are its intents. */
-const INTENT_SHARE = 0.25;
+export const INTENT_SHARE = 0.25;
 /**
  * Bigrams in at least this share of a watch's recent matches say nothing about what a post says (the
  * brand's name is in all of them): they are left out of the comparison.

@@ -6,6 +6,7 @@ export {
 } from './baseline.ts';
 export {
   createSurgeDetector,
+  INTENT_SHARE as SURGE_INTENT_SHARE,
   rebuildFrom,
   type SurgeDetector,
   type SurgeDetectorOptions,
