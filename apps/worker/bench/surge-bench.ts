@@ -145,6 +145,45 @@ try {
         )
         .join(' '),
     );
+  if (process.env.SURGE_BENCH_DEBUG) {
+    console.log(JSON.stringify((await world.repos.surges.list()).map((x) => x.intents)));
+    const per5 = new Map<string, number>();
+    const all = ['review', 'review-x', 'review-mastodon'].flatMap((name) => {
+      const review = world.discord.channelId(name);
+      return [
+        ...world.discord.messages(review),
+        ...world.discord
+          .threads()
+          .filter((t) => t.parentId === review)
+          .flatMap((t) => world.discord.messages(t.id)),
+      ];
+    });
+    const channelIds = new Set(
+      ['review', 'review-x', 'review-mastodon'].map((n) => world.discord.channelId(n)),
+    );
+    for (const m of all) {
+      if (m.ephemeral) continue;
+      const k = `${Math.floor((Date.parse(m.createdAt) - scenario.burstStart) / 5000) * 5}:${m.channelId === world.discord.channelId('review') ? 'S' : channelIds.has(m.channelId) ? 'C' : 'T'}`;
+      per5.set(k, (per5.get(k) ?? 0) + 1);
+    }
+    console.log(
+      [...per5]
+        .sort((a, b) => Number.parseInt(a[0]) - Number.parseInt(b[0]))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    );
+  }
+  if (process.env.SURGE_BENCH_DEBUG)
+    console.log(
+      'outage alone: ' +
+        ordinary
+          .filter((m) => scenario.added.get(m.postId)?.outage)
+          .map(
+            (m) =>
+              `${inThread.has(m.id) ? 'T' : 'C'}:${m.decision.intent}:${(((watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number)) / 1000).toFixed(1)}@${(((scenario.added.get(m.postId)?.at as number) - scenario.burstStart) / 1000).toFixed(0)}`,
+          )
+          .join(' '),
+    );
   console.log(
     `    those reviewed in the review channel itself p95 ${seconds(percentile(duringInChannel, 95))} (n=${duringInChannel.length}); in the surge's thread: ${split.length - ordinaryDuring.length}`,
   );

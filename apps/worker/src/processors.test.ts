@@ -1,5 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
+import { DiscordBusyError } from './discord/port.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
@@ -39,5 +40,23 @@ describe('the notify job', () => {
       expect(post).toHaveBeenCalledWith('m1');
       expect(moveToDelayed).not.toHaveBeenCalled();
     }
+  });
+
+  it("puts itself back for the time Discord needs when the match's channel is busy, freeing its slot", async () => {
+    const { post, context: ctx } = context(null);
+    post.mockRejectedValueOnce(new DiscordBusyError(1_200));
+    const moveToDelayed = vi.fn(async () => {});
+    const job = { token: 'token-2', moveToDelayed } as unknown as Job;
+    const before = Date.now();
+    await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toBeInstanceOf(DelayedError);
+    expect(moveToDelayed).toHaveBeenCalledTimes(1);
+    const [until, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    expect(token).toBe('token-2');
+    expect(until).toBeGreaterThanOrEqual(before + 1_200);
+    expect(until).toBeLessThanOrEqual(Date.now() + 1_200);
+    // Any other failure is the job's failure (retried by BullMQ as usual).
+    post.mockRejectedValueOnce(new Error('boom'));
+    await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toThrow('boom');
+    expect(moveToDelayed).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { JobName, JobPayload, JobQueues } from '@kikimimi/desk';
 import { DelayedError, type Job } from 'bullmq';
+import { DiscordBusyError } from './discord/port.ts';
 import { handleAnnouncement } from './pipeline/announce.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { handleDigest } from './pipeline/digest.ts';
@@ -61,7 +62,14 @@ export const PROCESSORS: Processors = {
       await job.moveToDelayed(Date.now() + wait, job.token);
       throw new DelayedError();
     }
-    return deps.notifier.post(payload.matchId);
+    try {
+      return await deps.notifier.post(payload.matchId);
+    } catch (error) {
+      // The channel's rate limit is spent: back in the queue until it is not, the slot free meanwhile.
+      if (!(error instanceof DiscordBusyError)) throw error;
+      await job.moveToDelayed(Date.now() + Math.max(50, error.retryAfterMs), job.token);
+      throw new DelayedError();
+    }
   },
   reply: (payload, job, { deps }) => handleReply(payload, deps, job),
   // A decision taken anywhere (Discord or the console) is shown on the review message.

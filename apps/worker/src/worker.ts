@@ -40,6 +40,8 @@ import { PROCESSORS, type ProcessorContext } from './processors.ts';
 const CLOSE_GRACE_MS = 10_000;
 /** The BullMQ priority of a held match's review (after every fresh one, which has none). */
 const HELD_REVIEW_PRIORITY = 10;
+/** The priority of a held match's review once the surge it waited for has said no (see `release`). */
+const RELEASED_REVIEW_PRIORITY = 1;
 
 export interface WorkerOptions {
   readonly databaseUrl: string;
@@ -227,9 +229,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       async release(matchIds) {
         for (const matchId of matchIds) {
           const job = await jobs.queues.notify.getJob(JOB_IDS.notify(matchId));
-          if (job === undefined) await deps.enqueue.notify(matchId);
+          if (job === undefined) {
+            await deps.enqueue.notify(matchId);
+            continue;
+          }
           // Running, done or gone meanwhile: nothing to hurry.
-          else if (await job.isDelayed()) await job.promote().catch(() => {});
+          if (await job.isDelayed()) await job.promote().catch(() => {});
+          // The surge has said no: reviewed right after the fresh reviews waiting now, ahead of the held
+          // ones whose hold ran out (at the held priority it would wait until no other review was
+          // waiting at all — during a burst, most of a minute).
+          if (job.opts.priority)
+            await job.changePriority({ priority: RELEASED_REVIEW_PRIORITY }).catch(() => {});
         }
       },
       async surgeMessage(surgeId) {

@@ -208,8 +208,10 @@ export const matches = pgTable(
     /** Waiting for the surge detector's verdict: the sweeper leaves its review message to the detector. */
     surgePending: boolean('surge_pending').notNull().default(false),
     /**
-     * Its intent turned out to be flooded after it was handed on for its own review message: the
-     * message waits until then, so the surge forming can take it in (null: no wait).
+     * Held for a surge (one forming around it, the flood of its intent, or its intent flooded just after
+     * it was handed on): its review message waits until then, so the surge can take it in. Released
+     * early, it is set to the release time: not null means "was held for a surge", and a match held so
+     * that the surge did not take in is reviewed in the surge's thread (null: never held).
      */
     surgeHoldUntil: timestamp('surge_hold_until', { withTimezone: true }),
   },

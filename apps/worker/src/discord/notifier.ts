@@ -130,17 +130,23 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
   const surgeThreads = new Map<string, string>();
   /**
    * The thread under the message of an open surge in the match's watch whose main intents (a quarter of
-   * its members or more) include the match's; null: none.
+   * its members or more) include the match's, or, whatever its intent, when the match was held for a
+   * surge (it came in the flood, the surge did not take it in: one of the flood's other wordings, or
+   * an everyday post caught in it); null: none. The review channel then carries only what it carries
+   * on a normal day, at its normal pace.
    */
   const surgeLane = async (match: MatchRecord, locale: string | undefined): Promise<string | null> => {
     const watchId = match.decision.watches[0];
     if (watchId === undefined) return null;
-    const open = await store.surges.list({ status: 'open', limit: 20 });
-    const surge = open.find((s) => {
-      if (s.watchId !== watchId || s.channelId === null || s.messageId === null) return false;
-      const total = Object.values(s.intents).reduce((a, b) => a + b, 0);
-      return (s.intents[match.decision.intent] ?? 0) >= total * SURGE_INTENT_SHARE;
-    });
+    const open = (await store.surges.list({ status: 'open', limit: 20 })).filter(
+      (s) => s.watchId === watchId && s.channelId !== null && s.messageId !== null,
+    );
+    if (open.length === 0) return null;
+    const surge =
+      open.find((s) => {
+        const total = Object.values(s.intents).reduce((a, b) => a + b, 0);
+        return (s.intents[match.decision.intent] ?? 0) >= total * SURGE_INTENT_SHARE;
+      }) ?? ((await store.surges.heldUntil(match.id)) === null ? undefined : open[0]);
     if (surge === undefined || surge.channelId === null || surge.messageId === null) return null;
     // Started once (each start after the first is a refused request, counted against Discord's limits).
     const known = surgeThreads.get(surge.messageId);
@@ -182,7 +188,12 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const lane = await surgeLane(match, settings.locale);
       const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
-      const sent = await discord.send(ref.channelId, await message(match), { nonce: nonceFor(matchId) });
+      // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
+      // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
+      const sent = await discord.send(ref.channelId, await message(match), {
+        nonce: nonceFor(matchId),
+        busy: 'fail',
+      });
       await store.reviews.setMessageId(matchId, sent.id);
       // It joined a surge while its message was on its way: the message says so.
       const now = await store.matches.get(matchId);

@@ -9,10 +9,32 @@ export interface BotMessage {
   readonly allowedRoleIds?: readonly string[];
 }
 
+/**
+ * The channel's rate limit is spent for now (a send with `busy: 'fail'`): nothing was sent; try again
+ * in `retryAfterMs`.
+ */
+export class DiscordBusyError extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(`Discord's rate limit for this channel is spent for ${Math.ceil(retryAfterMs)} ms`);
+    this.name = 'DiscordBusyError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** What the pipeline needs from Discord: send and edit messages (REST only; any worker may do it). */
 export interface DiscordPort {
-  /** Sends with a nonce Discord enforces: a retry after a lost answer returns the same message. */
-  send(channelId: string, message: BotMessage, options: { nonce: string }): Promise<{ id: string }>;
+  /**
+   * Sends with a nonce Discord enforces: a retry after a lost answer returns the same message. While
+   * the channel's rate limit is spent it waits; with `busy: 'fail'` it throws DiscordBusyError at once
+   * instead (the caller then does other work meanwhile: a job waiting for one busy channel would hold
+   * a worker slot that a message for another channel could use).
+   */
+  send(
+    channelId: string,
+    message: BotMessage,
+    options: { nonce: string; busy?: 'wait' | 'fail' },
+  ): Promise<{ id: string }>;
   edit(channelId: string, messageId: string, message: BotMessage): Promise<void>;
   /**
    * The thread under a message: started (named `name`) when it has none, else the existing one (a

@@ -1,9 +1,10 @@
-import { DiscordAPIError, REST, Routes } from 'discord.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DiscordAPIError, RateLimitError, REST, Routes } from 'discord.js';
 
 /** Discord's JSON error code for a message that has a thread already. */
 const THREAD_EXISTS = 160004;
 
-import type { BotMessage, DiscordPort } from './port.ts';
+import { type BotMessage, DiscordBusyError, type DiscordPort } from './port.ts';
 
 /** The body Discord's REST API takes for a message, mentions restricted to the roles given. */
 export function messageBody(message: BotMessage): Record<string, unknown> {
@@ -17,15 +18,27 @@ export function messageBody(message: BotMessage): Record<string, unknown> {
 
 /** DiscordPort over discord.js's REST client (rate limits and retries handled by it). */
 export function createRestDiscordPort(options: { token: string; api?: string | undefined }): DiscordPort {
-  const rest = new REST({ version: '10', ...(options.api ? { api: options.api } : {}) }).setToken(
-    options.token,
-  );
+  // Requests made inside `failFast.run(true, …)` are refused by discord.js when their bucket is spent
+  // instead of waiting (the check runs in the caller's async context); every other request waits.
+  const failFast = new AsyncLocalStorage<boolean>();
+  const rest = new REST({
+    version: '10',
+    ...(options.api ? { api: options.api } : {}),
+    rejectOnRateLimit: () => failFast.getStore() === true,
+  }).setToken(options.token);
   return {
-    async send(channelId, message, { nonce }) {
-      const created = (await rest.post(Routes.channelMessages(channelId), {
-        body: { ...messageBody(message), nonce, enforce_nonce: true },
-      })) as { id: string };
-      return { id: created.id };
+    async send(channelId, message, { nonce, busy = 'wait' }) {
+      const post = () =>
+        rest.post(Routes.channelMessages(channelId), {
+          body: { ...messageBody(message), nonce, enforce_nonce: true },
+        }) as Promise<{ id: string }>;
+      try {
+        const created = busy === 'fail' ? await failFast.run(true, post) : await post();
+        return { id: created.id };
+      } catch (error) {
+        if (error instanceof RateLimitError) throw new DiscordBusyError(Math.max(0, error.timeToReset));
+        throw error;
+      }
     },
     async edit(channelId, messageId, message) {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: messageBody(message) });

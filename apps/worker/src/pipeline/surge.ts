@@ -253,7 +253,7 @@ function createRunner(
       joined += members.size;
       const others = ids.filter((id) => !members.has(id));
       if (others.length > 0) {
-        await store.surges.releaseHold(others);
+        await store.surges.releaseHold(others, new Date(now));
         await deps.enqueue.release(others);
       }
     }
@@ -394,11 +394,15 @@ function createRunner(
             },
           );
       }
+      const holds: { id: string; until: Date }[] = [];
       for (const id of waiting) {
+        const until = now + (heldBriefly.has(id) ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs);
+        if (until > now) holds.push({ id, until: new Date(until) });
         const watchId = watchOf.get(id);
-        if (watchId !== undefined)
-          waitForSurge(watchId, id, now + (heldBriefly.has(id) ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs));
+        if (watchId !== undefined) waitForSurge(watchId, id, until);
       }
+      // Recorded on the match too: released or not taken in, it is reviewed in the surge's thread.
+      if (holds.length > 0) await store.surges.holdBack(holds);
       members += await askWhenSurgeReady(now);
       await store.surges.markJudged(payload.matchIds);
       if (seen.size > 50_000) {

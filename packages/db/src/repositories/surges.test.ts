@@ -88,8 +88,14 @@ describe('surges repository', () => {
     await t.repos.surges.holdBack([{ id: last?.id ?? '', until: at(20) }]);
     expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(20));
     expect(await t.repos.surges.holdBack([])).toEqual([]);
-    await t.repos.surges.releaseHold([last?.id ?? '', 'not-a-uuid']);
-    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toBeNull();
+    // Released: the hold ends then, and stays on record (it was held for a surge); one never held
+    // stays so.
+    await t.repos.surges.releaseHold([last?.id ?? '', member?.id ?? '', 'not-a-uuid'], at(12));
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(12));
+    expect(await t.repos.surges.heldUntil(member?.id ?? '')).toBeNull();
+    // A release after the hold has ended does not move it.
+    await t.repos.surges.releaseHold([last?.id ?? ''], at(30));
+    expect(await t.repos.surges.heldUntil(last?.id ?? '')).toEqual(at(12));
   });
 
   it('counts matches outside surges per watch, intent and hour (the baseline) and lists surges of a period', async () => {

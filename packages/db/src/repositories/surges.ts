@@ -218,14 +218,21 @@ export interface SurgeRepository {
   /** The detector judged them. */
   markJudged(matchIds: readonly string[]): Promise<void>;
   /**
-   * Their review messages wait until the given times (their intent flooded after they were handed on):
-   * only matches not in a surge; the later time wins. Returns the ids that will wait.
+   * Their review messages wait until the given times (held for a surge: one forming, a flood, or their
+   * intent flooded after they were handed on): only matches not in a surge; the later time wins.
+   * Returns the ids that will wait.
    */
   holdBack(entries: readonly { readonly id: string; readonly until: Date }[]): Promise<string[]>;
-  /** Until when the match's review message waits (null: it need not). */
+  /**
+   * Until when the match's review message waits, or waited (a time past: it was held for a surge, and
+   * released or its hold ended); null: it was never held.
+   */
   heldUntil(matchId: string): Promise<Date | null>;
-  /** Their review messages need not wait any longer (the surge they waited for has said no). */
-  releaseHold(matchIds: readonly string[]): Promise<void>;
+  /**
+   * Their review messages need not wait any longer (the surge they waited for has said no): the hold
+   * ends at `at` (kept, not cleared: the notifier reviews them in the surge's thread).
+   */
+  releaseHold(matchIds: readonly string[], at: Date): Promise<void>;
   /**
    * Whether a Discord message id is a surge's message (a thread started from a message has the
    * message's id: whether a channel is a surge's thread).
@@ -608,12 +615,12 @@ export function createSurgeRepository(db: Database): SurgeRepository {
       return row?.until ?? null;
     },
 
-    async releaseHold(matchIds) {
+    async releaseHold(matchIds, at) {
       const ids = matchIds.filter(isUuid);
       if (ids.length > 0)
         await db
           .update(matches)
-          .set({ surgeHoldUntil: null })
+          .set({ surgeHoldUntil: sql`LEAST(${matches.surgeHoldUntil}, ${at.toISOString()}::timestamptz)` })
           .where(and(inArray(matches.id, ids), isNotNull(matches.surgeHoldUntil)));
     },
 

@@ -1,0 +1,41 @@
+import { type DiscordSandbox, startDiscordSandbox } from '@kikimimi/sandbox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordBusyError } from './port.ts';
+import { createRestDiscordPort } from './rest-port.ts';
+
+// discord.js's REST client against the Discord stand-in with its per-channel limit on (5 messages per
+// 5 s): a send that may fail gives up at once when the channel's bucket is spent, one that may not waits.
+let sandbox: DiscordSandbox;
+
+beforeAll(async () => {
+  sandbox = await startDiscordSandbox({ channelRateLimit: true });
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+const body = (n: number) => ({ content: `review ${n}`, embeds: [], components: [] });
+
+describe('sending to a busy channel', () => {
+  it("fails at once with the time to wait (nothing sent), while another channel's sends go on", async () => {
+    const port = createRestDiscordPort({ token: sandbox.token, api: sandbox.apiUrl });
+    const review = sandbox.channelId('review');
+    const other = sandbox.channelId('review-x');
+    for (let n = 0; n < 5; n++) await port.send(review, body(n), { nonce: `n${n}`, busy: 'fail' });
+    const started = Date.now();
+    const refused = await port.send(review, body(5), { nonce: 'n5', busy: 'fail' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiscordBusyError);
+    expect((refused as DiscordBusyError).retryAfterMs).toBeGreaterThan(0);
+    // At most the bucket's 5 s (discord.js adds its 50 ms offset for clock skew).
+    expect((refused as DiscordBusyError).retryAfterMs).toBeLessThanOrEqual(5_100);
+    // Refused by the client before a request: at once, and nothing was sent.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(sandbox.messages(review).filter((m) => m.content === 'review 5')).toEqual([]);
+    // Another channel has a bucket of its own.
+    await port.send(other, body(6), { nonce: 'n6', busy: 'fail' });
+    expect(sandbox.messages(other).some((m) => m.content === 'review 6')).toBe(true);
+    // Waiting (the default): sent once the bucket resets.
+    const sent = await port.send(review, body(7), { nonce: 'n7' });
+    expect(sandbox.messages(review).some((m) => m.id === sent.id)).toBe(true);
+  }, 20_000);
+});
