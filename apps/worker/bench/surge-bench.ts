@@ -16,7 +16,9 @@
  * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
  * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
  * Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
- * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted.
+ * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted;
+ * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's
+ * thread (T) and the surge message (S); and the outage posts reviewed alone, the same way.
  */
 import { parseArgs } from 'node:util';
 import {
