@@ -12,10 +12,13 @@ import {
   HELDOUT_3,
   HELDOUT_4,
   HELDOUT_5,
+  HELDOUT_6,
+  HELDOUT_7,
   loadCorpus,
   TRAIN_6,
   TRAIN_7,
   TRAIN_8,
+  TRAIN_9,
 } from './evaluate.ts';
 
 const corpus = loadCorpus();
@@ -186,5 +189,36 @@ describe('train-6 to train-8 (round 7, written to train the model on)', () => {
     const training = [TRAIN_6, TRAIN_7, TRAIN_8].flatMap((file) => loadCorpus(file));
     expect(training.filter((post) => texts.has(post.text))).toEqual([]);
     expect(new Set(training.map((post) => post.text)).size).toBe(training.length);
+  });
+});
+
+describe('round 8: heldout-6 and -7 are trained on; train-9 was written to train on', () => {
+  it('heldout-6 and -7 are labelled sets now (both measured once, blind, in round 7)', () => {
+    expect(ALL_CORPORA).toContain(HELDOUT_6);
+    expect(ALL_CORPORA).toContain(HELDOUT_7);
+  });
+
+  it('no blind set of a later round is trained on', () => {
+    expect(ALL_CORPORA.filter((file) => /heldout-(?:[89]|\d\d)\.jsonl$/u.test(file))).toEqual([]);
+  });
+
+  it('train-9 is English-heavy, with the same number of posts per intent in each language', () => {
+    const posts = loadCorpus(TRAIN_9);
+    for (const [lang, perIntent] of [
+      ['ja', 16],
+      ['en', 80],
+    ] as const) {
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.lang === lang && post.intent === intent).length).toBe(perIntent);
+      }
+    }
+  });
+
+  it('train-9 shares no text with any other labelled set', () => {
+    const others = ALL_CORPORA.filter((file) => file !== TRAIN_9);
+    const texts = new Set(others.flatMap((file) => loadCorpus(file).map((post) => post.text)));
+    const posts = loadCorpus(TRAIN_9);
+    expect(posts.filter((post) => texts.has(post.text))).toEqual([]);
+    expect(new Set(posts.map((post) => post.text)).size).toBe(posts.length);
   });
 });
