@@ -159,6 +159,9 @@ describe('the stored model', () => {
       'train-6',
       'train-7',
       'train-8',
+      'heldout-6',
+      'heldout-7',
+      'train-9',
     ]);
     expect(model.data.trainedOn.posts).toBeGreaterThanOrEqual(1000);
   });
@@ -200,6 +203,39 @@ describe('the stored model', () => {
 
   it('folds digits: 3 and 7 are the same n-gram', () => {
     expect([...model.ngramLogits('3回目')]).toEqual([...model.ngramLogits('7回目')]);
+  });
+});
+
+describe('the n-gram scan', () => {
+  // Weights that differ per bucket, so a missed or doubled bucket changes the sum.
+  const weights = Buffer.from(Array.from({ length: 1024 * 5 }, (_, i) => (i * 73 + 19) % 256));
+  const texts = [
+    '',
+    'a',
+    'ab',
+    'abc',
+    'エラー',
+    'ログインできない',
+    "can't log in, again. why? it's 2am",
+    '最高！👍 5回目 ok',
+  ];
+
+  it.each([1, 2, 3, 4, 5])('sums the buckets forEachBucket gives, with n-grams up to %i', (maxN) => {
+    for (const words of [false, true]) {
+      const data = { ...followsDictionary(), bits: 10, maxN, weights: weights.toString('base64'), words };
+      const model = compileModel(data);
+      const signed = new Int8Array(weights);
+      for (const text of texts) {
+        const present = new Set<number>();
+        forEachBucket(text, 10, maxN, (bucket) => present.add(bucket), words);
+        const expected = [0, 0, 0, 0, 0];
+        for (const bucket of present) {
+          for (let k = 0; k < 5; k++)
+            expected[k] = (expected[k] as number) + (signed[bucket * 5 + k] as number);
+        }
+        expect([...model.ngramLogits(text)]).toEqual(expected);
+      }
+    }
   });
 });
 

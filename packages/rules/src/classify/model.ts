@@ -240,6 +240,8 @@ export function compileModel(data: IntentModelData): IntentModel {
 
   /** forEachBucket with the weights summed in place: the hot path, no call per n-gram. */
   let codes = new Uint16Array(256);
+  /** The post's n-gram buckets, in text order (repeats included). */
+  let buckets = new Int32Array(1024);
 
   function ngramInto(text: string, out: Float64Array): Float64Array {
     if (++mark === 256) {
@@ -260,21 +262,58 @@ export function compileModel(data: IntentModelData): IntentModel {
     let s2 = 0;
     let s3 = 0;
     let s4 = 0;
-    for (let i = 0; i < length; i++) {
-      let h = FNV_OFFSET;
-      const last = Math.min(length, i + maxN);
-      for (let j = i; j < last; j++) {
-        h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
-        const bucket = (h ^ (h >>> 15)) & mask;
-        if (seen[bucket] === mark) continue;
-        seen[bucket] = mark;
-        const base = bucket * K;
-        s0 += weights[base] as number;
-        s1 += weights[base + 1] as number;
-        s2 += weights[base + 2] as number;
-        s3 += weights[base + 3] as number;
-        s4 += weights[base + 4] as number;
+    // Pass 1 hashes every n-gram into `buckets` (arithmetic only); pass 2 sums the weights of the
+    // distinct ones (the memory reads). With 4-grams (the shipped model) the n-grams of a start are
+    // hashed without an inner loop. Same buckets as forEachBucket, in the same order.
+    let count = 0;
+    if (buckets.length < length * maxN) buckets = new Int32Array(length * maxN * 2);
+    if (maxN === 4 && length >= 4) {
+      const full = length - 3;
+      let c1 = codes[0] as number;
+      let c2 = codes[1] as number;
+      let c3 = codes[2] as number;
+      for (let i = 0; i < full; i++) {
+        const c4 = codes[i + 3] as number;
+        let h = Math.imul(FNV_OFFSET ^ c1, FNV_PRIME);
+        buckets[count] = (h ^ (h >>> 15)) & mask;
+        h = Math.imul(h ^ c2, FNV_PRIME);
+        buckets[count + 1] = (h ^ (h >>> 15)) & mask;
+        h = Math.imul(h ^ c3, FNV_PRIME);
+        buckets[count + 2] = (h ^ (h >>> 15)) & mask;
+        h = Math.imul(h ^ c4, FNV_PRIME);
+        buckets[count + 3] = (h ^ (h >>> 15)) & mask;
+        count += 4;
+        c1 = c2;
+        c2 = c3;
+        c3 = c4;
       }
+      for (let i = full; i < length; i++) {
+        let h = FNV_OFFSET;
+        for (let j = i; j < length; j++) {
+          h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
+          buckets[count++] = (h ^ (h >>> 15)) & mask;
+        }
+      }
+    } else {
+      for (let i = 0; i < length; i++) {
+        let h = FNV_OFFSET;
+        const last = Math.min(length, i + maxN);
+        for (let j = i; j < last; j++) {
+          h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
+          buckets[count++] = (h ^ (h >>> 15)) & mask;
+        }
+      }
+    }
+    for (let n = 0; n < count; n++) {
+      const bucket = buckets[n] as number;
+      if (seen[bucket] === mark) continue;
+      seen[bucket] = mark;
+      const base = bucket * K;
+      s0 += weights[base] as number;
+      s1 += weights[base + 1] as number;
+      s2 += weights[base + 2] as number;
+      s3 += weights[base + 3] as number;
+      s4 += weights[base + 4] as number;
     }
     if (words) {
       // forEachWord inlined: the post's Latin words and pairs of words.
