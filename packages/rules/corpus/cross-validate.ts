@@ -202,6 +202,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       'meta-lambda': { type: 'string', default: String(SETTINGS.metaLambda) },
       words: { type: 'string', default: String(SETTINGS.words === true) },
       without: { type: 'string', default: '' },
+      'language-buckets': { type: 'string', default: String(SETTINGS.languageBuckets === true) },
       folds: { type: 'string', default: '' },
     },
   });
@@ -213,6 +214,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     ngramLambda: Number(values['ngram-lambda']),
     metaLambda: Number(values['meta-lambda']),
     ...(values.words === 'true' ? { words: true } : {}),
+    ...(values['language-buckets'] === 'true' ? { languageBuckets: true } : {}),
   };
   const numbers = [settings.bits, settings.maxN, settings.ngramLambda, settings.metaLambda];
   if (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileModel } from '../src/classify/model.ts';
+import { compileModel, isEnglishText } from '../src/classify/model.ts';
+import { normalizeText, splitUrls } from '../src/normalize.ts';
 import { crossValidate, finalIntent, macroF1 } from './cross-validate.ts';
 import { labelledPosts, preparePosts, type TrainingSettings, trainIntentModel } from './intent-training.ts';
 
@@ -81,5 +82,14 @@ describe('crossValidate', () => {
         ['trouble', 'praise'],
       ]),
     ).toBeCloseTo((2 / 3 + 0) / 2, 10);
+  });
+});
+
+describe('isEnglishText (languageBuckets)', () => {
+  it("agrees with every labelled post's language", () => {
+    const wrong = labelledPosts().filter(
+      (p) => isEnglishText(normalizeText(splitUrls(p.text).prose)) !== (p.lang === 'en'),
+    );
+    expect(wrong).toEqual([]);
   });
 });

@@ -37,6 +37,8 @@ export interface TrainingSettings {
   readonly metaLambda: number;
   /** Latin words and pairs of words as stage 1 features too (see IntentModelData.words). */
   readonly words?: boolean;
+  /** English posts' buckets apart from Japanese posts' (see IntentModelData.languageBuckets). */
+  readonly languageBuckets?: boolean;
 }
 
 export const SETTINGS: TrainingSettings = {
@@ -45,6 +47,7 @@ export const SETTINGS: TrainingSettings = {
   ngramLambda: 3e-3,
   metaLambda: 1e-2,
   words: true,
+  languageBuckets: true,
 };
 
 /** A labelled post and the set it comes from. */
@@ -93,6 +96,7 @@ export function preparePosts(
       settings.maxN,
       (bucket) => present.add(bucket),
       settings.words === true,
+      settings.languageBuckets === true,
     );
     const buckets = [...present].sort((a, b) => a - b);
     return {
@@ -185,6 +189,7 @@ export function trainIntentModel(
     bits: settings.bits,
     maxN: settings.maxN,
     ...(settings.words === true ? { words: true } : {}),
+    ...(settings.languageBuckets === true ? { languageBuckets: true } : {}),
     scale: stage1.scale,
     weights: Buffer.from(
       stage1.weights.buffer,

@@ -184,6 +184,7 @@ describe('the stored model', () => {
         model.data.maxN,
         (bucket) => present.add(bucket),
         model.data.words === true,
+        model.data.languageBuckets === true,
       );
       for (const bucket of present) {
         for (let k = 0; k < 5; k++)
@@ -221,13 +222,24 @@ describe('the n-gram scan', () => {
   ];
 
   it.each([1, 2, 3, 4, 5])('sums the buckets forEachBucket gives, with n-grams up to %i', (maxN) => {
-    for (const words of [false, true]) {
-      const data = { ...followsDictionary(), bits: 10, maxN, weights: weights.toString('base64'), words };
+    for (const [words, languageBuckets] of [
+      [false, false],
+      [true, false],
+      [true, true],
+    ] as const) {
+      const data = {
+        ...followsDictionary(),
+        bits: 10,
+        maxN,
+        weights: weights.toString('base64'),
+        words,
+        languageBuckets,
+      };
       const model = compileModel(data);
       const signed = new Int8Array(weights);
       for (const text of texts) {
         const present = new Set<number>();
-        forEachBucket(text, 10, maxN, (bucket) => present.add(bucket), words);
+        forEachBucket(text, 10, maxN, (bucket) => present.add(bucket), words, languageBuckets);
         const expected = [0, 0, 0, 0, 0];
         for (const bucket of present) {
           for (let k = 0; k < 5; k++)

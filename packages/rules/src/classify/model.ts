@@ -51,6 +51,12 @@ export interface IntentModelData {
   readonly maxN: number;
   /** Latin words and pairs of consecutive words are hashed into the same buckets too (absent: no). */
   readonly words?: boolean;
+  /**
+   * An English post's buckets are moved (each XORed with a constant), so the n-grams both languages
+   * share (punctuation, digits, emoji, Latin names) weigh apart in each (absent: no). English: more
+   * Latin letters than twice the Japanese characters (isEnglishText).
+   */
+  readonly languageBuckets?: boolean;
   /** Stage 1: int8 weights, bucket-major (bucket × 5 + intent), base64; the real weight is q × scale. */
   readonly scale: number;
   readonly weights: string;
@@ -108,8 +114,14 @@ export function forEachBucket(
   maxN: number,
   visit: (bucket: number) => void,
   words = false,
+  languageBuckets = false,
 ): void {
   const mask = (1 << bits) - 1;
+  if (languageBuckets && isEnglishText(text)) {
+    const moved = ENGLISH_XOR & mask;
+    forEachBucket(text, bits, maxN, (bucket) => visit(bucket ^ moved), words);
+    return;
+  }
   const length = text.length + 2;
   for (let i = 0; i < length; i++) {
     let h = FNV_OFFSET;
@@ -124,6 +136,21 @@ export function forEachBucket(
   if (words) forEachWord(text, (hash) => visit(hash & mask));
 }
 
+/** What an English post's buckets are XORed with (languageBuckets). */
+const ENGLISH_XOR = 0x5a5a5a;
+
+/** Whether a normalised text counts as English: more Latin letters than twice its Japanese characters. */
+export function isEnglishText(text: string): boolean {
+  let latin = 0;
+  let japanese = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) latin++;
+    else if (c >= 0x3040 && c < 0xa000) japanese++;
+  }
+  return latin > 2 * japanese;
+}
+
 /** A Latin word's character: a–z, a digit (folded to 0 by the caller) or an apostrophe. */
 function isWordChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || c === 0x30 || c === 0x27;
@@ -131,6 +158,7 @@ function isWordChar(c: number): boolean {
 
 const WORD_SEED = 0x5bd1e995;
 const PAIR_SEED = 0x27d4eb2f;
+const APOSTROPHE = 0x27;
 
 /**
  * Calls `visit` with the hash (before masking) of every Latin word (a–z, digits folded to 0,
@@ -228,6 +256,7 @@ export function compileModel(data: IntentModelData): IntentModel {
   const meta = Float64Array.from(data.meta);
   const { bits, maxN, scale } = data;
   const words = data.words === true;
+  const languageBuckets = data.languageBuckets === true;
 
   const mask = (1 << bits) - 1;
   // seen[bucket] === mark: already counted in this post (each bucket once per post). The marks start
@@ -252,10 +281,24 @@ export function compileModel(data: IntentModelData): IntentModel {
     const length = text.length + 2;
     if (codes.length < length) codes = new Uint16Array(length * 2);
     codes[0] = SPACE;
+    let latin = 0;
+    let japanese = 0;
+    // Digits and apostrophes: with the Latin letters, whether the post has any word (forEachWord).
+    let otherWordChars = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      codes[i + 1] = c >= 0x30 && c <= 0x39 ? 0x30 : c;
+      if (c >= 0x30 && c <= 0x39) {
+        codes[i + 1] = 0x30;
+        otherWordChars++;
+        continue;
+      }
+      codes[i + 1] = c;
+      if (c >= 0x61 && c <= 0x7a) latin++;
+      else if (c >= 0x3040 && c < 0xa000) japanese++;
+      else if (c === APOSTROPHE) otherWordChars++;
     }
+    // isEnglishText, counted on the way.
+    const moved = languageBuckets && latin > 2 * japanese ? ENGLISH_XOR & mask : 0;
     codes[length - 1] = SPACE;
     let s0 = 0;
     let s1 = 0;
@@ -305,7 +348,7 @@ export function compileModel(data: IntentModelData): IntentModel {
       }
     }
     for (let n = 0; n < count; n++) {
-      const bucket = buckets[n] as number;
+      const bucket = (buckets[n] as number) ^ moved;
       if (seen[bucket] === mark) continue;
       seen[bucket] = mark;
       const base = bucket * K;
@@ -315,7 +358,7 @@ export function compileModel(data: IntentModelData): IntentModel {
       s3 += weights[base + 3] as number;
       s4 += weights[base + 4] as number;
     }
-    if (words) {
+    if (words && latin + otherWordChars > 0) {
       // forEachWord inlined: the post's Latin words and pairs of words.
       let previous = 0;
       let h = 0;
@@ -336,7 +379,7 @@ export function compileModel(data: IntentModelData): IntentModel {
         }
         inWord = false;
         const word = h ^ (h >>> 15);
-        let bucket = word & mask;
+        let bucket = (word & mask) ^ moved;
         if (seen[bucket] !== mark) {
           seen[bucket] = mark;
           const base = bucket * K;
@@ -348,7 +391,7 @@ export function compileModel(data: IntentModelData): IntentModel {
         }
         if (previous !== 0) {
           const pair = Math.imul(previous ^ PAIR_SEED, FNV_PRIME) ^ word;
-          bucket = (pair ^ (pair >>> 13)) & mask;
+          bucket = ((pair ^ (pair >>> 13)) & mask) ^ moved;
           if (seen[bucket] !== mark) {
             seen[bucket] = mark;
             const base = bucket * K;
