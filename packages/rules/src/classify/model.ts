@@ -9,7 +9,9 @@
  *      with `words`, Latin words and pairs of consecutive words, hashed into 2^bits buckets, each
  *      bucket counted once per post (present or not); one weight per bucket and intent, stored as
  *      int8 with one scale. Japanese needs no tokeniser for this; English words show up as n-grams
- *      with their spaces and as whole words ("not working", "still charged").
+ *      with their spaces and as whole words ("not working", "still charged"). With
+ *      `languageBuckets`, an English post's buckets are XORed with a constant: what both languages
+ *      share (punctuation, digits, emoji, Latin names) is weighed apart in each.
  *   2. A small model that weighs stage 1's log-probabilities against the dictionary's scores, its
  *      verdict and its notice markers (META_FEATURES). It was trained on stage-1 outputs for posts
  *      stage 1 had not seen (out of fold, one labelled set left out at a time), so it learns how far
@@ -105,8 +107,9 @@ const SPACE = 0x20;
  * Calls `visit` with the bucket of every character n-gram (1 to maxN characters) of ` text ` (a space
  * on each side marks the start and the end; digits are folded to 0), in text order, repeats included;
  * with `words`, then the bucket of every Latin word and pair of words (forEachWord). The model's
- * features are the distinct buckets (present or not: counting repeats measured worse). Training uses
- * this; prediction inlines the same loops (a test holds the two together).
+ * features are the distinct buckets (present or not: counting repeats measured worse). With
+ * `languageBuckets` and an English text (isEnglishText), every bucket is XORed with ENGLISH_XOR. Training
+ * uses this; prediction inlines the same loops (a test holds the two together).
  */
 export function forEachBucket(
   text: string,
