@@ -455,7 +455,8 @@ export function createClassifier(
       const end = j + 1;
       while (j >= 0 && isWordAt(text, j)) j--;
       if (end === j + 1) return false; // punctuation or start: the clause ends here
-      const word = text.slice(j + 1, end).replaceAll('’', "'");
+      const slice = text.slice(j + 1, end);
+      const word = slice.includes('’') ? slice.replaceAll('’', "'") : slice;
       if (ability) {
         if (troubleNegators.has(word) || word.endsWith("n't")) return true;
       } else if (englishNegators.has(word) || (word.endsWith("n't") && !abilityNegators.has(word))) {
@@ -738,7 +739,8 @@ function addPaidButStill(text: string, signals: IntentSignal[], negationIsTroubl
 /**
  * Every construction's gates in one trie: a node where a gate ends holds the bit mask of the
  * constructions it opens. The scan walks the trie only where a gate's first two characters stand
- * (GATE_PAIRS, hashed: a collision only costs a walk); one-character gates are GATE_SINGLES.
+ * (GATE_PAIRS, hashed: a collision only costs a walk); one-character gates (GATE_SINGLES, few) are
+ * looked for with includes (no table read per character).
  */
 const GATES: FlatTrie<number> = (() => {
   const root: MapTrieNode<number> = { next: undefined, entry: undefined };
@@ -761,7 +763,8 @@ const GATES: FlatTrie<number> = (() => {
   return new FlatTrie(root);
 })();
 const GATE_MASKS = Int32Array.from(GATES.entries, (mask) => mask ?? 0);
-const GATE_SINGLES = new Int32Array(0x10000);
+/** The one-character gates and the constructions each opens. */
+const GATE_SINGLES: Array<{ readonly gate: string; readonly mask: number }> = [];
 const GATE_PAIRS = new Uint8Array(0x10000);
 
 function gatePair(first: number, second: number): number {
@@ -770,8 +773,9 @@ function gatePair(first: number, second: number): number {
 
 for (const gate of CONSTRUCTIONS.flatMap((construction) => construction.gate)) {
   const first = gate.charCodeAt(0);
-  if (gate.length === 1) GATE_SINGLES[first] = GATE_MASKS[GATES.child(0, first)] as number;
-  else GATE_PAIRS[gatePair(first, gate.charCodeAt(1))] = 1;
+  if (gate.length > 1) GATE_PAIRS[gatePair(first, gate.charCodeAt(1))] = 1;
+  else if (!GATE_SINGLES.some((single) => single.gate === gate))
+    GATE_SINGLES.push({ gate, mask: GATE_MASKS[GATES.child(0, first)] as number });
 }
 
 if (CONSTRUCTIONS.length > 31)
@@ -785,10 +789,10 @@ if (CONSTRUCTIONS.length > 31)
 function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
   // One scan finds every gate at every position (most posts hold none; gates may overlap).
   let open = 0;
+  for (const single of GATE_SINGLES) if (text.includes(single.gate)) open |= single.mask;
   const length = text.length;
   let c = text.charCodeAt(0);
   for (let i = 0; i < length; i++) {
-    open |= GATE_SINGLES[c] as number;
     const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
     if (GATE_PAIRS[gatePair(c, next)] === 1) {
       for (let node = GATES.child(0, c), j = i + 1; node !== NONE && j < length; j++) {
@@ -883,6 +887,7 @@ function applyIrony(
   markers: readonly IntentSignal[],
   openers: ReadonlyArray<{ signal: IntentSignal; end: number }>,
 ): boolean {
+  if (markers.length === 0 && openers.length === 0) return false; // most posts: nothing to copy
   const found = [...markers];
   for (const opener of openers) {
     const to = sentenceEndAfter(text, opener.end);
@@ -1050,6 +1055,7 @@ function reported(
 }
 
 function distinctNotices(notices: readonly NoticeMarker[]): NoticeMarker[] {
+  if (notices.length === 0) return []; // most posts: no Set to make
   const seen = new Set<string>();
   const out: NoticeMarker[] = [];
   for (const notice of notices) {
