@@ -138,15 +138,25 @@ try {
   console.log(
     `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,
   );
-  if (process.env.SURGE_BENCH_DEBUG)
+  if (process.env.SURGE_BENCH_DEBUG) {
+    // With ":h<s>" when it was held for a surge (that many seconds after it was stored), ":a" when it
+    // was reviewed at once as resembling the surge.
+    const marks = new Map<string, string>();
+    for (const m of split) {
+      const until = await world.repos.surges.heldUntil(m.id);
+      if (until === null) continue;
+      const held = (until.getTime() - m.createdAt.getTime()) / 1000;
+      marks.set(m.id, held < 0.5 ? ':a' : `:h${held.toFixed(0)}`);
+    }
     console.log(
       split
         .map(
           (m) =>
-            `${inThread.has(m.id) ? 'T' : 'C'}:${m.decision.intent}:${(((watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number)) / 1000).toFixed(1)}@${(((scenario.added.get(m.postId)?.at as number) - scenario.burstStart) / 1000).toFixed(0)}`,
+            `${inThread.has(m.id) ? 'T' : 'C'}:${m.decision.intent}:${(((watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number)) / 1000).toFixed(1)}@${(((scenario.added.get(m.postId)?.at as number) - scenario.burstStart) / 1000).toFixed(0)}${marks.get(m.id) ?? ''}`,
         )
         .join(' '),
     );
+  }
   if (process.env.SURGE_BENCH_DEBUG) {
     console.log(JSON.stringify((await world.repos.surges.list()).map((x) => x.intents)));
     const per5 = new Map<string, number>();
@@ -170,10 +180,25 @@ try {
     }
     console.log(
       [...per5]
-        .sort((a, b) => Number.parseInt(a[0]) - Number.parseInt(b[0]))
+        .sort((a, b) => Number.parseInt(a[0], 10) - Number.parseInt(b[0], 10))
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     );
+  }
+  if (process.env.SURGE_BENCH_DEBUG) {
+    // Every single-match message in the review channels from the burst's start, by what it was: an
+    // ordinary match, an outage post reviewed alone, or one that joined the surge after its message.
+    const byPostId = new Map(matches.map((m) => [m.id, m]));
+    const kinds = new Map<string, number>();
+    for (const m of matchMessages(world)) {
+      const at = Date.parse(m.createdAt) - scenario.burstStart;
+      const match = byPostId.get(matchIdOf(m) ?? '');
+      if (at < 0 || match === undefined) continue;
+      const added = scenario.added.get(match.postId);
+      const kind = `${inThread.has(match.id) ? 'T' : 'C'}:${added?.outage ? (match.surgeId ? 'outage-joined-later' : 'outage-alone') : 'ordinary'}@${Math.floor(at / 10_000) * 10}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    console.log(`messages by kind per 10 s: ${[...kinds].map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   if (process.env.SURGE_BENCH_DEBUG)
     console.log(

@@ -85,6 +85,8 @@ const recheckUntil = (now: number) => {
 /** Per watch and intent: matches handed on at once in the last FLOOD_HOLD_MS (the worker's holdBack). */
 const handedOn = new Map<string, SurgeMatch[]>();
 const heldBack = new Set<string>();
+/** Matches handed on at once while their watch had an open surge: how much each resembled it. */
+const resembling: { score: number; outage: boolean; intent: string }[] = [];
 const began = performance.now();
 timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outage: boolean }, i) => {
   const decision = engine.decide(toPost({ ...post, createdAt: new Date(at) }), { now: new Date(at) });
@@ -100,6 +102,10 @@ timeline.forEach(({ at, post, outage }: { at: number; post: GeneratedPost; outag
     platform: 'x',
   };
   const verdict = detector.add(match);
+  if (verdict.kind === 'ordinary' && !verdict.forming) {
+    const score = detector.resemblance(match);
+    if (score !== null) resembling.push({ score, outage, intent: match.intent });
+  }
   if (verdict.kind === 'ordinary' && verdict.forming) {
     const ms = verdict.forming.flood ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs;
     rechecks.push({ due: at + ms - RECONSIDER_EARLY_MS, match });
@@ -188,3 +194,18 @@ console.log(
 console.log(
   `  normal matches taken into the surge: ${normalTaken} of ${normalTotal}; held for a surge that did not take them: ${normalHeld}`,
 );
+if (process.env.SURGE_REPLAY_DEBUG) {
+  for (const outage of [true, false]) {
+    const scores = resembling.filter((r) => r.outage === outage);
+    const by = (min: number) => scores.filter((r) => r.score >= min).length;
+    console.log(
+      `  ${outage ? 'outage' : 'normal'} matches handed on during the surge: ${scores.length}; resemblance > 0: ${scores.filter((r) => r.score > 0).length}, ≥ 0.05: ${by(0.05)}, ≥ 0.1: ${by(0.1)}, ≥ 0.15: ${by(0.15)}, ≥ 0.2: ${by(0.2)}, ≥ 0.3: ${by(0.3)}; by intent ≥ 0.1: ${JSON.stringify(
+        Object.groupBy(
+          scores.filter((r) => r.score >= 0.1),
+          (r) => r.intent,
+        ),
+        (_key, v) => (Array.isArray(v) ? v.length : v),
+      )}`,
+    );
+  }
+}

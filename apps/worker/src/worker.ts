@@ -30,6 +30,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { listenMetrics } from './metrics-server.ts';
 import type { PipelineDeps } from './pipeline/deps.ts';
 import { syncDigestScheduler } from './pipeline/digest.ts';
+import { createReviewQueue } from './pipeline/review-queue.ts';
 import { createSchedulerKeeper, retime, syncFollowSchedulers, syncSchedulers } from './pipeline/schedule.ts';
 import { runStreams } from './pipeline/streams.ts';
 import { rebuildSurgeRunner, type SurgeRunner } from './pipeline/surge.ts';
@@ -38,10 +39,6 @@ import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 /** How long a stopping worker waits for its running jobs, then for its connections, before it goes on. */
 const CLOSE_GRACE_MS = 10_000;
-/** The BullMQ priority of a held match's review (after every fresh one, which has none). */
-const HELD_REVIEW_PRIORITY = 10;
-/** The priority of a held match's review once the surge it waited for has said no (see `release`). */
-const RELEASED_REVIEW_PRIORITY = 1;
 
 export interface WorkerOptions {
   readonly databaseUrl: string;
@@ -198,6 +195,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       .publish(`${prefix}:${MATCHES_CHANNEL}`, matchesChangedMessage(kind, ids))
       .catch((error: unknown) => log.debug({ error: String(error) }, 'matches-changed not published'));
   };
+  const reviews = createReviewQueue(jobs);
   const deps: PipelineDeps = {
     announceMatches,
     store,
@@ -210,39 +208,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ...(options.pollBackoffBaseMs ? { pollBackoffBaseMs: options.pollBackoffBaseMs } : {}),
     afterOutbox: () => relay.nudge(),
     enqueue: {
-      async notify(matchId) {
-        await jobs.enqueue('notify', { matchId }, { jobId: JOB_IDS.notify(matchId) });
-      },
-      notifyMany: (matchIds, options) =>
-        jobs.enqueueMany(
-          'notify',
-          matchIds.map((matchId) => ({
-            payload: { matchId },
-            options: {
-              jobId: JOB_IDS.notify(matchId),
-              // A held match's review goes after the fresh ones when its time comes: it has waited
-              // for a surge already (and is most likely part of the flood); they have not.
-              ...(options?.delayMs ? { delay: options.delayMs, priority: HELD_REVIEW_PRIORITY } : {}),
-            },
-          })),
-        ),
-      async release(matchIds) {
-        for (const matchId of matchIds) {
-          const job = await jobs.queues.notify.getJob(JOB_IDS.notify(matchId));
-          if (job === undefined) {
-            await deps.enqueue.notify(matchId);
-            continue;
-          }
-          // Running, done or gone meanwhile: nothing to hurry.
-          if (await job.isDelayed()) await job.promote().catch(() => {});
-          // The surge has said no: reviewed right after the fresh reviews waiting now, ahead of the held
-          // ones whose hold ran out (at the held priority it would wait until no other review was
-          // waiting at all — during a burst, most of a minute).
-          if (job.opts.priority)
-            await job.changePriority({ priority: RELEASED_REVIEW_PRIORITY }).catch(() => {});
+      ...reviews,
+      async surgeMessage(surgeId, options) {
+        // A new surge's message at once: until it is out, there is no thread for the reviews of the
+        // surge's kind, and they wait (discord/notifier.ts surgeLane). Window 0 is never a real one.
+        if (options?.first) {
+          await jobs.enqueue('surgeMessage', { surgeId }, { jobId: JOB_IDS.surgeMessage(surgeId, 0) });
+          return;
         }
-      },
-      async surgeMessage(surgeId) {
         // One job per surge and window, run when the window ends: it reads the surge then, so every
         // member that joined during the window is shown (a job run at the window's start would leave
         // the last members of a burst unshown until another joined).

@@ -2,7 +2,7 @@ import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { FLOOD_HOLD_MS, rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
-import { ingestDeps, SURGE_CONFIG, watchingSince } from './surge-scenario.ts';
+import { ingestDeps, SURGE_CONFIG, storeHistory, watchingSince } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -17,6 +17,8 @@ let clock = Date.now();
 const atOnce: string[] = [];
 const delayed: string[] = [];
 const released: string[] = [];
+/** Handed on at once or released as resembling the open surge (`alike`). */
+const alike: string[] = [];
 const reconsiders: string[][] = [];
 
 const OPENERS = ['', 'え、', 'ねえ ', '朝から', 'さっきから', '急に', 'また'];
@@ -62,6 +64,8 @@ const outagePost = (at: number, text?: string): Post => {
 beforeAll(async () => {
   world = await createTestWorld({ config: SURGE_CONFIG });
   await watchingSince(world);
+  // A quarter of an hour of the watch's everyday traffic: the words the surge's are told apart from.
+  await storeHistory(world, 0.25, 0.2);
 }, 60_000);
 afterAll(async () => {
   await world?.close();
@@ -74,9 +78,11 @@ describe("a flood's first posts", () => {
       {
         notifyMany: async (ids, options) => {
           (options?.delayMs ? delayed : atOnce).push(...ids);
+          if (options?.alike) alike.push(...ids);
         },
-        release: async (ids) => {
+        release: async (ids, options) => {
           released.push(...ids);
+          if (options?.alike) alike.push(...ids);
         },
         review: async (ids) => {
           if (ids.length === 0) return;
@@ -137,6 +143,41 @@ describe("a flood's first posts", () => {
     expect(new Set(released).size).toBe(released.length);
     console.log(
       `first posts: ${members.size} members, ${released.filter((id) => first.includes(id)).length} released`,
+    );
+
+    // While the surge is open: an everyday post of the watch is reviewed at once, in the review channel
+    // (not marked); one in the outage's words that the surge does not take in resembles it, and is
+    // reviewed at once too, but marked (reviewed in the surge's thread) and after the other reviews.
+    const everyday = 'しおりノートのダークモードの色、落ち着いてて好き';
+    const ownWords = [
+      'しおりノート ログインできないから読書メモ見れない',
+      'しおりノートにログインできない、パスワード再設定しても同じ',
+      'しおりノート急にログインできなくて本棚見れない',
+      'ログインできないんだが、しおりノートのサーバー大丈夫？',
+      'しおりノート ログインできないから読書メモの検索もバーコード読み取りもできない',
+    ];
+    const before = atOnce.length;
+    // Three minutes on (the surge still open, its flood over: nothing joins it for its words alone).
+    clock += 3 * 60_000;
+    await page(1 + ownWords.length, 300, [everyday, ...ownWords]);
+    const handed = atOnce.slice(before);
+    const rows = await world.repos.surges.history(new Date(0), handed);
+    const byText = new Map(rows.map((r) => [r.text, r]));
+    const plain = byText.get(everyday);
+    expect(plain?.surgeId).toBeNull();
+    expect(alike).not.toContain(plain?.id);
+    expect(await world.repos.surges.heldUntil(plain?.id as string)).toBeNull();
+    const alone = ownWords
+      .map((text) => byText.get(text))
+      .filter((r) => r !== undefined && r.surgeId === null);
+    // Marked for the thread exactly when reviewed as alike; at least one of them is.
+    for (const row of alone)
+      expect(await world.repos.surges.heldUntil(row?.id as string)).toEqual(
+        alike.includes(row?.id as string) ? new Date(clock) : null,
+      );
+    expect(alone.filter((row) => alike.includes(row?.id as string)).length).toBeGreaterThan(0);
+    console.log(
+      `own words: ${ownWords.length - alone.length} joined, ${alone.filter((row) => alike.includes(row?.id as string)).length} alike`,
     );
   });
 });

@@ -8,7 +8,7 @@ import type { Store } from '../ports.ts';
 import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './case-message.ts';
 import { digestMessage, digestNonce } from './digest-message.ts';
 import { langOf, t } from './i18n.ts';
-import type { BotMessage, DiscordPort } from './port.ts';
+import { type BotMessage, DiscordBusyError, type DiscordPort } from './port.ts';
 import { buildReviewMessage, HISTORY_SHOWN, type ReviewView } from './review-message.ts';
 import { escapeDisplayName } from './safe-text.ts';
 import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
@@ -28,6 +28,11 @@ export interface DiscordNotifier extends ReviewNotifier {
   /** A match's review message as it should look now, read fresh from the store. */
   message(match: MatchRecord): Promise<BotMessage>;
 }
+
+/** How long a review of a surge's kind waits for the surge's message (and so its thread) to exist. */
+export const SURGE_MESSAGE_WAIT_MS = 30_000;
+/** …asking again this often. */
+const LANE_RETRY_MS = 500;
 
 /** Discord nonces are at most 25 characters. */
 export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0, 25);
@@ -139,7 +144,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     const watchId = match.decision.watches[0];
     if (watchId === undefined) return null;
     const open = (await store.surges.list({ status: 'open', limit: 20 })).filter(
-      (s) => s.watchId === watchId && s.channelId !== null && s.messageId !== null,
+      (s) => s.watchId === watchId,
     );
     if (open.length === 0) return null;
     const surge =
@@ -147,7 +152,15 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         const total = Object.values(s.intents).reduce((a, b) => a + b, 0);
         return (s.intents[match.decision.intent] ?? 0) >= total * SURGE_INTENT_SHARE;
       }) ?? ((await store.surges.heldUntil(match.id)) === null ? undefined : open[0]);
-    if (surge === undefined || surge.channelId === null || surge.messageId === null) return null;
+    if (surge === undefined) return null;
+    if (surge.channelId === null || surge.messageId === null) {
+      // Its message is on its way (posted at once when a surge starts): this review waits a moment for
+      // the thread rather than take a place in the review channel — the flood's first posts there are
+      // what makes everyday reviews late. Not for long: without a message by then, the channel.
+      if (deps.now().getTime() - surge.detectedAt.getTime() < SURGE_MESSAGE_WAIT_MS)
+        throw new DiscordBusyError(LANE_RETRY_MS);
+      return null;
+    }
     // Started once (each start after the first is a refused request, counted against Discord's limits).
     const known = surgeThreads.get(surge.messageId);
     if (known !== undefined) return known;
@@ -190,10 +203,21 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       if (ref.messageId) return 'exists';
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
       // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
-      const sent = await discord.send(ref.channelId, await message(match), {
-        nonce: nonceFor(matchId),
-        busy: 'fail',
-      });
+      let sent: { id: string };
+      try {
+        sent = await discord.send(ref.channelId, await message(match), {
+          nonce: nonceFor(matchId),
+          busy: 'fail',
+        });
+      } catch (error) {
+        // Refused before anything was posted: a claim this attempt made is withdrawn, so that the next
+        // attempt chooses its place again (held for a surge by then, or its thread). One found from an
+        // earlier attempt stays: that attempt may have posted (a crash after the send), and only the
+        // same channel and nonce find that message again.
+        if (error instanceof DiscordBusyError && existing === null)
+          await store.reviews.withdrawClaim(matchId, ref.nonce);
+        throw error;
+      }
       await store.reviews.setMessageId(matchId, sent.id);
       // It joined a surge while its message was on its way: the message says so.
       const now = await store.matches.get(matchId);

@@ -8,17 +8,30 @@ import type { DigestView } from './digest.ts';
 /** Follow-up work, put on the queues (idempotent: one job per match and kind while it exists). */
 export interface Enqueue {
   notify(matchId: string): Promise<void>;
-  /** The same for a page of matches, in one round trip; `delayMs`: not before then. */
-  notifyMany(matchIds: readonly string[], options?: { readonly delayMs?: number }): Promise<void>;
-  /** Held reviews go now instead of when their delay ends (their delayed notify jobs run at once). */
-  release(matchIds: readonly string[]): Promise<void>;
+  /**
+   * The same for a page of matches, in one round trip; `delayMs`: not before then. `alike`: they
+   * resemble an open surge they did not join (most likely its posts in wordings of their own): reviewed
+   * after the other reviews waiting.
+   */
+  notifyMany(
+    matchIds: readonly string[],
+    options?: { readonly delayMs?: number; readonly alike?: boolean },
+  ): Promise<void>;
+  /**
+   * Held reviews go now instead of when their delay ends (their delayed notify jobs run at once), after
+   * the fresh ones; `alike` as for `notifyMany`.
+   */
+  release(matchIds: readonly string[], options?: { readonly alike?: boolean }): Promise<void>;
   /**
    * New unsuppressed matches to review: through the surge detector when surges are on (it hands the
    * ordinary ones on to `notifyMany`), else straight to `notifyMany`.
    */
   review(matchIds: readonly string[]): Promise<void>;
-  /** Brings a surge's message in step: one job per surge and SURGE_EDIT_MS window (edits are paced). */
-  surgeMessage(surgeId: string): Promise<void>;
+  /**
+   * Brings a surge's message in step: one job per surge and SURGE_EDIT_MS window (edits are paced);
+   * `first`: a new surge's message, posted at once.
+   */
+  surgeMessage(surgeId: string, options?: { readonly first?: boolean }): Promise<void>;
 }
 
 /**

@@ -24,6 +24,14 @@ export const RECONSIDER_EARLY_MS = 2_000;
  * forming): the surge is seconds away, and an everyday match of the same intent should not wait long.
  */
 export const FLOOD_HOLD_MS = 15_000;
+/**
+ * A match its watch's open surge did not take in still "resembles" it when its words are at least this
+ * much more typical of the surge's members than of the watch's usual matches (`SurgeDetector.resemblance`;
+ * the surge takes in from `PROFILE_MIN` = 0.3). Such a match is reviewed in the surge's thread, after
+ * the other reviews. Chosen with apps/worker/bench/surge-replay.ts (`SURGE_REPLAY_DEBUG=1`): during the
+ * generator's outage, 18 of the 50 outage posts handed on at once and 4 of the 121 normal matches reach 0.
+ */
+export const RESEMBLANCE_MIN = 0;
 
 /**
  * The deployment's one surge detector (see docs/adr/010-surges.md): held by the worker that holds the
@@ -193,9 +201,24 @@ function createRunner(
     return held.length;
   };
 
-  /** Held matches whose hold is about to end: those the open surge takes in now become members. */
-  const reconsider = async (ids: readonly string[]): Promise<Set<string>> => {
+  /** Whether a match the surge did not take in still resembles it (`RESEMBLANCE_MIN`). */
+  const isAlike = (match: SurgeMatch | null) => {
+    if (match === null) return false;
+    const score = detector.resemblance(match);
+    return score !== null && score > RESEMBLANCE_MIN;
+  };
+
+  /**
+   * Held matches whose hold is about to end: those the open surge takes in now become members. Returns
+   * them; the others it was asked about (`notTaken`), and of those the ones that resemble the surge
+   * (see `release`).
+   */
+  const reconsider = async (
+    ids: readonly string[],
+  ): Promise<{ members: Set<string>; notTaken: string[]; alike: Set<string> }> => {
     const rows = await store.surges.history(new Date(0), ids);
+    const alike = new Set<string>();
+    const notTaken: string[] = [];
     const joined = new Map<
       string,
       { verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>; ids: string[] }
@@ -206,7 +229,11 @@ function createRunner(
       const match = toSurgeMatch(row);
       if (match === null) continue;
       const verdict = detector.reconsider(match);
-      if (verdict.kind === 'ordinary') continue;
+      if (verdict.kind === 'ordinary') {
+        notTaken.push(match.id);
+        if (isAlike(match)) alike.add(match.id);
+        continue;
+      }
       const entry = joined.get(verdict.surge.id) ?? { verdict, ids: [] };
       entry.verdict = verdict;
       entry.ids.push(match.id);
@@ -220,7 +247,24 @@ function createRunner(
       await message(surgeId);
       for (const id of memberIds) members.add(id);
     }
-    return members;
+    return { members, notTaken, alike };
+  };
+
+  /**
+   * Held matches the surge did not take in are reviewed now (in the surge's thread: the hold marked
+   * them). Those that resemble the surge go after every other review waiting: most likely the flood's
+   * own posts, they would crowd everyday matches caught in the hold out of the thread.
+   */
+  const release = async (ids: readonly string[], alike: ReadonlySet<string>, now: number) => {
+    if (ids.length === 0) return;
+    await store.surges.releaseHold(ids, new Date(now));
+    const unlike = ids.filter((id) => !alike.has(id));
+    if (unlike.length > 0) await deps.enqueue.release(unlike);
+    if (unlike.length < ids.length)
+      await deps.enqueue.release(
+        ids.filter((id) => alike.has(id)),
+        { alike: true },
+      );
   };
 
   /**
@@ -249,13 +293,9 @@ function createRunner(
       if (waiting.size === 0 || ready.has(watchId)) waitingForSurge.delete(watchId);
       if (waiting.size === 0 || !ready.has(watchId)) continue;
       const ids = [...waiting.keys()];
-      const members = await reconsider(ids);
+      const { members, notTaken, alike } = await reconsider(ids);
       joined += members.size;
-      const others = ids.filter((id) => !members.has(id));
-      if (others.length > 0) {
-        await store.surges.releaseHold(others, new Date(now));
-        await deps.enqueue.release(others);
-      }
+      await release(notTaken, alike, now);
     }
     return joined;
   };
@@ -269,7 +309,9 @@ function createRunner(
         return { ordinary: 0, held: 0, members: 0 };
       }
       if ('reconsiderIds' in payload) {
-        const members = await reconsider(payload.reconsiderIds);
+        // Their hold ends in a moment: the ones not taken in go now, in their order (see `release`).
+        const { members, notTaken, alike } = await reconsider(payload.reconsiderIds);
+        await release(notTaken, alike, deps.now().getTime());
         return { ordinary: 0, held: 0, members: members.size };
       }
       const rows = await store.surges.history(new Date(0), payload.matchIds);
@@ -288,6 +330,8 @@ function createRunner(
         string,
         { verdict: Extract<SurgeVerdict, { kind: 'started' | 'joined' }>; ids: string[] }
       >();
+      /** Surges started in this job: their first message goes out at once. */
+      const started = new Set<string>();
       const flush = async () => {
         for (const [surgeId, { verdict, ids }] of pending) {
           const { joinedWithMessage } = await store.surges.record(verdict.surge, ids);
@@ -295,6 +339,7 @@ function createRunner(
           for (const id of joinedWithMessage) {
             await jobs.enqueue('refresh', { matchId: id }, { jobId: JOB_IDS.refresh(id, surgeId) });
           }
+          if (started.has(surgeId)) await deps.enqueue.surgeMessage(surgeId, { first: true });
           await message(surgeId);
         }
         pending.clear();
@@ -303,6 +348,8 @@ function createRunner(
       const joining = new Set<string>();
       /** Watch and intent of each match handed on at once; and those found flooded in this job. */
       const keyOf = new Map<string, { key: string; watchId: string }>();
+      /** Handed on at once, yet resembling an open surge of their watch: reviewed in its thread, last. */
+      const alike = new Set<string>();
       const flooded = new Set<string>();
       const watchOf = new Map<string, string>();
       // Matches replayed at the rebuild (or judged before a retry): their verdict is in the database.
@@ -331,6 +378,7 @@ function createRunner(
         }
         if (verdict.kind === 'ordinary') {
           (verdict.forming ? held : ordinary).push(match.id);
+          if (!verdict.forming && isAlike(match)) alike.add(match.id);
           if (verdict.forming?.flood) {
             heldBriefly.add(match.id);
             flooded.add(floodKey(match));
@@ -338,7 +386,10 @@ function createRunner(
           if (!verdict.forming) keyOf.set(match.id, { key: floodKey(match), watchId: match.watchId });
           if (verdict.forming) watchOf.set(match.id, match.watchId);
         } else {
-          if (verdict.kind === 'started') flooded.add(floodKey(match));
+          if (verdict.kind === 'started') {
+            flooded.add(floodKey(match));
+            started.add(verdict.surge.id);
+          }
           members++;
           const entry = pending.get(verdict.surge.id) ?? { verdict, ids: [] };
           entry.verdict = verdict;
@@ -354,8 +405,16 @@ function createRunner(
       // Ordinary ones first (their reviews need not wait for the members to be stored), less those
       // that joined a surge later in this job.
       const reviewNow = ordinary.filter((id) => !joining.has(id));
-      if (reviewNow.length > 0) await deps.enqueue.notifyMany(reviewNow);
       const now = deps.now().getTime();
+      const unlike = reviewNow.filter((id) => !alike.has(id));
+      if (unlike.length > 0) await deps.enqueue.notifyMany(unlike);
+      if (unlike.length < reviewNow.length) {
+        const like = reviewNow.filter((id) => alike.has(id));
+        // Marked as held for the surge (until now: no wait) before their jobs exist, so that they are
+        // reviewed in the surge's thread, not in the review channel (surgeLane in discord/notifier.ts).
+        await store.surges.holdBack(like.map((id) => ({ id, until: new Date(now) })));
+        await deps.enqueue.notifyMany(like, { alike: true });
+      }
       for (const id of reviewNow) {
         const entry = keyOf.get(id);
         if (entry === undefined) continue;

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
@@ -22,6 +22,13 @@ export interface ReviewRepository {
    * the stored claim back, with its channel and nonce, so that a match is posted at most once.
    */
   claimMessage(matchId: string, channelId: string, nonce: string): Promise<ReviewMessageRef>;
+  /**
+   * Withdraws a claim whose message was never sent: only for a claim made by the caller's own attempt,
+   * refused by Discord before anything was posted (a busy channel). The match's next attempt claims
+   * again, then in the place that is right at that time (a surge's thread, say). A claim with a message
+   * id is never withdrawn. True when one was.
+   */
+  withdrawClaim(matchId: string, nonce: string): Promise<boolean>;
   /** Records the id Discord gave the posted message. Null when the match has no claimed message. */
   setMessageId(matchId: string, messageId: string): Promise<ReviewMessageRef | null>;
   getMessage(matchId: string): Promise<ReviewMessageRef | null>;
@@ -138,6 +145,21 @@ export function createReviewRepository(db: Database): ReviewRepository {
         throw error;
       }
       return (await getMessage(matchId)) as ReviewMessageRef;
+    },
+
+    async withdrawClaim(matchId, nonce) {
+      if (!isUuid(matchId)) return false;
+      const rows = await db
+        .delete(reviewMessages)
+        .where(
+          and(
+            eq(reviewMessages.matchId, matchId),
+            eq(reviewMessages.nonce, nonce),
+            isNull(reviewMessages.messageId),
+          ),
+        )
+        .returning({ matchId: reviewMessages.matchId });
+      return rows.length > 0;
     },
 
     async setMessageId(matchId, messageIdInput) {

@@ -371,6 +371,40 @@ describe('surge detector', () => {
     expect(during.filter(inSurge).map((m) => m.text)).toEqual([]);
   });
 
+  it("says how much a match resembles its watch's open surge, without learning from it", () => {
+    const r = random(21);
+    const day = spread(2_880, T0 - 24 * HOUR, 24 * HOUR, (at) =>
+      match('w', at, everyday('しおりノート', r), r.pick(['praise', 'question', 'complaint'] as const)),
+    );
+    const burst = spread(300, T0 + 2 * MIN, 2 * MIN, (at) => match('w', at, outage('しおりノート', r)));
+    const detector = createSurgeDetector();
+    for (const m of day) detector.add(m);
+    const outageWorded = {
+      watchId: 'w',
+      text: normalizeText('しおりノートずっとログインできないんだが？？'),
+    };
+    const everydayWorded = {
+      watchId: 'w',
+      text: normalizeText('しおりノートのバーコード読み取りが便利すぎる'),
+    };
+    // No surge open in the watch (nor any in another watch): nothing to resemble.
+    expect(detector.resemblance(outageWorded)).toBeNull();
+    for (const m of burst) detector.add(m);
+    expect(detector.openSurges()).toHaveLength(1);
+    expect(detector.resemblance({ watchId: 'other', text: outageWorded.text })).toBeNull();
+    const alike = detector.resemblance(outageWorded) as number;
+    const unlike = detector.resemblance(everydayWorded) as number;
+    // The outage's words in a wording of its own: more typical of the surge than of the usual; an
+    // everyday post: less.
+    expect(alike).toBeGreaterThan(0);
+    expect(unlike).toBeLessThan(0);
+    // Asking learns nothing: the same answers again, and the surge is as it was.
+    const before = detector.openSurges();
+    expect(detector.resemblance(outageWorded)).toBe(alike);
+    expect(detector.resemblance(everydayWorded)).toBe(unlike);
+    expect(detector.openSurges()).toEqual(before);
+  });
+
   it("holds a flood's matches back while its surge forms, and few of the everyday ones", () => {
     const r = random(13);
     // A big brand: 800 trouble matches an hour (about 13 a minute), 400 each of questions and praise.

@@ -93,6 +93,14 @@ export interface SurgeDetector {
    * surge forget their members' ids).
    */
   reconsider(match: SurgeMatch): SurgeVerdict;
+  /**
+   * How much a match's words are those of its watch's open surge rather than of the watch's usual
+   * matches: the mean log likelihood ratio per bigram, as a match must reach `PROFILE_MIN` of to join,
+   * but over the bigrams seen in either only (above 0: more typical of the surge; below: of the usual; 0
+   * for words neither has seen). Null while the watch has no open surge of `minCount` members or too few
+   * matches to know its usual words. Learns nothing.
+   */
+  resemblance(match: Pick<SurgeMatch, 'watchId' | 'text'>): number | null;
   /** The usual matches per hour for a watch and intent at `at` (what a surge is measured against). */
   usualPerHour(watchId: string, intent: Intent, at: number): number;
   /** Near-duplicate groups currently tracked. */
@@ -1197,6 +1205,25 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     },
     openSurges: () => [...surges.values()].map((s) => summary(s, 'open')),
     reconsider,
+    resemblance: (match) => {
+      const open = openSurgeOf(match.watchId);
+      if (!config.enabled || open === undefined || open.texts < config.minCount) return null;
+      const usualText = texts.get(match.watchId);
+      if (usualText === undefined || usualText.matches < COMMON_MIN_MATCHES) return null;
+      // As profileScore, over the bigrams seen in the surge or the watch's matches only: a bigram seen
+      // in neither says nothing either way (profileScore's smoothing would make it count for the
+      // smaller of the two), so a post in words nobody used is not like the surge.
+      const set = textShingles(match.text);
+      if (set.length === 0) return 0;
+      let sum = 0;
+      for (const shingle of set) {
+        const inSurge = open.words.get(shingle) ?? 0;
+        const inUsual = usualText.counts.get(shingle) ?? 0;
+        if (inSurge + inUsual === 0) continue;
+        sum += Math.log((inSurge + 0.5) / (open.texts + 1) / ((inUsual + 0.5) / (usualText.matches + 1)));
+      }
+      return sum / set.length;
+    },
     usualPerHour: (watchId, intent, at) => usual(groupKey(watchId, intent), at),
     clusterCount: () => clusterTotal,
     toJSON,
