@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { DiscordBusyError } from './discord/port.ts';
+import { REVIEW_PRIORITY } from './pipeline/review-queue.ts';
 import { PROCESSORS, type ProcessorContext } from './processors.ts';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
@@ -46,10 +47,18 @@ describe('the notify job', () => {
     const { post, context: ctx } = context(null);
     post.mockRejectedValueOnce(new DiscordBusyError(1_200));
     const moveToDelayed = vi.fn(async () => {});
-    const job = { token: 'token-2', moveToDelayed } as unknown as Job;
+    const changePriority = vi.fn(async () => {});
+    const job = {
+      token: 'token-2',
+      priority: REVIEW_PRIORITY.fresh,
+      moveToDelayed,
+      changePriority,
+    } as unknown as Job;
     const before = Date.now();
     await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toBeInstanceOf(DelayedError);
     expect(moveToDelayed).toHaveBeenCalledTimes(1);
+    // It returns ahead of the reviews that came after it (review-queue.ts).
+    expect(changePriority).toHaveBeenCalledWith({ priority: REVIEW_PRIORITY.steppedBack });
     const [until, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
     expect(token).toBe('token-2');
     expect(until).toBeGreaterThanOrEqual(before + 1_200);

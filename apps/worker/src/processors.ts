@@ -9,6 +9,7 @@ import { ingestPosts, parsePosts } from './pipeline/ingest.ts';
 import { handlePoll } from './pipeline/poll.ts';
 import { handlePostChange } from './pipeline/post-change.ts';
 import { handleReply } from './pipeline/reply.ts';
+import { stepBack } from './pipeline/review-queue.ts';
 import type { SurgeRunner } from './pipeline/surge.ts';
 import { sweep } from './pipeline/sweep.ts';
 
@@ -67,7 +68,7 @@ export const PROCESSORS: Processors = {
     } catch (error) {
       // The channel's rate limit is spent: back in the queue until it is not, the slot free meanwhile.
       if (!(error instanceof DiscordBusyError)) throw error;
-      await job.moveToDelayed(Date.now() + Math.max(50, error.retryAfterMs), job.token);
+      await stepBack(job, job.token, Math.max(50, error.retryAfterMs));
       throw new DelayedError();
     }
   },

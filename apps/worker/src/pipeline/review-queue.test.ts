@@ -3,7 +3,7 @@ import { createJobQueues, type JobQueues } from '@kikimimi/desk';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReviewQueue } from './review-queue.ts';
+import { createReviewQueue, stepBack } from './review-queue.ts';
 
 // The order review messages are sent in, on a real BullMQ queue in Redis (no worker: the queue's
 // prioritized set is the order a worker takes them in).
@@ -45,13 +45,24 @@ describe('the review queue', () => {
     expect(await jobs.queues.notify.getDelayedCount()).toBe(0);
     // A worker takes the first; a busy channel makes it step back (processors.ts: moved to delayed);
     // when it is due again it returns to the end of its own priority, not behind every other review.
+    // A fresh one returns ahead of the fresh ones that came after it.
     const worker = new Worker('notify', null, { connection: redis, prefix, autorun: false });
     try {
       const token = randomUUID();
       const taken = await worker.getNextJob(token);
       if (taken === undefined) throw new Error('no review job to take');
       expect((taken.data as { matchId: string }).matchId).toBe(held);
-      await taken.moveToDelayed(Date.now() + 20, token);
+      await stepBack(taken, token, 20);
+      // A fresh review stepping back keeps its turn over those that came after it.
+      const first = await worker.getNextJob(token);
+      expect((first?.data as { matchId: string }).matchId).toBe(lost);
+      await first?.moveToCompleted('done', token, false);
+      const second = await worker.getNextJob(token);
+      if (second === undefined) throw new Error('no review job to take');
+      expect((second.data as { matchId: string }).matchId).toBe(fresh1);
+      await stepBack(second, token, 20);
+      const late = randomUUID();
+      await reviews.notify(late);
       await new Promise((resolve) => setTimeout(resolve, 60));
       // The worker takes the rest one by one (a due delayed job is put back as it takes the next).
       const rest: string[] = [];
@@ -59,7 +70,7 @@ describe('the review queue', () => {
         rest.push((next.data as { matchId: string }).matchId);
         await next.moveToCompleted('done', token, false);
       }
-      expect(rest).toEqual([lost, held, fresh1, fresh2, fresh3, alike, heldAlike]);
+      expect(rest).toEqual([held, fresh1, fresh2, fresh3, late, alike, heldAlike]);
     } finally {
       await worker.close();
     }

@@ -1,4 +1,5 @@
 import { JOB_IDS, type JobQueues } from '@kikimimi/desk';
+import type { Job } from 'bullmq';
 import type { PipelineDeps } from './deps.ts';
 
 /**
@@ -10,8 +11,12 @@ import type { PipelineDeps } from './deps.ts';
  */
 export const REVIEW_PRIORITY = {
   released: 1,
+  /** A new match's review that stepped back from a busy channel (`stepBack`): ahead of newer ones. */
+  steppedBack: 2,
   /** A new match's review. */
-  fresh: 2,
+  fresh: 3,
+  /** …one alike a surge that stepped back. */
+  alikeSteppedBack: 4,
   /**
    * A match that resembles an open surge it did not join (`alike`): after the fresh and the released
    * ones — most likely the flood's own post in a wording of its own, reviewed in the surge's thread,
@@ -21,6 +26,29 @@ export const REVIEW_PRIORITY = {
   /** A held match's review when its hold ends: after all others (by then it is most likely a member). */
   held: 10,
 } as const;
+
+/**
+ * A review whose channel is busy steps back (moved to delayed for the time Discord asks; the caller
+ * then throws BullMQ's DelayedError) without losing its turn to reviews that came after it: a new
+ * match's review returns ahead of the new ones (a job back from delayed goes to the end of its
+ * priority, so under a busy channel it would otherwise fall behind every review that arrived while it
+ * waited, again and again).
+ */
+export async function stepBack(
+  job: Pick<Job, 'priority' | 'changePriority' | 'moveToDelayed'>,
+  token: string | undefined,
+  waitMs: number,
+): Promise<void> {
+  const priority =
+    job.priority === REVIEW_PRIORITY.fresh
+      ? REVIEW_PRIORITY.steppedBack
+      : job.priority === REVIEW_PRIORITY.alike
+        ? REVIEW_PRIORITY.alikeSteppedBack
+        : job.priority;
+  // On a running job this only records the priority it returns with.
+  if (priority !== job.priority) await job.changePriority({ priority });
+  await job.moveToDelayed(Date.now() + waitMs, token);
+}
 
 /** The `notify` queue as the pipeline uses it: one review message job per match, in this order. */
 export function createReviewQueue(
