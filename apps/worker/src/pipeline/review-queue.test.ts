@@ -55,8 +55,9 @@ describe('the review queue', () => {
       await stepBack(taken, token, 20);
       // A fresh review stepping back keeps its turn over those that came after it.
       const first = await worker.getNextJob(token);
-      expect((first?.data as { matchId: string }).matchId).toBe(lost);
-      await first?.moveToCompleted('done', token, false);
+      if (first === undefined) throw new Error('no review job to take');
+      expect((first.data as { matchId: string }).matchId).toBe(lost);
+      await first.moveToCompleted('done', token, false);
       const second = await worker.getNextJob(token);
       if (second === undefined) throw new Error('no review job to take');
       expect((second.data as { matchId: string }).matchId).toBe(fresh1);
