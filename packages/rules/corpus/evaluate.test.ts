@@ -14,11 +14,15 @@ import {
   HELDOUT_5,
   HELDOUT_6,
   HELDOUT_7,
+  HELDOUT_8,
   loadCorpus,
   TRAIN_6,
   TRAIN_7,
   TRAIN_8,
   TRAIN_9,
+  TRAIN_10,
+  TRAIN_11,
+  TRAIN_12,
 } from './evaluate.ts';
 
 const corpus = loadCorpus();
@@ -199,7 +203,7 @@ describe('round 8: heldout-6 and -7 are trained on; train-9 was written to train
   });
 
   it('no blind set of a later round is trained on', () => {
-    expect(ALL_CORPORA.filter((file) => /heldout-(?:[89]|\d\d)\.jsonl$/u.test(file))).toEqual([]);
+    expect(ALL_CORPORA.filter((file) => /heldout-(?:9|\d\d)\.jsonl$/u.test(file))).toEqual([]);
   });
 
   it('train-9 is English-heavy, with the same number of posts per intent in each language', () => {
@@ -220,5 +224,36 @@ describe('round 8: heldout-6 and -7 are trained on; train-9 was written to train
     const posts = loadCorpus(TRAIN_9);
     expect(posts.filter((post) => texts.has(post.text))).toEqual([]);
     expect(new Set(posts.map((post) => post.text)).size).toBe(posts.length);
+  });
+});
+
+describe('round 9: heldout-8 is trained on; train-10 to -12 were written by three new author crowds', () => {
+  it('heldout-8 is a labelled set now (measured once, blind, after round 8)', () => {
+    expect(ALL_CORPORA).toContain(HELDOUT_8);
+  });
+
+  it.each([
+    [TRAIN_10, 16, 64],
+    [TRAIN_11, 24, 56],
+    [TRAIN_12, 50, 30],
+  ])('%s has the same number of posts per intent in each language', (file, ja, en) => {
+    const posts = loadCorpus(file);
+    for (const [lang, perIntent] of [
+      ['ja', ja],
+      ['en', en],
+    ] as const) {
+      for (const intent of intentSchema.options) {
+        expect(posts.filter((post) => post.lang === lang && post.intent === intent).length).toBe(perIntent);
+      }
+    }
+  });
+
+  it('train-10 to -12 share no text with any other labelled set', () => {
+    const sets = [TRAIN_10, TRAIN_11, TRAIN_12];
+    const others = ALL_CORPORA.filter((file) => !sets.includes(file));
+    const texts = new Set(others.flatMap((file) => loadCorpus(file).map((post) => post.text)));
+    const training = sets.flatMap((file) => loadCorpus(file));
+    expect(training.filter((post) => texts.has(post.text))).toEqual([]);
+    expect(new Set(training.map((post) => post.text)).size).toBe(training.length);
   });
 });

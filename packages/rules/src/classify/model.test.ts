@@ -162,6 +162,10 @@ describe('the stored model', () => {
       'heldout-6',
       'heldout-7',
       'train-9',
+      'heldout-8',
+      'train-10',
+      'train-11',
+      'train-12',
     ]);
     expect(model.data.trainedOn.posts).toBeGreaterThanOrEqual(1000);
   });
