@@ -45,7 +45,7 @@ export const SETTINGS: TrainingSettings = {
   bits: 15,
   maxN: 4,
   ngramLambda: 3e-3,
-  metaLambda: 1e-2,
+  metaLambda: 1e-3,
   words: true,
   languageBuckets: true,
 };
