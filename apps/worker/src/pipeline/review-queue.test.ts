@@ -42,6 +42,9 @@ describe('the review queue', () => {
     await reviews.release([heldAlike], { alike: true });
     await reviews.notify(fresh3);
     expect(await order()).toEqual([held, lost, fresh1, fresh2, fresh3, alike, heldAlike]);
+    // Let go again (the surge asked twice): it keeps its place.
+    await reviews.release([held]);
+    expect(await order()).toEqual([held, lost, fresh1, fresh2, fresh3, alike, heldAlike]);
     expect(await jobs.queues.notify.getDelayedCount()).toBe(0);
     // A worker takes the first; a busy channel makes it step back (processors.ts: moved to delayed);
     // when it is due again it returns to the end of its own priority, not behind every other review.

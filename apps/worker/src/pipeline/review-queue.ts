@@ -91,7 +91,8 @@ export function createReviewQueue(
         }
         // Running, done or gone meanwhile: nothing to hurry.
         if (await job.isDelayed()) await job.promote().catch(() => {});
-        if (job.opts.priority !== priority) await job.changePriority({ priority }).catch(() => {});
+        // (Its current priority: changing it again would move it to the end of its band.)
+        if (job.priority !== priority) await job.changePriority({ priority }).catch(() => {});
       }
     },
   };
