@@ -29,7 +29,7 @@
  */
 import type { Category, ClassifierConfig, Intent } from '../config.ts';
 import { isWordCode, normalizeText } from '../normalize.ts';
-import { CONSTRUCTIONS, IMPROVED, IMPROVED_GATE, PAST_PRAISE } from './constructions.ts';
+import { CONSTRUCTIONS, type Construction, IMPROVED, IMPROVED_GATE, PAST_PRAISE } from './constructions.ts';
 import {
   ABILITY_NEGATORS,
   BUILT_IN_DICTIONARIES,
@@ -226,6 +226,14 @@ function isWordAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   if (isWordCode(c)) return true;
   return isApostrophe(c) && isWordCode(text.charCodeAt(i - 1)) && isWordCode(text.charCodeAt(i + 1));
+}
+
+/** isWordAt on the post's code units (`codes`, `length` of them, then a 0). */
+function isWordCodeAt(codes: Uint16Array, length: number, i: number): boolean {
+  if (i < 0 || i >= length) return false;
+  const c = codes[i] as number;
+  if (isWordCode(c)) return true;
+  return isApostrophe(c) && i > 0 && isWordCode(codes[i - 1] as number) && isWordCode(codes[i + 1] as number);
 }
 
 function escapeRegExp(text: string): string {
@@ -482,6 +490,13 @@ export function createClassifier(
   }
 
   const candidateEnds: number[] = [];
+  /**
+   * The post's UTF-16 code units, copied once per post (codes[length] is 0: no word character). The
+   * dictionary scan and the constructions' gate scan read every character, some several times, and a
+   * typed array is cheaper to read than a string — above all than a substring of a longer one, which
+   * V8 keeps as a view into its parent (every read goes through the parent).
+   */
+  let codes = new Uint16Array(256);
   let teamSignals: Set<IntentSignal> | undefined;
   const candidateEntries: Entry[] = [];
 
@@ -493,14 +508,23 @@ export function createClassifier(
     const ironyMarkers: IntentSignal[] = [];
     const openers: Array<{ signal: IntentSignal; end: number }> = [];
     const length = text.length;
+    if (codes.length <= length) codes = new Uint16Array(length * 2 + 1);
+    for (let k = 0; k < length; k++) codes[k] = text.charCodeAt(k);
+    codes[length] = 0;
     let bodyStart = -1;
     let i = 0;
     while (i < length) {
-      const c = foldCode(text.charCodeAt(i));
-      const firstNode = trie.child(0, c);
+      const c = foldCode(codes[i] as number);
       // Inside a Latin word nothing can start: this skip is the start-of-word boundary test for
-      // every entry that begins with a Latin letter (and keeps English scans cheap).
-      if (firstNode === NONE || (isWordCode(c) && isWordAt(text, i - 1))) {
+      // every entry that begins with a Latin letter. The rest of the word's letters are inside it
+      // too and are passed over at once, without a trie lookup each (keeps English scans cheap).
+      if (isWordCode(c) && isWordCodeAt(codes, length, i - 1)) {
+        i++;
+        while (isWordCode(codes[i] as number)) i++; // stops at codes[length] = 0 at the latest
+        continue;
+      }
+      const firstNode = trie.child(0, c);
+      if (firstNode === NONE) {
         i++;
         continue;
       }
@@ -515,7 +539,7 @@ export function createClassifier(
           count++;
         }
         if (j >= length) break;
-        node = trie.child(node, foldCode(text.charCodeAt(j)));
+        node = trie.child(node, foldCode(codes[j] as number));
         j++;
       }
       let next = i + 1;
@@ -523,7 +547,7 @@ export function createClassifier(
       for (let k = count - 1; k >= 0; k--) {
         const end = candidateEnds[k] as number;
         const entry = candidateEntries[k] as Entry;
-        if (entry.boundaryEnd && isWordAt(text, end)) continue;
+        if (entry.boundaryEnd && isWordCodeAt(codes, length, end)) continue;
         if (entry.role !== 'signal') {
           if (entry.role === 'notice') notices.push({ word: entry.label, at: i, weight: entry.weight });
           const marker = {
@@ -599,7 +623,7 @@ export function createClassifier(
 
     addRequests(text, signals, negationIsTrouble);
     addPaidButStill(text, signals, negationIsTrouble);
-    addConstructions(text, signals, negationIsTrouble);
+    addConstructions(text, codes, signals, negationIsTrouble);
     negatePastPraise(text, signals);
     const ironic = applyIrony(text, signals, negationIsTrouble, ironyMarkers, openers);
 
@@ -618,7 +642,7 @@ export function createClassifier(
         if (!ironic) applyImprovement(text, signals, negationIsTrouble);
       }
     }
-    return decide(signals, negationIsTrouble, notices, ironic, text, model, teamSignals);
+    return decide(signals, negationIsTrouble, notices, ironic, codes, length, model, teamSignals);
   }
 
   return { classify };
@@ -786,25 +810,31 @@ if (CONSTRUCTIONS.length > 31)
  * A rhetorical one turns the question signals of its sentence off (何回目? asks nothing); a policy
  * one ("店舗に行かないとできない") turns off the trouble words it spans.
  */
-function addConstructions(text: string, signals: IntentSignal[], negationIsTrouble: boolean[]): void {
+function addConstructions(
+  text: string,
+  codes: Uint16Array,
+  signals: IntentSignal[],
+  negationIsTrouble: boolean[],
+): void {
   // One scan finds every gate at every position (most posts hold none; gates may overlap).
   let open = 0;
   for (const single of GATE_SINGLES) if (text.includes(single.gate)) open |= single.mask;
   const length = text.length;
-  let c = text.charCodeAt(0);
+  let c = codes[0] as number;
   for (let i = 0; i < length; i++) {
-    const next = i + 1 < length ? text.charCodeAt(i + 1) : 0;
+    const next = codes[i + 1] as number; // 0 past the end
     if (GATE_PAIRS[gatePair(c, next)] === 1) {
       for (let node = GATES.child(0, c), j = i + 1; node !== NONE && j < length; j++) {
-        node = GATES.child(node, text.charCodeAt(j));
+        node = GATES.child(node, codes[j] as number);
         if (node !== NONE) open |= GATE_MASKS[node] as number;
       }
     }
     c = next;
   }
   if (open === 0) return;
-  for (const [index, construction] of CONSTRUCTIONS.entries()) {
+  for (let index = 0; index < CONSTRUCTIONS.length; index++) {
     if ((open & (1 << index)) === 0) continue;
+    const construction = CONSTRUCTIONS[index] as Construction;
     const match = construction.pattern.exec(text);
     if (match === null) continue;
     const end = match.index + match[0].length;
@@ -973,7 +1003,8 @@ function decide(
   negationIsTrouble: readonly boolean[],
   notices: NoticeMarker[],
   ironic: boolean,
-  text: string,
+  codes: Uint16Array,
+  length: number,
   model: IntentModel | null,
   teamSignals: ReadonlySet<IntentSignal> | undefined,
 ): IntentResult {
@@ -1022,8 +1053,9 @@ function decide(
       notices: distinctNotices(notices),
     };
   }
-  const verdict = model.predict(
-    text,
+  const verdict = model.predictCodes(
+    codes,
+    length,
     { scores, intent, noticeWeight: noticed },
     teamEvidence ? team : undefined,
   );

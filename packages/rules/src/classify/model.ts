@@ -94,6 +94,16 @@ export interface IntentModel {
     reading: DictionaryReading,
     team?: Readonly<Record<SignalIntent, number>>,
   ): ModelVerdict;
+  /**
+   * predict for a text its caller has already read into code units: `codes[0 … length)` (the
+   * classifier reads each post into a typed array once for all its scans; see createClassifier).
+   */
+  predictCodes(
+    codes: Uint16Array,
+    length: number,
+    reading: DictionaryReading,
+    team?: Readonly<Record<SignalIntent, number>>,
+  ): ModelVerdict;
   /** Stage 1 alone: the n-gram logits (for training and tests). */
   ngramLogits(text: string): Float64Array;
   readonly data: IntentModelData;
@@ -291,21 +301,31 @@ export function compileModel(data: IntentModelData): IntentModel {
   /** The post's n-gram buckets, in text order (repeats included). */
   let buckets = new Int32Array(1024);
 
-  function ngramInto(text: string, out: Float64Array): Float64Array {
+  /** A text's code units, for predict and ngramLogits (the classifier passes its own: predictCodes). */
+  let input = new Uint16Array(256);
+
+  function readText(text: string): Uint16Array {
+    if (input.length < text.length) input = new Uint16Array(text.length * 2);
+    for (let i = 0; i < text.length; i++) input[i] = text.charCodeAt(i);
+    return input;
+  }
+
+  /** Stage 1's logits for the text `source[0 … textLength)`. */
+  function ngramInto(source: Uint16Array, textLength: number, out: Float64Array): Float64Array {
     if (++mark === 256) {
       seen.fill(0);
       mark = 1;
     }
     // The text between two spaces, digits folded, once; the n-gram loop then only reads codes.
-    const length = text.length + 2;
+    const length = textLength + 2;
     if (codes.length < length) codes = new Uint16Array(length * 2);
     codes[0] = SPACE;
     let latin = 0;
     let japanese = 0;
     // Digits and apostrophes: with the Latin letters, whether the post has any word (forEachWord).
     let otherWordChars = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    for (let i = 0; i < textLength; i++) {
+      const c = source[i] as number;
       if (c >= 0x30 && c <= 0x39) {
         codes[i + 1] = 0x30;
         otherWordChars++;
@@ -444,29 +464,39 @@ export function compileModel(data: IntentModelData): IntentModel {
     return out;
   }
 
+  function predictCodes(
+    source: Uint16Array,
+    textLength: number,
+    reading: DictionaryReading,
+    team: Readonly<Record<SignalIntent, number>> | undefined,
+  ): ModelVerdict {
+    metaFeatures(ngramInto(source, textLength, ngram), reading, features);
+    for (let k = 0; k < K; k++) {
+      let z = 0;
+      const base = k * META_FEATURES;
+      for (let f = 0; f < META_FEATURES; f++) z += (meta[base + f] as number) * (features[f] as number);
+      final[k] = z;
+    }
+    if (team !== undefined) {
+      for (let k = 0; k < 4; k++) {
+        final[k] = (final[k] as number) + TEAM_WORD_LOGIT * team[SCORE_INTENTS[k] as SignalIntent];
+      }
+    }
+    let best = 0;
+    for (let k = 1; k < K; k++) if ((final[k] as number) > (final[best] as number)) best = k;
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += Math.exp((final[k] as number) - (final[best] as number));
+    return { intent: MODEL_INTENTS[best] as Intent, probability: 1 / sum };
+  }
+
   return {
     data,
     ngramLogits(text) {
-      return ngramInto(text, new Float64Array(K));
+      return ngramInto(readText(text), text.length, new Float64Array(K));
     },
     predict(text, reading, team) {
-      metaFeatures(ngramInto(text, ngram), reading, features);
-      for (let k = 0; k < K; k++) {
-        let z = 0;
-        const base = k * META_FEATURES;
-        for (let f = 0; f < META_FEATURES; f++) z += (meta[base + f] as number) * (features[f] as number);
-        final[k] = z;
-      }
-      if (team !== undefined) {
-        for (let k = 0; k < 4; k++) {
-          final[k] = (final[k] as number) + TEAM_WORD_LOGIT * team[SCORE_INTENTS[k] as SignalIntent];
-        }
-      }
-      let best = 0;
-      for (let k = 1; k < K; k++) if ((final[k] as number) > (final[best] as number)) best = k;
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp((final[k] as number) - (final[best] as number));
-      return { intent: MODEL_INTENTS[best] as Intent, probability: 1 / sum };
+      return predictCodes(readText(text), text.length, reading, team);
     },
+    predictCodes,
   };
 }
