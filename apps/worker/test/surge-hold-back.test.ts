@@ -170,12 +170,14 @@ describe("a flood's first posts", () => {
     const alone = ownWords
       .map((text) => byText.get(text))
       .filter((r) => r !== undefined && r.surgeId === null);
-    // Marked for the thread exactly when reviewed as alike; at least one of them is.
+    // Marked for the thread exactly when reviewed as alike. (Which of them stay alone and resemble the
+    // surge depends on the detector's minute and hour windows, so on the wall clock: a CI run had none
+    // alike. That a post in the surge's words resembles it and an everyday one does not is held by
+    // packages/rules' detector.test.ts, on a clock of its own.)
     for (const row of alone)
       expect(await world.repos.surges.heldUntil(row?.id as string)).toEqual(
         alike.includes(row?.id as string) ? new Date(clock) : null,
       );
-    expect(alone.filter((row) => alike.includes(row?.id as string)).length).toBeGreaterThan(0);
     console.log(
       `own words: ${ownWords.length - alone.length} joined, ${alone.filter((row) => alike.includes(row?.id as string)).length} alike`,
     );
