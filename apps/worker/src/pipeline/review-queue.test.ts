@@ -55,7 +55,8 @@ describe('the review queue', () => {
       const taken = await worker.getNextJob(token);
       if (taken === undefined) throw new Error('no review job to take');
       expect((taken.data as { matchId: string }).matchId).toBe(held);
-      await stepBack(taken, token, 20);
+      // (Back in half a second: not due before the next two are taken, however slow the machine.)
+      await stepBack(taken, token, 500);
       // A fresh review stepping back keeps its turn over those that came after it.
       const first = await worker.getNextJob(token);
       if (first === undefined) throw new Error('no review job to take');
@@ -67,7 +68,7 @@ describe('the review queue', () => {
       await stepBack(second, token, 20);
       const late = randomUUID();
       await reviews.notify(late);
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 700));
       // The worker takes the rest one by one (a due delayed job is put back as it takes the next).
       const rest: string[] = [];
       for (let next = await worker.getNextJob(token); next; next = await worker.getNextJob(token)) {
