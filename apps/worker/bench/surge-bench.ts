@@ -195,7 +195,10 @@ try {
       const match = byPostId.get(matchIdOf(m) ?? '');
       if (at < 0 || match === undefined) continue;
       const added = scenario.added.get(match.postId);
-      const kind = `${inThread.has(match.id) ? 'T' : 'C'}:${added?.outage ? (match.surgeId ? 'outage-joined-later' : 'outage-alone') : 'ordinary'}@${Math.floor(at / 10_000) * 10}`;
+      // How it came to be reviewed alone: f(resh), h(eld and let go) or a(like the surge).
+      const until = await world.repos.surges.heldUntil(match.id);
+      const how = until === null ? 'f' : until.getTime() - match.createdAt.getTime() < 500 ? 'a' : 'h';
+      const kind = `${inThread.has(match.id) ? 'T' : 'C'}:${added?.outage ? (match.surgeId ? 'outage-joined-later' : 'outage-alone') : 'ordinary'}/${how}@${Math.floor(at / 10_000) * 10}`;
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
     console.log(`messages by kind per 10 s: ${[...kinds].map(([k, v]) => `${k}=${v}`).join(' ')}`);

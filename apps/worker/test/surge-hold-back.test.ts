@@ -145,6 +145,33 @@ describe("a flood's first posts", () => {
       `first posts: ${members.size} members, ${released.filter((id) => first.includes(id)).length} released`,
     );
 
+    // A group of near-duplicates of the flooded intent forming fast while the surge is open, in words
+    // that are not the surge's (its third post): held for it, asked at once and not taken in — yet kept waiting (a forming group during
+    // a flood is nearly always the outage's, and joins as it grows), asked again each time the surge
+    // has grown by half, and reviewed FLOOD_HOLD_MS after it was first asked, not at the end of its hold.
+    const delayedBefore = delayed.length;
+    await page(3, 300, [
+      'しおりノートでPDFの書き出しが途中で止まる',
+      'しおりノートでPDFの書き出しが途中で止まる…',
+      'しおりノートでPDFの書き出しが途中で止まる！',
+    ]);
+    const forming = delayed.slice(delayedBefore);
+    expect(forming.length).toBeGreaterThan(0);
+    const askedAt = clock;
+    for (const id of forming) {
+      expect(released).not.toContain(id);
+      expect((await world.repos.surges.heldUntil(id))?.getTime()).toBeGreaterThan(clock + FLOOD_HOLD_MS);
+    }
+    clock += FLOOD_HOLD_MS - 1_000;
+    await page(1, 300);
+    for (const id of forming) expect(released).not.toContain(id);
+    clock = askedAt + FLOOD_HOLD_MS;
+    await page(1, 300);
+    for (const id of forming) {
+      expect(released).toContain(id);
+      expect(await world.repos.surges.heldUntil(id)).toEqual(new Date(clock));
+    }
+
     // While the surge is open: an everyday post of the watch is reviewed at once, in the review channel
     // (not marked); one in the outage's words that the surge does not take in resembles it, and is
     // reviewed at once too, but marked (reviewed in the surge's thread) and after the other reviews.

@@ -188,7 +188,7 @@ function createRunner(
     if (held.length === 0) return 0;
     const heldIds = new Set(held);
     for (const entry of entries)
-      if (heldIds.has(entry.id)) waitForSurge(entry.watchId, entry.id, entry.until.getTime());
+      if (heldIds.has(entry.id)) waitForSurge(entry.watchId, entry.id, entry.until.getTime(), false);
     const first = Math.min(...entries.map((e) => e.until.getTime()));
     await jobs.enqueue(
       'surge',
@@ -215,9 +215,10 @@ function createRunner(
    */
   const reconsider = async (
     ids: readonly string[],
-  ): Promise<{ members: Set<string>; notTaken: string[]; alike: Set<string> }> => {
+  ): Promise<{ members: Set<string>; notTaken: string[]; alike: Set<string>; forming: Set<string> }> => {
     const rows = await store.surges.history(new Date(0), ids);
     const alike = new Set<string>();
+    const forming = new Set<string>();
     const notTaken: string[] = [];
     const joined = new Map<
       string,
@@ -232,6 +233,7 @@ function createRunner(
       if (verdict.kind === 'ordinary') {
         notTaken.push(match.id);
         if (isAlike(match)) alike.add(match.id);
+        if (verdict.forming) forming.add(match.id);
         continue;
       }
       const entry = joined.get(verdict.surge.id) ?? { verdict, ids: [] };
@@ -247,7 +249,7 @@ function createRunner(
       await message(surgeId);
       for (const id of memberIds) members.add(id);
     }
-    return { members, notTaken, alike };
+    return { members, notTaken, alike, forming };
   };
 
   /**
@@ -268,34 +270,95 @@ function createRunner(
   };
 
   /**
-   * Per watch: held matches (for a surge forming, for the flood of their intent, or held back), and
-   * when their hold ends. Once the watch's surge has `minCount` members (enough to tell what they say),
-   * they are asked at once instead of at the end of their hold: those it takes in join it, the others
-   * are reviewed now (an everyday match caught in a flood then waits seconds, not the whole hold).
+   * Per watch: held matches (for a surge forming, for the flood of their intent, or held back), when
+   * their hold ends, and whether a group of near-duplicates is forming around them. Once the watch's
+   * surge has `minCount` members (enough to tell what they say), they are asked at once instead of at
+   * the end of their hold: those it takes in join it. Of the others, those held only for the flood of
+   * their intent are reviewed now (an everyday match caught in a flood then waits seconds, not the
+   * whole hold); those around which a group is forming (when held, or by now: the detector says so
+   * when asked) keep waiting — asked again each time the surge has grown by half — until they join or
+   * FLOOD_HOLD_MS after they were first asked. A fast group of near-duplicates during a flood is
+   * nearly always the outage's, and the surge takes most of them in within seconds as the group grows;
+   * reviewed at once, each took a place in the surge's thread ahead of the everyday matches there
+   * (docs/adr/010-surges.md, "Asked as soon as the surge can tell").
    */
-  const waitingForSurge = new Map<string, Map<string, number>>();
-  const waitForSurge = (watchId: string, id: string, until: number) => {
-    const waiting = waitingForSurge.get(watchId) ?? new Map<string, number>();
-    waiting.set(id, Math.max(until, waiting.get(id) ?? 0));
+  const waitingForSurge = new Map<
+    string,
+    Map<string, { until: number; forming: boolean; askedFirst?: number }>
+  >();
+  /** Per surge: its size when the matches waiting for it were last asked. */
+  const askedAt = new Map<string, number>();
+  const waitForSurge = (watchId: string, id: string, until: number, forming: boolean) => {
+    const waiting =
+      waitingForSurge.get(watchId) ??
+      new Map<string, { until: number; forming: boolean; askedFirst?: number }>();
+    const known = waiting.get(id);
+    waiting.set(id, {
+      until: Math.max(until, known?.until ?? 0),
+      forming: forming || (known?.forming ?? false),
+      ...(known?.askedFirst === undefined ? {} : { askedFirst: known.askedFirst }),
+    });
     waitingForSurge.set(watchId, waiting);
   };
   const askWhenSurgeReady = async (now: number): Promise<number> => {
     if (waitingForSurge.size === 0) return 0;
-    const ready = new Set(
+    const open = new Map(
       detector
         .openSurges()
         .filter((surge) => surge.count >= settings.minCount)
-        .map((surge) => surge.watchId),
+        .map((surge) => [surge.watchId, surge]),
     );
+    const openIds = new Set([...open.values()].map((surge) => surge.id));
+    for (const id of askedAt.keys()) if (!openIds.has(id)) askedAt.delete(id);
     let joined = 0;
     for (const [watchId, waiting] of waitingForSurge) {
-      for (const [id, until] of waiting) if (until <= now) waiting.delete(id);
-      if (waiting.size === 0 || ready.has(watchId)) waitingForSurge.delete(watchId);
-      if (waiting.size === 0 || !ready.has(watchId)) continue;
-      const ids = [...waiting.keys()];
-      const { members, notTaken, alike } = await reconsider(ids);
+      for (const [id, { until }] of waiting) if (until <= now) waiting.delete(id);
+      if (waiting.size === 0) {
+        waitingForSurge.delete(watchId);
+        continue;
+      }
+      const surge = open.get(watchId);
+      if (surge === undefined) continue;
+      // Everything again when the surge has grown by half since the last time (it tells better what
+      // its members say, and more of the groups have joined); otherwise only those new since.
+      const before = askedAt.get(surge.id);
+      const grown = before === undefined || surge.count >= before * 1.5;
+      const ids = [...waiting]
+        .filter(
+          ([, entry]) =>
+            grown ||
+            !entry.forming ||
+            entry.askedFirst === undefined ||
+            now - entry.askedFirst >= FLOOD_HOLD_MS,
+        )
+        .map(([id]) => id);
+      if (grown) askedAt.set(surge.id, surge.count);
+      if (ids.length === 0) continue;
+      const { members, notTaken, alike, forming } = await reconsider(ids);
       joined += members.size;
-      await release(notTaken, alike, now);
+      // Kept at most FLOOD_HOLD_MS after they were first asked: an everyday wording that repeats
+      // during the flood (its group forming too) waits that much, not its whole hold. One held only
+      // for the flood whose near-duplicates have come fast since waits the same way.
+      for (const id of ids) {
+        const entry = waiting.get(id);
+        if (entry === undefined) continue;
+        if (forming.has(id)) entry.forming = true;
+        if (entry.forming && entry.askedFirst === undefined) entry.askedFirst = now;
+      }
+      const keep = new Set(
+        notTaken.filter((id) => {
+          const entry = waiting.get(id);
+          return entry?.forming === true && now - (entry.askedFirst ?? now) < FLOOD_HOLD_MS;
+        }),
+      );
+      // Members now (here or meanwhile), or reviewed now: no longer waiting.
+      for (const id of ids) if (!keep.has(id)) waiting.delete(id);
+      if (waiting.size === 0) waitingForSurge.delete(watchId);
+      await release(
+        notTaken.filter((id) => !keep.has(id)),
+        alike,
+        now,
+      );
     }
     return joined;
   };
@@ -458,7 +521,7 @@ function createRunner(
         const until = now + (heldBriefly.has(id) ? Math.min(holdMs, FLOOD_HOLD_MS) : holdMs);
         if (until > now) holds.push({ id, until: new Date(until) });
         const watchId = watchOf.get(id);
-        if (watchId !== undefined) waitForSurge(watchId, id, until);
+        if (watchId !== undefined) waitForSurge(watchId, id, until, !heldBriefly.has(id));
       }
       // Recorded on the match too: released or not taken in, it is reviewed in the surge's thread.
       if (holds.length > 0) await store.surges.holdBack(holds);

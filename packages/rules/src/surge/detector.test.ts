@@ -109,6 +109,21 @@ const watchedFor = (hours: number) => ({
   baseline: { groups: new Map(), observedFromHour: Math.floor(T0 / HOUR) - hours },
 });
 
+/**
+ * A detector that knows the watch's usual (60 everyday questions over half an hour) and has then seen
+ * a minute of an outage's flood (200 posts): its surge open.
+ */
+function inFlood(seed: number) {
+  const r = random(seed);
+  const detector = createSurgeDetector(watchedFor(48));
+  for (const m of spread(60, T0 - 30 * MIN, 30 * MIN, (at) =>
+    match('w', at, everyday('しおりノート', r), 'question'),
+  ))
+    detector.add(m);
+  for (const m of spread(200, T0, 60_000, (at) => match('w', at, outage('しおりノート', r)))) detector.add(m);
+  return { r, detector };
+}
+
 const surgeIds = (verdicts: readonly SurgeVerdict[]) =>
   new Set(verdicts.flatMap((v) => (v.kind === 'ordinary' ? [] : [v.surge.id])));
 
@@ -490,15 +505,7 @@ describe('surge detector', () => {
   });
 
   it('takes a held match in when asked again, once, if it says what the members say', () => {
-    const r = random(14);
-    const detector = createSurgeDetector(watchedFor(48));
-    // Everyday posts first, so the watch's usual words are known.
-    for (const m of spread(60, T0 - 30 * MIN, 30 * MIN, (at) =>
-      match('w', at, everyday('しおりノート', r), 'question'),
-    ))
-      detector.add(m);
-    for (const m of spread(200, T0, 60_000, (at) => match('w', at, outage('しおりノート', r))))
-      detector.add(m);
+    const { r, detector } = inFlood(14);
     const [before] = detector.openSurges();
     expect(before?.count).toBeGreaterThan(100);
     // Held while the surge formed (here: its verdict is not what is asked about), its hold now over.
@@ -514,6 +521,31 @@ describe('surge detector', () => {
     const late = match('w', T0 + 20 * MIN, 'しおりノートさっきからずっとログインできない');
     detector.add(match('w', T0 + 20 * MIN, everyday('しおりノート', r), 'question'));
     expect(detector.reconsider(late).kind).toBe('ordinary');
+  });
+
+  it('says, when asked again, whether a group of near-duplicates is now forming around a match', () => {
+    const { r, detector } = inFlood(15);
+    expect(detector.openSurges()[0]?.count).toBeGreaterThan(100);
+    // During the flood, a trouble post in words that are not the surge's: alone so far.
+    const pdf = (at: number, ending: string) =>
+      match('w', at, `しおりノートでPDFの書き出しが途中で止まる${ending}`);
+    const first = pdf(T0 + 61_000, '');
+    expect(detector.add(first)).toMatchObject({ kind: 'ordinary' });
+    const alone = detector.reconsider(first);
+    expect(alone.kind).toBe('ordinary');
+    expect(alone.kind === 'ordinary' && alone.forming).toBeFalsy();
+    // Two near-duplicates of it within seconds: its group is coming fast now. Not taken in (its words
+    // are not the surge's), but said to be forming.
+    detector.add(pdf(T0 + 62_000, '…'));
+    detector.add(pdf(T0 + 63_000, '！'));
+    const again = detector.reconsider(first);
+    expect(again.kind).toBe('ordinary');
+    expect(again.kind === 'ordinary' && again.forming?.count).toBeGreaterThanOrEqual(3);
+    // An everyday question with no near-duplicates is not.
+    const question = match('w', T0 + 64_000, everyday('しおりノート', r), 'question');
+    detector.add(question);
+    const asked = detector.reconsider(question);
+    expect(asked.kind === 'ordinary' && asked.forming).toBeFalsy();
   });
 
   it('says nothing is a surge before a window was watched', () => {

@@ -88,7 +88,9 @@ export interface SurgeDetector {
   /**
    * Asks again about a match judged ordinary earlier (held for a forming surge, its hold over): it joins
    * its watch's open surge now if the flood goes on and it says what the surge's members say (as a
-   * match like none of its groups would). Ordinary otherwise. Asked twice, it joins once; a match
+   * match like none of its groups would). Ordinary otherwise — with `forming` when a group of its
+   * near-duplicates is coming fast now (as `add` says it; the worker keeps such a match waiting a little
+   * longer: the surge takes such groups in as they grow). Asked twice, it joins once; a match
    * already handed over in a verdict's `earlier` is the caller's to leave out (groups that join a
    * surge forget their members' ids).
    */
@@ -784,6 +786,22 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     return undefined;
   };
 
+  /**
+   * A group counts as coming fast: `n` matches within the flood's minutes, and (when the group is older
+   * than them) `factor` times its own rate before; then, with the match's intent `flooded`, that is
+   * unusual enough — otherwise it must be surging against its watch's usual.
+   */
+  const fastGroup = (cluster: Cluster, n: number, flooded: boolean, at: number): boolean => {
+    const recent = recentTotal(cluster);
+    if (recent < n) return false;
+    const horizon = (Math.floor(clock / MINUTE_MS) - FLOOD_MINUTES + 1) * MINUTE_MS;
+    const before = horizon - cluster.born;
+    if (before > 0 && recent < (config.factor * (cluster.total - recent) * (clock - horizon)) / before)
+      return false;
+    // The match's intent is flooded: that says its count is unusual, over the flood's own minutes.
+    if (flooded) return true;
+    return isSurging(cluster, at, n);
+  };
   /** A near-duplicate group is a surge when it is big enough and its watch and intents are unusually busy. */
   const isSurging = (cluster: Cluster, at: number, needed: number): boolean => {
     const perIntent = clusterCount(cluster);
@@ -1068,17 +1086,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     // Small groups count only when fast: that many within the flood's minutes, and (when the group is
     // older than them) `factor` times its own rate before — the flood of their intent would make any
     // everyday wording of the watch look unusual.
-    const fast = (cluster: Cluster, n: number): boolean => {
-      const recent = recentTotal(cluster);
-      if (recent < n) return false;
-      const horizon = (Math.floor(clock / MINUTE_MS) - FLOOD_MINUTES + 1) * MINUTE_MS;
-      const before = horizon - cluster.born;
-      if (before > 0 && recent < (config.factor * (cluster.total - recent) * (clock - horizon)) / before)
-        return false;
-      // The match's intent is flooded: that says its count is unusual, over the flood's own minutes.
-      if (flooded) return true;
-      return isSurging(cluster, match.at, n);
-    };
+    const fast = (cluster: Cluster, n: number): boolean => fastGroup(cluster, n, flooded, match.at);
     const earlier: string[] = [];
     for (const cluster of similar) {
       if (cluster.surge !== undefined) continue;
@@ -1161,19 +1169,26 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     if (!config.enabled || open === undefined || open.texts < config.minCount) return none;
     if (match.at < open.firstAt - FLOOD_MINUTES * MINUTE_MS) return none;
     const key = groupKey(match.watchId, match.intent);
-    if (!(intentFlooded(key, match.at) || surgeFlooded(open))) return none;
-    const shingles = textShingles(match.text);
-    if (profileScore(open, shingles) < PROFILE_MIN) return none;
-    // The match as its groups remember it (if they still do): it must not join again through them. A
-    // group that joined a surge has handed its members over (and forgotten them).
+    const flooded = intentFlooded(key, match.at);
+    if (!(flooded || surgeFlooded(open))) return none;
+    // A group that joined a surge has handed its members over (and forgotten them).
     if (adopted.has(match.id)) return none;
+    // The match as its groups remember it (if they still do): it must not join again through them; and
+    // whether one of them is coming fast now (near-duplicates arrived since: most likely the outage's
+    // in a wording of its own, which the surge takes in as the group grows).
     let member: Member | undefined;
+    let forming = 0;
     for (const cluster of idle.values()) {
       if (cluster.watchId !== match.watchId || cluster.last < match.at) continue;
-      member = cluster.members.find((m) => m.id === match.id);
-      if (member !== undefined) break;
+      const found = cluster.members.find((m) => m.id === match.id);
+      if (found === undefined) continue;
+      member ??= found;
+      if (fastGroup(cluster, 3, true, match.at)) forming = Math.max(forming, windowTotal(cluster));
     }
     if (member?.inSurge) return none;
+    const shingles = textShingles(match.text);
+    if (profileScore(open, shingles) < PROFILE_MIN)
+      return forming > 0 && !afterReviewerClose(match) ? { ...none, forming: { count: forming } } : none;
     const joining: Member = member ?? {
       id: match.id,
       at: match.at,
