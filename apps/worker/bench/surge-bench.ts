@@ -18,7 +18,10 @@
  * Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
  * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted;
  * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's
- * thread (T) and the surge message (S); and the outage posts reviewed alone, the same way.
+ * thread (T) and the surge message (S); every single review message from the burst's start per 10 s by
+ * what it was (an ordinary match, an outage post reviewed alone, or one that joined the surge later)
+ * and how it came to be reviewed alone (f: at once, h: held and let go, a: alike the surge); and the
+ * outage posts reviewed alone, the same way as the ordinary matches.
  */
 import { parseArgs } from 'node:util';
 import {
