@@ -146,9 +146,10 @@ describe("a flood's first posts", () => {
     );
 
     // A group of near-duplicates of the flooded intent forming fast while the surge is open, in words
-    // that are not the surge's (its third post): held for it, asked at once and not taken in — yet kept waiting (a forming group during
-    // a flood is nearly always the outage's, and joins as it grows), asked again each time the surge
-    // has grown by half, and reviewed FLOOD_HOLD_MS after it was first asked, not at the end of its hold.
+    // that are not the surge's (its third post): held for it, asked at once and not taken in — yet
+    // kept waiting (a forming group during a flood is nearly always the outage's, and joins as it
+    // grows), asked again each time the surge has grown by half, and reviewed FLOOD_HOLD_MS after it
+    // was first asked, not at the end of its hold.
     const delayedBefore = delayed.length;
     await page(3, 300, [
       'しおりノートでPDFの書き出しが途中で止まる',

@@ -1169,8 +1169,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     if (!config.enabled || open === undefined || open.texts < config.minCount) return none;
     if (match.at < open.firstAt - FLOOD_MINUTES * MINUTE_MS) return none;
     const key = groupKey(match.watchId, match.intent);
-    const flooded = intentFlooded(key, match.at);
-    if (!(flooded || surgeFlooded(open))) return none;
+    if (!(intentFlooded(key, match.at) || surgeFlooded(open))) return none;
     // A group that joined a surge has handed its members over (and forgotten them).
     if (adopted.has(match.id)) return none;
     // The match as its groups remember it (if they still do): it must not join again through them; and
@@ -1183,6 +1182,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
       const found = cluster.members.find((m) => m.id === match.id);
       if (found === undefined) continue;
       member ??= found;
+      // (The flood goes on: checked above.)
       if (fastGroup(cluster, 3, true, match.at)) forming = Math.max(forming, windowTotal(cluster));
     }
     if (member?.inSurge) return none;
