@@ -302,14 +302,15 @@ function createRunner(
   };
   const askWhenSurgeReady = async (now: number): Promise<number> => {
     if (waitingForSurge.size === 0) return 0;
-    const open = new Map(
+    /** Per watch: its open surge, once it has `minCount` members. */
+    const ready = new Map(
       detector
         .openSurges()
         .filter((surge) => surge.count >= settings.minCount)
         .map((surge) => [surge.watchId, surge]),
     );
-    const openIds = new Set([...open.values()].map((surge) => surge.id));
-    for (const id of askedAt.keys()) if (!openIds.has(id)) askedAt.delete(id);
+    const readyIds = new Set([...ready.values()].map((surge) => surge.id));
+    for (const id of askedAt.keys()) if (!readyIds.has(id)) askedAt.delete(id);
     let joined = 0;
     for (const [watchId, waiting] of waitingForSurge) {
       for (const [id, { until }] of waiting) if (until <= now) waiting.delete(id);
@@ -317,10 +318,11 @@ function createRunner(
         waitingForSurge.delete(watchId);
         continue;
       }
-      const surge = open.get(watchId);
+      const surge = ready.get(watchId);
       if (surge === undefined) continue;
       // Everything again when the surge has grown by half since the last time (it tells better what
-      // its members say, and more of the groups have joined); otherwise only those new since.
+      // its members say, and more of the groups have joined); otherwise those held for the flood alone,
+      // those not asked yet, and those whose FLOOD_HOLD_MS since they were first asked is up.
       const before = askedAt.get(surge.id);
       const grown = before === undefined || surge.count >= before * 1.5;
       const ids = [...waiting]
