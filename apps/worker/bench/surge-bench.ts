@@ -4,7 +4,7 @@
  * against before it, in the same run; review messages sent during the burst. Printed, never asserted.
  *
  *   node apps/worker/bench/surge-bench.ts [--burst 1000] [--burst-s 120] [--calm-s 60] [--normal-per-s 1]
- *                                          [--history-h 1]
+ *                                          [--history-h 1] [--hold-s 60]
  *
  * The real worker (startWorker) in a test world (real PostgreSQL and Redis; the X stand-in polled by
  * twitter-api-v2 every second; the Discord stand-in, spoken to by discord.js, with its per-channel rate
@@ -15,7 +15,8 @@
  * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
  * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
  * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
- * Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
+ * `--hold-s`: the configuration's `surges.holdSeconds` (0: no match waits for a surge; what that costs
+ * in review messages against what it saves in latency). Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
  * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted;
  * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's
  * thread (T) and the surge message (S); every single review message from the burst's start per 10 s by
@@ -24,6 +25,7 @@
  * outage posts reviewed alone, the same way as the ordinary matches.
  */
 import { parseArgs } from 'node:util';
+import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import {
   matchIdOf,
   matchMessages,
@@ -45,11 +47,14 @@ const { values } = parseArgs({
     'calm-s': { type: 'string', default: '60' },
     'normal-per-s': { type: 'string', default: '1' },
     'history-h': { type: 'string', default: '1' },
+    'hold-s': { type: 'string', default: String(SURGE_DEFAULTS.holdSeconds) },
   },
 });
 const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 
-const world = await createTestWorld({ config: SURGE_CONFIG });
+const world = await createTestWorld({
+  config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
+});
 try {
   world.discord.setChannelRateLimit(true);
   const historyHours = Number(values['history-h']);
@@ -127,7 +132,7 @@ try {
   );
   const surges = await world.repos.surges.list();
   console.log(
-    `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${values['calm-s']} s calm before and after); Discord rate limit on`,
+    `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${values['calm-s']} s calm before and after); holdSeconds ${values['hold-s']}; Discord rate limit on`,
   );
   console.log(
     `  surges: ${surges.length} (${surges.map((s) => `${s.count} members`).join(', ')}); surge messages: ${surgeMessages(world).length}`,

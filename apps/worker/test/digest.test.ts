@@ -108,7 +108,9 @@ describe('the digest', () => {
     expect(message?.content).toContain('返信 0 件');
     // The period's surge, with its size and how it was handled.
     expect(message?.content).toContain('🌊 **急増 1 件**');
-    expect(message?.content).toMatch(/\n• .* · \*\*1 件\*\* · .* · X 1 · 告知なし · 未対応 1 · 終了\n/u);
+    expect(message?.content).toMatch(
+      /\n• .* · \*\*1 件\*\* · しおりノート · X 1 · 告知なし · 未対応 1 · 終了\n/u,
+    );
 
     // More ticks: the period's job exists, nothing new.
     await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -31,6 +31,8 @@ async function runDay(w: TestWorld, outage: boolean) {
   const reviewed: string[] = [];
   /** Reviews put off (`delayMs`): a surge looked to be forming around them. */
   const held: string[] = [];
+  /** When each match was judged (the clock of its page). */
+  const judgedAt = new Map<string, number>();
   let runner: SurgeRunner | null = null;
   const deps = ingestDeps(
     w,
@@ -44,6 +46,7 @@ async function runDay(w: TestWorld, outage: boolean) {
       // As the worker does with surges on, minus the queue: straight to the detector's holder.
       review: async (ids) => {
         if (ids.length === 0) return;
+        for (const id of ids) judgedAt.set(id, clock);
         await w.repos.surges.markPending(ids);
         await runner?.handle({ matchIds: [...ids] });
       },
@@ -77,12 +80,21 @@ async function runDay(w: TestWorld, outage: boolean) {
   const stored = await w.repos.surges.history(new Date(0));
   const outageIds = new Set(stored.filter((m) => outageTexts.has(m.text)).map((m) => m.id));
   const heldIds = new Set(held);
+  // Matches whose review was made to wait (held for the surge until later than they were judged): by a
+  // delayed notify, or held back after they were handed on. (One marked for the surge's thread only is
+  // held until the moment it was judged.)
+  let waited = 0;
+  for (const m of stored) {
+    const until = await w.repos.surges.heldUntil(m.id);
+    if (until !== null && until.getTime() > (judgedAt.get(m.id) ?? Number.POSITIVE_INFINITY)) waited++;
+  }
   // Taken in by a reconsider job, or asked at once when the surge had minCount members.
   const reconsidered = stored.filter((m) => heldIds.has(m.id) && m.surgeId !== null).length;
   return {
     posts: posts.length,
     reviewed: reviewed.length,
     held: held.length,
+    waited,
     /** Held matches the surge took in when asked again (before their hold ended, or as it did). */
     reconsidered,
     /** Outage matches that got a review message of their own at once. */
@@ -113,6 +125,9 @@ describe('a day of generated traffic through the worker’s surge path', () => {
     world = await createTestWorld({ config: { ...SURGE_CONFIG, surges: { holdSeconds: 0 } } });
     const unheld = await runDay(world, true);
     expect(unheld.held).toBe(0);
+    // Not one held back either, once its flood is seen (`holdSeconds: 0` is "never wait").
+    expect(unheld.waited).toBe(0);
+    expect(day.waited).toBeGreaterThan(0);
     expect(day.held).toBeGreaterThan(0);
     expect(day.reconsidered).toBeGreaterThan(0);
     expect(day.outageAlone).toBeLessThan(unheld.outageAlone * 0.8);

@@ -76,6 +76,8 @@ describe('an outage burst among normal traffic', () => {
     expect(surgeMessages(world)).toHaveLength(1);
     const [message] = surgeMessages(world);
     expect(embedText(message as never)).toContain(String(latest?.count));
+    // Its watch by the configuration's name, the id beside it.
+    expect(embedText(message as never)).toContain('しおりノート (shiori)');
     expect(latest?.count).toBeGreaterThanOrEqual(900);
     expect(latest?.examples.length).toBeGreaterThan(0);
     expect(Object.keys(latest?.platforms ?? {})).toEqual(['x']);

@@ -66,6 +66,8 @@ const view = (
   from: new Date('2026-11-23T00:00:00Z'),
   to: new Date('2026-11-24T00:00:00Z'),
   timeZone: 'Asia/Tokyo',
+  // The surges' watch by its name; one not in the configuration (any more) by its id.
+  watchNames: new Map([['brand', 'しおりノート']]),
   effect: {
     period: { from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-24T00:00:00Z') },
     totals: figures(10, 4, 3),
@@ -142,10 +144,10 @@ describe('the digest message', () => {
     );
     expect(content).toContain('🌊 **急増 2 件**');
     expect(content).toContain(
-      '• 11-23 12:12〜13:05 · **1030 件** · brand · X 1000 / Mastodon 30 · 告知: X・Mastodon（失敗） · 未対応 0 · 返信 10 · 対応不要 1019 · エスカレーション 1 · 終了',
+      '• 11-23 12:12〜13:05 · **1030 件** · しおりノート · X 1000 / Mastodon 30 · 告知: X・Mastodon（失敗） · 未対応 0 · 返信 10 · 対応不要 1019 · エスカレーション 1 · 終了',
     );
     expect(content).toContain(
-      '• 11-23 23:50〜11-24 00:10 · **25 件** · brand · X 25 · 告知なし · 未対応 25 · 継続中',
+      '• 11-23 23:50〜11-24 00:10 · **25 件** · しおりノート · X 25 · 告知なし · 未対応 25 · 継続中',
     );
     // Surges before the voices, both listed, nothing cut.
     expect(content.indexOf('急増 2 件')).toBeLessThan(content.indexOf('ご意見 1 件'));
@@ -157,7 +159,7 @@ describe('the digest message', () => {
     const { content } = digestMessage(view([], false, [surge(1)], true), 'en');
     expect(content).toContain('🌊 **1+ surges**');
     expect(content).toContain(
-      '• 11-23 12:12–13:05 · **1030 posts** · brand · X 1000 / Mastodon 30 · announced on X, Mastodon (failed) · 0 waiting · 10 replied · 1019 dismissed · 1 escalated · closed',
+      '• 11-23 12:12–13:05 · **1030 posts** · しおりノート · X 1000 / Mastodon 30 · announced on X, Mastodon (failed) · 0 waiting · 10 replied · 1019 dismissed · 1 escalated · closed',
     );
     // More surges than listed: the console has them all.
     expect(content).toContain('(the whole digest is on the console at /digest?from=');

@@ -83,7 +83,12 @@ const MEMBER_TEXT = {
  * 未対応 0 · 対応不要 1020 · 返信 10 · 終了" (times in the digest's zone; waiting always shown, the
  * other outcomes when some members had them).
  */
-export function surgeLine(surge: SurgePeriodSummary, timeZone: string, lang: Lang): string {
+export function surgeLine(
+  surge: SurgePeriodSummary,
+  timeZone: string,
+  lang: Lang,
+  watchName: string = surge.watchId,
+): string {
   const first = localTime(surge.firstAt, timeZone);
   const last = localTime(surge.lastAt, timeZone);
   // "MM-DD HH:mm", the end's day left out when it is the same.
@@ -123,7 +128,7 @@ export function surgeLine(surge: SurgePeriodSummary, timeZone: string, lang: Lan
   return [
     when,
     `**${fillText(t(lang, 'digestSurgeSize'), { n: surge.count })}**`,
-    quote(clipChars(surge.watchId, 40)),
+    quote(clipChars(watchName, 40)),
     platforms,
     announced,
     ...outcomes,
@@ -171,7 +176,7 @@ export function digestMessage(view: DigestView, lang: Lang): BotMessage {
     if (fits(head)) {
       content += head;
       for (const surge of view.surges) {
-        const line = `\n• ${surgeLine(surge, view.timeZone, lang)}`;
+        const line = `\n• ${surgeLine(surge, view.timeZone, lang, view.watchNames.get(surge.watchId))}`;
         if (!fits(line)) break;
         content += line;
         surgesListed++;

@@ -43,6 +43,17 @@ describe("a surge's message", () => {
     expect(JSON.stringify(buildSurgeMessage(surge(), [], 'en').embeds)).not.toContain('queued');
   });
 
+  it('names its watch as the configuration does, with the id beside it', () => {
+    const field = (message: ReturnType<typeof buildSurgeMessage>) =>
+      message.embeds[0]?.fields?.find((f) => f.name === 'ウォッチ')?.value;
+    expect(field(buildSurgeMessage(surge(), [], 'ja', { watchName: 'しおりノート' }))).toBe(
+      'しおりノート (brand)',
+    );
+    // No name (or a watch no longer configured): its id.
+    expect(field(buildSurgeMessage(surge(), [], 'ja'))).toBe('brand');
+    expect(field(buildSurgeMessage(surge(), [], 'ja', { watchName: 'brand' }))).toBe('brand');
+  });
+
   it('reads back its custom ids, an escalation target with its colons, and nothing else', () => {
     expect(parseSurgeCustomId(`kks:r:${UUID}`)).toEqual({ action: 'r', surgeId: SURGE_ID });
     expect(parseSurgeCustomId(`kks:et:${UUID}:billing:eu`)).toEqual({

@@ -80,6 +80,8 @@ const share = (counts: Readonly<Record<string, number>>, name: (k: string) => st
 export interface SurgeMessageExtras {
   readonly replies?: SurgeReplyProgress;
   readonly escalations?: readonly SurgeEscalationRecord[];
+  /** The watch's name in the configuration (its id when it has none, or is gone). */
+  readonly watchName?: string | undefined;
 }
 
 export function buildSurgeMessage(
@@ -107,7 +109,16 @@ export function buildSurgeMessage(
     (a) => `${PLATFORM_NAME[a.platform] ?? a.platform}: ${a.state}${a.url ? ` ${a.url}` : ''}`,
   );
   const fields = [
-    { name: t(lang, 'watch'), value: clip(surge.watchId, 200), inline: true },
+    {
+      name: t(lang, 'watch'),
+      value: clip(
+        extras.watchName === undefined || extras.watchName === surge.watchId
+          ? surge.watchId
+          : `${extras.watchName} (${surge.watchId})`,
+        200,
+      ),
+      inline: true,
+    },
     {
       name: t(lang, 'intent'),
       value: clip(
@@ -179,14 +190,16 @@ export function buildSurgeMessage(
 
 /** The surge's message as it should look now, read fresh from the store. */
 export async function currentSurgeMessage(
-  store: Pick<Store, 'surges'>,
+  store: Pick<Store, 'surges' | 'config'>,
   surge: SurgeRecord,
   lang: Lang,
 ): Promise<BotMessage> {
-  const [announcements, replies, escalations] = await Promise.all([
+  const [announcements, replies, escalations, { config }] = await Promise.all([
     store.surges.announcements(surge.id),
     store.surges.replyProgress(surge.id),
     store.surges.escalations(surge.id),
+    store.config.current(),
   ]);
-  return buildSurgeMessage(surge, announcements, lang, { replies, escalations });
+  const watchName = config.watches.find((w) => w.id === surge.watchId)?.name;
+  return buildSurgeMessage(surge, announcements, lang, { replies, escalations, watchName });
 }

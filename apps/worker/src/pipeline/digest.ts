@@ -28,6 +28,8 @@ export interface DigestView {
   readonly surges: readonly SurgePeriodSummary[];
   /** More surges than listed. */
   readonly moreSurges: boolean;
+  /** Watch id → its name in the configuration (the surges say which watch by name). */
+  readonly watchNames: ReadonlyMap<string, string>;
 }
 
 /** Voices listed in one Discord digest (the message has room for about this many). */
@@ -53,10 +55,11 @@ export async function loadDigest(
   period: { readonly from: Date; readonly to: Date },
   timeZone: string,
 ): Promise<DigestView> {
-  const [effect, voices, surges] = await Promise.all([
+  const [effect, voices, surges, { config }] = await Promise.all([
     deps.store.stats.effect(period),
     deps.store.stats.voices(period, { limit: DIGEST_VOICES + 1 }),
     deps.store.surges.inPeriod(period.from, period.to, DIGEST_SURGES + 1),
+    deps.store.config.current(),
   ]);
   return {
     from: period.from,
@@ -67,6 +70,7 @@ export async function loadDigest(
     moreVoices: voices.length > DIGEST_VOICES,
     surges: surges.slice(0, DIGEST_SURGES),
     moreSurges: surges.length > DIGEST_SURGES,
+    watchNames: new Map(config.watches.map((w) => [w.id, w.name ?? w.id])),
   };
 }
 

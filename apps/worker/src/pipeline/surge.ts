@@ -171,6 +171,8 @@ function createRunner(
   const handedOn = new Map<string, { id: string; watchId: string; at: number }[]>();
   const floodKey = (match: Pick<SurgeMatch, 'watchId' | 'intent'>) => `${match.watchId}\u0000${match.intent}`;
   const holdBack = async (keys: ReadonlySet<string>, now: number) => {
+    // As long as a match held for the flood alone, and never with `holdSeconds: 0` (never wait).
+    const holdMs = Math.min(settings.holdSeconds * 1000, FLOOD_HOLD_MS);
     const entries: { id: string; watchId: string; until: Date }[] = [];
     for (const key of keys) {
       const recent = handedOn.get(key);
@@ -178,8 +180,8 @@ function createRunner(
       handedOn.delete(key);
       for (const { id, watchId, at } of recent) {
         // Not worth it when its message is due before it could be asked again.
-        if (at + FLOOD_HOLD_MS - RECONSIDER_EARLY_MS > now)
-          entries.push({ id, watchId, until: new Date(at + FLOOD_HOLD_MS) });
+        if (at + holdMs - RECONSIDER_EARLY_MS > now)
+          entries.push({ id, watchId, until: new Date(at + holdMs) });
       }
     }
     if (entries.length === 0) return 0;
