@@ -211,3 +211,67 @@ describe("a flood's first posts", () => {
     );
   });
 });
+
+describe('a new holder of the surge lease', () => {
+  it('asks the matches held before it took over as soon as the surge can tell', async () => {
+    const w = await createTestWorld({ config: SURGE_CONFIG });
+    try {
+      await watchingSince(w);
+      await storeHistory(w, 0.25, 0.2);
+      let now = Date.now();
+      let holder: SurgeRunner | null = null;
+      const heldHere: string[] = [];
+      const letGo: string[] = [];
+      const deps = ingestDeps(
+        w,
+        {
+          notifyMany: async (ids, options) => {
+            if (options?.delayMs) heldHere.push(...ids);
+          },
+          release: async (ids) => {
+            letGo.push(...ids);
+          },
+          review: async (ids) => {
+            if (ids.length === 0) return;
+            await w.repos.surges.markPending(ids);
+            await holder?.handle({ matchIds: [...ids] });
+          },
+        },
+        () => new Date(now),
+      );
+      // Its delayed jobs (the hold's end) are left alone: what is asked here is asked at once.
+      const jobs = { enqueue: (async () => ({})) as never };
+      const page = async (count: number, texts: readonly string[] = []) => {
+        const posts = Array.from({ length: count }, (_, i) => {
+          now += 300;
+          return outagePost(now, texts[i]);
+        });
+        await ingestPosts({ accountId: w.accounts.x, posts }, deps);
+      };
+      // The first holder sees the flood begin and holds matches for it; then it is gone.
+      holder = await rebuildSurgeRunner(deps, jobs);
+      await page(7, FIRST);
+      await page(5);
+      expect(heldHere.length).toBeGreaterThan(0);
+      expect((await w.repos.surges.list()).every((s) => s.count < 20)).toBe(true);
+      const held = (await w.repos.surges.history(new Date(0)))
+        .filter((m) => m.surgeId === null && m.heldUntil !== null && m.heldUntil > now)
+        .map((m) => m.id);
+      expect(held.length).toBeGreaterThan(0);
+      // The next one, rebuilt from the database, as the flood goes on until its surge has minCount
+      // members: every match held before is asked then — joined, or let go now, before its hold ends.
+      holder = await rebuildSurgeRunner(deps, jobs);
+      for (let i = 0; i < 10 && (await w.repos.surges.list()).every((s) => s.count < 20); i++) await page(5);
+      expect((await w.repos.surges.list())[0]?.count).toBeGreaterThanOrEqual(20);
+      const after = new Map((await w.repos.surges.history(new Date(0), held)).map((m) => [m.id, m]));
+      for (const id of held) {
+        const match = after.get(id);
+        if (match?.surgeId !== null) continue;
+        expect(letGo).toContain(id);
+        expect(match.heldUntil).toBeLessThanOrEqual(now);
+      }
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+});

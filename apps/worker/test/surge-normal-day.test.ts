@@ -83,11 +83,9 @@ async function runDay(w: TestWorld, outage: boolean) {
   // Matches whose review was made to wait (held for the surge until later than they were judged): by a
   // delayed notify, or held back after they were handed on. (One marked for the surge's thread only is
   // held until the moment it was judged.)
-  let waited = 0;
-  for (const m of stored) {
-    const until = await w.repos.surges.heldUntil(m.id);
-    if (until !== null && until.getTime() > (judgedAt.get(m.id) ?? Number.POSITIVE_INFINITY)) waited++;
-  }
+  const waited = stored.filter(
+    (m) => m.heldUntil !== null && m.heldUntil > (judgedAt.get(m.id) ?? Number.POSITIVE_INFINITY),
+  ).length;
   // Taken in by a reconsider job, or asked at once when the surge had minCount members.
   const reconsidered = stored.filter((m) => heldIds.has(m.id) && m.surgeId !== null).length;
   return {

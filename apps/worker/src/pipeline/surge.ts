@@ -94,6 +94,15 @@ export async function rebuildSurgeRunner(deps: Deps, jobs: Pick<JobQueues, 'enqu
     }
     // Recorded again (idempotent): a crash between the detector and the database loses nothing.
     if (verdict.kind !== 'ordinary') await runner.record(verdict, match.id, { message: false });
+    // Still held for a surge (by the holder before this one): asked as soon as the surge can tell, as
+    // it would have been, not only when its hold ends.
+    else if (row.surgeId === null && row.heldUntil !== null && row.heldUntil > now)
+      runner.waitForSurge(
+        match.watchId,
+        match.id,
+        row.heldUntil,
+        verdict.forming !== undefined && verdict.forming.flood !== true,
+      );
   }
   log.info(
     { replayed: history.length, open: detector.openSurges().length, groups: detector.clusterCount() },
@@ -135,6 +144,8 @@ function createRunner(
     matchId: string,
     options: { message: boolean },
   ): Promise<void>;
+  /** Remembers a held match, to be asked when its watch's surge can tell (see `askWhenSurgeReady`). */
+  waitForSurge(watchId: string, id: string, until: number, forming: boolean): void;
 } {
   const { store } = deps;
   const forgetBefore = () =>
@@ -369,6 +380,7 @@ function createRunner(
 
   return {
     record,
+    waitForSurge,
     async handle(payload) {
       if ('closeSurgeId' in payload) {
         const closed = detector.close(payload.closeSurgeId, deps.now().getTime());

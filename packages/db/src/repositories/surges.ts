@@ -127,6 +127,8 @@ export interface SurgeHistoryRow {
   readonly text: string;
   readonly platform: string;
   readonly surgeId: string | null;
+  /** Its review held for a surge until then (ms since epoch; `holdBack`), or null. */
+  readonly heldUntil: number | null;
 }
 
 /**
@@ -538,6 +540,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
           text: posts.text,
           platform: matches.platform,
           surgeId: matches.surgeId,
+          heldUntil: matches.surgeHoldUntil,
         })
         .from(matches)
         .innerJoin(posts, and(eq(posts.platform, matches.platform), eq(posts.postId, matches.postId)))
@@ -557,6 +560,7 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         text: r.text,
         platform: r.platform,
         surgeId: r.surgeId,
+        heldUntil: r.heldUntil?.getTime() ?? null,
       }));
     },
 
