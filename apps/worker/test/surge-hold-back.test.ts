@@ -141,6 +141,11 @@ describe("a flood's first posts", () => {
     const members = new Set(matches.filter((m) => m.surgeId !== null).map((m) => m.id));
     expect(first.filter((id) => !members.has(id) && !released.includes(id))).toEqual([]);
     expect(new Set(released).size).toBe(released.length);
+    // The jobs at the end of their holds (queued when they were held) ask about them again, and let
+    // none of them go a second time.
+    for (const ids of reconsiders.filter((job) => job.some((id) => first.includes(id))))
+      await runner?.handle({ reconsiderIds: ids });
+    expect(new Set(released).size).toBe(released.length);
     console.log(
       `first posts: ${members.size} members, ${released.filter((id) => first.includes(id)).length} released`,
     );

@@ -266,6 +266,12 @@ function createRunner(
   };
 
   /**
+   * Held matches let go by `release`, and when: the job at the end of their hold asks about them again
+   * (one may join by then: its notify job skips it) but does not let them go a second time — their
+   * review is on its way, in its place in line.
+   */
+  const letGo = new Map<string, number>();
+  /**
    * Held matches the surge did not take in are reviewed now (in the surge's thread: the hold marked
    * them). Those that resemble the surge go after every other review waiting: most likely the flood's
    * own posts, they would crowd everyday matches caught in the hold out of the thread.
@@ -273,6 +279,12 @@ function createRunner(
   const release = async (ids: readonly string[], alike: ReadonlySet<string>, now: number) => {
     if (ids.length === 0) return;
     await store.surges.releaseHold(ids, new Date(now));
+    for (const id of ids) letGo.set(id, now);
+    // No longer waiting for the surge either (let go at the end of its hold while kept waiting).
+    for (const waiting of waitingForSurge.values()) for (const id of ids) waiting.delete(id);
+    // Needed until the hold-end jobs of those let go have run (`holdSeconds` after they were held).
+    if (letGo.size > 1_000)
+      for (const [id, at] of letGo) if (at < now - settings.holdSeconds * 1000 - 60_000) letGo.delete(id);
     const unlike = ids.filter((id) => !alike.has(id));
     if (unlike.length > 0) await deps.enqueue.release(unlike);
     if (unlike.length < ids.length)
@@ -388,9 +400,14 @@ function createRunner(
         return { ordinary: 0, held: 0, members: 0 };
       }
       if ('reconsiderIds' in payload) {
-        // Their hold ends in a moment: the ones not taken in go now, in their order (see `release`).
+        // Their hold ends in a moment: the ones not taken in go now, in their order (see `release`),
+        // unless they went already.
         const { members, notTaken, alike } = await reconsider(payload.reconsiderIds);
-        await release(notTaken, alike, deps.now().getTime());
+        await release(
+          notTaken.filter((id) => !letGo.has(id)),
+          alike,
+          deps.now().getTime(),
+        );
         return { ordinary: 0, held: 0, members: members.size };
       }
       const rows = await store.surges.history(new Date(0), payload.matchIds);
