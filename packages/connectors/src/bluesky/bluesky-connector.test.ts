@@ -252,6 +252,41 @@ describe('reply', () => {
   });
 });
 
+describe('post (an announcement of our own)', () => {
+  it('posts once, with facets and no reply refs, also when called twice with the same key', async () => {
+    const text = 'Login is failing for some of you — we are on it: https://example.com/status';
+    const [one, two] = await Promise.all([
+      connector.post(text, { idempotencyKey: 'surge-7:bluesky' }),
+      connector.post(text, { idempotencyKey: 'surge-7:bluesky' }),
+    ]);
+    const three = await connectorFor(desk).post(text, { idempotencyKey: 'surge-7:bluesky' });
+    expect(two).toEqual(one);
+    expect(three).toEqual(one);
+    expect(one.url).toBe(`https://bsky.app/profile/desk.test/post/${one.id.split('/').pop()}`);
+    await bsky.net.processAll();
+    const feed = await alice.agent.getAuthorFeed({ actor: desk.did, limit: 50 });
+    const ours = feed.data.feed.filter((item) => (item.post.record as { text?: string }).text === text);
+    expect(ours).toHaveLength(1);
+    const record = ours[0]?.post.record as {
+      reply?: unknown;
+      facets?: Array<{ features: Array<{ $type: string }> }>;
+    };
+    expect(record.reply).toBeUndefined();
+    expect(record.facets?.flatMap((f) => f.features.map((x) => x.$type))).toEqual([
+      'app.bsky.richtext.facet#link',
+    ]);
+  });
+
+  it('refuses an empty post and one over 300 graphemes, saying which', async () => {
+    await expect(connector.post('  ', { idempotencyKey: 'empty-1' })).rejects.toThrow(
+      /a Bluesky post cannot be empty/u,
+    );
+    await expect(connector.post('👍🏽'.repeat(301), { idempotencyKey: 'long-2' })).rejects.toThrow(
+      /the post is 301 graphemes; Bluesky allows 300/u,
+    );
+  });
+});
+
 describe('stream (firehose)', () => {
   /** Reads events until `count` arrive (or 20 s pass), then stops the stream. */
   async function take(

@@ -332,8 +332,19 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     }
   }
 
-  async function reply(target: ReplyTarget, text: string, replyOptions: ReplyOptions): Promise<ReplyResult> {
-    const rkey = rkeyFor(replyOptions.idempotencyKey);
+  /**
+   * Creates a post of the account's own under a record key derived from the idempotency key: a retry
+   * (or two workers at once) finds the first post instead of making a second. `fields` makes the
+   * checks only this kind of post needs and returns what it adds to the record (a reply's parent and
+   * root, its language); it runs after the text's checks, before anything is written.
+   */
+  async function createOwnPost(
+    kind: 'reply' | 'post',
+    text: string,
+    idempotencyKey: string,
+    fields: () => Promise<Record<string, unknown>>,
+  ): Promise<ReplyResult> {
+    const rkey = rkeyFor(idempotencyKey);
     await signIn();
     const repo = did();
     const handle = agent.session?.handle ?? repo;
@@ -341,40 +352,14 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
     const before = await authed('reply', () => existingReply(repo, rkey));
     if (before !== null) return result(before.uri);
 
-    if (text.trim() === '') throw new PermanentError('bluesky', 'a Bluesky reply cannot be empty');
+    if (text.trim() === '') throw new PermanentError('bluesky', `a Bluesky ${kind} cannot be empty`);
     const length = countGraphemes(text);
     if (length > BLUESKY_MAX_GRAPHEMES)
       throw new PermanentError(
         'bluesky',
-        `the reply is ${length} graphemes; Bluesky allows ${BLUESKY_MAX_GRAPHEMES}`,
+        `the ${kind} is ${length} graphemes; Bluesky allows ${BLUESKY_MAX_GRAPHEMES}`,
       );
-    if (parseAtUri(target.postId) === null)
-      throw new PermanentError(
-        'bluesky',
-        `not a Bluesky post id (an at:// URI): ${target.postId.slice(0, 80)}`,
-      );
-
-    const found = await authed('post lookup', () =>
-      agent.app.bsky.feed.getPosts({ uris: [target.postId] }, callOptions()),
-    );
-    const parent = found.data.posts[0];
-    if (parent === undefined)
-      throw new PostUnavailableError(
-        'bluesky',
-        `the post ${target.url} is deleted or not visible to our account`,
-      );
-    const viewer = parent.author.viewer;
-    if (viewer?.blocking || viewer?.blockedBy)
-      throw new BlockedError('bluesky', `a block stands between our account and @${parent.author.handle}`);
-    if (parent.viewer?.replyDisabled)
-      throw new ReplyNotAllowedError(
-        'bluesky',
-        `@${parent.author.handle} limits who can reply to this post`,
-        target.url,
-      );
-    const parentRecord = postRecordSchema.safeParse(parent.record);
-    const parentRef = { uri: parent.uri, cid: parent.cid };
-    const root = parentRecord.success && parentRecord.data.reply ? parentRecord.data.reply.root : parentRef;
+    const extra = await fields();
 
     const rich = new RichText({ text });
     try {
@@ -386,10 +371,7 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
       $type: POST_COLLECTION,
       text: rich.text,
       ...facetsOf(rich),
-      reply: { root: { uri: root.uri, cid: root.cid }, parent: parentRef },
-      ...(parentRecord.success && parentRecord.data.langs
-        ? { langs: parentRecord.data.langs.slice(0, 3) }
-        : {}),
+      ...extra,
       createdAt: new Date().toISOString(),
     };
     try {
@@ -400,55 +382,56 @@ export function createBlueskyConnector(options: BlueskyConnectorOptions): Connec
       return result(res.data.uri);
     } catch (error) {
       // The same key twice (a retry, or two workers at once): the server refuses the second create.
-      // Whatever it answered, the record under our key is the reply — never a second post.
+      // Whatever it answered, the record under our key is the post — never a second one.
       const after = await existingReply(repo, rkey).catch(() => null);
       if (after !== null) return result(after.uri);
       throw toConnectorError(error, 'reply', server) satisfies ConnectorError;
     }
   }
 
+  function reply(target: ReplyTarget, text: string, replyOptions: ReplyOptions): Promise<ReplyResult> {
+    return createOwnPost('reply', text, replyOptions.idempotencyKey, async () => {
+      if (parseAtUri(target.postId) === null)
+        throw new PermanentError(
+          'bluesky',
+          `not a Bluesky post id (an at:// URI): ${target.postId.slice(0, 80)}`,
+        );
+      const found = await authed('post lookup', () =>
+        agent.app.bsky.feed.getPosts({ uris: [target.postId] }, callOptions()),
+      );
+      const parent = found.data.posts[0];
+      if (parent === undefined)
+        throw new PostUnavailableError(
+          'bluesky',
+          `the post ${target.url} is deleted or not visible to our account`,
+        );
+      const viewer = parent.author.viewer;
+      if (viewer?.blocking || viewer?.blockedBy)
+        throw new BlockedError('bluesky', `a block stands between our account and @${parent.author.handle}`);
+      if (parent.viewer?.replyDisabled)
+        throw new ReplyNotAllowedError(
+          'bluesky',
+          `@${parent.author.handle} limits who can reply to this post`,
+          target.url,
+        );
+      const parentRecord = postRecordSchema.safeParse(parent.record);
+      const parentRef = { uri: parent.uri, cid: parent.cid };
+      const root = parentRecord.success && parentRecord.data.reply ? parentRecord.data.reply.root : parentRef;
+      return {
+        reply: { root: { uri: root.uri, cid: root.cid }, parent: parentRef },
+        ...(parentRecord.success && parentRecord.data.langs
+          ? { langs: parentRecord.data.langs.slice(0, 3) }
+          : {}),
+      };
+    });
+  }
+
   /**
    * A post of the account's own (a surge's announcement), under a record key derived from the
    * idempotency key: a retry finds the first post instead of making a second.
    */
-  async function post(text: string, postOptions: ReplyOptions): Promise<ReplyResult> {
-    const rkey = rkeyFor(postOptions.idempotencyKey);
-    await signIn();
-    const repo = did();
-    const handle = agent.session?.handle ?? repo;
-    const result = (uri: string): ReplyResult => ({ id: uri, url: webUrlOf(uri, handle) });
-    const before = await authed('reply', () => existingReply(repo, rkey));
-    if (before !== null) return result(before.uri);
-    if (text.trim() === '') throw new PermanentError('bluesky', 'a Bluesky post cannot be empty');
-    const length = countGraphemes(text);
-    if (length > BLUESKY_MAX_GRAPHEMES)
-      throw new PermanentError(
-        'bluesky',
-        `the post is ${length} graphemes; Bluesky allows ${BLUESKY_MAX_GRAPHEMES}`,
-      );
-    const rich = new RichText({ text });
-    try {
-      await rich.detectFacets(agent);
-    } catch (error) {
-      throw toConnectorError(error, 'reply', server);
-    }
-    const record = {
-      $type: POST_COLLECTION,
-      text: rich.text,
-      ...facetsOf(rich),
-      createdAt: new Date().toISOString(),
-    };
-    try {
-      const res = await agent.com.atproto.repo.createRecord(
-        { repo, collection: POST_COLLECTION, rkey, record, validate: true },
-        callOptions(),
-      );
-      return result(res.data.uri);
-    } catch (error) {
-      const after = await existingReply(repo, rkey).catch(() => null);
-      if (after !== null) return result(after.uri);
-      throw toConnectorError(error, 'reply', server) satisfies ConnectorError;
-    }
+  function post(text: string, postOptions: ReplyOptions): Promise<ReplyResult> {
+    return createOwnPost('post', text, postOptions.idempotencyKey, async () => ({}));
   }
 
   async function verifyCredentials(): Promise<AccountIdentity> {
