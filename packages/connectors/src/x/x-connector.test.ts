@@ -587,6 +587,24 @@ describe('reply', () => {
     expect(x.requestCount(`/2/users/${x.account.id}/tweets`)).toBe(1);
   });
 
+  it('an announcement retried from another process after X refused it as duplicate returns the first post', async () => {
+    const text = 'ただいまログインしづらい状況です。復旧までお待ちください https://status.example.com';
+    const first = await connector.post(text, { idempotencyKey: 'a-1' });
+    const again = await connect().post(text, { idempotencyKey: 'a-1' });
+    expect(again).toEqual(first);
+    expect(x.replies().filter((r) => r.inReplyTo === '')).toHaveLength(1);
+  });
+
+  it('never takes a reply of ours for the announcement X calls a duplicate of it', async () => {
+    await x.close();
+    x = await startXSandbox({ duplicates: 'account' });
+    connector = connect();
+    await connector.reply(await targetFor(add()), 'We are on it.', { idempotencyKey: 'r-11' });
+    const error = await failure(connector.post('We are on it.', { idempotencyKey: 'a-2' }));
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/duplicate/);
+  });
+
   it('a retry after a lost response returns the reply X did make, not a second one', async () => {
     const target = await targetFor(add());
     const impatient = connect(x.bearerToken, 150);

@@ -48,6 +48,7 @@ import { fullText, normalizePage, pageIds } from './x-normalize.ts';
 import {
   describeIssues,
   type XPage,
+  type XTweet,
   xCreatedSchema,
   xMeSchema,
   xPageSchema,
@@ -353,8 +354,17 @@ export function createXConnector(options: XConnectorOptions): Connector {
 
   const postUrl = (handle: string, id: string) => `https://x.com/${handle}/status/${id}`;
 
-  /** Our own reply to `postId` with this text among the account's recent posts, if there is one. */
-  async function findEarlierReply(userId: string, postId: string, text: string): Promise<string | null> {
+  /**
+   * Our own tweet with this text among the account's recent posts (`exclude`: what the timeline leaves
+   * out), the first that `fits`; null when there is none. `what` names the lookup in errors.
+   */
+  async function findEarlier(
+    userId: string,
+    text: string,
+    what: 'reply lookup' | 'post lookup',
+    exclude: readonly ('retweets' | 'replies')[],
+    fits: (tweet: XTweet) => boolean,
+  ): Promise<string | null> {
     const wanted = comparableReplyText(text);
     let paginationToken: string | undefined;
     for (let page = 0; page < LOOKUP_PAGES; page++) {
@@ -364,28 +374,37 @@ export function createXConnector(options: XConnectorOptions): Connector {
           'users/:id/tweets',
           {
             max_results: LOOKUP_PAGE_SIZE,
-            exclude: ['retweets'],
+            exclude: [...exclude],
             pagination_token: paginationToken,
             'tweet.fields': TWEET_FIELDS,
           },
           { params: { id: userId } },
         );
       } catch (error) {
-        throw fail(error, 'reply lookup');
+        throw fail(error, what);
       }
       const parsed = xPageSchema.safeParse(body);
-      if (!parsed.success) throw unreadable('reply lookup', describeIssues(parsed.error));
+      if (!parsed.success) throw unreadable(what, describeIssues(parsed.error));
       for (const raw of parsed.data.data ?? []) {
         const tweet = xTweetSchema.safeParse(raw);
         if (!tweet.success) continue;
-        const answers = tweet.data.referenced_tweets?.some((r) => r.type === 'replied_to' && r.id === postId);
-        if (answers && comparableReplyText(fullText(tweet.data)) === wanted) return tweet.data.id;
+        if (fits(tweet.data) && comparableReplyText(fullText(tweet.data)) === wanted) return tweet.data.id;
       }
       paginationToken = parsed.data.meta.next_token;
       if (paginationToken === undefined) break;
     }
     return null;
   }
+
+  /** Our own reply to `postId` with this text among the account's recent posts, if there is one. */
+  const findEarlierReply = (userId: string, postId: string, text: string) =>
+    findEarlier(
+      userId,
+      text,
+      'reply lookup',
+      ['retweets'],
+      (tweet) => tweet.referenced_tweets?.some((r) => r.type === 'replied_to' && r.id === postId) === true,
+    );
 
   /** A 403 to a reply: our own earlier reply (duplicate), or the typed error saying why not. */
   async function whenRefused(
@@ -454,38 +473,14 @@ export function createXConnector(options: XConnectorOptions): Connector {
   }
 
   /** Our own post (not a reply) with this text among the account's recent posts, if there is one. */
-  async function findEarlierPost(userId: string, text: string): Promise<string | null> {
-    const wanted = comparableReplyText(text);
-    let paginationToken: string | undefined;
-    for (let page = 0; page < LOOKUP_PAGES; page++) {
-      let body: unknown;
-      try {
-        body = await client.v2.get<unknown>(
-          'users/:id/tweets',
-          {
-            max_results: LOOKUP_PAGE_SIZE,
-            exclude: ['retweets', 'replies'],
-            pagination_token: paginationToken,
-            'tweet.fields': TWEET_FIELDS,
-          },
-          { params: { id: userId } },
-        );
-      } catch (error) {
-        throw fail(error, 'post lookup');
-      }
-      const parsed = xPageSchema.safeParse(body);
-      if (!parsed.success) throw unreadable('post lookup', describeIssues(parsed.error));
-      for (const raw of parsed.data.data ?? []) {
-        const tweet = xTweetSchema.safeParse(raw);
-        if (!tweet.success) continue;
-        const answers = tweet.data.referenced_tweets?.some((r) => r.type === 'replied_to') === true;
-        if (!answers && comparableReplyText(fullText(tweet.data)) === wanted) return tweet.data.id;
-      }
-      paginationToken = parsed.data.meta.next_token;
-      if (paginationToken === undefined) break;
-    }
-    return null;
-  }
+  const findEarlierPost = (userId: string, text: string) =>
+    findEarlier(
+      userId,
+      text,
+      'post lookup',
+      ['retweets', 'replies'],
+      (tweet) => tweet.referenced_tweets?.some((r) => r.type === 'replied_to') !== true,
+    );
 
   /**
    * A post of the account's own (a surge's announcement). X has no idempotency key: a retry after a
