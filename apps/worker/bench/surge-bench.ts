@@ -16,8 +16,9 @@
  * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
  * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
  * `--hold-s`: the configuration's `surges.holdSeconds` (0: no match waits for a surge; what that costs
- * in review messages against what it saves in latency). Everything it creates is removed. `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst
- * as channel (C) or surge thread (T), intent, latency in seconds and when in the burst it was posted;
+ * in review messages against what it saves in latency). Everything it creates is removed.
+ * `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst as channel (C) or surge thread
+ * (T), intent, latency in seconds and when in the burst it was posted;
  * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's
  * thread (T) and the surge message (S); every single review message from the burst's start per 10 s by
  * what it was (an ordinary match, an outage post reviewed alone, or one that joined the surge later)
