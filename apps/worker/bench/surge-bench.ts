@@ -28,7 +28,7 @@
 import { parseArgs } from 'node:util';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import {
-  matchIdOf,
+  matchIdsOf,
   matchMessages,
   percentile,
   playScenario,
@@ -125,8 +125,10 @@ try {
     return at >= scenario.burstStart && at < scenario.burstEnd + 60_000;
   };
   const sentDuring = matchMessages(world).filter(inBurst).length;
-  const inThread = new Set(surgeThreadMessages(world).map((m) => matchIdOf(m)));
-  const sentInThread = surgeThreadMessages(world).filter(inBurst).length;
+  const inThread = new Set(surgeThreadMessages(world).flatMap(matchIdsOf));
+  const threadDuring = surgeThreadMessages(world).filter(inBurst);
+  const sentInThread = threadDuring.length;
+  const reviewsInThread = threadDuring.reduce((n, m) => n + matchIdsOf(m).length, 0);
   const ordinaryDuring = split.filter((m) => !inThread.has(m.id));
   const duringInChannel = ordinaryDuring.map(
     (m) => (watcher.firstSeen.get(m.id) as number) - (scenario.added.get(m.postId)?.at as number),
@@ -201,7 +203,8 @@ try {
     const kinds = new Map<string, number>();
     for (const m of matchMessages(world)) {
       const at = Date.parse(m.createdAt) - scenario.burstStart;
-      const match = byPostId.get(matchIdOf(m) ?? '');
+      // (The first review of a shared message stands for it.)
+      const match = byPostId.get(matchIdsOf(m)[0] ?? '');
       if (at < 0 || match === undefined) continue;
       const added = scenario.added.get(match.postId);
       // How it came to be reviewed alone: f(resh), h(eld and let go) or a(like the surge).
@@ -227,7 +230,7 @@ try {
     `    those reviewed in the review channel itself p95 ${seconds(percentile(duringInChannel, 95))} (n=${duringInChannel.length}); in the surge's thread: ${split.length - ordinaryDuring.length}`,
   );
   console.log(
-    `  review messages of single matches created from the burst's start to 60 s after its end: ${sentDuring}, of them ${sentInThread} in the surge's thread (outage posts reviewed alone: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,
+    `  review messages created from the burst's start to 60 s after its end: ${sentDuring}, of them ${sentInThread} in the surge's thread carrying ${reviewsInThread} reviews (outage posts reviewed outside the surge: ${ordinary.filter((m) => scenario.added.get(m.postId)?.outage).length})`,
   );
 } finally {
   await world.close();

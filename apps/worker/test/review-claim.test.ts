@@ -5,7 +5,7 @@ import { DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
-import { ingestDeps } from './surge-scenario.ts';
+import { ingestDeps, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -18,30 +18,7 @@ let world: TestWorld;
 const ids: string[] = [];
 let serial = 0;
 
-const post = (text: string): Post => {
-  serial++;
-  const id = String(8_100_000 + serial);
-  return {
-    platform: 'x',
-    id,
-    url: `https://x.com/c${serial}/status/${id}`,
-    author: {
-      id: `c${serial}`,
-      handle: `claim${serial}`,
-      displayName: `C ${serial}`,
-      followers: 3,
-      protected: false,
-    },
-    text,
-    lang: 'ja',
-    createdAt: new Date().toISOString(),
-    repostOf: null,
-    inReplyTo: null,
-    conversationId: null,
-    hashtags: [],
-    mentions: [],
-  };
-};
+const post = (text: string): Post => xPost(8_100_000 + ++serial, text);
 
 beforeAll(async () => {
   world = await createTestWorld();

@@ -2,7 +2,7 @@ import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { FLOOD_HOLD_MS, rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
-import { ingestDeps, SURGE_CONFIG, storeHistory, watchingSince } from './surge-scenario.ts';
+import { ingestDeps, SURGE_CONFIG, storeHistory, watchingSince, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -36,29 +36,12 @@ const FIRST = [
 ];
 const outagePost = (at: number, text?: string): Post => {
   serial++;
-  const id = String(7_000_000 + serial);
-  return {
-    platform: 'x',
-    id,
-    url: `https://x.com/u${serial}/status/${id}`,
-    author: {
-      id: `a${serial}`,
-      handle: `user${serial}`,
-      displayName: `User ${serial}`,
-      followers: 10,
-      protected: false,
-    },
-    text:
-      text ??
+  return xPost(
+    7_000_000 + serial,
+    text ??
       `${OPENERS[serial % OPENERS.length]}しおりノート ログインできない${ENDINGS[(serial * 3) % ENDINGS.length]}`,
-    lang: 'ja',
-    createdAt: new Date(at).toISOString(),
-    repostOf: null,
-    inReplyTo: null,
-    conversationId: null,
-    hashtags: [],
-    mentions: [],
-  };
+    at,
+  );
 };
 
 beforeAll(async () => {

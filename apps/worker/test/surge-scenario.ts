@@ -102,7 +102,7 @@ export const surgeMessages = (world: TestWorld) =>
 const REVIEW_CHANNELS = ['review', 'review-x', 'review-mastodon'];
 
 /**
- * Review messages of single matches: in every review channel, and in the threads under them (a match
+ * Review messages of matches: in every review channel, and in the threads under them (a match
  * of a surge's intent that the surge did not take in is reviewed in the thread of the surge's message).
  */
 export const matchMessages = (world: TestWorld) => {
@@ -113,13 +113,13 @@ export const matchMessages = (world: TestWorld) => {
     .filter((m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)));
 };
 
-/** Review messages of single matches in the review channels themselves (not in threads), in order. */
+/** Review messages of matches in the review channels themselves (not in threads), in order. */
 export const channelMatchMessages = (world: TestWorld) =>
   REVIEW_CHANNELS.flatMap((name) => world.discord.messages(world.discord.channelId(name))).filter(
     (m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)),
   );
 
-/** Review messages of single matches posted in a surge's thread (`matchMessages` counts them too). */
+/** Review messages of matches posted in a surge's thread (`matchMessages` counts them too). */
 export const surgeThreadMessages = (world: TestWorld) => {
   const surgeMessageIds = new Set(surgeMessages(world).map((m) => m.id));
   return world.discord
@@ -129,9 +129,17 @@ export const surgeThreadMessages = (world: TestWorld) => {
     .filter((m) => !m.ephemeral && /"kk:[a-z]+:/u.test(JSON.stringify(m.components)));
 };
 
-/** The match a review message is for (from its buttons' custom_ids). */
-export const matchIdOf = (message: Message): string | null =>
-  /"kk:[a-z]+:([0-9a-f-]{36})/u.exec(JSON.stringify(message.components))?.[1] ?? null;
+/**
+ * The matches a review message is for (from its buttons' custom_ids): one, or several when reviews
+ * share a message in a surge's thread.
+ */
+export const matchIdsOf = (message: { readonly components: readonly unknown[] }): string[] => [
+  ...new Set(
+    [...JSON.stringify(message.components).matchAll(/"kk:[a-z]+:([0-9a-f-]{36})/gu)].map(
+      (m) => m[1] as string,
+    ),
+  ),
+];
 
 /** When each match's review message was first seen, by match id: polled every 50 ms. */
 export function watchReviewMessages(world: TestWorld): {
@@ -145,8 +153,7 @@ export function watchReviewMessages(world: TestWorld): {
     const now = Date.now();
     if (surgeAt === null && surgeMessages(world).length > 0) surgeAt = now;
     for (const message of matchMessages(world)) {
-      const id = matchIdOf(message);
-      if (id !== null && !firstSeen.has(id)) firstSeen.set(id, now);
+      for (const id of matchIdsOf(message)) if (!firstSeen.has(id)) firstSeen.set(id, now);
     }
   }, 50);
   return { firstSeen, surgeSeenAt: () => surgeAt, stop: () => clearInterval(timer) };
@@ -189,6 +196,28 @@ export const toPost = (g: GeneratedPost): Post => {
  * Deps to run the worker's ingest outside a worker; `review` is where new matches go (default:
  * nowhere) and `now` its clock.
  */
+/** An X post by customer `n` (its own account, id and link) saying `text`, posted at `at`. */
+export const xPost = (n: number, text: string, at: number = Date.now()): Post => ({
+  platform: 'x',
+  id: String(n),
+  url: `https://x.com/c${n}/status/${n}`,
+  author: {
+    id: `c${n}`,
+    handle: `customer${n}`,
+    displayName: `Customer ${n}`,
+    followers: 10,
+    protected: false,
+  },
+  text,
+  lang: 'ja',
+  createdAt: new Date(at).toISOString(),
+  repostOf: null,
+  inReplyTo: null,
+  conversationId: null,
+  hashtags: [],
+  mentions: [],
+});
+
 export function ingestDeps(
   world: TestWorld,
   enqueue: Partial<PipelineDeps['enqueue']> & { review?: PipelineDeps['enqueue']['review'] },

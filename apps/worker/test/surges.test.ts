@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   channelMatchMessages,
   embedText,
-  matchIdOf,
+  matchIdsOf,
   matchMessages,
   playScenario,
   type ScenarioResult,
@@ -117,8 +117,7 @@ describe('an outage burst among normal traffic', () => {
     );
     const perMatch = new Map<string, number>();
     for (const m of matchMessages(world)) {
-      const id = matchIdOf(m);
-      if (id !== null) perMatch.set(id, (perMatch.get(id) ?? 0) + 1);
+      for (const id of matchIdsOf(m)) perMatch.set(id, (perMatch.get(id) ?? 0) + 1);
     }
     expect([...perMatch.values()].every((n) => n === 1)).toBe(true);
     // Surge members have none of their own but those reviewed before the surge began.
@@ -133,7 +132,7 @@ describe('an outage burst among normal traffic', () => {
     // Intents of a tenth of its members or fewer (in this scenario: never one of its main ones).
     const minor = (intent: string) => (surge?.intents[intent] ?? 0) <= total / 10;
     const byId = new Map((await storedMatches()).map((m) => [m.id, m]));
-    const inThread = surgeThreadMessages(world).map((m) => byId.get(matchIdOf(m) ?? ''));
+    const inThread = surgeThreadMessages(world).flatMap((m) => matchIdsOf(m).map((id) => byId.get(id)));
     expect(inThread.length).toBeGreaterThan(0);
     const held = new Set<string>();
     for (const m of stored) if ((await world.repos.surges.heldUntil(m.id)) !== null) held.add(m.id);
@@ -174,7 +173,7 @@ describe('an outage burst among normal traffic', () => {
         (scenario.added.get(m.postId)?.at ?? 0) >= scenario.burstStart + 10_000 &&
         (scenario.added.get(m.postId)?.at ?? 0) < scenario.burstEnd,
     );
-    const inChannel = new Set(channelMatchMessages(world).map((m) => matchIdOf(m)));
+    const inChannel = new Set(channelMatchMessages(world).flatMap(matchIdsOf));
     expect(otherIntents.length).toBeGreaterThan(0);
     expect(otherIntents.filter((m) => !inChannel.has(m.id))).toEqual([]);
   });

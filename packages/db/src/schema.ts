@@ -265,7 +265,11 @@ export const matches = pgTable(
   ],
 );
 
-/** The one Discord review message of a match; `nonce` makes a re-post after a crash a no-op. */
+/**
+ * The one Discord review message of a match; `nonce` makes a re-post after a crash a no-op. In a
+ * surge's thread several reviews share one message: their rows share channel and nonce (the nonce of
+ * the match whose job sent it), and `grouped_at` says when they were taken into it.
+ */
 export const reviewMessages = pgTable(
   'review_messages',
   {
@@ -275,11 +279,16 @@ export const reviewMessages = pgTable(
     channelId: text('channel_id').notNull(),
     messageId: text('message_id'),
     nonce: text('nonce').notNull(),
+    groupedAt: timestamp('grouped_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: createdAt('updated_at'),
   },
-  // A teammate's message in a case thread finds its match by the thread's id (= the message's).
-  (t) => [index('review_messages_message_idx').on(t.messageId)],
+  (t) => [
+    // A teammate's message in a case thread finds its match by the thread's id (= the message's).
+    index('review_messages_message_idx').on(t.messageId),
+    // A group's members, and the reviews still waiting for a place in a thread's next message.
+    index('review_messages_channel_nonce_idx').on(t.channelId, t.nonce),
+  ],
 );
 
 export const DECISION_KINDS = ['reply', 'manual_reply', 'escalate', 'dismiss', 'refused'] as const;

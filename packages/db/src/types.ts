@@ -153,6 +153,24 @@ export interface ReviewMessageRef {
   readonly messageId: string | null;
   /** The nonce the message is (re)posted with, so Discord drops a duplicate post after a crash. */
   readonly nonce: string;
+  /**
+   * When it was taken into a message (null: waiting for one). From then on the message may have been
+   * sent, so it is only ever sent again as it was: same channel, nonce and members.
+   */
+  readonly groupedAt: Date | null;
+}
+
+/** One review message and the reviews it carries (several in a surge's thread; otherwise one). */
+export interface ReviewGroup {
+  readonly channelId: string;
+  readonly nonce: string;
+  readonly messageId: string | null;
+  /** Its reviews' matches, in the order they were claimed. */
+  readonly matchIds: readonly string[];
+  /** When its reviews were taken into the message (null: one review waiting for its message). */
+  readonly groupedAt: Date | null;
+  /** This call formed the group (false: an earlier attempt, or another review's job, did). */
+  readonly formed: boolean;
 }
 
 export type DecisionKind = 'reply' | 'manual_reply' | 'escalate' | 'dismiss' | 'refused';

@@ -1,7 +1,7 @@
 import type { AnswerReading, CaseEvent, CaseState, MatchRecord } from '@kikimimi/db';
 import { fillText } from '@kikimimi/runtime';
 import { type Lang, t } from './i18n.ts';
-import type { BotMessage } from './port.ts';
+import type { ClassicMessage } from './port.ts';
 import { escapeDisplayName, quote, safeLinkUrl } from './safe-text.ts';
 
 /*
@@ -27,7 +27,7 @@ export const caseStateText = (state: CaseState, lang: Lang) => t(lang, STATE_TEX
 const clip = (text: string, max = 1900) =>
   [...text].length <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
 
-const plain = (content: string): BotMessage => ({ content: clip(content), embeds: [], components: [] });
+const plain = (content: string): ClassicMessage => ({ content: clip(content), embeds: [], components: [] });
 
 /** The name of the thread under a match's review message. */
 export const threadName = (match: Pick<MatchRecord, 'post'>, lang: Lang) =>
@@ -37,7 +37,7 @@ const handleOf = (event: CaseEvent) => escapeDisplayName(`@${event.authorHandle 
 const nameOf = (event: CaseEvent) => escapeDisplayName(event.actor?.name || event.actor?.id || '?');
 
 /** One case event as a thread message; null for what the thread does not show. */
-export function caseEventMessage(event: CaseEvent, lang: Lang): BotMessage | null {
+export function caseEventMessage(event: CaseEvent, lang: Lang): ClassicMessage | null {
   switch (event.kind) {
     case 'answer': {
       const head = fillText(t(lang, 'answered'), {
@@ -98,7 +98,7 @@ export function caseEventMessage(event: CaseEvent, lang: Lang): BotMessage | nul
 }
 
 /** The review channel's notice that a customer wrote back and the case is open again. */
-export function reopenedMessage(event: CaseEvent, threadId: string, lang: Lang): BotMessage {
+export function reopenedMessage(event: CaseEvent, threadId: string, lang: Lang): ClassicMessage {
   return plain(
     fillText(t(lang, 'reopened'), {
       handle: handleOf(event),

@@ -2,7 +2,7 @@ import type { EffectFigures, SurgePeriodSummary } from '@kikimimi/db';
 import { fillText } from '@kikimimi/runtime';
 import type { DigestView } from '../pipeline/digest.ts';
 import { type Lang, t } from './i18n.ts';
-import type { BotMessage } from './port.ts';
+import type { ClassicMessage } from './port.ts';
 import { escapeDisplayName, quote } from './safe-text.ts';
 
 /*
@@ -138,7 +138,7 @@ export function surgeLine(
     .join(' · ');
 }
 
-export function digestMessage(view: DigestView, lang: Lang): BotMessage {
+export function digestMessage(view: DigestView, lang: Lang): ClassicMessage {
   const { effect } = view;
   const lines = [
     fillText(t(lang, 'digestTitle'), {

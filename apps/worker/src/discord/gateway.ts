@@ -6,6 +6,7 @@ import {
   type InteractionDeps,
   type InteractionIo,
 } from './interactions.ts';
+import { isComponentsV2 } from './port.ts';
 import { messageBody } from './rest-port.ts';
 
 /** Adapts a discord.js interaction to what the handler needs; null for kinds kikimimi does not use. */
@@ -41,12 +42,17 @@ export function ioFor(interaction: Interaction): InteractionIo | null {
     async update(message) {
       const body = messageBody(message);
       if (interaction.isButton() || (interaction.isModalSubmit() && interaction.isFromMessage())) {
-        await interaction.update({
-          content: message.content,
-          embeds: message.embeds,
-          components: message.components,
-          allowedMentions: body.allowed_mentions as { parse: []; roles: string[] },
-        });
+        const allowedMentions = body.allowed_mentions as { parse: []; roles: string[] };
+        await interaction.update(
+          isComponentsV2(message)
+            ? { flags: MessageFlags.IsComponentsV2, components: message.components, allowedMentions }
+            : {
+                content: message.content,
+                embeds: message.embeds,
+                components: message.components,
+                allowedMentions,
+              },
+        );
       } else {
         await interaction.reply({ content: message.content, flags: MessageFlags.Ephemeral });
       }

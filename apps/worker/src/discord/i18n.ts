@@ -205,8 +205,8 @@ const TEXT = {
     en: 'Some of you cannot use the service right now. We are sorry for the trouble and are working on it; we will post again when it is fixed.',
   },
   surgeThreadName: {
-    ja: '🌊 急増中のその他の投稿（1件ずつ）',
-    en: '🌊 Other posts during the surge (one by one)',
+    ja: '🌊 急増中のその他の投稿',
+    en: '🌊 Other posts during the surge',
   },
   surgeJoined: {
     ja: '🌊 この投稿は急増（{count} 件）の一部になりました。急増のメッセージで対応してください。',

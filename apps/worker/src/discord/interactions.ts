@@ -20,7 +20,7 @@ import type { EngineProvider } from '../engine-provider.ts';
 import type { Store } from '../ports.ts';
 import { type Lang, langOf, t } from './i18n.ts';
 import type { DiscordNotifier } from './notifier.ts';
-import type { BotMessage } from './port.ts';
+import type { BotMessage, ClassicMessage } from './port.ts';
 import { ids, parseCustomId } from './review-message.ts';
 import { handleSurgeInteraction } from './surge-interactions.ts';
 
@@ -32,7 +32,7 @@ export interface InteractionIo {
   readonly locale: string | null;
   /** Values of a submitted modal's text inputs. */
   readonly fields?: Readonly<Record<string, string>>;
-  replyEphemeral(message: { content: string; components?: BotMessage['components'] }): Promise<void>;
+  replyEphemeral(message: { content: string; components?: ClassicMessage['components'] }): Promise<void>;
   showModal(modal: APIModalInteractionResponseCallbackData): Promise<void>;
   /** Replaces the message the component is on. */
   update(message: BotMessage): Promise<void>;
@@ -159,7 +159,7 @@ export async function handleInteraction(io: InteractionIo, deps: InteractionDeps
         await io.replyEphemeral({ content: t(lang, 'noTargets') });
         return;
       }
-      const rows: BotMessage['components'] = [];
+      const rows: ClassicMessage['components'] = [];
       for (let i = 0; i < shown.length; i += BUTTONS_PER_ROW) {
         rows.push({
           type: ComponentType.ActionRow,

@@ -9,7 +9,13 @@ import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './cas
 import { digestMessage, digestNonce } from './digest-message.ts';
 import { langOf, t } from './i18n.ts';
 import { type BotMessage, DiscordBusyError, type DiscordPort } from './port.ts';
-import { buildReviewMessage, HISTORY_SHOWN, type ReviewView } from './review-message.ts';
+import {
+  buildReviewGroupMessage,
+  buildReviewMessage,
+  HISTORY_SHOWN,
+  REVIEWS_PER_MESSAGE,
+  type ReviewView,
+} from './review-message.ts';
 import { escapeDisplayName } from './safe-text.ts';
 import { currentSurgeMessage, surgeNonce } from './surge-message.ts';
 
@@ -33,6 +39,11 @@ export interface DiscordNotifier extends ReviewNotifier {
 export const SURGE_MESSAGE_WAIT_MS = 30_000;
 /** …asking again this often. */
 const LANE_RETRY_MS = 500;
+/**
+ * How long a review taken into another review's message waits for that job to send it before it
+ * sends the group itself (that job died): the same group, with the same nonce, so never twice.
+ */
+const GROUP_SEND_WAIT_MS = 30_000;
 
 /** Discord nonces are at most 25 characters. */
 export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0, 25);
@@ -107,7 +118,72 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       ...(surge ? { surge: { count: surge.count } } : {}),
     };
   };
-  const message = async (match: MatchRecord) => buildReviewMessage(await view(match));
+  /** A match's review alone, in full (its own message; an escalation). */
+  const single = async (match: MatchRecord) => buildReviewMessage(await view(match));
+  /** The reviews of these matches in one message, or the one's full review when alone. */
+  const together = async (members: readonly MatchRecord[]): Promise<BotMessage> => {
+    const [only] = members;
+    if (members.length === 1 && only !== undefined) return single(only);
+    return buildReviewGroupMessage(await Promise.all(members.map(view)));
+  };
+  /** The matches of a group, read fresh (`known` as given); ones gone meanwhile are left out. */
+  const membersOf = async (matchIds: readonly string[], known?: MatchRecord) =>
+    (await Promise.all(matchIds.map((id) => (id === known?.id ? known : store.matches.get(id))))).filter(
+      (m): m is MatchRecord => m !== null,
+    );
+  /** The message the match's review is in as it should look now: the whole group when it shares one. */
+  const message = async (match: MatchRecord): Promise<BotMessage> => {
+    const group = await store.reviews.groupOf(match.id);
+    if (group === null || group.matchIds.length <= 1) return single(match);
+    return together(await membersOf(group.matchIds, match));
+  };
+
+  /**
+   * Posts a review claimed in a surge's thread: when other reviews wait for the thread too, up to
+   * REVIEWS_PER_MESSAGE of them go in this one message (the thread takes 5 messages per 5 s; a flood
+   * of reviews there would wait minutes). The group is formed in the database before the send and
+   * sent with the nonce of the match that formed it, so any attempt after a crash — this match's or a
+   * member's — sends the same group with the same nonce, and Discord returns the message it has.
+   */
+  const postGrouped = async (match: MatchRecord, claimedNow: boolean) => {
+    const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
+    // Withdrawn by a concurrent attempt of its own: choose again.
+    if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
+    if (group.messageId !== null) return 'exists' as const;
+    // Another review's job took this one into its message and is sending it: give it the time.
+    if (
+      !group.formed &&
+      group.nonce !== nonceFor(match.id) &&
+      deps.now().getTime() - (group.groupedAt?.getTime() ?? 0) < GROUP_SEND_WAIT_MS
+    )
+      throw new DiscordBusyError(LANE_RETRY_MS * 2);
+    const members = await membersOf(group.matchIds, match);
+    let sent: { id: string };
+    try {
+      sent = await discord.send(group.channelId, await together(members), {
+        nonce: group.nonce,
+        busy: 'fail',
+      });
+    } catch (error) {
+      // Refused before anything was posted, and formed by this very attempt: the reviews wait again,
+      // each on its own, for whichever job gets the thread next (this one's claim withdrawn when this
+      // attempt made it, as for a message of its own).
+      if (error instanceof DiscordBusyError && group.formed)
+        await store.reviews.releaseGroup(
+          group,
+          Object.fromEntries(group.matchIds.map((id) => [id, nonceFor(id)])),
+          claimedNow ? match.id : null,
+        );
+      throw error;
+    }
+    await store.reviews.setGroupMessageId(group, sent.id);
+    // One of them joined a surge while the message was on its way: the message says so.
+    const now = await membersOf(group.matchIds);
+    if (now.some((m) => m.surgeId)) await discord.edit(group.channelId, sent.id, await together(now));
+    for (const m of members)
+      deps.metrics.reviewLatency.observe(Math.max(0, deps.now().getTime() - m.createdAt.getTime()) / 1000);
+    return 'posted' as const;
+  };
 
   /** The channel bound to an escalation target and the roles its rules mention (only bound ones); null: none. */
   const escalationChannel = async (target: string) => {
@@ -201,6 +277,8 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const lane = await surgeLane(match, settings.locale);
       const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
+      // Claimed in a surge's thread (now, or by an earlier attempt): reviews waiting there share messages.
+      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match, existing === null);
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
       // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
       let sent: { id: string };
@@ -308,7 +386,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       if (match === null) return false;
       const to = await escalationChannel(target);
       if (to === null) return false;
-      const review = await message(match);
+      const review = await single(match);
       await discord.send(
         to.channelId,
         {

@@ -1,13 +1,39 @@
-import type { APIActionRowComponent, APIComponentInMessageActionRow, APIEmbed } from 'discord.js';
+import type {
+  APIActionRowComponent,
+  APIComponentInMessageActionRow,
+  APIEmbed,
+  APIMessageTopLevelComponent,
+} from 'discord.js';
+
+/** Message flag IS_COMPONENTS_V2: layout components (containers, text displays), no content or embeds. */
+export const COMPONENTS_V2 = 1 << 15;
 
 /** A bot message as kikimimi builds it: always with explicit allowed mentions. */
-export interface BotMessage {
+export interface ClassicMessage {
   readonly content: string;
   readonly embeds: APIEmbed[];
   readonly components: APIActionRowComponent<APIComponentInMessageActionRow>[];
   /** Roles this message may ping (escalations); nobody else, ever. */
   readonly allowedRoleIds?: readonly string[];
+  readonly flags?: undefined;
 }
+
+/**
+ * A message of layout components (components v2: containers, text displays, rows), without content
+ * or embeds. Discord keeps the flag on the message: its edits are layout messages too.
+ */
+export interface LayoutMessage {
+  readonly content: '';
+  readonly embeds: [];
+  readonly components: APIMessageTopLevelComponent[];
+  readonly allowedRoleIds?: readonly string[];
+  readonly flags: typeof COMPONENTS_V2;
+}
+
+export type BotMessage = ClassicMessage | LayoutMessage;
+
+export const isComponentsV2 = (message: BotMessage): message is LayoutMessage =>
+  message.flags === COMPONENTS_V2;
 
 /**
  * The channel's rate limit is spent for now (a send with `busy: 'fail'`): nothing was sent; try again

@@ -4,15 +4,25 @@ import { DiscordAPIError, RateLimitError, REST, Routes } from 'discord.js';
 /** Discord's JSON error code for a message that has a thread already. */
 const THREAD_EXISTS = 160004;
 
-import { type BotMessage, DiscordBusyError, type DiscordPort } from './port.ts';
+import {
+  type BotMessage,
+  COMPONENTS_V2,
+  DiscordBusyError,
+  type DiscordPort,
+  isComponentsV2,
+} from './port.ts';
 
 /** The body Discord's REST API takes for a message, mentions restricted to the roles given. */
 export function messageBody(message: BotMessage): Record<string, unknown> {
+  const allowed_mentions = { parse: [], roles: [...(message.allowedRoleIds ?? [])] };
+  // Discord refuses content and embeds on a message with components v2, even empty ones.
+  if (isComponentsV2(message))
+    return { flags: COMPONENTS_V2, components: message.components, allowed_mentions };
   return {
     content: message.content,
     embeds: message.embeds,
     components: message.components,
-    allowed_mentions: { parse: [], roles: [...(message.allowedRoleIds ?? [])] },
+    allowed_mentions,
   };
 }
 

@@ -10,14 +10,16 @@ import type {
 import { type Category, loadConfig, postSchema } from '@kikimimi/rules';
 import { type APIEmbed, ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import type { BotMessage } from './port.ts';
+import { type ClassicMessage, COMPONENTS_V2 } from './port.ts';
 import { messageBody } from './rest-port.ts';
 import {
+  buildReviewGroupMessage,
   buildReviewMessage,
   CUSTOM_ID_MAX,
   HISTORY_SHOWN,
   ids,
   parseCustomId,
+  REVIEWS_PER_MESSAGE,
   type ReviewView,
 } from './review-message.ts';
 
@@ -106,7 +108,7 @@ const view = (extra: Partial<ReviewView> = {}): ReviewView => ({
 });
 
 /** The buttons of a message: custom id (or url for links), style and label. */
-function buttons(message: BotMessage) {
+function buttons(message: ClassicMessage) {
   return message.components.flatMap((row) =>
     row.components.map((c) => {
       const b = c as { custom_id?: string; url?: string; style: ButtonStyle; label?: string };
@@ -114,12 +116,12 @@ function buttons(message: BotMessage) {
     }),
   );
 }
-const actionIds = (message: BotMessage) =>
+const actionIds = (message: ClassicMessage) =>
   buttons(message)
     .filter((b) => b.style !== ButtonStyle.Link)
     .map((b) => parseCustomId(b.id)?.action);
-const embedOf = (message: BotMessage): APIEmbed => message.embeds[0] as APIEmbed;
-const fieldOf = (message: BotMessage, name: string) =>
+const embedOf = (message: ClassicMessage): APIEmbed => message.embeds[0] as APIEmbed;
+const fieldOf = (message: ClassicMessage, name: string) =>
   embedOf(message).fields?.find((f) => f.name === name)?.value ?? '';
 const unixOf = (date: Date) => Math.floor(date.getTime() / 1000);
 const DAY = 86_400_000;
@@ -162,7 +164,7 @@ function earlierCase(
     relation: extra.relation ?? 'same_author',
   };
 }
-const statusOf = (message: BotMessage) => embedOf(message).fields?.find((f) => f.name === '状態')?.value;
+const statusOf = (message: ClassicMessage) => embedOf(message).fields?.find((f) => f.name === '状態')?.value;
 
 describe('custom ids', () => {
   const categories: Category[] = ['thanks', 'apology', 'guidance', 'custom'];
@@ -526,5 +528,87 @@ describe('the review message', () => {
       'Take it',
       'Note',
     ]);
+  });
+});
+
+describe('buildReviewGroupMessage (several reviews in one message)', () => {
+  const idOf = (n: number) => `${MATCH_ID.slice(0, -2)}${String(n).padStart(2, '0')}`;
+  const member = (n: number, text: string, extra: Partial<ReviewView> = {}): ReviewView => {
+    const base = matchOf(text, { handle: `h${'x'.repeat(70)}${n}`, displayName: `名前${'長'.repeat(200)}` });
+    return view({ match: { ...base, id: idOf(n) }, ...extra });
+  };
+  type Layout = {
+    type: number;
+    components?: Layout[];
+    accessory?: Layout;
+    content?: string;
+    custom_id?: string;
+  };
+  const walk = (components: readonly Layout[]): Layout[] =>
+    components.flatMap((c) => [
+      c,
+      ...walk(c.components ?? []),
+      ...(c.accessory === undefined ? [] : walk([c.accessory])),
+    ]);
+
+  it("stays within Discord's limits with the longest posts, names and statuses", async () => {
+    const long = `${TROUBLE}${'二重請求'.repeat(1500)}`;
+    const failed = reply('failed', { text: '申し訳ございません'.repeat(200) });
+    const message = buildReviewGroupMessage([
+      member(1, long),
+      member(2, long, { reply: failed, replies: [failed] }),
+      member(3, long, { decisions: [decision('dismiss', { reason: '理由'.repeat(500) })] }),
+      member(4, long),
+    ]);
+    expect(message.flags).toBe(COMPONENTS_V2);
+    const all = walk(message.components as Layout[]);
+    expect(all.length).toBeLessThanOrEqual(40);
+    const text = all.reduce((n, c) => n + (c.type === 10 ? (c.content ?? '').length : 0), 0);
+    expect(text).toBeLessThanOrEqual(4000);
+    // The body Discord gets: components and the flag, no content or embeds at all.
+    const body = messageBody(message);
+    expect(body).not.toHaveProperty('content');
+    expect(body).not.toHaveProperty('embeds');
+    expect(body.flags).toBe(COMPONENTS_V2);
+  });
+
+  it('gives each review its own container and buttons: decisions and take it while open, else its state', async () => {
+    const sent = reply('sent', { url: 'https://x.com/shiori_note/status/1860000000000000099' });
+    const message = buildReviewGroupMessage([member(1, TROUBLE), member(2, TROUBLE, { reply: sent })]);
+    const [open, answered] = message.components as Layout[];
+    const idsIn = (c: Layout | undefined) => walk([c as Layout]).flatMap((x) => x.custom_id ?? []);
+    expect(open?.type).toBe(17);
+    expect(idsIn(open).sort()).toEqual(
+      [
+        ids.reply(idOf(1), 'thanks'),
+        ids.reply(idOf(1), 'apology'),
+        ids.reply(idOf(1), 'guidance'),
+        ids.escalate(idOf(1)),
+        ids.dismiss(idOf(1)),
+        ids.take(idOf(1)),
+      ].sort(),
+    );
+    expect(idsIn(answered).sort()).toEqual([ids.take(idOf(2)), ids.note(idOf(2))].sort());
+    // Its reply's link and the post's are links in the text.
+    const text = walk([answered as Layout]).find((c) => c.type === 10)?.content ?? '';
+    expect(text).toContain('(https://x.com/shiori_note/status/1860000000000000099)');
+    expect(text).toContain('(https://x.com/taro_yamada/status/1860000000000000004)');
+  });
+
+  it("shows the customer's words as a quote that cannot mention, link or format", async () => {
+    const message = buildReviewGroupMessage([
+      member(1, 'しおりノート 二重請求 <@123> <t:1:R>\n# 見出し\n- 箇条書き [link](https://evil.example)'),
+      member(2, TROUBLE),
+    ]);
+    const text = walk(message.components as Layout[]).find((c) => c.type === 10)?.content ?? '';
+    expect(text).not.toMatch(/<@123>|<t:1:R>/u);
+    expect(text).toContain('> \\# 見出し');
+    expect(text).toContain('> \\- 箇条書き \\[link\\]\\(https://evil.example\\)');
+  });
+
+  it('carries 1 to REVIEWS_PER_MESSAGE reviews', () => {
+    expect(() => buildReviewGroupMessage([])).toThrow(RangeError);
+    const many = Array.from({ length: REVIEWS_PER_MESSAGE + 1 }, (_, i) => member(i + 1, TROUBLE));
+    expect(() => buildReviewGroupMessage(many)).toThrow(RangeError);
   });
 });

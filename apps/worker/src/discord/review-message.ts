@@ -1,9 +1,9 @@
 import type { CaseEvent, CustomerCase, MatchRecord, ReplyRecord, ReviewDecision } from '@kikimimi/db';
 import type { Category, Platform } from '@kikimimi/rules';
 import { fillText } from '@kikimimi/runtime';
-import { type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
+import { type APIContainerComponent, type APIEmbed, ButtonStyle, ComponentType } from 'discord.js';
 import { type Lang, t } from './i18n.ts';
-import type { BotMessage } from './port.ts';
+import { type ClassicMessage, COMPONENTS_V2, type LayoutMessage } from './port.ts';
 import { escapeDisplayName, quote, safeLinkUrl } from './safe-text.ts';
 
 /** Discord refuses a component whose custom_id is longer than this. */
@@ -124,7 +124,7 @@ export interface ReviewView {
 }
 
 /** The review message for a match, in its current state (used for the first post and every update). */
-export function buildReviewMessage(view: ReviewView): BotMessage {
+export function buildReviewMessage(view: ReviewView): ClassicMessage {
   const { match, lang } = view;
   const { post, decision } = match;
   const fields: APIEmbed['fields'] = [
@@ -234,7 +234,7 @@ export function buildReviewMessage(view: ReviewView): BotMessage {
         : []),
     ],
   };
-  const components: BotMessage['components'] = [];
+  const components: ClassicMessage['components'] = [];
   if (state.actionable) {
     components.push({
       type: ComponentType.ActionRow,
@@ -467,4 +467,128 @@ function stateOf(view: ReviewView): {
     };
   }
   return { line: null, actionable: true, links: [], manualDone: false };
+}
+
+/**
+ * Reviews per message in a surge's thread when reviews wait for it: each takes at most 10 of the 40
+ * components Discord allows in a message (a container; a section with its text and a button beside
+ * it; a row of 5 buttons), and a quarter of its 4,000 characters of text.
+ */
+export const REVIEWS_PER_MESSAGE = 4;
+/** Discord's limit on the text of all text displays in one message, and each review's share of it. */
+const LAYOUT_TEXT_MAX = 4000;
+const COMPACT_TEXT_MAX = Math.floor(LAYOUT_TEXT_MAX / REVIEWS_PER_MESSAGE) - 10;
+/** The post's share of a compact review (the rest is the header, the status and the links). */
+const COMPACT_POST_MAX = 500;
+const COMPACT_STATUS_MAX = 240;
+
+/** Text from the outside as a quote block: escaped, `<` broken, no heading or list markers. */
+const quoteBlock = (text: string, max: number) =>
+  quote(clip(text.trim(), max))
+    .replace(/</gu, '<\u200b')
+    .split('\n')
+    .map((line) => `> ${line.replace(/^(\s*)([#-])/u, '$1\\$2')}`)
+    .join('\n');
+
+/**
+ * One review in a message shared with others (a surge's thread, when reviews wait for it): a
+ * container in the priority's colour with who wrote what, the match's status and links, and one row
+ * of buttons — while it is open the decisions (the same buttons, and so the same forms, as the full
+ * review) with "take it" beside the text, else what its state offers (send again, mark as replied,
+ * follow up, take it, a note). The full review (history, signals, escalation rules) is the
+ * console's match page.
+ */
+function compactReview(view: ReviewView): APIContainerComponent {
+  const { match, lang } = view;
+  const { post, decision } = match;
+  const state = stateOf(view);
+  const conversation = caseOf(view);
+  const header = [
+    `**${PLATFORM_NAME[post.platform]}** · ${escapeDisplayName(post.author.displayName || post.author.handle)} (@${escapeDisplayName(post.author.handle)})`,
+    [
+      t(lang, decision.intent),
+      ...(decision.category === null ? [] : [`${t(lang, 'suggested')}: ${t(lang, decision.category)}`]),
+      ...(decision.escalations.length > 0
+        ? [`🚨 ${escapeDisplayName(decision.escalations[0]?.name ?? '')}`]
+        : []),
+      `<t:${unix(post.createdAt)}:R>`,
+    ].join(' · '),
+  ].join('\n');
+  const postLink = safeLinkUrl(post.url, post.platform, post.author.handle);
+  const links = [
+    ...(postLink === null ? [] : [{ label: t(lang, 'openPost'), url: postLink }]),
+    ...state.links.flatMap((l) => {
+      const url = safeLinkUrl(l.url, post.platform);
+      return url === null ? [] : [{ label: l.label, url }];
+    }),
+  ]
+    .map((l) => `[${l.label}](${l.url})`)
+    .join(' · ');
+  const tail = [
+    ...(state.line === null ? [] : [clip(state.line, COMPACT_STATUS_MAX)]),
+    clip(conversation.line, COMPACT_STATUS_MAX),
+    ...(view.surge === undefined ? [] : [t(lang, 'surgeJoined', { count: view.surge.count })]),
+    ...(links === '' ? [] : [links]),
+  ].join('\n');
+  const room = COMPACT_TEXT_MAX - header.length - tail.length - 4;
+  const text = `${header}\n${quoteBlock(post.text, Math.max(40, Math.min(COMPACT_POST_MAX, room)))}\n${tail}`;
+  const button = (
+    style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger,
+    label: string,
+    custom_id: string,
+  ) => ({ type: ComponentType.Button as const, style, label, custom_id });
+  const takeable = !(match.caseState === 'resolved' || match.status === 'deleted' || match.suppressed);
+  const buttons = state.actionable
+    ? [
+        ...CATEGORIES.map((category) =>
+          button(
+            category === decision.category ? ButtonStyle.Primary : ButtonStyle.Secondary,
+            t(lang, category),
+            ids.reply(match.id, category),
+          ),
+        ),
+        button(ButtonStyle.Danger, t(lang, 'escalate'), ids.escalate(match.id)),
+        button(ButtonStyle.Secondary, t(lang, 'dismiss'), ids.dismiss(match.id)),
+      ]
+    : [
+        ...(state.retry ? [button(ButtonStyle.Primary, t(lang, 'retryReply'), ids.retry(match.id))] : []),
+        ...(state.manualDone
+          ? [button(ButtonStyle.Success, t(lang, 'markReplied'), ids.manualDone(match.id))]
+          : []),
+        ...(conversation.followUp === null
+          ? []
+          : [
+              button(ButtonStyle.Primary, t(lang, 'followUp'), ids.followUp(match.id, conversation.followUp)),
+            ]),
+        ...(takeable ? [button(ButtonStyle.Secondary, t(lang, 'takeIt'), ids.take(match.id))] : []),
+        button(ButtonStyle.Secondary, t(lang, 'note'), ids.note(match.id)),
+      ];
+  const shown = { type: ComponentType.TextDisplay as const, content: clip(text, COMPACT_TEXT_MAX) };
+  return {
+    type: ComponentType.Container,
+    accent_color: PRIORITY_COLOR[match.priority],
+    components: [
+      // While it is open, taking the case (else a note) sits beside the text: the row is the decisions'.
+      state.actionable
+        ? {
+            type: ComponentType.Section,
+            components: [shown],
+            accessory: takeable
+              ? button(ButtonStyle.Secondary, t(lang, 'takeIt'), ids.take(match.id))
+              : button(ButtonStyle.Secondary, t(lang, 'note'), ids.note(match.id)),
+          }
+        : shown,
+      { type: ComponentType.ActionRow, components: buttons.slice(0, 5) },
+    ],
+  };
+}
+
+/**
+ * Several reviews in one message (components v2), each with its own buttons under it: how a surge's
+ * thread carries the reviews waiting for it, {@link REVIEWS_PER_MESSAGE} at a time.
+ */
+export function buildReviewGroupMessage(views: readonly ReviewView[]): LayoutMessage {
+  if (views.length === 0 || views.length > REVIEWS_PER_MESSAGE)
+    throw new RangeError(`a review group of ${views.length} (1 to ${REVIEWS_PER_MESSAGE})`);
+  return { content: '', embeds: [], components: views.map(compactReview), flags: COMPONENTS_V2 };
 }

@@ -16,7 +16,7 @@ import {
 import type { Store } from '../ports.ts';
 import { type Lang, langOf, t } from './i18n.ts';
 import type { InteractionIo } from './interactions.ts';
-import type { BotMessage } from './port.ts';
+import type { ClassicMessage } from './port.ts';
 import { currentSurgeMessage, parseSurgeCustomId, surgeIds } from './surge-message.ts';
 
 const MODAL_TEXT_MAX = 4000;
@@ -144,7 +144,7 @@ export async function handleSurgeInteraction(
         await io.replyEphemeral({ content: t(lang, 'noTargets') });
         return true;
       }
-      const rows: BotMessage['components'] = [];
+      const rows: ClassicMessage['components'] = [];
       for (let i = 0; i < shown.length; i += BUTTONS_PER_ROW) {
         rows.push({
           type: ComponentType.ActionRow,

@@ -7,7 +7,7 @@ import type {
 import { ButtonStyle, ComponentType } from 'discord.js';
 import type { Store } from '../ports.ts';
 import { type Lang, t } from './i18n.ts';
-import type { BotMessage } from './port.ts';
+import type { ClassicMessage } from './port.ts';
 import { CUSTOM_ID_MAX } from './review-message.ts';
 import { quote } from './safe-text.ts';
 
@@ -89,7 +89,7 @@ export function buildSurgeMessage(
   announcements: readonly AnnouncementRecord[],
   lang: Lang,
   extras: SurgeMessageExtras = {},
-): BotMessage {
+): ClassicMessage {
   const open = surge.status === 'open';
   const handling = surge.handling.map((h) =>
     t(
@@ -193,7 +193,7 @@ export async function currentSurgeMessage(
   store: Pick<Store, 'surges' | 'config'>,
   surge: SurgeRecord,
   lang: Lang,
-): Promise<BotMessage> {
+): Promise<ClassicMessage> {
   const [announcements, replies, escalations, { config }] = await Promise.all([
     store.surges.announcements(surge.id),
     store.surges.replyProgress(surge.id),

@@ -1,9 +1,9 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
 import { DECISION_KINDS, matches, reviewDecisions, reviewMessages } from '../schema.ts';
-import type { Actor, DecisionKind, ReviewDecision, ReviewMessageRef } from '../types.ts';
+import type { Actor, DecisionKind, ReviewDecision, ReviewGroup, ReviewMessageRef } from '../types.ts';
 import {
   FOREIGN_KEY_VIOLATION,
   isUuid,
@@ -29,6 +29,29 @@ export interface ReviewRepository {
    * id is never withdrawn. True when one was.
    */
   withdrawClaim(matchId: string, nonce: string): Promise<boolean>;
+  /**
+   * Takes the match's claimed review into a message shared with up to `max - 1` others waiting in the
+   * same channel (claimed, not yet taken into a message, and neither suppressed, a surge's member nor
+   * held back for one by now), oldest first; their rows get the match's nonce. Waiting reviews whose matches are taken
+   * by another call at the same moment are skipped, not waited for. A review taken into a message
+   * before (by an earlier attempt, or with another match) gets that group back, `formed: false`: it
+   * may have been sent, so it is only ever sent as it was. Null when the match has no claim.
+   */
+  formGroup(matchId: string, max: number, now: Date): Promise<ReviewGroup | null>;
+  /**
+   * Undoes a group this caller formed whose message Discord refused before posting anything (a busy
+   * channel): its reviews wait again, each with its own nonce (`nonces`, by match id). The caller's
+   * own claim is withdrawn when `withdraw` names it (a claim its own attempt made, as withdrawClaim).
+   */
+  releaseGroup(
+    group: Pick<ReviewGroup, 'channelId' | 'nonce'>,
+    nonces: Readonly<Record<string, string>>,
+    withdraw: string | null,
+  ): Promise<void>;
+  /** Records the id Discord gave a group's message on every review in it; their match ids. */
+  setGroupMessageId(group: Pick<ReviewGroup, 'channelId' | 'nonce'>, messageId: string): Promise<string[]>;
+  /** The message the match's review is in, with every review it carries; null when it has none. */
+  groupOf(matchId: string): Promise<ReviewGroup | null>;
   /** Records the id Discord gave the posted message. Null when the match has no claimed message. */
   setMessageId(matchId: string, messageId: string): Promise<ReviewMessageRef | null>;
   getMessage(matchId: string): Promise<ReviewMessageRef | null>;
@@ -69,7 +92,13 @@ const decisionSchema = z.object({
 });
 
 function toRef(row: typeof reviewMessages.$inferSelect): ReviewMessageRef {
-  return { matchId: row.matchId, channelId: row.channelId, messageId: row.messageId, nonce: row.nonce };
+  return {
+    matchId: row.matchId,
+    channelId: row.channelId,
+    messageId: row.messageId,
+    nonce: row.nonce,
+    groupedAt: row.groupedAt,
+  };
 }
 
 function toDecision(row: typeof reviewDecisions.$inferSelect): ReviewDecision {
@@ -127,7 +156,128 @@ export function createReviewRepository(db: Database): ReviewRepository {
     return row === undefined ? null : toRef(row);
   };
 
+  /** The rows sharing a message (channel and nonce), in the order they were claimed. */
+  const members = async (q: Database | Tx, channelId: string, nonce: string) =>
+    q
+      .select()
+      .from(reviewMessages)
+      .where(and(eq(reviewMessages.channelId, channelId), eq(reviewMessages.nonce, nonce)))
+      .orderBy(asc(reviewMessages.createdAt), asc(reviewMessages.matchId));
+  const groupFrom = (
+    rows: readonly (typeof reviewMessages.$inferSelect)[],
+    formed: boolean,
+  ): ReviewGroup | null => {
+    const first = rows[0];
+    if (first === undefined) return null;
+    return {
+      channelId: first.channelId,
+      nonce: first.nonce,
+      messageId: rows.find((r) => r.messageId !== null)?.messageId ?? null,
+      groupedAt: first.groupedAt,
+      matchIds: rows.map((r) => r.matchId),
+      formed,
+    };
+  };
+
   return {
+    async formGroup(matchId, maxInput, nowInput) {
+      const max = parseInput(z.number().int().min(1).max(40), maxInput, 'reviews per message');
+      const now = parseDate(nowInput, 'grouping time');
+      if (!isUuid(matchId)) return null;
+      return db.transaction(async (tx) => {
+        const [own] = await tx
+          .select()
+          .from(reviewMessages)
+          .where(eq(reviewMessages.matchId, matchId))
+          .for('update');
+        if (own === undefined) return null;
+        if (own.messageId !== null || own.groupedAt !== null)
+          return groupFrom(await members(tx, own.channelId, own.nonce), false);
+        const others =
+          max === 1
+            ? []
+            : await tx
+                .select({ matchId: reviewMessages.matchId })
+                .from(reviewMessages)
+                .innerJoin(matches, eq(matches.id, reviewMessages.matchId))
+                .where(
+                  and(
+                    eq(reviewMessages.channelId, own.channelId),
+                    isNull(reviewMessages.messageId),
+                    isNull(reviewMessages.groupedAt),
+                    sql`${reviewMessages.matchId} <> ${matchId}`,
+                    isNull(matches.surgeId),
+                    eq(matches.suppressed, false),
+                    // Not one the detector holds back for a surge it may join.
+                    eq(matches.surgePending, false),
+                    sql`(${matches.surgeHoldUntil} IS NULL OR ${matches.surgeHoldUntil} <= ${now})`,
+                  ),
+                )
+                .orderBy(asc(reviewMessages.createdAt), asc(reviewMessages.matchId))
+                .limit(max - 1)
+                .for('update', { of: reviewMessages, skipLocked: true });
+        await tx
+          .update(reviewMessages)
+          .set({ nonce: own.nonce, groupedAt: now, updatedAt: now })
+          .where(inArray(reviewMessages.matchId, [matchId, ...others.map((o) => o.matchId)]));
+        return groupFrom(await members(tx, own.channelId, own.nonce), true);
+      });
+    },
+
+    async releaseGroup(group, nonces, withdraw) {
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .select({ matchId: reviewMessages.matchId })
+          .from(reviewMessages)
+          .where(
+            and(
+              eq(reviewMessages.channelId, group.channelId),
+              eq(reviewMessages.nonce, group.nonce),
+              isNull(reviewMessages.messageId),
+            ),
+          )
+          .for('update');
+        for (const { matchId } of rows) {
+          if (matchId === withdraw) {
+            await tx.delete(reviewMessages).where(eq(reviewMessages.matchId, matchId));
+            continue;
+          }
+          const nonce = nonces[matchId];
+          if (nonce === undefined) throw new Error(`no nonce given for the review of match ${matchId}`);
+          await tx
+            .update(reviewMessages)
+            .set({ nonce, groupedAt: null, updatedAt: new Date() })
+            .where(eq(reviewMessages.matchId, matchId));
+        }
+      });
+    },
+
+    async setGroupMessageId(group, messageIdInput) {
+      const messageId = parseInput(idText, messageIdInput, 'review message id');
+      const rows = await db
+        .update(reviewMessages)
+        .set({ messageId, updatedAt: new Date() })
+        .where(and(eq(reviewMessages.channelId, group.channelId), eq(reviewMessages.nonce, group.nonce)))
+        .returning({ matchId: reviewMessages.matchId });
+      return rows.map((r) => r.matchId);
+    },
+
+    async groupOf(matchId) {
+      const own = await getMessage(matchId);
+      if (own === null) return null;
+      // Waiting for a message: a group of its own until it is taken into one.
+      if (own.groupedAt === null && own.messageId === null)
+        return {
+          channelId: own.channelId,
+          nonce: own.nonce,
+          messageId: null,
+          groupedAt: null,
+          matchIds: [matchId],
+          formed: false,
+        };
+      return groupFrom(await members(db, own.channelId, own.nonce), false);
+    },
+
     async byMessageId(messageId) {
       if (typeof messageId !== 'string' || messageId === '' || messageId.length > 200) return null;
       const [row] = await db.select().from(reviewMessages).where(eq(reviewMessages.messageId, messageId));

@@ -1,12 +1,15 @@
 import { inflateSync, constants as zlibConstants } from 'node:zlib';
 import {
   ActionRowBuilder,
+  type APIMessageTopLevelComponent,
   ButtonBuilder,
   type ButtonInteraction,
   ButtonStyle,
   ChannelType,
   Client,
   type ClientOptions,
+  ComponentType,
+  ContainerBuilder,
   DiscordAPIError,
   EmbedBuilder,
   Events,
@@ -19,6 +22,8 @@ import {
   ModalBuilder,
   type ModalSubmitInteraction,
   type SendableChannels,
+  SeparatorBuilder,
+  TextDisplayBuilder,
   TextInputBuilder,
   TextInputStyle,
   type ThreadChannel,
@@ -547,6 +552,317 @@ describe('interactions', () => {
     await client.destroy(); // a clean close ends the session
     const outcome = await sandbox.clickButton({ messageId: sent.id, customId: 'thanks:1', userId: 'alice' });
     expect(outcome).toMatchObject({ type: 'failed', failure: 'no-gateway-session' });
+  });
+});
+
+describe('components v2', () => {
+  beforeEach(() => connect());
+
+  const V2 = MessageFlags.IsComponentsV2;
+
+  /** A review card as the app sends it: a Container with an accent colour, a text display and a row of buttons. */
+  const card = (n: number, text = `レビュー ${n}: 届かないんだけど`, buttons = 5) =>
+    new ContainerBuilder()
+      .setAccentColor(0x5865f2)
+      .addTextDisplayComponents(new TextDisplayBuilder().setContent(text))
+      .addActionRowComponents(
+        row(...Array.from({ length: buttons }, (_, b): [string, string] => [`c${n}:b${b}`, `ボタン${b}`])),
+      );
+
+  /** Every component of a tree, as Discord counts them: nested ones and section accessories included. */
+  const countComponents = (components: readonly unknown[]): number =>
+    components.reduce<number>((total, component) => {
+      const { components: children = [], accessory } = component as {
+        components?: unknown[];
+        accessory?: unknown;
+      };
+      return total + 1 + countComponents(children) + (accessory === undefined ? 0 : 1);
+    }, 0);
+
+  /** A builder as it goes over the wire (no undefined fields). */
+  const wire = (builder: { toJSON(): unknown }): unknown => JSON.parse(JSON.stringify(builder.toJSON()));
+
+  /** For payloads discord.js's types (rightly) refuse. */
+  const raw = (component: object) => component as APIMessageTopLevelComponent;
+
+  const refusal = async (request: Promise<unknown>): Promise<DiscordAPIError> => {
+    const error = await request.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    expect((error as DiscordAPIError).code).toBe(50035);
+    return error as DiscordAPIError;
+  };
+
+  it('accepts 4 containers of a text display and a row of 5 buttons (32 components), stored nested with flag 32768', async () => {
+    const review = await channel('review');
+    const alice = sandbox.userId('alice');
+    const cards = [1, 2, 3, 4].map((n) => card(n, n === 1 ? `<@${alice}> さんの担当です` : undefined));
+    const sent = await review.send({ components: cards, flags: V2, allowedMentions: { users: [alice] } });
+
+    expect(sent.flags.bitfield).toBe(32768);
+    expect(sent.components.map((c) => c.type)).toEqual(Array(4).fill(ComponentType.Container));
+    const stored = sandbox.message(sent.id);
+    expect(stored).toMatchObject({ content: '', embeds: [], flags: 32768 });
+    expect(stored?.components).toEqual(cards.map((c) => c.toJSON()));
+    expect(stored?.components[0]).toMatchObject({
+      type: 17,
+      accent_color: 0x5865f2,
+      components: [{ type: 10 }, { type: 1, components: Array(5).fill({ type: 2 }) }],
+    });
+    expect(countComponents(stored?.components ?? [])).toBe(32);
+    // Under components v2, mentions are read from the text displays.
+    expect(stored?.pings.users).toEqual([alice]);
+  });
+
+  it('counts nested components: 40 are accepted, 41 refused', async () => {
+    const review = await channel('review');
+    const forty = [1, 2, 3, 4, 5].map((n) => card(n));
+    expect(countComponents(forty.map((c) => c.toJSON()))).toBe(40);
+    await review.send({ components: forty, flags: V2 });
+
+    const error = await refusal(review.send({ components: [...forty, new SeparatorBuilder()], flags: V2 }));
+    expect(error.rawError).toMatchObject({
+      errors: { components: { _errors: [{ code: 'COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED' }] } },
+    });
+    expect(sandbox.messages()).toHaveLength(1);
+  });
+
+  it('refuses more than 4000 characters across the text displays of a message', async () => {
+    const review = await channel('review');
+    const texts = (a: number, b: number) => [card(1, 'あ'.repeat(a), 1), card(2, 'い'.repeat(b), 1)];
+    await review.send({ components: texts(2000, 2000), flags: V2 });
+
+    const error = await refusal(review.send({ components: texts(2000, 2001), flags: V2 }));
+    expect(error.rawError).toMatchObject({
+      errors: { components: { _errors: [{ code: 'COMPONENT_MAX_TOTAL_TEXT_LENGTH_EXCEEDED' }] } },
+    });
+    expect(sandbox.messages()).toHaveLength(1);
+  });
+
+  it('refuses content, embeds, a poll and stickers with the flag', async () => {
+    const review = await channel('review');
+    const legacy = [{ code: 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2' }];
+    const withContent = await refusal(
+      review.send({
+        content: '新しいレビュー',
+        embeds: [{ description: 'x' }],
+        components: [card(1)],
+        flags: V2,
+      }),
+    );
+    expect(withContent.rawError).toMatchObject({
+      errors: { content: { _errors: legacy }, embeds: { _errors: legacy } },
+    });
+    const withPoll = await refusal(
+      review.send({
+        components: [card(1)],
+        flags: V2,
+        poll: {
+          question: { text: '対応する?' },
+          answers: [{ text: 'はい' }],
+          duration: 1,
+          allowMultiselect: false,
+        },
+      }),
+    );
+    expect(withPoll.rawError).toMatchObject({ errors: { poll: { _errors: legacy } } });
+    const withSticker = await refusal(
+      review.send({ components: [card(1)], flags: V2, stickers: ['1400000000000000999'] }),
+    );
+    expect(withSticker.rawError).toMatchObject({ errors: { sticker_ids: { _errors: legacy } } });
+    expect(sandbox.messages()).toHaveLength(0);
+  });
+
+  it('refuses a component where Discord does not allow its type', async () => {
+    const review = await channel('review');
+    const looseButton = { type: 2, style: 1, custom_id: 'loose', label: 'loose' };
+    const inContainer = await refusal(
+      review.send({
+        components: [raw({ type: 17, components: [{ type: 10, content: 'x' }, looseButton] })],
+        flags: V2,
+      }),
+    );
+    expect(inContainer.rawError).toMatchObject({
+      errors: {
+        components: {
+          0: {
+            components: {
+              1: {
+                _errors: [
+                  {
+                    code: 'UNION_TYPE_CHOICES',
+                    message: 'Value of field "type" must be one of (1, 9, 10, 12, 13, 14).',
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+    const nested = await refusal(
+      review.send({ components: [raw({ type: 17, components: [card(1).toJSON()] })], flags: V2 }),
+    );
+    expect(nested.rawError).toMatchObject({
+      errors: { components: { 0: { components: { 0: { _errors: [{ code: 'UNION_TYPE_CHOICES' }] } } } } },
+    });
+    const topLevel = await refusal(review.send({ components: [raw(looseButton)], flags: V2 }));
+    expect(topLevel.rawError).toMatchObject({
+      errors: {
+        components: {
+          0: { _errors: [{ message: 'Value of field "type" must be one of (1, 9, 10, 12, 13, 14, 17).' }] },
+        },
+      },
+    });
+    // Without the flag, only action rows.
+    const classic = await refusal(review.send({ content: 'x', components: [card(1)] }));
+    expect(classic.rawError).toMatchObject({
+      errors: { components: { 0: { _errors: [{ message: 'Value of field "type" must be one of (1,).' }] } } },
+    });
+    expect(sandbox.messages()).toHaveLength(0);
+  });
+
+  it('refuses malformed layouts: section, separator, accent colour, text display, duplicate ids', async () => {
+    const review = await channel('review');
+    const text = (content: string) => ({ type: 10, content });
+    const error = await refusal(
+      review.send({
+        components: [
+          raw({
+            type: 17,
+            accent_color: 0x1000000,
+            components: [
+              { type: 9, components: [text('a')] },
+              {
+                type: 9,
+                components: [text('a'), text('b'), text('c'), text('d')],
+                accessory: { type: 11, media: { url: 'https://x.example/a.png' } },
+              },
+              { type: 14, spacing: 3 },
+              { type: 10 },
+              { type: 14, id: 7 },
+            ],
+          }),
+          raw({ type: 17, id: 7, components: [] }),
+        ],
+        flags: V2,
+      }),
+    );
+    expect(error.rawError).toMatchObject({
+      errors: {
+        components: {
+          0: {
+            accent_color: { _errors: [{ code: 'NUMBER_TYPE_MAX' }] },
+            components: {
+              0: { accessory: { _errors: [{ code: 'BASE_TYPE_REQUIRED' }] } },
+              1: { components: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH' }] } },
+              2: { spacing: { _errors: [{ code: 'BASE_TYPE_CHOICES' }] } },
+              3: { content: { _errors: [{ code: 'BASE_TYPE_REQUIRED' }] } },
+            },
+          },
+          1: {
+            id: { _errors: [{ code: 'COMPONENT_ID_DUPLICATED' }] },
+            components: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH' }] },
+          },
+        },
+      },
+    });
+  });
+
+  it('keeps the flag once set: an edit cannot take it off, nor bring content back', async () => {
+    const review = await channel('review');
+    const sent = await review.send({ components: [card(1)], flags: V2 });
+    const edited = await sent.edit({ components: [card(2)], flags: [] }); // sends flags: 0
+    expect(edited.flags.bitfield).toBe(32768);
+    expect(sandbox.message(sent.id)).toMatchObject({ flags: 32768, edits: 1 });
+
+    const withContent = await refusal(sent.edit({ content: '対応済み', flags: [] }));
+    expect(withContent.rawError).toMatchObject({
+      errors: { content: { _errors: [{ code: 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2' }] } },
+    });
+    expect(sandbox.message(sent.id)).toMatchObject({ content: '', flags: 32768, edits: 1 });
+  });
+
+  it('turns a classic message into a components v2 one only when the edit clears its content', async () => {
+    const sent = await postReview();
+    const contentLeft = await refusal(sent.edit({ components: [card(1)], flags: V2 }));
+    expect(contentLeft.rawError).toMatchObject({
+      errors: { content: { _errors: [{ code: 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2' }] } },
+    });
+    expect(sandbox.message(sent.id)).toMatchObject({ flags: 0, edits: 0 });
+
+    const upgraded = await sent.edit({ content: null, components: [card(1)], flags: V2 });
+    expect(upgraded.flags.bitfield).toBe(32768);
+    expect(sandbox.message(sent.id)).toMatchObject({ content: '', flags: 32768, edits: 1 });
+  });
+
+  it('delivers a click on a button inside a container, and takes an UPDATE_MESSAGE (7) with v2 components', async () => {
+    const review = await channel('review');
+    const sent = await review.send({ components: [card(1), card(2)], flags: V2 });
+    const seen: ButtonInteraction[] = [];
+    const done = new ContainerBuilder()
+      .setAccentColor(0x57f287)
+      .addTextDisplayComponents(new TextDisplayBuilder().setContent('お礼を送りました (alice)'));
+    onInteraction(async (interaction) => {
+      if (!interaction.isButton()) return;
+      seen.push(interaction);
+      await interaction.update({ components: [card(1), done], flags: MessageFlags.IsComponentsV2 });
+    });
+
+    const outcome = await sandbox.clickButton({ messageId: sent.id, customId: 'c2:b3', userId: 'alice' });
+    expect(outcome).toMatchObject({ type: 'update', callbackType: 7, failure: null });
+    expect(seen[0]?.customId).toBe('c2:b3');
+    expect(seen[0]?.message.flags.has(V2)).toBe(true);
+    expect(seen[0]?.message.components.map((c) => c.type)).toEqual([
+      ComponentType.Container,
+      ComponentType.Container,
+    ]);
+    expect(sandbox.interactions()[0]?.payload).toMatchObject({
+      type: 3,
+      data: { component_type: 2, custom_id: 'c2:b3' },
+      message: { id: sent.id, flags: 32768, components: [wire(card(1)), wire(card(2))] },
+    });
+    expect(sandbox.message(sent.id)).toMatchObject({
+      flags: 32768,
+      edits: 1,
+      components: [wire(card(1)), wire(done)],
+    });
+    await expect(
+      sandbox.clickButton({ messageId: sent.id, customId: 'c2:b0', userId: 'alice' }),
+    ).rejects.toThrow(/no button/u);
+  });
+
+  it('checks interaction replies (4) and follow-ups the same way', async () => {
+    const sent = await postReview();
+    const refused: unknown[] = [];
+    onInteraction(async (interaction) => {
+      if (!interaction.isButton()) return;
+      const tooMany = [1, 2, 3, 4, 5].map((n) => card(n)).concat(card(6, 'もう一つ', 1));
+      refused.push(await interaction.reply({ components: tooMany, flags: V2 }).catch((e: unknown) => e));
+      await interaction.reply({ components: [card(1)], flags: V2 | MessageFlags.Ephemeral });
+      refused.push(
+        await interaction
+          .followUp({ content: '送信しました', components: [card(2)], flags: V2 })
+          .catch((e: unknown) => e),
+      );
+      await interaction.followUp({ components: [card(3)], flags: V2 });
+    });
+    const outcome = await sandbox.clickButton({ messageId: sent.id, customId: 'thanks:1', userId: 'alice' });
+    expect(outcome).toMatchObject({ type: 'reply', message: { flags: V2 | MessageFlags.Ephemeral } });
+    const followup = await sandbox.waitForInteractionResponse(
+      outcome.interactionId,
+      (r) => r.kind === 'followup' && r.status === 200,
+    );
+    expect(sandbox.message(followup.messageId ?? '')).toMatchObject({ flags: 32768, content: '' });
+    expect(refused.map((e) => (e as DiscordAPIError).rawError)).toMatchObject([
+      {
+        code: 50035,
+        errors: { components: { _errors: [{ code: 'COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED' }] } },
+      },
+      {
+        code: 50035,
+        errors: { content: { _errors: [{ code: 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2' }] } },
+      },
+    ]);
   });
 });
 

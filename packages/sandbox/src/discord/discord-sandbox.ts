@@ -11,6 +11,7 @@ import {
 import { createSnowflakeGenerator, discordTimestamp, interactionToken } from './ids.ts';
 import { discordBody } from './multipart.ts';
 import {
+  checkLegacyFields,
   checkMessageBody,
   checkModal,
   createFormErrors,
@@ -20,6 +21,7 @@ import {
   isEmptyMessage,
   type MessagePings,
   pingsOf,
+  textDisplayContent,
   walkComponents,
 } from './validation.ts';
 
@@ -544,9 +546,16 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       history: record.history,
     });
 
+  /** Where a message's mentions are read from: its content, or its text displays under components v2. */
+  const mentionText = (content: string, components: unknown, flags: number): string =>
+    (flags & IS_COMPONENTS_V2) === 0 ? content : textDisplayContent(components);
+
   const messageJson = (record: MessageRecord, extra: Json = {}): Json => {
     const interaction = record.interactionId === null ? undefined : interactions.get(record.interactionId);
-    const current = pingsOf(record.content, record.allowedMentions);
+    const current = pingsOf(
+      mentionText(record.content, record.components, record.flags),
+      record.allowedMentions,
+    );
     return {
       type: record.messageReference === null ? 0 : 19,
       content: record.content,
@@ -785,7 +794,7 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       allowedMentions,
       pings:
         (extra.flags & DiscordMessageFlag.Ephemeral) === 0
-          ? pingsOf(content, allowedMentions)
+          ? pingsOf(mentionText(content, body.components, extra.flags), allowedMentions)
           : pingsOf('', null),
       flags: extra.flags,
       nonce: typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : null,
@@ -813,6 +822,8 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
 
   /** The fields of an edit body that change the message, validated against the result. */
   function applyEdit(record: MessageRecord, body: Json): DiscordErrorResponse | null {
+    // An edit may set and unset SUPPRESS_EMBEDS; IS_COMPONENTS_V2 "can only be set": once on, it stays
+    // whatever the edit sends (Discord's Edit Message docs). Other flags are ignored.
     let flags = record.flags;
     if (typeof body.flags === 'number') {
       flags = (flags & ~DiscordMessageFlag.SuppressEmbeds) | (body.flags & DiscordMessageFlag.SuppressEmbeds);
@@ -828,6 +839,14 @@ export async function startDiscordSandbox(options: DiscordSandboxOptions = {}): 
       components: 'components' in body ? asObjects(body.components) : record.components,
       attachments: Array.isArray(body.attachments) ? asObjects(body.attachments) : record.attachments,
     };
+    if ((flags & IS_COMPONENTS_V2) !== 0) {
+      // What the message holds after the edit counts: a classic message opts in only when the same edit
+      // clears its content and embeds (set to null, or empty).
+      const legacy = createFormErrors();
+      checkLegacyFields(legacy, next);
+      const refused = legacy.response();
+      if (refused !== null) return refused;
+    }
     if (isEmptyMessage(next)) return ERRORS.emptyMessage();
     record.history.push(
       structuredClone({

@@ -102,8 +102,10 @@ function checkArray(
     errors.add(path, 'BASE_TYPE_ARRAY', 'Must be an array.');
     return false;
   }
-  if (value.length > max) errors.add(path, 'BASE_TYPE_MAX_LENGTH', `Must be ${max} or fewer in length.`);
-  else if (value.length < min) errors.add(path, 'BASE_TYPE_MIN_LENGTH', `Must be ${min} or more in length.`);
+  if (value.length > max || value.length < min) {
+    if (min > 0) errors.add(path, 'BASE_TYPE_BAD_LENGTH', `Must be between ${min} and ${max} in length.`);
+    else errors.add(path, 'BASE_TYPE_MAX_LENGTH', `Must be ${max} or fewer in length.`);
+  }
   return true;
 }
 
@@ -157,9 +159,69 @@ function checkEmbeds(errors: FormErrors, embeds: unknown): void {
     errors.add(['embeds'], 'MAX_EMBED_SIZE_EXCEEDED', 'Embed size exceeds maximum size of 6000');
 }
 
-const SELECT_TYPES = new Set([3, 5, 6, 7, 8]);
 /** Message flag: the message uses components v2 (layout components, no content or embeds). */
 export const IS_COMPONENTS_V2 = 1 << 15;
+
+/**
+ * Components v2 limits, from Discord's component reference ("Messages allow up to 40 total
+ * components") and discord.js's guide on display components ("nested components count!"; "the
+ * amount of text across all text display components cannot exceed 4000 characters").
+ */
+const MAX_V2_COMPONENTS = 40;
+const MAX_V2_TEXT = 4000;
+
+/** Which component types may go where (Discord's component reference). */
+const CHOICES = {
+  classicTopLevel: [1],
+  v2TopLevel: [1, 9, 10, 12, 13, 14, 17],
+  containerChild: [1, 9, 10, 12, 13, 14],
+  rowChild: [2, 3, 5, 6, 7, 8],
+  sectionChild: [10],
+  sectionAccessory: [2, 11],
+} as const;
+
+/** What one walk over a message's components has seen so far. */
+interface ComponentWalk {
+  /** Components counted, nested ones and section accessories included. */
+  count: number;
+  /** Characters across all text displays. */
+  text: number;
+  /** The numeric `id`s met; 0 counts as none (Discord fills it in). */
+  readonly ids: Set<number>;
+}
+
+const choiceList = (types: readonly number[]): string =>
+  types.length === 1 ? `(${types[0]},)` : `(${types.join(', ')})`;
+
+/** A component of an allowed type; else Discord's UNION_TYPE_CHOICES, on the component's path. */
+function checkComponentType(
+  errors: FormErrors,
+  path: Path,
+  component: unknown,
+  allowed: readonly number[],
+): component is Json {
+  if (isObject(component) && typeof component.type === 'number' && allowed.includes(component.type))
+    return true;
+  errors.add(path, 'UNION_TYPE_CHOICES', `Value of field "type" must be one of ${choiceList(allowed)}.`);
+  return false;
+}
+
+function checkBoolean(errors: FormErrors, path: Path, value: unknown): void {
+  if (value !== undefined && value !== null && typeof value !== 'boolean')
+    errors.add(path, 'BASE_TYPE_BOOLEAN', 'Must be either true or false.');
+}
+
+/** Counts the component and checks its optional `id`: a 32-bit integer, unique within the message. */
+function countComponent(errors: FormErrors, path: Path, component: Json, walk: ComponentWalk): void {
+  walk.count++;
+  const id = component.id;
+  if (id === undefined || id === null) return;
+  checkInteger(errors, [...path, 'id'], id, 0, 2_147_483_647);
+  if (typeof id !== 'number' || id === 0) return;
+  if (walk.ids.has(id))
+    errors.add([...path, 'id'], 'COMPONENT_ID_DUPLICATED', 'Component id cannot be duplicated');
+  walk.ids.add(id);
+}
 
 function checkButton(errors: FormErrors, path: Path, button: Json): void {
   const style = button.style;
@@ -187,7 +249,136 @@ function checkButton(errors: FormErrors, path: Path, button: Json): void {
     errors.add(path, 'BUTTON_COMPONENT_INVALID', 'A button must have a label or an emoji');
 }
 
-/** Every component with a custom id, depth first (rows, sections, containers and their children). */
+/** An action row, top-level or in a container: 1–5 buttons, or a single select. */
+function checkActionRow(errors: FormErrors, path: Path, row: Json, walk: ComponentWalk): void {
+  if (!checkArray(errors, [...path, 'components'], row.components, 5, 1)) {
+    if (row.components === undefined || row.components === null)
+      errors.add([...path, 'components'], 'BASE_TYPE_REQUIRED', 'This field is required');
+    return;
+  }
+  const children = row.components as unknown[];
+  children.forEach((child, j) => {
+    const childPath = [...path, 'components', j];
+    if (!checkComponentType(errors, childPath, child, CHOICES.rowChild)) return;
+    countComponent(errors, childPath, child, walk);
+    if (child.type === 2) {
+      checkButton(errors, childPath, child);
+      return;
+    }
+    checkString(errors, [...childPath, 'custom_id'], child.custom_id, { min: 1, max: 100, required: true });
+    if (children.length > 1)
+      errors.add(
+        childPath,
+        'COMPONENT_LAYOUT_WIDTH_EXCEEDED',
+        'The specified component exceeds the maximum width',
+      );
+  });
+}
+
+/** An unfurled media item: only `url` is the app's to set. */
+function checkMedia(errors: FormErrors, path: Path, media: unknown, attachmentOnly = false): void {
+  if (media === undefined || media === null) {
+    errors.add(path, 'BASE_TYPE_REQUIRED', 'This field is required');
+    return;
+  }
+  if (!isObject(media)) {
+    errors.add(path, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+    return;
+  }
+  if (typeof media.url !== 'string' || media.url === '') {
+    errors.add([...path, 'url'], 'BASE_TYPE_REQUIRED', 'This field is required');
+    return;
+  }
+  if (attachmentOnly && !media.url.startsWith('attachment://'))
+    errors.add(
+      [...path, 'url'],
+      'UNFURLED_MEDIA_ITEM_ATTACHMENT_REQUIRED',
+      'A file component only takes an attachment://<filename> reference',
+    );
+}
+
+/** One component of a components-v2 message, of a type `allowed` at its place, and what it holds. */
+function checkLayoutComponent(
+  errors: FormErrors,
+  path: Path,
+  component: unknown,
+  allowed: readonly number[],
+  walk: ComponentWalk,
+): void {
+  if (!checkComponentType(errors, path, component, allowed)) return;
+  countComponent(errors, path, component, walk);
+  const children = (field: 'components' | 'items', min: number, max: number): readonly unknown[] | null => {
+    const value = component[field];
+    if (value === undefined || value === null) {
+      errors.add([...path, field], 'BASE_TYPE_REQUIRED', 'This field is required');
+      return null;
+    }
+    return checkArray(errors, [...path, field], value, max, min) ? value : null;
+  };
+  switch (component.type) {
+    case 1:
+      checkActionRow(errors, path, component, walk);
+      return;
+    case 2:
+      checkButton(errors, path, component);
+      return;
+    case 9: {
+      children('components', 1, 3)?.forEach((child, i) => {
+        checkLayoutComponent(errors, [...path, 'components', i], child, CHOICES.sectionChild, walk);
+      });
+      if (component.accessory === undefined || component.accessory === null)
+        errors.add([...path, 'accessory'], 'BASE_TYPE_REQUIRED', 'This field is required');
+      else
+        checkLayoutComponent(
+          errors,
+          [...path, 'accessory'],
+          component.accessory,
+          CHOICES.sectionAccessory,
+          walk,
+        );
+      return;
+    }
+    case 10:
+      checkString(errors, [...path, 'content'], component.content, { max: MAX_V2_TEXT, required: true });
+      walk.text += textLength(component.content);
+      return;
+    case 11:
+      checkMedia(errors, [...path, 'media'], component.media);
+      checkString(errors, [...path, 'description'], component.description, { max: 1024 });
+      checkBoolean(errors, [...path, 'spoiler'], component.spoiler);
+      return;
+    case 12:
+      children('items', 1, 10)?.forEach((item, i) => {
+        const itemPath = [...path, 'items', i];
+        if (!isObject(item)) {
+          errors.add(itemPath, 'MODEL_TYPE_CONVERT', 'Only dictionaries may be used in a ModelType');
+          return;
+        }
+        checkMedia(errors, [...itemPath, 'media'], item.media);
+        checkString(errors, [...itemPath, 'description'], item.description, { max: 1024 });
+        checkBoolean(errors, [...itemPath, 'spoiler'], item.spoiler);
+      });
+      return;
+    case 13:
+      checkMedia(errors, [...path, 'file'], component.file, true);
+      checkBoolean(errors, [...path, 'spoiler'], component.spoiler);
+      return;
+    case 14:
+      checkBoolean(errors, [...path, 'divider'], component.divider);
+      if (![undefined, null, 1, 2].includes(component.spacing as number))
+        errors.add([...path, 'spacing'], 'BASE_TYPE_CHOICES', 'Value must be one of {1, 2}.');
+      return;
+    case 17:
+      children('components', 1, MAX_V2_COMPONENTS)?.forEach((child, i) => {
+        checkLayoutComponent(errors, [...path, 'components', i], child, CHOICES.containerChild, walk);
+      });
+      checkInteger(errors, [...path, 'accent_color'], component.accent_color, 0, 0xffffff);
+      checkBoolean(errors, [...path, 'spoiler'], component.spoiler);
+      return;
+  }
+}
+
+/** Every component, depth first (rows, sections and their accessories, containers and their children). */
 export function* walkComponents(components: unknown): Generator<Json> {
   if (!Array.isArray(components)) return;
   for (const component of components) {
@@ -198,6 +389,13 @@ export function* walkComponents(components: unknown): Generator<Json> {
     if (isObject(component.component)) yield* walkComponents([component.component]);
   }
 }
+
+/** The text of a message's text displays, which is what mentions are read from under components v2. */
+export const textDisplayContent = (components: unknown): string =>
+  [...walkComponents(components)]
+    .filter((component) => component.type === 10 && typeof component.content === 'string')
+    .map((component) => component.content as string)
+    .join('\n');
 
 function checkMessageComponents(errors: FormErrors, components: unknown, flags: number): void {
   if (!Array.isArray(components)) {
@@ -216,47 +414,32 @@ function checkMessageComponents(errors: FormErrors, components: unknown, flags: 
       );
     seen.add(component.custom_id);
   }
+  const walk: ComponentWalk = { count: 0, text: 0, ids: new Set() };
   if ((flags & IS_COMPONENTS_V2) !== 0) {
-    checkArray(errors, ['components'], components, 40);
+    components.forEach((component, i) => {
+      checkLayoutComponent(errors, ['components', i], component, CHOICES.v2TopLevel, walk);
+    });
+    // Discord does not publish these two errors' wording; codes and messages follow its style.
+    if (walk.count > MAX_V2_COMPONENTS)
+      errors.add(
+        ['components'],
+        'COMPONENT_MAX_TOTAL_COMPONENTS_EXCEEDED',
+        `Must be ${MAX_V2_COMPONENTS} or fewer components in total, nested ones included.`,
+      );
+    if (walk.text > MAX_V2_TEXT)
+      errors.add(
+        ['components'],
+        'COMPONENT_MAX_TOTAL_TEXT_LENGTH_EXCEEDED',
+        `Text displays must hold ${MAX_V2_TEXT} or fewer characters in total.`,
+      );
     return;
   }
   checkArray(errors, ['components'], components, 5);
   components.forEach((row, i) => {
     const path = ['components', i];
-    if (!isObject(row) || row.type !== 1) {
-      errors.add([...path, 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of {1}.');
-      return;
-    }
-    if (!checkArray(errors, [...path, 'components'], row.components, 5, 1)) {
-      if (row.components === undefined)
-        errors.add([...path, 'components'], 'BASE_TYPE_REQUIRED', 'This field is required');
-      return;
-    }
-    const children = row.components as unknown[];
-    children.forEach((child, j) => {
-      const childPath = [...path, 'components', j];
-      if (!isObject(child)) return;
-      if (child.type === 2) checkButton(errors, childPath, child);
-      else if (typeof child.type === 'number' && SELECT_TYPES.has(child.type)) {
-        checkString(errors, [...childPath, 'custom_id'], child.custom_id, {
-          min: 1,
-          max: 100,
-          required: true,
-        });
-        if (children.length > 1)
-          errors.add(
-            childPath,
-            'COMPONENT_LAYOUT_WIDTH_EXCEEDED',
-            'The specified component exceeds the maximum width',
-          );
-      } else {
-        errors.add(
-          [...childPath, 'type'],
-          'COMPONENT_TYPE_INVALID',
-          'Component type is invalid for this context',
-        );
-      }
-    });
+    if (!checkComponentType(errors, path, row, CHOICES.classicTopLevel)) return;
+    countComponent(errors, path, row, walk);
+    checkActionRow(errors, path, row, walk);
   });
 }
 
@@ -288,26 +471,39 @@ function checkAllowedMentions(errors: FormErrors, value: unknown): void {
   }
 }
 
+/** The fields a components-v2 message cannot carry, as they stand (in a request body, or after an edit). */
+export interface LegacyFields {
+  readonly content?: unknown;
+  readonly embeds?: unknown;
+  readonly sticker_ids?: unknown;
+  readonly poll?: unknown;
+}
+
+/**
+ * Under IS_COMPONENTS_V2 a message "can only contain components": content, embeds, sticker_ids and poll
+ * are refused (Discord's Create Message docs). null, an empty string or an empty array is leaving the
+ * field out, which is how an edit clears them to opt a message into components v2.
+ */
+export function checkLegacyFields(errors: FormErrors, fields: LegacyFields): void {
+  const used = (value: unknown): boolean =>
+    value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
+  for (const field of ['content', 'embeds', 'sticker_ids', 'poll'] as const) {
+    if (used(fields[field]))
+      errors.add(
+        [field],
+        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
+        `The '${field}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2`,
+      );
+  }
+}
+
 /** Validates the message fields of a create, an edit, a webhook message or an interaction reply. */
 export function checkMessageBody(errors: FormErrors, body: Json, flags: number): void {
   checkString(errors, ['content'], body.content, { max: 2000 });
   checkEmbeds(errors, body.embeds);
   checkMessageComponents(errors, body.components, flags);
   checkAllowedMentions(errors, body.allowed_mentions);
-  if ((flags & IS_COMPONENTS_V2) !== 0) {
-    if (typeof body.content === 'string' && body.content !== '')
-      errors.add(
-        ['content'],
-        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
-        "The 'content' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
-      );
-    if (Array.isArray(body.embeds) && body.embeds.length > 0)
-      errors.add(
-        ['embeds'],
-        'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2',
-        "The 'embeds' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
-      );
-  }
+  if ((flags & IS_COMPONENTS_V2) !== 0) checkLegacyFields(errors, body);
   const nonce = body.nonce;
   if (nonce !== undefined && nonce !== null) {
     if (typeof nonce === 'string') checkString(errors, ['nonce'], nonce, { max: 25 });
