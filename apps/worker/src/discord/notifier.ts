@@ -145,7 +145,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
    * sent with the nonce of the match that formed it, so any attempt after a crash — this match's or a
    * member's — sends the same group with the same nonce, and Discord returns the message it has.
    */
-  const postGrouped = async (match: MatchRecord, claimedNow: boolean) => {
+  const postGrouped = async (match: MatchRecord) => {
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Withdrawn by a concurrent attempt of its own: choose again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
@@ -166,13 +166,12 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       });
     } catch (error) {
       // Refused before anything was posted, and formed by this very attempt: the reviews wait again,
-      // each on its own, for whichever job gets the thread next (this one's claim withdrawn when this
-      // attempt made it, as for a message of its own).
+      // each on its own, this one too — its claim stays, so that whichever job gets the thread next
+      // takes it along (a claim withdrawn at each refusal would leave nothing waiting to be taken).
       if (error instanceof DiscordBusyError && group.formed)
         await store.reviews.releaseGroup(
           group,
           Object.fromEntries(group.matchIds.map((id) => [id, nonceFor(id)])),
-          claimedNow ? match.id : null,
         );
       throw error;
     }
@@ -278,7 +277,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
       // Claimed in a surge's thread (now, or by an earlier attempt): reviews waiting there share messages.
-      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match, existing === null);
+      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match);
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
       // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
       let sent: { id: string };

@@ -15,7 +15,7 @@ import {
 /** The body Discord's REST API takes for a message, mentions restricted to the roles given. */
 export function messageBody(message: BotMessage): Record<string, unknown> {
   const allowed_mentions = { parse: [], roles: [...(message.allowedRoleIds ?? [])] };
-  // Discord refuses content and embeds on a message with components v2, even empty ones.
+  // Discord refuses content and embeds on a message with components v2: they are left out.
   if (isComponentsV2(message))
     return { flags: COMPONENTS_V2, components: message.components, allowed_mentions };
   return {

@@ -40,13 +40,11 @@ export interface ReviewRepository {
   formGroup(matchId: string, max: number, now: Date): Promise<ReviewGroup | null>;
   /**
    * Undoes a group this caller formed whose message Discord refused before posting anything (a busy
-   * channel): its reviews wait again, each with its own nonce (`nonces`, by match id). The caller's
-   * own claim is withdrawn when `withdraw` names it (a claim its own attempt made, as withdrawClaim).
+   * channel): its reviews wait again, each with its own nonce (`nonces`, by match id).
    */
   releaseGroup(
     group: Pick<ReviewGroup, 'channelId' | 'nonce'>,
     nonces: Readonly<Record<string, string>>,
-    withdraw: string | null,
   ): Promise<void>;
   /** Records the id Discord gave a group's message on every review in it; their match ids. */
   setGroupMessageId(group: Pick<ReviewGroup, 'channelId' | 'nonce'>, messageId: string): Promise<string[]>;
@@ -224,7 +222,7 @@ export function createReviewRepository(db: Database): ReviewRepository {
       });
     },
 
-    async releaseGroup(group, nonces, withdraw) {
+    async releaseGroup(group, nonces) {
       await db.transaction(async (tx) => {
         const rows = await tx
           .select({ matchId: reviewMessages.matchId })
@@ -238,10 +236,6 @@ export function createReviewRepository(db: Database): ReviewRepository {
           )
           .for('update');
         for (const { matchId } of rows) {
-          if (matchId === withdraw) {
-            await tx.delete(reviewMessages).where(eq(reviewMessages.matchId, matchId));
-            continue;
-          }
           const nonce = nonces[matchId];
           if (nonce === undefined) throw new Error(`no nonce given for the review of match ${matchId}`);
           await tx
