@@ -39,6 +39,8 @@ export interface DiscordNotifier extends ReviewNotifier {
 export const SURGE_MESSAGE_WAIT_MS = 30_000;
 /** …asking again this often. */
 const LANE_RETRY_MS = 500;
+/** How long a review claimed in a surge's thread waits for the ones coming with it (postGrouped). */
+const GATHER_MS = 150;
 /**
  * How long a review taken into another review's message waits for that job to send it before it
  * sends the group itself (that job died): the same group, with the same nonce, so never twice.
@@ -145,7 +147,11 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
    * sent with the nonce of the match that formed it, so any attempt after a crash — this match's or a
    * member's — sends the same group with the same nonce, and Discord returns the message it has.
    */
-  const postGrouped = async (match: MatchRecord) => {
+  const postGrouped = async (match: MatchRecord, claimedNow: boolean) => {
+    // A review just claimed gives the reviews that come with it (a surge letting its held matches go
+    // does so all at once) a moment to claim their places, so that the thread's first messages carry
+    // them together instead of spending its 5 messages on one or two reviews each.
+    if (claimedNow) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Withdrawn by a concurrent attempt of its own: choose again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
@@ -277,7 +283,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
       // Claimed in a surge's thread (now, or by an earlier attempt): reviews waiting there share messages.
-      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match);
+      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match, existing === null);
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
       // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
       let sent: { id: string };
