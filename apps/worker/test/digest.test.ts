@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestKey } from '../src/pipeline/digest.ts';
+import { surgeSummary } from './surge-scenario.ts';
 import { createTestWorld, REDIS_URL, TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
 
 /*
@@ -66,17 +67,9 @@ beforeAll(async () => {
   const at = periodEnd.getTime() - 3 * HOUR;
   await world.repos.surges.record(
     {
-      id: 'surge:12345678-1234-4234-8234-123456789012',
-      watchId: match.decision.watches[0] ?? '',
+      ...surgeSummary(match, 'surge:12345678-1234-4234-8234-123456789012', at, 1),
       status: 'closed',
-      detectedAt: at,
-      firstAt: at,
-      lastAt: at,
-      count: 1,
-      intents: { [match.decision.intent]: 1 },
-      platforms: { x: 1 },
       examples: [{ id: match.id, text: post.text }],
-      perMinute: [],
       closedAt: at + 60_000,
       closedBy: 'reviewer',
     },

@@ -5,7 +5,7 @@ import { DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
-import { ingestDeps, xPost } from './surge-scenario.ts';
+import { ingestDeps, surgeSummary, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -99,19 +99,7 @@ describe('a review message refused by a busy channel', () => {
     const id = ids[2] as string;
     const match = await world.repos.matches.get(id);
     if (match === null) throw new Error('the match is missing');
-    const surge = (detectedAt: number, n: number) => ({
-      id: `surge:claim-${n}`,
-      watchId: match.decision.watches[0] as string,
-      status: 'open' as const,
-      detectedAt,
-      firstAt: detectedAt,
-      lastAt: detectedAt,
-      count: 20,
-      intents: { [match.decision.intent]: 20 },
-      platforms: { x: 20 },
-      examples: [],
-      perMinute: [],
-    });
+    const surge = (detectedAt: number, n: number) => surgeSummary(match, `surge:claim-${n}`, detectedAt);
     const sent: string[] = [];
     const notifier = notifierWith({
       async send(channelId) {

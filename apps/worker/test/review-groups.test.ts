@@ -6,7 +6,7 @@ import { REVIEWS_PER_MESSAGE } from '../src/discord/review-message.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
-import { ingestDeps, matchIdsOf, xPost } from './surge-scenario.ts';
+import { ingestDeps, matchIdsOf, surgeSummary, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -62,23 +62,7 @@ beforeAll(async () => {
   ids.push(...(await matches(9)));
   const first = await world.repos.matches.get(ids[0] as string);
   if (first === null) throw new Error('no match was made');
-  const at = Date.now();
-  await world.repos.surges.record(
-    {
-      id: SURGE_ID,
-      watchId: first.decision.watches[0] as string,
-      status: 'open',
-      detectedAt: at,
-      firstAt: at,
-      lastAt: at,
-      count: 20,
-      intents: { [first.decision.intent]: 20 },
-      platforms: { x: 20 },
-      examples: [],
-      perMinute: [],
-    },
-    [],
-  );
+  await world.repos.surges.record(surgeSummary(first, SURGE_ID, Date.now()), []);
   // The surge's message, and the thread under it that its reviews go to.
   expect(await notifierWith(rest).surgeMessage(SURGE_ID)).toBe('posted');
   const surge = await world.repos.surges.get(SURGE_ID);
@@ -213,4 +197,44 @@ describe("reviews in a surge's thread", () => {
         groupedAt: null,
       });
   });
+});
+
+describe('a shared message in Discord, with the worker running', () => {
+  it('takes a click and a form on one of its reviews, and shows the whole message again', async () => {
+    await world.startWorker();
+    await world.discord.waitForConnectedClients(1, 20_000);
+    const shared = threadMessages().find((m) => matchIdsOf(m).length > 2);
+    if (shared === undefined) throw new Error('no message with three reviews or more');
+    const [, taken, dismissed] = matchIdsOf(shared) as [string, string, string];
+    const alice = world.discord.userId('alice');
+    const current = () => world.discord.messages(threadId).find((m) => m.id === shared.id);
+    // Take it: the gateway's update (discord.js, components v2) re-renders every review of the message.
+    const clicked = await world.discord.clickButton({
+      messageId: shared.id,
+      customId: `kk:tk:${taken}`,
+      userId: alice,
+    });
+    expect(clicked.type).toBe('update');
+    expect((await world.repos.matches.get(taken))?.assignee?.id).toBe(alice);
+    expect(matchIdsOf(current() as NonNullable<ReturnType<typeof current>>)).toEqual(matchIdsOf(shared));
+    expect((current()?.flags ?? 0) & COMPONENTS_V2).toBe(COMPONENTS_V2);
+    // Dismiss another through its form: the message shows it dismissed, the others as they were.
+    const opened = await world.discord.clickButton({
+      messageId: shared.id,
+      customId: `kk:d:${dismissed}`,
+      userId: alice,
+    });
+    expect(opened.type).toBe('modal');
+    const submitted = await world.discord.submitModal({
+      customId: opened.modal?.customId ?? '',
+      userId: alice,
+      messageId: shared.id,
+      values: { reason: '重複' },
+    });
+    expect(submitted.type).toBe('update');
+    const json = JSON.stringify(current()?.components);
+    expect(json).not.toContain(`kk:d:${dismissed}`);
+    expect(json).toContain(`kk:d:${taken}`);
+    expect(matchIdsOf(current() as NonNullable<ReturnType<typeof current>>)).toEqual(matchIdsOf(shared));
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { MatchRecord } from '@kikimimi/db';
 import type { ConfigInput, Post } from '@kikimimi/rules';
 import { createPostGenerator, type DiscordSandbox, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import pg from 'pg';
@@ -216,6 +217,21 @@ export const xPost = (n: number, text: string, at: number = Date.now()): Post =>
   conversationId: null,
   hashtags: [],
   mentions: [],
+});
+
+/** An open surge of the match's watch and intent, `count` members strong, as the detector records one. */
+export const surgeSummary = (match: MatchRecord, id: string, at: number, count = 20) => ({
+  id,
+  watchId: match.decision.watches[0] as string,
+  status: 'open' as const,
+  detectedAt: at,
+  firstAt: at,
+  lastAt: at,
+  count,
+  intents: { [match.decision.intent]: count },
+  platforms: { [match.platform]: count },
+  examples: [],
+  perMinute: [],
 });
 
 export function ingestDeps(
