@@ -153,7 +153,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // them together instead of spending its 5 messages on one or two reviews each.
     if (claimedNow) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
-    // Withdrawn by a concurrent attempt of its own: choose again.
+    // Its claim is gone meanwhile (a concurrent attempt of its own withdrew it): try again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
     if (group.messageId !== null) return 'exists' as const;
     // Another review's job took this one into its message and is sending it: give it the time.
