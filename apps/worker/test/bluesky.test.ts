@@ -9,6 +9,7 @@ import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectorFor } from '../src/connectors.ts';
 import type { RunningWorker } from '../src/worker.ts';
+import { textDisplaysOf } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld, waitFor } from './world.ts';
 
 /*
@@ -70,13 +71,13 @@ type SandboxMessage = ReturnType<DiscordSandbox['messages']>[number];
 const embedText = (message: SandboxMessage) => JSON.stringify(message.embeds);
 /** Review messages of the post saying `text` (its own text: later ones of the author quote it as history). */
 const reviewMessages = (text: string) =>
-  world.discord
-    .messages()
-    .filter(
-      (m) =>
-        m.channelId === world.discord.channelId('review') &&
-        m.embeds.some((e) => typeof e.description === 'string' && e.description.includes(text)),
-    );
+  world.discord.messages().filter(
+    (m) =>
+      m.channelId === world.discord.channelId('review') &&
+      (m.embeds.some((e) => typeof e.description === 'string' && e.description.includes(text)) ||
+        // Reviews that waited for the channel share a message, each in a text display of its own.
+        textDisplaysOf(m).some((shown) => shown.includes(text))),
+  );
 
 async function post(account: Account, text: string) {
   const created = await account.agent.post({ text, createdAt: new Date().toISOString() });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DiscordSandbox } from '@kikimimi/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kill, spawnWorker } from './processes.ts';
+import { matchIdsOf } from './surge-scenario.ts';
 import { createTestWorld, TEST_CONFIG, type TestWorld, waitFor } from './world.ts';
 
 /**
@@ -28,15 +29,6 @@ afterEach(async () => {
 });
 
 type Message = ReturnType<DiscordSandbox['messages']>[number];
-const matchIdOf = (message: Message): string | null => {
-  for (const row of message.components as Array<{ components: Array<{ custom_id?: string }> }>) {
-    for (const b of row.components) {
-      const m = /^kk:[a-z]+:([0-9a-f-]{36})/u.exec(b.custom_id ?? '');
-      if (m) return m[1] as string;
-    }
-  }
-  return null;
-};
 /** Review messages (in every review channel), grouped by the match they are for. */
 function reviewMessagesByMatch(w: TestWorld): Map<string, Message[]> {
   const channels = new Set(
@@ -45,8 +37,10 @@ function reviewMessagesByMatch(w: TestWorld): Map<string, Message[]> {
   const byMatch = new Map<string, Message[]>();
   for (const message of w.discord.messages()) {
     if (!channels.has(message.channelId) || message.ephemeral) continue;
-    const id = matchIdOf(message) ?? String(message.nonce ?? message.id);
-    byMatch.set(id, [...(byMatch.get(id) ?? []), message]);
+    // Several reviews may share a message when they wait for the channel: the message counts for each.
+    const ids = matchIdsOf(message);
+    for (const id of ids.length > 0 ? ids : [String(message.nonce ?? message.id)])
+      byMatch.set(id, [...(byMatch.get(id) ?? []), message]);
   }
   return byMatch;
 }

@@ -10,9 +10,9 @@ import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
  * A review message's place is claimed before it is sent (so a retry after a crash finds the same
- * message): a claim this attempt made is withdrawn when Discord refused the send before posting
- * anything (a busy channel), so the next attempt chooses its place again; one an earlier attempt made
- * stays (that attempt may have posted).
+ * message). When Discord refuses the send before posting anything (a busy channel) the claim stays,
+ * waiting: the next job that gets the channel may take it along in its message, and its own next
+ * attempt sends where it was claimed.
  */
 let world: TestWorld;
 const ids: string[] = [];
@@ -52,7 +52,7 @@ const notifierWith = (discord: DiscordPort) =>
   });
 
 describe('a review message refused by a busy channel', () => {
-  it('leaves no claim of its own behind, and keeps one an earlier attempt made', async () => {
+  it('keeps its claim, waiting, and is sent where it was claimed', async () => {
     expect(ids).toHaveLength(3);
     const [fresh, earlier] = ids as [string, string];
     const sent: string[] = [];
@@ -66,8 +66,9 @@ describe('a review message refused by a busy channel', () => {
       },
     });
     await expect(busy.post(fresh)).rejects.toBeInstanceOf(DiscordBusyError);
-    expect(await world.repos.reviews.getMessage(fresh)).toBeNull();
-    // An earlier attempt claimed (and may have posted) in another channel: that claim stays.
+    const waiting = await world.repos.reviews.getMessage(fresh);
+    expect(waiting).toMatchObject({ nonce: nonceFor(fresh), messageId: null, groupedAt: null });
+    // An earlier attempt claimed in another channel: that claim stays too.
     await world.repos.reviews.claimMessage(earlier, '424242', nonceFor(earlier));
     await expect(busy.post(earlier)).rejects.toBeInstanceOf(DiscordBusyError);
     expect(await world.repos.reviews.getMessage(earlier)).toMatchObject({
@@ -87,8 +88,7 @@ describe('a review message refused by a busy channel', () => {
     });
     expect(await ok.post(fresh)).toBe('posted');
     expect(await ok.post(earlier)).toBe('posted');
-    expect(sent[0]).not.toBe('424242');
-    expect(sent[1]).toBe('424242');
+    expect(sent).toEqual([waiting?.channelId, '424242']);
     expect(await world.repos.reviews.getMessage(fresh)).toMatchObject({
       channelId: sent[0],
       messageId: '9001',

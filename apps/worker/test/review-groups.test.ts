@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleThreadMessage, type InteractionDeps } from '../src/discord/interactions.ts';
 import { createDiscordNotifier, nonceFor } from '../src/discord/notifier.ts';
 import { COMPONENTS_V2, DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
 import { createRestDiscordPort } from '../src/discord/rest-port.ts';
@@ -30,8 +31,8 @@ const WORDINGS = [
   'しおりノート ログインできません',
 ];
 
-/** Ingests `n` posts saying they cannot log in; their match ids. */
-async function matches(n: number): Promise<string[]> {
+/** Ingests `n` posts saying they cannot log in (or `text`); their match ids. */
+async function matches(n: number, text?: string): Promise<string[]> {
   const added: string[] = [];
   const deps = ingestDeps(world, {
     notifyMany: async (matchIds) => void added.push(...matchIds),
@@ -39,7 +40,7 @@ async function matches(n: number): Promise<string[]> {
   });
   const posts = Array.from({ length: n }, () => {
     serial++;
-    return xPost(8_300_000 + serial, `${WORDINGS[serial % WORDINGS.length]} (${serial})`);
+    return xPost(8_300_000 + serial, `${text ?? WORDINGS[serial % WORDINGS.length]} (${serial})`);
   });
   await ingestPosts({ accountId: world.accounts.x, posts }, deps);
   return [...new Set(added)];
@@ -53,6 +54,28 @@ const notifierWith = (discord: DiscordPort, now: () => Date = () => new Date()) 
     metrics: createMetrics(),
     now,
   });
+
+/** Posts every review as the notify jobs do: each tries; one refused by a busy channel tries again later. */
+async function postAll(notifier: ReturnType<typeof notifierWith>, matchIds: readonly string[]) {
+  let waiting = [...matchIds];
+  const deadline = Date.now() + 60_000;
+  while (waiting.length > 0) {
+    if (Date.now() > deadline) throw new Error(`still waiting: ${waiting.length}`);
+    const outcomes = await Promise.all(
+      waiting.map((id) =>
+        notifier.post(id).then(
+          () => null,
+          (error: unknown) => {
+            if (error instanceof DiscordBusyError) return id;
+            throw error;
+          },
+        ),
+      ),
+    );
+    waiting = outcomes.filter((id): id is string => id !== null);
+    if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 const threadMessages = () => world.discord.messages(threadId).filter((m) => matchIdsOf(m).length > 0);
 
@@ -78,25 +101,7 @@ describe("reviews in a surge's thread", () => {
     expect(ids).toHaveLength(9);
     world.discord.setChannelRateLimit(true);
     const notifier = notifierWith(rest);
-    // As the notify jobs do: every review tries; one refused by the busy thread tries again later.
-    let waiting = [...ids];
-    const deadline = Date.now() + 60_000;
-    while (waiting.length > 0) {
-      if (Date.now() > deadline) throw new Error(`still waiting: ${waiting.length}`);
-      const outcomes = await Promise.all(
-        waiting.map((id) =>
-          notifier.post(id).then(
-            () => null,
-            (error: unknown) => {
-              if (error instanceof DiscordBusyError) return id;
-              throw error;
-            },
-          ),
-        ),
-      );
-      waiting = outcomes.filter((id): id is string => id !== null);
-      if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await postAll(notifier, ids);
     world.discord.setChannelRateLimit(false);
     rest = newRest();
 
@@ -236,5 +241,41 @@ describe('a shared message in Discord, with the worker running', () => {
     expect(json).not.toContain(`kk:d:${dismissed}`);
     expect(json).toContain(`kk:d:${taken}`);
     expect(matchIdsOf(current() as NonNullable<ReturnType<typeof current>>)).toEqual(matchIdsOf(shared));
+  }, 60_000);
+
+  it('shares messages in the review channel too, and one thread for their cases', async () => {
+    // Everyday praise, not the surge's kind: reviewed in the review channel, which is busy.
+    const praise = await matches(6, 'しおりノート 本棚の並び替えが便利で助かる');
+    const review = world.discord.channelId('review-x');
+    const before = new Set(world.discord.messages(review).map((m) => m.id));
+    world.discord.setChannelRateLimit(true);
+    await postAll(notifierWith(newRest()), praise);
+    world.discord.setChannelRateLimit(false);
+    const sent = world.discord.messages(review).filter((m) => !before.has(m.id));
+    expect(sent.flatMap(matchIdsOf).sort()).toEqual([...praise].sort());
+    const shared = sent.find((m) => matchIdsOf(m).length > 1);
+    if (shared === undefined) throw new Error('no shared message in the review channel');
+    // A teammate takes one of its cases: the event goes to one thread under the shared message, named
+    // after all its customers, and says whose case it is.
+    const [taken] = matchIdsOf(shared) as [string];
+    const alice = world.discord.userId('alice');
+    expect(
+      (await world.discord.clickButton({ messageId: shared.id, customId: `kk:tk:${taken}`, userId: alice }))
+        .type,
+    ).toBe('update');
+    const thread = await world.discord.waitForThread(shared.id, 20_000);
+    const handles = await Promise.all(
+      matchIdsOf(shared).map(async (id) => `@${(await world.repos.matches.get(id))?.post.author.handle}`),
+    );
+    for (const handle of handles) expect(thread.name).toContain(handle);
+    const event = await world.discord.waitForMessage((m) => m.channelId === thread.id, 20_000);
+    const customer = (await world.repos.matches.get(taken))?.post.author.handle ?? '';
+    expect(event.content.startsWith(`**@\u200b${customer}**`)).toBe(true);
+    // What a teammate writes there cannot be told to be about one case: no note is kept.
+    const noted = await handleThreadMessage(
+      { threadId: thread.id, user: { id: alice, name: 'alice' }, roleIds: [], content: 'メモ' },
+      { store: world.repos } as unknown as InteractionDeps,
+    );
+    expect(noted).toBe('ignored');
   }, 60_000);
 });

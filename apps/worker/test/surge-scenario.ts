@@ -142,6 +142,19 @@ export const matchIdsOf = (message: { readonly components: readonly unknown[] })
   ),
 ];
 
+/** The text displays of a message in components v2 (a shared review message: one per review). */
+export const textDisplaysOf = (message: { readonly components: readonly unknown[] }): string[] => {
+  const walk = (components: readonly unknown[]): string[] =>
+    components.flatMap((c) => {
+      const component = c as { type?: number; content?: string; components?: unknown[] };
+      return [
+        ...(component.type === 10 && typeof component.content === 'string' ? [component.content] : []),
+        ...walk(component.components ?? []),
+      ];
+    });
+  return walk(message.components);
+};
+
 /** When each match's review message was first seen, by match id: polled every 50 ms. */
 export function watchReviewMessages(world: TestWorld): {
   firstSeen: Map<string, number>;

@@ -29,9 +29,11 @@ const clip = (text: string, max = 1900) =>
 
 const plain = (content: string): ClassicMessage => ({ content: clip(content), embeds: [], components: [] });
 
-/** The name of the thread under a match's review message. */
-export const threadName = (match: Pick<MatchRecord, 'post'>, lang: Lang) =>
-  fillText(t(lang, 'threadName'), { handle: `@${match.post.author.handle}` });
+/** The name of the thread under a review message: its customer's, or those of the reviews sharing it. */
+export const threadName = (matches: readonly Pick<MatchRecord, 'post'>[], lang: Lang) =>
+  fillText(t(lang, 'threadName'), {
+    handle: matches.map((m) => `@${m.post.author.handle}`).join(', '),
+  });
 
 const handleOf = (event: CaseEvent) => escapeDisplayName(`@${event.authorHandle ?? '?'}`);
 const nameOf = (event: CaseEvent) => escapeDisplayName(event.actor?.name || event.actor?.id || '?');

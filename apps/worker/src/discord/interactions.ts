@@ -302,8 +302,9 @@ export interface ThreadMessage {
 
 /**
  * What a reviewer writes in a case's thread is kept as an internal note of the case (never posted
- * publicly). Messages in other threads, and from members who are not reviewers, are left alone (the
- * desk audits the refusal).
+ * publicly). Messages in other threads (a surge's; one under a message several reviews share, whose
+ * cases it cannot tell apart), and from members who are not reviewers, are left alone (the desk
+ * audits the refusal).
  */
 export async function handleThreadMessage(
   message: ThreadMessage,
@@ -312,6 +313,8 @@ export async function handleThreadMessage(
   if (message.content.trim() === '') return 'ignored';
   const review = await deps.store.reviews.byMessageId(message.threadId);
   if (review === null) return 'ignored';
+  // The thread of a message shared by several reviews: whose case a note is for cannot be told.
+  if (((await deps.store.reviews.groupOf(review.matchId))?.matchIds.length ?? 1) > 1) return 'ignored';
   const actor: DeskActor = {
     kind: 'discord',
     id: message.user.id,

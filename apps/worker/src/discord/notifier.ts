@@ -47,6 +47,10 @@ const GATHER_MS = 150;
  */
 const GROUP_SEND_WAIT_MS = 30_000;
 
+/** Discord's 2,000 characters of message content. */
+const clipContent = (text: string) =>
+  [...text].length <= 2000 ? text : `${[...text].slice(0, 1999).join('')}…`;
+
 /** Discord nonces are at most 25 characters. */
 export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0, 25);
 
@@ -141,17 +145,18 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
   };
 
   /**
-   * Posts a review claimed in a surge's thread: when other reviews wait for the thread too, up to
-   * REVIEWS_PER_MESSAGE of them go in this one message (the thread takes 5 messages per 5 s; a flood
-   * of reviews there would wait minutes). The group is formed in the database before the send and
-   * sent with the nonce of the match that formed it, so any attempt after a crash — this match's or a
-   * member's — sends the same group with the same nonce, and Discord returns the message it has.
+   * Posts a claimed review: alone in its full message when its channel is free; when other reviews
+   * wait for the channel too (Discord takes 5 messages per 5 s in each channel and thread: a flood of
+   * reviews would wait minutes), up to REVIEWS_PER_MESSAGE of them go in this one message. The group
+   * is formed in the database before the send and sent with the nonce of the match that formed it, so
+   * any attempt after a crash — this match's or a member's — sends the same group with the same
+   * nonce, and Discord returns the message it has.
    */
-  const postGrouped = async (match: MatchRecord, claimedNow: boolean) => {
-    // A review just claimed gives the reviews that come with it (a surge letting its held matches go
-    // does so all at once) a moment to claim their places, so that the thread's first messages carry
-    // them together instead of spending its 5 messages on one or two reviews each.
-    if (claimedNow) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+  const postGrouped = async (match: MatchRecord, gather: boolean) => {
+    // A review just claimed in a surge's thread gives the reviews that come with it (a surge letting
+    // its held matches go does so all at once) a moment to claim their places, so that the thread's
+    // first messages carry them together instead of spending its 5 messages on one or two each.
+    if (gather) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Its claim is gone meanwhile (a concurrent attempt of its own withdrew it): try again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
@@ -172,7 +177,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       });
     } catch (error) {
       // Refused before anything was posted, and formed by this very attempt: the reviews wait again,
-      // each on its own, this one too — its claim stays, so that whichever job gets the thread next
+      // each on its own, this one too — its claim stays, so that whichever job gets the channel next
       // takes it along (a claim withdrawn at each refusal would leave nothing waiting to be taken).
       if (error instanceof DiscordBusyError && group.formed)
         await store.reviews.releaseGroup(
@@ -282,33 +287,10 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const lane = await surgeLane(match, settings.locale);
       const ref = await store.reviews.claimMessage(matchId, lane ?? channelId, nonceFor(matchId));
       if (ref.messageId) return 'exists';
-      // Claimed in a surge's thread (now, or by an earlier attempt): reviews waiting there share messages.
-      if (await store.surges.isSurgeMessage(ref.channelId)) return postGrouped(match, existing === null);
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
-      // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile.
-      let sent: { id: string };
-      try {
-        sent = await discord.send(ref.channelId, await message(match), {
-          nonce: nonceFor(matchId),
-          busy: 'fail',
-        });
-      } catch (error) {
-        // Refused before anything was posted: a claim this attempt made is withdrawn, so that the next
-        // attempt chooses its place again (held for a surge by then, or its thread). One found from an
-        // earlier attempt stays: that attempt may have posted (a crash after the send), and only the
-        // same channel and nonce find that message again.
-        if (error instanceof DiscordBusyError && existing === null)
-          await store.reviews.withdrawClaim(matchId, ref.nonce);
-        throw error;
-      }
-      await store.reviews.setMessageId(matchId, sent.id);
-      // It joined a surge while its message was on its way: the message says so.
-      const now = await store.matches.get(matchId);
-      if (now?.surgeId) await discord.edit(ref.channelId, sent.id, await message(now));
-      deps.metrics.reviewLatency.observe(
-        Math.max(0, deps.now().getTime() - match.createdAt.getTime()) / 1000,
-      );
-      return 'posted';
+      // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile. Its
+      // claim stays: the next job that gets the channel takes it along in its message.
+      return postGrouped(match, existing === null && (await store.surges.isSurgeMessage(ref.channelId)));
     },
 
     /**
@@ -329,12 +311,27 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const lang = langOf(settings.locale, 'ja');
       const shown = caseEventMessage(event, lang);
       if (shown === null) return 'skipped';
+      const [inSurgeThread, group] = await Promise.all([
+        store.surges.isSurgeMessage(ref.channelId),
+        store.reviews.groupOf(matchId),
+      ]);
+      const sharers = await membersOf(group?.matchIds ?? [matchId], match);
       // A review message in a surge's thread (surgeLane) cannot have a thread of its own (Discord has
-      // no threads in threads): its case goes on in that thread.
-      const threadId = (await store.surges.isSurgeMessage(ref.channelId))
+      // no threads in threads): its case goes on in that thread. A message shared by several reviews
+      // has one thread for their cases. Where cases share a thread, each event says whose case it is.
+      const threadId = inSurgeThread
         ? ref.channelId
-        : await discord.thread(ref.channelId, ref.messageId, threadName(match, lang));
-      await discord.send(threadId, shown, { nonce: eventNonce(event.id) });
+        : await discord.thread(ref.channelId, ref.messageId, threadName(sharers, lang));
+      const whose =
+        inSurgeThread || sharers.length > 1
+          ? {
+              ...shown,
+              content: clipContent(
+                `**${escapeDisplayName(`@${match.post.author.handle}`)}** — ${shown.content}`,
+              ),
+            }
+          : shown;
+      await discord.send(threadId, whose, { nonce: eventNonce(event.id) });
       if (notify)
         await discord.send(ref.channelId, reopenedMessage(event, threadId, lang), {
           nonce: eventNonce(event.id, 'r'),

@@ -162,21 +162,6 @@ describe('reviews', () => {
     ).rejects.toThrow(/match "00000000-0000-4000-8000-000000000000" does not exist/u);
   });
 
-  it('withdraws a claim that has no message, with its nonce only; never one with a message', async () => {
-    const match = all[8] as MatchRecord;
-    await t.repos.reviews.claimMessage(match.id, '111', 'w1');
-    expect(await t.repos.reviews.withdrawClaim(match.id, 'other-nonce')).toBe(false);
-    expect(await t.repos.reviews.getMessage(match.id)).toMatchObject({ channelId: '111', nonce: 'w1' });
-    expect(await t.repos.reviews.withdrawClaim(match.id, 'w1')).toBe(true);
-    expect(await t.repos.reviews.getMessage(match.id)).toBeNull();
-    // Claimed again elsewhere (the place chosen again), posted: that claim stays.
-    expect(await t.repos.reviews.claimMessage(match.id, '222', 'w1')).toMatchObject({ channelId: '222' });
-    await t.repos.reviews.setMessageId(match.id, '5151');
-    expect(await t.repos.reviews.withdrawClaim(match.id, 'w1')).toBe(false);
-    expect(await t.repos.reviews.getMessage(match.id)).toMatchObject({ channelId: '222', messageId: '5151' });
-    expect(await t.repos.reviews.withdrawClaim('not-a-uuid', 'w1')).toBe(false);
-  });
-
   it('records decisions with their audit entry', async () => {
     const match = all[7] as MatchRecord;
     const refused = await t.repos.reviews.recordDecision(

@@ -23,19 +23,13 @@ export interface ReviewRepository {
    */
   claimMessage(matchId: string, channelId: string, nonce: string): Promise<ReviewMessageRef>;
   /**
-   * Withdraws a claim whose message was never sent: only for a claim made by the caller's own attempt,
-   * refused by Discord before anything was posted (a busy channel). The match's next attempt claims
-   * again, then in the place that is right at that time (a surge's thread, say). A claim with a message
-   * id is never withdrawn. True when one was.
-   */
-  withdrawClaim(matchId: string, nonce: string): Promise<boolean>;
-  /**
    * Takes the match's claimed review into a message shared with up to `max - 1` others waiting in the
-   * same channel (claimed, not yet taken into a message, and neither suppressed, a surge's member nor
-   * held back for one by now), oldest first; their rows get the match's nonce. Waiting reviews whose matches are taken
-   * by another call at the same moment are skipped, not waited for. A review taken into a message
-   * before (by an earlier attempt, or with another match) gets that group back, `formed: false`: it
-   * may have been sent, so it is only ever sent as it was. Null when the match has no claim.
+   * same channel (claimed, not yet taken into a message, and by now neither suppressed, a surge's
+   * member, waiting for the surge detector nor held back for a surge), oldest first; their rows get
+   * the match's nonce. Waiting reviews another call takes at the same moment are skipped, not waited
+   * for. A review taken into a message before (by an earlier attempt, or with another match) gets
+   * that group back, `formed: false`: it may have been sent, so it is only ever sent as it was. Null
+   * when the match has no claim.
    */
   formGroup(matchId: string, max: number, now: Date): Promise<ReviewGroup | null>;
   /**
@@ -289,21 +283,6 @@ export function createReviewRepository(db: Database): ReviewRepository {
         throw error;
       }
       return (await getMessage(matchId)) as ReviewMessageRef;
-    },
-
-    async withdrawClaim(matchId, nonce) {
-      if (!isUuid(matchId)) return false;
-      const rows = await db
-        .delete(reviewMessages)
-        .where(
-          and(
-            eq(reviewMessages.matchId, matchId),
-            eq(reviewMessages.nonce, nonce),
-            isNull(reviewMessages.messageId),
-          ),
-        )
-        .returning({ matchId: reviewMessages.matchId });
-      return rows.length > 0;
     },
 
     async setMessageId(matchId, messageIdInput) {
