@@ -15,8 +15,9 @@
  * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
  * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
  * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
- * `--hold-s`: the configuration's `surges.holdSeconds` (0: no match waits for a surge; what that costs
- * in review messages against what it saves in latency). Everything it creates is removed.
+ * `--hold-s`: the configuration's `surges.holdSeconds` (default 0: no match waits for a surge; 60
+ * shows what holding saves in review messages against what it costs in latency). Everything it
+ * creates is removed.
  * `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst as channel (C) or surge thread
  * (T), intent, latency in seconds and when in the burst it was posted;
  * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's

@@ -24,7 +24,7 @@ import {
 } from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import { FLOOD_HOLD_MS, RECONSIDER_EARLY_MS } from '../src/pipeline/surge.ts';
-import { SURGE_CONFIG, toPost } from '../test/surge-scenario.ts';
+import { HOLDING_CONFIG, toPost } from '../test/surge-scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,8 @@ const perSecond = Number(values['normal-per-s']);
 const burstMs = Number(values['burst-s']) * 1000;
 const calmMs = Number(values['calm-s']) * 1000;
 
-const loaded = loadConfig(SURGE_CONFIG);
+// With the hold on (holdSeconds 60): what the detector does with the matches it holds.
+const loaded = loadConfig(HOLDING_CONFIG);
 if (!loaded.ok) throw new Error('the surge configuration does not load');
 const { engine } = loaded;
 

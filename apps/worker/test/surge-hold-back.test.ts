@@ -2,7 +2,7 @@ import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { FLOOD_HOLD_MS, rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
-import { ingestDeps, SURGE_CONFIG, storeHistory, watchingSince, xPost } from './surge-scenario.ts';
+import { HOLDING_CONFIG, ingestDeps, storeHistory, watchingSince, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -45,7 +45,7 @@ const outagePost = (at: number, text?: string): Post => {
 };
 
 beforeAll(async () => {
-  world = await createTestWorld({ config: SURGE_CONFIG });
+  world = await createTestWorld({ config: HOLDING_CONFIG });
   await watchingSince(world);
   // A quarter of an hour of the watch's everyday traffic: the words the surge's are told apart from.
   await storeHistory(world, 0.25, 0.2);
@@ -202,7 +202,7 @@ describe("a flood's first posts", () => {
 
 describe('a new holder of the surge lease', () => {
   it('asks the matches held before it took over as soon as the surge can tell', async () => {
-    const w = await createTestWorld({ config: SURGE_CONFIG });
+    const w = await createTestWorld({ config: HOLDING_CONFIG });
     try {
       await watchingSince(w);
       await storeHistory(w, 0.25, 0.2);

@@ -2,7 +2,7 @@ import { demoBrand, type GeneratedPost, generateTraffic } from '@kikimimi/sandbo
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
-import { ingestDeps, SURGE_CONFIG, toPost } from './surge-scenario.ts';
+import { HOLDING_CONFIG, ingestDeps, SURGE_CONFIG, toPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -103,7 +103,7 @@ async function runDay(w: TestWorld, outage: boolean) {
 
 describe('a day of generated traffic through the worker’s surge path', () => {
   it('makes no surge of normal traffic: every match is reviewed on its own', async () => {
-    world = await createTestWorld({ config: SURGE_CONFIG });
+    world = await createTestWorld({ config: HOLDING_CONFIG });
     const day = await runDay(world, false);
     expect(day.posts).toBeGreaterThan(3_000);
     expect(day.surges).toEqual([]);
@@ -113,14 +113,14 @@ describe('a day of generated traffic through the worker’s surge path', () => {
   }, 180_000);
 
   it('makes one surge of the same day with an outage burst in it', async () => {
-    world = await createTestWorld({ config: SURGE_CONFIG });
+    world = await createTestWorld({ config: HOLDING_CONFIG });
     const day = await runDay(world, true);
     expect(day.surges).toHaveLength(1);
     expect(day.surges[0]?.count).toBeGreaterThan(900);
     await world.close();
-    // The same day without the forming hold: many more of the outage's matches go for a review of
-    // their own before the surge is there to take them.
-    world = await createTestWorld({ config: { ...SURGE_CONFIG, surges: { holdSeconds: 0 } } });
+    // The same day without the hold (the default, `holdSeconds: 0`): more of the outage's matches go
+    // for a review of their own before the surge is there to take them.
+    world = await createTestWorld({ config: SURGE_CONFIG });
     const unheld = await runDay(world, true);
     expect(unheld.held).toBe(0);
     // Not one held back either, once its flood is seen (`holdSeconds: 0` is "never wait").

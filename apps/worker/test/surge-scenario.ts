@@ -29,6 +29,12 @@ export const SURGE_CONFIG: ConfigInput = {
   suppression: { authorCooldownHours: 0, maxAgeHours: 0 },
 };
 
+/**
+ * The same with the surge hold on (`surges.holdSeconds` 60; the default is 0, no review waits): for the
+ * tests and the replay of what holding does.
+ */
+export const HOLDING_CONFIG: ConfigInput = { ...SURGE_CONFIG, surges: { holdSeconds: 60 } };
+
 export type Message = ReturnType<DiscordSandbox['messages']>[number];
 
 export interface ScenarioOptions {

@@ -106,10 +106,9 @@ describe('an outage burst among normal traffic', () => {
     const stored = await storedMatches();
     const ordinary = stored.filter((m) => !m.surgeId && !m.suppressed && scenario.added.has(m.postId));
     expect(ordinary.filter((m) => !scenario.added.get(m.postId)?.outage).length).toBeGreaterThan(10);
-    // Behind the burst's first posts (reviewed one by one before it was a surge), at Discord's 5
-    // messages per 5 s per channel: the benchmark measures how long (README "Measured"). Outage posts
-    // in a wording of their own that never joined the surge were held for it (`holdSeconds`, 60 s)
-    // and come after.
+    // Behind the burst's first posts (reviewed before it was a surge), at Discord's 5 messages per 5 s
+    // per channel, several to a message when they wait: the benchmark measures how long (README
+    // "Measured").
     await waitFor(
       () => ordinary.every((m) => watcher.firstSeen.has(m.id)),
       180_000,
@@ -120,9 +119,12 @@ describe('an outage burst among normal traffic', () => {
       for (const id of matchIdsOf(m)) perMatch.set(id, (perMatch.get(id) ?? 0) + 1);
     }
     expect([...perMatch.values()].every((n) => n === 1)).toBe(true);
-    // Surge members have none of their own but those reviewed before the surge began.
+    // Surge members have none of their own but those reviewed before the surge took them in: with the
+    // defaults (no review held for a surge) the flood's first seconds — 92 of 1,000 in a run of this
+    // 30-second burst; fewer than 60 with `holdSeconds: 60`.
     const members = stored.filter((m) => m.surgeId);
-    expect(members.filter((m) => perMatch.has(m.id)).length).toBeLessThan(60);
+    expect(members.length).toBeGreaterThan(900);
+    expect(members.filter((m) => perMatch.has(m.id)).length).toBeLessThan(members.length * 0.15);
     // While the surge was open, matches of its intents it did not take in, and matches held for it
     // (whatever their intent) that it did not take in, were reviewed in the thread under its message;
     // matches of the intents few or none of its members have, never held, stayed in the review channel.

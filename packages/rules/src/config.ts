@@ -232,7 +232,7 @@ export const SURGE_DEFAULTS = {
   similarity: 0.3,
   quietMinutes: 30,
   baselineWeeks: 4,
-  holdSeconds: 60,
+  holdSeconds: 0,
   replyIntervalSeconds: 30,
 } as const;
 

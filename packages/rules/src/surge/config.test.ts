@@ -14,7 +14,7 @@ describe('the surges section of the configuration', () => {
       similarity: 0.3,
       quietMinutes: 30,
       baselineWeeks: 4,
-      holdSeconds: 60,
+      holdSeconds: 0,
       replyIntervalSeconds: 30,
     });
     expect(loaded.ok && loaded.config.surges).toEqual(SURGE_DEFAULTS);
