@@ -23,8 +23,8 @@ export const answerKindText = (reading: AnswerReading | null, lang: Lang) =>
 
 export const caseStateText = (state: CaseState, lang: Lang) => t(lang, STATE_TEXT[state]);
 
-/** Discord message content is at most 2,000 characters. */
-const clip = (text: string, max = 1900) =>
+/** Discord message content is at most 2,000 characters (a case event leaves room for a prefix). */
+export const clip = (text: string, max = 1900) =>
   [...text].length <= max ? text : `${[...text].slice(0, max - 1).join('')}…`;
 
 const plain = (content: string): ClassicMessage => ({ content: clip(content), embeds: [], components: [] });

@@ -5,7 +5,7 @@ import type { EngineProvider } from '../engine-provider.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ReviewNotifier } from '../pipeline/deps.ts';
 import type { Store } from '../ports.ts';
-import { caseEventMessage, eventNonce, reopenedMessage, threadName } from './case-message.ts';
+import { caseEventMessage, clip, eventNonce, reopenedMessage, threadName } from './case-message.ts';
 import { digestMessage, digestNonce } from './digest-message.ts';
 import { langOf, t } from './i18n.ts';
 import { type BotMessage, DiscordBusyError, type DiscordPort } from './port.ts';
@@ -46,10 +46,6 @@ const GATHER_MS = 150;
  * sends the group itself (that job died): the same group, with the same nonce, so never twice.
  */
 const GROUP_SEND_WAIT_MS = 30_000;
-
-/** Discord's 2,000 characters of message content. */
-const clipContent = (text: string) =>
-  [...text].length <= 2000 ? text : `${[...text].slice(0, 1999).join('')}…`;
 
 /** Discord nonces are at most 25 characters. */
 export const nonceFor = (matchId: string) => matchId.replace(/-/gu, '').slice(0, 25);
@@ -326,9 +322,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         inSurgeThread || sharers.length > 1
           ? {
               ...shown,
-              content: clipContent(
-                `**${escapeDisplayName(`@${match.post.author.handle}`)}** — ${shown.content}`,
-              ),
+              content: clip(`**${escapeDisplayName(`@${match.post.author.handle}`)}** — ${shown.content}`),
             }
           : shown;
       await discord.send(threadId, whose, { nonce: eventNonce(event.id) });
