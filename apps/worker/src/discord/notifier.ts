@@ -322,7 +322,10 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         inSurgeThread || sharers.length > 1
           ? {
               ...shown,
-              content: clip(`**${escapeDisplayName(`@${match.post.author.handle}`)}** — ${shown.content}`),
+              content: clip(
+                `**${escapeDisplayName(`@${match.post.author.handle}`)}** — ${shown.content}`,
+                2000,
+              ),
             }
           : shown;
       await discord.send(threadId, whose, { nonce: eventNonce(event.id) });
