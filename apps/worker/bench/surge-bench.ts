@@ -53,6 +53,27 @@ const { values } = parseArgs({
   },
 });
 const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+/**
+ * How much a p95 of these latencies moves by chance: the 5th and 95th percentiles of the p95 of 2,000
+ * resamples (with replacement, a fixed seed so that a run prints the same spread for the same data).
+ */
+const spread = (values: readonly number[]) => {
+  if (values.length === 0) return 'n/a';
+  let seed = 42;
+  const next = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const p95s = Array.from({ length: 2_000 }, () =>
+    percentile(
+      values.map(() => values[Math.floor(next() * values.length)] as number),
+      95,
+    ),
+  ) as number[];
+  return `${seconds(percentile(p95s, 5))}–${seconds(percentile(p95s, 95))}`;
+};
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? 'n/a ×' : `${(a / b).toFixed(2)}×`;
 
 const world = await createTestWorld({
   config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
@@ -145,7 +166,10 @@ try {
     `  burst start → surge message: ${seconds(surgeAt === null ? null : surgeAt - scenario.burstStart)} (goal < 60 s)`,
   );
   console.log(
-    `  ordinary matches, post → review message: before the burst p95 ${seconds(percentile(before, 95))} (n=${before.length}); during it p95 ${seconds(percentile(during, 95))} (n=${during.length})`,
+    `  ordinary matches, post → review message: before the burst p95 ${seconds(percentile(before, 95))} (n=${before.length}); during it p95 ${seconds(percentile(during, 95))} (n=${during.length}; ${ratio(percentile(during, 95), percentile(before, 95))} before)`,
+  );
+  console.log(
+    `    by chance (p95 of resamples, 5th–95th percentile): before ${spread(before)}, during ${spread(during)}`,
   );
   console.log(
     `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,

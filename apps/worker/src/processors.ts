@@ -13,6 +13,9 @@ import { stepBack } from './pipeline/review-queue.ts';
 import type { SurgeRunner } from './pipeline/surge.ts';
 import { sweep } from './pipeline/sweep.ts';
 
+/** Reviews stepping back from a busy channel return up to this much later than told (`notify`). */
+export const STEP_BACK_SPREAD_MS = 100;
+
 /** What a processor gets besides its payload: the pipeline, the queues, and worker-level hooks. */
 export interface ProcessorContext {
   readonly deps: PipelineDeps;
@@ -67,8 +70,15 @@ export const PROCESSORS: Processors = {
       return await deps.notifier.post(payload.matchId);
     } catch (error) {
       // The channel's rate limit is spent: back in the queue until it is not, the slot free meanwhile.
+      // Reviews told the same time come back a little apart: together to the millisecond, each would
+      // form its message at the same instant, the others' reviews locked (reviews.formGroup skips
+      // them), and they would go one to a message instead of together.
       if (!(error instanceof DiscordBusyError)) throw error;
-      await stepBack(job, job.token, Math.max(50, error.retryAfterMs));
+      await stepBack(
+        job,
+        job.token,
+        Math.max(50, error.retryAfterMs) + Math.floor(Math.random() * STEP_BACK_SPREAD_MS),
+      );
       throw new DelayedError();
     }
   },

@@ -220,6 +220,7 @@ describe('a post on a platform → a review message in Discord → a reply on th
         sent.push(message);
         return { id: String(sent.length) };
       },
+      pace: () => ({ waitMs: 0, inUse: false }),
       async edit() {},
       async thread() {
         throw new Error('no thread is started for an escalation');

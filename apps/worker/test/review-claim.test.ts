@@ -1,11 +1,11 @@
 import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscordNotifier, nonceFor } from '../src/discord/notifier.ts';
-import { DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
+import { type BotMessage, DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
-import { ingestDeps, surgeSummary, xPost } from './surge-scenario.ts';
+import { ingestDeps, matchIdsOf, surgeSummary, xPost } from './surge-scenario.ts';
 import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
@@ -60,6 +60,7 @@ describe('a review message refused by a busy channel', () => {
       async send() {
         throw new DiscordBusyError(700);
       },
+      pace: () => ({ waitMs: 0, inUse: false }),
       async edit() {},
       async thread() {
         throw new Error('no thread');
@@ -81,6 +82,7 @@ describe('a review message refused by a busy channel', () => {
         sent.push(channelId);
         return { id: String(9_000 + sent.length) };
       },
+      pace: () => ({ waitMs: 0, inUse: false }),
       async edit() {},
       async thread() {
         throw new Error('no thread');
@@ -95,6 +97,49 @@ describe('a review message refused by a busy channel', () => {
     });
   });
 
+  it('waits while its channel spreads its messages, its claim kept, then goes with the ones that waited', async () => {
+    const more: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void more.push(...matchIds),
+      review: async (matchIds) => void more.push(...matchIds),
+    });
+    const texts = ['shiorinote 同期が遅い', 'shiorinote 同期が終わらない', 'shiorinote 同期が止まる'];
+    await ingestPosts({ accountId: world.accounts.x, posts: texts.map(post) }, deps);
+    expect(more).toHaveLength(3);
+    let wait = 800;
+    const asked: string[] = [];
+    const sent: BotMessage[] = [];
+    const notifier = notifierWith({
+      pace(channelId) {
+        asked.push(channelId);
+        return { waitMs: wait, inUse: false };
+      },
+      async send(_channelId, message) {
+        sent.push(message);
+        return { id: String(9_200 + sent.length) };
+      },
+      async edit() {},
+      async thread() {
+        throw new Error('no thread');
+      },
+    });
+    // Each is told to come back when the channel's next message is due; nothing is sent or grouped.
+    for (const id of more) await expect(notifier.post(id)).rejects.toMatchObject({ retryAfterMs: 800 });
+    expect(sent).toEqual([]);
+    const claims = await Promise.all(more.map((id) => world.repos.reviews.getMessage(id)));
+    for (const claim of claims) expect(claim).toMatchObject({ messageId: null, groupedAt: null });
+    // It was asked about the channel each was claimed in.
+    expect(asked).toEqual(claims.map((c) => c?.channelId));
+    // Due: the first to come back takes the others that waited in its channel along, in one message.
+    wait = 0;
+    expect(await notifier.post(more[2] as string)).toBe('posted');
+    expect(sent).toHaveLength(1);
+    const together = claims.filter((c) => c?.channelId === claims[2]?.channelId).map((c) => c?.matchId);
+    expect(together.length).toBeGreaterThan(1);
+    expect(matchIdsOf(sent[0] as BotMessage).sort()).toEqual([...together].sort());
+    for (const id of more) expect(await notifier.post(id)).toBe('exists');
+  });
+
   it("waits for a new surge's message before its thread, not for long", async () => {
     const id = ids[2] as string;
     const match = await world.repos.matches.get(id);
@@ -106,6 +151,7 @@ describe('a review message refused by a busy channel', () => {
         sent.push(channelId);
         return { id: String(9_100 + sent.length) };
       },
+      pace: () => ({ waitMs: 0, inUse: false }),
       async edit() {},
       async thread() {
         throw new Error('no thread: the surge has no message');

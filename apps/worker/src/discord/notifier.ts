@@ -39,7 +39,7 @@ export interface DiscordNotifier extends ReviewNotifier {
 export const SURGE_MESSAGE_WAIT_MS = 30_000;
 /** …asking again this often. */
 const LANE_RETRY_MS = 500;
-/** How long a review claimed in a surge's thread waits for the ones coming with it (postGrouped). */
+/** How long a review just claimed in a channel in use waits for the ones coming with it (postGrouped). */
 const GATHER_MS = 150;
 /**
  * How long a review taken into another review's message waits for that job to send it before it
@@ -148,11 +148,17 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
    * any attempt after a crash — this match's or a member's — sends the same group with the same
    * nonce, and Discord returns the message it has.
    */
-  const postGrouped = async (match: MatchRecord, gather: boolean) => {
-    // A review just claimed in a surge's thread gives the reviews that come with it (a surge letting
-    // its held matches go does so all at once) a moment to claim their places, so that the thread's
-    // first messages carry them together instead of spending its 5 messages on one or two each.
-    if (gather) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+  const postGrouped = async (match: MatchRecord, channelId: string, fresh: boolean) => {
+    // The channel's messages are being spread over its rate limit's window (pacing.ts): this review
+    // waits for the next one, its claim kept, and goes with the others that come meanwhile.
+    const pace = discord.pace(channelId);
+    if (pace.waitMs > 0) throw new DiscordBusyError(pace.waitMs);
+    // A review just claimed gives the reviews that come with it a moment to claim their places, so
+    // that they go in one message instead of one each: in a channel that has had a message in its
+    // current window (a poll's page brings several matches at once), and in a surge's thread (a surge
+    // lets its held matches go all at once; its first messages would carry one or two each).
+    if (fresh && (pace.inUse || (await store.surges.isSurgeMessage(channelId))))
+      await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Its claim is gone meanwhile (a concurrent attempt of its own withdrew it): try again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);
@@ -169,10 +175,11 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     try {
       sent = await discord.send(group.channelId, await together(members), {
         nonce: group.nonce,
-        busy: 'fail',
+        busy: 'pace',
       });
     } catch (error) {
-      // Refused before anything was posted, and formed by this very attempt: the reviews wait again,
+      // Refused before anything was posted (the channel spent, or its next message not due: another
+      // review took the turn meanwhile), and formed by this very attempt: the reviews wait again,
       // each on its own, this one too — its claim stays, so that whichever job gets the channel next
       // takes it along (a claim withdrawn at each refusal would leave nothing waiting to be taken).
       if (error instanceof DiscordBusyError && group.formed)
@@ -286,7 +293,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       // A busy channel (or thread) does not hold the job: the processor puts it back for the time the
       // channel needs (DiscordBusyError), and the worker slot sends to another channel meanwhile. Its
       // claim stays: the next job that gets the channel takes it along in its message.
-      return postGrouped(match, existing === null && (await store.surges.isSurgeMessage(ref.channelId)));
+      return postGrouped(match, ref.channelId, existing === null);
     },
 
     /**

@@ -4,6 +4,7 @@ import type {
   APIEmbed,
   APIMessageTopLevelComponent,
 } from 'discord.js';
+import type { Pace } from './pacing.ts';
 
 /** Message flag IS_COMPONENTS_V2: layout components (containers, text displays), no content or embeds. */
 export const COMPONENTS_V2 = 1 << 15;
@@ -36,7 +37,7 @@ export const isComponentsV2 = (message: BotMessage): message is LayoutMessage =>
   message.flags === COMPONENTS_V2;
 
 /**
- * The channel's rate limit is spent for now (a send with `busy: 'fail'`): nothing was sent; try again
+ * The channel's rate limit is spent for now (a send with `busy: 'fail'` or `'pace'`): nothing was sent; try again
  * in `retryAfterMs`.
  */
 export class DiscordBusyError extends Error {
@@ -54,13 +55,22 @@ export interface DiscordPort {
    * Sends with a nonce Discord enforces: a retry after a lost answer returns the same message. While
    * the channel's rate limit is spent it waits; with `busy: 'fail'` it throws DiscordBusyError at once
    * instead (the caller then does other work meanwhile: a job waiting for one busy channel would hold
-   * a worker slot that a message for another channel could use).
+   * a worker slot that a message for another channel could use); with `busy: 'pace'` it also throws
+   * while the channel's messages are being spread over its window (`pace`), and a message it lets
+   * through counts as on its way.
    */
   send(
     channelId: string,
     message: BotMessage,
-    options: { nonce: string; busy?: 'wait' | 'fail' },
+    options: { nonce: string; busy?: 'wait' | 'fail' | 'pace' },
   ): Promise<{ id: string }>;
+  /**
+   * The channel's pace (pacing.ts), from what Discord said of its rate limit: how long a review should
+   * wait before it takes one of its messages (0: now) — once reviews have found the channel spent,
+   * its messages are spread over each window, and the reviews that come meanwhile go together — and
+   * whether a message went to it in its current window.
+   */
+  pace(channelId: string): Pace;
   edit(channelId: string, messageId: string, message: BotMessage): Promise<void>;
   /**
    * The thread under a message: started (named `name`) when it has none, else the existing one (a

@@ -39,3 +39,37 @@ describe('sending to a busy channel', () => {
     expect(sandbox.messages(review).some((m) => m.id === sent.id)).toBe(true);
   }, 20_000);
 });
+
+describe('pacing from Discord’s headers', () => {
+  it('spreads the last messages of a window, and every one after the first once the channel was spent', async () => {
+    const port = createRestDiscordPort({ token: sandbox.token, api: sandbox.apiUrl });
+    const channel = sandbox.channelId('review-mastodon');
+    expect(port.pace(channel)).toEqual({ waitMs: 0, inUse: false });
+    // Three of the window's five at once: the two left are spread over the rest of the 5 s.
+    for (let n = 0; n < 3; n++) {
+      expect(port.pace(channel).waitMs).toBe(0);
+      await port.send(channel, body(n), { nonce: `p${n}`, busy: 'pace' });
+    }
+    const wait = port.pace(channel).waitMs;
+    expect(wait).toBeGreaterThan(1_000);
+    expect(wait).toBeLessThanOrEqual(3_000);
+    expect(port.pace(channel).inUse).toBe(true);
+    // A paced send is refused before anything is sent; one that may not be paced goes.
+    const refused = await port.send(channel, body(9), { nonce: 'p9', busy: 'pace' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DiscordBusyError);
+    expect((refused as DiscordBusyError).retryAfterMs).toBeLessThanOrEqual(wait);
+    expect(sandbox.messages(channel).filter((m) => m.content === 'review 9')).toEqual([]);
+    for (let n = 3; n < 5; n++) await port.send(channel, body(n), { nonce: `p${n}`, busy: 'fail' });
+    // Spent: a review would wait for the reset.
+    const reset = port.pace(channel).waitMs;
+    expect(reset).toBeGreaterThan(wait - 500);
+    expect(reset).toBeLessThanOrEqual(5_000);
+    await new Promise((resolve) => setTimeout(resolve, reset + 50));
+    // The next window: its first message at once, the next a second after it.
+    expect(port.pace(channel)).toEqual({ waitMs: 0, inUse: false });
+    await port.send(channel, body(5), { nonce: 'p5', busy: 'pace' });
+    const next = port.pace(channel).waitMs;
+    expect(next).toBeGreaterThan(0);
+    expect(next).toBeLessThanOrEqual(1_000);
+  }, 20_000);
+});

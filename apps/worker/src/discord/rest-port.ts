@@ -1,8 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DiscordAPIError, RateLimitError, REST, Routes } from 'discord.js';
+import { DiscordAPIError, RateLimitError, REST, RESTEvents, Routes } from 'discord.js';
+import { createChannelPacing } from './pacing.ts';
 
 /** Discord's JSON error code for a message that has a thread already. */
 const THREAD_EXISTS = 160004;
+/** The path messages are sent to (POST): its channel. */
+const MESSAGES_PATH = /^\/channels\/([^/]+)\/messages$/u;
 
 import {
   type BotMessage,
@@ -36,20 +39,35 @@ export function createRestDiscordPort(options: { token: string; api?: string | u
     ...(options.api ? { api: options.api } : {}),
     rejectOnRateLimit: () => failFast.getStore() === true,
   }).setToken(options.token);
+  // What each answer to a message sent says of its channel's rate limit, for the pacing of reviews.
+  const pacing = createChannelPacing();
+  rest.on(RESTEvents.Response, (request, response) => {
+    const channelId = MESSAGES_PATH.exec(request.path)?.[1];
+    if (request.method.toUpperCase() === 'POST' && channelId !== undefined)
+      pacing.observe(channelId, response.headers, Date.now());
+  });
   return {
     async send(channelId, message, { nonce, busy = 'wait' }) {
       const post = () =>
         rest.post(Routes.channelMessages(channelId), {
           body: { ...messageBody(message), nonce, enforce_nonce: true },
         }) as Promise<{ id: string }>;
+      if (busy === 'pace') {
+        const wait = pacing.take(channelId, Date.now());
+        if (wait > 0) throw new DiscordBusyError(wait);
+      }
       try {
-        const created = busy === 'fail' ? await failFast.run(true, post) : await post();
+        const created = busy === 'wait' ? await post() : await failFast.run(true, post);
         return { id: created.id };
       } catch (error) {
-        if (error instanceof RateLimitError) throw new DiscordBusyError(Math.max(0, error.timeToReset));
+        if (error instanceof RateLimitError) {
+          pacing.spent(channelId, Date.now());
+          throw new DiscordBusyError(Math.max(0, error.timeToReset));
+        }
         throw error;
       }
     },
+    pace: (channelId) => pacing.pace(channelId, Date.now()),
     async edit(channelId, messageId, message) {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: messageBody(message) });
     },
