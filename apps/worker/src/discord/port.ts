@@ -37,8 +37,8 @@ export const isComponentsV2 = (message: BotMessage): message is LayoutMessage =>
   message.flags === COMPONENTS_V2;
 
 /**
- * The channel's rate limit is spent for now (a send with `busy: 'fail'` or `'pace'`): nothing was sent; try again
- * in `retryAfterMs`.
+ * The channel's rate limit is spent for now, or its next message is not due yet (a send with
+ * `busy: 'fail'` or `'pace'`): nothing was sent; try again in `retryAfterMs`.
  */
 export class DiscordBusyError extends Error {
   readonly retryAfterMs: number;
