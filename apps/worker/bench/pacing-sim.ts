@@ -8,6 +8,7 @@
  *   node apps/worker/bench/pacing-sim.ts [--hours 2] [--limit 5] [--window-s 5] [--rates 0.2,0.5,0.8,1,1.5,2,3]
  */
 import { parseArgs } from 'node:util';
+import { createRandom } from '@kikimimi/sandbox';
 import { createChannelPacing } from '../src/discord/pacing.ts';
 import { REVIEWS_PER_MESSAGE } from '../src/discord/review-message.ts';
 import { percentile } from '../test/surge-scenario.ts';
@@ -26,17 +27,10 @@ const durationMs = Number(values.hours) * 3_600_000;
 
 /** A fixed seed per rate: both ways see the same arrivals. */
 function arrivals(perSecond: number, seed: number): number[] {
-  // mulberry32: uniform in (0, 1].
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return (((x ^ (x >>> 14)) >>> 0) + 1) / 4_294_967_296;
-  };
+  const random = createRandom(seed);
   const at: number[] = [];
   for (let t = 0; t < durationMs; ) {
-    t += (-Math.log(next()) / perSecond) * 1000;
+    t += (-Math.log(1 - random.next()) / perSecond) * 1000;
     at.push(t);
   }
   return at;

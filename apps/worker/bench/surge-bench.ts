@@ -28,6 +28,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
+import { createRandom } from '@kikimimi/sandbox';
 import {
   matchIdsOf,
   matchMessages,
@@ -59,14 +60,10 @@ const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toF
  */
 const spread = (values: readonly number[]) => {
   if (values.length === 0) return 'n/a';
-  let seed = 42;
-  const next = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const random = createRandom(42);
   const p95s = Array.from({ length: 2_000 }, () =>
     percentile(
-      values.map(() => values[Math.floor(next() * values.length)] as number),
+      values.map(() => values[random.int(values.length)] as number),
       95,
     ),
   ) as number[];

@@ -64,9 +64,16 @@ describe('the notify job', () => {
     expect(until).toBeGreaterThanOrEqual(before + 1_200);
     // …up to STEP_BACK_SPREAD_MS later, so that reviews told the same time do not all return at once.
     expect(until).toBeLessThan(Date.now() + 1_200 + STEP_BACK_SPREAD_MS);
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    post.mockRejectedValueOnce(new DiscordBusyError(1_200));
+    const again = Date.now();
+    await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toBeInstanceOf(DelayedError);
+    random.mockRestore();
+    const [later] = moveToDelayed.mock.calls[1] as unknown as [number, string];
+    expect(later).toBeGreaterThanOrEqual(again + 1_200 + STEP_BACK_SPREAD_MS * 0.99 - 1);
     // Any other failure is the job's failure (retried by BullMQ as usual).
     post.mockRejectedValueOnce(new Error('boom'));
     await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toThrow('boom');
-    expect(moveToDelayed).toHaveBeenCalledTimes(1);
+    expect(moveToDelayed).toHaveBeenCalledTimes(2);
   });
 });
