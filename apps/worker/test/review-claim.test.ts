@@ -140,6 +140,46 @@ describe('a review message refused by a busy channel', () => {
     for (const id of more) expect(await notifier.post(id)).toBe('exists');
   });
 
+  it('shows what changed while it was on its way, which the change could not show (no message id yet)', async () => {
+    const mine: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void mine.push(...matchIds),
+      review: async (matchIds) => void mine.push(...matchIds),
+    });
+    const posts = [post('shiorinote 検索が効かない'), post('shiorinote 検索結果が空になる')];
+    await ingestPosts({ accountId: world.accounts.x, posts }, deps);
+    const [deleted, untouched] = mine as [string, string];
+    const edits: Array<{ id: string; message: BotMessage }> = [];
+    let sent = 0;
+    let meanwhile: (() => Promise<void>) | null = null;
+    const notifier = notifierWith({
+      async send() {
+        await meanwhile?.();
+        return { id: String(9_300 + ++sent) };
+      },
+      pace: () => ({ waitMs: 0, inUse: false }),
+      async edit(_channelId, id, message) {
+        edits.push({ id, message });
+      },
+      async thread() {
+        throw new Error('no thread');
+      },
+    });
+    // The author deletes the post while its review message is on its way: the deletion's refresh
+    // finds no message to edit.
+    meanwhile = async () => {
+      await world.repos.ingest.applyDeletion('x', (posts[0] as Post).id, new Date());
+      await notifier.refresh(deleted);
+    };
+    expect(await notifier.post(deleted)).toBe('posted');
+    expect(edits.map((e) => e.id)).toEqual(['9301']);
+    expect(JSON.stringify(edits[0]?.message)).toContain('投稿者が投稿を削除しました');
+    // Nothing changed on the way: no edit.
+    meanwhile = null;
+    expect(await notifier.post(untouched)).toBe('posted');
+    expect(edits).toHaveLength(1);
+  });
+
   it("waits for a new surge's message before its thread, not for long", async () => {
     const id = ids[2] as string;
     const match = await world.repos.matches.get(id);

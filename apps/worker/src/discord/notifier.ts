@@ -171,9 +171,10 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     )
       throw new DiscordBusyError(LANE_RETRY_MS * 2);
     const members = await membersOf(group.matchIds, match);
+    const shown = await together(members);
     let sent: { id: string };
     try {
-      sent = await discord.send(group.channelId, await together(members), {
+      sent = await discord.send(group.channelId, shown, {
         nonce: group.nonce,
         busy: 'pace',
       });
@@ -190,11 +191,14 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       throw error;
     }
     await store.reviews.setGroupMessageId(group, sent.id);
-    // One of them joined a surge while the message was on its way: the message says so.
-    const now = await membersOf(group.matchIds);
-    if (now.some((m) => m.surgeId)) await discord.edit(group.channelId, sent.id, await together(now));
     for (const m of members)
       deps.metrics.reviewLatency.observe(Math.max(0, deps.now().getTime() - m.createdAt.getTime()) / 1000);
+    // Something changed while the message was on its way — one of them joined a surge, its author
+    // edited or deleted the post, a reviewer decided in the console — and the change's own refresh
+    // found no message to edit yet (its id is stored only now): the message shows it now.
+    const current = await together(await membersOf(group.matchIds));
+    if (JSON.stringify(current) !== JSON.stringify(shown))
+      await discord.edit(group.channelId, sent.id, current);
     return 'posted' as const;
   };
 
