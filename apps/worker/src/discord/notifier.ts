@@ -171,10 +171,9 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     )
       throw new DiscordBusyError(LANE_RETRY_MS * 2);
     const members = await membersOf(group.matchIds, match);
-    const shown = await together(members);
     let sent: { id: string };
     try {
-      sent = await discord.send(group.channelId, shown, {
+      sent = await discord.send(group.channelId, await together(members), {
         nonce: group.nonce,
         busy: 'pace',
       });
@@ -196,9 +195,10 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // Something changed while the message was on its way — one of them joined a surge, its author
     // edited or deleted the post, a reviewer decided in the console — and the change's own refresh
     // found no message to edit yet (its id is stored only now): the message shows it now.
-    const current = await together(await membersOf(group.matchIds));
-    if (JSON.stringify(current) !== JSON.stringify(shown))
-      await discord.edit(group.channelId, sent.id, current);
+    // Each such change is on the match's row: one read each, the message built again only then.
+    const now = await membersOf(group.matchIds);
+    if (JSON.stringify(now) !== JSON.stringify(members))
+      await discord.edit(group.channelId, sent.id, await together(now));
     return 'posted' as const;
   };
 
