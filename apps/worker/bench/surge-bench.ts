@@ -69,6 +69,24 @@ const spread = (values: readonly number[]) => {
   ) as number[];
   return `${seconds(percentile(p95s, 5))}–${seconds(percentile(p95s, 95))}`;
 };
+/**
+ * How far apart the two p95s are beyond chance: the 5th and 95th percentiles of p95(during) − p95(before)
+ * over 2,000 paired resamples (each sample resampled with replacement, a fixed seed). An interval that
+ * holds 0 says the burst's p95 is the calm one's within noise.
+ */
+const difference = (before: readonly number[], during: readonly number[]) => {
+  if (before.length === 0 || during.length === 0) return 'n/a';
+  const random = createRandom(7);
+  const resample = (values: readonly number[]) =>
+    values.map(() => values[random.int(values.length)] as number);
+  const deltas = Array.from(
+    { length: 2_000 },
+    () => (percentile(resample(during), 95) as number) - (percentile(resample(before), 95) as number),
+  );
+  const [low, high] = [percentile(deltas, 5) as number, percentile(deltas, 95) as number];
+  const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${seconds(Math.abs(ms))}`;
+  return `${signed(low)} to ${signed(high)}: ${low <= 0 && high >= 0 ? 'within noise' : low > 0 ? 'slower beyond noise' : 'faster beyond noise'}`;
+};
 const ratio = (a: number | null, b: number | null) =>
   a === null || b === null || b === 0 ? 'n/a ×' : `${(a / b).toFixed(2)}×`;
 
@@ -168,6 +186,7 @@ try {
   console.log(
     `    by chance (p95 of resamples, 5th–95th percentile): before ${spread(before)}, during ${spread(during)}`,
   );
+  console.log(`    p95 during − before, 90% of resamples: ${difference(before, during)}`);
   console.log(
     `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,
   );

@@ -6,7 +6,7 @@ import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { ingestDeps, matchIdsOf, surgeSummary, xPost } from './surge-scenario.ts';
-import { createTestWorld, type TestWorld } from './world.ts';
+import { createTestWorld, type TestWorld, waitFor } from './world.ts';
 
 /**
  * A review message's place is claimed before it is sent (so a retry after a crash finds the same
@@ -138,6 +138,42 @@ describe('a review message refused by a busy channel', () => {
     expect(together.length).toBeGreaterThan(1);
     expect(matchIdsOf(sent[0] as BotMessage).sort()).toEqual([...together].sort());
     for (const id of more) expect(await notifier.post(id)).toBe('exists');
+  });
+
+  it('in a channel that has had a message in its window, takes the reviews claimed a moment later along', async () => {
+    const mine: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void mine.push(...matchIds),
+      review: async (matchIds) => void mine.push(...matchIds),
+    });
+    const texts = ['shiorinote 読書記録が楽しい', 'shiorinote 読書記録が続いている'];
+    await ingestPosts({ accountId: world.accounts.x, posts: texts.map(post) }, deps);
+    const [first, second] = mine as [string, string];
+    const sent: BotMessage[] = [];
+    // The second review's job starts as the first's has claimed its place and asks about the channel
+    // (a poll's page: its jobs a few ms apart).
+    let two: Promise<unknown> | undefined;
+    const notifier = notifierWith({
+      pace() {
+        // (Refused while the first sends it in its message: fine, settled below.)
+        two ??= notifier.post(second).catch((error: unknown) => error);
+        return { waitMs: 0, inUse: true };
+      },
+      async send(_channelId, message) {
+        sent.push(message);
+        return { id: String(9_400 + sent.length) };
+      },
+      async edit() {},
+      async thread() {
+        throw new Error('no thread');
+      },
+    });
+    await notifier.post(first);
+    await two;
+    const claims = await Promise.all([first, second].map((id) => world.repos.reviews.getMessage(id)));
+    expect(claims[1]?.channelId).toBe(claims[0]?.channelId);
+    expect(sent).toHaveLength(1);
+    expect(matchIdsOf(sent[0] as BotMessage).sort()).toEqual([first, second].sort());
   });
 
   it('shows what changed while it was on its way, which the change could not show (no message id yet)', async () => {
