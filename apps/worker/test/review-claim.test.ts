@@ -6,7 +6,7 @@ import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { ingestDeps, matchIdsOf, surgeSummary, xPost } from './surge-scenario.ts';
-import { createTestWorld, type TestWorld, waitFor } from './world.ts';
+import { createTestWorld, type TestWorld } from './world.ts';
 
 /**
  * A review message's place is claimed before it is sent (so a retry after a crash finds the same
