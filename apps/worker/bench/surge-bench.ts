@@ -20,6 +20,7 @@
  * creates is removed.
  * `SURGE_BENCH_DEBUG=1` also prints every ordinary match of the burst as channel (C) or surge thread
  * (T), intent, latency in seconds and when in the burst it was posted;
+ * every latency before and during the burst (ms; lines `before:` and `during:`, to pool runs);
  * the surges' intents; messages per 5 s from the burst's start in the review channels (C), the surge's
  * thread (T) and the surge message (S); every single review message from the burst's start per 10 s by
  * what it was (an ordinary match, an outage post reviewed alone, or one that joined the surge later)
@@ -28,7 +29,6 @@
  */
 import { parseArgs } from 'node:util';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
-import { createRandom } from '@kikimimi/sandbox';
 import {
   matchIdsOf,
   matchMessages,
@@ -42,6 +42,7 @@ import {
   watchReviewMessages,
 } from '../test/surge-scenario.ts';
 import { createTestWorld, waitFor } from '../test/world.ts';
+import { difference, ratio, seconds, spread } from './surge-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,43 +54,6 @@ const { values } = parseArgs({
     'hold-s': { type: 'string', default: String(SURGE_DEFAULTS.holdSeconds) },
   },
 });
-const seconds = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
-/**
- * How much a p95 of these latencies moves by chance: the 5th and 95th percentiles of the p95 of 2,000
- * resamples (with replacement, a fixed seed so that a run prints the same spread for the same data).
- */
-const spread = (values: readonly number[]) => {
-  if (values.length === 0) return 'n/a';
-  const random = createRandom(42);
-  const p95s = Array.from({ length: 2_000 }, () =>
-    percentile(
-      values.map(() => values[random.int(values.length)] as number),
-      95,
-    ),
-  ) as number[];
-  return `${seconds(percentile(p95s, 5))}–${seconds(percentile(p95s, 95))}`;
-};
-/**
- * How far apart the two p95s are beyond chance: the 5th and 95th percentiles of p95(during) − p95(before)
- * over 2,000 paired resamples (each sample resampled with replacement, a fixed seed). An interval that
- * holds 0 says the burst's p95 is the calm one's within noise.
- */
-const difference = (before: readonly number[], during: readonly number[]) => {
-  if (before.length === 0 || during.length === 0) return 'n/a';
-  const random = createRandom(7);
-  const resample = (values: readonly number[]) =>
-    values.map(() => values[random.int(values.length)] as number);
-  const deltas = Array.from(
-    { length: 2_000 },
-    () => (percentile(resample(during), 95) as number) - (percentile(resample(before), 95) as number),
-  );
-  const [low, high] = [percentile(deltas, 5) as number, percentile(deltas, 95) as number];
-  const signed = (ms: number) => `${ms < 0 ? '−' : '+'}${seconds(Math.abs(ms))}`;
-  return `${signed(low)} to ${signed(high)}: ${low <= 0 && high >= 0 ? 'within noise' : low > 0 ? 'slower beyond noise' : 'faster beyond noise'}`;
-};
-const ratio = (a: number | null, b: number | null) =>
-  a === null || b === null || b === 0 ? 'n/a ×' : `${(a / b).toFixed(2)}×`;
-
 const world = await createTestWorld({
   config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
 });
@@ -210,6 +174,9 @@ try {
     );
   }
   if (process.env.SURGE_BENCH_DEBUG) {
+    // The latencies before and during the burst in ms, to pool runs: `before: …` and `during: …`.
+    console.log(`before: ${before.join(' ')}`);
+    console.log(`during: ${during.join(' ')}`);
     console.log(JSON.stringify((await world.repos.surges.list()).map((x) => x.intents)));
     const per5 = new Map<string, number>();
     const all = ['review', 'review-x', 'review-mastodon'].flatMap((name) => {
