@@ -121,6 +121,12 @@ try {
   });
   const storedIn = split.map((m) => m.createdAt.getTime() - (scenario.added.get(m.postId)?.at as number));
   const reviewedIn = split.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime());
+  const calm = ordinary.filter((m) => {
+    const added = scenario.added.get(m.postId);
+    return added !== undefined && !added.outage && added.at < scenario.burstStart;
+  });
+  const calmStoredIn = calm.map((m) => m.createdAt.getTime() - (scenario.added.get(m.postId)?.at as number));
+  const calmReviewedIn = calm.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime());
   const inBurst = (m: { createdAt: string }) => {
     const at = Date.parse(m.createdAt);
     return at >= scenario.burstStart && at < scenario.burstEnd + 60_000;
@@ -152,7 +158,7 @@ try {
   );
   console.log(`    p95 during − before, 90% of resamples: ${difference(before, during)}`);
   console.log(
-    `    of which post → stored p95 ${seconds(percentile(storedIn, 95))}, stored → review message p95 ${seconds(percentile(reviewedIn, 95))}`,
+    `    of which post → stored p95 ${seconds(percentile(storedIn, 95))} (before ${seconds(percentile(calmStoredIn, 95))}), stored → review message p95 ${seconds(percentile(reviewedIn, 95))} (before ${seconds(percentile(calmReviewedIn, 95))})`,
   );
   if (process.env.SURGE_BENCH_DEBUG) {
     // With ":h<s>" when it was held for a surge (that many seconds after it was stored), ":a" when it
