@@ -2,7 +2,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import { DiscordBusyError } from './discord/port.ts';
 import { REVIEW_PRIORITY } from './pipeline/review-queue.ts';
-import { PROCESSORS, type ProcessorContext, STEP_BACK_SPREAD_MS } from './processors.ts';
+import { CASE_EVENT_RETRY_MS, PROCESSORS, type ProcessorContext, STEP_BACK_SPREAD_MS } from './processors.ts';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
 
@@ -75,5 +75,24 @@ describe('the notify job', () => {
     post.mockRejectedValueOnce(new Error('boom'));
     await expect(PROCESSORS.notify({ matchId: 'm2' }, job, ctx)).rejects.toThrow('boom');
     expect(moveToDelayed).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the caseUpdate job', () => {
+  it('puts itself back for a moment while the review message is on its way, and ends once it is shown', async () => {
+    const caseEvent = vi.fn(async () => 'waiting' as 'waiting' | 'posted');
+    const ctx = { deps: { notifier: { caseEvent } } } as unknown as ProcessorContext;
+    const moveToDelayed = vi.fn(async () => {});
+    const job = { token: 'token-3', moveToDelayed } as unknown as Job;
+    const payload = { matchId: 'm3', eventId: 'e3' };
+    const before = Date.now();
+    await expect(PROCESSORS.caseUpdate(payload, job, ctx)).rejects.toBeInstanceOf(DelayedError);
+    const [until, token] = moveToDelayed.mock.calls[0] as unknown as [number, string];
+    expect(token).toBe('token-3');
+    expect(until).toBeGreaterThanOrEqual(before + CASE_EVENT_RETRY_MS);
+    caseEvent.mockResolvedValueOnce('posted');
+    await expect(PROCESSORS.caseUpdate(payload, job, ctx)).resolves.toBe('posted');
+    expect(caseEvent).toHaveBeenLastCalledWith('m3', 'e3', { notify: false });
+    expect(moveToDelayed).toHaveBeenCalledTimes(1);
   });
 });

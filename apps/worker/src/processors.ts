@@ -15,6 +15,8 @@ import { sweep } from './pipeline/sweep.ts';
 
 /** Reviews stepping back from a busy channel return up to this much later than told (`notify`). */
 export const STEP_BACK_SPREAD_MS = 100;
+/** A case event whose review message is on its way asks again this much later (`caseUpdate`). */
+export const CASE_EVENT_RETRY_MS = 2_000;
 
 /** What a processor gets besides its payload: the pipeline, the queues, and worker-level hooks. */
 export interface ProcessorContext {
@@ -92,10 +94,18 @@ export const PROCESSORS: Processors = {
     return posted;
   },
   follow: (payload, _job, { deps }) => handleFollow(payload, deps),
-  caseUpdate: async (payload, _job, { deps }) =>
-    deps.notifier === null
-      ? 'skipped'
-      : deps.notifier.caseEvent(payload.matchId, payload.eventId, { notify: payload.notify === true }),
+  async caseUpdate(payload, job, { deps }) {
+    if (deps.notifier === null) return 'skipped';
+    const shown = await deps.notifier.caseEvent(payload.matchId, payload.eventId, {
+      notify: payload.notify === true,
+    });
+    // The review message is on its way: back in the queue for a moment (no attempt spent), the slot free.
+    if (shown === 'waiting') {
+      await job.moveToDelayed(Date.now() + CASE_EVENT_RETRY_MS, job.token);
+      throw new DelayedError();
+    }
+    return shown;
+  },
   digest: (payload, _job, { deps, jobs }) => handleDigest(payload, deps, jobs.queues.digest),
   async surge(payload, _job, { surge }) {
     const runner = surge();

@@ -1,6 +1,7 @@
+import { createDesk } from '@kikimimi/desk';
 import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordNotifier, nonceFor } from '../src/discord/notifier.ts';
+import { CASE_EVENT_WAIT_MS, createDiscordNotifier, nonceFor } from '../src/discord/notifier.ts';
 import { type BotMessage, DiscordBusyError, type DiscordPort } from '../src/discord/port.ts';
 import { createEngineProvider } from '../src/engine-provider.ts';
 import { createMetrics } from '../src/metrics.ts';
@@ -214,6 +215,56 @@ describe('a review message refused by a busy channel', () => {
     meanwhile = null;
     expect(await notifier.post(untouched)).toBe('posted');
     expect(edits).toHaveLength(1);
+  });
+
+  it('has a case event that comes while the message is on its way wait for it, then shows it in its thread', async () => {
+    const mine: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void mine.push(...matchIds),
+      review: async (matchIds) => void mine.push(...matchIds),
+    });
+    await ingestPosts(
+      { accountId: world.accounts.x, posts: [post('shiorinote 共有リンクが開けない')] },
+      deps,
+    );
+    const [id] = mine as [string];
+    let wait = 800;
+    const sent: Array<{ channelId: string; message: BotMessage }> = [];
+    const port: DiscordPort = {
+      pace: () => ({ waitMs: wait, inUse: false }),
+      async send(channelId, message) {
+        sent.push({ channelId, message });
+        return { id: String(9_500 + sent.length) };
+      },
+      async edit() {},
+      async thread(_channelId, messageId) {
+        return `thread-of-${messageId}`;
+      },
+    };
+    const notifier = notifierWith(port);
+    // Its channel is busy: claimed, not sent. A teammate writes a note in the console meanwhile.
+    await expect(notifier.post(id)).rejects.toBeInstanceOf(DiscordBusyError);
+    const desk = createDesk({ repos: world.repos, now: () => new Date() });
+    await desk.addNote({ kind: 'web', id: 'u1', name: 'Aiko', role: 'editor' }, id, { text: '経理に確認中' });
+    const [note] = await world.repos.cases.events(id);
+    if (note === undefined) throw new Error('the note was not recorded');
+    expect(await notifier.caseEvent(id, note.id, { notify: false })).toBe('waiting');
+    // Not for ever: ten minutes on, only the console shows it.
+    const later = createDiscordNotifier({
+      store: world.repos,
+      engines: createEngineProvider(world.repos.config),
+      discord: port,
+      metrics: createMetrics(),
+      now: () => new Date(Date.now() + CASE_EVENT_WAIT_MS + 1_000),
+    });
+    expect(await later.caseEvent(id, note.id, { notify: false })).toBe('skipped');
+    expect(sent).toEqual([]);
+    // The message goes; asked again, the note goes in its thread.
+    wait = 0;
+    expect(await notifier.post(id)).toBe('posted');
+    expect(await notifier.caseEvent(id, note.id, { notify: false })).toBe('posted');
+    expect(sent.map((s) => s.channelId)).toEqual([expect.any(String), 'thread-of-9501']);
+    expect(JSON.stringify(sent[1]?.message)).toContain('経理に確認中');
   });
 
   it("waits for a new surge's message before its thread, not for long", async () => {

@@ -39,6 +39,11 @@ export interface DiscordNotifier extends ReviewNotifier {
 export const SURGE_MESSAGE_WAIT_MS = 30_000;
 /** …asking again this often. */
 const LANE_RETRY_MS = 500;
+/**
+ * How long a case event (a customer's answer, a note, an assignment…) waits for its match's review
+ * message when that message is claimed but not sent yet (its channel busy): then only the console shows it.
+ */
+export const CASE_EVENT_WAIT_MS = 10 * 60_000;
 /** How long a review just claimed in a channel in use waits for the ones coming with it (postGrouped). */
 const GATHER_MS = 150;
 /**
@@ -314,7 +319,11 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
         store.discord.get(),
       ]);
       const event = events.find((e) => e.id === eventId);
-      if (match === null || event === undefined || ref?.messageId == null) return 'skipped';
+      if (match === null || event === undefined || ref === null) return 'skipped';
+      // The review message is claimed and on its way (waiting for a busy channel): the event waits for
+      // it, so that it shows in its thread too — not for ever (a review never sent: the console has it).
+      if (ref.messageId === null)
+        return deps.now().getTime() - event.at.getTime() < CASE_EVENT_WAIT_MS ? 'waiting' : 'skipped';
       const lang = langOf(settings.locale, 'ja');
       const shown = caseEventMessage(event, lang);
       if (shown === null) return 'skipped';

@@ -49,9 +49,14 @@ export interface ReviewNotifier {
   escalateSurge(surgeId: string, target: string, actorName: string): Promise<boolean>;
   /**
    * Shows a case event (the customer's answer, a teammate's note…) under the match's review message;
-   * `notify`: also tells the review channel that the case is open again.
+   * `notify`: also tells the review channel that the case is open again. `waiting`: the review message
+   * is on its way (claimed, its channel busy); ask again in a moment.
    */
-  caseEvent(matchId: string, eventId: string, options: { notify: boolean }): Promise<'posted' | 'skipped'>;
+  caseEvent(
+    matchId: string,
+    eventId: string,
+    options: { notify: boolean },
+  ): Promise<'posted' | 'skipped' | 'waiting'>;
   /** Posts a digest into the channel bound to the logical `channel`, once per period whatever the retries. */
   digest(channel: string, digest: DigestView): Promise<'posted' | 'no_channel'>;
   /** Posts a surge's one message, or edits it to show the surge as it now is. */
