@@ -321,9 +321,14 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
       const event = events.find((e) => e.id === eventId);
       if (match === null || event === undefined || ref === null) return 'skipped';
       // The review message is claimed and on its way (waiting for a busy channel): the event waits for
-      // it, so that it shows in its thread too — not for ever (a review never sent: the console has it).
+      // it, so that it shows in its thread too — not for ever (a review never sent: the console has it),
+      // and not for a match whose review will not be sent (a surge took it in, or it was suppressed).
       if (ref.messageId === null)
-        return deps.now().getTime() - event.at.getTime() < CASE_EVENT_WAIT_MS ? 'waiting' : 'skipped';
+        return !match.surgeId &&
+          !match.suppressed &&
+          deps.now().getTime() - event.at.getTime() < CASE_EVENT_WAIT_MS
+          ? 'waiting'
+          : 'skipped';
       const lang = langOf(settings.locale, 'ja');
       const shown = caseEventMessage(event, lang);
       if (shown === null) return 'skipped';
