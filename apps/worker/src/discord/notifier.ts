@@ -202,7 +202,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // found no message to edit yet (its id is stored only now): the message shows it now.
     // Each such change is on the match's row: one read each, the message built again only then.
     const now = await membersOf(group.matchIds);
-    if (JSON.stringify(now) !== JSON.stringify(members))
+    if (now.length > 0 && JSON.stringify(now) !== JSON.stringify(members))
       await discord.edit(group.channelId, sent.id, await together(now));
     return 'posted' as const;
   };
