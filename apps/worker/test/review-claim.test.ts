@@ -54,7 +54,10 @@ const portWith = (given: Pick<DiscordPort, 'send'> & Partial<DiscordPort>): Disc
 });
 const notifierWith = (
   given: Pick<DiscordPort, 'send'> & Partial<DiscordPort>,
-  { now = () => new Date(), gatherMs }: { now?: () => Date; gatherMs?: number } = {},
+  {
+    now = () => new Date(),
+    gather,
+  }: { now?: () => Date; gather?: (channelId: string) => Promise<void> } = {},
 ) =>
   createDiscordNotifier({
     store: world.repos,
@@ -62,7 +65,7 @@ const notifierWith = (
     discord: portWith(given),
     metrics: createMetrics(),
     now,
-    ...(gatherMs === undefined ? {} : { gatherMs }),
+    ...(gather === undefined ? {} : { gather }),
   });
 
 describe('a review message refused by a busy channel', () => {
@@ -151,9 +154,14 @@ describe('a review message refused by a busy channel', () => {
     const [first, second] = mine as [string, string];
     const sent: BotMessage[] = [];
     // The second review's job starts as the first's has claimed its place and asks about the channel
-    // (a poll's page: its jobs a few ms apart). The wait is a second here, not GATHER_MS, so that a
-    // loaded machine's slow claim still comes within it: what is tested is that the first waits.
+    // (a poll's page: its jobs a few ms apart). The first's wait (GATHER_MS in production) ends here
+    // once the second has claimed its place, the second's once the first has sent — so that a loaded
+    // machine's slow claim cannot make this flaky: what is tested is that the first waits at all.
     let two: Promise<unknown> | undefined;
+    const until = async (done: () => Promise<boolean> | boolean) => {
+      while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    let gathers = 0;
     const notifier = notifierWith(
       {
         pace() {
@@ -166,7 +174,12 @@ describe('a review message refused by a busy channel', () => {
           return { id: String(9_400 + sent.length) };
         },
       },
-      { gatherMs: 1_000 },
+      {
+        gather: () =>
+          ++gathers === 1
+            ? until(async () => (await world.repos.reviews.getMessage(second)) !== null)
+            : until(() => sent.length > 0),
+      },
     );
     await notifier.post(first);
     await two;

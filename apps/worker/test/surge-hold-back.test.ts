@@ -1,5 +1,6 @@
 import type { Post } from '@kikimimi/rules';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nonceFor } from '../src/discord/notifier.ts';
 import { ingestPosts } from '../src/pipeline/ingest.ts';
 import { FLOOD_HOLD_MS, rebuildSurgeRunner, type SurgeRunner } from '../src/pipeline/surge.ts';
 import { HOLDING_CONFIG, ingestDeps, storeHistory, watchingSince, xPost } from './surge-scenario.ts';
@@ -20,6 +21,8 @@ const released: string[] = [];
 /** Handed on at once or released as resembling the open surge (`alike`). */
 const alike: string[] = [];
 const reconsiders: string[][] = [];
+/** Matches whose review message the runner asked to edit (a `refresh` job). */
+const refreshed: string[] = [];
 
 const OPENERS = ['', 'え、', 'ねえ ', '朝から', 'さっきから', '急に', 'また'];
 const ENDINGS = ['', '…', '！', 'ｗ', '??', ' 困る', ' 最悪'];
@@ -79,6 +82,7 @@ describe("a flood's first posts", () => {
       enqueue: (async (name: string, payload: object) => {
         if (name === 'surge' && 'reconsiderIds' in payload)
           reconsiders.push([...(payload.reconsiderIds as string[])]);
+        if (name === 'refresh') refreshed.push((payload as { matchId: string }).matchId);
         return {};
       }) as never,
     });
@@ -94,6 +98,12 @@ describe("a flood's first posts", () => {
     const first = [...atOnce];
     expect(first).toHaveLength(7);
     for (const id of first) expect(await world.repos.surges.heldUntil(id)).toBeNull();
+    // Their review messages went out. (One whose message is still on its way is not edited: its sender
+    // shows the change when it stores the message's id — notifier, review-claim.test.)
+    for (const [i, id] of first.entries()) {
+      await world.repos.reviews.claimMessage(id, '555000', nonceFor(id));
+      await world.repos.reviews.setMessageId(id, String(880_000 + i));
+    }
     // Five more within the ten seconds: its flood is seen; the first seven, handed on a moment ago,
     // wait too (their notify job reads the time) and are asked again before it ends.
     const handedAt = clock;
@@ -122,6 +132,10 @@ describe("a flood's first posts", () => {
     // Each of them is a member or was released (one released may still join later: its message is
     // then edited to say so); none released twice.
     const members = new Set(matches.filter((m) => m.surgeId !== null).map((m) => m.id));
+    // Those of them whose message went out are edited to say they joined (a refresh job each), once.
+    const joinedWithMessage = first.filter((id) => members.has(id));
+    expect(joinedWithMessage.length).toBeGreaterThan(0);
+    expect(refreshed.filter((id) => first.includes(id)).sort()).toEqual(joinedWithMessage.sort());
     expect(first.filter((id) => !members.has(id) && !released.includes(id))).toEqual([]);
     expect(new Set(released).size).toBe(released.length);
     // The jobs at the end of their holds (queued when they were held) ask about them again, and let

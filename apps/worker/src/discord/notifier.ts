@@ -27,8 +27,11 @@ export interface DiscordNotifierDeps {
   readonly discord: DiscordPort;
   readonly metrics: Metrics;
   readonly now: () => Date;
-  /** How long a review just claimed waits for the ones coming with it (default GATHER_MS; tests). */
-  readonly gatherMs?: number;
+  /**
+   * How a review just claimed waits for the ones coming with it: GATHER_MS unless given (tests give a
+   * wait that ends on an event, not a time, so that a loaded machine cannot make them flaky).
+   */
+  readonly gather?: (channelId: string) => Promise<void>;
 }
 
 /** The review side of Discord: the pipeline's notifier port, and the messages the interactions show. */
@@ -165,7 +168,7 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // current window (a poll's page brings several matches at once), and in a surge's thread (a surge
     // lets its held matches go all at once; its first messages would carry one or two each).
     if (fresh && (pace.inUse || (await store.surges.isSurgeMessage(channelId))))
-      await new Promise((resolve) => setTimeout(resolve, deps.gatherMs ?? GATHER_MS));
+      await (deps.gather?.(channelId) ?? new Promise((resolve) => setTimeout(resolve, GATHER_MS)));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Its claim is gone meanwhile (a concurrent attempt of its own withdrew it): try again.
     if (group === null) throw new DiscordBusyError(LANE_RETRY_MS);

@@ -516,6 +516,17 @@ describe('the review message', () => {
     expect(old.fields?.some((f) => f.name === '学習モデル')).toBe(false);
   });
 
+  it('says when it joined a surge after it went out, and how large the surge is', () => {
+    expect(embedOf(buildReviewMessage(view())).fields?.some((f) => f.name === '🌊')).toBe(false);
+    const joined = buildReviewMessage(view({ surge: { count: 214 } }));
+    expect(fieldOf(joined, '🌊')).toBe(
+      '🌊 この投稿は急増（214 件）の一部になりました。急増のメッセージで対応してください。',
+    );
+    expect(fieldOf(buildReviewMessage(view({ surge: { count: 3 }, lang: 'en' })), '🌊')).toContain(
+      'part of a surge (3 posts)',
+    );
+  });
+
   it('speaks the guild language', () => {
     const message = buildReviewMessage(view({ lang: 'en' }));
     expect(buttons(message).map((b) => b.label)).toEqual([
@@ -593,6 +604,21 @@ describe('buildReviewGroupMessage (several reviews in one message)', () => {
     const text = walk([answered as Layout]).find((c) => c.type === 10)?.content ?? '';
     expect(text).toContain('(https://x.com/shiori_note/status/1860000000000000099)');
     expect(text).toContain('(https://x.com/taro_yamada/status/1860000000000000004)');
+  });
+
+  it('says of the one that joined a surge that it did, the others not', () => {
+    const message = buildReviewGroupMessage([
+      member(1, TROUBLE, { surge: { count: 57 } }),
+      member(2, TROUBLE),
+    ]);
+    const [joined, other] = (message.components as Layout[]).map((c) =>
+      walk([c])
+        .filter((x) => x.type === 10)
+        .map((x) => x.content ?? '')
+        .join('\n'),
+    );
+    expect(joined).toContain('急増（57 件）の一部になりました');
+    expect(other).not.toContain('急増');
   });
 
   it("shows the customer's words as a quote that cannot mention, link or format", async () => {

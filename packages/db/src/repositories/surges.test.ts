@@ -35,6 +35,8 @@ describe('surges repository', () => {
     const [a, b, c] = matches;
     await t.repos.reviews.claimMessage(a?.id ?? '', 'chan', 'n1');
     await t.repos.reviews.setMessageId(a?.id ?? '', 'msg1');
+    // b's message is on its way (its place claimed, no message id yet): not counted as having one.
+    await t.repos.reviews.claimMessage(b?.id ?? '', 'chan', 'n2');
     const first = await t.repos.surges.record(summary(2), [a?.id ?? '', b?.id ?? '']);
     expect(first.joinedWithMessage).toEqual([a?.id]);
     // Recorded again (a rebuild): nobody joins twice.
