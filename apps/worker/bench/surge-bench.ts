@@ -28,6 +28,7 @@
  * outage posts reviewed alone, the same way as the ordinary matches.
  */
 import { parseArgs } from 'node:util';
+import { createDb } from '@kikimimi/db';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import {
   matchIdsOf,
@@ -180,6 +181,27 @@ try {
     );
   }
   if (process.env.SURGE_BENCH_DEBUG) {
+    // When the surge became one, from the burst's start: on the posts' clock (the detector's), stored,
+    // its message in Discord, its thread, the thread's first message.
+    const [first] = surges;
+    if (first !== undefined) {
+      const database = createDb({ connectionString: world.workerOptions.databaseUrl, schema: world.schema });
+      try {
+        const { rows } = await database.pool.query<{ created_at: Date }>(
+          'SELECT created_at FROM surges WHERE id = $1',
+          [first.id],
+        );
+        const thread = world.discord.threads().find((t) => t.messageId === first.messageId);
+        const inThread = thread === undefined ? [] : world.discord.messages(thread.id);
+        const since = (at: number | undefined) =>
+          at === undefined || Number.isNaN(at) ? '–' : seconds(at - scenario.burstStart);
+        console.log(
+          `surge timeline: detected ${since(first.detectedAt.getTime())} (posts' clock), stored ${since(rows[0]?.created_at.getTime())}, message ${since(surgeAt ?? undefined)}, thread ${since(Date.parse(thread?.createdAt ?? ''))}, its first review ${since(Date.parse(inThread[0]?.createdAt ?? ''))}`,
+        );
+      } finally {
+        await database.close();
+      }
+    }
     // The latencies before and during the burst in ms, to pool runs: `before: …` and `during: …`.
     console.log(`before: ${before.join(' ')}`);
     console.log(`during: ${during.join(' ')}`);
