@@ -62,8 +62,15 @@ const history = brandPosts(
   start - historyHours * 3_600_000,
   historyHours * 3_600_000,
 );
-const normal = brandPosts(15, Math.floor(((end - start) / 1000) * perSecond), start, end - start);
-const burst = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) })
+// The benchmark's posts: its normal traffic and then its burst from one generator (playScenario).
+const scenario = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) });
+const normalCount = Math.floor(((end - start) / 1000) * perSecond);
+const normal = Array.from({ length: normalCount }, (_, i) => {
+  let post = scenario.next();
+  while (post.brand === undefined) post = scenario.next();
+  return { at: start + (i * (end - start)) / normalCount, post, outage: false };
+});
+const burst = scenario
   .outageBurst({ start: new Date(burstStart), count: Number(values.burst), durationMs: burstMs })
   .map((post) => ({ at: post.createdAt.getTime(), post, outage: true }));
 const timeline = [...history, ...[...normal, ...burst].sort((a, b) => a.at - b.at)];

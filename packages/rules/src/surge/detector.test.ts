@@ -473,6 +473,39 @@ describe('surge detector', () => {
     expect(everydayHeld.length).toBeLessThanOrEqual(16);
   });
 
+  it("starts a surge in a flood's first seconds: half of minCount within ten seconds and three alike", () => {
+    // Ten of one intent in words of their own but three, which say the same.
+    const own = [
+      'しおりノートが開かない、ずっと読み込み中',
+      'shiori note will not open on my phone',
+      'しおりノートの本棚が真っ白で何も出ない',
+      'ｼｵﾘﾉｰﾄでエラーコード500って出る',
+      'Shiori Note sync keeps failing this morning',
+      'しおりノートにサインインしようとすると弾かれる',
+      'しおりnote アプリが落ちて起動しない',
+    ];
+    const alike = [
+      'しおりノートが落ちてる？サーバーエラー',
+      'しおりノート落ちてる?サーバーエラー！',
+      'しおりノートが落ちてる？サーバーエラーだって',
+    ];
+    const texts = [...own, ...alike];
+    const run = (count: number, stepMs: number) => {
+      const detector = createSurgeDetector(watchedFor(48));
+      return texts
+        .slice(texts.length - count)
+        .map((text, i) => detector.add(match('w', T0 + i * stepMs, text)));
+    };
+    // Ten within nine seconds: the tenth starts it (it needs minCount, 20, in a group or in ten seconds
+    // of the intent otherwise).
+    const flood = run(10, 1_000);
+    expect(flood.slice(0, 9).every((v) => v.kind === 'ordinary')).toBe(true);
+    expect(flood[9]?.kind).toBe('started');
+    // Nine within ten seconds, or the ten over a minute and a half: no surge.
+    expect(run(9, 1_000).every((v) => v.kind === 'ordinary')).toBe(true);
+    expect(run(10, 10_000).every((v) => v.kind === 'ordinary')).toBe(true);
+  });
+
   it('sees a flood in its first ten seconds, even late in a minute, and holds what follows', () => {
     const r = random(17);
     // 800 trouble matches an hour usually: about 13 a minute, two in ten seconds.

@@ -293,8 +293,9 @@ function checkMatch(match: SurgeMatch): void {
  * intents since the group appeared number at least `factor` times their usual count for that time
  * (README "Surges"). Until the baseline has a full hour, the usual count is their rate between the
  * start of watching and the group's appearance; for a group that appeared before a window was watched,
- * only `factor × minCount` near-duplicates make a surge. Also: a flood of an intent lets small fast
- * groups start and join a surge, and a surge takes in matches that say what its members say.
+ * only `factor × minCount` near-duplicates make a surge. Also: a flood of an intent (or its first
+ * seconds: half of `minCount` in ten) lets small fast groups start a surge, a flood lets them join
+ * one, and a surge takes in matches that say what its members say.
  * Throws on a configuration the schema refuses, naming the setting.
  */
 export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDetector {
@@ -528,9 +529,11 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     return n >= Math.max(shortFloor, (config.factor * perMinute * FLOOD_SHORT_MS) / MINUTE_MS);
   };
   /**
-   * What holds a match back (never what starts a surge): its intent flooded, or half of `minCount` of
-   * it within the last ten seconds (and `factor` times its usual rate) — an outage's first seconds, so
-   * that its first posts wait for the surge instead of each taking a slot in the review channel.
+   * Its intent flooded, or half of `minCount` of it within the last ten seconds (and `factor` times
+   * its usual rate) — an outage's first seconds: what holds a match back (its first posts wait for the
+   * surge instead of each taking a slot in the review channel), and, with a fast group of 3, what
+   * starts a surge (seconds before the intent has `minCount`: the review channel meanwhile carries
+   * the flood's posts one by one).
    */
   const holdFloor = Math.max(3, Math.ceil(config.minCount / 2));
   const floodLikely = (key: string, at: number, flooded: boolean): boolean =>
@@ -1081,12 +1084,14 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     }
     let surge = openSurgeOf(match.watchId);
     const kind = surge === undefined ? 'started' : 'joined';
-    // While the intent is flooded, a group starts a surge from `attachCount` matches, and joins an open
-    // one from three when its first text also says what the surge's members say.
+    // While the intent is flooded, a group joins an open surge from `attachCount` matches, or from
+    // three when its first text also says what the surge's members say; while it is flooded or nearly
+    // (half of `minCount` in ten seconds: `likely`), a group of three starts one.
     // Small groups count only when fast: that many within the flood's minutes, and (when the group is
     // older than them) `factor` times its own rate before — the flood of their intent would make any
     // everyday wording of the watch look unusual.
     const fast = (cluster: Cluster, n: number): boolean => fastGroup(cluster, n, flooded, match.at);
+    const likely = floodLikely(key, match.at, flooded);
     const earlier: string[] = [];
     for (const cluster of similar) {
       if (cluster.surge !== undefined) continue;
@@ -1102,7 +1107,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
           : isSurging(cluster, match.at, config.minCount) ||
             // Not for a window after a reviewer closed a surge in the watch: the flood they closed
             // may still be in these minutes, and they asked for its matches one by one.
-            (flooded && !afterReviewerClose(match) && fast(cluster, 3));
+            (likely && !afterReviewerClose(match) && fastGroup(cluster, 3, true, match.at));
       if (!surging) continue;
       if (surge === undefined) {
         surge = {
