@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { createDb } from '@kikimimi/db';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import {
+  channelMatchMessages,
   matchIdsOf,
   matchMessages,
   percentile,
@@ -195,6 +196,16 @@ try {
         const inThread = thread === undefined ? [] : world.discord.messages(thread.id);
         const since = (at: number | undefined) =>
           at === undefined || Number.isNaN(at) ? '–' : seconds(at - scenario.burstStart);
+        // The first minute of the thread and of the review channel from the burst's start: each message
+        // as seconds since the burst began × the reviews it carries.
+        const firstMinute = (messages: readonly (typeof inThread)[number][]) =>
+          messages
+            .map((m) => ({ at: Date.parse(m.createdAt) - scenario.burstStart, n: matchIdsOf(m).length }))
+            .filter(({ at, n }) => at >= 0 && at < 60_000 && n > 0)
+            .map(({ at, n }) => `${(at / 1000).toFixed(1)}×${n}`)
+            .join(' ');
+        console.log(`thread's first minute: ${firstMinute(inThread)}`);
+        console.log(`review channels' first minute: ${firstMinute(channelMatchMessages(world))}`);
         console.log(
           `surge timeline: detected ${since(first.detectedAt.getTime())} (posts' clock), stored ${since(rows[0]?.created_at.getTime())}, message ${since(surgeAt ?? undefined)}, thread ${since(Date.parse(thread?.createdAt ?? ''))}, its first review ${since(Date.parse(inThread[0]?.createdAt ?? ''))}`,
         );

@@ -267,10 +267,13 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // Started once (each start after the first is a refused request, counted against Discord's limits).
     const known = surgeThreads.get(surge.messageId);
     if (known !== undefined) return known;
+    // Its first reviews are the ones that waited for it and the flood's first that the surge has not
+    // taken in yet: more than Discord takes at once, from the start.
     const thread = await discord.thread(
       surge.channelId,
       surge.messageId,
       t(langOf(locale, 'ja'), 'surgeThreadName'),
+      { spread: true },
     );
     surgeThreads.set(surge.messageId, thread);
     return thread;

@@ -48,6 +48,20 @@ describe('pacing of a channel’s messages', () => {
     expect(pacing.pace('c', 6_000).inUse).toBe(true);
   });
 
+  it('spreads a channel said to be spent before it was ever heard of (a surge’s new thread) from its first answer', () => {
+    const pacing = createChannelPacing();
+    pacing.spent('t', 0);
+    // Nothing known of its limit yet: the first message goes.
+    expect(pacing.take('t', 0)).toBe(0);
+    pacing.observe('t', answer(5, 4, 5), 100);
+    // Then one a second, not three at once and a wait for the window's end.
+    expect(pacing.take('t', 150)).toBe(950);
+    expect(pacing.take('t', 1_100)).toBe(0);
+    // Another channel first heard of now is not spread.
+    pacing.observe('u', answer(5, 4, 5), 100);
+    expect(pacing.take('u', 150)).toBe(0);
+  });
+
   it('once a channel was found spent, spreads every message of its next windows after the first', () => {
     const pacing = createChannelPacing();
     pacing.observe('c', answer(5, 0, 4), 1_000);

@@ -50,7 +50,11 @@ export interface Pace {
 export interface ChannelPacing {
   /** Reads an answer's X-RateLimit-* headers for a channel's messages (others are ignored). */
   observe(channelId: string, headers: RateLimitHeaders, now: number): void;
-  /** A review found the channel spent (Discord's limit, or the wait this pacing asked for at zero). */
+  /**
+   * A review found the channel spent (Discord's limit, or the wait this pacing asked for at zero), or
+   * its reviews are known to come faster than Discord takes them (a surge's new thread): its windows
+   * are spread from now — for a channel not heard of yet, from the first answer on.
+   */
   spent(channelId: string, now: number): void;
   /** The channel's pace now. */
   pace(channelId: string, now: number): Pace;
@@ -64,6 +68,8 @@ export interface ChannelPacing {
 
 export function createChannelPacing(): ChannelPacing {
   const buckets = new Map<string, Bucket>();
+  /** Channels said to be spent before any answer for them (`spent`): when, until their first answer. */
+  const spentEarly = new Map<string, number>();
   /** The channel's bucket as of now (a window that is over starts again with the next message). */
   const current = (channelId: string, now: number) => {
     const b = buckets.get(channelId);
@@ -103,13 +109,15 @@ export function createChannelPacing(): ChannelPacing {
         remaining: Math.max(0, remaining),
         resetAt: now + resetAfter * 1000,
         windowMs: Math.max(known?.windowMs ?? 0, resetAfter * 1000),
-        spentAt: known?.spentAt ?? Number.NEGATIVE_INFINITY,
+        spentAt: known?.spentAt ?? spentEarly.get(channelId) ?? Number.NEGATIVE_INFINITY,
         fresh: false,
       });
+      spentEarly.delete(channelId);
     },
     spent(channelId, now) {
       const known = buckets.get(channelId);
       if (known !== undefined) known.spentAt = now;
+      else spentEarly.set(channelId, now);
     },
     pace(channelId, now) {
       const b = current(channelId, now);

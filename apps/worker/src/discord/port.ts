@@ -74,7 +74,10 @@ export interface DiscordPort {
   edit(channelId: string, messageId: string, message: BotMessage): Promise<void>;
   /**
    * The thread under a message: started (named `name`) when it has none, else the existing one (a
-   * thread started from a message has the message's id). Returns the thread's channel id.
+   * thread started from a message has the message's id). Returns the thread's channel id. `spread`:
+   * its reviews are known to come faster than Discord takes them (a surge's thread, with the reviews
+   * that waited for it) — its messages are spread over each window from the first (`pace`), instead
+   * of the window's first few going one review each and the rest waiting for its end.
    */
-  thread(channelId: string, messageId: string, name: string): Promise<string>;
+  thread(channelId: string, messageId: string, name: string, options?: { spread?: boolean }): Promise<string>;
 }

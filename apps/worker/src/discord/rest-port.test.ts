@@ -73,3 +73,21 @@ describe('pacing from Discord’s headers', () => {
     expect(next).toBeLessThanOrEqual(1_000);
   }, 20_000);
 });
+
+describe('a thread started for reviews that come faster than Discord takes them', () => {
+  it('spreads its messages from the first: the second waits for its turn', async () => {
+    const port = createRestDiscordPort({ token: sandbox.token, api: sandbox.apiUrl });
+    const channel = sandbox.channelId('review');
+    const parent = await port.send(channel, body(20), { nonce: 's20' });
+    const spread = await port.thread(channel, parent.id, 'surge', { spread: true });
+    await port.send(spread, body(21), { nonce: 's21', busy: 'pace' });
+    const wait = port.pace(spread).waitMs;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(1_000);
+    // A thread started without it (a case's) lets three go at once, as any channel.
+    const other = await port.send(channel, body(22), { nonce: 's22' });
+    const plain = await port.thread(channel, other.id, 'case');
+    await port.send(plain, body(23), { nonce: 's23', busy: 'pace' });
+    expect(port.pace(plain).waitMs).toBe(0);
+  }, 20_000);
+});

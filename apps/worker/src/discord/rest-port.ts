@@ -71,18 +71,22 @@ export function createRestDiscordPort(options: { token: string; api?: string | u
     async edit(channelId, messageId, message) {
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: messageBody(message) });
     },
-    async thread(channelId, messageId, name) {
-      try {
-        const created = (await rest.post(Routes.threads(channelId, messageId), {
-          // Names are 1–100 characters; a week of quiet archives it (a new message unarchives it).
-          body: { name: name.slice(0, 100) || 'case', auto_archive_duration: 10080 },
-        })) as { id: string };
-        return created.id;
-      } catch (error) {
-        // 160004: "A thread has already been created for this message" — its id is the message's.
-        if (error instanceof DiscordAPIError && error.code === THREAD_EXISTS) return messageId;
-        throw error;
-      }
+    async thread(channelId, messageId, name, { spread = false } = {}) {
+      const id = await (async () => {
+        try {
+          const created = (await rest.post(Routes.threads(channelId, messageId), {
+            // Names are 1–100 characters; a week of quiet archives it (a new message unarchives it).
+            body: { name: name.slice(0, 100) || 'case', auto_archive_duration: 10080 },
+          })) as { id: string };
+          return created.id;
+        } catch (error) {
+          // 160004: "A thread has already been created for this message" — its id is the message's.
+          if (error instanceof DiscordAPIError && error.code === THREAD_EXISTS) return messageId;
+          throw error;
+        }
+      })();
+      if (spread) pacing.spent(id, Date.now());
+      return id;
     },
   };
 }
