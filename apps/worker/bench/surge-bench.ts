@@ -163,6 +163,17 @@ try {
     `    of which post → stored p95 ${seconds(percentile(storedIn, 95))} (before ${seconds(percentile(calmStoredIn, 95))}), stored → review message p95 ${seconds(percentile(reviewedIn, 95))} (before ${seconds(percentile(calmReviewedIn, 95))})`,
   );
   if (process.env.SURGE_BENCH_DEBUG) {
+    // The two halves at the median and the 75th percentile, before and during, in the review channels
+    // and in the thread: whether a slower burst is in polling and storing or in reviewing.
+    const quantiles = (xs: readonly number[]) =>
+      `p50 ${seconds(percentile(xs, 50))} p75 ${seconds(percentile(xs, 75))} (n=${xs.length})`;
+    const inChannel = (m: (typeof split)[number]) => !inThread.has(m.id);
+    const channelSplit = split.filter(inChannel);
+    console.log(
+      `halves: post → stored before ${quantiles(calmStoredIn)}, during ${quantiles(storedIn)}; stored → review before ${quantiles(calmReviewedIn)}, during in the channels ${quantiles(channelSplit.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime()))}, in the thread ${quantiles(split.filter((m) => !inChannel(m)).map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime()))}`,
+    );
+  }
+  if (process.env.SURGE_BENCH_DEBUG) {
     // With ":h<s>" when it was held for a surge (that many seconds after it was stored), ":a" when it
     // was reviewed at once as resembling the surge.
     const marks = new Map<string, string>();
