@@ -167,10 +167,12 @@ try {
     // and in the thread: whether a slower burst is in polling and storing or in reviewing.
     const quantiles = (xs: readonly number[]) =>
       `p50 ${seconds(percentile(xs, 50))} p75 ${seconds(percentile(xs, 75))} (n=${xs.length})`;
-    const inChannel = (m: (typeof split)[number]) => !inThread.has(m.id);
-    const channelSplit = split.filter(inChannel);
+    const reviewedWhere = (thread: boolean) =>
+      split
+        .filter((m) => inThread.has(m.id) === thread)
+        .map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime());
     console.log(
-      `halves: post → stored before ${quantiles(calmStoredIn)}, during ${quantiles(storedIn)}; stored → review before ${quantiles(calmReviewedIn)}, during in the channels ${quantiles(channelSplit.map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime()))}, in the thread ${quantiles(split.filter((m) => !inChannel(m)).map((m) => (watcher.firstSeen.get(m.id) as number) - m.createdAt.getTime()))}`,
+      `halves: post → stored before ${quantiles(calmStoredIn)}, during ${quantiles(storedIn)}; stored → review before ${quantiles(calmReviewedIn)}, during in the channels ${quantiles(reviewedWhere(false))}, in the thread ${quantiles(reviewedWhere(true))}`,
     );
   }
   if (process.env.SURGE_BENCH_DEBUG) {
@@ -204,21 +206,21 @@ try {
           [first.id],
         );
         const thread = world.discord.threads().find((t) => t.messageId === first.messageId);
-        const inThread = thread === undefined ? [] : world.discord.messages(thread.id);
+        const threadMessages = thread === undefined ? [] : world.discord.messages(thread.id);
         const since = (at: number | undefined) =>
           at === undefined || Number.isNaN(at) ? '–' : seconds(at - scenario.burstStart);
         // The first minute of the thread and of the review channel from the burst's start: each message
         // as seconds since the burst began × the reviews it carries.
-        const firstMinute = (messages: readonly (typeof inThread)[number][]) =>
+        const firstMinute = (messages: typeof threadMessages) =>
           messages
             .map((m) => ({ at: Date.parse(m.createdAt) - scenario.burstStart, n: matchIdsOf(m).length }))
             .filter(({ at, n }) => at >= 0 && at < 60_000 && n > 0)
             .map(({ at, n }) => `${(at / 1000).toFixed(1)}×${n}`)
             .join(' ');
-        console.log(`thread's first minute: ${firstMinute(inThread)}`);
+        console.log(`thread's first minute: ${firstMinute(threadMessages)}`);
         console.log(`review channels' first minute: ${firstMinute(channelMatchMessages(world))}`);
         console.log(
-          `surge timeline: detected ${since(first.detectedAt.getTime())} (posts' clock), stored ${since(rows[0]?.created_at.getTime())}, message ${since(surgeAt ?? undefined)}, thread ${since(Date.parse(thread?.createdAt ?? ''))}, its first review ${since(Date.parse(inThread[0]?.createdAt ?? ''))}`,
+          `surge timeline: detected ${since(first.detectedAt.getTime())} (posts' clock), stored ${since(rows[0]?.created_at.getTime())}, message ${since(surgeAt ?? undefined)}, thread ${since(Date.parse(thread?.createdAt ?? ''))}, its first review ${since(Date.parse(threadMessages[0]?.createdAt ?? ''))}`,
         );
       } finally {
         await database.close();

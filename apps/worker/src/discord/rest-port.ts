@@ -46,6 +46,20 @@ export function createRestDiscordPort(options: { token: string; api?: string | u
     if (request.method.toUpperCase() === 'POST' && channelId !== undefined)
       pacing.observe(channelId, response.headers, Date.now());
   });
+  /** The thread under a message, started when it has none (one started from a message has its id). */
+  const startThread = async (channelId: string, messageId: string, name: string) => {
+    try {
+      const created = (await rest.post(Routes.threads(channelId, messageId), {
+        // Names are 1–100 characters; a week of quiet archives it (a new message unarchives it).
+        body: { name: name.slice(0, 100) || 'case', auto_archive_duration: 10080 },
+      })) as { id: string };
+      return created.id;
+    } catch (error) {
+      // 160004: "A thread has already been created for this message" — its id is the message's.
+      if (error instanceof DiscordAPIError && error.code === THREAD_EXISTS) return messageId;
+      throw error;
+    }
+  };
   return {
     async send(channelId, message, { nonce, busy = 'wait' }) {
       const post = () =>
@@ -72,19 +86,7 @@ export function createRestDiscordPort(options: { token: string; api?: string | u
       await rest.patch(Routes.channelMessage(channelId, messageId), { body: messageBody(message) });
     },
     async thread(channelId, messageId, name, { spread = false } = {}) {
-      const id = await (async () => {
-        try {
-          const created = (await rest.post(Routes.threads(channelId, messageId), {
-            // Names are 1–100 characters; a week of quiet archives it (a new message unarchives it).
-            body: { name: name.slice(0, 100) || 'case', auto_archive_duration: 10080 },
-          })) as { id: string };
-          return created.id;
-        } catch (error) {
-          // 160004: "A thread has already been created for this message" — its id is the message's.
-          if (error instanceof DiscordAPIError && error.code === THREAD_EXISTS) return messageId;
-          throw error;
-        }
-      })();
+      const id = await startThread(channelId, messageId, name);
       if (spread) pacing.spent(id, Date.now());
       return id;
     },
