@@ -4,17 +4,21 @@
  * against before it, in the same run; review messages sent during the burst. Printed, never asserted.
  *
  *   node apps/worker/bench/surge-bench.ts [--burst 1000] [--burst-s 120] [--calm-s 60] [--normal-per-s 1]
- *                                          [--history-h 1] [--hold-s 60]
+ *                                          [--history-h 1] [--hold-s 60] [--arrivals random|even] [--seed 1]
  *
  * The real worker (startWorker) in a test world (real PostgreSQL and Redis; the X stand-in polled by
- * twitter-api-v2 every second; the Discord stand-in, spoken to by discord.js, with its per-channel rate
- * limit of 5 messages per 5 s on). The scenario (test/surge-scenario.ts) adds normal traffic for
- * `--calm-s`, then the generator's outage burst (`--burst` posts over `--burst-s`) among it, then
- * `--calm-s` of normal traffic again, each post at its time. Latency: from the post's arrival on the
- * stand-in to its review message in Discord (polled every 50 ms). `--history-h`: that many hours of
- * normal traffic at the same rate stored first (decided), so the detector starts knowing the usual,
- * as in a deployment that has been running; 0: one match 30 minutes old only (a deployment that has
- * listened to a quiet watch; without any, nothing would be a surge in the first window watched).
+ * twitter-api-v2 every second as configured, every 2 s in practice: X's search budget of 450 per
+ * 15 minutes; the Discord stand-in, spoken to by discord.js, with its per-channel rate limit of 5
+ * messages per 5 s on). The scenario (test/surge-scenario.ts) adds normal traffic for `--calm-s`, then
+ * the generator's outage burst (`--burst` posts over `--burst-s`) among it, then `--calm-s` of normal
+ * traffic again, each post at its time. Normal posts come at random times (a Poisson process seeded by
+ * `--seed`), as people post; `--arrivals even`: one every 1/rate s, which keeps one phase against the
+ * poll for the whole run (see normalTimes in test/surge-scenario.ts). Latency: from the post's
+ * arrival on the stand-in to its review message in Discord (polled every 50 ms). `--history-h`: that
+ * many hours of normal traffic at the same rate stored first (decided), so the detector starts knowing
+ * the usual, as in a deployment that has been running; 0: one match 30 minutes old only (a deployment
+ * that has listened to a quiet watch; without any, nothing would be a surge in the first window
+ * watched).
  * `--hold-s`: the configuration's `surges.holdSeconds` (default 0: no match waits for a surge; 60
  * shows what holding saves in review messages against what it costs in latency). Everything it
  * creates is removed.
@@ -31,6 +35,7 @@ import { parseArgs } from 'node:util';
 import { createDb } from '@kikimimi/db';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import {
+  type Arrivals,
   channelMatchMessages,
   matchIdsOf,
   matchMessages,
@@ -54,8 +59,15 @@ const { values } = parseArgs({
     'normal-per-s': { type: 'string', default: '1' },
     'history-h': { type: 'string', default: '1' },
     'hold-s': { type: 'string', default: String(SURGE_DEFAULTS.holdSeconds) },
+    arrivals: { type: 'string', default: 'random' },
+    seed: { type: 'string', default: '1' },
   },
 });
+function arrivalsOf(value: string): Arrivals {
+  if (value === 'random' || value === 'even') return value;
+  throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(value)}`);
+}
+const arrivals = arrivalsOf(values.arrivals);
 const world = await createTestWorld({
   config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
 });
@@ -78,6 +90,8 @@ try {
     burstMs,
     calmMs,
     normalPerSecond: Number(values['normal-per-s']),
+    arrivals,
+    arrivalSeed: Number(values.seed),
   });
   // Every match reviewed one way or the other (its own message, or a member of a surge).
   const stored = async () => {
@@ -144,7 +158,7 @@ try {
   );
   const surges = await world.repos.surges.list();
   console.log(
-    `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${values['calm-s']} s calm before and after); holdSeconds ${values['hold-s']}; Discord rate limit on`,
+    `surge bench: ${values.burst} outage posts over ${values['burst-s']} s among ${values['normal-per-s']} normal post/s (${arrivals === 'even' ? 'evenly spaced' : `at random times, seed ${values.seed}`}; ${values['calm-s']} s calm before and after); holdSeconds ${values['hold-s']}; Discord rate limit on`,
   );
   console.log(
     `  surges: ${surges.length} (${surges.map((s) => `${s.count} members`).join(', ')}); surge messages: ${surgeMessages(world).length}`,

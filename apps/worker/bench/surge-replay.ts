@@ -8,7 +8,7 @@
  * too (as if their message had not gone out yet: in the worker that depends on the channel's queue).
  *
  *   node apps/worker/bench/surge-replay.ts [--history-h 1] [--normal-per-s 1] [--burst 1000] [--burst-s 120]
- *                                          [--calm-s 30]
+ *                                          [--calm-s 30] [--arrivals random|even] [--seed 1]
  *
  * Prints when the surge started, how many outage posts never became members (neither at once nor
  * later through `earlier`: each of them gets a review message of its own), by 10 s of the burst, and
@@ -24,7 +24,7 @@ import {
 } from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import { FLOOD_HOLD_MS, RECONSIDER_EARLY_MS } from '../src/pipeline/surge.ts';
-import { HOLDING_CONFIG, toPost } from '../test/surge-scenario.ts';
+import { HOLDING_CONFIG, normalTimes, toPost } from '../test/surge-scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     burst: { type: 'string', default: '1000' },
     'burst-s': { type: 'string', default: '120' },
     'calm-s': { type: 'string', default: '30' },
+    arrivals: { type: 'string', default: 'random' },
+    seed: { type: 'string', default: '1' },
   },
 });
 const historyHours = Number(values['history-h']);
@@ -64,11 +66,18 @@ const history = brandPosts(
 );
 // The benchmark's posts: its normal traffic and then its burst from one generator (playScenario).
 const scenario = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) });
-const normalCount = Math.floor(((end - start) / 1000) * perSecond);
-const normal = Array.from({ length: normalCount }, (_, i) => {
+if (values.arrivals !== 'random' && values.arrivals !== 'even')
+  throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(values.arrivals)}`);
+const normal = normalTimes(
+  start,
+  end,
+  Math.floor(((end - start) / 1000) * perSecond),
+  values.arrivals,
+  Number(values.seed),
+).map((at) => {
   let post = scenario.next();
   while (post.brand === undefined) post = scenario.next();
-  return { at: start + (i * (end - start)) / normalCount, post, outage: false };
+  return { at, post, outage: false };
 });
 const burst = scenario
   .outageBurst({ start: new Date(burstStart), count: Number(values.burst), durationMs: burstMs })

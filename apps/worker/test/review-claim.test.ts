@@ -189,6 +189,58 @@ describe('a review message refused by a busy channel', () => {
     expect(matchIdsOf(sent[0] as BotMessage).sort()).toEqual([first, second].sort());
   });
 
+  it('in a channel with no message in its window yet, takes the reviews that come while the first is on its way along', async () => {
+    const mine: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void mine.push(...matchIds),
+      review: async (matchIds) => void mine.push(...matchIds),
+    });
+    const texts = [
+      'shiorinote 付箋が増やせない',
+      'shiorinote 付箋の色が変えられない',
+      'shiorinote 付箋が消える',
+    ];
+    await ingestPosts({ accountId: world.accounts.x, posts: texts.map(post) }, deps);
+    const [first, second, third] = mine as [string, string, string];
+    // A poll's page: the first review is on its way (reading and building it, before Discord counts
+    // its message, so the pacing still says the window has none) when the second's job starts, and the
+    // third's a moment after. Waits end on events, not times (see the test above).
+    const until = async (done: () => Promise<boolean> | boolean) => {
+      while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    const sent: BotMessage[] = [];
+    let others: Promise<unknown[]> | undefined;
+    let three: Promise<unknown> | undefined;
+    let gathers = 0;
+    const notifier = notifierWith(
+      {
+        async send(_channelId, message) {
+          if (sent.length === 0 && others === undefined) {
+            others = Promise.all([notifier.post(second).catch((error: unknown) => error), three]);
+            await until(() => sent.length > 0 || gathers > 0);
+          }
+          sent.push(message);
+          return { id: String(9_500 + sent.length) };
+        },
+      },
+      {
+        gather: () => {
+          gathers++;
+          if (gathers === 1) {
+            three = notifier.post(third).catch((error: unknown) => error);
+            return until(async () => (await world.repos.reviews.getMessage(third)) !== null);
+          }
+          return until(() => sent.length > 1);
+        },
+      },
+    );
+    expect(await notifier.post(first)).toBe('posted');
+    await others;
+    await three;
+    // One message for the first, one for the two that came while it was on its way (not one each).
+    expect(sent.map((m) => matchIdsOf(m).sort())).toEqual([[first], [second, third].sort()]);
+  });
+
   it('shows what changed while it was on its way, which the change could not show (no message id yet)', async () => {
     const mine: string[] = [];
     const deps = ingestDeps(world, {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { MatchRecord } from '@kikimimi/db';
 import type { ConfigInput, Post } from '@kikimimi/rules';
-import { createPostGenerator, type DiscordSandbox, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
+import {
+  createPostGenerator,
+  createRandom,
+  type DiscordSandbox,
+  demoBrand,
+  type GeneratedPost,
+} from '@kikimimi/sandbox';
 import pg from 'pg';
 import pino from 'pino';
 import { createConnectorCache } from '../src/connectors.ts';
@@ -46,6 +52,34 @@ export interface ScenarioOptions {
   readonly normalPerSecond?: number;
   /** Normal traffic alone before the burst, and after it (default 20 s each). */
   readonly calmMs?: number;
+  /** How normal posts come: see {@link normalTimes} (default `random`). */
+  readonly arrivals?: Arrivals;
+  /** The seed of random arrivals' times (the posts themselves are always the same). */
+  readonly arrivalSeed?: number;
+}
+
+/**
+ * `random`: as people post, independently of each other and of anything kikimimi does (a Poisson
+ * process: the count's times drawn uniformly over the span, seeded so that a run can be replayed);
+ * `even`: one every 1/rate seconds exactly. Even arrivals keep one phase against the poll (X is searched
+ * every 2 s), so every normal post waits about as long as the one before it: a latency percentile then
+ * says more about that phase, which a run draws by chance, than about the pipeline.
+ */
+export type Arrivals = 'random' | 'even';
+
+/** The times (ms, ascending) of `count` normal posts over [start, end). */
+export function normalTimes(
+  start: number,
+  end: number,
+  count: number,
+  arrivals: Arrivals = 'random',
+  seed = 1,
+): number[] {
+  if (arrivals === 'even')
+    return Array.from({ length: count }, (_, i) => start + (i * (end - start)) / count);
+  // A stream of its own: the posts' contents (the generator's stream) stay those of an even run.
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => start + random.next() * (end - start)).sort((a, b) => a - b);
 }
 
 export interface ScenarioResult {
@@ -67,14 +101,19 @@ export async function playScenario(world: TestWorld, options: ScenarioOptions = 
   const burstStart = start + calmMs;
   const end = burstStart + burstMs + calmMs;
   const generator = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date() });
-  // Normal traffic: the generator's brand posts of every kind (not the outage), evenly spread.
-  const normal: { at: number; post: GeneratedPost }[] = [];
-  const normalCount = Math.floor(((end - start) / 1000) * perSecond);
-  for (let i = 0; i < normalCount; i++) {
+  // Normal traffic: the generator's brand posts of every kind (not the outage), at their times.
+  const times = normalTimes(
+    start,
+    end,
+    Math.floor(((end - start) / 1000) * perSecond),
+    options.arrivals,
+    options.arrivalSeed,
+  );
+  const normal = times.map((at) => {
     let post = generator.next();
     while (post.brand === undefined) post = generator.next();
-    normal.push({ at: start + (i * (end - start)) / normalCount, post });
-  }
+    return { at, post };
+  });
   const burst = generator
     .outageBurst({ start: new Date(burstStart), count: burstCount, durationMs: burstMs })
     .map((post) => ({ at: post.createdAt.getTime(), post }));

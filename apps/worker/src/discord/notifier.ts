@@ -51,6 +51,8 @@ const LANE_RETRY_MS = 500;
 export const CASE_EVENT_WAIT_MS = 10 * 60_000;
 /** How long a review just claimed in a channel in use waits for the ones coming with it (postGrouped). */
 const GATHER_MS = 150;
+/** How long a review on its way to a channel counts as making it in use, at most (postGrouped). */
+const ON_THE_WAY_MS = 2_000;
 /**
  * How long a review taken into another review's message waits for that job to send it before it
  * sends the group itself (that job died): the same group, with the same nonce, so never twice.
@@ -151,6 +153,12 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
   };
 
   /**
+   * Channels a review of this process is on its way to while their window had no message yet, and
+   * since when (see postGrouped).
+   */
+  const onTheWay = new Map<string, number>();
+
+  /**
    * Posts a claimed review: alone in its full message when its channel is free; when other reviews
    * wait for the channel too (Discord takes 5 messages per 5 s in each channel and thread: a flood of
    * reviews would wait minutes), up to REVIEWS_PER_MESSAGE of them go in this one message. The group
@@ -163,11 +171,27 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
     // waits for the next one, its claim kept, and goes with the others that come meanwhile.
     const pace = discord.pace(channelId);
     if (pace.waitMs > 0) throw new DiscordBusyError(pace.waitMs);
+    // The first review on its way to a channel with no message in its window yet goes at once; one
+    // arriving while it is on its way (a poll's page: its jobs a few ms apart, and reading and building
+    // a review takes that first one several database round trips before Discord counts its message)
+    // sees the channel in use, as it will be.
+    const now = deps.now().getTime();
+    const first =
+      !pace.inUse && !((onTheWay.get(channelId) ?? Number.NEGATIVE_INFINITY) > now - ON_THE_WAY_MS);
+    if (first) onTheWay.set(channelId, now);
+    try {
+      return await postGroupedNow(match, channelId, fresh, !first);
+    } finally {
+      if (first && onTheWay.get(channelId) === now) onTheWay.delete(channelId);
+    }
+  };
+  const postGroupedNow = async (match: MatchRecord, channelId: string, fresh: boolean, inUse: boolean) => {
     // A review just claimed gives the reviews that come with it a moment to claim their places, so
     // that they go in one message instead of one each: in a channel that has had a message in its
-    // current window (a poll's page brings several matches at once), and in a surge's thread (a surge
-    // lets its held matches go all at once; its first messages would carry one or two each).
-    if (fresh && (pace.inUse || (await store.surges.isSurgeMessage(channelId))))
+    // current window or has one on its way (a poll's page brings several matches at once), and in a
+    // surge's thread (a surge lets its held matches go all at once; its first messages would carry
+    // one or two each).
+    if (fresh && (inUse || (await store.surges.isSurgeMessage(channelId))))
       await (deps.gather?.(channelId) ?? new Promise((resolve) => setTimeout(resolve, GATHER_MS)));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());
     // Its claim is gone meanwhile (a concurrent attempt of its own withdrew it): try again.
