@@ -33,7 +33,10 @@
  */
 import { parseArgs } from 'node:util';
 import { createDb } from '@kikimimi/db';
+import { JOB_IDS } from '@kikimimi/desk';
 import { SURGE_DEFAULTS } from '@kikimimi/rules';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   type Arrivals,
   channelMatchMessages,
@@ -188,6 +191,45 @@ try {
     console.log(
       `halves: post → stored before ${quantiles(calmStoredIn)}, during ${quantiles(storedIn)}; stored → review before ${quantiles(calmReviewedIn)}, during in the channels ${quantiles(reviewedWhere(false))}, in the thread ${quantiles(reviewedWhere(true))}`,
     );
+  }
+  if (process.env.SURGE_BENCH_DEBUG) {
+    // Stored → review message in two: the surge job (the detector, one page at a time) until the
+    // match's notify job was created, and that job until its message. And each surge job of the
+    // burst's first 30 s: when it began and how long it took (s from the burst's start).
+    const connection = new Redis(world.workerOptions.redisUrl, { maxRetriesPerRequest: null });
+    try {
+      const notify = new Queue('notify', { connection, prefix: world.prefix });
+      const surgeQueue = new Queue('surge', { connection, prefix: world.prefix });
+      const queued = new Map<string, number>();
+      for (const m of split) {
+        const job = await notify.getJob(JOB_IDS.notify(m.id));
+        if (job !== undefined) queued.set(m.id, job.timestamp);
+      }
+      const judged = split.filter((m) => queued.has(m.id));
+      const surgeStep = judged.map((m) => (queued.get(m.id) as number) - m.createdAt.getTime());
+      const notifyStep = judged.map(
+        (m) => (watcher.firstSeen.get(m.id) as number) - (queued.get(m.id) as number),
+      );
+      console.log(
+        `stored → review during: surge job p50 ${seconds(percentile(surgeStep, 50))} p95 ${seconds(percentile(surgeStep, 95))}, notify job p50 ${seconds(percentile(notifyStep, 50))} p95 ${seconds(percentile(notifyStep, 95))} (n=${judged.length} of ${split.length})`,
+      );
+      const surgeJobs = (await surgeQueue.getJobs(['completed'], 0, 999))
+        .filter((j) => j.processedOn !== undefined && j.finishedOn !== undefined)
+        .map((j) => ({
+          at: (j.processedOn as number) - scenario.burstStart,
+          took: (j.finishedOn as number) - (j.processedOn as number),
+          waited: (j.processedOn as number) - j.timestamp,
+        }))
+        .filter(({ at }) => at >= -2_000 && at < 30_000)
+        .sort((a, b) => a.at - b.at);
+      console.log(
+        `surge jobs, burst's first 30 s (start+took, waited): ${surgeJobs.map(({ at, took, waited }) => `${(at / 1000).toFixed(1)}+${(took / 1000).toFixed(2)}(${(waited / 1000).toFixed(2)})`).join(' ')}`,
+      );
+      await notify.close();
+      await surgeQueue.close();
+    } finally {
+      connection.disconnect();
+    }
   }
   if (process.env.SURGE_BENCH_DEBUG) {
     // With ":h<s>" when it was held for a surge (that many seconds after it was stored), ":a" when it

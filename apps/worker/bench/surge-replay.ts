@@ -212,6 +212,24 @@ console.log(
   `  normal matches taken into the surge: ${normalTaken} of ${normalTotal}; held for a surge that did not take them: ${normalHeld}`,
 );
 if (process.env.SURGE_REPLAY_DEBUG) {
+  // Each surge: when it started (from the burst's start), its intents, and its first members' texts.
+  const texts = new Map(timeline.map(({ post }, i) => [`m${i}`, post.text]));
+  for (const surge of new Map(
+    [...verdicts.values()].flatMap(({ verdict }) =>
+      verdict.kind === 'ordinary' ? [] : [[verdict.surge.id, verdict.surge] as const],
+    ),
+  ).values()) {
+    const firstMembers = [...verdicts]
+      .filter(([, { verdict }]) => verdict.kind !== 'ordinary' && verdict.surge.id === surge.id)
+      .slice(0, 6)
+      .map(
+        ([id, { verdict, at }]) =>
+          `${((at - burstStart) / 1000).toFixed(1)} s ${verdict.kind} ${JSON.stringify(texts.get(id))}`,
+      );
+    console.log(
+      `  surge ${surge.id}: started ${((surge.detectedAt - burstStart) / 1000).toFixed(1)} s, ${surge.count} members, intents ${JSON.stringify(surge.intents)}\n    ${firstMembers.join('\n    ')}`,
+    );
+  }
   for (const outage of [true, false]) {
     const scores = resembling.filter((r) => r.outage === outage);
     const by = (min: number) => scores.filter((r) => r.score >= min).length;

@@ -293,9 +293,10 @@ function checkMatch(match: SurgeMatch): void {
  * intents since the group appeared number at least `factor` times their usual count for that time
  * (README "Surges"). Until the baseline has a full hour, the usual count is their rate between the
  * start of watching and the group's appearance; for a group that appeared before a window was watched,
- * only `factor × minCount` near-duplicates make a surge. Also: a flood of an intent (or its first
- * seconds: half of `minCount` in ten) lets small fast groups start a surge, a flood lets them join
- * one, and a surge takes in matches that say what its members say.
+ * only `factor × minCount` near-duplicates make a surge. Also: a flood of an intent (`minCount` of it
+ * over the flood's minutes, this minute so far or the last ten seconds, and `factor` times its usual)
+ * lets small fast groups start or join a surge, and a surge takes in matches that say what its members
+ * say.
  * Throws on a configuration the schema refuses, naming the setting.
  */
 export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDetector {
@@ -530,10 +531,9 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
   };
   /**
    * Its intent flooded, or half of `minCount` of it within the last ten seconds (and `factor` times
-   * its usual rate) — an outage's first seconds: what holds a match back (its first posts wait for the
-   * surge instead of each taking a slot in the review channel), and, with a fast group of 3, what
-   * starts a surge (seconds before the intent has `minCount`: the review channel meanwhile carries
-   * the flood's posts one by one).
+   * its usual rate) — perhaps an outage's first seconds: what holds a match back (with `holdSeconds`
+   * its first posts wait for the surge instead of each taking a slot in the review channel). Not what
+   * starts a surge: everyday traffic has clumps that size (see `add`).
    */
   const holdFloor = Math.max(3, Math.ceil(config.minCount / 2));
   const floodLikely = (key: string, at: number, flooded: boolean): boolean =>
@@ -1085,13 +1085,14 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
     let surge = openSurgeOf(match.watchId);
     const kind = surge === undefined ? 'started' : 'joined';
     // While the intent is flooded, a group joins an open surge from `attachCount` matches, or from
-    // three when its first text also says what the surge's members say; while it is flooded or nearly
-    // (half of `minCount` in ten seconds: `likely`), a group of three starts one.
+    // three when its first text also says what the surge's members say; while it is flooded (which
+    // includes `minCount` of it within ten seconds), a group of three starts one. Not while it is only
+    // nearly flooded (half of that): everyday traffic has such clumps of one intent — a conversation,
+    // an update's questions — with three in words alike enough, and made surges of a normal hour.
     // Small groups count only when fast: that many within the flood's minutes, and (when the group is
     // older than them) `factor` times its own rate before — the flood of their intent would make any
     // everyday wording of the watch look unusual.
     const fast = (cluster: Cluster, n: number): boolean => fastGroup(cluster, n, flooded, match.at);
-    const likely = floodLikely(key, match.at, flooded);
     const earlier: string[] = [];
     for (const cluster of similar) {
       if (cluster.surge !== undefined) continue;
@@ -1107,7 +1108,7 @@ export function createSurgeDetector(options: SurgeDetectorOptions = {}): SurgeDe
           : isSurging(cluster, match.at, config.minCount) ||
             // Not for a window after a reviewer closed a surge in the watch: the flood they closed
             // may still be in these minutes, and they asked for its matches one by one.
-            (likely && !afterReviewerClose(match) && fastGroup(cluster, 3, true, match.at));
+            (flooded && !afterReviewerClose(match) && fastGroup(cluster, 3, true, match.at));
       if (!surging) continue;
       if (surge === undefined) {
         surge = {
