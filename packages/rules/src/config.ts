@@ -247,8 +247,9 @@ export const surgesSchema = z
     windowMinutes: z.number().int().min(1).max(120).default(SURGE_DEFAULTS.windowMinutes),
     /**
      * The floor: at least this many near-identical matches within the window, whatever the baseline —
-     * or, while their intent is flooded (this many of it, or half as many within ten seconds, and
-     * `factor` times its usual), a group of three coming fast (README "Surges", rule 3).
+     * or, while their intent is flooded (this many of it over two minutes, this minute so far or the
+     * last ten seconds, and `factor` times its usual), a group of three coming fast (README "Surges",
+     * rule 3).
      */
     minCount: z.number().int().min(2).max(100_000).default(SURGE_DEFAULTS.minCount),
     /** And their watch and intent at least this many times the usual count for the window. */
