@@ -71,6 +71,9 @@ function arrivalsOf(value: string): Arrivals {
   throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(value)}`);
 }
 const arrivals = arrivalsOf(values.arrivals);
+const seed = Number(values.seed);
+if (!Number.isSafeInteger(seed))
+  throw new Error(`--seed: expected a whole number, got ${JSON.stringify(values.seed)}`);
 const world = await createTestWorld({
   config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
 });
@@ -94,7 +97,7 @@ try {
     calmMs,
     normalPerSecond: Number(values['normal-per-s']),
     arrivals,
-    arrivalSeed: Number(values.seed),
+    arrivalSeed: seed,
   });
   // Every match reviewed one way or the other (its own message, or a member of a surge).
   const stored = async () => {

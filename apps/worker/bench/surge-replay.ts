@@ -68,6 +68,8 @@ const history = brandPosts(
 const scenario = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) });
 if (values.arrivals !== 'random' && values.arrivals !== 'even')
   throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(values.arrivals)}`);
+if (!Number.isSafeInteger(Number(values.seed)))
+  throw new Error(`--seed: expected a whole number, got ${JSON.stringify(values.seed)}`);
 const normal = normalTimes(
   start,
   end,
