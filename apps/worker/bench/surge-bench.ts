@@ -38,7 +38,7 @@ import { SURGE_DEFAULTS } from '@kikimimi/rules';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
-  type Arrivals,
+  arrivalsOptions,
   channelMatchMessages,
   matchIdsOf,
   matchMessages,
@@ -66,14 +66,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
   },
 });
-function arrivalsOf(value: string): Arrivals {
-  if (value === 'random' || value === 'even') return value;
-  throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(value)}`);
-}
-const arrivals = arrivalsOf(values.arrivals);
-const seed = Number(values.seed);
-if (!Number.isSafeInteger(seed))
-  throw new Error(`--seed: expected a whole number, got ${JSON.stringify(values.seed)}`);
+const { arrivals, seed } = arrivalsOptions(values);
 const world = await createTestWorld({
   config: { ...SURGE_CONFIG, surges: { holdSeconds: Number(values['hold-s']) } },
 });

@@ -24,7 +24,7 @@ import {
 } from '@kikimimi/rules';
 import { createPostGenerator, demoBrand, type GeneratedPost } from '@kikimimi/sandbox';
 import { FLOOD_HOLD_MS, RECONSIDER_EARLY_MS } from '../src/pipeline/surge.ts';
-import { HOLDING_CONFIG, normalTimes, toPost } from '../test/surge-scenario.ts';
+import { arrivalsOptions, HOLDING_CONFIG, normalTimes, toPost } from '../test/surge-scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,21 +66,14 @@ const history = brandPosts(
 );
 // The benchmark's posts: its normal traffic and then its burst from one generator (playScenario).
 const scenario = createPostGenerator({ seed: 15, brands: [demoBrand], now: () => new Date(start) });
-if (values.arrivals !== 'random' && values.arrivals !== 'even')
-  throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(values.arrivals)}`);
-if (!Number.isSafeInteger(Number(values.seed)))
-  throw new Error(`--seed: expected a whole number, got ${JSON.stringify(values.seed)}`);
-const normal = normalTimes(
-  start,
-  end,
-  Math.floor(((end - start) / 1000) * perSecond),
-  values.arrivals,
-  Number(values.seed),
-).map((at) => {
-  let post = scenario.next();
-  while (post.brand === undefined) post = scenario.next();
-  return { at, post, outage: false };
-});
+const { arrivals, seed } = arrivalsOptions(values);
+const normal = normalTimes(start, end, Math.floor(((end - start) / 1000) * perSecond), arrivals, seed).map(
+  (at) => {
+    let post = scenario.next();
+    while (post.brand === undefined) post = scenario.next();
+    return { at, post, outage: false };
+  },
+);
 const burst = scenario
   .outageBurst({ start: new Date(burstStart), count: Number(values.burst), durationMs: burstMs })
   .map((post) => ({ at: post.createdAt.getTime(), post, outage: true }));

@@ -67,6 +67,20 @@ export interface ScenarioOptions {
  */
 export type Arrivals = 'random' | 'even';
 
+/** The benchmarks' `--arrivals` and `--seed` options, checked: what is wrong is said, naming it. */
+export function arrivalsOptions(values: { arrivals: string; seed: string }): {
+  arrivals: Arrivals;
+  seed: number;
+} {
+  const { arrivals } = values;
+  if (arrivals !== 'random' && arrivals !== 'even')
+    throw new Error(`--arrivals: expected random or even, got ${JSON.stringify(arrivals)}`);
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`--seed: expected a whole number, got ${JSON.stringify(values.seed)}`);
+  return { arrivals, seed };
+}
+
 /** The times (ms, ascending) of `count` normal posts over [start, end). */
 export function normalTimes(
   start: number,
