@@ -189,7 +189,7 @@ describe('a review message refused by a busy channel', () => {
     expect(matchIdsOf(sent[0] as BotMessage).sort()).toEqual([first, second].sort());
   });
 
-  it('in a channel with no message in its window yet, takes the reviews that come while the first is on its way along', async () => {
+  it('in a channel with no message in its window yet, has the reviews that come while the first is on its way wait for it, then go together', async () => {
     const mine: string[] = [];
     const deps = ingestDeps(world, {
       notifyMany: async (matchIds) => void mine.push(...matchIds),
@@ -202,43 +202,89 @@ describe('a review message refused by a busy channel', () => {
     ];
     await ingestPosts({ accountId: world.accounts.x, posts: texts.map(post) }, deps);
     const [first, second, third] = mine as [string, string, string];
-    // A poll's page: the first review is on its way (reading and building it, before Discord counts
-    // its message, so the pacing still says the window has none) when the second's job starts, and the
-    // third's a moment after. Waits end on events, not times (see the test above).
+    // A poll's page: the second's and the third's jobs start while the first is on its way (its
+    // message not counted by Discord yet, so the pacing still says the window has none). Waits end
+    // on events, not times (see the test above).
     const until = async (done: () => Promise<boolean> | boolean) => {
       while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 10));
     };
     const sent: BotMessage[] = [];
+    let inFlight = 0;
+    let overlapped = false;
     let others: Promise<unknown[]> | undefined;
-    let three: Promise<unknown> | undefined;
-    let gathers = 0;
-    const notifier = notifierWith(
-      {
-        async send(_channelId, message) {
-          if (sent.length === 0 && others === undefined) {
-            others = Promise.all([notifier.post(second).catch((error: unknown) => error), three]);
-            await until(() => sent.length > 0 || gathers > 0);
+    const notifier = notifierWith({
+      async send(_channelId, message) {
+        if (inFlight > 0) overlapped = true;
+        inFlight++;
+        try {
+          if (others === undefined) {
+            others = Promise.all([notifier.post(second), notifier.post(third)]);
+            await until(async () =>
+              (await Promise.all([second, third].map((id) => world.repos.reviews.getMessage(id)))).every(
+                (claim) => claim !== null,
+              ),
+            );
+            // (Long enough for either of them to have sent, had it not waited.)
+            await new Promise((resolve) => setTimeout(resolve, 300));
           }
           sent.push(message);
           return { id: String(9_500 + sent.length) };
-        },
+        } finally {
+          inFlight--;
+        }
       },
-      {
-        gather: () => {
-          gathers++;
-          if (gathers === 1) {
-            three = notifier.post(third).catch((error: unknown) => error);
-            return until(async () => (await world.repos.reviews.getMessage(third)) !== null);
-          }
-          return until(() => sent.length > 1);
-        },
-      },
-    );
+    });
     expect(await notifier.post(first)).toBe('posted');
-    await others;
-    await three;
-    // One message for the first, one for the two that came while it was on its way (not one each).
+    expect((await others)?.sort()).toEqual(['exists', 'posted']);
+    // One message for the first, then one for the two that came while it was on its way: not one
+    // each, and not at the same time as the first's.
+    expect(overlapped).toBe(false);
     expect(sent.map((m) => matchIdsOf(m).sort())).toEqual([[first], [second, third].sort()]);
+  });
+
+  it('when its next message is due, sends the reviews waiting for it in one message, the oldest along', async () => {
+    const mine: string[] = [];
+    const deps = ingestDeps(world, {
+      notifyMany: async (matchIds) => void mine.push(...matchIds),
+      review: async (matchIds) => void mine.push(...matchIds),
+    });
+    const texts = ['一', '二', '三', '四', '五', '六'].map((n) => `shiorinote しおりの色 ${n}`);
+    await ingestPosts({ accountId: world.accounts.x, posts: texts.map(post) }, deps);
+    expect(mine).toHaveLength(6);
+    const until = async (done: () => Promise<boolean> | boolean) => {
+      while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    // Each finds the channel's next message not due yet: claimed, in this order, and waiting.
+    let wait = 900;
+    let asked = 0;
+    const sent: { message: BotMessage; nonce: string }[] = [];
+    const notifier = notifierWith(
+      {
+        pace() {
+          asked++;
+          return { waitMs: sent.length > 0 ? 900 : wait, inUse: true };
+        },
+        async send(_channelId, message, { nonce }) {
+          sent.push({ message, nonce });
+          return { id: String(9_600 + sent.length) };
+        },
+      },
+      // The one forming the message gathers until all six have asked for the channel.
+      { gather: () => until(() => asked >= 12) },
+    );
+    for (const id of mine) await expect(notifier.post(id)).rejects.toBeInstanceOf(DiscordBusyError);
+    // Due: all six come back at once (they were told the same time).
+    wait = 0;
+    const outcomes = await Promise.all(mine.map((id) => notifier.post(id).catch((error: unknown) => error)));
+    // One message, not one per review that came back at the same moment: the one that formed it, and
+    // the three that have waited longest of the others. The rest wait for the next message.
+    expect(sent).toHaveLength(1);
+    const former = mine.find((id) => nonceFor(id) === sent[0]?.nonce) as string;
+    const expected = [former, ...mine.filter((id) => id !== former).slice(0, 3)];
+    expect(matchIdsOf(sent[0]?.message as BotMessage).sort()).toEqual(expected.sort());
+    expect(outcomes.filter((o) => o === 'posted')).toHaveLength(1);
+    for (const [i, id] of mine.entries())
+      if (!expected.includes(id)) expect(outcomes[i]).toBeInstanceOf(DiscordBusyError);
   });
 
   it('shows what changed while it was on its way, which the change could not show (no message id yet)', async () => {

@@ -214,6 +214,13 @@ export const matches = pgTable(
      * that the surge did not take in is reviewed in the surge's thread (null: never held).
      */
     surgeHoldUntil: timestamp('surge_hold_until', { withTimezone: true }),
+    /**
+     * Judged while a surge looked to be forming around it (a group of near-duplicates coming fast, or
+     * the flood of its intent) and not held for it (`holdSeconds` 0): most likely the flood's, its
+     * review goes after the other reviews waiting in its channel (reviews.formGroup) — an outage's
+     * first posts, before the surge exists, would otherwise be ahead of every everyday match there.
+     */
+    surgeLikely: boolean('surge_likely').notNull().default(false),
   },
   (t) => [
     unique('matches_platform_post_id_key').on(t.platform, t.postId),

@@ -51,8 +51,12 @@ const LANE_RETRY_MS = 500;
 export const CASE_EVENT_WAIT_MS = 10 * 60_000;
 /** How long a review just claimed in a channel in use waits for the ones coming with it (postGrouped). */
 const GATHER_MS = 150;
-/** How long a review on its way to a channel counts as making it in use, at most (postGrouped). */
-const ON_THE_WAY_MS = 2_000;
+/**
+ * How long a review forming a channel's next message keeps the others of this process waiting, at
+ * most (postGrouped): it sends within a fraction of that; a slower one (a stalled database or Discord)
+ * no longer holds them.
+ */
+const FORMING_MS = 2_000;
 /**
  * How long a review taken into another review's message waits for that job to send it before it
  * sends the group itself (that job died): the same group, with the same nonce, so never twice.
@@ -153,10 +157,10 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
   };
 
   /**
-   * Channels a review of this process is on its way to while their window had no message yet, and
-   * since when (see postGrouped).
+   * Per channel: the review of this process forming and sending the channel's next message, since
+   * when, and when it is done (see postGrouped).
    */
-  const onTheWay = new Map<string, number>();
+  const forming = new Map<string, { since: number; done: Promise<void> }>();
 
   /**
    * Posts a claimed review: alone in its full message when its channel is free; when other reviews
@@ -166,31 +170,45 @@ export function createDiscordNotifier(deps: DiscordNotifierDeps): DiscordNotifie
    * any attempt after a crash — this match's or a member's — sends the same group with the same
    * nonce, and Discord returns the message it has.
    */
-  const postGrouped = async (match: MatchRecord, channelId: string, fresh: boolean) => {
+  const postGrouped = async (
+    match: MatchRecord,
+    channelId: string,
+    fresh: boolean,
+  ): Promise<'posted' | 'exists'> => {
     // The channel's messages are being spread over its rate limit's window (pacing.ts): this review
     // waits for the next one, its claim kept, and goes with the others that come meanwhile.
     const pace = discord.pace(channelId);
     if (pace.waitMs > 0) throw new DiscordBusyError(pace.waitMs);
-    // The first review on its way to a channel with no message in its window yet goes at once; one
-    // arriving while it is on its way (a poll's page: its jobs a few ms apart, and reading and building
-    // a review takes that first one several database round trips before Discord counts its message)
-    // sees the channel in use, as it will be.
+    // One review at a time forms and sends a channel's next message (in this process); one that comes
+    // meanwhile waits for it — its claim taken along if there is room — and then asks again. Reviews
+    // due at the same moment (they waited for the same message, or came with one poll's page) each
+    // formed a group of their own of the ones waiting, one was sent and the others refused: the
+    // window's message went with whichever review won, often alone, while the oldest sat in the
+    // refused groups, again at the next message (docs/adr/012-several-reviews-per-message.md).
     const now = deps.now().getTime();
-    const first =
-      !pace.inUse && !((onTheWay.get(channelId) ?? Number.NEGATIVE_INFINITY) > now - ON_THE_WAY_MS);
-    if (first) onTheWay.set(channelId, now);
+    const other = forming.get(channelId);
+    if (other !== undefined && other.since > now - FORMING_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([other.done, new Promise((resolve) => (timer = setTimeout(resolve, FORMING_MS)))]);
+      clearTimeout(timer);
+      return postGrouped(match, channelId, fresh);
+    }
+    let finish = () => {};
+    const mine = { since: now, done: new Promise<void>((resolve) => (finish = resolve)) };
+    forming.set(channelId, mine);
     try {
-      return await postGroupedNow(match, channelId, fresh, !first);
+      return await postGroupedNow(match, channelId, fresh, pace.inUse);
     } finally {
-      if (first && onTheWay.get(channelId) === now) onTheWay.delete(channelId);
+      if (forming.get(channelId) === mine) forming.delete(channelId);
+      finish();
     }
   };
   const postGroupedNow = async (match: MatchRecord, channelId: string, fresh: boolean, inUse: boolean) => {
     // A review just claimed gives the reviews that come with it a moment to claim their places, so
     // that they go in one message instead of one each: in a channel that has had a message in its
-    // current window or has one on its way (a poll's page brings several matches at once), and in a
-    // surge's thread (a surge lets its held matches go all at once; its first messages would carry
-    // one or two each).
+    // current window (a poll's page brings several matches at once: those after the first wait for
+    // its message, then the next of them gathers the rest), and in a surge's thread (a surge lets its
+    // held matches go all at once; its first messages would carry one or two each).
     if (fresh && (inUse || (await store.surges.isSurgeMessage(channelId))))
       await (deps.gather?.(channelId) ?? new Promise((resolve) => setTimeout(resolve, GATHER_MS)));
     const group = await store.reviews.formGroup(match.id, REVIEWS_PER_MESSAGE, deps.now());

@@ -509,6 +509,8 @@ function createRunner(
         // Marked as held for the surge (until now: no wait) before their jobs exist, so that they are
         // reviewed in the surge's thread, not in the review channel (surgeLane in discord/notifier.ts).
         await store.surges.holdBack(like.map((id) => ({ id, until: new Date(now) })));
+        // …and there after the others waiting (reviews.formGroup), as their jobs go after theirs.
+        await store.surges.markLikely(like);
         await deps.enqueue.notifyMany(like, { alike: true });
       }
       for (const id of reviewNow) {
@@ -531,6 +533,11 @@ function createRunner(
       // own review message goes out then (the ones that joined are in `joinedWithMessage` otherwise).
       const waiting = held.filter((id) => !joining.has(id));
       const holdMs = settings.holdSeconds * 1000;
+      // Not held (`holdSeconds` 0: no review waits for a surge): reviewed now, but after the everyday
+      // matches waiting in their channel (reviews.formGroup). Before the surge exists its flood's first
+      // posts share the review channel with everything else, several a second for one message a second:
+      // first come first served, an everyday match there waited behind all of them.
+      if (holdMs <= 0 && waiting.length > 0) await store.surges.markLikely(waiting);
       for (const [ids, ms] of [
         [waiting.filter((id) => !heldBriefly.has(id)), holdMs],
         [waiting.filter((id) => heldBriefly.has(id)), Math.min(holdMs, FLOOD_HOLD_MS)],

@@ -66,6 +66,18 @@ describe('review messages shared by several reviews', () => {
     for (const g of formed) expect(g?.matchIds.length).toBeLessThanOrEqual(4);
   });
 
+  it("takes the reviews most likely a flood's after all the others, oldest first within each", async () => {
+    const { ids } = await claimed(7);
+    const [l1, l2, a, l3, b, c, leader] = ids as [string, string, string, string, string, string, string];
+    await t.repos.surges.markLikely([l1, l2, l3]);
+    const first = await t.repos.reviews.formGroup(leader, 4, NOW);
+    expect(first?.matchIds).toHaveLength(4);
+    expect([...(first?.matchIds ?? [])].sort()).toEqual([a, b, c, leader].sort());
+    // Then the likely ones, in the order they were claimed.
+    const next = await t.repos.reviews.formGroup(l3, 3, NOW);
+    expect([...(next?.matchIds ?? [])].sort()).toEqual([l1, l2, l3].sort());
+  });
+
   it('lets a refused group wait again, each review with its own nonce', async () => {
     const { ids } = await claimed(3);
     const [a, b, c] = ids as [string, string, string];

@@ -25,7 +25,8 @@ export interface ReviewRepository {
   /**
    * Takes the match's claimed review into a message shared with up to `max - 1` others waiting in the
    * same channel (claimed, not yet taken into a message, and by now neither suppressed, a surge's
-   * member, waiting for the surge detector nor held back for a surge), oldest first; their rows get
+   * member, waiting for the surge detector nor held back for a surge), oldest first — those most
+   * likely a flood's (`surges.markLikely`) after all the others; their rows get
    * the match's nonce. Waiting reviews another call takes at the same moment are skipped, not waited
    * for. A review taken into a message before (by an earlier attempt, or with another match) gets
    * that group back, `formed: false`: it may have been sent, so it is only ever sent as it was. Null
@@ -205,7 +206,9 @@ export function createReviewRepository(db: Database): ReviewRepository {
                     sql`(${matches.surgeHoldUntil} IS NULL OR ${matches.surgeHoldUntil} <= ${now})`,
                   ),
                 )
-                .orderBy(asc(reviewMessages.createdAt), asc(reviewMessages.matchId))
+                // Those most likely a flood's (judged while a surge looked to be forming) after the
+                // others: everyday matches are not kept behind an outage's first posts.
+                .orderBy(asc(matches.surgeLikely), asc(reviewMessages.createdAt), asc(reviewMessages.matchId))
                 .limit(max - 1)
                 .for('update', { of: reviewMessages, skipLocked: true });
         await tx

@@ -62,6 +62,20 @@ describe('surges repository', () => {
     expect(surge?.count).toBe(4);
   });
 
+  it("marks matches most likely a flood's, not a surge's members", async () => {
+    const [a, , , d] = matches;
+    await t.repos.surges.markLikely([a?.id ?? '', d?.id ?? '', 'not-an-id']);
+    const { rows } = await t.pool.query<{ id: string; surge_likely: boolean }>(
+      'SELECT id, surge_likely FROM matches WHERE id = ANY($1)',
+      [[a?.id, d?.id]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.surge_likely]))).toEqual({
+      [a?.id ?? '']: false,
+      [d?.id ?? '']: true,
+    });
+    await t.pool.query('UPDATE matches SET surge_likely = false WHERE id = $1', [d?.id]);
+  });
+
   it('marks pending and judged matches; the sweeper leaves pending ones to the detector', async () => {
     const last = matches[3]?.id ?? '';
     await t.repos.surges.markPending([last]);

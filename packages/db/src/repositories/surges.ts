@@ -226,6 +226,12 @@ export interface SurgeRepository {
    */
   holdBack(entries: readonly { readonly id: string; readonly until: Date }[]): Promise<string[]>;
   /**
+   * Most likely the flood's, though not held for the surge (judged while one looked to be forming
+   * around them, with `holdSeconds` 0): their reviews go after the others waiting in their channel
+   * (`matches.surge_likely`; reviews.formGroup). Only matches not in a surge.
+   */
+  markLikely(matchIds: readonly string[]): Promise<void>;
+  /**
    * Until when the match's review message waits, or waited (a time past: it was held for a surge, and
    * released or its hold ended); null: it was never held.
    */
@@ -608,6 +614,15 @@ export function createSurgeRepository(db: Database): SurgeRepository {
         WHERE m.id = v.id AND m.surge_id IS NULL
         RETURNING m.id`);
       return result.rows.map((r) => r.id);
+    },
+
+    async markLikely(matchIds) {
+      const ids = matchIds.filter(isUuid);
+      if (ids.length > 0)
+        await db
+          .update(matches)
+          .set({ surgeLikely: true })
+          .where(and(inArray(matches.id, ids), isNull(matches.surgeId)));
     },
 
     async heldUntil(matchId) {

@@ -1,0 +1,1 @@
+ALTER TABLE "matches" ADD COLUMN "surge_likely" boolean DEFAULT false NOT NULL;
