@@ -258,20 +258,19 @@ describe('a review message refused by a busy channel', () => {
     let wait = 900;
     let asked = 0;
     const sent: { message: BotMessage; nonce: string }[] = [];
-    const notifier = notifierWith(
-      {
-        pace() {
-          asked++;
-          return { waitMs: sent.length > 0 ? 900 : wait, inUse: true };
-        },
-        async send(_channelId, message, { nonce }) {
-          sent.push({ message, nonce });
-          return { id: String(9_600 + sent.length) };
-        },
+    const notifier = notifierWith({
+      pace() {
+        asked++;
+        // The next message after this one is a window's share later.
+        return { waitMs: sent.length > 0 ? 900 : wait, inUse: true };
       },
-      // The one forming the message gathers until all six have asked for the channel.
-      { gather: () => until(() => asked >= 12) },
-    );
+      async send(_channelId, message, { nonce }) {
+        // (Every one of them has asked for the channel by now: they came back together.)
+        await until(() => asked >= 2 * mine.length);
+        sent.push({ message, nonce });
+        return { id: String(9_600 + sent.length) };
+      },
+    });
     for (const id of mine) await expect(notifier.post(id)).rejects.toBeInstanceOf(DiscordBusyError);
     // Due: all six come back at once (they were told the same time).
     wait = 0;
